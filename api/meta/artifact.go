@@ -26,9 +26,9 @@ type Artifact struct {
 	Revision string `json:"revision"`
 
 	// Digest is the digest of the file in the form of '<algorithm>:<checksum>'.
-	// +optional
+	// +required
 	// +kubebuilder:validation:Pattern="^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$"
-	Digest string `json:"digest,omitempty"`
+	Digest string `json:"digest"`
 
 	// LastUpdateTime is the timestamp corresponding to the last update of the
 	// Artifact.

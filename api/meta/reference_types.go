@@ -51,6 +51,8 @@ type SecretKeyReference struct {
 
 // KubeConfigReference points to a kubeconfig for a remote cluster: a Secret
 // holding one, or a ConfigMap describing a cloud provider's cluster.
+// +kubebuilder:validation:XValidation:rule="has(self.configMapRef) || has(self.secretRef)",message="exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef must be specified"
+// +kubebuilder:validation:XValidation:rule="!has(self.configMapRef) || !has(self.secretRef)",message="exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef must be specified"
 type KubeConfigReference struct {
 	// ConfigMapRef holds an optional name of a ConfigMap that contains
 	// the following keys: provider, cluster, address, ca.crt, audiences and
