@@ -39,10 +39,10 @@ var legacyVersions = []legacyVersion{
 // components names the Flux controller that owns each kind, for the
 // app.kubernetes.io/component label Flux's tooling selects CRDs by.
 var components = map[string]string{
-	"source.toolkit.fluxcd.io":       "source-controller",
-	"kustomize.toolkit.fluxcd.io":    "kustomize-controller",
-	"helm.toolkit.fluxcd.io":         "helm-controller",
-	"notification.toolkit.fluxcd.io": "notification-controller",
+	"source.toolkit.fluxcd.io":                      "source-controller",
+	"kustomize.toolkit.fluxcd.io":                   "kustomize-controller",
+	"helm.toolkit.fluxcd.io":                        "helm-controller",
+	"notification.toolkit.fluxcd.io":                "notification-controller",
 	"image.toolkit.fluxcd.io/ImageUpdateAutomation": "image-automation-controller",
 	"image.toolkit.fluxcd.io":                       "image-reflector-controller",
 }
