@@ -30,6 +30,10 @@ type Options struct {
 	Apply []string
 	// StartTimeout bounds the wait for the kubeconfig; 0 means 3 minutes.
 	StartTimeout time.Duration
+	// Setup, used by Main, runs once the cluster is ready (to start a
+	// controller manager, say); the function it returns runs after the tests,
+	// before the cluster stops.
+	Setup func(c *Cluster) (teardown func(), err error)
 }
 
 // Cluster is a running local control plane.

@@ -30,7 +30,16 @@ func run(m *testing.M, opts Options, env **Cluster) int {
 	}
 	fmt.Fprintf(os.Stderr, "testcluster: cluster ready in %s (data in %s)\n", time.Since(start).Round(100*time.Millisecond), c.DataDir())
 	*env = c
+	teardown := func() {}
+	if opts.Setup != nil {
+		if teardown, err = opts.Setup(c); err != nil {
+			fmt.Fprintf(os.Stderr, "testcluster: setup: %v\n", err)
+			_ = c.Stop()
+			return 1
+		}
+	}
 	code := m.Run()
+	teardown()
 	if err := c.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "testcluster: %v\n", err)
 		if code == 0 {

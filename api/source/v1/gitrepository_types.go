@@ -263,6 +263,25 @@ func (in *GitRepository) GetRequeueAfter() time.Duration { return in.Spec.Interv
 // GetArtifact returns status.artifact, nil when none was produced yet.
 func (in *GitRepository) GetArtifact() *meta.Artifact { return in.Status.Artifact }
 
+// IsSuspended tells whether spec.suspend stops reconciliation.
+func (in *GitRepository) IsSuspended() bool { return in.Spec.Suspend }
+
+// GetObservedGeneration returns status.observedGeneration.
+func (in *GitRepository) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// SetObservedGeneration records the generation the status describes.
+func (in *GitRepository) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetLastHandledReconcileRequest returns status.lastHandledReconcileAt.
+func (in *GitRepository) GetLastHandledReconcileRequest() string {
+	return in.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the requestedAt value handled.
+func (in *GitRepository) SetLastHandledReconcileRequest(v string) {
+	in.Status.LastHandledReconcileAt = v
+}
+
 // +kubebuilder:object:root=true
 
 // GitRepositoryList is a list of GitRepository objects.

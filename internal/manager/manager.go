@@ -1,0 +1,221 @@
+// Package manager builds the one driftless-controller process: a single
+// controller-runtime manager with one shared cache, running the controllers
+// --controllers selects, with leader election, health probes and metrics.
+package manager
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/labels"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	helmv2 "github.com/driftless/driftless/api/helm/v2"
+	imagev1 "github.com/driftless/driftless/api/image/v1"
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	notificationv1 "github.com/driftless/driftless/api/notification/v1"
+	notificationv1beta3 "github.com/driftless/driftless/api/notification/v1beta3"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// Controller is one of the controllers the process can run.
+type Controller struct {
+	// Name as --controllers spells it: "source", "kustomize"...
+	Name string
+	// Objects are the kinds it reconciles; --watch-label-selector filters them.
+	Objects []client.Object
+	// Setup adds the controller (and anything it serves) to the manager.
+	Setup func(mgr ctrl.Manager, deps Deps) error
+}
+
+// Deps is what a controller's Setup gets from the manager.
+type Deps struct {
+	Options    Options
+	Controller runtime.ControllerOptions
+	Metrics    *runtime.Metrics
+	Logger     logr.Logger
+}
+
+// NewScheme registers every Driftless kind and the built-in kinds.
+func NewScheme() (*k8sruntime.Scheme, error) {
+	s := k8sruntime.NewScheme()
+	err := errors.Join(
+		clientgoscheme.AddToScheme(s),
+		sourcev1.AddToScheme(s),
+		kustomizev1.AddToScheme(s),
+		helmv2.AddToScheme(s),
+		notificationv1.AddToScheme(s),
+		notificationv1beta3.AddToScheme(s),
+		imagev1.AddToScheme(s),
+	)
+	return s, err
+}
+
+// Selected returns the controllers to run: those named in opts, or every
+// available one. Naming one that does not exist yet is an error.
+func Selected(opts Options, available []Controller) ([]Controller, error) {
+	if len(opts.Controllers) == 0 {
+		return available, nil
+	}
+	var out []Controller
+	for _, name := range opts.Controllers {
+		i := slices.IndexFunc(available, func(c Controller) bool { return c.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("the %s controller is not implemented yet; available: %s", name, names(available))
+		}
+		out = append(out, available[i])
+	}
+	return out, nil
+}
+
+func names(cs []Controller) string {
+	var n []string
+	for _, c := range cs {
+		n = append(n, c.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// RESTConfig loads --kubeconfig, or $KUBECONFIG, or the in-cluster config.
+func RESTConfig(opts Options) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if opts.Kubeconfig != "" {
+		rules.ExplicitPath = opts.Kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	cfg.QPS, cfg.Burst = opts.KubeAPIQPS, opts.KubeAPIBurst
+	cfg.UserAgent = "driftless-controller"
+	return cfg, nil
+}
+
+// New builds the manager with the selected controllers added.
+func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logger) (ctrl.Manager, error) {
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	cacheOpts, err := cacheOptions(opts, selected)
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Logger:                        logger,
+		Cache:                         cacheOpts,
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:        opts.HealthAddr,
+		LeaderElection:                opts.LeaderElection,
+		LeaderElectionID:              leaderElectionID(opts),
+		LeaderElectionNamespace:       runtimeNamespace(opts),
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &opts.LeaseDuration,
+		RenewDeadline:                 &opts.RenewDeadline,
+		RetryPeriod:                   &opts.LeaderRetryPeriod,
+		GracefulShutdownTimeout:       &opts.GracefulShutdownTime,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create manager: %w", err)
+	}
+	if err := errors.Join(mgr.AddHealthzCheck("ping", healthz.Ping), mgr.AddReadyzCheck("ping", healthz.Ping)); err != nil {
+		return nil, err
+	}
+	metrics, err := runtime.NewMetrics(metricsRegistry())
+	if err != nil {
+		return nil, err
+	}
+	deps := Deps{
+		Options:    opts,
+		Controller: runtime.ControllerOptions{Concurrent: opts.Concurrent, Retry: opts.Retry},
+		Metrics:    metrics,
+		Logger:     logger,
+	}
+	for _, c := range selected {
+		if err := c.Setup(mgr, deps); err != nil {
+			return nil, fmt.Errorf("set up the %s controller: %w", c.Name, err)
+		}
+	}
+	return mgr, nil
+}
+
+// Run builds the manager and runs it until ctx ends.
+func Run(ctx context.Context, opts Options, available []Controller, logger logr.Logger) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	selected, err := Selected(opts, available)
+	if err != nil {
+		return err
+	}
+	cfg, err := RESTConfig(opts)
+	if err != nil {
+		return err
+	}
+	mgr, err := New(cfg, opts, selected, logger)
+	if err != nil {
+		return err
+	}
+	logger.Info("starting", "controllers", names(selected), "watchAllNamespaces", opts.WatchAllNamespaces,
+		"watchLabelSelector", opts.WatchLabelSelector, "leaderElection", opts.LeaderElection)
+	return mgr.Start(ctx)
+}
+
+// cacheOptions limit the shared cache to the runtime namespace unless every
+// namespace is watched, and the controllers' own kinds to the shard selector.
+func cacheOptions(opts Options, selected []Controller) (cache.Options, error) {
+	var co cache.Options
+	if !opts.WatchAllNamespaces {
+		co.DefaultNamespaces = map[string]cache.Config{runtimeNamespace(opts): {}}
+	}
+	if opts.WatchLabelSelector == "" {
+		return co, nil
+	}
+	sel, err := labels.Parse(opts.WatchLabelSelector)
+	if err != nil {
+		return co, fmt.Errorf("--watch-label-selector %q: %w", opts.WatchLabelSelector, err)
+	}
+	co.ByObject = map[client.Object]cache.ByObject{}
+	for _, c := range selected {
+		for _, o := range c.Objects {
+			co.ByObject[o] = cache.ByObject{Label: sel}
+		}
+	}
+	return co, nil
+}
+
+// leaderElectionID is the lease name; shards with different selectors get
+// different leases, so each shard elects its own leader.
+func leaderElectionID(opts Options) string {
+	if opts.WatchLabelSelector == "" {
+		return opts.LeaderElectionID
+	}
+	sum := sha256.Sum256([]byte(opts.WatchLabelSelector))
+	return fmt.Sprintf("%s-%x", opts.LeaderElectionID, sum[:4])
+}
+
+func runtimeNamespace(opts Options) string {
+	if opts.RuntimeNamespace != "" {
+		return opts.RuntimeNamespace
+	}
+	if ns := os.Getenv("RUNTIME_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return "flux-system"
+}

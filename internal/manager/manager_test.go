@@ -1,0 +1,92 @@
+package manager
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+)
+
+func parse(t *testing.T, args ...string) Options {
+	t.Helper()
+	var o Options
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	o.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestDefaultsFollowFlux(t *testing.T) {
+	o := parse(t)
+	if o.Concurrent != 4 || !o.WatchAllNamespaces || o.KubeAPIQPS != 50 || o.KubeAPIBurst != 300 {
+		t.Errorf("defaults: %+v", o)
+	}
+	if o.Storage.RetentionRecords != 2 || o.Storage.RetentionTTL.String() != "1m0s" || o.Storage.DigestAlgo != "sha256" {
+		t.Errorf("storage defaults: %+v", o.Storage)
+	}
+	if o.Retry.MinRetryDelay.String() != "750ms" || o.Retry.MaxRetryDelay.String() != "15m0s" || o.Retry.JitterPercent != 5 {
+		t.Errorf("retry defaults: %+v", o.Retry)
+	}
+	if o.LeaseDuration.String() != "35s" || o.RenewDeadline.String() != "30s" || o.LeaderRetryPeriod.String() != "5s" {
+		t.Errorf("leader election defaults: %s %s %s", o.LeaseDuration, o.RenewDeadline, o.LeaderRetryPeriod)
+	}
+	if err := o.Validate(); err != nil {
+		t.Errorf("defaults must validate: %v", err)
+	}
+}
+
+func TestValidateNamesTheBadFlag(t *testing.T) {
+	cases := map[string][]string{
+		"unknown controller": {"--controllers=source,sourcery"},
+		"--log-encoding":     {"--log-encoding=xml"},
+		"--log-level":        {"--log-level=loud"},
+		"--concurrent":       {"--concurrent=0"},
+	}
+	for want, args := range cases {
+		err := parse(t, args...).Validate()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: want error mentioning %q, got %v", args, want, err)
+		}
+	}
+}
+
+func TestSelected(t *testing.T) {
+	available := []Controller{{Name: "source"}}
+	all, err := Selected(Options{}, available)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("default selects every available controller: %v %v", all, err)
+	}
+	_, err = Selected(Options{Controllers: []string{"kustomize"}}, available)
+	if err == nil || !strings.Contains(err.Error(), "kustomize controller is not implemented yet") {
+		t.Errorf("want a clear error for a controller that does not exist yet, got %v", err)
+	}
+}
+
+func TestShardsGetTheirOwnLeaseAndCacheFilter(t *testing.T) {
+	main := Options{LeaderElectionID: "driftless-controller-leader-election"}
+	shard := main
+	shard.WatchLabelSelector = "sharding.fluxcd.io/key=shard1"
+	if leaderElectionID(main) == leaderElectionID(shard) {
+		t.Error("a shard must not share the main lease")
+	}
+	repo := &sourcev1.GitRepository{}
+	co, err := cacheOptions(shard, []Controller{{Name: "source", Objects: []client.Object{repo}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sel := co.ByObject[repo].Label; sel == nil || sel.String() != "sharding.fluxcd.io/key=shard1" {
+		t.Errorf("GitRepository cache selector = %v", sel)
+	}
+	if _, err := cacheOptions(Options{WatchLabelSelector: "a in (b"}, nil); err == nil {
+		t.Error("a malformed selector must be refused")
+	}
+	scoped, _ := cacheOptions(Options{WatchAllNamespaces: false, RuntimeNamespace: "flux-system"}, nil)
+	if _, ok := scoped.DefaultNamespaces["flux-system"]; !ok || len(scoped.DefaultNamespaces) != 1 {
+		t.Errorf("--watch-all-namespaces=false should watch only the runtime namespace: %v", scoped.DefaultNamespaces)
+	}
+}

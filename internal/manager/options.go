@@ -1,0 +1,111 @@
+package manager
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// ControllerNames are the controllers --controllers can select, named as
+// Flux names its controller processes.
+var ControllerNames = []string{"source", "kustomize", "helm", "notification", "image-reflector", "image-automation"}
+
+// Options are the flags of driftless-controller. Defaults follow Flux.
+type Options struct {
+	Kubeconfig         string
+	Controllers        []string
+	Concurrent         int
+	KubeAPIQPS         float32
+	KubeAPIBurst       int
+	WatchAllNamespaces bool
+	WatchLabelSelector string
+	RuntimeNamespace   string
+
+	LeaderElection       bool
+	LeaderElectionID     string
+	LeaseDuration        time.Duration
+	RenewDeadline        time.Duration
+	LeaderRetryPeriod    time.Duration
+	HealthAddr           string
+	MetricsAddr          string
+	LogEncoding          string
+	LogLevel             string
+	GracefulShutdownTime time.Duration
+
+	Retry runtime.RetryOptions
+
+	Storage StorageOptions
+}
+
+// StorageOptions configure where source artifacts live and are served.
+type StorageOptions struct {
+	Path             string
+	Addr             string
+	AdvAddr          string
+	RetentionTTL     time.Duration
+	RetentionRecords int
+	DigestAlgo       string
+}
+
+// BindFlags registers every flag on fs with its default.
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	retry := runtime.DefaultRetryOptions()
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to reconcile; empty means in-cluster or $KUBECONFIG")
+	fs.StringSliceVar(&o.Controllers, "controllers", nil, "controllers to run (default all that exist): "+strings.Join(ControllerNames, ","))
+	fs.IntVar(&o.Concurrent, "concurrent", 4, "objects of one kind reconciled at once")
+	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", 50, "queries per second to the Kubernetes API")
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", 300, "burst of queries to the Kubernetes API")
+	fs.BoolVar(&o.WatchAllNamespaces, "watch-all-namespaces", true, "watch every namespace; false watches only the runtime namespace")
+	fs.StringVar(&o.WatchLabelSelector, "watch-label-selector", "", "reconcile only objects matching this label selector (sharding)")
+	fs.StringVar(&o.RuntimeNamespace, "runtime-namespace", "", "namespace the controller runs in (default $RUNTIME_NAMESPACE, else flux-system)")
+
+	fs.BoolVar(&o.LeaderElection, "enable-leader-election", false, "elect a leader so that only one replica reconciles")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", "driftless-controller-leader-election", "name of the leader election lease")
+	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", 35*time.Second, "how long a leader's lease lasts")
+	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", 30*time.Second, "how long the leader tries to renew before giving up")
+	fs.DurationVar(&o.LeaderRetryPeriod, "leader-election-retry-period", 5*time.Second, "how often candidates try to acquire the lease")
+	fs.StringVar(&o.HealthAddr, "health-addr", ":9440", "address of /healthz and /readyz")
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of /metrics; 0 disables it")
+	fs.StringVar(&o.LogEncoding, "log-encoding", "json", "log format: json or console")
+	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info or error")
+	fs.DurationVar(&o.GracefulShutdownTime, "graceful-shutdown-timeout", 30*time.Second, "how long running reconciliations may finish on shutdown")
+
+	fs.DurationVar(&o.Retry.MinRetryDelay, "min-retry-delay", retry.MinRetryDelay, "first back-off after a failed reconciliation")
+	fs.DurationVar(&o.Retry.MaxRetryDelay, "max-retry-delay", retry.MaxRetryDelay, "longest back-off after failed reconciliations")
+	fs.IntVar(&o.Retry.JitterPercent, "interval-jitter-percentage", retry.JitterPercent, "spread of interval requeues, in percent")
+
+	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
+	fs.StringVar(&o.Storage.Addr, "storage-addr", ":9090", "address the artifact server listens on")
+	fs.StringVar(&o.Storage.AdvAddr, "storage-adv-addr", "", "address advertised in artifact URLs (default: the hostname and the storage port)")
+	fs.DurationVar(&o.Storage.RetentionTTL, "artifact-retention-ttl", time.Minute, "how long superseded artifacts are kept")
+	fs.IntVar(&o.Storage.RetentionRecords, "artifact-retention-records", 2, "how many artifacts per object are kept")
+	fs.StringVar(&o.Storage.DigestAlgo, "artifact-digest-algo", "sha256", "digest algorithm of artifacts: sha256, sha384 or sha512")
+}
+
+// Validate checks the flags that can be wrong on their own.
+func (o Options) Validate() error {
+	for _, c := range o.Controllers {
+		if !slices.Contains(ControllerNames, c) {
+			return fmt.Errorf("unknown controller %q in --controllers; known: %s", c, strings.Join(ControllerNames, ", "))
+		}
+	}
+	switch o.LogEncoding {
+	case "json", "console":
+	default:
+		return fmt.Errorf("--log-encoding must be json or console, not %q", o.LogEncoding)
+	}
+	switch o.LogLevel {
+	case "debug", "info", "error", "trace":
+	default:
+		return fmt.Errorf("--log-level must be debug, info or error, not %q", o.LogLevel)
+	}
+	if o.Concurrent < 1 {
+		return fmt.Errorf("--concurrent must be at least 1, not %d", o.Concurrent)
+	}
+	return nil
+}

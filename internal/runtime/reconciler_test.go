@@ -1,0 +1,331 @@
+package runtime_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/driftless/driftless/api/meta"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/testcluster"
+)
+
+// The test kind reconciles GitRepository objects with steps whose outcome
+// the object's behaviourAnnotation chooses, and counts the runs.
+const (
+	behaviourAnnotation = "test.driftless.io/behaviour"
+	troubleCondition    = "FetchFailed"
+)
+
+var (
+	env   *testcluster.Cluster
+	kube  client.Client
+	runs  = &counter{n: map[types.NamespacedName]int{}}
+	final = &counter{n: map[types.NamespacedName]int{}}
+	// suspendedRuns counts steps that ran on an object whose spec said
+	// suspend: the skeleton must never let that happen.
+	suspendedRuns = &counter{n: map[types.NamespacedName]int{}}
+)
+
+type counter struct {
+	mu sync.Mutex
+	n  map[types.NamespacedName]int
+}
+
+func (c *counter) inc(o client.Object) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[client.ObjectKeyFromObject(o)]++
+}
+
+func (c *counter) get(key types.NamespacedName) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[key]
+}
+
+func TestMain(m *testing.M) {
+	testcluster.Main(m, testcluster.Options{Setup: startManager}, &env)
+}
+
+func testKind() runtime.Kind[*sourcev1.GitRepository] {
+	return runtime.Kind[*sourcev1.GitRepository]{
+		Name:       sourcev1.GitRepositoryKind,
+		New:        func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
+		Conditions: runtime.ConditionSet{NegativePolarity: []string{troubleCondition}},
+		Plan: func(obj *sourcev1.GitRepository) []runtime.Step[*sourcev1.GitRepository] {
+			return []runtime.Step[*sourcev1.GitRepository]{{
+				Name: "behave",
+				Run: func(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass) error {
+					runs.inc(obj)
+					if obj.Spec.Suspend {
+						suspendedRuns.inc(obj)
+					}
+					if err := p.Progress(meta.ProgressingReason, "behaving"); err != nil {
+						return err
+					}
+					switch obj.GetAnnotations()[behaviourAnnotation] {
+					case "fail":
+						return runtime.Failed("GitOperationFailed", "remote said no")
+					case "trouble":
+						runtime.MarkTrue(obj, troubleCondition, "AuthenticationFailed", "wrong password for the remote")
+						return runtime.Failed("GitOperationFailed", "clone failed")
+					case "stall":
+						return runtime.Stalling("URLInvalid", "the URL cannot work")
+					case "wait":
+						return runtime.Waiting(meta.DependencyNotReadyReason, time.Hour, "waiting for something")
+					}
+					runtime.Delete(obj, troubleCondition)
+					return nil
+				},
+			}}
+		},
+		Finalize:  func(ctx context.Context, obj *sourcev1.GitRepository) error { final.inc(obj); return nil },
+		Succeeded: func(obj *sourcev1.GitRepository) (string, string) { return meta.SucceededReason, "all good at " + obj.Spec.URL },
+	}
+}
+
+func startManager(c *testcluster.Cluster) (func(), error) {
+	scheme := k8sruntime.NewScheme()
+	if err := errors.Join(clientgoscheme.AddToScheme(scheme), sourcev1.AddToScheme(scheme)); err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(c.Config, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	if err != nil {
+		return nil, err
+	}
+	r := &runtime.Reconciler[*sourcev1.GitRepository]{
+		Kind:   testKind(),
+		Client: mgr.GetClient(),
+		Events: mgr.GetEventRecorderFor("source-controller"),
+	}
+	opts := runtime.ControllerOptions{Concurrent: 2, Retry: runtime.RetryOptions{MinRetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second}}
+	if err := r.Builder(mgr, opts).Complete(r); err != nil {
+		return nil, err
+	}
+	kube = mgr.GetClient()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	return func() { cancel(); <-done }, nil
+}
+
+func newRepo(t *testing.T, behaviour string) *sourcev1.GitRepository {
+	t.Helper()
+	repo := &sourcev1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Name: "repo", Namespace: env.Namespace(t), Annotations: map[string]string{behaviourAnnotation: behaviour}},
+		Spec:       sourcev1.GitRepositorySpec{URL: "https://example.com/repo", Interval: metav1.Duration{Duration: time.Hour}},
+	}
+	if err := kube.Create(context.Background(), repo); err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
+
+// waitFor polls the object until cond holds, failing with its status otherwise.
+func waitFor(t *testing.T, repo *sourcev1.GitRepository, what string, cond func(*sourcev1.GitRepository) bool) *sourcev1.GitRepository {
+	t.Helper()
+	got := &sourcev1.GitRepository{}
+	err := testcluster.Poll(30*time.Second, func() (bool, error) {
+		if err := kube.Get(context.Background(), client.ObjectKeyFromObject(repo), got); err != nil {
+			return false, err
+		}
+		return cond(got), nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v\nstatus: %+v", what, err, got.Status)
+	}
+	return got
+}
+
+func condition(o *sourcev1.GitRepository, t string) *metav1.Condition {
+	return runtime.Get(o, t)
+}
+
+func TestSuccessAddsFinalizerAndReady(t *testing.T) {
+	repo := newRepo(t, "ok")
+	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	if ready := condition(got, meta.ReadyCondition); ready.Reason != meta.SucceededReason || ready.Message != "all good at https://example.com/repo" {
+		t.Errorf("Ready = %s %q", ready.Reason, ready.Message)
+	}
+	if condition(got, meta.ReconcilingCondition) != nil || condition(got, meta.StalledCondition) != nil {
+		t.Errorf("Reconciling/Stalled should be gone after success: %+v", got.Status.Conditions)
+	}
+	if got.Status.ObservedGeneration != got.Generation {
+		t.Errorf("observedGeneration %d, generation %d", got.Status.ObservedGeneration, got.Generation)
+	}
+	if len(got.Finalizers) != 1 || got.Finalizers[0] != meta.Finalizer {
+		t.Errorf("finalizers = %v", got.Finalizers)
+	}
+	waitForEvent(t, got, corev1.EventTypeNormal, meta.SucceededReason)
+}
+
+func TestGenericFailureRetriesWithBackoff(t *testing.T) {
+	repo := newRepo(t, "fail")
+	got := waitFor(t, repo, "several failed runs", func(o *sourcev1.GitRepository) bool {
+		return runs.get(client.ObjectKeyFromObject(repo)) >= 3 && condition(o, meta.ReadyCondition) != nil &&
+			condition(o, meta.ReadyCondition).Status == metav1.ConditionFalse
+	})
+	ready := condition(got, meta.ReadyCondition)
+	if ready.Reason != "GitOperationFailed" || ready.Message != "behave: remote said no" {
+		t.Errorf("Ready = %s %q", ready.Reason, ready.Message)
+	}
+	if r := condition(got, meta.ReconcilingCondition); r == nil || r.Status != metav1.ConditionTrue || r.Reason != meta.ProgressingWithRetryReason {
+		t.Errorf("Reconciling = %+v, want True ProgressingWithRetry", r)
+	}
+	if got.Status.ObservedGeneration == got.Generation {
+		t.Errorf("a failing reconciliation must not mark the generation observed")
+	}
+	waitForEvent(t, got, corev1.EventTypeWarning, "GitOperationFailed")
+}
+
+func TestNegativeConditionDecidesReady(t *testing.T) {
+	repo := newRepo(t, "trouble")
+	got := waitFor(t, repo, "Ready=False", func(o *sourcev1.GitRepository) bool {
+		c := condition(o, meta.ReadyCondition)
+		return c != nil && c.Status == metav1.ConditionFalse
+	})
+	if ready := condition(got, meta.ReadyCondition); ready.Reason != "AuthenticationFailed" || ready.Message != "wrong password for the remote" {
+		t.Errorf("Ready should mirror the step's negative condition, got %s %q", ready.Reason, ready.Message)
+	}
+	// Fixing the cause clears the negative condition and Ready turns True.
+	setBehaviour(t, repo, "ok")
+	got = waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	if condition(got, troubleCondition) != nil {
+		t.Errorf("%s still present after success", troubleCondition)
+	}
+}
+
+func TestStallingStopsRetries(t *testing.T) {
+	repo := newRepo(t, "stall")
+	got := waitFor(t, repo, "Stalled=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.StalledCondition) })
+	if ready := condition(got, meta.ReadyCondition); ready.Status != metav1.ConditionFalse || ready.Reason != "URLInvalid" {
+		t.Errorf("Ready = %+v", ready)
+	}
+	if condition(got, meta.ReconcilingCondition) != nil {
+		t.Errorf("a stalled object is not reconciling")
+	}
+	if got.Status.ObservedGeneration != got.Generation {
+		t.Errorf("stalled: the generation was fully processed")
+	}
+	// No retries: a requestedAt still runs it exactly once more.
+	before := runs.get(client.ObjectKeyFromObject(repo))
+	request(t, repo, "stall-again")
+	waitFor(t, repo, "request handled", func(o *sourcev1.GitRepository) bool { return o.Status.LastHandledReconcileAt == "stall-again" })
+	if after := runs.get(client.ObjectKeyFromObject(repo)); after != before+1 {
+		t.Errorf("runs went from %d to %d; want exactly one more", before, after)
+	}
+}
+
+func TestWaitingIsNotAFailure(t *testing.T) {
+	repo := newRepo(t, "wait")
+	got := waitFor(t, repo, "Ready=False", func(o *sourcev1.GitRepository) bool {
+		c := condition(o, meta.ReadyCondition)
+		return c != nil && c.Status == metav1.ConditionFalse
+	})
+	if ready := condition(got, meta.ReadyCondition); ready.Reason != meta.DependencyNotReadyReason {
+		t.Errorf("Ready = %s", ready.Reason)
+	}
+	if n := runs.get(client.ObjectKeyFromObject(repo)); n != 1 {
+		t.Errorf("a waiting object is not retried with back-off: %d runs", n)
+	}
+}
+
+func TestRequestedAtTriggersAndIsRecorded(t *testing.T) {
+	repo := newRepo(t, "ok")
+	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	before := runs.get(client.ObjectKeyFromObject(repo))
+	request(t, repo, "2026-11-21T10:00:00Z")
+	waitFor(t, repo, "lastHandledReconcileAt", func(o *sourcev1.GitRepository) bool {
+		return o.Status.LastHandledReconcileAt == "2026-11-21T10:00:00Z"
+	})
+	if after := runs.get(client.ObjectKeyFromObject(repo)); after <= before {
+		t.Errorf("requestedAt did not run the steps (%d -> %d)", before, after)
+	}
+}
+
+func TestSuspendStopsReconciliation(t *testing.T) {
+	repo := newRepo(t, "ok")
+	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	patch(t, repo, `{"spec":{"suspend":true}}`)
+	before := runs.get(client.ObjectKeyFromObject(repo))
+	// A request while suspended is not handled (no step may see the
+	// suspended spec)...
+	request(t, repo, "while-suspended")
+	// ...and resuming reconciles again and handles it.
+	patch(t, repo, `{"spec":{"suspend":false}}`)
+	waitFor(t, repo, "request handled after resume", func(o *sourcev1.GitRepository) bool {
+		return o.Status.LastHandledReconcileAt == "while-suspended" && o.Status.ObservedGeneration == o.Generation
+	})
+	if n := suspendedRuns.get(client.ObjectKeyFromObject(repo)); n != 0 {
+		t.Errorf("steps ran %d times on a suspended object", n)
+	}
+	if after := runs.get(client.ObjectKeyFromObject(repo)); after <= before {
+		t.Errorf("runs %d -> %d: resuming did not reconcile", before, after)
+	}
+}
+
+func TestDeletionRunsFinalizer(t *testing.T) {
+	repo := newRepo(t, "ok")
+	waitFor(t, repo, "finalizer", func(o *sourcev1.GitRepository) bool { return len(o.Finalizers) == 1 })
+	if err := kube.Delete(context.Background(), repo); err != nil {
+		t.Fatal(err)
+	}
+	err := testcluster.Poll(30*time.Second, func() (bool, error) {
+		err := kube.Get(context.Background(), client.ObjectKeyFromObject(repo), &sourcev1.GitRepository{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		t.Fatalf("object not deleted: %v", err)
+	}
+	if final.get(client.ObjectKeyFromObject(repo)) != 1 {
+		t.Errorf("Finalize ran %d times, want 1", final.get(client.ObjectKeyFromObject(repo)))
+	}
+}
+
+func request(t *testing.T, repo *sourcev1.GitRepository, value string) {
+	patch(t, repo, fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, meta.ReconcileRequestAnnotation, value))
+}
+
+func setBehaviour(t *testing.T, repo *sourcev1.GitRepository, b string) {
+	patch(t, repo, fmt.Sprintf(`{"metadata":{"annotations":{%q:%q,%q:%q}}}`, behaviourAnnotation, b, meta.ReconcileRequestAnnotation, b))
+}
+
+func patch(t *testing.T, repo *sourcev1.GitRepository, p string) {
+	t.Helper()
+	if err := kube.Patch(context.Background(), repo.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(p))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitForEvent(t *testing.T, obj client.Object, eventType, reason string) {
+	t.Helper()
+	testcluster.Eventually(t, 30*time.Second, eventType+" event "+reason, func() (bool, error) {
+		events, err := env.Kube.CoreV1().Events(obj.GetNamespace()).List(context.Background(), metav1.ListOptions{
+			FieldSelector: "involvedObject.name=" + obj.GetName(),
+		})
+		if err != nil {
+			return false, err
+		}
+		for _, e := range events.Items {
+			if e.Type == eventType && e.Reason == reason {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
