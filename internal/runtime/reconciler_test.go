@@ -94,8 +94,10 @@ func testKind() runtime.Kind[*sourcev1.GitRepository] {
 				},
 			}}
 		},
-		Finalize:  func(ctx context.Context, obj *sourcev1.GitRepository) error { final.inc(obj); return nil },
-		Succeeded: func(obj *sourcev1.GitRepository) (string, string) { return meta.SucceededReason, "all good at " + obj.Spec.URL },
+		Finalize: func(ctx context.Context, obj *sourcev1.GitRepository) error { final.inc(obj); return nil },
+		Succeeded: func(obj *sourcev1.GitRepository) (string, string) {
+			return meta.SucceededReason, "all good at " + obj.Spec.URL
+		},
 	}
 }
 
