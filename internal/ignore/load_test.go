@@ -117,4 +117,3 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
-

@@ -69,6 +69,7 @@ type Reconciler[T Object] struct {
 // Pass is one reconciliation in progress, handed to every step.
 type Pass struct {
 	progress func(reason, message string) error
+	deferred []func()
 	// EventMetadata is attached to the events this pass emits (revision...).
 	EventMetadata map[string]string
 }
@@ -76,6 +77,17 @@ type Pass struct {
 // Progress reports what the reconciliation is doing now: Reconciling=True
 // with the message, patched at once so a person watching sees it.
 func (p *Pass) Progress(reason, message string) error { return p.progress(reason, message) }
+
+// Defer registers f to run when the plan ends, however it ends (last
+// registered, first run): removing a temporary checkout, say.
+func (p *Pass) Defer(f func()) { p.deferred = append(p.deferred, f) }
+
+func (p *Pass) runDeferred() {
+	for i := len(p.deferred) - 1; i >= 0; i-- {
+		p.deferred[i]()
+	}
+	p.deferred = nil
+}
 
 // Reconcile implements reconcile.Reconciler.
 func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
@@ -134,9 +146,10 @@ func (r *Reconciler[T]) run(ctx context.Context, obj T) (ctrl.Result, error) {
 	}
 
 	var stepErr error
+	defer pass.runDeferred()
 	for _, step := range r.Kind.Plan(obj) {
 		if stepErr = step.Run(ctx, obj, pass); stepErr != nil {
-			stepErr = fmt.Errorf("%s: %w", step.Name, stepErr)
+			log.FromContext(ctx).V(1).Info("step failed", "step", step.Name, "error", stepErr.Error())
 			break
 		}
 	}
@@ -169,11 +182,7 @@ func (r *Reconciler[T]) summarise(obj T, stepErr error) (ctrl.Result, error) {
 		return ctrl.Result{RequeueAfter: waiting.After}, nil
 	case stepErr != nil:
 		Delete(obj, meta.StalledCondition)
-		reason := reasonOf(stepErr, meta.FailedReason)
-		message := stepErr.Error()
-		if c := r.firstTrouble(obj); c != nil {
-			reason, message = c.Reason, c.Message
-		}
+		reason, message := reasonOf(stepErr, meta.FailedReason), stepErr.Error()
 		MarkFalse(obj, meta.ReadyCondition, reason, message)
 		MarkTrue(obj, meta.ReconcilingCondition, meta.ProgressingWithRetryReason, message)
 		return ctrl.Result{}, stepErr

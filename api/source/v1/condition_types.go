@@ -106,3 +106,16 @@ const (
 	// BucketOperationFailedReason: listing or downloading the bucket failed.
 	BucketOperationFailedReason string = "BucketOperationFailed"
 )
+
+// Reasons of the SourceVerified condition of a GitRepository.
+const (
+	// InvalidCommitSignatureReason: the commit's signature does not verify.
+	InvalidCommitSignatureReason string = "InvalidCommitSignature"
+	// InvalidTagSignatureReason: the tag's signature does not verify.
+	InvalidTagSignatureReason string = "InvalidTagSignature"
+	// InvalidGitObjectReason: the object to verify is missing or unsigned.
+	InvalidGitObjectReason string = "InvalidGitObject"
+	// InvalidVerificationModeReason: the mode cannot apply to the reference
+	// (Tag without a tag reference).
+	InvalidVerificationModeReason string = "InvalidVerificationMode"
+)
