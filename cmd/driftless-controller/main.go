@@ -1,27 +1,45 @@
-// Command driftless-controller runs the Driftless controllers in one process.
-//
-// No controller exists yet: this binary says so and exits, so nobody mistakes
-// it for a working manager. The README's feature table tracks what lands.
+// Command driftless-controller runs the Driftless controllers in one process
+// with one shared cache. --controllers selects a subset, so the Flux-style
+// split into several processes (and sharding) still works.
 package main
 
 import (
-	"flag"
+	"errors"
 	"fmt"
 	"os"
 
+	"github.com/spf13/pflag"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/driftless/driftless/internal/controller/source"
+	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/version"
 )
 
 func main() {
-	fs := flag.NewFlagSet("driftless-controller", flag.ContinueOnError)
+	var opts manager.Options
+	fs := pflag.NewFlagSet("driftless-controller", pflag.ContinueOnError)
+	opts.BindFlags(fs)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return
+		}
 		os.Exit(2)
 	}
 	if *showVersion {
 		fmt.Printf("driftless-controller %s\n", version.Version)
 		return
 	}
-	fmt.Fprintln(os.Stderr, "driftless-controller: no controllers are implemented yet (see the feature table in README.md)")
-	os.Exit(1)
+	logger, err := manager.NewLogger(opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "driftless-controller: %v\n", err)
+		os.Exit(2)
+	}
+	ctrl.SetLogger(logger)
+	available := []manager.Controller{source.Controller()}
+	if err := manager.Run(ctrl.SetupSignalHandler(), opts, available, logger); err != nil {
+		logger.Error(err, "driftless-controller stopped")
+		os.Exit(1)
+	}
 }

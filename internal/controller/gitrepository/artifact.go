@@ -1,0 +1,171 @@
+package gitrepository
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/driftless/driftless/api/meta"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/artifact"
+	"github.com/driftless/driftless/internal/ignore"
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// requeueDependency is how soon a GitRepository waiting for an included
+// artifact looks again, should the watch on that repository miss it.
+const requeueDependency = 30 * time.Second
+
+// Limits on an included artifact unpacked into the checkout.
+const (
+	maxIncludeSize  = 1 << 30
+	maxIncludeFiles = 100_000
+)
+
+// reconcileInclude copies the artifacts of the included GitRepositories into
+// the checkout, each at its toPath.
+func (r *Reconciler) reconcileInclude(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error {
+	if len(obj.Spec.Include) == 0 {
+		obj.Status.IncludedArtifacts = nil
+		runtime.Delete(obj, sourcev1.IncludeUnavailableCondition)
+		return nil
+	}
+	for _, inc := range obj.Spec.Include {
+		var dep sourcev1.GitRepository
+		key := types.NamespacedName{Namespace: obj.Namespace, Name: inc.GitRepositoryRef.Name}
+		if err := r.Client.Get(ctx, key, &dep); err != nil {
+			if apierrors.IsNotFound(err) {
+				return includeUnavailable(obj, "NotFound", fmt.Errorf("could not get resource for include '%s': %w", key.Name, err))
+			}
+			return includeUnavailable(obj, meta.FailedReason, fmt.Errorf("could not get resource for include '%s': %w", key.Name, err))
+		}
+		if dep.Status.Artifact == nil {
+			return includeUnavailable(obj, "NoArtifact", fmt.Errorf("no artifact available for include '%s'", key.Name))
+		}
+		if err := r.copyInclude(c.dir, dep.Status.Artifact, inc); err != nil {
+			runtime.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, sourcev1.ReadOperationFailedReason, err.Error())
+			return &runtime.GenericError{Reason: sourcev1.ReadOperationFailedReason, Err: err}
+		}
+		c.included = append(c.included, dep.Status.Artifact.DeepCopy())
+	}
+	runtime.Delete(obj, sourcev1.IncludeUnavailableCondition)
+	return nil
+}
+
+// copyInclude unpacks a's fromPath into dir/toPath, replacing what was there.
+func (r *Reconciler) copyInclude(dir string, a *meta.Artifact, inc sourcev1.GitRepositoryInclude) error {
+	local, err := r.Storage.LocalPath(a.Path)
+	if err != nil {
+		return fmt.Errorf("include '%s': %w", inc.GitRepositoryRef.Name, err)
+	}
+	f, err := os.Open(local)
+	if err != nil {
+		return fmt.Errorf("include '%s': read artifact: %w", inc.GitRepositoryRef.Name, err)
+	}
+	defer f.Close()
+	unpacked, err := os.MkdirTemp(filepath.Dir(dir), "include-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(unpacked)
+	if err := artifact.Untar(f, unpacked, artifact.UntarOptions{MaxSize: maxIncludeSize, MaxFiles: maxIncludeFiles, SkipLinks: true}); err != nil {
+		return fmt.Errorf("include '%s': %w", inc.GitRepositoryRef.Name, err)
+	}
+	from, err := inside(unpacked, inc.FromPath)
+	if err != nil {
+		return fmt.Errorf("include '%s': fromPath: %w", inc.GitRepositoryRef.Name, err)
+	}
+	toPath := inc.ToPath
+	if toPath == "" {
+		toPath = inc.GitRepositoryRef.Name
+	}
+	to, err := inside(dir, toPath)
+	if err != nil {
+		return fmt.Errorf("include '%s': toPath: %w", inc.GitRepositoryRef.Name, err)
+	}
+	if err := os.RemoveAll(to); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
+		return err
+	}
+	return os.Rename(from, to)
+}
+
+// inside joins rel to root, refusing a result outside root.
+func inside(root, rel string) (string, error) {
+	p := filepath.Join(root, filepath.FromSlash(rel))
+	if p != root && !strings.HasPrefix(p, root+string(filepath.Separator)) {
+		return "", fmt.Errorf("'%s' leaves the repository", rel)
+	}
+	return p, nil
+}
+
+func includeUnavailable(obj *sourcev1.GitRepository, reason string, err error) error {
+	runtime.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, reason, err.Error())
+	return &runtime.WaitingError{Reason: reason, Err: err, After: requeueDependency}
+}
+
+// reconcileArtifact archives the checkout into storage and records it in
+// status, unless the stored artifact is already the one upstream has.
+func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error {
+	if c.unchanged {
+		runtime.Delete(obj, sourcev1.ArtifactOutdatedCondition)
+		runtime.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
+			fmt.Sprintf("stored artifact for revision '%s'", c.revision))
+		return nil
+	}
+	unlock, err := r.Storage.Lock(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
+	if err != nil {
+		return storageFailed(obj, sourcev1.AcquireLockFailedReason, fmt.Errorf("failed to acquire lock for artifact: %w", err))
+	}
+	defer unlock()
+
+	rules, err := ignore.Load(c.dir, obj.Spec.Ignore)
+	if err != nil {
+		return storageFailed(obj, sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to load ignore rules: %w", err))
+	}
+	rel := r.Storage.ArtifactPath(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, c.commit.Hash+".tar.gz")
+	a, err := r.Storage.Archive(c.dir, rel, rules)
+	if err != nil {
+		return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to archive artifact: %w", err))
+	}
+	a.Revision = c.revision
+	if old := obj.Status.Artifact; old != nil && old.Digest == a.Digest && old.Revision == a.Revision {
+		a.LastUpdateTime = old.LastUpdateTime // same content: consumers have nothing new
+	}
+	obj.Status.Artifact = a
+	obj.Status.IncludedArtifacts = c.included
+	obj.Status.ObservedIgnore = obj.Spec.Ignore
+	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
+	obj.Status.ObservedInclude = slices.Clone(obj.Spec.Include)
+	obj.Status.ObservedSparseCheckout = slices.Clone(obj.Spec.SparseCheckout)
+
+	runtime.Delete(obj, sourcev1.StorageOperationFailedCondition)
+	runtime.Delete(obj, sourcev1.ArtifactOutdatedCondition)
+	runtime.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
+		fmt.Sprintf("stored artifact for revision '%s'", a.Revision))
+	p.EventMetadata["source.toolkit.fluxcd.io/revision"] = a.Revision
+	if _, err := r.Storage.GarbageCollect(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, a.Path); err != nil {
+		p.EventMetadata["gc"] = err.Error()
+	}
+	return nil
+}
+
+// storageFailed marks StorageOperationFailed; a full disk says so plainly.
+func storageFailed(obj *sourcev1.GitRepository, reason string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) && !strings.Contains(err.Error(), "no space left") {
+		err = fmt.Errorf("%w (no space left on the storage volume)", err)
+	}
+	runtime.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, reason, err.Error())
+	return &runtime.GenericError{Reason: reason, Err: err}
+}

@@ -1,0 +1,173 @@
+// Package gitrepository reconciles GitRepository objects: it fetches the
+// repository at the selected reference, verifies signatures, embeds the
+// artifacts of included repositories, and publishes the result as a
+// deterministic tarball in the shared artifact storage.
+package gitrepository
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/driftless/driftless/api/meta"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/artifact"
+	"github.com/driftless/driftless/internal/git"
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// Git is what the controller needs of a Git client.
+type Git interface {
+	Clone(ctx context.Context, dir string, opts git.CloneOptions) (*git.Commit, error)
+	Resolve(ctx context.Context, opts git.CloneOptions) (hash, ref string, err error)
+}
+
+// Reconciler holds what every reconciliation of a GitRepository uses.
+type Reconciler struct {
+	// Client reads and writes Flux objects (through the shared cache).
+	Client client.Client
+	// Secrets reads Secrets directly from the API server, so Secrets are not cached.
+	Secrets client.Reader
+	Storage *artifact.Storage
+	Git     Git
+	// TempDir is where checkouts are made; "" means the system default.
+	TempDir string
+}
+
+// includeIndex indexes GitRepositories by the names of those they include.
+const includeIndex = "spec.include.repository"
+
+// Kind declares the GitRepository reconciliation for the runtime skeleton.
+func (r *Reconciler) Kind() runtime.Kind[*sourcev1.GitRepository] {
+	return runtime.Kind[*sourcev1.GitRepository]{
+		Name: sourcev1.GitRepositoryKind,
+		New:  func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
+		Conditions: runtime.ConditionSet{
+			NegativePolarity: []string{
+				sourcev1.FetchFailedCondition,
+				sourcev1.IncludeUnavailableCondition,
+				sourcev1.StorageOperationFailedCondition,
+				sourcev1.ArtifactOutdatedCondition,
+			},
+			Owned: []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
+		},
+		Plan:     r.plan,
+		Finalize: r.finalize,
+		Succeeded: func(obj *sourcev1.GitRepository) (string, string) {
+			return meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision)
+		},
+	}
+}
+
+// plan lists the steps of one reconciliation; they share a checkout.
+func (r *Reconciler) plan(obj *sourcev1.GitRepository) []runtime.Step[*sourcev1.GitRepository] {
+	c := &checkout{}
+	return []runtime.Step[*sourcev1.GitRepository]{
+		{Name: "storage", Run: r.reconcileStorage},
+		{Name: "fetch", Run: c.bind(r.reconcileSource)},
+		{Name: "verify", Run: c.bind(r.reconcileVerification)},
+		{Name: "include", Run: c.bind(r.reconcileInclude)},
+		{Name: "artifact", Run: c.bind(r.reconcileArtifact)},
+	}
+}
+
+// checkout is what the fetch step hands to the later steps.
+type checkout struct {
+	// dir holds the working tree; empty when the clone was skipped.
+	dir    string
+	commit *git.Commit
+	// unchanged means upstream still has the stored artifact's revision and
+	// nothing in the spec asks for a new artifact: no clone was made.
+	unchanged bool
+	revision  string
+	included  []*meta.Artifact
+}
+
+type stepFunc func(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error
+
+func (c *checkout) bind(f stepFunc) func(context.Context, *sourcev1.GitRepository, *runtime.Pass) error {
+	return func(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass) error {
+		return f(ctx, obj, p, c)
+	}
+}
+
+// finalize removes the object's artifacts from storage.
+func (r *Reconciler) finalize(_ context.Context, obj *sourcev1.GitRepository) error {
+	unlock, err := r.Storage.Lock(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return r.Storage.RemoveAll(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
+}
+
+// SetupWithManager starts the controller: it reconciles on spec changes and
+// reconcile requests, and reconciles a GitRepository again when one it
+// includes publishes a new artifact.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *runtime.Reconciler[*sourcev1.GitRepository], opts runtime.ControllerOptions) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &sourcev1.GitRepository{}, includeIndex, func(o client.Object) []string {
+		var names []string
+		for _, inc := range o.(*sourcev1.GitRepository).Spec.Include {
+			names = append(names, inc.GitRepositoryRef.Name)
+		}
+		return names
+	}); err != nil {
+		return fmt.Errorf("index includes: %w", err)
+	}
+	return rt.Builder(mgr, opts).
+		Watches(&sourcev1.GitRepository{},
+			handler.EnqueueRequestsFromMapFunc(r.includers),
+			builder.WithPredicates(artifactChanged())).
+		Complete(rt)
+}
+
+// includers lists the GitRepositories that include repo.
+func (r *Reconciler) includers(ctx context.Context, repo client.Object) []reconcile.Request {
+	var list sourcev1.GitRepositoryList
+	if err := r.Client.List(ctx, &list, client.InNamespace(repo.GetNamespace()), client.MatchingFields{includeIndex: repo.GetName()}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, o := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
+	}
+	return reqs
+}
+
+// artifactChanged passes updates that change the published artifact.
+func artifactChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*sourcev1.GitRepository)
+			n, ok2 := e.ObjectNew.(*sourcev1.GitRepository)
+			if !ok1 || !ok2 {
+				return false
+			}
+			if o.Status.Artifact == nil || n.Status.Artifact == nil {
+				return o.Status.Artifact != n.Status.Artifact
+			}
+			return o.Status.Artifact.Digest != n.Status.Artifact.Digest
+		},
+	}
+}
+
+// tempDir makes a directory for one checkout, removed when the plan ends.
+func (r *Reconciler) tempDir(obj *sourcev1.GitRepository, p *runtime.Pass) (string, error) {
+	dir, err := os.MkdirTemp(r.TempDir, fmt.Sprintf("gitrepository-%s-%s-", obj.Namespace, obj.Name))
+	if err != nil {
+		return "", fmt.Errorf("create temporary directory: %w", err)
+	}
+	p.Defer(func() { _ = os.RemoveAll(dir) })
+	return dir, nil
+}

@@ -1,0 +1,107 @@
+// Package source wires the "source" controller of driftless-controller: the
+// artifact storage, its HTTP server (run by the elected leader only, as in
+// Flux), and the controllers of the source kinds that exist.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/artifact"
+	"github.com/driftless/driftless/internal/controller/gitrepository"
+	"github.com/driftless/driftless/internal/git"
+	"github.com/driftless/driftless/internal/manager"
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// Controller is the source controller as the manager selects it.
+func Controller() manager.Controller {
+	return manager.Controller{
+		Name:    "source",
+		Objects: []client.Object{&sourcev1.GitRepository{}},
+		Setup:   setup,
+	}
+}
+
+func setup(mgr ctrl.Manager, deps manager.Deps) error {
+	storage, err := artifact.NewStorage(artifact.Options{
+		Root:             deps.Options.Storage.Path,
+		AdvAddr:          advertisedAddr(deps.Options.Storage),
+		DigestAlgo:       deps.Options.Storage.DigestAlgo,
+		RetentionRecords: deps.Options.Storage.RetentionRecords,
+		RetentionTTL:     deps.Options.Storage.RetentionTTL,
+	})
+	if err != nil {
+		return fmt.Errorf("artifact storage: %w", err)
+	}
+	if err := mgr.Add(&artifactServer{addr: deps.Options.Storage.Addr, handler: artifact.NewHandler(storage)}); err != nil {
+		return err
+	}
+	gr := &gitrepository.Reconciler{
+		Client:  mgr.GetClient(),
+		Secrets: mgr.GetAPIReader(),
+		Storage: storage,
+		Git:     &git.Client{},
+	}
+	rt := &runtime.Reconciler[*sourcev1.GitRepository]{
+		Kind:    gr.Kind(),
+		Client:  mgr.GetClient(),
+		Events:  mgr.GetEventRecorderFor("source-controller"),
+		Metrics: deps.Metrics,
+	}
+	return gr.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
+}
+
+// advertisedAddr is --storage-adv-addr, or this host's name with the port
+// of --storage-addr, as Flux does.
+func advertisedAddr(o manager.StorageOptions) string {
+	if o.AdvAddr != "" {
+		return o.AdvAddr
+	}
+	_, port, err := net.SplitHostPort(o.Addr)
+	if err != nil {
+		port = "9090"
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// artifactServer serves the storage over HTTP while this process leads.
+type artifactServer struct {
+	addr    string
+	handler http.Handler
+}
+
+// NeedLeaderElection makes only the leader serve artifacts.
+func (s *artifactServer) NeedLeaderElection() bool { return true }
+
+// Start serves until ctx ends.
+func (s *artifactServer) Start(ctx context.Context) error {
+	srv := &http.Server{Addr: s.addr, Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("artifact server: %w", err)
+	}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("artifact server: %w", err)
+	}
+	return nil
+}
