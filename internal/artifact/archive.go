@@ -121,7 +121,7 @@ func (a *archiver) visit(p string, d fs.DirEntry, err error) error {
 func (a *archiver) write(h *tar.Header, name string) error {
 	a.written += tarBlock + (h.Size+tarBlock-1)/tarBlock*tarBlock
 	if a.max > 0 && a.written+2*tarBlock > a.max {
-		return fmt.Errorf("archive exceeds the maximum size of %d bytes at %s", a.max, name)
+		return fmt.Errorf("%w: archive exceeds the maximum size of %d bytes at %s", ErrTooLarge, a.max, name)
 	}
 	if err := a.tw.WriteHeader(h); err != nil {
 		return fmt.Errorf("writing header of %s: %w", name, err)

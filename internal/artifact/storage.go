@@ -47,6 +47,9 @@ type Options struct {
 	Now func() time.Time
 }
 
+// ErrTooLarge marks content beyond Options.MaxArchiveSize.
+var ErrTooLarge = errors.New("size limit exceeded")
+
 // Storage keeps artifacts on the local file system and knows their URLs.
 type Storage struct {
 	root    string
@@ -277,7 +280,7 @@ func (s *Storage) Copy(r io.Reader, rel string) (*meta.Artifact, error) {
 			return err
 		}
 		if s.maxSize > 0 && n > s.maxSize {
-			return fmt.Errorf("content exceeds the maximum artifact size of %d bytes", s.maxSize)
+			return fmt.Errorf("%w: content exceeds the maximum artifact size of %d bytes", ErrTooLarge, s.maxSize)
 		}
 		return nil
 	})

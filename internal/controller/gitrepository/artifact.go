@@ -136,6 +136,10 @@ func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRep
 	}
 	rel := r.Storage.ArtifactPath(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, c.commit.Hash+".tar.gz")
 	a, err := r.Storage.Archive(c.dir, rel, rules)
+	if errors.Is(err, artifact.ErrTooLarge) {
+		return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, fmt.Errorf(
+			"failed to archive artifact: %w; exclude large files with spec.ignore or a .sourceignore file, or raise the controller's --artifact-max-size", err))
+	}
 	if err != nil {
 		return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to archive artifact: %w", err))
 	}

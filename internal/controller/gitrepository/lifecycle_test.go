@@ -245,3 +245,35 @@ func contains(s []string, v string) bool {
 	}
 	return false
 }
+
+// TestOversizedRepositoryIsRefused commits more than --artifact-max-size:
+// the artifact is refused with a clear message, nothing partial is left in
+// storage, and the previous artifact stays.
+func TestOversizedRepositoryIsRefused(t *testing.T) {
+	repo := gittest.NewRepo(t)
+	repo.CommitFiles("main", map[string]string{"small.yaml": "small"}, "small")
+	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
+	ns := env.Namespace(t)
+	obj := create(t, ns, "big", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: &sourcev1.GitRepositoryRef{Branch: "main"}})
+	before := waitReady(t, obj).Status.Artifact
+
+	big := strings.Repeat("0123456789abcdef", (maxArtifactSize/16)+1024)
+	repo.CommitFiles("main", map[string]string{"huge.bin.yaml": big}, "too big")
+	requestReconcile(t, obj, "big")
+	got := waitNotReady(t, obj, sourcev1.ArchiveOperationFailedReason)
+	if c := runtime.Get(got, sourcev1.StorageOperationFailedCondition); c == nil || !strings.Contains(c.Message, "limit") {
+		t.Errorf("StorageOperationFailed should say a limit was passed: %+v", c)
+	}
+	if got.Status.Artifact.Digest != before.Digest || !served(t, got.Status.Artifact) {
+		t.Error("the previous artifact must stay")
+	}
+	entries, err := os.ReadDir(filepath.Join(storageDir, "gitrepository", ns, "big"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if info, _ := e.Info(); info != nil && info.Size() > maxArtifactSize {
+			t.Errorf("%s (%d bytes) left in storage", e.Name(), info.Size())
+		}
+	}
+}

@@ -28,6 +28,9 @@ import (
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
+// maxArtifactSize is the --artifact-max-size of the controller under test.
+const maxArtifactSize = 4 << 20
+
 var (
 	env        *testcluster.Cluster
 	kube       client.Client
@@ -66,6 +69,7 @@ func startController(c *testcluster.Cluster) (func(), error) {
 			RetentionRecords: 2,
 			RetentionTTL:     time.Minute,
 			DigestAlgo:       "sha256",
+			MaxSize:          maxArtifactSize,
 		},
 	}
 	logger := zap.New(zap.WriteTo(io.Discard))

@@ -39,6 +39,7 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		DigestAlgo:       deps.Options.Storage.DigestAlgo,
 		RetentionRecords: deps.Options.Storage.RetentionRecords,
 		RetentionTTL:     deps.Options.Storage.RetentionTTL,
+		MaxArchiveSize:   deps.Options.Storage.MaxSize,
 	})
 	if err != nil {
 		return fmt.Errorf("artifact storage: %w", err)
