@@ -39,7 +39,8 @@ func main() {
 	ctrl.SetLogger(logger)
 	available := []manager.Controller{source.Controller()}
 	if err := manager.Run(ctrl.SetupSignalHandler(), opts, available, logger); err != nil {
-		logger.Error(err, "driftless-controller stopped")
+		// Plain text: most of these are start-up problems a person must read.
+		fmt.Fprintf(os.Stderr, "driftless-controller: %v\n", err)
 		os.Exit(1)
 	}
 }

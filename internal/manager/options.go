@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/driftless/driftless/internal/runtime"
 )
@@ -106,6 +107,11 @@ func (o Options) Validate() error {
 	case "debug", "info", "error", "trace":
 	default:
 		return fmt.Errorf("--log-level must be debug, info or error, not %q", o.LogLevel)
+	}
+	if o.WatchLabelSelector != "" {
+		if _, err := labels.Parse(o.WatchLabelSelector); err != nil {
+			return fmt.Errorf("--watch-label-selector %q: %w", o.WatchLabelSelector, err)
+		}
 	}
 	if o.Concurrent < 1 {
 		return fmt.Errorf("--concurrent must be at least 1, not %d", o.Concurrent)
