@@ -1,0 +1,178 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+)
+
+// plan is what applyStage decided for one object after its dry-run.
+type plan struct {
+	obj      *object
+	payload  *unstructured.Unstructured // what to apply
+	live     *unstructured.Unstructured // nil when the object does not exist
+	action   Action
+	recreate bool // delete the live object first: it has an immutable change
+}
+
+// applyStage dry-runs the objects of a stage in parallel, then applies the
+// new and drifted ones one by one, in order. Any dry-run error fails the
+// stage before it writes anything.
+func (m *Manager) applyStage(ctx context.Context, objs []*object, rules []ignoreRule, opts ApplyOptions) (*ChangeSet, error) {
+	plans := make([]*plan, len(objs))
+	errs := make([]error, len(objs))
+	sem := make(chan struct{}, opts.concurrency())
+	var wg sync.WaitGroup
+	for i, o := range objs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			plans[i], errs[i] = m.plan(ctx, o, rules, opts)
+		}()
+	}
+	wg.Wait()
+	cs := &ChangeSet{}
+	if err := errors.Join(errs...); err != nil {
+		return cs, err
+	}
+	for _, p := range plans {
+		if err := m.execute(ctx, p, opts); err != nil {
+			return cs, err
+		}
+		cs.add(p.obj.ref, p.action)
+	}
+	return cs, nil
+}
+
+// plan reads the live object, hands over the fields of kubectl and the
+// like, and dry-runs the apply to find out whether the object is new,
+// drifted or unchanged.
+func (m *Manager) plan(ctx context.Context, o *object, rules []ignoreRule, opts ApplyOptions) (*plan, error) {
+	res := m.resource(o)
+	paths := ignoredPaths(rules, o.desired)
+	cleanedAny := false // a cleanup patch, on any attempt, is a change
+	for attempt := 0; ; attempt++ {
+		live, err := res.Get(ctx, o.ref.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			live = nil
+		case err != nil:
+			return nil, objectError(o.ref, "get", err)
+		}
+		if m.owner.skipApply(o.desired, live) {
+			return &plan{obj: o, live: live, action: Skipped}, nil
+		}
+		if live != nil && !m.owner.merge(o.desired, live) {
+			var cleaned bool
+			if live, cleaned, err = m.cleanup(ctx, o, live, opts.OverrideManagers); err != nil {
+				return nil, objectError(o.ref, "managed fields cleanup", err)
+			}
+			cleanedAny = cleanedAny || cleaned
+		}
+		p := &plan{obj: o, live: live}
+		p.payload = o.desired.DeepCopy()
+		if p.live != nil {
+			m.adoptIgnored(p.payload, p.live, paths)
+		}
+		dry, err := m.apply(ctx, o, p.payload, true)
+		if err != nil {
+			if p.live != nil && immutable(err) && (opts.Force || m.owner.force(o.desired, p.live)) {
+				p.payload, p.action, p.recreate = o.desired.DeepCopy(), Created, true
+				return p, nil
+			}
+			if immutable(err) {
+				return nil, &ObjectError{Ref: o.ref, Op: "dry-run", Err: err,
+					hint: "enable force or annotate the object with " + m.owner.key("force") + ": Enabled to recreate it"}
+			}
+			return nil, objectError(o.ref, "dry-run", err)
+		}
+		// The dry-run saw a newer object than the one read: read again, so
+		// that a change made meanwhile is not taken for drift.
+		if p.live != nil && dry.GetResourceVersion() != p.live.GetResourceVersion() && attempt < 3 {
+			continue
+		}
+		switch {
+		case p.live == nil:
+			p.action = Created
+		case cleanedAny || drifted(dry, p.live, paths):
+			p.action = Configured
+		default:
+			p.action = Unchanged
+		}
+		return p, nil
+	}
+}
+
+// adoptIgnored fits the ignored fields of payload to the live object: a
+// field the owner alone applies keeps its live value; any other is left
+// out, so that its current manager keeps it.
+func (m *Manager) adoptIgnored(payload, live *unstructured.Unstructured, paths [][]string) {
+	for _, path := range paths {
+		v, ok := getPath(live.Object, path)
+		if ok {
+			if own, other := m.owner.owners(live, path); own && !other && setPath(payload.Object, path, v) {
+				continue
+			}
+		}
+		removePath(payload.Object, path)
+	}
+}
+
+// execute writes what plan decided.
+func (m *Manager) execute(ctx context.Context, p *plan, opts ApplyOptions) error {
+	if p.action != Created && p.action != Configured {
+		return nil
+	}
+	if p.recreate {
+		if err := m.deleteAndWait(ctx, p.obj, p.live, opts.waitTimeout()); err != nil {
+			return err
+		}
+	}
+	_, err := m.apply(ctx, p.obj, p.payload, false)
+	return objectError(p.obj.ref, "apply", err)
+}
+
+// apply runs a server-side apply of payload, forcing conflicts.
+func (m *Manager) apply(ctx context.Context, o *object, payload *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
+	opts := metav1.ApplyOptions{FieldManager: m.owner.Field, Force: true}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	return m.resource(o).Apply(ctx, o.ref.Name, payload, opts)
+}
+
+func (m *Manager) resource(o *object) dynamic.ResourceInterface {
+	return m.resourceFor(o.mapping, o.ref.Namespace)
+}
+
+func (m *Manager) resourceFor(mapping *meta.RESTMapping, namespace string) dynamic.ResourceInterface {
+	r := m.client.Resource(mapping.Resource)
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		return r.Namespace(namespace)
+	}
+	return r
+}
+
+// drifted compares the dry-run result with the live object, leaving out
+// the metadata that changes on every write and the ignored paths.
+func drifted(dry, live *unstructured.Unstructured, ignored [][]string) bool {
+	a, b := dry.DeepCopy().Object, live.DeepCopy().Object
+	for _, obj := range []map[string]any{a, b} {
+		for _, f := range []string{"managedFields", "resourceVersion", "generation"} {
+			unstructured.RemoveNestedField(obj, "metadata", f)
+		}
+		for _, path := range ignored {
+			removePath(obj, path)
+		}
+	}
+	return !reflect.DeepEqual(a, b)
+}
