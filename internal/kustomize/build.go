@@ -1,0 +1,193 @@
+package kustomize
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+)
+
+// buildSlot serialises kustomize runs: kustomize keeps its OpenAPI schema
+// in process-wide variables (set by every run from the kustomization's
+// openapi field), so two concurrent builds could see each other's schema
+// or race on it. It is the one package-level variable, and it guards a
+// process-global; a channel lets a waiting build honour its context.
+var buildSlot = make(chan struct{}, 1)
+
+// Build builds the directory o.Path of the artifact extracted at root, as
+// the package documentation describes.
+func Build(ctx context.Context, root string, o Options) (*Result, error) {
+	fsys, err := newConfinedFS(root, !o.NoRemoteBases)
+	if err != nil {
+		return nil, err
+	}
+	res, err := build(ctx, fsys, &o)
+	if err != nil && strings.Contains(err.Error(), fsys.root) {
+		// Name files relative to the artifact, never by their location on
+		// the controller's disk.
+		err = &buildError{msg: relativize(fsys, err.Error()), err: err}
+	}
+	return res, err
+}
+
+// build runs the steps of Build on the artifact's filesystem.
+func build(ctx context.Context, fsys *confinedFS, o *Options) (*Result, error) {
+	dir, err := resolveBuildPath(fsys, o.Path)
+	if err != nil {
+		return nil, err
+	}
+	kfile, content, err := prepareKustomization(fsys, dir, o)
+	if err != nil {
+		return nil, err
+	}
+	fsys.setOverlay(kfile, content)
+	walker := newGraphWalker(fsys, o.NoRemoteBases)
+	if err := walker.walk(dir); err != nil {
+		return nil, err
+	}
+	if err := decryptSources(fsys, walker, o.DecryptFile); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	resMap, err := runKustomize(ctx, fsys, dir, o.Path)
+	if err != nil {
+		return nil, err
+	}
+	keepOrigin := false
+	for _, opt := range o.BuildMetadata {
+		keepOrigin = keepOrigin || string(opt) == originOption
+	}
+	built, err := collectObjects(fsys, dir, resMap, keepOrigin)
+	if err != nil {
+		return nil, err
+	}
+	return finish(built, o)
+}
+
+// resolveBuildPath returns the resolved directory of path inside the
+// artifact.
+func resolveBuildPath(fsys *confinedFS, path string) (string, error) {
+	rel := filepath.Clean(filepath.FromSlash(strings.TrimLeft(path, "/")))
+	if rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%w: kustomization path %q leaves the artifact", ErrPathEscapes, path)
+	}
+	dir, _, err := fsys.resolve(filepath.Join(fsys.root, rel))
+	switch {
+	case errors.Is(err, ErrPathEscapes):
+		return "", fmt.Errorf("kustomization path %q: %w", path, err)
+	case errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("%w: kustomization path %q does not exist in the artifact", ErrPathNotFound, path)
+	case err != nil:
+		return "", fmt.Errorf("kustomization path %q: %w", path, err)
+	case !fsys.IsDir(dir):
+		return "", fmt.Errorf("%w: kustomization path %q is a file, not a directory", ErrPathNotFound, path)
+	}
+	return dir, nil
+}
+
+// decryptSources replaces the secretGenerator sources with what decrypt
+// returns for them.
+func decryptSources(fsys *confinedFS, w *graphWalker, decrypt func(SecretSource) ([]byte, error)) error {
+	if decrypt == nil {
+		return nil
+	}
+	for _, p := range w.sources() {
+		src := w.genSources[p]
+		data, err := fsys.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("secretGenerator source %s: %w", src.Path, err)
+		}
+		src.Data = data
+		out, err := decrypt(src)
+		if err != nil {
+			return fmt.Errorf("%w: secretGenerator source %s: %w", ErrDecryption, src.Path, err)
+		}
+		fsys.setOverlay(p, out)
+	}
+	return nil
+}
+
+// runKustomize runs kustomize on dir, one build at a time in the process.
+func runKustomize(ctx context.Context, fsys *confinedFS, dir, path string) (m resmap.ResMap, err error) {
+	select {
+	case buildSlot <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-buildSlot }()
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("kustomize build of %q failed: kustomize panicked: %v", path, r)
+		}
+	}()
+	k := krusty.MakeKustomizer(&krusty.Options{
+		Reorder:          krusty.ReorderOptionNone,
+		LoadRestrictions: kustypes.LoadRestrictionsNone,
+		PluginConfig:     kustypes.DisabledPluginConfig(),
+	})
+	m, err = k.Run(fsys, dir)
+	if err != nil {
+		if path == "" {
+			path = "./"
+		}
+		be := &buildError{msg: fmt.Sprintf("kustomize build of %q failed: %s", path, relativize(fsys, err.Error())), err: err}
+		if strings.Contains(err.Error(), "already registered id") {
+			be.kind = ErrDuplicate
+		}
+		return nil, be
+	}
+	return m, nil
+}
+
+// buildError is a kustomize failure with paths made relative to the
+// artifact; it unwraps to the original error and to a kind such as
+// ErrDuplicate when one is recognised.
+type buildError struct {
+	msg  string
+	err  error
+	kind error
+}
+
+func (e *buildError) Error() string { return e.msg }
+
+func (e *buildError) Unwrap() []error {
+	if e.kind != nil {
+		return []error{e.err, e.kind}
+	}
+	return []error{e.err}
+}
+
+// relativize makes the artifact paths in a message relative to its root:
+// the root itself becomes ".", paths below it lose the root.
+func relativize(fsys *confinedFS, msg string) string {
+	msg = strings.ReplaceAll(msg, fsys.root+string(filepath.Separator), "")
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, fsys.root)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		end := i + len(fsys.root)
+		b.WriteString(msg[:i])
+		if end < len(msg) && isPathByte(msg[end]) {
+			b.WriteString(fsys.root) // a longer path that only starts alike
+		} else {
+			b.WriteString(".")
+		}
+		msg = msg[end:]
+	}
+}
+
+// isPathByte reports whether c may continue a file name.
+func isPathByte(c byte) bool {
+	return c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
