@@ -112,13 +112,17 @@ func TestTryLock(t *testing.T) {
 	}
 }
 
-// TestLockHelperProcess is not a test: it is the other process of
-// TestLockAcrossProcesses.
-func TestLockHelperProcess(t *testing.T) {
-	root := os.Getenv("DRIFTLESS_LOCK_HELPER_ROOT")
-	if root == "" {
-		t.Skip("helper process only")
+// TestMain runs the other process of TestLockAcrossProcesses when the
+// test binary is started as that process, and the tests otherwise.
+func TestMain(m *testing.M) {
+	if root := os.Getenv("DRIFTLESS_LOCK_HELPER_ROOT"); root != "" {
+		lockHelperProcess(root)
 	}
+	os.Exit(m.Run())
+}
+
+// lockHelperProcess holds or tries the lock of one object, then exits.
+func lockHelperProcess(root string) {
 	s, err := NewStorage(Options{Root: root, AdvAddr: "x"})
 	if err != nil {
 		fmt.Println("error:", err)
@@ -149,7 +153,7 @@ func TestLockHelperProcess(t *testing.T) {
 
 func helper(t *testing.T, root, mode string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockHelperProcess$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "DRIFTLESS_LOCK_HELPER_ROOT="+root, "DRIFTLESS_LOCK_HELPER_MODE="+mode)
 	return cmd
 }
