@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"testing"
 
 	apimeta "github.com/driftless/driftless/api/meta"
@@ -104,4 +105,30 @@ func resourceVersion(t *testing.T, ref ObjectRef) string {
 		t.Fatalf("get %s: %v", ref, err)
 	}
 	return live.GetResourceVersion()
+}
+
+// TestChangeSetCarriesResourceVersions checks that each change reports the
+// version the object has after the apply, so a health check can tell a
+// fresh copy from a stale cached one.
+func TestChangeSetCarriesResourceVersions(t *testing.T) {
+	ns := env.Namespace(t)
+	m := newManager(t)
+	cs, err := m.ApplyAll(context.Background(), configMap(t, ns, "red", nil), opts("versions", ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := env.Kube.CoreV1().ConfigMaps(ns).Get(context.Background(), "cm", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cs.Entries[0].ResourceVersion; got == "" || got != live.ResourceVersion {
+		t.Errorf("created: change reports version %q, live object has %q", got, live.ResourceVersion)
+	}
+	cs, err = m.ApplyAll(context.Background(), configMap(t, ns, "red", nil), opts("versions", ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := cs.Entries[0]; e.Action != Unchanged || e.ResourceVersion != live.ResourceVersion {
+		t.Errorf("unchanged: %+v, want version %q", e, live.ResourceVersion)
+	}
 }

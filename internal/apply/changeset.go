@@ -23,6 +23,9 @@ func (a Action) Changed() bool {
 type Change struct {
 	Ref    ObjectRef
 	Action Action
+	// ResourceVersion is the object's version after an apply (the live one
+	// when unchanged), so a health check can ignore older cached copies.
+	ResourceVersion string
 }
 
 // ChangeSet lists what an apply or a prune did, object by object, in the
@@ -33,6 +36,10 @@ type ChangeSet struct {
 
 func (c *ChangeSet) add(ref ObjectRef, a Action) {
 	c.Entries = append(c.Entries, Change{Ref: ref, Action: a})
+}
+
+func (c *ChangeSet) addVersion(ref ObjectRef, a Action, resourceVersion string) {
+	c.Entries = append(c.Entries, Change{Ref: ref, Action: a, ResourceVersion: resourceVersion})
 }
 
 // Append adds the entries of other to c.

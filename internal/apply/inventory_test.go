@@ -112,13 +112,13 @@ func TestInventoryStatusRoundTrip(t *testing.T) {
 func TestChangeSetText(t *testing.T) {
 	cs := &ChangeSet{}
 	for _, c := range []Change{
-		{ObjectRef{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition", Name: "widgets.example.com"}, Created},
-		{ObjectRef{Version: "v1", Kind: "Namespace", Name: "apps"}, Unchanged},
-		{ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: "apps", Name: "settings"}, Configured},
-		{ObjectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "apps", Name: "web"}, Unchanged},
-		{ObjectRef{Version: "v1", Kind: "Secret", Namespace: "apps", Name: "token"}, Skipped},
-		{ObjectRef{Group: "batch", Version: "v1", Kind: "Job", Namespace: "apps", Name: "migrate"}, Created},
-		{ObjectRef{Version: "v1", Kind: "Service", Namespace: "apps", Name: "old"}, Deleted},
+		{Ref: ObjectRef{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition", Name: "widgets.example.com"}, Action: Created},
+		{Ref: ObjectRef{Version: "v1", Kind: "Namespace", Name: "apps"}, Action: Unchanged},
+		{Ref: ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: "apps", Name: "settings"}, Action: Configured},
+		{Ref: ObjectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "apps", Name: "web"}, Action: Unchanged},
+		{Ref: ObjectRef{Version: "v1", Kind: "Secret", Namespace: "apps", Name: "token"}, Action: Skipped},
+		{Ref: ObjectRef{Group: "batch", Version: "v1", Kind: "Job", Namespace: "apps", Name: "migrate"}, Action: Created},
+		{Ref: ObjectRef{Version: "v1", Kind: "Service", Namespace: "apps", Name: "old"}, Action: Deleted},
 	} {
 		cs.add(c.Ref, c.Action)
 	}

@@ -45,10 +45,11 @@ func (m *Manager) applyStage(ctx context.Context, objs []*object, rules []ignore
 		return cs, err
 	}
 	for _, p := range plans {
-		if err := m.execute(ctx, p, opts); err != nil {
+		rv, err := m.execute(ctx, p, opts)
+		if err != nil {
 			return cs, err
 		}
-		cs.add(p.obj.ref, p.action)
+		cs.addVersion(p.obj.ref, p.action, rv)
 	}
 	return cs, nil
 }
@@ -127,18 +128,25 @@ func (m *Manager) adoptIgnored(payload, live *unstructured.Unstructured, paths [
 	}
 }
 
-// execute writes what plan decided.
-func (m *Manager) execute(ctx context.Context, p *plan, opts ApplyOptions) error {
+// execute writes what plan decided and returns the object's resulting
+// resourceVersion ("" for a skipped object that does not exist).
+func (m *Manager) execute(ctx context.Context, p *plan, opts ApplyOptions) (string, error) {
 	if p.action != Created && p.action != Configured {
-		return nil
+		if p.live != nil {
+			return p.live.GetResourceVersion(), nil
+		}
+		return "", nil
 	}
 	if p.recreate {
 		if err := m.deleteAndWait(ctx, p.obj, p.live, opts.waitTimeout()); err != nil {
-			return err
+			return "", err
 		}
 	}
-	_, err := m.apply(ctx, p.obj, p.payload, false)
-	return objectError(p.obj.ref, "apply", err)
+	applied, err := m.apply(ctx, p.obj, p.payload, false)
+	if err != nil {
+		return "", objectError(p.obj.ref, "apply", err)
+	}
+	return applied.GetResourceVersion(), nil
 }
 
 // apply runs a server-side apply of payload, forcing conflicts.

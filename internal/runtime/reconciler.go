@@ -52,6 +52,10 @@ type Kind[T Object] struct {
 	Finalize func(ctx context.Context, obj T) error
 	// Succeeded returns the reason and message of Ready=True after all steps passed.
 	Succeeded func(obj T) (reason, message string)
+	// RetryAfter, when set, schedules the retry of a failed reconciliation
+	// (spec.retryInterval, as kustomize-controller does) instead of the
+	// exponential back-off.
+	RetryAfter func(obj T) time.Duration
 }
 
 // Reconciler runs a Kind's plan with the one skeleton.
@@ -185,6 +189,9 @@ func (r *Reconciler[T]) summarise(obj T, stepErr error) (ctrl.Result, error) {
 		reason, message := reasonOf(stepErr, meta.FailedReason), stepErr.Error()
 		MarkFalse(obj, meta.ReadyCondition, reason, message)
 		MarkTrue(obj, meta.ReconcilingCondition, meta.ProgressingWithRetryReason, message)
+		if r.Kind.RetryAfter != nil {
+			return ctrl.Result{RequeueAfter: r.Kind.RetryAfter(obj)}, nil
+		}
 		return ctrl.Result{}, stepErr
 	}
 	Delete(obj, meta.StalledCondition)
