@@ -52,11 +52,16 @@ func objectRef(obj *unstructured.Unstructured) string {
 func collectObjects(fsys *confinedFS, dir string, m resmap.ResMap, keepOrigin bool) ([]*builtObject, error) {
 	var out []*builtObject
 	for i, res := range m.Resources() {
-		fields, err := res.Map()
+		// Through JSON, so numbers are int64 and float64 as unstructured
+		// objects require (kyaml's maps hold plain ints, which DeepCopy refuses).
+		data, err := res.MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("%w: object %d of the build: %w", ErrInvalidManifest, i+1, err)
 		}
-		b := &builtObject{obj: &unstructured.Unstructured{Object: fields}}
+		b := &builtObject{obj: &unstructured.Unstructured{}}
+		if err := b.obj.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("%w: object %d of the build: %w", ErrInvalidManifest, i+1, err)
+		}
 		b.origin = takeOrigin(fsys, dir, b.obj, keepOrigin)
 		if b.obj.GetAPIVersion() == "" || b.obj.GetKind() == "" {
 			where := b.origin
