@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/driftless/driftless/internal/controller/kustomization"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/version"
@@ -37,7 +38,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctrl.SetLogger(logger)
-	available := []manager.Controller{source.Controller()}
+	available := []manager.Controller{source.Controller(), kustomization.Controller()}
 	if err := manager.Run(ctrl.SetupSignalHandler(), opts, available, logger); err != nil {
 		// Plain text: most of these are start-up problems a person must read.
 		fmt.Fprintf(os.Stderr, "driftless-controller: %v\n", err)

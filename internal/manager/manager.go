@@ -39,6 +39,9 @@ type Controller struct {
 	Name string
 	// Objects are the kinds it reconciles; --watch-label-selector filters them.
 	Objects []client.Object
+	// Cache narrows what the shared cache holds of other kinds the
+	// controller watches (only labelled ConfigMaps and Secrets, say).
+	Cache func(opts Options) (map[client.Object]cache.ByObject, error)
 	// Setup adds the controller (and anything it serves) to the manager.
 	Setup func(mgr ctrl.Manager, deps Deps) error
 }
@@ -184,6 +187,19 @@ func cacheOptions(opts Options, selected []Controller) (cache.Options, error) {
 	if !opts.WatchAllNamespaces {
 		co.DefaultNamespaces = map[string]cache.Config{runtimeNamespace(opts): {}}
 	}
+	co.ByObject = map[client.Object]cache.ByObject{}
+	for _, c := range selected {
+		if c.Cache == nil {
+			continue
+		}
+		by, err := c.Cache(opts)
+		if err != nil {
+			return co, err
+		}
+		for o, b := range by {
+			co.ByObject[o] = b
+		}
+	}
 	if opts.WatchLabelSelector == "" {
 		return co, nil
 	}
@@ -191,7 +207,6 @@ func cacheOptions(opts Options, selected []Controller) (cache.Options, error) {
 	if err != nil {
 		return co, fmt.Errorf("--watch-label-selector %q: %w", opts.WatchLabelSelector, err)
 	}
-	co.ByObject = map[client.Object]cache.ByObject{}
 	for _, c := range selected {
 		for _, o := range c.Objects {
 			co.ByObject[o] = cache.ByObject{Label: sel}

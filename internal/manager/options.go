@@ -40,7 +40,29 @@ type Options struct {
 
 	Retry runtime.RetryOptions
 
-	Storage StorageOptions
+	// NoCrossNamespaceRefs refuses references to objects in other namespaces.
+	NoCrossNamespaceRefs bool
+	// DefaultServiceAccount is impersonated by appliers without serviceAccountName.
+	DefaultServiceAccount string
+	// RequeueDependency is how soon an object waiting for a dependency looks
+	// again should the watch miss the change.
+	RequeueDependency time.Duration
+
+	Storage   StorageOptions
+	Kustomize KustomizeOptions
+}
+
+// KustomizeOptions are the flags of the kustomize controller.
+type KustomizeOptions struct {
+	NoRemoteBases          bool
+	ConcurrentSSA          int
+	OverrideManagers       []string
+	InsecureKubeconfigExec bool
+	InsecureKubeconfigTLS  bool
+	HTTPRetry              int
+	// WatchConfigsLabelSelector selects the ConfigMaps and Secrets whose
+	// changes reconcile the Kustomizations that read them.
+	WatchConfigsLabelSelector string
 }
 
 // StorageOptions configure where source artifacts live and are served.
@@ -81,6 +103,17 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Retry.MinRetryDelay, "min-retry-delay", retry.MinRetryDelay, "first back-off after a failed reconciliation")
 	fs.DurationVar(&o.Retry.MaxRetryDelay, "max-retry-delay", retry.MaxRetryDelay, "longest back-off after failed reconciliations")
 	fs.IntVar(&o.Retry.JitterPercent, "interval-jitter-percentage", retry.JitterPercent, "spread of interval requeues, in percent")
+
+	fs.BoolVar(&o.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse references to sources and dependencies in other namespaces (multi-tenancy lockdown)")
+	fs.StringVar(&o.DefaultServiceAccount, "default-service-account", "", "service account appliers impersonate when spec.serviceAccountName is empty")
+	fs.DurationVar(&o.RequeueDependency, "requeue-dependency", 30*time.Second, "how soon an object waiting for a dependency looks again, should the watch miss the change")
+	fs.BoolVar(&o.Kustomize.NoRemoteBases, "no-remote-bases", false, "refuse kustomize resources and bases fetched from URLs")
+	fs.IntVar(&o.Kustomize.ConcurrentSSA, "concurrent-ssa", 4, "server-side dry-runs run at once per Kustomization")
+	fs.StringArrayVar(&o.Kustomize.OverrideManagers, "override-manager", nil, "field manager whose edits are reverted like kubectl's (repeatable)")
+	fs.BoolVar(&o.Kustomize.InsecureKubeconfigExec, "insecure-kubeconfig-exec", false, "allow exec plugins in kubeConfig secrets")
+	fs.BoolVar(&o.Kustomize.InsecureKubeconfigTLS, "insecure-kubeconfig-tls", false, "allow kubeConfig secrets that skip TLS verification")
+	fs.IntVar(&o.Kustomize.HTTPRetry, "http-retry", 9, "retries of an artifact download")
+	fs.StringVar(&o.Kustomize.WatchConfigsLabelSelector, "watch-configs-label-selector", "reconcile.fluxcd.io/watch=Enabled", "ConfigMaps and Secrets matching this selector reconcile their Kustomizations when they change")
 
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
 	fs.StringVar(&o.Storage.Addr, "storage-addr", ":9090", "address the artifact server listens on")

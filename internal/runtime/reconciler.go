@@ -74,6 +74,7 @@ type Reconciler[T Object] struct {
 type Pass struct {
 	progress func(reason, message string) error
 	deferred []func()
+	events   []passEvent
 	// EventMetadata is attached to the events this pass emits (revision...).
 	EventMetadata map[string]string
 }
@@ -81,6 +82,15 @@ type Pass struct {
 // Progress reports what the reconciliation is doing now: Reconciling=True
 // with the message, patched at once so a person watching sees it.
 func (p *Pass) Progress(reason, message string) error { return p.progress(reason, message) }
+
+// passEvent is an event a step asked for, emitted after the status patch.
+type passEvent struct{ eventType, reason, message string }
+
+// Event records a Kubernetes event about the object (a change set, say),
+// with the pass's EventMetadata as annotations.
+func (p *Pass) Event(eventType, reason, message string) {
+	p.events = append(p.events, passEvent{eventType, reason, message})
+}
 
 // Defer registers f to run when the plan ends, however it ends (last
 // registered, first run): removing a temporary checkout, say.
@@ -224,6 +234,9 @@ func (r *Reconciler[T]) firstTrouble(obj T) *struct{ Reason, Message string } {
 func (r *Reconciler[T]) emit(obj T, pass *Pass, wasReady bool, oldMessage string, stepErr error) {
 	if r.Events == nil {
 		return
+	}
+	for _, e := range pass.events {
+		r.Events.AnnotatedEventf(obj, pass.EventMetadata, e.eventType, e.reason, "%s", e.message)
 	}
 	ready := Get(obj, meta.ReadyCondition)
 	if ready == nil {

@@ -248,3 +248,22 @@ func (in *Kustomization) GetDeletionPolicy() string {
 	}
 	return in.Spec.DeletionPolicy
 }
+
+// IsSuspended tells whether spec.suspend stops reconciliation.
+func (in *Kustomization) IsSuspended() bool { return in.Spec.Suspend }
+
+// GetObservedGeneration returns status.observedGeneration.
+func (in *Kustomization) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// SetObservedGeneration records the generation the status describes.
+func (in *Kustomization) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetLastHandledReconcileRequest returns status.lastHandledReconcileAt.
+func (in *Kustomization) GetLastHandledReconcileRequest() string {
+	return in.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the requestedAt value handled.
+func (in *Kustomization) SetLastHandledReconcileRequest(v string) {
+	in.Status.LastHandledReconcileAt = v
+}

@@ -1,0 +1,285 @@
+package kustomization
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/apply"
+	"github.com/driftless/driftless/internal/health"
+	"github.com/driftless/driftless/internal/kustomize"
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// Owner is the field manager and label group of everything a Kustomization applies.
+var Owner = apply.Owner{Field: "kustomize-controller", Group: kustomizev1.GroupVersion.Group}
+
+// Kind declares the Kustomization reconciliation for the runtime skeleton.
+func (r *Reconciler) Kind() runtime.Kind[*kustomizev1.Kustomization] {
+	return runtime.Kind[*kustomizev1.Kustomization]{
+		Name:       kustomizev1.KustomizationKind,
+		New:        func() *kustomizev1.Kustomization { return &kustomizev1.Kustomization{} },
+		Conditions: runtime.ConditionSet{Owned: []string{meta.HealthyCondition}},
+		Plan:       r.plan,
+		Finalize:   r.finalize,
+		Succeeded: func(obj *kustomizev1.Kustomization) (string, string) {
+			return meta.ReconciliationSucceededReason, fmt.Sprintf("Applied revision: %s", obj.Status.LastAppliedRevision)
+		},
+		RetryAfter: func(obj *kustomizev1.Kustomization) time.Duration { return obj.GetRetryInterval() },
+	}
+}
+
+// run is what the steps of one reconciliation hand to each other.
+type run struct {
+	src       artifactSource
+	revision  string
+	dir       string
+	target    *target
+	built     *kustomize.Result
+	applied   *apply.ChangeSet
+	inventory apply.Inventory
+}
+
+type stepFunc func(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error
+
+func (st *run) bind(f stepFunc) func(context.Context, *kustomizev1.Kustomization, *runtime.Pass) error {
+	return func(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass) error { return f(ctx, obj, p, st) }
+}
+
+// plan lists the steps of one reconciliation, in Flux's order.
+func (r *Reconciler) plan(*kustomizev1.Kustomization) []runtime.Step[*kustomizev1.Kustomization] {
+	st := &run{}
+	return []runtime.Step[*kustomizev1.Kustomization]{
+		{Name: "validate", Run: st.bind(r.validate)},
+		{Name: "source", Run: st.bind(r.source)},
+		{Name: "dependencies", Run: st.bind(r.dependencies)},
+		{Name: "fetch", Run: st.bind(r.fetch)},
+		{Name: "build", Run: st.bind(r.build)},
+		{Name: "apply", Run: st.bind(r.apply)},
+		{Name: "prune", Run: st.bind(r.prune)},
+		{Name: "health", Run: st.bind(r.healthCheck)},
+		{Name: "record", Run: st.bind(r.record)},
+	}
+}
+
+// validate refuses what can never work before touching anything.
+func (r *Reconciler) validate(_ context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, _ *run) error {
+	if _, err := health.CompileChecks(obj.Spec.HealthCheckExprs); err != nil {
+		return &runtime.StallingError{Reason: meta.InvalidCELExpressionReason, Err: err}
+	}
+	return nil
+}
+
+func (r *Reconciler) source(ctx context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, st *run) error {
+	src, err := r.resolveSource(ctx, obj)
+	if err != nil {
+		return err
+	}
+	st.src, st.revision = src, src.GetArtifact().Revision
+	return nil
+}
+
+func (r *Reconciler) dependencies(ctx context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, st *run) error {
+	return r.checkDependencies(ctx, obj, st.src)
+}
+
+// fetch downloads and verifies the artifact into a temporary directory.
+func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+	obj.Status.LastAttemptedRevision = st.revision
+	p.EventMetadata[Owner.Group+"/revision"] = st.revision
+	if err := p.Progress(meta.ProgressingReason, fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", st.revision, obj.GetTimeout())); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(r.TempDir, fmt.Sprintf("kustomization-%s-%s-", obj.Namespace, obj.Name))
+	if err != nil {
+		return runtime.Failed(meta.ArtifactFailedReason, "create temporary directory: %w", err)
+	}
+	p.Defer(func() { _ = os.RemoveAll(dir) })
+	a := st.src.GetArtifact()
+	if err := r.Fetcher.Fetch(ctx, a.URL, a.Digest, dir); err != nil {
+		return runtime.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
+	}
+	st.dir = dir
+	return nil
+}
+
+// build runs kustomize on the path with the spec's transformations,
+// decryption and post-build substitution. Nothing is applied from a build
+// that fails.
+func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, st *run) error {
+	t, err := r.target(ctx, obj)
+	if err != nil {
+		return err
+	}
+	st.target = t
+	opts := kustomize.SpecOptions(&obj.Spec)
+	opts.NoRemoteBases = r.NoRemoteBases
+	if err := r.decryption(ctx, obj, &opts); err != nil {
+		return err
+	}
+	if err := r.substitution(ctx, obj, &opts); err != nil {
+		return err
+	}
+	built, err := kustomize.Build(ctx, st.dir, opts)
+	if err != nil {
+		return runtime.Failed(meta.BuildFailedReason, "%w", err)
+	}
+	st.built = built
+	return nil
+}
+
+// apply applies the built objects server-side and records the inventory.
+func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+	cs, err := st.target.apply.ApplyAll(ctx, st.built.Objects, apply.ApplyOptions{
+		OwnerLabels:      Owner.Labels(obj.Name, obj.Namespace),
+		Force:            obj.Spec.Force,
+		Ignore:           obj.Spec.Ignore,
+		OverrideManagers: r.OverrideManagers,
+		Concurrency:      r.ConcurrentSSA,
+	})
+	if cs != nil && cs.Changed() {
+		p.Event("Normal", meta.ProgressingReason, cs.String())
+	}
+	if err != nil {
+		return runtime.Failed(meta.ReconciliationFailedReason, "%w", err)
+	}
+	st.applied = cs
+	st.inventory = cs.Inventory()
+	return nil
+}
+
+// prune deletes what the previous inventory had and this one does not;
+// an object whose deletion failed stays in the inventory to be tried again.
+func (r *Reconciler) prune(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+	old := apply.InventoryFromStatus(obj.Status.Inventory)
+	defer func() { obj.Status.Inventory = st.inventory.Status() }()
+	if !obj.Spec.Prune {
+		return nil
+	}
+	stale, err := apply.Diff(old, st.inventory)
+	if err != nil {
+		return runtime.Failed(meta.PruneFailedReason, "read inventory: %w", err)
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	cs, err := st.target.apply.Prune(ctx, stale, apply.PruneOptions{OwnerLabels: Owner.Labels(obj.Name, obj.Namespace)})
+	if cs != nil && cs.Changed() {
+		p.Event("Normal", meta.ProgressingReason, cs.String())
+	}
+	if err != nil {
+		st.inventory = st.inventory.Add(apply.FailedDeletes(err)...)
+		return runtime.Failed(meta.PruneFailedReason, "%w", err)
+	}
+	return nil
+}
+
+// healthCheck waits, from watch events, for the applied objects (wait:
+// true) or the listed ones (healthChecks) to be ready.
+func (r *Reconciler) healthCheck(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+	refs, err := r.healthRefs(obj, st)
+	if err != nil {
+		return runtime.Stalling(meta.HealthCheckFailedReason, "%v", err)
+	}
+	if len(refs) == 0 {
+		runtime.Delete(obj, meta.HealthyCondition)
+		return nil
+	}
+	msg := fmt.Sprintf("Running health checks for revision %s with a timeout of %s", st.revision, obj.GetTimeout())
+	if err := p.Progress(meta.ProgressingReason, msg); err != nil {
+		return err
+	}
+	ctx, done := r.trackWait(ctx, obj, st.revision)
+	defer done()
+	report, err := st.target.health.Wait(ctx, refs, health.WaitOptions{
+		Timeout:      obj.GetTimeout(),
+		CustomChecks: obj.Spec.HealthCheckExprs,
+	})
+	if err != nil {
+		reason := health.Reason(err)
+		runtime.MarkFalse(obj, meta.HealthyCondition, reason, err.Error())
+		return runtime.Failed(reason, "%w", err)
+	}
+	runtime.MarkTrue(obj, meta.HealthyCondition, meta.SucceededReason,
+		fmt.Sprintf("Health check passed in %s", report.Duration.Round(time.Millisecond)))
+	return nil
+}
+
+// healthRefs lists what to wait for, with the version each object has after
+// the apply so that an older cached copy is not taken for the new one.
+func (r *Reconciler) healthRefs(obj *kustomizev1.Kustomization, st *run) ([]health.ObjectRef, error) {
+	versions := map[string]string{}
+	skipped := map[string]bool{}
+	for _, c := range st.applied.Entries {
+		versions[c.Ref.ID()] = c.ResourceVersion
+		skipped[c.Ref.ID()] = c.Action == apply.Skipped
+	}
+	var refs []health.ObjectRef
+	if obj.Spec.Wait {
+		for _, o := range st.built.Objects {
+			id := apply.RefOf(o).ID()
+			if skipped[id] || isSelf(obj, o) {
+				continue
+			}
+			ref := health.RefFromObject(o)
+			ref.ResourceVersion = versions[id]
+			refs = append(refs, ref)
+		}
+		return refs, nil
+	}
+	for _, hc := range obj.Spec.HealthChecks {
+		ns := hc.Namespace
+		if ns == "" {
+			ns = obj.Namespace
+		}
+		ref, err := health.RefFromAPIVersion(hc.APIVersion, hc.Kind, ns, hc.Name)
+		if err != nil {
+			return nil, fmt.Errorf("healthChecks entry %s/%s: %w", hc.Kind, hc.Name, err)
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+func isSelf(obj *kustomizev1.Kustomization, o *unstructured.Unstructured) bool {
+	return o.GetKind() == kustomizev1.KustomizationKind && o.GetName() == obj.Name && o.GetNamespace() == obj.Namespace
+}
+
+// record notes the applied revision and a history snapshot.
+func (r *Reconciler) record(_ context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, st *run) error {
+	obj.Status.LastAppliedRevision = st.revision
+	obj.Status.LastAppliedOriginRevision = st.src.GetArtifact().Metadata[meta.OCIRevisionAnnotation]
+	recordHistory(obj, st.built.Digest, st.revision, r.now())
+	return nil
+}
+
+// finalize deletes the applied objects as spec.deletionPolicy says.
+func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) error {
+	inv := apply.InventoryFromStatus(obj.Status.Inventory)
+	refs, err := inv.Refs()
+	if err != nil || len(refs) == 0 {
+		return err
+	}
+	policy := obj.GetDeletionPolicy()
+	if policy == kustomizev1.DeletionPolicyOrphan || (policy == kustomizev1.DeletionPolicyMirrorPrune && !obj.Spec.Prune) {
+		return nil
+	}
+	t, err := r.target(ctx, obj)
+	if err != nil {
+		var stalled *runtime.StallingError
+		if errors.As(err, &stalled) {
+			return nil // nothing can ever be deleted with this spec; do not block deletion forever
+		}
+		return err
+	}
+	_, err = t.apply.DeleteAll(ctx, refs, policy, obj.Spec.Prune, apply.PruneOptions{
+		OwnerLabels: Owner.Labels(obj.Name, obj.Namespace), WaitTimeout: obj.GetTimeout(),
+	})
+	return err
+}

@@ -1,0 +1,88 @@
+package kustomization
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/internal/artifact"
+	"github.com/driftless/driftless/internal/health"
+	"github.com/driftless/driftless/internal/manager"
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// Controller is the kustomize controller as the manager selects it.
+func Controller() manager.Controller {
+	return manager.Controller{
+		Name:    "kustomize",
+		Objects: []client.Object{&kustomizev1.Kustomization{}},
+		Cache:   watchedConfigs,
+		Setup:   setup,
+	}
+}
+
+// watchedConfigs keeps only the labelled ConfigMaps and Secrets in the
+// shared cache: Secrets are otherwise read straight from the API server.
+func watchedConfigs(opts manager.Options) (map[client.Object]cache.ByObject, error) {
+	sel, err := labels.Parse(opts.Kustomize.WatchConfigsLabelSelector)
+	if err != nil {
+		return nil, fmt.Errorf("--watch-configs-label-selector: %w", err)
+	}
+	return map[client.Object]cache.ByObject{
+		&corev1.ConfigMap{}: {Label: sel},
+		&corev1.Secret{}:    {Label: sel},
+	}, nil
+}
+
+func setup(mgr ctrl.Manager, deps manager.Deps) error {
+	cfg := mgr.GetConfig()
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	fetcher, err := artifact.NewFetcher(artifact.FetcherOptions{Retries: deps.Options.Kustomize.HTTPRetry})
+	if err != nil {
+		return err
+	}
+	log := deps.Logger.WithName("kustomize")
+	o := deps.Options
+	r := &Reconciler{
+		Client:                 mgr.GetClient(),
+		APIReader:              mgr.GetAPIReader(),
+		Config:                 cfg,
+		Mapper:                 mapper,
+		Health:                 health.NewChecker(health.NewCache(dyn, log), mapper, health.CheckerOptions{Log: log}),
+		Fetcher:                fetcher,
+		Log:                    log,
+		NoCrossNamespaceRefs:   o.NoCrossNamespaceRefs,
+		NoRemoteBases:          o.Kustomize.NoRemoteBases,
+		DefaultServiceAccount:  o.DefaultServiceAccount,
+		RequeueDependency:      o.RequeueDependency,
+		InsecureKubeconfigExec: o.Kustomize.InsecureKubeconfigExec,
+		InsecureKubeconfigTLS:  o.Kustomize.InsecureKubeconfigTLS,
+		OverrideManagers:       o.Kustomize.OverrideManagers,
+		ConcurrentSSA:          o.Kustomize.ConcurrentSSA,
+	}
+	rt := &runtime.Reconciler[*kustomizev1.Kustomization]{
+		Kind:    r.Kind(),
+		Client:  mgr.GetClient(),
+		Events:  mgr.GetEventRecorderFor("kustomize-controller"),
+		Metrics: deps.Metrics,
+	}
+	return r.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
+}

@@ -1,0 +1,173 @@
+package kustomization
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/api/meta"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// Field indexes of Kustomizations, so a change upstream finds its dependants at once.
+const (
+	sourceIndex    = "spec.sourceRef"
+	dependsOnIndex = "spec.dependsOn"
+	configIndex    = "spec.configRefs"
+)
+
+// SetupWithManager starts the controller with the watches that make a
+// Kustomization reconcile the moment something it depends on changes: its
+// source's artifact, a dependency becoming ready, and ConfigMaps or Secrets
+// labelled reconcile.fluxcd.io/watch: Enabled that it reads.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *runtime.Reconciler[*kustomizev1.Kustomization], opts runtime.ControllerOptions) error {
+	indexes := map[string]func(*kustomizev1.Kustomization) []string{
+		sourceIndex: func(k *kustomizev1.Kustomization) []string { return []string{sourceKey(k)} },
+		dependsOnIndex: func(k *kustomizev1.Kustomization) []string {
+			var keys []string
+			for _, d := range k.Spec.DependsOn {
+				keys = append(keys, dependencyKey(k, d))
+			}
+			return keys
+		},
+		configIndex: configRefs,
+	}
+	for name, f := range indexes {
+		if err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, name, func(o client.Object) []string {
+			return f(o.(*kustomizev1.Kustomization))
+		}); err != nil {
+			return fmt.Errorf("index %s: %w", name, err)
+		}
+	}
+	b := rt.Builder(mgr, opts)
+	for _, src := range []client.Object{&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.Bucket{}, &sourcev1.ExternalArtifact{}} {
+		b = b.Watches(src, handler.EnqueueRequestsFromMapFunc(r.forSource), builder.WithPredicates(artifactRevisionChanged()))
+	}
+	b = b.Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependants), builder.WithPredicates(readinessChanged()))
+	for _, cfg := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
+		b = b.Watches(cfg, handler.EnqueueRequestsFromMapFunc(r.configReferrers))
+	}
+	return b.Complete(rt)
+}
+
+// configRefs are the ConfigMaps and Secrets a Kustomization reads, as Kind/name.
+func configRefs(k *kustomizev1.Kustomization) []string {
+	var refs []string
+	if pb := k.Spec.PostBuild; pb != nil {
+		for _, s := range pb.SubstituteFrom {
+			refs = append(refs, s.Kind+"/"+s.Name)
+		}
+	}
+	if d := k.Spec.Decryption; d != nil && d.SecretRef != nil {
+		refs = append(refs, "Secret/"+d.SecretRef.Name)
+	}
+	if kc := k.Spec.KubeConfig; kc != nil && kc.SecretRef != nil {
+		refs = append(refs, "Secret/"+kc.SecretRef.Name)
+	}
+	return refs
+}
+
+// forSource lists the Kustomizations of a source whose artifact changed,
+// cancelling their health checks of an older revision.
+func (r *Reconciler) forSource(ctx context.Context, src client.Object) []reconcile.Request {
+	kind := src.GetObjectKind().GroupVersionKind().Kind
+	if kind == "" {
+		kind = kindOf(src)
+	}
+	reqs := r.list(ctx, client.MatchingFields{sourceIndex: fmt.Sprintf("%s/%s/%s", kind, src.GetNamespace(), src.GetName())})
+	if a, ok := src.(artifactSource); ok && a.GetArtifact() != nil {
+		for _, req := range reqs {
+			r.cancelStaleWait(req.NamespacedName, a.GetArtifact().Revision)
+		}
+	}
+	return reqs
+}
+
+func kindOf(o client.Object) string {
+	switch o.(type) {
+	case *sourcev1.GitRepository:
+		return sourcev1.GitRepositoryKind
+	case *sourcev1.OCIRepository:
+		return sourcev1.OCIRepositoryKind
+	case *sourcev1.Bucket:
+		return sourcev1.BucketKind
+	case *sourcev1.ExternalArtifact:
+		return sourcev1.ExternalArtifactKind
+	}
+	return ""
+}
+
+// dependants lists the Kustomizations that depend on k.
+func (r *Reconciler) dependants(ctx context.Context, k client.Object) []reconcile.Request {
+	return r.list(ctx, client.MatchingFields{dependsOnIndex: k.GetNamespace() + "/" + k.GetName()})
+}
+
+// configReferrers lists the Kustomizations that read a watched ConfigMap or Secret.
+func (r *Reconciler) configReferrers(ctx context.Context, o client.Object) []reconcile.Request {
+	kind := "ConfigMap"
+	if _, ok := o.(*corev1.Secret); ok {
+		kind = "Secret"
+	}
+	return r.list(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{configIndex: kind + "/" + o.GetName()})
+}
+
+func (r *Reconciler) list(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+	var list kustomizev1.KustomizationList
+	if err := r.Client.List(ctx, &list, opts...); err != nil {
+		r.Log.Error(err, "list Kustomizations for a watch event")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: list.Items[i].Namespace, Name: list.Items[i].Name}})
+	}
+	return reqs
+}
+
+// artifactRevisionChanged passes source updates that publish a new artifact.
+func artifactRevisionChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return true },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(artifactSource)
+			n, ok2 := e.ObjectNew.(artifactSource)
+			if !ok1 || !ok2 || n.GetArtifact() == nil {
+				return false
+			}
+			return o.GetArtifact() == nil || o.GetArtifact().Digest != n.GetArtifact().Digest ||
+				o.GetArtifact().Revision != n.GetArtifact().Revision
+		},
+	}
+}
+
+// readinessChanged passes Kustomization updates that may unblock a dependant.
+func readinessChanged() predicate.Predicate {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*kustomizev1.Kustomization)
+			n, ok2 := e.ObjectNew.(*kustomizev1.Kustomization)
+			if !ok1 || !ok2 {
+				return false
+			}
+			return runtime.IsTrue(o, meta.ReadyCondition) != runtime.IsTrue(n, meta.ReadyCondition) ||
+				o.Status.LastAppliedRevision != n.Status.LastAppliedRevision ||
+				o.Status.ObservedGeneration != n.Status.ObservedGeneration
+		},
+	}
+}

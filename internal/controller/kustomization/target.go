@@ -1,0 +1,149 @@
+package kustomization
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/apply"
+	"github.com/driftless/driftless/internal/health"
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// Keys of a kubeConfig.secretRef Secret tried when spec.kubeConfig.secretRef.key is empty.
+var kubeconfigKeys = []string{"value", "value.yaml"}
+
+// targetConfig returns the REST config a Kustomization applies with: the
+// controller's own, or a remote cluster's from kubeConfig.secretRef, acting
+// as spec.serviceAccountName (or --default-service-account) when set.
+func (r *Reconciler) targetConfig(ctx context.Context, obj *kustomizev1.Kustomization) (*rest.Config, error) {
+	cfg := rest.CopyConfig(r.Config)
+	if ref := obj.Spec.KubeConfig; ref != nil {
+		if ref.ConfigMapRef != nil {
+			return nil, runtime.Stalling(meta.ReconciliationFailedReason,
+				"kubeConfig.configMapRef (cloud provider workload identity) is not supported yet; use kubeConfig.secretRef")
+		}
+		remote, err := r.remoteConfig(ctx, obj.Namespace, ref.SecretRef)
+		if err != nil {
+			return nil, err
+		}
+		cfg = remote
+	}
+	if sa := r.serviceAccount(obj); sa != "" {
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: fmt.Sprintf("system:serviceaccount:%s:%s", obj.Namespace, sa)}
+	}
+	return cfg, nil
+}
+
+// serviceAccount is the account the Kustomization acts as, "" for the controller itself.
+func (r *Reconciler) serviceAccount(obj *kustomizev1.Kustomization) string {
+	if obj.Spec.ServiceAccountName != "" {
+		return obj.Spec.ServiceAccountName
+	}
+	return r.DefaultServiceAccount
+}
+
+func (r *Reconciler) remoteConfig(ctx context.Context, namespace string, ref *meta.SecretKeyReference) (*rest.Config, error) {
+	var secret corev1.Secret
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &secret); err != nil {
+		return nil, runtime.Failed(meta.ReconciliationFailedReason, "get kubeconfig secret '%s/%s': %w", namespace, ref.Name, err)
+	}
+	keys := kubeconfigKeys
+	if ref.Key != "" {
+		keys = []string{ref.Key}
+	}
+	var data []byte
+	for _, k := range keys {
+		if v, ok := secret.Data[k]; ok {
+			data = v
+			break
+		}
+	}
+	if data == nil {
+		return nil, runtime.Stalling(meta.ReconciliationFailedReason,
+			"kubeconfig secret '%s/%s' has no key %v", namespace, ref.Name, keys)
+	}
+	raw, err := clientcmd.Load(data)
+	if err != nil {
+		return nil, runtime.Stalling(meta.ReconciliationFailedReason, "kubeconfig secret '%s/%s': %v", namespace, ref.Name, err)
+	}
+	for name, auth := range raw.AuthInfos {
+		if auth.Exec != nil && !r.InsecureKubeconfigExec {
+			return nil, runtime.Stalling(meta.ReconciliationFailedReason,
+				"kubeconfig secret '%s/%s': user '%s' runs an exec plugin, which the controller refuses unless started with --insecure-kubeconfig-exec",
+				namespace, ref.Name, name)
+		}
+		if auth.AuthProvider != nil {
+			return nil, runtime.Stalling(meta.ReconciliationFailedReason,
+				"kubeconfig secret '%s/%s': user '%s' uses an auth provider plugin, which is not supported", namespace, ref.Name, name)
+		}
+	}
+	for name, cluster := range raw.Clusters {
+		if cluster.InsecureSkipTLSVerify && !r.InsecureKubeconfigTLS {
+			return nil, runtime.Stalling(meta.ReconciliationFailedReason,
+				"kubeconfig secret '%s/%s': cluster '%s' skips TLS verification, which the controller refuses unless started with --insecure-kubeconfig-tls",
+				namespace, ref.Name, name)
+		}
+	}
+	cfg, err := clientcmd.NewDefaultClientConfig(*raw, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, runtime.Stalling(meta.ReconciliationFailedReason, "kubeconfig secret '%s/%s': %v", namespace, ref.Name, err)
+	}
+	cfg.QPS, cfg.Burst = r.Config.QPS, r.Config.Burst
+	return cfg, nil
+}
+
+// target is the cluster a Kustomization applies to, as the identity it acts as.
+type target struct {
+	apply  *apply.Manager
+	health *health.Checker
+}
+
+// target returns the apply manager and health checker for obj. Clients are
+// built once per identity and reused: building one per reconciliation would
+// open new connections every time.
+func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization) (*target, error) {
+	cfg, err := r.targetConfig(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	remote := obj.Spec.KubeConfig != nil
+	key := cfg.Host + "|" + cfg.Impersonate.UserName
+	if remote {
+		key += "|" + obj.Namespace + "/" + obj.Spec.KubeConfig.SecretRef.Name
+	}
+	if t, ok := r.targets.Load(key); ok {
+		return t.(*target), nil
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, runtime.Failed(meta.ReconciliationFailedReason, "client for %s: %w", key, err)
+	}
+	t := &target{}
+	if remote {
+		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+		if err != nil {
+			return nil, runtime.Failed(meta.ReconciliationFailedReason, "discovery client: %w", err)
+		}
+		mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+		t.apply = apply.New(dyn, mapper, Owner)
+		t.health = health.NewChecker(health.NewCache(dyn, r.Log), mapper, health.CheckerOptions{Log: r.Log})
+	} else {
+		// Readiness is read with the controller's own identity, through the
+		// informers every Kustomization shares; writes use the tenant's.
+		t.apply = apply.New(dyn, r.Mapper, Owner)
+		t.health = r.Health
+	}
+	actual, _ := r.targets.LoadOrStore(key, t)
+	return actual.(*target), nil
+}
