@@ -44,9 +44,9 @@ spec:
       schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
 `,
 		"infrastructure/controllers/deployment.yaml": deploymentYAML("cert-controller", "infra"),
-		"infrastructure/controllers/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: infra}\n",
-		"infrastructure/configs/issuer.yaml":        "apiVersion: certs.example.com/v1\nkind: Issuer\nmetadata: {name: letsencrypt, namespace: infra}\nspec: {acme: true}\n",
-		"apps/production/app.yaml":                  deploymentYAML("myapp", "default"),
+		"infrastructure/controllers/namespace.yaml":  "apiVersion: v1\nkind: Namespace\nmetadata: {name: infra}\n",
+		"infrastructure/configs/issuer.yaml":         "apiVersion: certs.example.com/v1\nkind: Issuer\nmetadata: {name: letsencrypt, namespace: infra}\nspec: {acme: true}\n",
+		"apps/production/app.yaml":                   deploymentYAML("myapp", "default"),
 	}, "fleet")
 	const ns = "flux-system"
 	namespace(t, ns)

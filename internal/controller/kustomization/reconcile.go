@@ -49,7 +49,9 @@ type run struct {
 type stepFunc func(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error
 
 func (st *run) bind(f stepFunc) func(context.Context, *kustomizev1.Kustomization, *runtime.Pass) error {
-	return func(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass) error { return f(ctx, obj, p, st) }
+	return func(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass) error {
+		return f(ctx, obj, p, st)
+	}
 }
 
 // plan lists the steps of one reconciliation, in Flux's order.
