@@ -129,6 +129,9 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 		return err
 	}
 	built, err := kustomize.Build(ctx, st.dir, opts)
+	if errors.Is(err, kustomize.ErrPathNotFound) {
+		return runtime.Failed(meta.ArtifactFailedReason, "%w", err)
+	}
 	if err != nil {
 		return runtime.Failed(meta.BuildFailedReason, "%w", err)
 	}
