@@ -21,6 +21,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -133,6 +134,7 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 		RenewDeadline:                 &opts.RenewDeadline,
 		RetryPeriod:                   &opts.LeaderRetryPeriod,
 		GracefulShutdownTimeout:       &opts.GracefulShutdownTime,
+		Controller:                    config.Controller{SkipNameValidation: &opts.SeveralManagersPerProcess},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)

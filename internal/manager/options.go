@@ -50,6 +50,11 @@ type Options struct {
 
 	Storage   StorageOptions
 	Kustomize KustomizeOptions
+
+	// SeveralManagersPerProcess lets more than one manager run in one
+	// process (tests of sharding do), which controller-runtime otherwise
+	// refuses because their controllers share metric names. Not a flag.
+	SeveralManagersPerProcess bool
 }
 
 // KustomizeOptions are the flags of the kustomize controller.

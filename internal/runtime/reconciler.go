@@ -143,6 +143,8 @@ func (r *Reconciler[T]) run(ctx context.Context, obj T) (ctrl.Result, error) {
 
 	pass := &Pass{EventMetadata: map[string]string{}}
 	pass.progress = func(reason, message string) error {
+		// A new attempt is under way: not stalled any more (kstatus forbids both).
+		Delete(obj, meta.StalledCondition)
 		MarkTrue(obj, meta.ReconcilingCondition, reason, message)
 		MarkUnknown(obj, meta.ReadyCondition, reason, message)
 		return st.patch(ctx, obj)

@@ -113,12 +113,11 @@ kind: Kustomization
 metadata: {name: c}
 spec: {interval: 1h, prune: true, sourceRef: {kind: GitRepository, name: repo}, dependsOn: [{name: a}]}
 `)
-	k := waitKS(t, ns, "a", "Stalled", func(k *kustomizev1.Kustomization) bool { return runtime.IsTrue(k, meta.StalledCondition) })
-	msg := runtime.Get(k, meta.ReadyCondition).Message
 	want := ns + "/a -> " + ns + "/b -> " + ns + "/c -> " + ns + "/a"
-	if !strings.Contains(msg, want) {
-		t.Errorf("Ready message %q does not name the cycle %q", msg, want)
-	}
+	waitKS(t, ns, "a", "Stalled, naming the cycle", func(k *kustomizev1.Kustomization) bool {
+		ready := runtime.Get(k, meta.ReadyCondition)
+		return runtime.IsTrue(k, meta.StalledCondition) && ready != nil && strings.Contains(ready.Message, want)
+	})
 	var cms, _ = env.Kube.CoreV1().ConfigMaps(ns).List(context.Background(), metav1.ListOptions{})
 	for _, cm := range cms.Items {
 		if cm.Name == "cm" {

@@ -44,13 +44,14 @@ spec: {interval: 1h, prune: true, path: ./other, sourceRef: {kind: GitRepository
 
 	// A kubectl edit: an update by field manager kubectl-edit.
 	var web appsv1.Deployment
-	if err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &web); err != nil {
-		t.Fatal(err)
-	}
-	web.Spec.Replicas = ptr.To[int32](5)
-	if err := kube.Update(ctx, &web, client.FieldOwner("kubectl-edit")); err != nil {
-		t.Fatal(err)
-	}
+	testcluster.Eventually(t, 30*time.Second, "kubectl edit (retried on conflicts)", func() (bool, error) {
+		if err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &web); err != nil {
+			return false, err
+		}
+		web.Spec.Replicas = ptr.To[int32](5)
+		err := kube.Update(ctx, &web, client.FieldOwner("kubectl-edit"))
+		return err == nil, err
+	})
 	requestReconcile(t, ns, "Kustomization", "app", "revert")
 	waitKS(t, ns, "app", "drift reverted", func(k *kustomizev1.Kustomization) bool { return k.Status.LastHandledReconcileAt == "revert" })
 	testcluster.Eventually(t, 30*time.Second, "replicas back to 1", func() (bool, error) {

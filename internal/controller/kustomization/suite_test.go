@@ -40,9 +40,31 @@ func TestMain(m *testing.M) {
 	testcluster.Main(m, testcluster.Options{Setup: startControllers}, &env)
 }
 
+// shardLabel selects the objects of the lockdown shard; the main
+// controllers leave them alone, as Flux's sharding does.
+const shardLabel = "sharding.fluxcd.io/key"
+
 // startControllers runs the source and kustomize controllers as
-// driftless-controller wires them.
+// driftless-controller wires them: the main ones, and a "lockdown" shard
+// with the multi-tenancy flags.
 func startControllers(c *testcluster.Cluster) (func(), error) {
+	stopMain, err := startManager(c, func(o *manager.Options) { o.WatchLabelSelector = "!" + shardLabel })
+	if err != nil {
+		return nil, err
+	}
+	stopShard, err := startManager(c, func(o *manager.Options) {
+		o.WatchLabelSelector = shardLabel + "=lockdown"
+		o.NoCrossNamespaceRefs = true
+		o.DefaultServiceAccount = "tenant-reconciler"
+	})
+	if err != nil {
+		stopMain()
+		return nil, err
+	}
+	return func() { stopShard(); stopMain() }, nil
+}
+
+func startManager(c *testcluster.Cluster, customize func(*manager.Options)) (func(), error) {
 	dir, err := os.MkdirTemp("", "kustomization-storage-")
 	if err != nil {
 		return nil, err
@@ -62,6 +84,8 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 			RetentionTTL: time.Minute, DigestAlgo: "sha256"},
 		Kustomize: manager.KustomizeOptions{ConcurrentSSA: 4, HTTPRetry: 2, WatchConfigsLabelSelector: "reconcile.fluxcd.io/watch=Enabled"},
 	}
+	customize(&opts)
+	opts.SeveralManagersPerProcess = true
 	logger := zap.New(zap.WriteTo(io.Discard))
 	if os.Getenv("TEST_LOG") != "" {
 		logger = zap.New(zap.UseDevMode(true))
@@ -75,8 +99,10 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	if kube, err = client.New(c.Config, client.Options{Scheme: scheme}); err != nil {
-		return nil, err
+	if kube == nil {
+		if kube, err = client.New(c.Config, client.Options{Scheme: scheme}); err != nil {
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
