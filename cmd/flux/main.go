@@ -10,7 +10,8 @@ import (
 )
 
 func main() {
-	if err := cli.NewRootCommand(version.Version, os.Stdout).Execute(); err != nil {
+	f := cli.NewFactory(os.Stdin, os.Stdout, os.Stderr)
+	if err := cli.NewRootCommand(version.Version, f).Execute(); err != nil {
 		fmt.Fprintf(os.Stderr, "✗ %v\n", err)
 		os.Exit(1)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // NewRootCommand returns the `flux` command with every subcommand that exists.
-func NewRootCommand(version string, out io.Writer) *cobra.Command {
+func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "flux",
 		Short:         "Command line for Driftless, the Flux-compatible GitOps toolkit",
@@ -18,9 +18,12 @@ func NewRootCommand(version string, out io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetOut(out)
+	root.SetOut(f.Out)
+	root.SetErr(f.Err)
 	root.SetVersionTemplate("flux version {{.Version}}\n")
-	root.AddCommand(newVersionCommand(version, out))
+	f.Kube.AddFlags(root.PersistentFlags())
+	root.PersistentFlags().DurationVar(&f.Timeout, "timeout", f.Timeout, "how long commands that wait may wait")
+	root.AddCommand(newVersionCommand(version, f.Out))
 	return root
 }
 

@@ -17,7 +17,7 @@ func TestVersion(t *testing.T) {
 		{args: []string{"version"}, wantErr: "use --client"},
 	} {
 		var out bytes.Buffer
-		root := NewRootCommand("v1.2.3", &out)
+		root := NewRootCommand("v1.2.3", NewFactory(nil, &out, &out))
 		root.SetArgs(tc.args)
 		err := root.Execute()
 		if tc.wantErr != "" {
