@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // NewRootCommand returns the `flux` command with every subcommand that exists.
@@ -21,10 +22,27 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.SetOut(f.Out)
 	root.SetErr(f.Err)
 	root.SetVersionTemplate("flux version {{.Version}}\n")
-	f.Kube.AddFlags(root.PersistentFlags())
+	addKubeFlags(root.PersistentFlags(), f)
 	root.PersistentFlags().DurationVar(&f.Timeout, "timeout", f.Timeout, "how long commands that wait may wait")
 	root.AddCommand(newVersionCommand(version, f.Out))
+	root.AddCommand(newCreateCommand(f), newReconcileCommand(f), newSuspendCommand(f), newResumeCommand(f), newDeleteCommand(f))
+	root.AddCommand(newGetCommand(f))
+	root.AddCommand(newExportCommand(f))
+	root.AddCommand(newDescribeCommand(f))
 	return root
+}
+
+// addKubeFlags adds kubectl's connection flags. --server has no -s
+// shorthand, as in Flux: -s is --silent on delete and bootstrap.
+func addKubeFlags(fs *pflag.FlagSet, f *Factory) {
+	kube := pflag.NewFlagSet("kube", pflag.ContinueOnError)
+	f.Kube.AddFlags(kube)
+	kube.VisitAll(func(fl *pflag.Flag) {
+		if fl.Name == "server" {
+			fl.Shorthand = ""
+		}
+		fs.AddFlag(fl)
+	})
 }
 
 func newVersionCommand(version string, out io.Writer) *cobra.Command {

@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// fieldOwner is the server-side apply field manager of objects the CLI
+// creates.
+const fieldOwner = "flux"
+
+// createOptions are the flags every `flux create` subcommand shares.
+type createOptions struct {
+	interval time.Duration
+	export   bool
+	labels   []string
+}
+
+func newCreateCommand(f *Factory) *cobra.Command {
+	opts := &createOptions{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create or update sources and resources",
+	}
+	cmd.PersistentFlags().DurationVar(&opts.interval, "interval", time.Minute, "source sync interval")
+	cmd.PersistentFlags().BoolVar(&opts.export, "export", false, "export in YAML format to stdout")
+	cmd.PersistentFlags().StringSliceVar(&opts.labels, "label", nil,
+		"set labels on the resource (can specify multiple labels with commas: label1=value1,label2=value2)")
+	source := &cobra.Command{Use: "source", Short: "Create or update sources"}
+	source.AddCommand(newCreateSourceGitCommand(f, opts))
+	cmd.AddCommand(source, newCreateKustomizationCommand(f, opts))
+	return cmd
+}
+
+// parseLabels turns k=v pairs into a map, rejecting malformed ones.
+func parseLabels(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	labels := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("invalid label %q: write it as key=value", p)
+		}
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid label key %q: %s", k, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid label value %q: %s", v, strings.Join(errs, "; "))
+		}
+		labels[k] = v
+	}
+	return labels, nil
+}
+
+// checkName rejects a NAME that the API server would reject.
+func checkName(args []string, what string) (string, error) {
+	if len(args) != 1 || args[0] == "" {
+		return "", fmt.Errorf("%s name is required: flux %s NAME", what, what)
+	}
+	if errs := validation.IsDNS1123Subdomain(args[0]); len(errs) > 0 {
+		return "", fmt.Errorf("invalid name %q: %s", args[0], strings.Join(errs, "; "))
+	}
+	return args[0], nil
+}
+
+// manifest is obj as a user would write it: apiVersion, kind, metadata
+// (name, namespace, labels) and spec, without status or server fields.
+func manifest(obj runtime.Object) (map[string]any, error) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	md := map[string]any{"name": obj.GetName(), "namespace": obj.GetNamespace()}
+	if l := obj.GetLabels(); len(l) > 0 {
+		md["labels"] = l
+	}
+	m["metadata"] = md
+	return m, nil
+}
+
+// exportYAML prints obj as Flux's --export does: a YAML document
+// starting with ---.
+func exportYAML(w io.Writer, obj runtime.Object) error {
+	m, err := manifest(obj)
+	if err != nil {
+		return err
+	}
+	data, err := yaml.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "---\n%s", data)
+	return err
+}
+
+// applyAndWait applies obj with server-side apply, then waits, bounded by
+// --timeout, until it is Ready, printing progress as Flux does.
+func applyAndWait(ctx context.Context, f *Factory, k fluxKind, obj runtime.Object) (runtime.Object, error) {
+	c, err := f.Client()
+	if err != nil {
+		return nil, err
+	}
+	p := progress{f.Err}
+	p.action("applying %s", k.Kind)
+	key := client.ObjectKeyFromObject(obj)
+	verb := "updated"
+	if err := c.Get(ctx, key, k.New()); apierrors.IsNotFound(err) {
+		verb = "created"
+	} else if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", k.Kind, key, err)
+	}
+	m, err := manifest(obj)
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{Object: m}
+	if err := c.Patch(ctx, u, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+		return nil, fmt.Errorf("apply %s %s: %w", k.Kind, key, err)
+	}
+	p.success("%s %s", k.Kind, verb)
+	p.waiting("waiting for %s reconciliation", k.Kind)
+	wctx, cancel := f.withTimeout(ctx)
+	defer cancel()
+	got, err := waitFor(wctx, c, k, key, readyAfter(k, ""))
+	if err != nil {
+		return got, err
+	}
+	p.success("%s %s is ready", k.Kind, key.Name)
+	if rev := k.Revision(got); rev != "" {
+		p.success("%s revision %s", k.RevisionVerb, rev)
+	}
+	return got, nil
+}
+
+// progress prints Flux's progress lines on stderr.
+type progress struct{ w io.Writer }
+
+func (p progress) action(format string, a ...any)  { fmt.Fprintf(p.w, "► "+format+"\n", a...) }
+func (p progress) success(format string, a ...any) { fmt.Fprintf(p.w, "✔ "+format+"\n", a...) }
+func (p progress) waiting(format string, a ...any) { fmt.Fprintf(p.w, "◎ "+format+"\n", a...) }

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// describeOptions holds what describe needs besides the Factory: how to
+// write an age, so tests can pin it.
+type describeOptions struct {
+	age func(time.Time) string
+}
+
+func newDescribeCommand(f *Factory) *cobra.Command {
+	return newDescribeCommandWith(f, describeOptions{age: ageSince(time.Now)})
+}
+
+// ageSince writes ages as kubectl does (5m, 2d3h), measured from now().
+func ageSince(now func() time.Time) func(time.Time) string {
+	return func(t time.Time) string {
+		if t.IsZero() {
+			return "<unknown>"
+		}
+		return duration.HumanDuration(now().Sub(t))
+	}
+}
+
+func newDescribeCommandWith(f *Factory, o describeOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "describe",
+		Short: "Show one Flux resource in detail: spec, conditions, inventory or artifact, and events",
+	}
+	source := &cobra.Command{Use: "source", Short: "Describe a source"}
+	source.AddCommand(newDescribeKindCommand(f, o, gitReadKind(), "git NAME", nil, "Describe a GitRepository"))
+	cmd.AddCommand(source)
+	cmd.AddCommand(newDescribeKindCommand(f, o, ksReadKind(), "kustomization NAME",
+		[]string{"ks", "kustomizations"}, "Describe a Kustomization"))
+	return cmd
+}
+
+func newDescribeKindCommand(f *Factory, o describeOptions, k readKind, use string, aliases []string, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:     use,
+		Aliases: aliases,
+		Short:   short,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("give the name of one %s to describe (flux get lists them)", k.kind)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.Client()
+			if err != nil {
+				return err
+			}
+			ns, err := f.Namespace()
+			if err != nil {
+				return err
+			}
+			obj := k.newObj()
+			if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: args[0]}, obj); err != nil {
+				return notFoundError(err, k.kind, args[0], ns)
+			}
+			events, err := eventsFor(cmd.Context(), c, k.kind, obj)
+			if err != nil {
+				return err
+			}
+			d := &describer{age: o.age}
+			d.describe(obj, k.kind, events)
+			_, err = f.Out.Write(d.buf.Bytes())
+			return err
+		},
+	}
+}
+
+// eventsFor lists the core/v1 Events about obj, oldest first.
+func eventsFor(ctx context.Context, c client.Client, kind string, obj client.Object) ([]corev1.Event, error) {
+	list := &corev1.EventList{}
+	sel := fields.SelectorFromSet(fields.Set{
+		"involvedObject.kind": kind,
+		"involvedObject.name": obj.GetName(),
+	})
+	if err := c.List(ctx, list, client.InNamespace(obj.GetNamespace()), client.MatchingFieldsSelector{Selector: sel}); err != nil {
+		return nil, fmt.Errorf("listing the events of %s %s/%s: %w", kind, obj.GetNamespace(), obj.GetName(), err)
+	}
+	events := list.Items
+	// Times have a one-second grain; the resource version orders events
+	// written within the same second.
+	sort.SliceStable(events, func(i, j int) bool {
+		ti, tj := eventTime(events[i]), eventTime(events[j])
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
+		}
+		ri, _ := strconv.ParseUint(events[i].ResourceVersion, 10, 64)
+		rj, _ := strconv.ParseUint(events[j].ResourceVersion, 10, 64)
+		return ri < rj
+	})
+	return events, nil
+}
+
+// eventTime is when an event last happened, whichever field its writer set.
+func eventTime(e corev1.Event) time.Time {
+	switch {
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	case !e.EventTime.IsZero():
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
+}

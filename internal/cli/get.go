@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// getOptions are the flags every `flux get` command shares.
+type getOptions struct {
+	printFlags
+	allNamespaces  bool
+	selector       string
+	statusSelector string
+	watch          bool
+}
+
+func newGetCommand(f *Factory) *cobra.Command {
+	o := &getOptions{}
+	cmd := &cobra.Command{
+		Use:   "get",
+		Short: "Get the status of Flux resources",
+		Long: "Get prints the status of Flux resources as a table (NAME, REVISION, SUSPENDED, READY, MESSAGE),\n" +
+			"or as wide, yaml, json or name with -o, like kubectl get.",
+	}
+	fs := cmd.PersistentFlags()
+	o.addFlags(fs)
+	fs.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "list the objects of every namespace")
+	fs.StringVarP(&o.selector, "selector", "l", "", "label selector to filter on, as kubectl's -l (app=web,tier!=db)")
+	fs.StringVar(&o.selector, "label-selector", "", "the same as --selector (Flux's name for it)")
+	fs.StringVar(&o.statusSelector, "status-selector", "", "show only objects whose condition has this status, for example ready=false")
+	fs.BoolVarP(&o.watch, "watch", "w", false, "after listing, print every change until interrupted")
+
+	sources := &cobra.Command{Use: "sources", Aliases: []string{"source"}, Short: "Get the status of sources"}
+	sources.AddCommand(newGetKindCommand(f, o, gitReadKind(), "git [name]", nil, "Get the status of GitRepository sources"))
+	cmd.AddCommand(sources)
+	cmd.AddCommand(newGetKindCommand(f, o, ksReadKind(), "kustomizations [name]",
+		[]string{"ks", "kustomization"}, "Get the status of Kustomizations"))
+	cmd.AddCommand(newGetAllCommand(f, o))
+	return cmd
+}
+
+func newGetKindCommand(f *Factory, o *getOptions, k readKind, use string, aliases []string, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:     use,
+		Aliases: aliases,
+		Short:   short,
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			g, err := newGetter(f, o, name)
+			if err != nil {
+				return err
+			}
+			if o.watch {
+				return g.watch(cmd.Context(), k)
+			}
+			objs, err := g.list(cmd.Context(), k)
+			if err != nil {
+				return err
+			}
+			if len(objs) == 0 && name == "" {
+				fmt.Fprintf(f.Err, "no %s objects found in %s\n", k.kind, g.where())
+				return nil
+			}
+			if o.tabular() {
+				return g.table(f.Out, k, objs, false)
+			}
+			return printObjects(f.Out, g.client.Scheme(), o.output, objs, name != "")
+		},
+	}
+}
+
+func newGetAllCommand(f *Factory, o *getOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "all",
+		Short: "Get the status of every Flux resource: sources git, then kustomizations",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.watch {
+				return fmt.Errorf("--watch needs one kind: use flux get sources git -w or flux get kustomizations -w")
+			}
+			g, err := newGetter(f, o, "")
+			if err != nil {
+				return err
+			}
+			var all []client.Object
+			tables := 0
+			for _, k := range []readKind{gitReadKind(), ksReadKind()} {
+				objs, err := g.list(cmd.Context(), k)
+				if err != nil {
+					return err
+				}
+				all = append(all, objs...)
+				if !o.tabular() || len(objs) == 0 {
+					continue
+				}
+				if tables > 0 {
+					fmt.Fprintln(f.Out)
+				}
+				tables++
+				if err := g.table(f.Out, k, objs, true); err != nil {
+					return err
+				}
+			}
+			if o.tabular() {
+				if tables == 0 {
+					fmt.Fprintf(f.Err, "no Flux objects found in %s\n", g.where())
+				}
+				return nil
+			}
+			return printObjects(f.Out, g.client.Scheme(), o.output, all, false)
+		},
+	}
+}
+
+// getter runs one `flux get`: where to look and what to keep.
+type getter struct {
+	*getOptions
+	client    client.WithWatch
+	out       io.Writer
+	namespace string // "" with -A
+	name      string
+	labels    labels.Selector
+	status    *statusSelector
+}
+
+func newGetter(f *Factory, o *getOptions, name string) (*getter, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if name != "" && o.allNamespaces {
+		return nil, fmt.Errorf("an object cannot be retrieved by name across all namespaces: drop -A or the name")
+	}
+	sel, err := labels.Parse(o.selector)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --selector %q: %w", o.selector, err)
+	}
+	status, err := parseStatusSelector(o.statusSelector)
+	if err != nil {
+		return nil, err
+	}
+	c, err := f.Client()
+	if err != nil {
+		return nil, err
+	}
+	g := &getter{getOptions: o, client: c, out: f.Out, name: name, labels: sel, status: status}
+	if !o.allNamespaces {
+		if g.namespace, err = f.Namespace(); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+func (g *getter) where() string {
+	if g.namespace == "" {
+		return "any namespace"
+	}
+	return strconv.Quote(g.namespace) + " namespace"
+}
+
+func (g *getter) listOptions() []client.ListOption {
+	opts := []client.ListOption{client.MatchingLabelsSelector{Selector: g.labels}}
+	if g.namespace != "" {
+		opts = append(opts, client.InNamespace(g.namespace))
+	}
+	if g.name != "" {
+		opts = append(opts, client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("metadata.name", g.name)})
+	}
+	return opts
+}
+
+// list returns the objects of kind k that pass every filter. A named object
+// that does not exist is an error that says so, as kubectl's.
+func (g *getter) list(ctx context.Context, k readKind) ([]client.Object, error) {
+	var found []readObject
+	if g.name != "" {
+		obj := k.newObj()
+		if err := g.client.Get(ctx, client.ObjectKey{Namespace: g.namespace, Name: g.name}, obj); err != nil {
+			return nil, notFoundError(err, k.kind, g.name, g.namespace)
+		}
+		if g.labels.Matches(labels.Set(obj.GetLabels())) {
+			found = append(found, obj)
+		}
+	} else {
+		list := k.newList()
+		if err := g.client.List(ctx, list, g.listOptions()...); err != nil {
+			return nil, fmt.Errorf("listing %s objects: %w", k.kind, err)
+		}
+		found = k.items(list)
+	}
+	var out []client.Object
+	for _, o := range found {
+		if g.status.matches(o) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// notFound words a NotFound error as kubectl does and passes others on.
+func notFoundError(err error, kind, name, namespace string) error {
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("%s %q not found in namespace %q", kind, name, namespace)
+	}
+	return fmt.Errorf("getting %s %s/%s: %w", kind, namespace, name, err)
+}
+
+// header is the table's first line for kind k.
+func (g *getter) header(k readKind) []string {
+	h := []string{"NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"}
+	if g.namespace == "" {
+		h = append([]string{"NAMESPACE"}, h...)
+	}
+	if g.output == outputWide {
+		h = append(h, k.wideHeader...)
+	}
+	return h
+}
+
+// row is one object's table line; prefixed names read kind/name (get all).
+func (g *getter) row(k readKind, o client.Object, prefixed bool) []string {
+	fo := o.(readObject)
+	name := o.GetName()
+	if prefixed {
+		name = strings.ToLower(k.kind) + "/" + name
+	}
+	ready, msg := readyColumns(fo)
+	r := []string{name, k.revision(fo), titleBool(k.suspended(fo)), ready, msg}
+	if g.namespace == "" {
+		r = append([]string{o.GetNamespace()}, r...)
+	}
+	if g.output == outputWide {
+		r = append(r, k.wide(fo)...)
+	}
+	return r
+}
+
+func (g *getter) table(w io.Writer, k readKind, objs []client.Object, prefixed bool) error {
+	tw := newTabWriter(w)
+	if !g.noHeader {
+		writeRow(tw, g.header(k)...)
+	}
+	for _, o := range objs {
+		writeRow(tw, g.row(k, o, prefixed)...)
+	}
+	return tw.Flush()
+}
+
+// titleBool is True or False, as Flux's tables write booleans.
+func titleBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}

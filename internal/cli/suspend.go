@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/runtime"
+)
+
+// toggleOptions are the flags of suspend and resume.
+type toggleOptions struct {
+	all  bool
+	wait bool
+}
+
+func newSuspendCommand(f *Factory) *cobra.Command {
+	return newToggleCommand(f, true)
+}
+
+func newResumeCommand(f *Factory) *cobra.Command {
+	return newToggleCommand(f, false)
+}
+
+// newToggleCommand builds `flux suspend` (suspend true) or `flux resume`.
+func newToggleCommand(f *Factory, suspend bool) *cobra.Command {
+	verb, short := "resume", "Resume suspended resources"
+	if suspend {
+		verb, short = "suspend", "Suspend the reconciliation of resources"
+	}
+	o := &toggleOptions{}
+	cmd := &cobra.Command{Use: verb, Short: short}
+	cmd.PersistentFlags().BoolVar(&o.all, "all", false, verb+" all resources of that kind in the namespace")
+	if !suspend {
+		cmd.PersistentFlags().BoolVar(&o.wait, "wait", false,
+			"wait for the resources to be reconciled (the default when one NAME is given)")
+	}
+	source := &cobra.Command{Use: "source", Short: strings.Replace(short, "resources", "sources", 1)}
+	source.AddCommand(newToggleKindCommand(f, o, gitRepositoryKind(), "git NAME", nil, suspend))
+	cmd.AddCommand(source, newToggleKindCommand(f, o, kustomizationKind(), "kustomization NAME", []string{"ks"}, suspend))
+	return cmd
+}
+
+func newToggleKindCommand(f *Factory, o *toggleOptions, k fluxKind, use string, aliases []string, suspend bool) *cobra.Command {
+	verb := "resume"
+	if suspend {
+		verb = "suspend"
+	}
+	return &cobra.Command{
+		Use:     use,
+		Aliases: aliases,
+		Short:   fmt.Sprintf("%s a %s", strings.ToUpper(verb[:1])+verb[1:], k.Kind),
+		Example: fmt.Sprintf("  flux %s %s podinfo\n  flux %s %s --all", verb, k.Command, verb, k.Command),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.all == (len(args) > 0) {
+				return fmt.Errorf("give either NAME or --all: flux %s %s NAME", verb, k.Command)
+			}
+			if len(args) > 1 {
+				return fmt.Errorf("give one NAME, or --all: flux %s %s NAME", verb, k.Command)
+			}
+			c, ns, err := clientAndNamespace(f)
+			if err != nil {
+				return err
+			}
+			objs, err := selectObjects(cmd.Context(), c, k, ns, args)
+			if err != nil {
+				return err
+			}
+			if suspend {
+				return suspendAll(cmd.Context(), f, c, k, objs)
+			}
+			wait := o.wait || (!cmd.Flags().Changed("wait") && !o.all)
+			return resumeAll(cmd.Context(), f, c, k, objs, wait)
+		},
+	}
+}
+
+// selectObjects is the named object, or with no name every object of the
+// kind in the namespace.
+func selectObjects(ctx context.Context, c client.Client, k fluxKind, ns string, names []string) ([]runtime.Object, error) {
+	if len(names) == 1 {
+		obj := k.New()
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: names[0]}, obj); err != nil {
+			return nil, notFoundHint(err, k, names[0], ns)
+		}
+		return []runtime.Object{obj}, nil
+	}
+	list := k.NewList()
+	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil, fmt.Errorf("list %s in %s: %w", k.Kind, ns, err)
+	}
+	objs := k.Items(list)
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("no %s objects found in %s namespace", k.Kind, ns)
+	}
+	return objs, nil
+}
+
+func suspendAll(ctx context.Context, f *Factory, c client.Client, k fluxKind, objs []runtime.Object) error {
+	p := progress{f.Err}
+	for _, obj := range objs {
+		p.action("suspending %s %s in %s namespace", k.Command, obj.GetName(), obj.GetNamespace())
+		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"suspend":true}}`))); err != nil {
+			return fmt.Errorf("suspend %s %s/%s: %w", k.Kind, obj.GetNamespace(), obj.GetName(), err)
+		}
+		p.success("%s suspended", k.Command)
+	}
+	return nil
+}
+
+// resumeAll clears spec.suspend and asks for a reconciliation in the same
+// merge patch, then, with wait, waits for each object as reconcile does.
+func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k fluxKind, objs []runtime.Object, wait bool) error {
+	p := progress{f.Err}
+	tokens := make([]string, len(objs))
+	for i, obj := range objs {
+		p.action("resuming %s %s in %s namespace", k.Command, obj.GetName(), obj.GetNamespace())
+		tokens[i] = requestToken()
+		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}},"spec":{"suspend":null}}`, meta.ReconcileRequestAnnotation, tokens[i])
+		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
+			return fmt.Errorf("resume %s %s/%s: %w", k.Kind, obj.GetNamespace(), obj.GetName(), err)
+		}
+		p.success("%s resumed", k.Command)
+	}
+	if !wait {
+		return nil
+	}
+	for i, obj := range objs {
+		if err := waitReconciled(ctx, f, c, k, client.ObjectKeyFromObject(obj), tokens[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
