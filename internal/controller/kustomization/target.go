@@ -2,6 +2,7 @@ package kustomization
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -120,7 +121,13 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 	remote := obj.Spec.KubeConfig != nil
 	key := cfg.Host + "|" + cfg.Impersonate.UserName
 	if remote {
-		key += "|" + obj.Namespace + "/" + obj.Spec.KubeConfig.SecretRef.Name
+		// Keyed on the credentials too: a rotated kubeconfig gets new clients.
+		sum := sha256.New()
+		for _, b := range [][]byte{[]byte(cfg.BearerToken), cfg.CertData, cfg.KeyData, cfg.CAData} {
+			sum.Write(b)
+			sum.Write([]byte{0})
+		}
+		key += fmt.Sprintf("|%x", sum.Sum(nil))
 	}
 	if t, ok := r.targets.Load(key); ok {
 		return t.(*target), nil
