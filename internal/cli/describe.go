@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,19 +91,8 @@ func eventsFor(ctx context.Context, c client.Client, kind string, obj client.Obj
 	if err := c.List(ctx, list, client.InNamespace(obj.GetNamespace()), client.MatchingFieldsSelector{Selector: sel}); err != nil {
 		return nil, fmt.Errorf("listing the events of %s %s/%s: %w", kind, obj.GetNamespace(), obj.GetName(), err)
 	}
-	events := list.Items
-	// Times have a one-second grain; the resource version orders events
-	// written within the same second.
-	sort.SliceStable(events, func(i, j int) bool {
-		ti, tj := eventTime(events[i]), eventTime(events[j])
-		if !ti.Equal(tj) {
-			return ti.Before(tj)
-		}
-		ri, _ := strconv.ParseUint(events[i].ResourceVersion, 10, 64)
-		rj, _ := strconv.ParseUint(events[j].ResourceVersion, 10, 64)
-		return ri < rj
-	})
-	return events, nil
+	sortEvents(list.Items)
+	return list.Items, nil
 }
 
 // eventTime is when an event last happened, whichever field its writer set.

@@ -29,6 +29,13 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newGetCommand(f))
 	root.AddCommand(newExportCommand(f))
 	root.AddCommand(newDescribeCommand(f))
+	root.AddCommand(newEventsCommand(f))
+	root.AddCommand(newTreeCommand(f))
+	root.AddCommand(newTraceCommand(f))
+	root.AddCommand(newEnvsubstCommand(f))
+	root.AddCommand(newCompletionCommand(f))
+	root.AddCommand(newBuildCommand(f))
+	root.AddCommand(newDiffCommand(f))
 	return root
 }
 

@@ -61,3 +61,7 @@ const (
 	// that are copied into the metadata of its events.
 	EventMetadataAnnotationPrefix = "event.toolkit.fluxcd.io/"
 )
+
+// FieldManager is the server-side apply field manager of everything a
+// Kustomization applies, as kustomize-controller's.
+const FieldManager = "kustomize-controller"

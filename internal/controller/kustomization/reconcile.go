@@ -18,7 +18,7 @@ import (
 )
 
 // Owner is the field manager and label group of everything a Kustomization applies.
-var Owner = apply.Owner{Field: "kustomize-controller", Group: kustomizev1.GroupVersion.Group}
+var Owner = apply.Owner{Field: kustomizev1.FieldManager, Group: kustomizev1.GroupVersion.Group}
 
 // Kind declares the Kustomization reconciliation for the runtime skeleton.
 func (r *Reconciler) Kind() runtime.Kind[*kustomizev1.Kustomization] {

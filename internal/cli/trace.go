@@ -1,0 +1,214 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/api/meta"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+)
+
+// The labels kustomize-controller writes on the objects it applies.
+const (
+	ksNameLabel      = "kustomize.toolkit.fluxcd.io/name"
+	ksNamespaceLabel = "kustomize.toolkit.fluxcd.io/namespace"
+)
+
+func newTraceCommand(f *Factory) *cobra.Command {
+	var kind, apiVersion string
+	cmd := &cobra.Command{
+		Use:   "trace NAME...",
+		Short: "Show which Kustomization and source manage an object in the cluster",
+		Long: "Trace reads the kustomize.toolkit.fluxcd.io/name and /namespace labels of an object and prints\n" +
+			"the Kustomization that applied it (path, revision, status) and that Kustomization's source.",
+		Example: "  flux trace podinfo --kind=Deployment --api-version=apps/v1 -n apps\n" +
+			"  flux trace app-config --kind=ConfigMap --api-version=v1 -n apps",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("give the name of the object to trace, with --kind and --api-version")
+			}
+			if kind == "" || apiVersion == "" {
+				return fmt.Errorf("--kind and --api-version are required, for example --kind=Deployment --api-version=apps/v1")
+			}
+			gv, err := schema.ParseGroupVersion(apiVersion)
+			if err != nil {
+				return fmt.Errorf("invalid --api-version %q: %w", apiVersion, err)
+			}
+			c, err := f.Client()
+			if err != nil {
+				return err
+			}
+			ns, err := f.Namespace()
+			if err != nil {
+				return err
+			}
+			for i, name := range args {
+				if i > 0 {
+					fmt.Fprintln(f.Out)
+				}
+				text, err := trace(cmd.Context(), c, gv.WithKind(kind), client.ObjectKey{Namespace: ns, Name: name})
+				if err != nil {
+					return err
+				}
+				if _, err := f.Out.Write(text); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", "", "the kind of the object (Deployment, ConfigMap...)")
+	cmd.Flags().StringVar(&apiVersion, "api-version", "", "the API version of the object (apps/v1, v1...)")
+	return cmd
+}
+
+// trace renders the chain object → Kustomization → source.
+func trace(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, key client.ObjectKey) ([]byte, error) {
+	obj := &unstructured.Unstructured{}
+	obj.SetGroupVersionKind(gvk)
+	if err := c.Get(ctx, key, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("%s %q not found in namespace %q", gvk.Kind, key.Name, key.Namespace)
+		}
+		return nil, fmt.Errorf("getting %s %s: %w (check --kind and --api-version)", gvk.Kind, key, err)
+	}
+	ksName, ksNS := obj.GetLabels()[ksNameLabel], obj.GetLabels()[ksNamespaceLabel]
+	if ksName == "" || ksNS == "" {
+		return nil, fmt.Errorf("%s %s/%s is not managed by Flux: it has no %s and %s labels",
+			gvk.Kind, obj.GetNamespace(), obj.GetName(), ksNameLabel, ksNamespaceLabel)
+	}
+	sections := [][]pair{{
+		{"Object", gvk.Kind + "/" + obj.GetName()},
+		{"Namespace", obj.GetNamespace()},
+		{"Status", "Managed by Flux"},
+	}}
+	ks := &kustomizev1.Kustomization{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ksNS, Name: ksName}, ks); err != nil {
+		return nil, fmt.Errorf("%s %s is managed by Kustomization %s/%s, which cannot be read: %w",
+			gvk.Kind, key, ksNS, ksName, err)
+	}
+	status, message := traceStatus(ks.Status.Conditions)
+	sections = append(sections, []pair{
+		{"Kustomization", ks.Name},
+		{"Namespace", ks.Namespace},
+		{"Target", ks.Spec.TargetNamespace},
+		{"Path", ks.Spec.Path},
+		{"Revision", ks.Status.LastAppliedRevision},
+		{"Status", status},
+		{"Message", message},
+	})
+	src, err := traceSource(ctx, c, ks)
+	if err != nil {
+		return nil, err
+	}
+	return alignedSections(append(sections, src)), nil
+}
+
+// alignedSections writes "Key: value" sections separated by ---, with the
+// values of every section in one column.
+func alignedSections(sections [][]pair) []byte {
+	width := 0
+	for _, s := range sections {
+		for _, p := range s {
+			width = max(width, len(p.key))
+		}
+	}
+	var buf bytes.Buffer
+	for i, s := range sections {
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		for _, p := range s {
+			v := p.value
+			if v == "" {
+				v = none
+			}
+			fmt.Fprintf(&buf, "%-*s  %s\n", width+1, p.key+":", v)
+		}
+	}
+	return buf.Bytes()
+}
+
+// traceSource adds the Kustomization's source. GitRepository is read typed;
+// other source kinds generically, from their common status fields.
+func traceSource(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization) ([]pair, error) {
+	ref := ks.Spec.SourceRef
+	ns := ref.Namespace
+	if ns == "" {
+		ns = ks.Namespace
+	}
+	apiVersion := ref.APIVersion
+	if apiVersion == "" {
+		apiVersion = sourcev1.GroupVersion.String()
+	}
+	src := &unstructured.Unstructured{}
+	src.SetAPIVersion(apiVersion)
+	src.SetKind(ref.Kind)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, src); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("getting %s %s/%s, the source of Kustomization %s/%s: %w", ref.Kind, ns, ref.Name, ks.Namespace, ks.Name, err)
+		}
+		return []pair{{ref.Kind, ref.Name}, {"Namespace", ns}, {"Status", "Not found"}}, nil
+	}
+	var conds []metav1.Condition
+	if raw, ok, _ := unstructured.NestedSlice(src.Object, "status", "conditions"); ok {
+		for _, r := range raw {
+			m, _ := r.(map[string]any)
+			cond := metav1.Condition{}
+			cond.Type, _ = m["type"].(string)
+			s, _ := m["status"].(string)
+			cond.Status = metav1.ConditionStatus(s)
+			cond.Reason, _ = m["reason"].(string)
+			cond.Message, _ = m["message"].(string)
+			if t, _ := m["lastTransitionTime"].(string); t != "" {
+				if pt, err := time.Parse(time.RFC3339, t); err == nil {
+					cond.LastTransitionTime = metav1.NewTime(pt)
+				}
+			}
+			conds = append(conds, cond)
+		}
+	}
+	url, _, _ := unstructured.NestedString(src.Object, "spec", "url")
+	revision, _, _ := unstructured.NestedString(src.Object, "status", "artifact", "revision")
+	pairs := []pair{{ref.Kind, ref.Name}, {"Namespace", ns}, {"URL", url}}
+	if ref.Kind == sourcev1.GitRepositoryKind {
+		r := &sourcev1.GitRepositoryRef{}
+		r.Branch, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "branch")
+		r.Tag, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "tag")
+		r.SemVer, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "semver")
+		r.Name, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "name")
+		r.Commit, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "commit")
+		pairs = append(pairs, pair{"Ref", gitRefString(r)})
+	}
+	status, message := traceStatus(conds)
+	return append(pairs, pair{"Revision", revision}, pair{"Status", status}, pair{"Message", message}), nil
+}
+
+// traceStatus is the Status and Message lines of a Flux object: when it was
+// last reconciled with success, or why it is not Ready.
+func traceStatus(conds []metav1.Condition) (status, message string) {
+	for _, c := range conds {
+		if c.Type != meta.ReadyCondition {
+			continue
+		}
+		when := c.LastTransitionTime.UTC().Format(time.RFC3339)
+		switch c.Status {
+		case metav1.ConditionTrue:
+			return "Last reconciled at " + when, c.Message
+		case metav1.ConditionFalse:
+			return fmt.Sprintf("Not ready since %s (%s)", when, c.Reason), c.Message
+		}
+		return fmt.Sprintf("Reconciling (%s)", c.Reason), c.Message
+	}
+	return "Waiting to be reconciled", ""
+}

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+var rfc3339RE = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+
+func TestTrace(t *testing.T) {
+	ns := readFixture(t)
+	out, _ := mustFlux(t, "", "-n", ns, "trace", "alpha", "--kind", "ConfigMap", "--api-version", "v1")
+	checkGolden(t, "trace/configmap.txt", rfc3339RE.ReplaceAllString(normalise(out, ns), "<time>"))
+
+	// Several names print one trace each.
+	out, _ = mustFlux(t, "", "-n", ns, "trace", "alpha", "beta", "--kind=ConfigMap", "--api-version=v1")
+	if strings.Count(out, "Managed by Flux") != 2 || !strings.Contains(out, "Object:         ConfigMap/beta\n") {
+		t.Errorf("trace of two objects:\n%s", out)
+	}
+
+	// An object Flux did not apply.
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "manual", Namespace: ns}}
+	if err := kube.Create(context.Background(), cm); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trace", "manual", "--kind", "ConfigMap", "--api-version", "v1"}, "ConfigMap " + ns + "/manual is not managed by Flux"},
+		{[]string{"trace", "nope", "--kind", "ConfigMap", "--api-version", "v1"}, `ConfigMap "nope" not found in namespace "` + ns + `"`},
+		{[]string{"trace", "alpha"}, "--kind and --api-version are required"},
+		{[]string{"trace", "--kind", "ConfigMap", "--api-version", "v1"}, "give the name of the object to trace"},
+		{[]string{"trace", "alpha", "--kind", "Nope", "--api-version", "v1"}, "check --kind and --api-version"},
+	} {
+		if _, _, err := runFlux(t, "", append([]string{"-n", ns}, tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: want error containing %q, got %v", tc.args, tc.want, err)
+		}
+	}
+}

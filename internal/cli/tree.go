@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+)
+
+// treeObject names one object of the tree; its JSON field names are those
+// of Flux's `tree -o json`.
+type treeObject struct {
+	Namespace string        `json:"Namespace"`
+	Name      string        `json:"Name"`
+	GroupKind treeGroupKind `json:"GroupKind"`
+}
+
+type treeGroupKind struct {
+	Group string `json:"Group"`
+	Kind  string `json:"Kind"`
+}
+
+// treeNode is an object and, for a Kustomization, what it applied.
+type treeNode struct {
+	Resource  treeObject  `json:"resource"`
+	Resources []*treeNode `json:"resources,omitempty"`
+}
+
+func (o treeObject) String() string {
+	if o.Namespace == "" {
+		return o.GroupKind.Kind + "/" + o.Name
+	}
+	return o.GroupKind.Kind + "/" + o.Namespace + "/" + o.Name
+}
+
+func (o treeObject) isKustomization() bool {
+	return o.GroupKind.Group == kustomizev1.GroupVersion.Group && o.GroupKind.Kind == kustomizev1.KustomizationKind
+}
+
+func newTreeCommand(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tree",
+		Short: "Print the objects a Flux resource manages as a tree",
+	}
+	cmd.AddCommand(newTreeKustomizationCommand(f))
+	return cmd
+}
+
+func newTreeKustomizationCommand(f *Factory) *cobra.Command {
+	var (
+		compact bool
+		output  string
+	)
+	cmd := &cobra.Command{
+		Use:     "kustomization NAME",
+		Aliases: []string{"ks", "kustomizations"},
+		Short:   "Print the inventory of a Kustomization as a tree, with the inventories of the Kustomizations it applied",
+		Example: "  flux tree kustomization flux-system\n  flux tree ks apps --compact -o json",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("give the name of one Kustomization (flux get kustomizations lists them)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch output {
+			case "", outputJSON, outputYAML:
+			default:
+				return fmt.Errorf("unknown output format %q: use json or yaml, or leave -o out for the tree", output)
+			}
+			c, err := f.Client()
+			if err != nil {
+				return err
+			}
+			ns, err := f.Namespace()
+			if err != nil {
+				return err
+			}
+			ks := &kustomizev1.Kustomization{}
+			if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: args[0]}, ks); err != nil {
+				return notFoundError(err, kustomizev1.KustomizationKind, args[0], ns)
+			}
+			root := &treeNode{Resource: treeObject{Namespace: ns, Name: args[0],
+				GroupKind: treeGroupKind{Group: kustomizev1.GroupVersion.Group, Kind: kustomizev1.KustomizationKind}}}
+			b := &treeBuilder{client: c, compact: compact, seen: map[string]bool{root.Resource.String(): true}}
+			if err := b.fill(cmd.Context(), root, ks); err != nil {
+				return err
+			}
+			if output != "" {
+				return encodeDoc(f.Out, output, root)
+			}
+			fmt.Fprintln(f.Out, root.Resource)
+			printTree(f.Out, root.Resources, "")
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&compact, "compact", false, "show only Flux resources, not the other objects they apply")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "print the tree as json or yaml")
+	return cmd
+}
+
+// treeBuilder walks inventories; seen guards against a Kustomization that
+// (through others) applies itself.
+type treeBuilder struct {
+	client  client.Client
+	compact bool
+	seen    map[string]bool
+}
+
+// fill adds the inventory of ks under node, recursing into the
+// Kustomizations it lists.
+func (b *treeBuilder) fill(ctx context.Context, node *treeNode, ks *kustomizev1.Kustomization) error {
+	if ks.Status.Inventory == nil {
+		return nil
+	}
+	for _, e := range ks.Status.Inventory.Entries {
+		obj, err := parseInventoryID(e.ID)
+		if err != nil {
+			return fmt.Errorf("Kustomization %s: %w", node.Resource, err)
+		}
+		if b.compact && !strings.HasSuffix(obj.GroupKind.Group, fluxGroupSuffix) {
+			continue
+		}
+		child := &treeNode{Resource: obj}
+		node.Resources = append(node.Resources, child)
+		if !obj.isKustomization() || b.seen[obj.String()] {
+			continue
+		}
+		b.seen[obj.String()] = true
+		nested := &kustomizev1.Kustomization{}
+		err = b.client.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.Name}, nested)
+		if apierrors.IsNotFound(err) {
+			continue // listed, but since deleted: a leaf
+		}
+		if err != nil {
+			return fmt.Errorf("getting Kustomization %s: %w", obj, err)
+		}
+		if err := b.fill(ctx, child, nested); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseInventoryID reads '<namespace>_<name>_<group>_<kind>'.
+func parseInventoryID(id string) (treeObject, error) {
+	parts := strings.Split(id, "_")
+	if len(parts) != 4 || parts[1] == "" || parts[3] == "" {
+		return treeObject{}, fmt.Errorf("malformed inventory entry %q: want <namespace>_<name>_<group>_<kind>", id)
+	}
+	return treeObject{Namespace: parts[0], Name: parts[1], GroupKind: treeGroupKind{Group: parts[2], Kind: parts[3]}}, nil
+}
+
+// printTree draws nodes below a parent line with box-drawing branches.
+func printTree(w io.Writer, nodes []*treeNode, prefix string) {
+	for i, n := range nodes {
+		branch, indent := "├── ", "│   "
+		if i == len(nodes)-1 {
+			branch, indent = "└── ", "    "
+		}
+		fmt.Fprintf(w, "%s%s%s\n", prefix, branch, n.Resource)
+		printTree(w, n.Resources, prefix+indent)
+	}
+}
