@@ -10,7 +10,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 25m
 
 LOCALCLUSTER_SRC := $(shell find localcluster -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.yaml' -o -name '*.sh' \) -not -name '*_test.go' 2>/dev/null)
 
-.PHONY: build demo test generate clean
+.PHONY: build demo test generate fuzz clean
 
 ## build: bin/flux, bin/driftless-controller and bin/localcluster
 build: bin/localcluster
@@ -29,6 +29,15 @@ demo: bin/localcluster
 test: bin/localcluster
 	go test $(GO_TEST_FLAGS) ./...
 	cd localcluster && go test $(GO_TEST_FLAGS) ./...
+
+## fuzz: run every fuzz target for FUZZTIME each (their seed corpora already run in make test)
+FUZZTIME ?= 30s
+FUZZ_TARGETS := envsubst:FuzzSubstitute artifact:FuzzParseRevision artifact:FuzzUntar \
+	signature:FuzzVerifySSH kustomize:FuzzResolvePath ignore:FuzzMatch
+fuzz:
+	for t in $(FUZZ_TARGETS); do \
+		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/$${t%%:*} || exit 1; \
+	done
 
 ## generate: deepcopy functions and CRD manifests from api/
 generate:
