@@ -43,20 +43,34 @@ func (k *Keys) DecryptFileAs(path string, f Format) error {
 	if err != nil {
 		return fmt.Errorf("decrypting %s: %w", path, err)
 	}
-	if !encryptedAs(data, f) {
-		return nil
-	}
-	if k == nil {
-		return fmt.Errorf("%s is SOPS-encrypted: %w (set spec.decryption with provider sops and a secretRef)", path, ErrNotConfigured)
-	}
-	out, err := k.decryptDocument(data, f, f)
-	if err != nil {
-		return fmt.Errorf("decrypting %s file %s: %w", f, path, err)
+	out, changed, err := k.DecryptData(path, data, f)
+	if err != nil || !changed {
+		return err
 	}
 	if err := os.WriteFile(path, out, fi.Mode().Perm()); err != nil {
 		return fmt.Errorf("writing decrypted %s: %w", path, withoutPath(err))
 	}
 	return nil
+}
+
+// DecryptData decrypts the content of a secretGenerator source named name,
+// in format f, without touching any file. changed is false (and data is
+// returned as it is) when the content is not SOPS-encrypted in that format.
+func (k *Keys) DecryptData(name string, data []byte, f Format) (out []byte, changed bool, err error) {
+	if len(data) > MaxFileSize {
+		return nil, false, fmt.Errorf("decrypting %s: %d bytes, more than the %d allowed", name, len(data), MaxFileSize)
+	}
+	if !encryptedAs(data, f) {
+		return data, false, nil
+	}
+	if k == nil {
+		return nil, false, fmt.Errorf("%s is SOPS-encrypted: %w (set spec.decryption with provider sops and a secretRef)", name, ErrNotConfigured)
+	}
+	out, err = k.decryptDocument(data, f, f)
+	if err != nil {
+		return nil, false, fmt.Errorf("decrypting %s file %s: %w", f, name, err)
+	}
+	return out, true, nil
 }
 
 // withoutPath drops the path a *fs.PathError repeats; errors.Is still sees

@@ -3,8 +3,6 @@ package kustomization
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -40,25 +38,14 @@ func (r *Reconciler) decryption(ctx context.Context, obj *kustomizev1.Kustomizat
 	return nil
 }
 
-// decryptBytes decrypts a secretGenerator source through a scratch file.
+// decryptBytes decrypts a secretGenerator source in memory.
 func decryptBytes(keys *sops.Keys, src kustomize.SecretSource) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "sops-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, filepath.Base(src.Path))
-	if err := os.WriteFile(path, src.Data, 0o600); err != nil {
-		return nil, err
-	}
 	format := sops.FormatForName(src.Path)
 	if src.Env {
 		format = sops.FormatForName("x.env")
 	}
-	if err := keys.DecryptFileAs(path, format); err != nil {
-		return nil, fmt.Errorf("%s: %w", src.Path, err)
-	}
-	return os.ReadFile(path)
+	out, _, err := keys.DecryptData(src.Path, src.Data, format)
+	return out, err
 }
 
 // substitution merges spec.postBuild.substitute over the data of the

@@ -81,11 +81,7 @@ func configRefs(k *kustomizev1.Kustomization) []string {
 // forSource lists the Kustomizations of a source whose artifact changed,
 // cancelling their health checks of an older revision.
 func (r *Reconciler) forSource(ctx context.Context, src client.Object) []reconcile.Request {
-	kind := src.GetObjectKind().GroupVersionKind().Kind
-	if kind == "" {
-		kind = kindOf(src)
-	}
-	reqs := r.list(ctx, client.MatchingFields{sourceIndex: fmt.Sprintf("%s/%s/%s", kind, src.GetNamespace(), src.GetName())})
+	reqs := r.list(ctx, client.MatchingFields{sourceIndex: fmt.Sprintf("%s/%s/%s", kindOf(src), src.GetNamespace(), src.GetName())})
 	if a, ok := src.(artifactSource); ok && a.GetArtifact() != nil {
 		for _, req := range reqs {
 			r.cancelStaleWait(req.NamespacedName, a.GetArtifact().Revision)
@@ -94,6 +90,7 @@ func (r *Reconciler) forSource(ctx context.Context, src client.Object) []reconci
 	return reqs
 }
 
+// kindOf names the source kind of o (typed objects from the cache carry no kind).
 func kindOf(o client.Object) string {
 	switch o.(type) {
 	case *sourcev1.GitRepository:
