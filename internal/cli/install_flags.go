@@ -1,0 +1,24 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/driftless/driftless/internal/install"
+)
+
+// addInstallFlags binds Flux's component flags, shared by install and
+// bootstrap, to o (which holds the defaults).
+func addInstallFlags(fs *pflag.FlagSet, o *install.Options) {
+	fs.StringSliceVar(&o.Components, "components", o.Components, "controllers to install: "+strings.Join(install.Components[:4], ","))
+	fs.StringSliceVar(&o.ComponentsExtra, "components-extra", o.ComponentsExtra, "additional controllers to install: "+strings.Join(install.Components[4:], ","))
+	fs.StringVarP(&o.Version, "version", "v", o.Version, "version of the controller image to install")
+	fs.StringVar(&o.Registry, "registry", o.Registry, "container registry the controller image is pulled from")
+	fs.StringVar(&o.ImagePullSecret, "image-pull-secret", o.ImagePullSecret, "Secret (type kubernetes.io/dockerconfigjson) used to pull the image")
+	fs.BoolVar(&o.NetworkPolicy, "network-policy", o.NetworkPolicy, "deny ingress to the controller from other namespaces, except metrics scraping")
+	fs.BoolVar(&o.WatchAllNamespaces, "watch-all-namespaces", o.WatchAllNamespaces, "watch every namespace; false watches only the install namespace")
+	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "controller log level: debug, info or error")
+	fs.StringVar(&o.ClusterDomain, "cluster-domain", o.ClusterDomain, "the cluster's DNS domain")
+	fs.StringSliceVar(&o.TolerationKeys, "toleration-keys", o.TolerationKeys, "taint keys the controller pod tolerates")
+}
