@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestW1FilesRenderFourObjectsPerIndex(t *testing.T) {
+	for _, v := range []int{1, 2} {
+		objs, err := renderW1(7, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, o := range objs {
+			kinds = append(kinds, o.GetKind())
+			if o.GetName() != "app-7" || o.GetNamespace() != "bench-0007" {
+				t.Errorf("%s %s/%s: want app-7 in bench-0007", o.GetKind(), o.GetNamespace(), o.GetName())
+			}
+			if got := o.GetAnnotations()[versionAnnotation]; got != fmt.Sprintf("v%d", v) {
+				t.Errorf("%s version %q, want v%d", o.GetKind(), got, v)
+			}
+			if _, err := resourceOf(o.GetAPIVersion(), o.GetKind()); err != nil {
+				t.Error(err)
+			}
+		}
+		if got := strings.Join(kinds, ","); got != "ServiceAccount,Service,Deployment,Ingress" || len(objs) != w1Objects {
+			t.Errorf("kinds %s, want the %d of W1", got, w1Objects)
+		}
+		replicas := objs[2].Object["spec"].(map[string]any)["replicas"]
+		if replicas != int64(0) && replicas != float64(0) {
+			t.Errorf("replicas %v (%T), want 0 from ${PODS:=0}", replicas, replicas)
+		}
+	}
+}
+
+func TestW1FilesKeepVariablesForPostBuild(t *testing.T) {
+	files := w1Files(1)
+	if len(files) != w1Objects+1 {
+		t.Fatalf("%d files, want %d objects and a kustomization.yaml", len(files), w1Objects)
+	}
+	for name, text := range files {
+		if strings.HasSuffix(name, "kustomization.yaml") {
+			continue
+		}
+		if !strings.Contains(text, "${INDEX}") {
+			t.Errorf("%s has no ${INDEX}", name)
+		}
+	}
+	if !strings.Contains(files[w1Path+"/deployment.yaml"], "replicas: ${PODS:=0}") {
+		t.Error("deployment.yaml does not take its replicas from ${PODS:=0}")
+	}
+}
+
+func TestW2FilesCountAndKinds(t *testing.T) {
+	files := w2Files(2000, 1)
+	counts := map[string]int{}
+	names := map[string]bool{}
+	for name, text := range files {
+		if strings.HasSuffix(name, "kustomization.yaml") {
+			if strings.Count(text, "\n- ") != len(w2Kinds()) {
+				t.Errorf("kustomization.yaml lists %d files, want %d:\n%s", strings.Count(text, "\n- "), len(w2Kinds()), text)
+			}
+			continue
+		}
+		objs, err := decodeObjects(text)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, o := range objs {
+			counts[o.GetKind()]++
+			if names[o.GetKind()+"/"+o.GetName()] {
+				t.Errorf("%s %s twice", o.GetKind(), o.GetName())
+			}
+			names[o.GetKind()+"/"+o.GetName()] = true
+		}
+	}
+	total := 0
+	for _, k := range w2Kinds() {
+		if counts[k] != 400 {
+			t.Errorf("%d %s, want 400", counts[k], k)
+		}
+		total += counts[k]
+	}
+	if total != 2000 {
+		t.Errorf("%d objects, want 2000", total)
+	}
+}
+
+func TestKustomizationChain(t *testing.T) {
+	ks := kustomization(3, w1Path, 2, "1m")
+	spec := ks.Object["spec"].(map[string]any)
+	deps := spec["dependsOn"].([]any)
+	if len(deps) != 1 || deps[0].(map[string]any)["name"] != "ks-0002" {
+		t.Errorf("dependsOn %v, want ks-0002", deps)
+	}
+	if spec["targetNamespace"] != "bench-0003" || spec["wait"] != true || spec["prune"] != true {
+		t.Errorf("spec %v", spec)
+	}
+	if _, ok := kustomization(0, w1Path, -1, "1m").Object["spec"].(map[string]any)["dependsOn"]; ok {
+		t.Error("first Kustomization depends on something")
+	}
+}
+
+func TestProcOfThisProcess(t *testing.T) {
+	// Burn a little CPU so that the figure is not zero.
+	x := 0
+	for i := range 50_000_000 {
+		x += i % 7
+	}
+	_ = x
+	cpu, err := procCPUSeconds(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := selfCPUSeconds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu <= 0 || cpu > self+0.5 {
+		t.Errorf("/proc CPU %.2fs, rusage %.2fs", cpu, self)
+	}
+	rss, err := procPeakRSSMiB(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss < 1 || rss > 4096 {
+		t.Errorf("peak RSS %.1f MiB", rss)
+	}
+}
+
+func TestParseStatWithAwkwardName(t *testing.T) {
+	stat := "42 (a) b (c)) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 100 0 0"
+	cpu, err := parseStatCPU(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu != 3 {
+		t.Errorf("cpu %.2f, want 3 (300 ticks)", cpu)
+	}
+	if ppid, ok := parseStatPPID(stat); !ok || ppid != 1 {
+		t.Errorf("ppid %d %v, want 1", ppid, ok)
+	}
+	if _, err := parseStatCPU("garbage"); err == nil {
+		t.Error("no error for garbage")
+	}
+}
+
+func TestParseRequestsTotal(t *testing.T) {
+	text := `# HELP rest_client_requests_total Number of HTTP requests
+# TYPE rest_client_requests_total counter
+rest_client_requests_total{code="200",host="127.0.0.1:6443",method="GET"} 120
+rest_client_requests_total{code="201",host="127.0.0.1:6443",method="POST"} 3.5e+01
+rest_client_requests_total_other 99
+rest_client_request_duration_seconds_count 7
+`
+	got, err := parseRequestsTotal(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 155 {
+		t.Errorf("sum %v, want 155", got)
+	}
+	if _, err := parseRequestsTotal(strings.NewReader("up 1\n")); err == nil {
+		t.Error("no error when the metric is missing")
+	}
+}
+
+func TestFormatTable(t *testing.T) {
+	out := formatTable([]row{
+		{Workload: "W0", N: 100, Phase: "install", WallSeconds: 5.25, PerSecond: 19.05, ObjectsPerSecond: 76.2, PeakRSSMiB: 80, CPUSeconds: 1.5, APIRequests: 410, APIServerCPUSeconds: 3},
+		{Workload: "W1", N: 1000, Phase: "upgrade", WallSeconds: 20, PerSecond: 50, ObjectsPerSecond: 200, PeakRSSMiB: 120.4, CPUSeconds: 30, APIRequests: 12000, APIServerCPUSeconds: 25},
+	})
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines, want header, 2 rows, W0 note:\n%s", len(lines), out)
+	}
+	if len(lines[0]) != len(lines[1]) || len(lines[1]) != len(lines[2]) {
+		t.Errorf("columns not aligned:\n%s", out)
+	}
+	for _, want := range []string{"WORKLOAD", "KS/s", "PEAK RSS MiB", "5.2", "19.1", "12000", "upgrade"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	f, err := parseFlags([]string{"-workload", "w1,W3", "-n", "20"}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(f.workloads, ",") != "W1,W3" || f.sizesOf("W3")[0] != 20 || f.sizesOf("W2")[0] != 2000 {
+		t.Errorf("flags %+v", f)
+	}
+	f, _ = parseFlags(nil, os.Stderr)
+	if len(f.workloads) != 5 || f.sizesOf("W4")[0] != 100 || f.sizesOf("W3")[0] != 50 || len(f.sizesOf("W1")) != 2 {
+		t.Errorf("defaults %+v", f)
+	}
+	if _, err := parseFlags([]string{"-workload", "W9"}, os.Stderr); err == nil {
+		t.Error("W9 accepted")
+	}
+}

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/driftless/driftless/internal/testcluster"
+)
+
+// proc is a child process whose output goes to a log file.
+type proc struct {
+	name   string
+	log    string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error
+}
+
+func startProc(name, logPath, bin string, args ...string) (*proc, error) {
+	out, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: create log: %w", name, err)
+	}
+	p := &proc{name: name, log: logPath, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	// The issue measures with GOMAXPROCS unset: every core, as deployed.
+	p.cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") })
+	p.cmd.Stdout, p.cmd.Stderr = out, out
+	// Nothing started here may outlive the bench, even when it is killed.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		out.Close()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// stop sends SIGTERM, waits up to grace, then kills.
+func (p *proc) stop(grace time.Duration) error {
+	select {
+	case <-p.exited:
+		return nil
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return nil
+	case <-time.After(grace):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("%s did not stop within %s of SIGTERM; killed", p.name, grace)
+	}
+}
+
+// tail is the end of the process's log, for error messages.
+func (p *proc) tail(lines int) string {
+	b, _ := os.ReadFile(p.log)
+	l := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(l) > lines {
+		l = l[len(l)-lines:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// cluster is a running bin/localcluster with clients for it.
+type cluster struct {
+	proc         *proc
+	kubeconfig   string
+	config       *rest.Config
+	kube         kubernetes.Interface
+	dynamic      dynamic.Interface
+	apiserverPID int
+}
+
+// startCluster runs localcluster with the Driftless CRDs and waits until it
+// writes its kubeconfig.
+func startCluster(ctx context.Context, bin, root, dir string, nodes int) (*cluster, error) {
+	dataDir := filepath.Join(dir, "cluster")
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create cluster data dir: %w", err)
+	}
+	p, err := startProc("localcluster", filepath.Join(dir, "localcluster.log"), bin,
+		"--data-dir", dataDir, "--nodes", strconv.Itoa(nodes),
+		"--apply", filepath.Join(root, "config", "crd", "bases"))
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{proc: p, kubeconfig: filepath.Join(dataDir, "kubeconfig")}
+	if err := c.waitKubeconfig(ctx, 3*time.Minute); err != nil {
+		_ = p.stop(time.Minute)
+		return nil, err
+	}
+	if c.apiserverPID, err = childPID(p.pid(), "kube-apiserver"); err != nil {
+		_ = p.stop(time.Minute)
+		return nil, fmt.Errorf("find kube-apiserver: %w", err)
+	}
+	return c, nil
+}
+
+func (c *cluster) waitKubeconfig(ctx context.Context, timeout time.Duration) error {
+	deadline := time.After(timeout)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := os.Stat(c.kubeconfig); err == nil {
+			return c.connect()
+		}
+		select {
+		case <-c.proc.exited:
+			return fmt.Errorf("localcluster exited before it was ready (%v):\n%s", c.proc.err, c.proc.tail(30))
+		case <-deadline:
+			return fmt.Errorf("localcluster not ready after %s:\n%s", timeout, c.proc.tail(30))
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *cluster) connect() error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", c.kubeconfig, err)
+	}
+	// The bench's own bookkeeping (watches, namespaces) must not be the
+	// bottleneck; W0's applier gets the controller's settings instead.
+	cfg.QPS, cfg.Burst = 500, 1000
+	if c.kube, err = kubernetes.NewForConfig(cfg); err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	if c.dynamic, err = dynamic.NewForConfig(cfg); err != nil {
+		return fmt.Errorf("dynamic client: %w", err)
+	}
+	c.config = cfg
+	return nil
+}
+
+func (c *cluster) stop() error { return c.proc.stop(time.Minute) }
+
+// controller is a running driftless-controller.
+type controller struct {
+	proc       *proc
+	metricsURL string
+}
+
+// startController runs driftless-controller against the cluster on free
+// loopback ports and waits until it reports ready.
+func startController(ctx context.Context, bin, kubeconfig, dir string, concurrent int) (*controller, error) {
+	ports, err := freeAddrs(3)
+	if err != nil {
+		return nil, err
+	}
+	storage, metrics, health := ports[0], ports[1], ports[2]
+	p, err := startProc("driftless-controller", filepath.Join(dir, "controller.log"), bin,
+		"--kubeconfig", kubeconfig,
+		"--concurrent", strconv.Itoa(concurrent),
+		"--storage-path", filepath.Join(dir, "storage"),
+		"--storage-addr", storage, "--storage-adv-addr", storage,
+		"--metrics-addr", metrics, "--health-addr", health,
+		"--log-encoding", "json")
+	if err != nil {
+		return nil, err
+	}
+	c := &controller{proc: p, metricsURL: "http://" + metrics + "/metrics"}
+	if err := waitHTTP(ctx, p, "http://"+health+"/readyz", time.Minute); err != nil {
+		_ = p.stop(10 * time.Second)
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *controller) stop() error { return c.proc.stop(30 * time.Second) }
+
+// waitHTTP waits until url answers 200, or p exits.
+func waitHTTP(ctx context.Context, p *proc, url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready at %s after %s:\n%s", p.name, url, timeout, p.tail(30))
+		}
+		select {
+		case <-p.exited:
+			return fmt.Errorf("%s exited (%v):\n%s", p.name, p.err, p.tail(30))
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// freeAddrs returns n distinct free loopback addresses.
+func freeAddrs(n int) ([]string, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var out []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		out = append(out, l.Addr().String())
+	}
+	return out, nil
+}
+
+// buildBinaries builds driftless-controller into dir and returns its path
+// and the localcluster binary's (made when out of date).
+func buildBinaries(ctx context.Context, root, dir string) (controllerBin, clusterBin string, err error) {
+	controllerBin = filepath.Join(dir, "driftless-controller")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", controllerBin, "./cmd/driftless-controller")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", "", fmt.Errorf("build driftless-controller: %w\n%s", err, out)
+	}
+	// testcluster.Binary runs make under a lock shared with the tests.
+	if clusterBin, err = testcluster.Binary(); err != nil {
+		return "", "", fmt.Errorf("build localcluster: %w", err)
+	}
+	return controllerBin, clusterBin, nil
+}
+
+// repoRoot walks up from the working directory to the main module's go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.HasPrefix(string(b), "module github.com/driftless/driftless\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run the bench inside the driftless repository (no go.mod of github.com/driftless/driftless above)")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// config is what every run shares.
+type config struct {
+	root          string
+	dataDir       string
+	keep          bool
+	concurrent    int
+	nodes         int
+	timeout       time.Duration
+	controllerBin string
+	clusterBin    string
+	progress      io.Writer
+}
+
+func (c config) logf(format string, args ...any) {
+	fmt.Fprintf(c.progress, "bench: "+format+"\n", args...)
+}
+
+// env is one run's fresh world: a cluster and, for the GitOps workloads, a
+// Git server with the fleet repository and a driftless-controller.
+type env struct {
+	cfg     config
+	dir     string
+	cluster *cluster
+	fleet   *fleet
+	ctrl    *controller
+	head    string // the fleet's commit the GitRepository is Ready at
+	ks      *tracker
+}
+
+// setup starts the run's cluster; with files, also the fleet repository
+// holding them, the controller, and the GitRepository, Ready.
+func (c config) setup(ctx context.Context, name string, files map[string]string) (*env, error) {
+	dir := filepath.Join(c.dataDir, fmt.Sprintf("%s-%s", name, time.Now().Format("20060102-150405")))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create run dir: %w", err)
+	}
+	e := &env{cfg: c, dir: dir}
+	c.logf("%s: starting the local cluster in %s", name, dir)
+	var err error
+	if e.cluster, err = startCluster(ctx, c.clusterBin, c.root, dir, c.nodes); err != nil {
+		return e, err
+	}
+	if files == nil {
+		return e, nil
+	}
+	if err := e.createNamespace(ctx, fleetNamespace); err != nil {
+		return e, err
+	}
+	if e.fleet, e.head, err = newFleet(dir, files); err != nil {
+		return e, err
+	}
+	c.logf("%s: starting driftless-controller --concurrent=%d", name, c.concurrent)
+	if e.ctrl, err = startController(ctx, c.controllerBin, e.cluster.kubeconfig, dir, c.concurrent); err != nil {
+		return e, err
+	}
+	repos, err := newTracker(ctx, e.cluster.dynamic, gitRepositoriesGVR(), fleetNamespace)
+	if err != nil {
+		return e, err
+	}
+	defer repos.close()
+	if _, err := e.cluster.dynamic.Resource(gitRepositoriesGVR()).Namespace(fleetNamespace).Create(ctx, gitRepository(e.fleet.url()), metav1.CreateOptions{}); err != nil {
+		return e, fmt.Errorf("create GitRepository: %w", err)
+	}
+	if err := repos.waitAll(ctx, []string{fleetNamespace + "/" + fleetSource}, readyAt(e.head), 2*time.Minute); err != nil {
+		return e, fmt.Errorf("GitRepository: %w", err)
+	}
+	if e.ks, err = newTracker(ctx, e.cluster.dynamic, kustomizationsGVR(), fleetNamespace); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+// teardown stops what setup started and removes the run's directory unless
+// -keep, or the run failed.
+func (e *env) teardown(failed bool) {
+	if e.ks != nil {
+		e.ks.close()
+	}
+	if e.ctrl != nil {
+		if err := e.ctrl.stop(); err != nil {
+			e.cfg.logf("%v", err)
+		}
+	}
+	if e.fleet != nil {
+		e.fleet.close()
+	}
+	if e.cluster != nil {
+		if err := e.cluster.stop(); err != nil {
+			e.cfg.logf("%v", err)
+		}
+	}
+	if e.cfg.keep || failed {
+		e.cfg.logf("kept %s", e.dir)
+		return
+	}
+	if err := os.RemoveAll(e.dir); err != nil {
+		e.cfg.logf("remove %s: %v", e.dir, err)
+	}
+}
+
+// subject is the driftless-controller process of the run.
+func (e *env) subject() subject {
+	return subject{pid: e.ctrl.proc.pid(), metricsURL: e.ctrl.metricsURL, apiserverPID: e.cluster.apiserverPID}
+}
+
+func (e *env) createNamespace(ctx context.Context, name string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := e.cluster.kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", name, err)
+	}
+	return nil
+}
+
+// createTargetNamespaces creates the namespaces of Kustomizations 0..n-1.
+func (e *env) createTargetNamespaces(ctx context.Context, n int) error {
+	return parallel(ctx, 20, n, func(i int) error { return e.createNamespace(ctx, targetNamespace(i)) })
+}
+
+// createAll creates objs with 20 workers.
+func (e *env) createAll(ctx context.Context, objs []*unstructured.Unstructured) error {
+	return parallel(ctx, 20, len(objs), func(i int) error {
+		o := objs[i]
+		gvr, err := resourceOf(o.GetAPIVersion(), o.GetKind())
+		if err != nil {
+			return err
+		}
+		if _, err := e.cluster.dynamic.Resource(gvr).Namespace(o.GetNamespace()).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("create %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+		}
+		return nil
+	})
+}
+
+// measure runs phase fn and returns its row: wall time, and what the
+// subject spent during it.
+func measure(ctx context.Context, s subject, r row, fn func() error) (row, error) {
+	before, err := s.sample(ctx)
+	if err != nil {
+		return r, err
+	}
+	start := time.Now()
+	if err := fn(); err != nil {
+		return r, fmt.Errorf("%s N=%d %s: %w", r.Workload, r.N, r.Phase, err)
+	}
+	wall := time.Since(start).Seconds()
+	after, err := s.sample(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.WallSeconds = wall
+	r.PerSecond = float64(r.Kustomizations) / wall
+	r.ObjectsPerSecond = float64(r.Objects) / wall
+	r.PeakRSSMiB = after.peakRSS
+	r.CPUSeconds = after.cpu - before.cpu
+	r.APIRequests = after.requests - before.requests
+	r.APIServerCPUSeconds = after.apiserverCPU - before.apiserverCPU
+	return r, nil
+}
+
+// parallel runs fn(0..n-1) on workers goroutines and returns the first error.
+func parallel(ctx context.Context, workers, n int, fn func(i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if err := fn(i); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx) // nil unless fn failed or ctx ended
+}

@@ -1,0 +1,212 @@
+// Command bench measures Driftless against the local control plane: for
+// each workload and size it starts a fresh local cluster, a Git server and
+// driftless-controller, runs the workload and prints one table row per
+// phase (or one JSON object per row with -json).
+//
+//	go run ./bench -workload W0,W1 -n 100,500
+//
+// Workloads (issue 6): W0 the same objects as W1 applied directly (the
+// floor), W1 Flux's benchmark (N Kustomizations on one source), W2 one
+// Kustomization of many objects, W3 a dependsOn chain, W4 change
+// propagation to Kustomizations already Ready.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// row is one phase of one run.
+type row struct {
+	Workload            string  `json:"workload"`
+	N                   int     `json:"n"`
+	Phase               string  `json:"phase"`
+	WallSeconds         float64 `json:"wall_seconds"`
+	PerSecond           float64 `json:"per_second"`
+	ObjectsPerSecond    float64 `json:"objects_per_second"`
+	PeakRSSMiB          float64 `json:"peak_rss_mib"`
+	CPUSeconds          float64 `json:"cpu_seconds"`
+	APIRequests         float64 `json:"api_requests"`
+	APIServerCPUSeconds float64 `json:"apiserver_cpu_seconds"`
+	Kustomizations      int     `json:"kustomizations"`
+	Objects             int     `json:"objects"`
+}
+
+// flags are the command line.
+type flags struct {
+	workloads  []string
+	sizes      []int
+	sizesSet   bool
+	w2Objects  int
+	w3Chain    int
+	w4N        int
+	concurrent int
+	nodes      int
+	timeout    time.Duration
+	jsonOut    bool
+	keep       bool
+	dataDir    string
+}
+
+func parseFlags(args []string, stderr io.Writer) (flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated")
+	sizes := fs.String("n", "100,500", "sizes for W0 and W1; when given, also for W3 and W4 (comma-separated)")
+	fs.IntVar(&f.w2Objects, "w2-objects", 2000, "objects in W2's one Kustomization")
+	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
+	fs.IntVar(&f.w4N, "w4-n", 100, "Kustomizations of W4, unless -n is given")
+	fs.IntVar(&f.concurrent, "concurrent", 20, "driftless-controller --concurrent")
+	fs.IntVar(&f.nodes, "nodes", 2, "KWOK nodes of the local cluster")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest wait for one phase to be all Ready")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
+	fs.BoolVar(&f.keep, "keep", false, "keep each run's data directory (cluster, logs, repository)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "where runs keep their data (default REPO/.cache/bench)")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	fs.Visit(func(fl *flag.Flag) { f.sizesSet = f.sizesSet || fl.Name == "n" })
+	for w := range strings.SplitSeq(*workloads, ",") {
+		w = strings.ToUpper(strings.TrimSpace(w))
+		if !slices.Contains([]string{"W0", "W1", "W2", "W3", "W4"}, w) {
+			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W4)", w)
+		}
+		if !slices.Contains(f.workloads, w) {
+			f.workloads = append(f.workloads, w)
+		}
+	}
+	for s := range strings.SplitSeq(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return f, fmt.Errorf("-n: %q is not a positive size", s)
+		}
+		f.sizes = append(f.sizes, n)
+	}
+	if f.concurrent < 1 || f.nodes < 1 || f.w2Objects < 1 || f.w3Chain < 1 || f.w4N < 1 {
+		return f, errors.New("-concurrent, -nodes, -w2-objects, -w3-chain and -w4-n must be positive")
+	}
+	return f, nil
+}
+
+// sizesOf is the sizes workload w runs at.
+func (f flags) sizesOf(w string) []int {
+	switch {
+	case w == "W2":
+		return []int{f.w2Objects}
+	case w == "W3" && !f.sizesSet:
+		return []int{f.w3Chain}
+	case w == "W4" && !f.sizesSet:
+		return []int{f.w4N}
+	}
+	return f.sizes
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	if f.dataDir == "" {
+		f.dataDir = filepath.Join(root, ".cache", "bench")
+	}
+	c := config{root: root, dataDir: f.dataDir, keep: f.keep, concurrent: f.concurrent, nodes: f.nodes, timeout: f.timeout, progress: stderr}
+	c.logf("building driftless-controller and localcluster")
+	if c.controllerBin, c.clusterBin, err = buildBinaries(ctx, root, filepath.Join(f.dataDir, "bin")); err != nil {
+		return err
+	}
+	var rows []row
+	var failures []error
+	for _, w := range f.workloads {
+		for _, n := range f.sizesOf(w) {
+			got, err := c.runWorkload(ctx, w, n)
+			for _, r := range got {
+				if f.jsonOut {
+					if err := json.NewEncoder(stdout).Encode(r); err != nil {
+						return err
+					}
+				}
+			}
+			rows = append(rows, got...)
+			if err != nil {
+				c.logf("%s N=%d failed (the reasons follow the table)", w, n)
+				failures = append(failures, fmt.Errorf("%s N=%d: %w", w, n, err))
+			}
+			if ctx.Err() != nil {
+				return errors.Join(append(failures, ctx.Err())...)
+			}
+		}
+	}
+	if !f.jsonOut && len(rows) > 0 {
+		fmt.Fprint(stdout, formatTable(rows))
+	}
+	return errors.Join(failures...)
+}
+
+func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error) {
+	switch w {
+	case "W0":
+		return c.runW0(ctx, n)
+	case "W1", "W4":
+		return c.runW1(ctx, w, n)
+	case "W2":
+		return c.runW2(ctx, n)
+	case "W3":
+		return c.runW3(ctx, n)
+	}
+	return nil, fmt.Errorf("unknown workload %s", w)
+}
+
+// formatTable aligns rows under a header, with a note on what W0 measures.
+func formatTable(rows []row) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "WORKLOAD\tN\tPHASE\tWALL s\tKS/s\tOBJECTS/s\tPEAK RSS MiB\tCPU s\tAPI REQUESTS\tAPISERVER CPU s\t")
+	w0, w2 := false, false
+	for _, r := range rows {
+		w0 = w0 || r.Workload == "W0"
+		w2 = w2 || r.Workload == "W2"
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t\n",
+			r.Workload, r.N, r.Phase, r.WallSeconds, r.PerSecond, r.ObjectsPerSecond,
+			r.PeakRSSMiB, r.CPUSeconds, r.APIRequests, r.APIServerCPUSeconds)
+	}
+	_ = tw.Flush()
+	if w0 {
+		b.WriteString("W0: RSS, CPU and API requests are the bench process's own (its applier and its watches); KS/s counts each namespace's 4 objects as one Kustomization.\n")
+	}
+	if w2 {
+		b.WriteString("W2: N is the number of objects in its one Kustomization.\n")
+	}
+	return b.String()
+}

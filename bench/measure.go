@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat. It
+// is 100 on every Linux architecture Go supports (sysconf(_SC_CLK_TCK)).
+const clockTicks = 100
+
+// procCPUSeconds reads the user plus system CPU time of process pid from
+// /proc/PID/stat.
+func procCPUSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read cpu time of pid %d: %w", pid, err)
+	}
+	return parseStatCPU(string(b))
+}
+
+// parseStatCPU returns utime+stime in seconds from the text of /proc/PID/stat.
+// The command name (field 2) may hold spaces and parentheses, so fields are
+// counted from the last ')'.
+func parseStatCPU(stat string) (float64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parse /proc stat: no ')' in %q", stat)
+	}
+	f := strings.Fields(stat[i+1:])
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0, fmt.Errorf("parse /proc stat: %d fields after the command, want at least 13", len(f))
+	}
+	utime, err := strconv.ParseUint(f[11], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("parse /proc stat utime %q: %w", f[11], err)
+	}
+	stime, err := strconv.ParseUint(f[12], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("parse /proc stat stime %q: %w", f[12], err)
+	}
+	return float64(utime+stime) / clockTicks, nil
+}
+
+// procPeakRSSMiB reads the peak resident set size (VmHWM) of process pid.
+func procPeakRSSMiB(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read peak RSS of pid %d: %w", pid, err)
+	}
+	return parseStatusKiB(string(b), "VmHWM")
+}
+
+// parseStatusKiB returns the field key of /proc/PID/status ("VmHWM:  1234 kB")
+// in MiB.
+func parseStatusKiB(status, key string) (float64, error) {
+	for line := range strings.Lines(status) {
+		rest, ok := strings.CutPrefix(line, key+":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, fmt.Errorf("parse /proc status %s: unexpected %q", key, strings.TrimSpace(line))
+		}
+		kib, err := strconv.ParseUint(f[0], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc status %s: %w", key, err)
+		}
+		return float64(kib) / 1024, nil
+	}
+	return 0, fmt.Errorf("parse /proc status: no %s line", key)
+}
+
+// selfCPUSeconds is the CPU time this process has used (rusage).
+func selfCPUSeconds() (float64, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("getrusage: %w", err)
+	}
+	sec := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return sec(ru.Utime) + sec(ru.Stime), nil
+}
+
+// childPID finds the child of parent whose command line holds word (the
+// localcluster binary runs each component as `localcluster component NAME`).
+func childPID(parent int, word string) (int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, fmt.Errorf("list /proc: %w", err)
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		if ppid, ok := parseStatPPID(string(stat)); !ok || ppid != parent {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		for arg := range bytes.SplitSeq(cmdline, []byte{0}) {
+			if string(arg) == word {
+				return pid, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("no child process %q of pid %d", word, parent)
+}
+
+func parseStatPPID(stat string) (int, bool) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(f[1])
+	return ppid, err == nil
+}
+
+// parseRequestsTotal sums every series of client-go's
+// rest_client_requests_total in a Prometheus text exposition.
+func parseRequestsTotal(r io.Reader) (float64, error) {
+	const name = "rest_client_requests_total"
+	var sum float64
+	found := false
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for s.Scan() {
+		line := s.Text()
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || rest == "" || (rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
+		if len(f) == 0 {
+			return 0, fmt.Errorf("parse metrics: no value in %q", line)
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse metrics value in %q: %w", line, err)
+		}
+		sum += v
+		found = true
+	}
+	if err := s.Err(); err != nil {
+		return 0, fmt.Errorf("read metrics: %w", err)
+	}
+	if !found {
+		return 0, fmt.Errorf("no %s in the metrics", name)
+	}
+	return sum, nil
+}
+
+// scrapeRequests reads the API request count from a /metrics endpoint.
+func scrapeRequests(ctx context.Context, url string) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("scrape %s: %s", url, resp.Status)
+	}
+	return parseRequestsTotal(resp.Body)
+}
+
+// countingTransport counts the requests made through it.
+type countingTransport struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.next.RoundTrip(r)
+}
+
+// sample is what a phase costs, read before and after it.
+type sample struct {
+	cpu          float64 // CPU seconds of the subject
+	requests     float64 // API requests the subject made
+	peakRSS      float64 // peak RSS of the subject in MiB; <0 means not known
+	apiserverCPU float64 // CPU seconds of kube-apiserver
+}
+
+// subject is what a workload measures: the controller process, or for W0
+// the bench process itself.
+type subject struct {
+	pid          int           // 0 means this process
+	metricsURL   string        // /metrics of pid
+	counter      *atomic.Int64 // requests this process made, when pid is 0
+	apiserverPID int
+}
+
+func (s subject) sample(ctx context.Context) (sample, error) {
+	var out sample
+	var err error
+	if s.pid == 0 {
+		if out.cpu, err = selfCPUSeconds(); err != nil {
+			return out, err
+		}
+		out.requests = float64(s.counter.Load())
+		if out.peakRSS, err = procPeakRSSMiB(os.Getpid()); err != nil {
+			return out, err
+		}
+	} else {
+		if out.cpu, err = procCPUSeconds(s.pid); err != nil {
+			return out, err
+		}
+		if out.peakRSS, err = procPeakRSSMiB(s.pid); err != nil {
+			return out, err
+		}
+		if out.requests, err = scrapeRequests(ctx, s.metricsURL); err != nil {
+			return out, err
+		}
+	}
+	if s.apiserverPID != 0 {
+		if out.apiserverCPU, err = procCPUSeconds(s.apiserverPID); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
