@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -53,6 +54,7 @@ func newDiffCommand(f *Factory) *cobra.Command {
 
 func newDiffKustomizationCommand(f *Factory) *cobra.Command {
 	var b buildFlags
+	var ignorePaths []string
 	cmd := &cobra.Command{
 		Use:     "kustomization NAME --path DIR",
 		Aliases: []string{"ks"},
@@ -68,6 +70,14 @@ when there is one and 2 on error.`,
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
+			}
+			if len(ignorePaths) > 0 && b.path != "" {
+				tmp, err := filteredCopy(b.path, ignorePaths)
+				if err != nil {
+					return &ExitError{Code: exitDiffError, Err: err}
+				}
+				defer os.RemoveAll(tmp)
+				b.path = tmp
 			}
 			ks, objs, err := buildKustomization(ctx, f, args[0], b)
 			if err != nil {
@@ -89,6 +99,8 @@ when there is one and 2 on error.`,
 		},
 	}
 	b.addFlags(cmd.Flags(), false)
+	cmd.Flags().StringSliceVar(&ignorePaths, "ignore-paths", nil,
+		"set paths to ignore in .gitignore format (can specify multiple paths with commas: path1,path2)")
 	return cmd
 }
 

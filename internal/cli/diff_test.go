@@ -79,3 +79,42 @@ func TestUnifiedDiff(t *testing.T) {
 		t.Errorf("unifiedDiff of equal texts printed %q", b.String())
 	}
 }
+
+// TestDiffKustomizationIgnorePaths leaves files out of the local build with
+// --ignore-paths and .sourceignore, as the source-controller would.
+func TestDiffKustomizationIgnorePaths(t *testing.T) {
+	ns := readFixture(t)
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"a.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: alpha}\ndata: {k: a}\n",
+		"b.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: beta}\ndata: {k: b}\n",
+		"extra/c.yaml":         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: gamma}\ndata: {k: c}\n",
+		"drafts/d.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: delta}\ndata: {k: d}\n",
+		"drafts/.sourceignore": "*.yaml\n",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var exit *ExitError
+	out, _, err := runFlux(t, "", "-n", ns, "diff", "kustomization", "app", "--path", dir, "--ignore-paths=/extra/")
+	if err != nil || out != "" {
+		t.Fatalf("with extra/ ignored: want exit code 0 and no output, got %v\n%s", err, out)
+	}
+	out, _, err = runFlux(t, "", "-n", ns, "diff", "kustomization", "app", "--path", dir, "--ignore-paths=b.yaml")
+	if !errors.As(err, &exit) || exit.Code != 1 || !strings.Contains(out, "ConfigMap/"+ns+"/gamma created") ||
+		!strings.Contains(out, "ConfigMap/"+ns+"/beta deleted") || strings.Contains(out, "delta") {
+		t.Fatalf("with b.yaml ignored: want exit code 1, gamma created, beta deleted, no delta; got %v\n%s", err, out)
+	}
+	_, _, err = runFlux(t, "", "-n", ns, "diff", "kustomization", "app", "--path", filepath.Join(dir, "missing"), "--ignore-paths=x")
+	if !errors.As(err, &exit) || exit.Code != 2 {
+		t.Fatalf("a missing --path: want exit code 2, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "is not a directory") {
+		t.Fatalf("a missing --path: %v", err)
+	}
+}

@@ -52,6 +52,11 @@ func (f *Factory) RESTConfig() (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no cluster to talk to: %w (set --kubeconfig or KUBECONFIG)", err)
 	}
+	// client-go's default of 5 queries per second makes discovery and an
+	// install of some thirty objects take many seconds; allow what Flux's
+	// CLI allows.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 300
 	return cfg, nil
 }
 

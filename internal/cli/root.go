@@ -3,9 +3,6 @@
 package cli
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -24,7 +21,7 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.SetVersionTemplate("flux version {{.Version}}\n")
 	addKubeFlags(root.PersistentFlags(), f)
 	root.PersistentFlags().DurationVar(&f.Timeout, "timeout", f.Timeout, "how long commands that wait may wait")
-	root.AddCommand(newVersionCommand(version, f.Out))
+	root.AddCommand(newVersionCommand(version, f))
 	root.AddCommand(newCreateCommand(f), newReconcileCommand(f), newSuspendCommand(f), newResumeCommand(f), newDeleteCommand(f))
 	root.AddCommand(newGetCommand(f))
 	root.AddCommand(newExportCommand(f))
@@ -36,6 +33,11 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newCompletionCommand(f))
 	root.AddCommand(newBuildCommand(f))
 	root.AddCommand(newDiffCommand(f))
+	root.AddCommand(newLogsCommand(f))
+	root.AddCommand(newInstallCommand(f, version))
+	root.AddCommand(newUninstallCommand(f, version))
+	root.AddCommand(newCheckCommand(f, version))
+	root.AddCommand(newBootstrapCommand(f, version))
 	return root
 }
 
@@ -50,22 +52,4 @@ func addKubeFlags(fs *pflag.FlagSet, f *Factory) {
 		}
 		fs.AddFlag(fl)
 	})
-}
-
-func newVersionCommand(version string, out io.Writer) *cobra.Command {
-	var client bool
-	cmd := &cobra.Command{
-		Use:   "version",
-		Short: "Print the client version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !client {
-				return fmt.Errorf("reading the in-cluster version is not implemented yet; use --client")
-			}
-			_, err := fmt.Fprintf(out, "flux: %s\n", version)
-			return err
-		},
-	}
-	cmd.Flags().BoolVar(&client, "client", false, "print only the client version")
-	return cmd
 }

@@ -14,7 +14,7 @@ func TestVersion(t *testing.T) {
 	}{
 		{args: []string{"--version"}, want: "flux version v1.2.3\n"},
 		{args: []string{"version", "--client"}, want: "flux: v1.2.3\n"},
-		{args: []string{"version"}, wantErr: "use --client"},
+		{args: []string{"--kubeconfig", "/nonexistent", "version"}, wantErr: "no cluster to talk to"},
 	} {
 		var out bytes.Buffer
 		root := NewRootCommand("v1.2.3", NewFactory(nil, &out, &out))

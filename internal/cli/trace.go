@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,22 +28,16 @@ const (
 func newTraceCommand(f *Factory) *cobra.Command {
 	var kind, apiVersion string
 	cmd := &cobra.Command{
-		Use:   "trace NAME...",
+		Use:   "trace (KIND/NAME | NAME --kind --api-version)...",
 		Short: "Show which Kustomization and source manage an object in the cluster",
 		Long: "Trace reads the kustomize.toolkit.fluxcd.io/name and /namespace labels of an object and prints\n" +
 			"the Kustomization that applied it (path, revision, status) and that Kustomization's source.",
-		Example: "  flux trace podinfo --kind=Deployment --api-version=apps/v1 -n apps\n" +
+		Example: "  flux trace deployment/podinfo -n apps\n" +
+			"  flux trace podinfo --kind=Deployment --api-version=apps/v1 -n apps\n" +
 			"  flux trace app-config --kind=ConfigMap --api-version=v1 -n apps",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return fmt.Errorf("give the name of the object to trace, with --kind and --api-version")
-			}
-			if kind == "" || apiVersion == "" {
-				return fmt.Errorf("--kind and --api-version are required, for example --kind=Deployment --api-version=apps/v1")
-			}
-			gv, err := schema.ParseGroupVersion(apiVersion)
-			if err != nil {
-				return fmt.Errorf("invalid --api-version %q: %w", apiVersion, err)
+				return fmt.Errorf("give the object to trace: KIND/NAME, or NAME with --kind and --api-version")
 			}
 			c, err := f.Client()
 			if err != nil {
@@ -52,11 +47,17 @@ func newTraceCommand(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			gvks := make([]schema.GroupVersionKind, len(args))
+			for i, arg := range args {
+				if gvks[i], args[i], err = traceTarget(c, arg, kind, apiVersion); err != nil {
+					return err
+				}
+			}
 			for i, name := range args {
 				if i > 0 {
 					fmt.Fprintln(f.Out)
 				}
-				text, err := trace(cmd.Context(), c, gv.WithKind(kind), client.ObjectKey{Namespace: ns, Name: name})
+				text, err := trace(cmd.Context(), c, gvks[i], client.ObjectKey{Namespace: ns, Name: name})
 				if err != nil {
 					return err
 				}
@@ -70,6 +71,42 @@ func newTraceCommand(f *Factory) *cobra.Command {
 	cmd.Flags().StringVar(&kind, "kind", "", "the kind of the object (Deployment, ConfigMap...)")
 	cmd.Flags().StringVar(&apiVersion, "api-version", "", "the API version of the object (apps/v1, v1...)")
 	return cmd
+}
+
+// traceTarget resolves one argument: KIND/NAME (a kind or resource name as
+// kubectl takes it, "deployment/podinfo", "deployments.apps/podinfo", with
+// --api-version optional) or NAME with --kind and --api-version.
+func traceTarget(c client.Client, arg, kind, apiVersion string) (schema.GroupVersionKind, string, error) {
+	resource, name, typed := strings.Cut(arg, "/")
+	if !typed {
+		if kind == "" || apiVersion == "" {
+			return schema.GroupVersionKind{}, "", fmt.Errorf("--kind and --api-version are required with a bare NAME, "+
+				"for example --kind=Deployment --api-version=apps/v1, or write KIND/NAME: deployment/%s", arg)
+		}
+		resource, name = kind, arg
+	}
+	if resource == "" || name == "" || strings.Contains(name, "/") {
+		return schema.GroupVersionKind{}, "", fmt.Errorf("invalid object %q: write it as KIND/NAME, e.g. deployment/podinfo", arg)
+	}
+	var gv schema.GroupVersion
+	if apiVersion != "" {
+		var err error
+		if gv, err = schema.ParseGroupVersion(apiVersion); err != nil {
+			return schema.GroupVersionKind{}, "", fmt.Errorf("invalid --api-version %q: %w", apiVersion, err)
+		}
+		if !typed {
+			return gv.WithKind(kind), name, nil
+		}
+	}
+	gr := schema.ParseGroupResource(strings.ToLower(resource))
+	if gv.Group != "" || gv.Version != "" {
+		gr.Group = gv.Group
+	}
+	gvk, err := c.RESTMapper().KindFor(gr.WithVersion(gv.Version))
+	if err != nil {
+		return schema.GroupVersionKind{}, "", fmt.Errorf("unknown kind %q in %q: %w (name it as kubectl does, e.g. deployment/podinfo, or use --api-version)", resource, arg, err)
+	}
+	return gvk, name, nil
 }
 
 // trace renders the chain object → Kustomization → source.

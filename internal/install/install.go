@@ -160,11 +160,11 @@ func Render(o Options) ([]*unstructured.Unstructured, error) {
 }
 
 // YAML writes objects as one multi-document stream with a header saying
-// what made it.
-func YAML(objs []*unstructured.Unstructured, o Options) ([]byte, error) {
+// which command made it (madeBy, e.g. "flux bootstrap git").
+func YAML(objs []*unstructured.Unstructured, o Options, madeBy string) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Driftless %s components (Flux-compatible), namespace %s.\n", o.Version, o.Namespace)
-	fmt.Fprintf(&b, "# Made by flux install --export; apply with kubectl apply --server-side.\n")
+	fmt.Fprintf(&b, "# Made by %s; apply with kubectl apply --server-side.\n", madeBy)
 	for _, obj := range objs {
 		data, err := yaml.Marshal(obj.Object)
 		if err != nil {

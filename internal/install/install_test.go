@@ -141,7 +141,7 @@ func TestRenderRefusesBadOptions(t *testing.T) {
 func TestYAMLRoundTrips(t *testing.T) {
 	o := DefaultOptions("v1")
 	objs, _ := Render(o)
-	data, err := YAML(objs, o)
+	data, err := YAML(objs, o, "a test")
 	if err != nil {
 		t.Fatal(err)
 	}
