@@ -10,20 +10,37 @@ GO_TEST_FLAGS ?= -count=1 -timeout 25m
 
 LOCALCLUSTER_SRC := $(shell find localcluster -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.yaml' -o -name '*.sh' \) -not -name '*_test.go' 2>/dev/null)
 
-.PHONY: build demo test generate fuzz clean
+.PHONY: build demo cluster image bench test generate fuzz clean
 
-## build: bin/flux, bin/driftless-controller and bin/localcluster
+## build: bin/flux, bin/driftless-controller, bin/driftless-demo and bin/localcluster
 build: bin/localcluster
-	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/flux ./cmd/driftless-controller
+	go build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/flux ./cmd/driftless-controller ./cmd/driftless-demo
 
 ## bin/localcluster: rebuilt only when its sources change (the harness relies on that)
 bin/localcluster: $(LOCALCLUSTER_SRC)
 	@mkdir -p bin
 	localcluster/build.sh $(CURDIR)/bin/localcluster
 
-## demo: a local Kubernetes control plane with every Driftless CRD installed (Ctrl-C stops it)
-demo: bin/localcluster
-	bin/localcluster --data-dir $(DEMO_DIR) --nodes 2 --apply config/crd/bases
+## demo: the local GitOps loop: cluster, Git server with examples/fleet, controller, bootstrap (Ctrl-C stops it)
+demo: build
+	bin/driftless-demo --data-dir $(DEMO_DIR) --nodes 2 $(ARGS)
+
+## cluster: only the local Kubernetes control plane with the CRDs (Ctrl-C stops it)
+cluster: bin/localcluster
+	bin/localcluster --data-dir $(CURDIR)/.cache/cluster --nodes 2 --apply config/crd/bases
+
+## image: bin/driftless-controller.oci.tar, the controller image as a docker-archive
+## (docker load -i / crane push), built without a Docker daemon
+IMAGE ?= ghcr.io/driftless/driftless-controller:$(VERSION)
+image:
+	@mkdir -p bin/linux
+	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags '$(LDFLAGS)' -o bin/linux/driftless-controller ./cmd/driftless-controller
+	go run ./hack/image --binary bin/linux/driftless-controller --tag $(IMAGE) --version=$(VERSION) \
+		--revision=$(shell git rev-parse HEAD 2>/dev/null) --output bin/driftless-controller.oci.tar
+
+## bench: the benchmark suite; pick workloads and sizes with ARGS="-workload W0,W1 -n 100"
+bench: bin/localcluster
+	go run ./bench $(ARGS)
 
 ## test: every test of both modules, against real local clusters
 test: bin/localcluster
