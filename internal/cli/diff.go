@@ -55,6 +55,8 @@ func newDiffCommand(f *Factory) *cobra.Command {
 func newDiffKustomizationCommand(f *Factory) *cobra.Command {
 	var b buildFlags
 	var ignorePaths []string
+	var recursive bool
+	var localSources map[string]string
 	cmd := &cobra.Command{
 		Use:     "kustomization NAME --path DIR",
 		Aliases: []string{"ks"},
@@ -62,14 +64,29 @@ func newDiffKustomizationCommand(f *Factory) *cobra.Command {
 		Long: `Builds the local directory as "flux build kustomization" does, dry-runs a
 server-side apply of every object and prints what would be created and a
 unified diff of what drifted. Exits with 0 when there is no difference, 1
-when there is one and 2 on error.`,
+when there is one and 2 on error.
+
+With --recursive, every Kustomization the build holds is diffed too, built
+from the local directory of its source: the one of --local-sources, or,
+for the source of the top Kustomization, --path without its spec.path.
+Kustomizations whose source has no local directory are skipped.`,
 		Example: `  # Preview the changes local edits would make
-  flux diff kustomization app --path ./deploy`,
+  flux diff kustomization app --path ./deploy
+
+  # Diff the Kustomizations it holds too, one of them from a second repository
+  flux diff kustomization flux-system --path ./clusters/prod --recursive \
+    --local-sources GitRepository/flux-system/apps=../apps`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
+			}
+			if recursive {
+				return runRecursiveDiff(ctx, f, args[0], b, ignorePaths, localSources)
+			}
+			if len(localSources) > 0 {
+				return &ExitError{Code: exitDiffError, Err: errors.New("--local-sources is only used with --recursive: add --recursive")}
 			}
 			if len(ignorePaths) > 0 && b.path != "" {
 				tmp, err := filteredCopy(b.path, ignorePaths)
@@ -101,6 +118,10 @@ when there is one and 2 on error.`,
 	b.addFlags(cmd.Flags(), false)
 	cmd.Flags().StringSliceVar(&ignorePaths, "ignore-paths", nil,
 		"set paths to ignore in .gitignore format (can specify multiple paths with commas: path1,path2)")
+	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false,
+		"diff the Kustomizations the build holds too, recursively")
+	cmd.Flags().StringToStringVar(&localSources, "local-sources", nil,
+		"local directories of sources, for --recursive: Kind/namespace/name=path (repeat, or separate with commas)")
 	return cmd
 }
 

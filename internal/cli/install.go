@@ -128,7 +128,6 @@ func installApplyOptions(o install.Options, timeout time.Duration) apply.ApplyOp
 	}
 }
 
-
 // printChangeSet writes one "Kind/namespace/name action" line per object.
 func printChangeSet(w io.Writer, cs *apply.ChangeSet) {
 	if cs == nil {
