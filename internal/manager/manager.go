@@ -124,7 +124,7 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 		Scheme:                        scheme,
 		Logger:                        logger,
 		Cache:                         cacheOpts,
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr, ExtraHandlers: profilingHandlers()},
 		HealthProbeBindAddress:        opts.HealthAddr,
 		LeaderElection:                opts.LeaderElection,
 		LeaderElectionID:              leaderElectionID(opts),
