@@ -165,6 +165,9 @@ func TestRunsAgainstAClusterFromKubeconfig(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `gotk_reconcile_duration_seconds_count{kind="GitRepository",name="app",namespace="`+ns+`"}`) {
 		t.Errorf("metrics (%d) lack gotk_reconcile_duration_seconds for the GitRepository", code)
 	}
+	if code, body := get("http://" + in.metrics + "/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("pprof goroutine profile: %d %.200s", code, body)
+	}
 
 	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
