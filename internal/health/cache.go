@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,6 +23,7 @@ import (
 type Cache struct {
 	client dynamic.Interface
 	log    logr.Logger
+	opts   CacheOptions
 
 	mu        sync.Mutex
 	resources map[watchKey]*watchedResource
@@ -39,9 +41,31 @@ type CacheStats struct {
 	Started int
 }
 
-// NewCache returns a Cache that watches with client.
+// CacheOptions are the optional parts of a Cache.
+type CacheOptions struct {
+	// OwnedSelector, when set, is a label selector that every object of an
+	// ObjectRef with Owned set carries (an applier's ownership label). Such
+	// objects are read from one informer per resource at cluster scope,
+	// filtered by the selector, instead of one per resource and namespace:
+	// a thousand Kustomizations, each in its own namespace, then share four
+	// watches instead of opening four thousand. The client must be allowed
+	// to list and watch those resources in every namespace.
+	OwnedSelector string
+	// IdleTimeout keeps a shared (OwnedSelector) informer running this long
+	// after its last wait ends, so that the next waits find it synced
+	// instead of listing again; 0 stops it at once.
+	IdleTimeout time.Duration
+}
+
+// NewCache returns a Cache that watches with client, one informer per
+// resource and namespace.
 func NewCache(client dynamic.Interface, log logr.Logger) *Cache {
-	return &Cache{client: client, log: log, resources: map[watchKey]*watchedResource{}}
+	return NewCacheWithOptions(client, log, CacheOptions{})
+}
+
+// NewCacheWithOptions returns a Cache that watches with client.
+func NewCacheWithOptions(client dynamic.Interface, log logr.Logger, opts CacheOptions) *Cache {
+	return &Cache{client: client, log: log, opts: opts, resources: map[watchKey]*watchedResource{}}
 }
 
 // Stats reports the informers running and the waits using them.
@@ -56,10 +80,12 @@ func (c *Cache) Stats() CacheStats {
 }
 
 // watchKey is what an informer watches: a resource in one namespace, or at
-// cluster scope when namespace is empty.
+// cluster scope when namespace is empty, optionally only the objects a
+// label selector matches.
 type watchKey struct {
 	gvr       schema.GroupVersionResource
 	namespace string
+	selector  string
 }
 
 // objectKey names an object within a watchKey.
@@ -76,6 +102,8 @@ type watchedResource struct {
 	informer cache.SharedIndexInformer
 	stop     context.CancelFunc
 	refs     int // guarded by Cache.mu
+
+	idleGen int // guarded by Cache.mu: bumped on every release to zero
 
 	mu    sync.Mutex
 	subs  map[string]map[*waiter]struct{} // "namespace/name" → waits
@@ -107,20 +135,39 @@ func (c *Cache) release(r *watchedResource) {
 	if r.refs > 0 {
 		return
 	}
+	if r.key.selector != "" && c.opts.IdleTimeout > 0 && r.fatalError() == nil {
+		r.idleGen++
+		gen := r.idleGen
+		time.AfterFunc(c.opts.IdleTimeout, func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if r.refs == 0 && r.idleGen == gen {
+				c.stopLocked(r)
+			}
+		})
+		return
+	}
+	c.stopLocked(r)
+}
+
+// stopLocked stops an informer nobody uses; c.mu is held.
+func (c *Cache) stopLocked(r *watchedResource) {
 	if c.resources[r.key] == r {
 		delete(c.resources, r.key)
 	}
 	r.stop()
-	c.log.V(1).Info("stopped informer", "resource", r.key.gvr.String(), "namespace", r.key.namespace)
+	c.log.V(1).Info("stopped informer", "resource", r.key.gvr.String(), "namespace", r.key.namespace, "selector", r.key.selector)
 }
 
 func (c *Cache) start(key watchKey) *watchedResource {
 	res := c.client.Resource(key.gvr).Namespace(key.namespace)
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.LabelSelector = key.selector
 			return res.List(ctx, opts)
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.LabelSelector = key.selector
 			return res.Watch(ctx, opts)
 		},
 	}
@@ -145,7 +192,7 @@ func (c *Cache) start(key watchKey) *watchedResource {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = cancel
 	go inf.RunWithContext(ctx)
-	c.log.V(1).Info("started informer", "resource", key.gvr.String(), "namespace", key.namespace)
+	c.log.V(1).Info("started informer", "resource", key.gvr.String(), "namespace", key.namespace, "selector", key.selector)
 	return r
 }
 

@@ -66,6 +66,12 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // admin config when nil), and the watch requests its client makes.
 func newChecker(t *testing.T, cfg *rest.Config) (*health.Checker, *health.Cache, *watchCounter) {
 	t.Helper()
+	return newCheckerWith(t, cfg, health.CacheOptions{})
+}
+
+// newCheckerWith is newChecker with cache options.
+func newCheckerWith(t *testing.T, cfg *rest.Config, opts health.CacheOptions) (*health.Checker, *health.Cache, *watchCounter) {
+	t.Helper()
 	if cfg == nil {
 		cfg = env.Config
 	}
@@ -81,11 +87,13 @@ func newChecker(t *testing.T, cfg *rest.Config) (*health.Checker, *health.Cache,
 		t.Fatal(err)
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
-	cache := health.NewCache(client, logr.Discard())
+	cache := health.NewCacheWithOptions(client, logr.Discard(), opts)
 	t.Cleanup(func() {
-		if s := cache.Stats(); s.Informers != 0 || s.Subscriptions != 0 {
-			t.Errorf("informers left running after the test: %+v", s)
-		}
+		// Idle shared informers stop IdleTimeout after their last wait.
+		eventually(t, "no informer left running after the test", func() (bool, error) {
+			s := cache.Stats()
+			return s.Informers == 0 && s.Subscriptions == 0, nil
+		})
 	})
 	return health.NewChecker(cache, mapper, health.CheckerOptions{}), cache, counter
 }

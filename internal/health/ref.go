@@ -20,6 +20,10 @@ type ObjectRef struct {
 	// version is not trusted: the object stays InProgress until the watch
 	// delivers this version or a newer one.
 	ResourceVersion string
+	// Owned says the object carries the Cache's OwnedSelector labels (the
+	// caller applied it with them), so it may be read from the shared
+	// cluster-scope informer. Ignored by a Cache without OwnedSelector.
+	Owned bool
 }
 
 // RefFromObject names an object, with its resourceVersion.

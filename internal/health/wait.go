@@ -159,6 +159,9 @@ func (c *Checker) newWaiter(objects []ObjectRef, checks *CustomChecks) (*waiter,
 			return nil, fmt.Errorf("health check %s: the object has no name", ref)
 		}
 		wk := watchKey{gvr: mapping.Resource, namespace: ref.Namespace}
+		if ref.Owned && c.cache.opts.OwnedSelector != "" {
+			wk = watchKey{gvr: mapping.Resource, selector: c.cache.opts.OwnedSelector}
+		}
 		key := objectKey{watch: wk, namespace: ref.Namespace, name: ref.Name}
 		if _, dup := w.index[key]; dup {
 			continue

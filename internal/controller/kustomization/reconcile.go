@@ -234,6 +234,7 @@ func (r *Reconciler) healthRefs(obj *kustomizev1.Kustomization, st *run) ([]heal
 			}
 			ref := health.RefFromObject(o)
 			ref.ResourceVersion = versions[id]
+			ref.Owned = true // applied with the owner labels
 			refs = append(refs, ref)
 		}
 		return refs, nil

@@ -3,7 +3,9 @@ package kustomization
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/discovery"
@@ -66,7 +68,7 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		APIReader:              mgr.GetAPIReader(),
 		Config:                 cfg,
 		Mapper:                 mapper,
-		Health:                 health.NewChecker(health.NewCache(dyn, log), mapper, health.CheckerOptions{Log: log}),
+		Health:                 health.NewChecker(healthCache(dyn, log, o), mapper, health.CheckerOptions{Log: log}),
 		Fetcher:                fetcher,
 		Log:                    log,
 		NoCrossNamespaceRefs:   o.NoCrossNamespaceRefs,
@@ -85,4 +87,19 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Metrics: deps.Metrics,
 	}
 	return r.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
+}
+
+// healthCache is the controller's own readiness cache. Watching every
+// namespace, it reads the objects Kustomizations applied (they carry the
+// name label) from one informer per kind for the whole cluster, kept ten
+// minutes after the last wait, instead of starting one per kind and
+// namespace for every wait.
+func healthCache(dyn dynamic.Interface, log logr.Logger, o manager.Options) *health.Cache {
+	if !o.WatchAllNamespaces {
+		return health.NewCache(dyn, log)
+	}
+	return health.NewCacheWithOptions(dyn, log, health.CacheOptions{
+		OwnedSelector: kustomizev1.NameLabel,
+		IdleTimeout:   10 * time.Minute,
+	})
 }
