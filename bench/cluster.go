@@ -169,19 +169,20 @@ type controller struct {
 
 // startController runs driftless-controller against the cluster on free
 // loopback ports and waits until it reports ready.
-func startController(ctx context.Context, bin, kubeconfig, dir string, concurrent int) (*controller, error) {
+func startController(ctx context.Context, bin, kubeconfig, dir string, concurrent int, extra ...string) (*controller, error) {
 	ports, err := freeAddrs(3)
 	if err != nil {
 		return nil, err
 	}
 	storage, metrics, health := ports[0], ports[1], ports[2]
-	p, err := startProc("driftless-controller", filepath.Join(dir, "controller.log"), bin,
+	args := append([]string{
 		"--kubeconfig", kubeconfig,
 		"--concurrent", strconv.Itoa(concurrent),
 		"--storage-path", filepath.Join(dir, "storage"),
 		"--storage-addr", storage, "--storage-adv-addr", storage,
 		"--metrics-addr", metrics, "--health-addr", health,
-		"--log-encoding", "json")
+		"--log-encoding", "json"}, extra...)
+	p, err := startProc("driftless-controller", filepath.Join(dir, "controller.log"), bin, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ type config struct {
 	dataDir       string
 	keep          bool
 	concurrent    int
+	ctrlArgs      []string
 	nodes         int
 	timeout       time.Duration
 	controllerBin string
@@ -66,8 +68,8 @@ func (c config) setup(ctx context.Context, name string, files map[string]string)
 	if e.fleet, e.head, err = newFleet(dir, files); err != nil {
 		return e, err
 	}
-	c.logf("%s: starting driftless-controller --concurrent=%d", name, c.concurrent)
-	if e.ctrl, err = startController(ctx, c.controllerBin, e.cluster.kubeconfig, dir, c.concurrent); err != nil {
+	c.logf("%s: starting driftless-controller --concurrent=%d %s", name, c.concurrent, strings.Join(c.ctrlArgs, " "))
+	if e.ctrl, err = startController(ctx, c.controllerBin, e.cluster.kubeconfig, dir, c.concurrent, c.ctrlArgs...); err != nil {
 		return e, err
 	}
 	repos, err := newTracker(ctx, e.cluster.dynamic, gitRepositoriesGVR(), fleetNamespace)

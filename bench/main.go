@@ -54,6 +54,7 @@ type flags struct {
 	w3Chain    int
 	w4N        int
 	concurrent int
+	ctrlArgs   string
 	nodes      int
 	timeout    time.Duration
 	jsonOut    bool
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
 	fs.IntVar(&f.w4N, "w4-n", 100, "Kustomizations of W4, unless -n is given")
 	fs.IntVar(&f.concurrent, "concurrent", 20, "driftless-controller --concurrent")
+	fs.StringVar(&f.ctrlArgs, "controller-args", "", "more driftless-controller flags, space-separated (e.g. \"--kube-api-qps=200\")")
 	fs.IntVar(&f.nodes, "nodes", 2, "KWOK nodes of the local cluster")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest wait for one phase to be all Ready")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
@@ -141,7 +143,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if f.dataDir == "" {
 		f.dataDir = filepath.Join(root, ".cache", "bench")
 	}
-	c := config{root: root, dataDir: f.dataDir, keep: f.keep, concurrent: f.concurrent, nodes: f.nodes, timeout: f.timeout, progress: stderr}
+	c := config{root: root, dataDir: f.dataDir, keep: f.keep, concurrent: f.concurrent, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr}
 	c.logf("building driftless-controller and localcluster")
 	if c.controllerBin, c.clusterBin, err = buildBinaries(ctx, root, filepath.Join(f.dataDir, "bin")); err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
@@ -132,7 +131,7 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 	if t, ok := r.targets.Load(key); ok {
 		return t.(*target), nil
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	dyn, err := apply.NewKindClient(cfg)
 	if err != nil {
 		return nil, runtime.Failed(meta.ReconciliationFailedReason, "client for %s: %w", key, err)
 	}
