@@ -37,6 +37,10 @@ type Reconciler struct {
 	Log     logr.Logger
 	// TempDir is where artifacts are unpacked; "" means the system default.
 	TempDir string
+	// Unpacked, when set, shares unpacked artifacts between the
+	// Kustomizations of one source revision; nil unpacks one per
+	// reconciliation with Fetcher.
+	Unpacked *artifact.Unpacked
 
 	// NoCrossNamespaceRefs refuses sources and dependencies in other namespaces.
 	NoCrossNamespaceRefs bool

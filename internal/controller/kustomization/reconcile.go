@@ -98,12 +98,21 @@ func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, 
 	if err := p.Progress(meta.ProgressingReason, fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", st.revision, obj.GetTimeout())); err != nil {
 		return err
 	}
+	a := st.src.GetArtifact()
+	if r.Unpacked != nil {
+		dir, release, err := r.Unpacked.Acquire(ctx, a.URL, a.Digest)
+		if err != nil {
+			return runtime.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
+		}
+		p.Defer(release)
+		st.dir = dir
+		return nil
+	}
 	dir, err := os.MkdirTemp(r.TempDir, fmt.Sprintf("kustomization-%s-%s-", obj.Namespace, obj.Name))
 	if err != nil {
 		return runtime.Failed(meta.ArtifactFailedReason, "create temporary directory: %w", err)
 	}
 	p.Defer(func() { _ = os.RemoveAll(dir) })
-	a := st.src.GetArtifact()
 	if err := r.Fetcher.Fetch(ctx, a.URL, a.Digest, dir); err != nil {
 		return runtime.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
 	}

@@ -1,0 +1,160 @@
+package artifact
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const testDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+// fakeFetch writes one file per fetch and counts the fetches; gate, when
+// set, holds every fetch until it is closed.
+type fakeFetch struct {
+	calls atomic.Int32
+	gate  chan struct{}
+	fail  atomic.Bool
+}
+
+func (f *fakeFetch) fetch(ctx context.Context, _, _, dir string) error {
+	f.calls.Add(1)
+	if f.gate != nil {
+		<-f.gate
+	}
+	if f.fail.Load() {
+		return errors.New("server down")
+	}
+	return os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources: []\n"), 0o644)
+}
+
+func TestUnpackedFetchesOnceForConcurrentReaders(t *testing.T) {
+	f := &fakeFetch{gate: make(chan struct{})}
+	u := newUnpacked(f.fetch, t.TempDir(), 0)
+	const n = 10
+	dirs := make([]string, n)
+	releases := make([]func(), n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dir, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			dirs[i], releases[i] = dir, release
+		}()
+	}
+	close(f.gate)
+	wg.Wait()
+	if c := f.calls.Load(); c != 1 {
+		t.Fatalf("%d fetches for %d concurrent readers, want 1", c, n)
+	}
+	for _, d := range dirs {
+		if d != dirs[0] {
+			t.Fatalf("readers got different directories: %q and %q", d, dirs[0])
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dirs[0], "kustomization.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	for i, release := range releases {
+		release()
+		release() // a second call is harmless
+		if i < n-1 {
+			if _, err := os.Stat(dirs[0]); err != nil {
+				t.Fatalf("directory removed while %d readers still hold it", n-1-i)
+			}
+		}
+	}
+	if _, err := os.Stat(dirs[0]); !os.IsNotExist(err) || u.Len() != 0 {
+		t.Fatalf("after the last release: stat %v, %d entries; want the directory gone", err, u.Len())
+	}
+}
+
+func TestUnpackedLingersThenRemoves(t *testing.T) {
+	f := &fakeFetch{}
+	u := newUnpacked(f.fetch, t.TempDir(), 300*time.Millisecond)
+	dir, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	again, release2, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != dir || f.calls.Load() != 1 {
+		t.Fatalf("a reader right after the last one fetched again (%d fetches, %q vs %q)", f.calls.Load(), again, dir)
+	}
+	release2()
+	deadline := time.Now().Add(10 * time.Second)
+	for u.Len() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the idle directory was never removed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("directory still there after linger: %v", err)
+	}
+}
+
+func TestUnpackedFailureIsNotKept(t *testing.T) {
+	f := &fakeFetch{}
+	f.fail.Store(true)
+	u := newUnpacked(f.fetch, t.TempDir(), time.Minute)
+	if _, _, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest); err == nil || err.Error() != "server down" {
+		t.Fatalf("err = %v, want the fetch error", err)
+	}
+	f.fail.Store(false)
+	dir, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+	if err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+	defer release()
+	if f.calls.Load() != 2 || dir == "" {
+		t.Fatalf("%d fetches, want a second one after the failure", f.calls.Load())
+	}
+	if _, _, err := u.Acquire(context.Background(), "http://x/a.tar.gz", "md5:abc"); err == nil {
+		t.Fatal("a malformed digest was accepted")
+	}
+}
+
+func TestUnpackedCancelledReaderLeavesOthers(t *testing.T) {
+	f := &fakeFetch{gate: make(chan struct{})}
+	u := newUnpacked(f.fetch, t.TempDir(), 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := u.Acquire(ctx, "http://x/a.tar.gz", testDigest); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled reader: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+		if err == nil {
+			release()
+		}
+		done <- err
+	}()
+	close(f.gate)
+	if err := <-done; err != nil {
+		t.Fatalf("the reader that stayed: %v", err)
+	}
+	if c := f.calls.Load(); c != 1 {
+		t.Fatalf("%d fetches, want 1", c)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for u.Len() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("entry left behind")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
