@@ -80,6 +80,12 @@ type ApplyOptions struct {
 	// Concurrency bounds the dry-runs run at once (--concurrent-ssa); 0
 	// means DefaultConcurrency.
 	Concurrency int
+	// Previous lists the objects applied last time (the inventory), when
+	// known. An object not in it is probably new: it is dry-run first and
+	// read only when the dry-run shows that it exists, which saves a
+	// request per new object. nil reads every object first.
+	Previous *Inventory
+	previous map[string]bool // Previous's IDs, set by ApplyAll
 	// WaitTimeout bounds each wait: for definitions and classes to be
 	// ready, for new kinds to be served, for a recreated object to be
 	// gone; 0 means DefaultWaitTimeout.
@@ -126,6 +132,12 @@ func (m *Manager) ApplyAll(ctx context.Context, objects []*unstructured.Unstruct
 	objs, err := m.prepare(objects, opts)
 	if err != nil {
 		return cs, err
+	}
+	if opts.Previous != nil {
+		opts.previous = make(map[string]bool, len(opts.Previous.Entries))
+		for _, e := range opts.Previous.Entries {
+			opts.previous[e.ID] = true
+		}
 	}
 	for s, stage := range stages(objs, opts.CustomStageKinds) {
 		if len(stage) == 0 {

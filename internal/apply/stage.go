@@ -58,6 +58,9 @@ func (m *Manager) applyStage(ctx context.Context, objs []*object, rules []ignore
 // like, and dry-runs the apply to find out whether the object is new,
 // drifted or unchanged.
 func (m *Manager) plan(ctx context.Context, o *object, rules []ignoreRule, opts ApplyOptions) (*plan, error) {
+	if p := m.planNew(ctx, o, opts); p != nil {
+		return p, nil
+	}
 	res := m.resource(o)
 	paths := ignoredPaths(rules, o.desired)
 	cleanedAny := false // a cleanup patch, on any attempt, is a change
@@ -111,6 +114,23 @@ func (m *Manager) plan(ctx context.Context, o *object, rules []ignoreRule, opts 
 		}
 		return p, nil
 	}
+}
+
+// planNew is the fast path for an object the previous inventory does not
+// list: the dry-run comes first, and when it creates the object (a dry-run
+// create has no resourceVersion) there is nothing live to read, merge or
+// compare. It returns nil when the object exists, the dry-run fails or the
+// object may not be new: plan then takes the full path, which reports
+// errors.
+func (m *Manager) planNew(ctx context.Context, o *object, opts ApplyOptions) *plan {
+	if opts.previous == nil || opts.previous[o.ref.ID()] || m.owner.skipApply(o.desired, nil) {
+		return nil
+	}
+	dry, err := m.apply(ctx, o, o.desired, true)
+	if err != nil || dry.GetResourceVersion() != "" {
+		return nil
+	}
+	return &plan{obj: o, payload: o.desired.DeepCopy(), action: Created}
 }
 
 // adoptIgnored fits the ignored fields of payload to the live object: a

@@ -150,7 +150,9 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 
 // apply applies the built objects server-side and records the inventory.
 func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+	previous := apply.InventoryFromStatus(obj.Status.Inventory)
 	cs, err := st.target.apply.ApplyAll(ctx, st.built.Objects, apply.ApplyOptions{
+		Previous:         &previous,
 		OwnerLabels:      Owner.Labels(obj.Name, obj.Namespace),
 		Force:            obj.Spec.Force,
 		Ignore:           obj.Spec.Ignore,
