@@ -146,6 +146,15 @@ func (u *Unpacked) removeLocked(digest string, e *unpackedEntry) {
 	_ = os.RemoveAll(e.dir)
 }
 
+// Ready tells whether the artifact with digest is unpacked now, so that
+// Acquire returns at once.
+func (u *Unpacked) Ready(digest string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	e, ok := u.entries[digest]
+	return ok && e.dir != ""
+}
+
 // Len is the number of artifacts unpacked or being unpacked now.
 func (u *Unpacked) Len() int {
 	u.mu.Lock()

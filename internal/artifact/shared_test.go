@@ -86,6 +86,9 @@ func TestUnpackedLingersThenRemoves(t *testing.T) {
 		t.Fatal(err)
 	}
 	release()
+	if !u.Ready(testDigest) {
+		t.Fatal("an idle lingering artifact is not Ready")
+	}
 	again, release2, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +106,9 @@ func TestUnpackedLingersThenRemoves(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("directory still there after linger: %v", err)
+	}
+	if u.Ready(testDigest) {
+		t.Fatal("a removed artifact is Ready")
 	}
 }
 

@@ -95,10 +95,14 @@ func (r *Reconciler) dependencies(ctx context.Context, obj *kustomizev1.Kustomiz
 func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
 	obj.Status.LastAttemptedRevision = st.revision
 	p.EventMetadata[Owner.Group+"/revision"] = st.revision
-	if err := p.Progress(meta.ProgressingReason, fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", st.revision, obj.GetTimeout())); err != nil {
-		return err
-	}
 	a := st.src.GetArtifact()
+	// An artifact another Kustomization already unpacked is there at once:
+	// no status write to say that it is being fetched.
+	if r.Unpacked == nil || !r.Unpacked.Ready(a.Digest) {
+		if err := p.Progress(meta.ProgressingReason, fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", st.revision, obj.GetTimeout())); err != nil {
+			return err
+		}
+	}
 	if r.Unpacked != nil {
 		dir, release, err := r.Unpacked.Acquire(ctx, a.URL, a.Digest)
 		if err != nil {
@@ -207,16 +211,9 @@ func (r *Reconciler) healthCheck(ctx context.Context, obj *kustomizev1.Kustomiza
 		runtime.Delete(obj, meta.HealthyCondition)
 		return nil
 	}
-	msg := fmt.Sprintf("Running health checks for revision %s with a timeout of %s", st.revision, obj.GetTimeout())
-	if err := p.Progress(meta.ProgressingReason, msg); err != nil {
-		return err
-	}
 	ctx, done := r.trackWait(ctx, obj, st.revision)
 	defer done()
-	report, err := st.target.health.Wait(ctx, refs, health.WaitOptions{
-		Timeout:      obj.GetTimeout(),
-		CustomChecks: obj.Spec.HealthCheckExprs,
-	})
+	report, err := r.waitHealthy(ctx, obj, p, st, refs)
 	if err != nil {
 		reason := health.Reason(err)
 		runtime.MarkFalse(obj, meta.HealthyCondition, reason, err.Error())
@@ -225,6 +222,37 @@ func (r *Reconciler) healthCheck(ctx context.Context, obj *kustomizev1.Kustomiza
 	runtime.MarkTrue(obj, meta.HealthyCondition, meta.SucceededReason,
 		fmt.Sprintf("Health check passed in %s", report.Duration.Round(time.Millisecond)))
 	return nil
+}
+
+// quickWait is how long a health check may take before the status says
+// that it is running: most objects are ready at once, and that status
+// write is then saved.
+const quickWait = 300 * time.Millisecond
+
+// waitHealthy waits for refs, first briefly without a word, then, if they
+// are not ready yet, with the status saying so for the rest of the timeout.
+func (r *Reconciler) waitHealthy(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run, refs []health.ObjectRef) (*health.Report, error) {
+	start, timeout := time.Now(), obj.GetTimeout()
+	opts := health.WaitOptions{Timeout: timeout, CustomChecks: obj.Spec.HealthCheckExprs}
+	if timeout > 2*quickWait {
+		quick := opts
+		quick.Timeout = quickWait
+		report, err := st.target.health.Wait(ctx, refs, quick)
+		var timedOut *health.TimeoutError
+		if !errors.As(err, &timedOut) {
+			return report, err
+		}
+		opts.Timeout = timeout - quickWait
+	}
+	msg := fmt.Sprintf("Running health checks for revision %s with a timeout of %s", st.revision, timeout)
+	if err := p.Progress(meta.ProgressingReason, msg); err != nil {
+		return nil, err
+	}
+	report, err := st.target.health.Wait(ctx, refs, opts)
+	if report != nil {
+		report.Duration = time.Since(start)
+	}
+	return report, err
 }
 
 // healthRefs lists what to wait for, with the version each object has after
