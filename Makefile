@@ -10,7 +10,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 25m
 
 LOCALCLUSTER_SRC := $(shell find localcluster -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.yaml' -o -name '*.sh' \) -not -name '*_test.go' 2>/dev/null)
 
-.PHONY: build demo cluster image bench test generate fuzz clean
+.PHONY: build demo cluster image bench reliability test generate fuzz clean
 
 ## build: bin/flux, bin/driftless-controller, bin/driftless-demo and bin/localcluster
 build: bin/localcluster
@@ -55,6 +55,10 @@ fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/$${t%%:*} || exit 1; \
 	done
+
+## reliability: the fault and bad-input suite; regenerates docs/reliability.md
+reliability: bin/localcluster
+	go test ./test/reliability -count=1 -v -timeout 30m -update-report
 
 ## generate: deepcopy functions and CRD manifests from api/
 generate:
