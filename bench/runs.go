@@ -10,10 +10,13 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+
+	"github.com/driftless/driftless/internal/apply"
 )
 
 // Client settings of W0's applier: driftless-controller's defaults
-// (--kube-api-qps, --kube-api-burst), so that W0 is W1's floor.
+// (--kube-api-qps, --kube-api-burst, per kind as its applier has them), so
+// that W0 is W1's floor.
 const (
 	controllerQPS   = 50
 	controllerBurst = 300
@@ -169,7 +172,7 @@ func (c config) runW0(ctx context.Context, n int) (rows []row, err error) {
 	cfg := rest.CopyConfig(e.cluster.config)
 	cfg.QPS, cfg.Burst = controllerQPS, controllerBurst
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, n: &requests} })
-	applier, err := dynamic.NewForConfig(cfg)
+	applier, err := apply.NewKindClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("applier client: %w", err)
 	}
@@ -196,7 +199,7 @@ func (c config) runW0(ctx context.Context, n int) (rows []row, err error) {
 		c.logf("W0 N=%d: %s", n, phase)
 		r := row{Workload: "W0", N: n, Phase: phase, Kustomizations: n, Objects: len(objs)}
 		r, err = measure(ctx, self, r, func() error {
-			if err := parallel(ctx, applyWorkers, len(objs), func(i int) error { return apply(ctx, applier, objs[i]) }); err != nil {
+			if err := parallel(ctx, applyWorkers, len(objs), func(i int) error { return applyObject(ctx, applier, objs[i]) }); err != nil {
 				return err
 			}
 			return deployments.waitAll(ctx, keysOf(deploys), deploymentAvailable, c.timeout)
@@ -209,8 +212,8 @@ func (c config) runW0(ctx context.Context, n int) (rows []row, err error) {
 	return rows, nil
 }
 
-// apply applies o server-side, as the controller does.
-func apply(ctx context.Context, client dynamic.Interface, o *unstructured.Unstructured) error {
+// applyObject applies o server-side, as the controller does.
+func applyObject(ctx context.Context, client dynamic.Interface, o *unstructured.Unstructured) error {
 	gvr, err := resourceOf(o.GetAPIVersion(), o.GetKind())
 	if err != nil {
 		return err
