@@ -23,8 +23,9 @@ type plan struct {
 }
 
 // applyStage dry-runs the objects of a stage in parallel, then applies the
-// new and drifted ones one by one, in order. Any dry-run error fails the
-// stage before it writes anything.
+// new and drifted ones kind by kind in Flux's order, the objects of one
+// kind in parallel. Any dry-run error fails the stage before it writes
+// anything.
 func (m *Manager) applyStage(ctx context.Context, objs []*object, rules []ignoreRule, opts ApplyOptions) (*ChangeSet, error) {
 	plans := make([]*plan, len(objs))
 	errs := make([]error, len(objs))
@@ -44,14 +45,46 @@ func (m *Manager) applyStage(ctx context.Context, objs []*object, rules []ignore
 	if err := errors.Join(errs...); err != nil {
 		return cs, err
 	}
-	for _, p := range plans {
-		rv, err := m.execute(ctx, p, opts)
-		if err != nil {
+	for start := 0; start < len(plans); {
+		end := start + 1
+		for end < len(plans) && plans[end].obj.ref.GroupKind() == plans[start].obj.ref.GroupKind() {
+			end++
+		}
+		if err := m.executeTier(ctx, plans[start:end], cs, opts); err != nil {
 			return cs, err
 		}
-		cs.addVersion(p.obj.ref, p.action, rv)
+		start = end
 	}
 	return cs, nil
+}
+
+// executeTier writes the plans of one kind (plans are sorted by kind) at
+// once, up to opts.concurrency() at a time: objects of one kind do not
+// depend on each other, while kinds keep Flux's order (service accounts
+// before role bindings, workloads before webhook configurations). The
+// change set gets every object written, in order, even when another of
+// the tier failed; the next kind is not started after a failure.
+func (m *Manager) executeTier(ctx context.Context, plans []*plan, cs *ChangeSet, opts ApplyOptions) error {
+	rvs := make([]string, len(plans))
+	errs := make([]error, len(plans))
+	sem := make(chan struct{}, opts.concurrency())
+	var wg sync.WaitGroup
+	for i, p := range plans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			rvs[i], errs[i] = m.execute(ctx, p, opts)
+		}()
+	}
+	wg.Wait()
+	for i, p := range plans {
+		if errs[i] == nil {
+			cs.addVersion(p.obj.ref, p.action, rvs[i])
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // plan reads the live object, hands over the fields of kubectl and the
