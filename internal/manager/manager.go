@@ -120,6 +120,10 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 	if err != nil {
 		return nil, err
 	}
+	if cfg.WarningHandler == nil && cfg.WarningHandlerWithContext == nil {
+		cfg = rest.CopyConfig(cfg)
+		cfg.WarningHandlerWithContext = newWarningLog(logger)
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Logger:                        logger,
