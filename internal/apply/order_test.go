@@ -57,3 +57,21 @@ func TestStagesAndKindOrder(t *testing.T) {
 		t.Errorf("delete order %v, want %s", names, w)
 	}
 }
+
+func TestInterleaveKinds(t *testing.T) {
+	mk := func(kind, name string) *object { return &object{ref: ObjectRef{Kind: kind, Name: name}} }
+	objs := []*object{mk("ConfigMap", "a"), mk("ConfigMap", "b"), mk("ConfigMap", "c"), mk("Secret", "a"), mk("Service", "a"), mk("Service", "b")}
+	got := interleaveKinds(objs)
+	want := []int{0, 3, 4, 1, 5, 2}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+	if len(interleaveKinds(nil)) != 0 {
+		t.Fatal("nil objects gave indexes")
+	}
+}

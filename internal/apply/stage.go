@@ -29,15 +29,19 @@ type plan struct {
 func (m *Manager) applyStage(ctx context.Context, objs []*object, rules []ignoreRule, opts ApplyOptions) (*ChangeSet, error) {
 	plans := make([]*plan, len(objs))
 	errs := make([]error, len(objs))
-	sem := make(chan struct{}, opts.concurrency())
+	next := make(chan int, len(objs))
+	for _, i := range interleaveKinds(objs) {
+		next <- i
+	}
+	close(next)
 	var wg sync.WaitGroup
-	for i, o := range objs {
+	for range min(opts.concurrency(), len(objs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			plans[i], errs[i] = m.plan(ctx, o, rules, opts)
+			for i := range next {
+				plans[i], errs[i] = m.plan(ctx, objs[i], rules, opts)
+			}
 		}()
 	}
 	wg.Wait()
@@ -56,6 +60,30 @@ func (m *Manager) applyStage(ctx context.Context, objs []*object, rules []ignore
 		start = end
 	}
 	return cs, nil
+}
+
+// interleaveKinds returns the indexes of objs (sorted by kind) taking one
+// object of each kind in turn: dry-runs may run in any order, and the
+// client limits each kind's requests on its own, so a stage of several
+// kinds is planned at the sum of their rates instead of one kind's.
+func interleaveKinds(objs []*object) []int {
+	var groups [][]int
+	for i, o := range objs {
+		if i == 0 || o.ref.GroupKind() != objs[i-1].ref.GroupKind() {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], i)
+	}
+	out := make([]int, 0, len(objs))
+	for len(out) < len(objs) {
+		for g := range groups {
+			if len(groups[g]) > 0 {
+				out = append(out, groups[g][0])
+				groups[g] = groups[g][1:]
+			}
+		}
+	}
+	return out
 }
 
 // executeTier writes the plans of one kind (plans are sorted by kind) at
