@@ -203,3 +203,19 @@ func TestParseFlags(t *testing.T) {
 		t.Error("W9 accepted")
 	}
 }
+
+func TestParseMetricsReconcileSum(t *testing.T) {
+	text := `rest_client_requests_total{code="200",host="x",method="GET"} 7
+gotk_reconcile_duration_seconds_sum{kind="Kustomization",name="a",namespace="n"} 0.5
+gotk_reconcile_duration_seconds_sum{kind="Kustomization",name="b",namespace="n"} 1.25
+gotk_reconcile_duration_seconds_sum{kind="GitRepository",name="r",namespace="n"} 9
+gotk_reconcile_duration_seconds_count{kind="Kustomization",name="a",namespace="n"} 3
+`
+	m, err := parseMetrics(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.requests != 7 || m.reconcile != 1.75 || !m.found {
+		t.Fatalf("got %+v, want 7 requests and 1.75 s of Kustomization reconciles", m)
+	}
+}

@@ -173,6 +173,7 @@ func measure(ctx context.Context, s subject, r row, fn func() error) (row, error
 	r.CPUSeconds = after.cpu - before.cpu
 	r.APIRequests = after.requests - before.requests
 	r.APIServerCPUSeconds = after.apiserverCPU - before.apiserverCPU
+	r.ReconcileSeconds = after.reconcile - before.reconcile
 	return r, nil
 }
 

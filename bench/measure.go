@@ -142,54 +142,79 @@ func parseStatPPID(stat string) (int, bool) {
 // parseRequestsTotal sums every series of client-go's
 // rest_client_requests_total in a Prometheus text exposition.
 func parseRequestsTotal(r io.Reader) (float64, error) {
-	const name = "rest_client_requests_total"
-	var sum float64
-	found := false
+	m, err := parseMetrics(r)
+	if err != nil {
+		return 0, err
+	}
+	if !m.found {
+		return 0, fmt.Errorf("no rest_client_requests_total in the metrics")
+	}
+	return m.requests, nil
+}
+
+// metrics are the sums the benchmark reads from the controller's /metrics.
+type metrics struct {
+	requests  float64 // rest_client_requests_total, every series
+	reconcile float64 // gotk_reconcile_duration_seconds_sum of Kustomizations
+	found     bool    // rest_client_requests_total was there
+}
+
+func parseMetrics(r io.Reader) (metrics, error) {
+	var m metrics
 	s := bufio.NewScanner(r)
 	s.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for s.Scan() {
 		line := s.Text()
-		rest, ok := strings.CutPrefix(line, name)
-		if !ok || rest == "" || (rest[0] != '{' && rest[0] != ' ') {
-			continue
+		for _, series := range []struct {
+			name, label string
+			into        *float64
+		}{
+			{"rest_client_requests_total", "", &m.requests},
+			{"gotk_reconcile_duration_seconds_sum", `kind="Kustomization"`, &m.reconcile},
+		} {
+			rest, ok := strings.CutPrefix(line, series.name)
+			if !ok || rest == "" || (rest[0] != '{' && rest[0] != ' ') || !strings.Contains(rest, series.label) {
+				continue
+			}
+			f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
+			if len(f) == 0 {
+				return m, fmt.Errorf("parse metrics: no value in %q", line)
+			}
+			v, err := strconv.ParseFloat(f[0], 64)
+			if err != nil {
+				return m, fmt.Errorf("parse metrics value in %q: %w", line, err)
+			}
+			*series.into += v
+			m.found = m.found || series.into == &m.requests
 		}
-		f := strings.Fields(rest[strings.LastIndexByte(rest, '}')+1:])
-		if len(f) == 0 {
-			return 0, fmt.Errorf("parse metrics: no value in %q", line)
-		}
-		v, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			return 0, fmt.Errorf("parse metrics value in %q: %w", line, err)
-		}
-		sum += v
-		found = true
 	}
 	if err := s.Err(); err != nil {
-		return 0, fmt.Errorf("read metrics: %w", err)
+		return m, fmt.Errorf("read metrics: %w", err)
 	}
-	if !found {
-		return 0, fmt.Errorf("no %s in the metrics", name)
-	}
-	return sum, nil
+	return m, nil
 }
 
-// scrapeRequests reads the API request count from a /metrics endpoint.
-func scrapeRequests(ctx context.Context, url string) (float64, error) {
+// scrapeMetrics reads the controller's /metrics endpoint.
+func scrapeMetrics(ctx context.Context, url string) (metrics, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return metrics{}, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
+		return metrics{}, fmt.Errorf("scrape %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("scrape %s: %s", url, resp.Status)
+		return metrics{}, fmt.Errorf("scrape %s: %s", url, resp.Status)
 	}
-	return parseRequestsTotal(resp.Body)
+	m, err := parseMetrics(resp.Body)
+	if err == nil && !m.found {
+		err = fmt.Errorf("scrape %s: no rest_client_requests_total in the metrics", url)
+	}
+	return m, err
 }
 
 // countingTransport counts the requests made through it.
@@ -209,6 +234,7 @@ type sample struct {
 	requests     float64 // API requests the subject made
 	peakRSS      float64 // peak RSS of the subject in MiB; <0 means not known
 	apiserverCPU float64 // CPU seconds of kube-apiserver
+	reconcile    float64 // seconds the controller spent reconciling Kustomizations
 }
 
 // subject is what a workload measures: the controller process, or for W0
@@ -238,9 +264,11 @@ func (s subject) sample(ctx context.Context) (sample, error) {
 		if out.peakRSS, err = procPeakRSSMiB(s.pid); err != nil {
 			return out, err
 		}
-		if out.requests, err = scrapeRequests(ctx, s.metricsURL); err != nil {
+		m, err := scrapeMetrics(ctx, s.metricsURL)
+		if err != nil {
 			return out, err
 		}
+		out.requests, out.reconcile = m.requests, m.reconcile
 	}
 	if s.apiserverPID != 0 {
 		if out.apiserverCPU, err = procCPUSeconds(s.apiserverPID); err != nil {
