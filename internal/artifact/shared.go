@@ -15,7 +15,9 @@ import (
 // each of the whole repository. Readers must not write to the directory.
 //
 // A directory is removed Linger after its last reader releases it, so that
-// consumers that come one after another at the same revision still share.
+// consumers that come one after another at the same revision still share;
+// at most MaxIdle unused directories linger, so that many sources do not
+// fill the disk with copies nobody reads.
 type Unpacked struct {
 	fetch  func(ctx context.Context, url, digest, dir string) error
 	tmp    string
@@ -121,9 +123,18 @@ func (u *Unpacked) release(digest string, e *unpackedEntry) {
 	u.idleLocked(digest, e)
 }
 
+// MaxIdle is how many unused unpacked artifacts may linger at once.
+const MaxIdle = 8
+
 // idleLocked removes an unused directory after the linger time; u.mu is held.
 func (u *Unpacked) idleLocked(digest string, e *unpackedEntry) {
-	if u.linger <= 0 {
+	idle := 0
+	for _, other := range u.entries {
+		if other.refs == 0 && other.dir != "" {
+			idle++
+		}
+	}
+	if u.linger <= 0 || idle > MaxIdle {
 		u.removeLocked(digest, e)
 		return
 	}

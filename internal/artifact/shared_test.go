@@ -3,6 +3,7 @@ package artifact
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -149,6 +150,14 @@ func TestUnpackedCancelledReaderLeavesOthers(t *testing.T) {
 		}
 		done <- err
 	}()
+	// Open the gate only once the second reader waits on the same fetch.
+	deadline := time.Now().Add(10 * time.Second)
+	for refs(u, testDigest) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the second reader never joined the fetch")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	close(f.gate)
 	if err := <-done; err != nil {
 		t.Fatalf("the reader that stayed: %v", err)
@@ -156,11 +165,37 @@ func TestUnpackedCancelledReaderLeavesOthers(t *testing.T) {
 	if c := f.calls.Load(); c != 1 {
 		t.Fatalf("%d fetches, want 1", c)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for u.Len() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("entry left behind")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func TestUnpackedBoundsIdleCopies(t *testing.T) {
+	f := &fakeFetch{}
+	u := newUnpacked(f.fetch, t.TempDir(), time.Hour)
+	for i := range MaxIdle + 5 {
+		digest := fmt.Sprintf("sha256:%064x", i)
+		_, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release()
+	}
+	if n := u.Len(); n != MaxIdle {
+		t.Fatalf("%d unpacked artifacts kept, want at most %d", n, MaxIdle)
+	}
+}
+
+// refs is the reader count of the artifact with digest, 0 when absent.
+func refs(u *Unpacked, digest string) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if e, ok := u.entries[digest]; ok {
+		return e.refs
+	}
+	return 0
 }

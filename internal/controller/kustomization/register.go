@@ -70,7 +70,7 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Mapper:                 mapper,
 		Health:                 health.NewChecker(healthCache(dyn, log, o), mapper, health.CheckerOptions{Log: log}),
 		Fetcher:                fetcher,
-		Unpacked:               artifact.NewUnpacked(fetcher, "", time.Minute),
+		Unpacked:               artifact.NewUnpacked(fetcher, "", 10*time.Second),
 		Log:                    log,
 		NoCrossNamespaceRefs:   o.NoCrossNamespaceRefs,
 		NoRemoteBases:          o.Kustomize.NoRemoteBases,
