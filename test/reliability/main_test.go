@@ -2,8 +2,11 @@
 // driftless-controller as a process against a local cluster and breaks
 // things under it — the API server stops in the middle of an apply, the
 // controller is killed with SIGKILL in the middle of an apply, the artifact
-// storage fills up — and checks that it converges with nothing lost and
-// nothing wrongly deleted.
+// storage fills up, the Git server answers garbage, a stored artifact is
+// altered, another field manager takes a field — and checks that it
+// converges with nothing lost and nothing wrongly deleted. Bad input meets
+// the live controller too: a YAML alias bomb, and Secrets whose values must
+// never reach a condition, an event or the log.
 //
 // Each test records a row of docs/reliability.md. The tests always assert;
 // with -update-report (or RELIABILITY_REPORT=1) the run also reruns the

@@ -17,6 +17,7 @@ type controller struct {
 	cmd     *exec.Cmd
 	log     string
 	storage string // host:port of the artifact server
+	health  string // host:port of /healthz and /readyz
 	exited  chan struct{}
 	waitErr error
 }
@@ -40,7 +41,7 @@ func startController(t *testing.T, o procOptions) *controller {
 	if o.storageAddr == "" {
 		o.storageAddr = freeAddr(t)
 	}
-	c := &controller{log: filepath.Join(t.TempDir(), "controller.log"), storage: o.storageAddr, exited: make(chan struct{})}
+	c := &controller{log: filepath.Join(t.TempDir(), "controller.log"), storage: o.storageAddr, health: freeAddr(t), exited: make(chan struct{})}
 	logFile, err := os.Create(c.log)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func startController(t *testing.T, o procOptions) *controller {
 		"--kubeconfig", o.kubeconfig,
 		"--storage-path", o.storagePath,
 		"--storage-addr", o.storageAddr, "--storage-adv-addr", o.storageAddr,
-		"--metrics-addr", "0", "--health-addr", freeAddr(t),
+		"--metrics-addr", "0", "--health-addr", c.health,
 		"--log-encoding", "console", "--min-retry-delay", "200ms", "--max-retry-delay", "3s",
 	}, o.extra...)
 	argv := append(append(append([]string{}, o.wrap...), controllerBin), args...)

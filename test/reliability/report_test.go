@@ -149,8 +149,11 @@ func count(n int) string {
 }
 
 func recovery(d time.Duration) string {
-	if d <= 0 {
+	switch {
+	case d <= 0:
 		return "—"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
 	}
 	return d.Round(100 * time.Millisecond).String()
 }
