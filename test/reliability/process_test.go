@@ -27,6 +27,7 @@ type procOptions struct {
 	kubeconfig  string
 	storagePath string   // a new temporary directory when empty
 	storageAddr string   // a free port when empty
+	advAddr     string   // the address put in artifact URLs; storageAddr when empty
 	wrap        []string // a command that runs the controller, given as its arguments
 	extra       []string // more flags
 }
@@ -41,6 +42,9 @@ func startController(t *testing.T, o procOptions) *controller {
 	if o.storageAddr == "" {
 		o.storageAddr = freeAddr(t)
 	}
+	if o.advAddr == "" {
+		o.advAddr = o.storageAddr
+	}
 	c := &controller{log: filepath.Join(t.TempDir(), "controller.log"), storage: o.storageAddr, health: freeAddr(t), exited: make(chan struct{})}
 	logFile, err := os.Create(c.log)
 	if err != nil {
@@ -49,7 +53,7 @@ func startController(t *testing.T, o procOptions) *controller {
 	args := append([]string{
 		"--kubeconfig", o.kubeconfig,
 		"--storage-path", o.storagePath,
-		"--storage-addr", o.storageAddr, "--storage-adv-addr", o.storageAddr,
+		"--storage-addr", o.storageAddr, "--storage-adv-addr", o.advAddr,
 		"--metrics-addr", "0", "--health-addr", c.health,
 		"--log-encoding", "console", "--min-retry-delay", "200ms", "--max-retry-delay", "3s",
 	}, o.extra...)
