@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -20,75 +18,25 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/driftless/driftless/internal/child"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
-// proc is a child process whose output goes to a log file.
-type proc struct {
-	name   string
-	log    string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	err    error
-}
-
-func startProc(name, logPath, bin string, args ...string) (*proc, error) {
-	out, err := os.Create(logPath)
+// startProc runs a child of the benchmark: nothing it starts may outlive
+// it, even when it is killed, and the issue measures with GOMAXPROCS unset
+// (every core, as deployed).
+func startProc(name, logPath, bin string, args ...string) (*child.Process, error) {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") })
+	p, err := child.Start(name, logPath, bin, args, child.Options{Env: env})
 	if err != nil {
-		return nil, fmt.Errorf("start %s: create log: %w", name, err)
-	}
-	p := &proc{name: name, log: logPath, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	// The issue measures with GOMAXPROCS unset: every core, as deployed.
-	p.cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") })
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	// Nothing started here may outlive the bench, even when it is killed.
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		out.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	go func() {
-		p.err = p.cmd.Wait()
-		out.Close()
-		close(p.exited)
-	}()
 	return p, nil
-}
-
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-// stop sends SIGTERM, waits up to grace, then kills.
-func (p *proc) stop(grace time.Duration) error {
-	select {
-	case <-p.exited:
-		return nil
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		return nil
-	case <-time.After(grace):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-		return fmt.Errorf("%s did not stop within %s of SIGTERM; killed", p.name, grace)
-	}
-}
-
-// tail is the end of the process's log, for error messages.
-func (p *proc) tail(lines int) string {
-	b, _ := os.ReadFile(p.log)
-	l := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(l) > lines {
-		l = l[len(l)-lines:]
-	}
-	return strings.Join(l, "\n")
 }
 
 // cluster is a running bin/localcluster with clients for it.
 type cluster struct {
-	proc         *proc
+	proc         *child.Process
 	kubeconfig   string
 	config       *rest.Config
 	kube         kubernetes.Interface
@@ -111,11 +59,11 @@ func startCluster(ctx context.Context, bin, root, dir string, nodes int) (*clust
 	}
 	c := &cluster{proc: p, kubeconfig: filepath.Join(dataDir, "kubeconfig")}
 	if err := c.waitKubeconfig(ctx, 3*time.Minute); err != nil {
-		_ = p.stop(time.Minute)
+		_ = p.Stop(time.Minute)
 		return nil, err
 	}
-	if c.apiserverPID, err = childPID(p.pid(), "kube-apiserver"); err != nil {
-		_ = p.stop(time.Minute)
+	if c.apiserverPID, err = childPID(p.PID(), "kube-apiserver"); err != nil {
+		_ = p.Stop(time.Minute)
 		return nil, fmt.Errorf("find kube-apiserver: %w", err)
 	}
 	return c, nil
@@ -130,10 +78,10 @@ func (c *cluster) waitKubeconfig(ctx context.Context, timeout time.Duration) err
 			return c.connect()
 		}
 		select {
-		case <-c.proc.exited:
-			return fmt.Errorf("localcluster exited before it was ready (%v):\n%s", c.proc.err, c.proc.tail(30))
+		case <-c.proc.Exited():
+			return fmt.Errorf("localcluster exited before it was ready (%v):\n%s", c.proc.Err(), c.proc.Tail(30))
 		case <-deadline:
-			return fmt.Errorf("localcluster not ready after %s:\n%s", timeout, c.proc.tail(30))
+			return fmt.Errorf("localcluster not ready after %s:\n%s", timeout, c.proc.Tail(30))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
@@ -159,11 +107,11 @@ func (c *cluster) connect() error {
 	return nil
 }
 
-func (c *cluster) stop() error { return c.proc.stop(time.Minute) }
+func (c *cluster) stop() error { return c.proc.Stop(time.Minute) }
 
 // controller is a running driftless-controller.
 type controller struct {
-	proc       *proc
+	proc       *child.Process
 	metricsURL string
 }
 
@@ -188,16 +136,16 @@ func startController(ctx context.Context, bin, kubeconfig, dir string, concurren
 	}
 	c := &controller{proc: p, metricsURL: "http://" + metrics + "/metrics"}
 	if err := waitHTTP(ctx, p, "http://"+health+"/readyz", time.Minute); err != nil {
-		_ = p.stop(10 * time.Second)
+		_ = p.Stop(10 * time.Second)
 		return nil, err
 	}
 	return c, nil
 }
 
-func (c *controller) stop() error { return c.proc.stop(30 * time.Second) }
+func (c *controller) stop() error { return c.proc.Stop(30 * time.Second) }
 
 // waitHTTP waits until url answers 200, or p exits.
-func waitHTTP(ctx context.Context, p *proc, url string, timeout time.Duration) error {
+func waitHTTP(ctx context.Context, p *child.Process, url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -212,11 +160,11 @@ func waitHTTP(ctx context.Context, p *proc, url string, timeout time.Duration) e
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready at %s after %s:\n%s", p.name, url, timeout, p.tail(30))
+			return fmt.Errorf("%s not ready at %s after %s:\n%s", p.Name, url, timeout, p.Tail(30))
 		}
 		select {
-		case <-p.exited:
-			return fmt.Errorf("%s exited (%v):\n%s", p.name, p.err, p.tail(30))
+		case <-p.Exited():
+			return fmt.Errorf("%s exited (%v):\n%s", p.Name, p.Err(), p.Tail(30))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
@@ -258,23 +206,4 @@ func buildBinaries(ctx context.Context, root, dir string) (controllerBin, cluste
 		return "", "", fmt.Errorf("build localcluster: %w", err)
 	}
 	return controllerBin, clusterBin, nil
-}
-
-// repoRoot walks up from the working directory to the main module's go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.HasPrefix(string(b), "module github.com/driftless/driftless\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run the bench inside the driftless repository (no go.mod of github.com/driftless/driftless above)")
-		}
-		dir = parent
-	}
 }

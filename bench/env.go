@@ -119,7 +119,7 @@ func (e *env) teardown(failed bool) {
 
 // subject is the driftless-controller process of the run.
 func (e *env) subject() subject {
-	return subject{pid: e.ctrl.proc.pid(), metricsURL: e.ctrl.metricsURL, apiserverPID: e.cluster.apiserverPID}
+	return subject{pid: e.ctrl.proc.PID(), metricsURL: e.ctrl.metricsURL, apiserverPID: e.cluster.apiserverPID}
 }
 
 func (e *env) createNamespace(ctx context.Context, name string) error {

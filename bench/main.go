@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/driftless/driftless/internal/testcluster"
 )
 
 // row is one phase of one run.
@@ -139,7 +141,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root, err := repoRoot()
+	root, err := testcluster.RepoRoot()
 	if err != nil {
 		return err
 	}

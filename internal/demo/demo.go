@@ -217,7 +217,7 @@ func (d *demo) waitAndSummarize(ctx context.Context) error {
 				d.say(" ", "%s: %s", s.name, firstLine(s.message))
 			}
 		}
-		d.say(" ", "controller log: %s", d.controller.logPath)
+		d.say(" ", "controller log: %s", d.controller.LogPath)
 		return err
 	}
 	d.say("✔", "all %d Kustomizations are Ready, %.1fs after start", len(states), time.Since(d.began).Seconds())
@@ -242,7 +242,7 @@ Edit the fleet and watch it reconcile:
 The age key that decrypts the fleet's secrets is %s
 (for sops: export SOPS_AGE_KEY_FILE=%[3]s). Controller log: %s
 
-`, d.kubeconfig, clone, filepath.Join(d.dataDir, "age.agekey"), d.controller.logPath)
+`, d.kubeconfig, clone, filepath.Join(d.dataDir, "age.agekey"), d.controller.LogPath)
 	return nil
 }
 
@@ -252,11 +252,11 @@ func (d *demo) watch(ctx context.Context) error {
 	case <-ctx.Done():
 		d.say("►", "interrupted: stopping everything the demo started")
 		return nil
-	case <-d.cluster.exited:
+	case <-d.cluster.Exited():
 		err := d.cluster.exitedEarly()
 		d.say("✗", "%v", err)
 		return err
-	case <-d.controller.exited:
+	case <-d.controller.Exited():
 		err := d.controller.exitedEarly()
 		d.say("✗", "%v", err)
 		return err

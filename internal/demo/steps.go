@@ -42,10 +42,10 @@ func waitFor(ctx context.Context, p *process, timeout time.Duration, cond func()
 	defer tick.Stop()
 	for !cond() {
 		select {
-		case <-p.exited:
+		case <-p.Exited():
 			return p.exitedEarly()
 		case <-deadline:
-			return fmt.Errorf("not ready after %s; the log %s ends with:\n%s", timeout, p.logPath, logTail(p.logPath, 15))
+			return fmt.Errorf("not ready after %s; the log %s ends with:\n%s", timeout, p.LogPath, logTail(p.Process, 15))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
@@ -154,7 +154,7 @@ func (d *demo) startController(ctx context.Context) (string, error) {
 	}); err != nil {
 		return "", fmt.Errorf("driftless-controller: %w", err)
 	}
-	return fmt.Sprintf("driftless-controller ready (pid %d, log %s)", p.pid(), p.logPath), nil
+	return fmt.Sprintf("driftless-controller ready (pid %d, log %s)", p.pid(), p.LogPath), nil
 }
 
 func (d *demo) bootstrap(ctx context.Context) (string, error) {
