@@ -198,8 +198,6 @@ func otherNamespaces(filter *eventFilter) []string {
 	return out
 }
 
-// sortEvents orders events oldest first; the resource version orders
-// events of the same second.
 // sortEvents orders events oldest first. Times have a one-second grain; the
 // resource version orders events written within the same second.
 func sortEvents(events []corev1.Event) {

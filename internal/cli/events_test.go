@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/internal/testcluster"
@@ -46,6 +47,19 @@ func recordEvent(t *testing.T, ns, name, apiVersion, kind, obj, typ, reason, msg
 
 func TestEvents(t *testing.T) {
 	ns := readFixture(t)
+	// The controllers record their events after the status says Ready:
+	// wait for them, so that the events written below come after them.
+	testcluster.Eventually(t, 30*time.Second, "the controllers' events", func() (bool, error) {
+		var list corev1.EventList
+		if err := kube.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+			return false, err
+		}
+		seen := map[string]bool{}
+		for _, e := range list.Items {
+			seen[e.InvolvedObject.Kind+"/"+e.Reason] = true
+		}
+		return seen["GitRepository/Succeeded"] && seen["Kustomization/Progressing"] && seen["Kustomization/ReconciliationSucceeded"], nil
+	})
 	// Another source's failure, and an event about an object that is not Flux's.
 	recordEvent(t, ns, "other.1", "source.toolkit.fluxcd.io/v1", "GitRepository", "other",
 		corev1.EventTypeWarning, "GitOperationFailed", "failed to checkout and determine revision")
