@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -68,7 +69,17 @@ type Reconciler[T Object] struct {
 	Jitter func(time.Duration) time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ProgressAfter is how long a pass runs before its start is written
+	// (Reconciling=True, Ready=Unknown): a pass that ends sooner writes its
+	// status once, at the end. 0 means DefaultProgressAfter; a step's
+	// Progress call is written at once whatever it is.
+	ProgressAfter time.Duration
 }
+
+// DefaultProgressAfter is the default Reconciler.ProgressAfter. Most passes
+// end well within it, and writing their start would double their status
+// writes (and the API server's work) for a state nobody has time to see.
+const DefaultProgressAfter = time.Second
 
 // Pass is one reconciliation in progress, handed to every step.
 type Pass struct {
@@ -131,8 +142,9 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (result
 	return r.run(ctx, obj)
 }
 
-// run executes the plan and patches the summarised status once at the end
-// (and at each Progress call on the way).
+// run executes the plan and patches the summarised status once at the end,
+// and on the way at each Progress call and, when the pass runs longer than
+// ProgressAfter, its start.
 func (r *Reconciler[T]) run(ctx context.Context, obj T) (ctrl.Result, error) {
 	st := &statusPatcher[T]{client: r.Client, base: obj.DeepCopyObject().(T)}
 	wasReady := IsTrue(obj, meta.ReadyCondition)
@@ -143,10 +155,7 @@ func (r *Reconciler[T]) run(ctx context.Context, obj T) (ctrl.Result, error) {
 
 	pass := &Pass{EventMetadata: map[string]string{}}
 	pass.progress = func(reason, message string) error {
-		// A new attempt is under way: not stalled any more (kstatus forbids both).
-		Delete(obj, meta.StalledCondition)
-		MarkTrue(obj, meta.ReconcilingCondition, reason, message)
-		MarkUnknown(obj, meta.ReadyCondition, reason, message)
+		markProgress(obj, reason, message)
 		return st.patch(ctx, obj)
 	}
 	startReason := meta.ProgressingReason
@@ -157,9 +166,9 @@ func (r *Reconciler[T]) run(ctx context.Context, obj T) (ctrl.Result, error) {
 	if obj.GetObservedGeneration() != obj.GetGeneration() {
 		startMessage = fmt.Sprintf("processing object: new generation %d -> %d", obj.GetObservedGeneration(), obj.GetGeneration())
 	}
-	if err := pass.Progress(startReason, startMessage); err != nil {
-		return ctrl.Result{}, err
-	}
+	markProgress(obj, startReason, startMessage)
+	st.patchLater(ctx, obj, r.progressAfter())
+	defer st.finish()
 
 	var stepErr error
 	defer pass.runDeferred()
@@ -171,11 +180,20 @@ func (r *Reconciler[T]) run(ctx context.Context, obj T) (ctrl.Result, error) {
 	}
 	result, retErr := r.summarise(obj, stepErr)
 	obj.SetLastHandledReconcileRequest(requestedAt(obj, obj.GetLastHandledReconcileRequest()))
+	st.finish()
 	if err := st.patch(ctx, obj); err != nil {
 		return ctrl.Result{}, errors.Join(retErr, fmt.Errorf("patch status: %w", err))
 	}
 	r.emit(obj, pass, wasReady, oldMessage, stepErr)
 	return result, retErr
+}
+
+// markProgress says a new attempt is under way: Reconciling=True, Ready
+// Unknown, and not stalled any more (kstatus forbids both).
+func markProgress(obj Object, reason, message string) {
+	Delete(obj, meta.StalledCondition)
+	MarkTrue(obj, meta.ReconcilingCondition, reason, message)
+	MarkUnknown(obj, meta.ReadyCondition, reason, message)
 }
 
 // summarise derives Ready, Reconciling, Stalled and observedGeneration from
@@ -286,6 +304,13 @@ func (r *Reconciler[T]) now() time.Time {
 	return time.Now()
 }
 
+func (r *Reconciler[T]) progressAfter() time.Duration {
+	if r.ProgressAfter > 0 {
+		return r.ProgressAfter
+	}
+	return DefaultProgressAfter
+}
+
 func (r *Reconciler[T]) jitter(d time.Duration) time.Duration {
 	if r.Jitter == nil || d <= 0 {
 		return d
@@ -294,16 +319,59 @@ func (r *Reconciler[T]) jitter(d time.Duration) time.Duration {
 }
 
 // statusPatcher patches the status subresource with the difference from the
-// last patched state.
+// last patched state. Its delayed write (patchLater) runs on a timer, so
+// every write holds mu.
 type statusPatcher[T Object] struct {
 	client client.Client
-	base   T
+
+	mu      sync.Mutex
+	base    T
+	written bool // patch ran: a delayed write would be out of date
+	done    bool // the pass ended: no delayed write any more
+	timer   *time.Timer
 }
 
 func (s *statusPatcher[T]) patch(ctx context.Context, obj T) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.written = true
 	if err := s.client.Status().Patch(ctx, obj, client.MergeFrom(s.base)); err != nil {
 		return err
 	}
 	s.base = obj.DeepCopyObject().(T)
 	return nil
+}
+
+// patchLater writes obj as it is now after d, unless the pass has written
+// its status or ended by then. The write goes out from a copy, and the
+// copy as sent becomes the base: obj, which the steps go on changing,
+// keeps its resourceVersion, so the next patch holds only what the steps
+// changed since.
+func (s *statusPatcher[T]) patchLater(ctx context.Context, obj T, d time.Duration) {
+	snapshot := obj.DeepCopyObject().(T)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.timer = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.done || s.written {
+			return
+		}
+		sent := snapshot.DeepCopyObject().(T)
+		if err := s.client.Status().Patch(ctx, snapshot, client.MergeFrom(s.base)); err != nil {
+			log.FromContext(ctx).V(1).Info("could not write the reconciliation's start", "error", err.Error())
+			return
+		}
+		s.base = sent
+	})
+}
+
+// finish cancels a delayed write that has not gone out.
+func (s *statusPatcher[T]) finish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
 }

@@ -31,11 +31,15 @@ const (
 	troubleCondition    = "FetchFailed"
 )
 
+// progressAfter is the test reconciler's ProgressAfter.
+const progressAfter = 150 * time.Millisecond
+
 var (
-	env   *testcluster.Cluster
-	kube  client.Client
-	runs  = &counter{n: map[types.NamespacedName]int{}}
-	final = &counter{n: map[types.NamespacedName]int{}}
+	env     *testcluster.Cluster
+	kube    client.Client
+	watcher client.WithWatch
+	runs    = &counter{n: map[types.NamespacedName]int{}}
+	final   = &counter{n: map[types.NamespacedName]int{}}
 	// suspendedRuns counts steps that ran on an object whose spec said
 	// suspend: the skeleton must never let that happen.
 	suspendedRuns = &counter{n: map[types.NamespacedName]int{}}
@@ -75,6 +79,13 @@ func testKind() runtime.Kind[*sourcev1.GitRepository] {
 					if obj.Spec.Suspend {
 						suspendedRuns.inc(obj)
 					}
+					switch obj.GetAnnotations()[behaviourAnnotation] {
+					case "quick":
+						return nil
+					case "slow":
+						time.Sleep(4 * progressAfter)
+						return nil
+					}
 					if err := p.Progress(meta.ProgressingReason, "behaving"); err != nil {
 						return err
 					}
@@ -112,15 +123,19 @@ func startManager(c *testcluster.Cluster) (func(), error) {
 		return nil, err
 	}
 	r := &runtime.Reconciler[*sourcev1.GitRepository]{
-		Kind:   testKind(),
-		Client: mgr.GetClient(),
-		Events: mgr.GetEventRecorderFor("source-controller"),
+		Kind:          testKind(),
+		Client:        mgr.GetClient(),
+		Events:        mgr.GetEventRecorderFor("source-controller"),
+		ProgressAfter: progressAfter,
 	}
 	opts := runtime.ControllerOptions{Concurrent: 2, Retry: runtime.RetryOptions{MinRetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second}}
 	if err := r.Builder(mgr, opts).Complete(r); err != nil {
 		return nil, err
 	}
 	kube = mgr.GetClient()
+	if watcher, err = client.NewWithWatch(c.Config, client.Options{Scheme: scheme}); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
@@ -331,4 +346,95 @@ func waitForEvent(t *testing.T, obj client.Object, eventType, reason string) {
 		}
 		return false, nil
 	})
+}
+
+// observeStatuses records every state of the GitRepositories of ns that the
+// API server sends, from now until the returned function is called.
+func observeStatuses(t *testing.T, ns string) func() []sourcev1.GitRepositoryStatus {
+	t.Helper()
+	w, err := watcher.Watch(context.Background(), &sourcev1.GitRepositoryList{}, client.InNamespace(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []sourcev1.GitRepositoryStatus
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range w.ResultChan() {
+			if o, ok := e.Object.(*sourcev1.GitRepository); ok {
+				seen = append(seen, o.Status)
+			}
+		}
+	}()
+	return func() []sourcev1.GitRepositoryStatus {
+		w.Stop()
+		<-done
+		return seen
+	}
+}
+
+func reconciling(s sourcev1.GitRepositoryStatus) bool {
+	for _, c := range s.Conditions {
+		if c.Type == meta.ReconcilingCondition && c.Status == metav1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+// A pass that ends within ProgressAfter writes its status once: its start
+// is never written.
+func TestQuickPassWritesItsStatusOnce(t *testing.T) {
+	ns := env.Namespace(t)
+	stop := observeStatuses(t, ns)
+	repo := &sourcev1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Name: "quick", Namespace: ns, Annotations: map[string]string{behaviourAnnotation: "quick"}},
+		Spec:       sourcev1.GitRepositorySpec{URL: "https://example.com/repo", Interval: metav1.Duration{Duration: time.Hour}},
+	}
+	if err := kube.Create(context.Background(), repo); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	time.Sleep(2 * progressAfter) // a late delayed write would show now
+	seen := stop()
+	writes := 0
+	for i, s := range seen {
+		if reconciling(s) {
+			t.Errorf("state %d of %d was written while reconciling: %+v", i, len(seen), s.Conditions)
+		}
+		if i > 0 && len(s.Conditions) > 0 && len(seen[i-1].Conditions) == 0 {
+			writes++
+		}
+	}
+	if writes != 1 || !runtime.IsTrue(&sourcev1.GitRepository{Status: seen[len(seen)-1]}, meta.ReadyCondition) {
+		t.Errorf("want one status write ending Ready, got %d states: %+v", len(seen), seen)
+	}
+}
+
+// A pass that runs longer than ProgressAfter shows its start meanwhile.
+func TestSlowPassShowsItsStart(t *testing.T) {
+	ns := env.Namespace(t)
+	stop := observeStatuses(t, ns)
+	repo := &sourcev1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Name: "slow", Namespace: ns, Annotations: map[string]string{behaviourAnnotation: "slow"}},
+		Spec:       sourcev1.GitRepositorySpec{URL: "https://example.com/repo", Interval: metav1.Duration{Duration: time.Hour}},
+	}
+	if err := kube.Create(context.Background(), repo); err != nil {
+		t.Fatal(err)
+	}
+	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	seen := stop()
+	started := false
+	for _, s := range seen {
+		if reconciling(s) {
+			c := runtime.Get(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
+			started = c != nil && c.Status == metav1.ConditionUnknown && c.Message == "processing object: new generation -1 -> 1"
+		}
+	}
+	if !started {
+		t.Errorf("the start of a pass longer than ProgressAfter was never written: %+v", seen)
+	}
+	if reconciling(got.Status) || got.Status.ObservedGeneration != got.Generation {
+		t.Errorf("final status: %+v", got.Status)
+	}
 }

@@ -227,7 +227,7 @@ func (r *Reconciler) healthCheck(ctx context.Context, obj *kustomizev1.Kustomiza
 // quickWait is how long a health check may take before the status says
 // that it is running: most objects are ready at once, and that status
 // write is then saved.
-const quickWait = 300 * time.Millisecond
+const quickWait = runtime.DefaultProgressAfter
 
 // waitHealthy waits for refs, first briefly without a word, then, if they
 // are not ready yet, with the status saying so for the rest of the timeout.
