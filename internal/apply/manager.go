@@ -86,6 +86,13 @@ type ApplyOptions struct {
 	// request per new object. nil reads every object first.
 	Previous *Inventory
 	previous map[string]bool // Previous's IDs, set by ApplyAll
+	// Cached, when set, returns a cached copy of a live object (its
+	// managed fields may be left out), or false when the cache does not
+	// hold it. For an object Previous lists, the dry-run then comes first,
+	// and when it was made against the very copy the cache holds (the same
+	// resourceVersion) the copy stands in for the read: a cache that lags
+	// costs the read, never a wrong decision. The copy must not be changed.
+	Cached func(ref ObjectRef, resource schema.GroupVersionResource) (*unstructured.Unstructured, bool)
 	// WaitTimeout bounds each wait: for definitions and classes to be
 	// ready, for new kinds to be served, for a recreated object to be
 	// gone; 0 means DefaultWaitTimeout.

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 )
 
@@ -106,5 +109,100 @@ data: {"not a valid key": "1"}
 	}
 	if _, err := env.Kube.CoreV1().ConfigMaps(ns).Get(ctx, "valid", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("the valid object of a failed set was written: %v", err)
+	}
+}
+
+// TestCachedLiveFastPath applies objects the previous inventory lists with
+// a cache of live objects: a copy the dry-run shows current stands in for
+// the read, whether the object drifted or not; a stale copy, and an object
+// with kubectl's fields to take over, are read and handled in full.
+func TestCachedLiveFastPath(t *testing.T) {
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	cfg := rest.CopyConfig(env.Config)
+	counter := &getCounter{byPath: map[string]int{}}
+	cfg.Wrap(counter.wrap)
+	m, err := NewForConfig(cfg, flux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := objects(t, ns, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: same, namespace: NS}
+data: {v: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: drifted, namespace: NS}
+data: {v: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: stale, namespace: NS}
+data: {v: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: edited, namespace: NS}
+data: {v: "1"}
+`)
+	o := opts("app", ns)
+	cs := mustApply(t, m, objs, o)
+	inv := cs.Inventory()
+	o.Previous = &inv
+
+	cms := env.Kube.CoreV1().ConfigMaps(ns)
+	edit := func(name, manager string, change func(*corev1.ConfigMap)) {
+		t.Helper()
+		cm, err := cms.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		change(cm)
+		if _, err := cms.Update(ctx, cm, metav1.UpdateOptions{FieldManager: manager}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cache := map[string]*unstructured.Unstructured{}
+	snapshot := func(name string) {
+		u := get(t, configMaps, ns, name)
+		u.SetManagedFields(nil) // as the health informers keep them
+		cache[name] = u
+	}
+	snapshot("stale")
+	edit("drifted", "drifter", func(cm *corev1.ConfigMap) { cm.Data["v"] = "drift" })
+	edit("stale", "drifter", func(cm *corev1.ConfigMap) { cm.Data["v"] = "drift" })
+	edit("edited", "kubectl-edit", func(cm *corev1.ConfigMap) { cm.Labels["extra"] = "x" })
+	for _, name := range []string{"same", "drifted", "edited"} {
+		snapshot(name)
+	}
+	o.Cached = func(ref ObjectRef, gvr schema.GroupVersionResource) (*unstructured.Unstructured, bool) {
+		u, ok := cache[ref.Name]
+		return u, ok && gvr == configMaps
+	}
+
+	base := "/api/v1/namespaces/" + ns + "/configmaps/"
+	before := map[string]int{}
+	for name := range cache {
+		before[name] = counter.count(base + name)
+	}
+	wantActions(t, mustApply(t, m, objs, o), ns, map[string]Action{
+		"ConfigMap/NS/same": Unchanged, "ConfigMap/NS/drifted": Configured,
+		"ConfigMap/NS/stale": Configured, "ConfigMap/NS/edited": Configured,
+	})
+	for name, want := range map[string]bool{"same": false, "drifted": false, "stale": true, "edited": true} {
+		if read := counter.count(base+name) > before[name]; read != want {
+			t.Errorf("%s read before the apply: %v, want %v", name, read, want)
+		}
+	}
+	for _, name := range []string{"drifted", "stale"} {
+		if v := nested(t, get(t, configMaps, ns, name), "data", "v"); v != "1" {
+			t.Errorf("%s: data.v = %v after the apply, want the drift reverted", name, v)
+		}
+	}
+	edited := get(t, configMaps, ns, "edited")
+	if _, ok := edited.GetLabels()["extra"]; ok || slices.Contains(managers(edited), "kubectl-edit/Update") {
+		t.Errorf("edited: labels %v, managers %v: kubectl's fields were not taken over and pruned", edited.GetLabels(), managers(edited))
 	}
 }

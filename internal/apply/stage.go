@@ -122,6 +122,9 @@ func (m *Manager) plan(ctx context.Context, o *object, rules []ignoreRule, opts 
 	if p := m.planNew(ctx, o, opts); p != nil {
 		return p, nil
 	}
+	if p := m.planCached(ctx, o, rules, opts); p != nil {
+		return p, nil
+	}
 	res := m.resource(o)
 	paths := ignoredPaths(rules, o.desired)
 	cleanedAny := false // a cleanup patch, on any attempt, is a change
@@ -192,6 +195,36 @@ func (m *Manager) planNew(ctx context.Context, o *object, opts ApplyOptions) *pl
 		return nil
 	}
 	return &plan{obj: o, payload: o.desired.DeepCopy(), action: Created}
+}
+
+// planCached is the fast path for an object the previous inventory lists
+// and opts.Cached holds: the dry-run comes first, and when it was made
+// against the cached copy (the same resourceVersion) the copy is the live
+// object, and the read is saved. It returns nil when plan must take the
+// full path: no cached copy or a stale one, ignore rules or an ssa
+// annotation for the object, managed fields or annotations of kubectl and
+// the like to hand over (the dry-run's managed fields show them), or a
+// failed dry-run, which the full path reports.
+func (m *Manager) planCached(ctx context.Context, o *object, rules []ignoreRule, opts ApplyOptions) *plan {
+	if opts.Cached == nil || o.mapping == nil || !opts.previous[o.ref.ID()] || len(ignoredPaths(rules, o.desired)) > 0 {
+		return nil
+	}
+	cached, ok := opts.Cached(o.ref, o.mapping.Resource)
+	if !ok || m.owner.skipApply(o.desired, cached) || m.owner.merge(o.desired, cached) {
+		return nil
+	}
+	dry, err := m.apply(ctx, o, o.desired, true)
+	if err != nil || dry.GetResourceVersion() != cached.GetResourceVersion() {
+		return nil
+	}
+	if patch, err := m.owner.cleanupPatch(dry, m.owner.cleanupRules(opts.OverrideManagers)); err != nil || patch != nil {
+		return nil
+	}
+	p := &plan{obj: o, payload: o.desired.DeepCopy(), live: cached, action: Unchanged}
+	if drifted(dry, cached, nil) {
+		p.action = Configured
+	}
+	return p
 }
 
 // adoptIgnored fits the ignored fields of payload to the live object: a

@@ -68,6 +68,24 @@ func NewCacheWithOptions(client dynamic.Interface, log logr.Logger, opts CacheOp
 	return &Cache{client: client, log: log, opts: opts, resources: map[watchKey]*watchedResource{}}
 }
 
+// Cached returns the object from the shared (OwnedSelector) informer of
+// resource, if one is running, has synced and holds it, without its
+// managed fields. The object is the cache's own: callers must not change
+// it.
+func (c *Cache) Cached(resource schema.GroupVersionResource, namespace, name string) (*unstructured.Unstructured, bool) {
+	if c.opts.OwnedSelector == "" {
+		return nil, false
+	}
+	c.mu.Lock()
+	r, ok := c.resources[watchKey{gvr: resource, selector: c.opts.OwnedSelector}]
+	c.mu.Unlock()
+	if !ok || !r.informer.HasSynced() {
+		return nil, false
+	}
+	obj := r.read(objectKey{watch: r.key, namespace: namespace, name: name})
+	return obj, obj != nil
+}
+
 // Stats reports the informers running and the waits using them.
 func (c *Cache) Stats() CacheStats {
 	c.mu.Lock()

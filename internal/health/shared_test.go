@@ -42,6 +42,13 @@ func TestOwnedObjectsShareClusterInformers(t *testing.T) {
 	if s := cache.Stats(); s.Informers != 1 || s.Subscriptions != 0 {
 		t.Errorf("right after the wait: %+v, want the idle shared informer kept", s)
 	}
+	// The idle shared informer serves cached copies, without managed fields.
+	if obj, ok := cache.Cached(deploymentsGVR, owned[0].Namespace, owned[0].Name); !ok || obj.GetName() != owned[0].Name || len(obj.GetManagedFields()) != 0 {
+		t.Errorf("Cached(%s) = %v, %v: want the object without its managed fields", owned[0].Name, obj, ok)
+	}
+	if _, ok := cache.Cached(deploymentsGVR, owned[0].Namespace, "no-such-deployment"); ok {
+		t.Error("Cached returned an object the cluster does not have")
+	}
 
 	// A second wait reuses the idle informer: no new start, no new watch.
 	if _, err := checker.Wait(ctx, owned[:1], health.WaitOptions{Timeout: time.Minute}); err != nil {

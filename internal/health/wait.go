@@ -42,6 +42,9 @@ func NewChecker(c *Cache, mapper apimeta.RESTMapper, opts CheckerOptions) *Check
 	return &Checker{cache: c, mapper: mapper, clock: opts.Clock, log: opts.Log}
 }
 
+// Cache is the Cache the Checker reads from.
+func (c *Checker) Cache() *Cache { return c.cache }
+
 // WaitOptions say how long and how to wait.
 type WaitOptions struct {
 	// Timeout bounds the wait; zero means only the context bounds it.

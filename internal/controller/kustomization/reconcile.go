@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
@@ -155,8 +156,19 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 // apply applies the built objects server-side and records the inventory.
 func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
 	previous := apply.InventoryFromStatus(obj.Status.Inventory)
+	var cached func(apply.ObjectRef, schema.GroupVersionResource) (*unstructured.Unstructured, bool)
+	if r.Health != nil && st.target.health == r.Health {
+		// The controller's own cluster and identity: the shared informers
+		// of the health checks hold what Kustomizations applied, and stand
+		// in for the reads before the dry-runs.
+		cache := r.Health.Cache()
+		cached = func(ref apply.ObjectRef, gvr schema.GroupVersionResource) (*unstructured.Unstructured, bool) {
+			return cache.Cached(gvr, ref.Namespace, ref.Name)
+		}
+	}
 	cs, err := st.target.apply.ApplyAll(ctx, st.built.Objects, apply.ApplyOptions{
 		Previous:         &previous,
+		Cached:           cached,
 		OwnerLabels:      Owner.Labels(obj.Name, obj.Namespace),
 		Force:            obj.Spec.Force,
 		Ignore:           obj.Spec.Ignore,
