@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -217,5 +218,38 @@ gotk_reconcile_duration_seconds_count{kind="Kustomization",name="a",namespace="n
 	}
 	if m.requests != 7 || m.reconcile != 1.75 || !m.found {
 		t.Fatalf("got %+v, want 7 requests and 1.75 s of Kustomization reconciles", m)
+	}
+}
+
+func TestParseAPIServerRequests(t *testing.T) {
+	text := `# TYPE apiserver_request_total counter
+apiserver_request_total{code="201",component="apiserver",dry_run="All",group="apps",resource="deployments",scope="resource",subresource="",verb="APPLY",version="v1"} 3
+apiserver_request_total{code="201",component="apiserver",dry_run="",group="apps",resource="deployments",scope="resource",subresource="",verb="APPLY",version="v1"} 2
+apiserver_request_total{code="409",component="apiserver",dry_run="",group="apps",resource="deployments",scope="resource",subresource="",verb="APPLY",version="v1"} 1
+apiserver_request_total{code="200",component="apiserver",dry_run="",group="kustomize.toolkit.fluxcd.io",resource="kustomizations",scope="resource",subresource="status",verb="PATCH",version="v1"} 4.5e+01
+apiserver_request_total{code="200",component="",dry_run="",group="",resource="",scope="",subresource="/readyz",verb="GET",version=""} 9
+apiserver_request_duration_seconds_count{verb="GET"} 100
+`
+	got, err := parseAPIServerRequests(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"APPLY deployments (dry-run)": 3, "APPLY deployments": 3, "PATCH kustomizations/status": 45}
+	if !maps.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if _, err := parseAPIServerRequests(strings.NewReader("apiserver_request_total{verb=\"GET\",resource=\"pods\"} x\n")); err == nil {
+		t.Error("no error for a value that is not a number")
+	}
+}
+
+func TestFormatRequests(t *testing.T) {
+	out := formatRequests([]row{{Workload: "W1", N: 2, Phase: "install", Kustomizations: 2, ClusterRequests: 10,
+		ClusterRequestsBy: map[string]float64{"APPLY deployments": 2, "POST events": 6, "GET pods": 0.05, "PATCH kustomizations": 2}}})
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || lines[0] != "W1 N=2 install: 10 requests, 5.0 per Kustomization" ||
+		!strings.Contains(lines[1], "3.00") || !strings.Contains(lines[1], "POST events") ||
+		!strings.Contains(lines[2], "APPLY deployments") || !strings.Contains(lines[3], "PATCH kustomizations") {
+		t.Errorf("formatRequests:\n%s", out)
 	}
 }

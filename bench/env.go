@@ -119,7 +119,8 @@ func (e *env) teardown(failed bool) {
 
 // subject is the driftless-controller process of the run.
 func (e *env) subject() subject {
-	return subject{pid: e.ctrl.proc.PID(), metricsURL: e.ctrl.metricsURL, apiserverPID: e.cluster.apiserverPID}
+	return subject{pid: e.ctrl.proc.PID(), metricsURL: e.ctrl.metricsURL, apiserverPID: e.cluster.apiserverPID,
+		apiserver: e.cluster.kube.CoreV1().RESTClient()}
 }
 
 func (e *env) createNamespace(ctx context.Context, name string) error {
@@ -174,6 +175,15 @@ func measure(ctx context.Context, s subject, r row, fn func() error) (row, error
 	r.APIRequests = after.requests - before.requests
 	r.APIServerCPUSeconds = after.apiserverCPU - before.apiserverCPU
 	r.ReconcileSeconds = after.reconcile - before.reconcile
+	if after.cluster != nil {
+		r.ClusterRequestsBy = map[string]float64{}
+		for k, v := range after.cluster {
+			if d := v - before.cluster[k]; d > 0 {
+				r.ClusterRequestsBy[k] = d
+				r.ClusterRequests += d
+			}
+		}
+	}
 	return r, nil
 }
 

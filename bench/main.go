@@ -12,6 +12,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,11 @@ type row struct {
 	CPUSeconds          float64 `json:"cpu_seconds"`
 	APIRequests         float64 `json:"api_requests"`
 	APIServerCPUSeconds float64 `json:"apiserver_cpu_seconds"`
+	// ClusterRequests counts the requests kube-apiserver served during the
+	// phase, from every client (controllers, the cluster's own, the
+	// benchmark), by request in ClusterRequestsBy.
+	ClusterRequests   float64            `json:"cluster_requests"`
+	ClusterRequestsBy map[string]float64 `json:"cluster_requests_by,omitempty"`
 	// ReconcileSeconds sums the Kustomizations' reconcile durations
 	// (gotk_reconcile_duration_seconds): for W3, the chain's own work.
 	ReconcileSeconds float64 `json:"reconcile_seconds"`
@@ -63,6 +69,7 @@ type flags struct {
 	nodes      int
 	timeout    time.Duration
 	jsonOut    bool
+	requests   bool
 	keep       bool
 	dataDir    string
 }
@@ -81,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.nodes, "nodes", 2, "KWOK nodes of the local cluster")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest wait for one phase to be all Ready")
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
+	fs.BoolVar(&f.requests, "requests", false, "after the table, list the requests kube-apiserver served in each phase, per Kustomization")
 	fs.BoolVar(&f.keep, "keep", false, "keep each run's data directory (cluster, logs, repository)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "where runs keep their data (default REPO/.cache/bench)")
 	if err := fs.Parse(args); err != nil {
@@ -177,6 +185,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if !f.jsonOut && len(rows) > 0 {
 		fmt.Fprint(stdout, formatTable(rows))
+		if f.requests {
+			fmt.Fprint(stdout, formatRequests(rows))
+		}
 	}
 	return errors.Join(failures...)
 }
@@ -199,7 +210,7 @@ func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error)
 func formatTable(rows []row) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "WORKLOAD\tN\tPHASE\tWALL s\tKS/s\tOBJECTS/s\tPEAK RSS MiB\tCPU s\tAPI REQUESTS\tAPISERVER CPU s\t")
+	fmt.Fprintln(tw, "WORKLOAD\tN\tPHASE\tWALL s\tKS/s\tOBJECTS/s\tPEAK RSS MiB\tCPU s\tAPI REQUESTS\tAPISERVER CPU s\tCLUSTER REQUESTS\t")
 	w0, w2 := false, false
 	var notes []string
 	for _, r := range rows {
@@ -209,9 +220,9 @@ func formatTable(rows []row) string {
 			notes = append(notes, fmt.Sprintf("W3 N=%d: wall %.1f s, the chain's own reconcile time %.1f s: %.2f×\n",
 				r.N, r.WallSeconds, r.ReconcileSeconds, r.WallSeconds/r.ReconcileSeconds))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t%.0f\t\n",
 			r.Workload, r.N, r.Phase, r.WallSeconds, r.PerSecond, r.ObjectsPerSecond,
-			r.PeakRSSMiB, r.CPUSeconds, r.APIRequests, r.APIServerCPUSeconds)
+			r.PeakRSSMiB, r.CPUSeconds, r.APIRequests, r.APIServerCPUSeconds, r.ClusterRequests)
 	}
 	_ = tw.Flush()
 	if w0 {
@@ -222,6 +233,35 @@ func formatTable(rows []row) string {
 	}
 	for _, n := range notes {
 		b.WriteString(n)
+	}
+	return b.String()
+}
+
+// formatRequests lists, for each row, the requests kube-apiserver served
+// during the phase by request, most first, per Kustomization (per object
+// for W2), with who usually makes them left to the reader.
+func formatRequests(rows []row) string {
+	var b strings.Builder
+	for _, r := range rows {
+		per, unit := float64(r.Kustomizations), "Kustomization"
+		if r.Workload == "W2" || per == 0 {
+			per, unit = float64(max(r.Objects, 1)), "object"
+		}
+		fmt.Fprintf(&b, "\n%s N=%d %s: %.0f requests, %.1f per %s\n", r.Workload, r.N, r.Phase, r.ClusterRequests, r.ClusterRequests/per, unit)
+		keys := make([]string, 0, len(r.ClusterRequestsBy))
+		for k := range r.ClusterRequestsBy {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, c string) int {
+			return cmp.Or(cmp.Compare(r.ClusterRequestsBy[c], r.ClusterRequestsBy[a]), strings.Compare(a, c))
+		})
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for _, k := range keys {
+			if v := r.ClusterRequestsBy[k]; v/per >= 0.05 {
+				fmt.Fprintf(tw, "  %.2f\t%s\t\n", v/per, k)
+			}
+		}
+		_ = tw.Flush()
 	}
 	return b.String()
 }

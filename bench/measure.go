@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"k8s.io/client-go/rest"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat. It
@@ -228,13 +230,75 @@ func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
+// parseAPIServerRequests reads kube-apiserver's apiserver_request_total
+// and sums it by request: verb, resource, subresource, and "dry-run" for
+// dry-runs ("APPLY deployments (dry-run)", "PATCH kustomizations/status").
+// Requests for non-resource paths (/readyz, /metrics) are left out.
+func parseAPIServerRequests(r io.Reader) (map[string]float64, error) {
+	out := map[string]float64{}
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for s.Scan() {
+		rest, ok := strings.CutPrefix(s.Text(), "apiserver_request_total{")
+		if !ok {
+			continue
+		}
+		labels, value, ok := strings.Cut(rest, "} ")
+		if !ok {
+			return nil, fmt.Errorf("parse apiserver_request_total: no value in %q", s.Text())
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return nil, fmt.Errorf("parse apiserver_request_total value in %q: %w", s.Text(), err)
+		}
+		resource := label(labels, "resource")
+		if resource == "" {
+			continue
+		}
+		key := label(labels, "verb") + " " + resource
+		if sub := label(labels, "subresource"); sub != "" {
+			key += "/" + sub
+		}
+		if label(labels, "dry_run") != "" {
+			key += " (dry-run)"
+		}
+		out[key] += v
+	}
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("read apiserver metrics: %w", err)
+	}
+	return out, nil
+}
+
+// label returns the value of name in a Prometheus label set (a="x",b="y").
+func label(labels, name string) string {
+	_, rest, ok := strings.Cut(","+labels, ","+name+`="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
+}
+
+// scrapeAPIServer reads kube-apiserver's /metrics with client.
+func scrapeAPIServer(ctx context.Context, client rest.Interface) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	body, err := client.Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scrape kube-apiserver metrics: %w", err)
+	}
+	return parseAPIServerRequests(bytes.NewReader(body))
+}
+
 // sample is what a phase costs, read before and after it.
 type sample struct {
-	cpu          float64 // CPU seconds of the subject
-	requests     float64 // API requests the subject made
-	peakRSS      float64 // peak RSS of the subject in MiB; <0 means not known
-	apiserverCPU float64 // CPU seconds of kube-apiserver
-	reconcile    float64 // seconds the controller spent reconciling Kustomizations
+	cpu          float64            // CPU seconds of the subject
+	requests     float64            // API requests the subject made
+	peakRSS      float64            // peak RSS of the subject in MiB; <0 means not known
+	apiserverCPU float64            // CPU seconds of kube-apiserver
+	reconcile    float64            // seconds the controller spent reconciling Kustomizations
+	cluster      map[string]float64 // kube-apiserver's requests from everyone, by request
 }
 
 // subject is what a workload measures: the controller process, or for W0
@@ -244,6 +308,7 @@ type subject struct {
 	metricsURL   string        // /metrics of pid
 	counter      *atomic.Int64 // requests this process made, when pid is 0
 	apiserverPID int
+	apiserver    rest.Interface // reads kube-apiserver's /metrics; nil skips it
 }
 
 func (s subject) sample(ctx context.Context) (sample, error) {
@@ -272,6 +337,11 @@ func (s subject) sample(ctx context.Context) (sample, error) {
 	}
 	if s.apiserverPID != 0 {
 		if out.apiserverCPU, err = procCPUSeconds(s.apiserverPID); err != nil {
+			return out, err
+		}
+	}
+	if s.apiserver != nil {
+		if out.cluster, err = scrapeAPIServer(ctx, s.apiserver); err != nil {
 			return out, err
 		}
 	}

@@ -181,7 +181,7 @@ func (c config) runW0(ctx context.Context, n int) (rows []row, err error) {
 		return nil, err
 	}
 	defer deployments.close()
-	self := subject{counter: &requests, apiserverPID: e.cluster.apiserverPID}
+	self := subject{counter: &requests, apiserverPID: e.cluster.apiserverPID, apiserver: e.cluster.kube.CoreV1().RESTClient()}
 	for v, phase := range []string{"install", "upgrade"} {
 		var objs, deploys []*unstructured.Unstructured
 		for i := range n {
