@@ -55,7 +55,9 @@ type Kind[T Object] struct {
 	Succeeded func(obj T) (reason, message string)
 	// RetryAfter, when set, schedules the retry of a failed reconciliation
 	// (spec.retryInterval, as kustomize-controller does) instead of the
-	// exponential back-off.
+	// exponential back-off; zero means the back-off. A failure to reach
+	// the API server always takes the back-off: it says nothing about the
+	// object, and the next attempt may well succeed.
 	RetryAfter func(obj T) time.Duration
 }
 
@@ -219,8 +221,10 @@ func (r *Reconciler[T]) summarise(obj T, stepErr error) (ctrl.Result, error) {
 		reason, message := reasonOf(stepErr, meta.FailedReason), stepErr.Error()
 		MarkFalse(obj, meta.ReadyCondition, reason, message)
 		MarkTrue(obj, meta.ReconcilingCondition, meta.ProgressingWithRetryReason, message)
-		if r.Kind.RetryAfter != nil {
-			return ctrl.Result{RequeueAfter: r.Kind.RetryAfter(obj)}, nil
+		if r.Kind.RetryAfter != nil && !Unreachable(stepErr) {
+			if after := r.Kind.RetryAfter(obj); after > 0 {
+				return ctrl.Result{RequeueAfter: after}, nil
+			}
 		}
 		return ctrl.Result{}, stepErr
 	}

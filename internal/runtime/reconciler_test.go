@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"os"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -100,6 +104,11 @@ func testKind() runtime.Kind[*sourcev1.GitRepository] {
 						return runtime.Stalling("URLInvalid", "the URL cannot work")
 					case "wait":
 						return runtime.Waiting(meta.DependencyNotReadyReason, time.Hour, "waiting for something")
+					case "refused":
+						return runtime.Failed("ApplyFailed", "apply: %w", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api",
+							Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}})
+					case "retry-later":
+						return runtime.Failed("ApplyFailed", "the manifests are invalid")
 					}
 					runtime.Delete(obj, troubleCondition)
 					return nil
@@ -107,6 +116,14 @@ func testKind() runtime.Kind[*sourcev1.GitRepository] {
 			}}
 		},
 		Finalize: func(ctx context.Context, obj *sourcev1.GitRepository) error { final.inc(obj); return nil },
+		// Failures of the two behaviours below are retried after an hour,
+		// as a Kustomization's retryInterval says; the others back off.
+		RetryAfter: func(obj *sourcev1.GitRepository) time.Duration {
+			if b := obj.GetAnnotations()[behaviourAnnotation]; b == "refused" || b == "retry-later" {
+				return time.Hour
+			}
+			return 0
+		},
 		Succeeded: func(obj *sourcev1.GitRepository) (string, string) {
 			return meta.SucceededReason, "all good at " + obj.Spec.URL
 		},
@@ -436,5 +453,23 @@ func TestSlowPassShowsItsStart(t *testing.T) {
 	}
 	if reconciling(got.Status) || got.Status.ObservedGeneration != got.Generation {
 		t.Errorf("final status: %+v", got.Status)
+	}
+}
+
+// A failure with a retry interval waits for it; one that comes from the
+// API server being out of reach backs off instead, however long the
+// interval.
+func TestUnreachableAPIServerBacksOffInsteadOfRetryInterval(t *testing.T) {
+	later := newRepo(t, "retry-later")
+	waitFor(t, later, "Ready=False", func(o *sourcev1.GitRepository) bool {
+		c := condition(o, meta.ReadyCondition)
+		return c != nil && c.Status == metav1.ConditionFalse
+	})
+	refused := newRepo(t, "refused")
+	waitFor(t, refused, "several failed runs", func(o *sourcev1.GitRepository) bool {
+		return runs.get(client.ObjectKeyFromObject(refused)) >= 3
+	})
+	if n := runs.get(client.ObjectKeyFromObject(later)); n != 1 {
+		t.Errorf("a failure with a retry interval of an hour ran %d times, want 1", n)
 	}
 }
