@@ -2,10 +2,12 @@ package apply
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 )
 
@@ -204,5 +207,40 @@ data: {v: "1"}
 	edited := get(t, configMaps, ns, "edited")
 	if _, ok := edited.GetLabels()["extra"]; ok || slices.Contains(managers(edited), "kubectl-edit/Update") {
 		t.Errorf("edited: labels %v, managers %v: kubectl's fields were not taken over and pruned", edited.GetLabels(), managers(edited))
+	}
+}
+
+// TestUnreachableServerStopsTheStage applies 60 objects through a client
+// whose API server refuses connections: the stage stops at the first
+// refusal instead of trying every object at the client's rate, and the
+// error says why.
+func TestUnreachableServerStopsTheStage(t *testing.T) {
+	ns := env.Namespace(t)
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Host = "https://127.0.0.1:1" // nothing listens there
+	var requests atomic.Int64
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			requests.Add(1)
+			return rt.RoundTrip(r)
+		})
+	})
+	dead, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(dead, newManager(t).mapper, flux)
+	var manifests strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&manifests, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%02d, namespace: NS}\ndata: {v: \"1\"}\n", i)
+	}
+	_, err = m.ApplyAll(context.Background(), objects(t, ns, manifests.String()), opts("app", ns))
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("apply through an unreachable server: %v, want connection refused (and no cancellations)", err)
+	}
+	// Each of the 4 planners may have a request under way when the first
+	// refusal stops the stage; a read may follow a failed dry-run.
+	if n := requests.Load(); n > 2*DefaultConcurrency {
+		t.Errorf("%d requests for 60 objects: the stage went on after the server refused", n)
 	}
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/driftless/driftless/internal/kubeerr"
 )
 
 // plan is what applyStage decided for one object after its dry-run.
@@ -25,7 +28,9 @@ type plan struct {
 // applyStage dry-runs the objects of a stage in parallel, then applies the
 // new and drifted ones kind by kind in Flux's order, the objects of one
 // kind in parallel. Any dry-run error fails the stage before it writes
-// anything.
+// anything; every object's error is reported, except when the API server
+// is out of reach: the objects not planned yet are then left, as they
+// would fail the same way, each after its turn at the client's rate.
 func (m *Manager) applyStage(ctx context.Context, objs []*object, rules []ignoreRule, opts ApplyOptions) (*ChangeSet, error) {
 	plans := make([]*plan, len(objs))
 	errs := make([]error, len(objs))
@@ -34,20 +39,41 @@ func (m *Manager) applyStage(ctx context.Context, objs []*object, rules []ignore
 		next <- i
 	}
 	close(next)
+	planCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var unreachable atomic.Bool
 	var wg sync.WaitGroup
 	for range min(opts.concurrency(), len(objs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				plans[i], errs[i] = m.plan(ctx, objs[i], rules, opts)
+				if planCtx.Err() != nil {
+					continue
+				}
+				plans[i], errs[i] = m.plan(planCtx, objs[i], rules, opts)
+				if kubeerr.Unreachable(errs[i]) {
+					unreachable.Store(true)
+					stop()
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	cs := &ChangeSet{}
+	if unreachable.Load() && ctx.Err() == nil {
+		// The requests cut short by the stop are not news.
+		for i, err := range errs {
+			if errors.Is(err, context.Canceled) {
+				errs[i] = nil
+			}
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return cs, err
+	}
+	if ctx.Err() != nil {
+		return cs, ctx.Err()
 	}
 	for start := 0; start < len(plans); {
 		end := start + 1

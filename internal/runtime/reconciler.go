@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/kubeerr"
 )
 
 // Object is what the skeleton reconciles: a Flux kind with the status fields
@@ -221,7 +222,7 @@ func (r *Reconciler[T]) summarise(obj T, stepErr error) (ctrl.Result, error) {
 		reason, message := reasonOf(stepErr, meta.FailedReason), stepErr.Error()
 		MarkFalse(obj, meta.ReadyCondition, reason, message)
 		MarkTrue(obj, meta.ReconcilingCondition, meta.ProgressingWithRetryReason, message)
-		if r.Kind.RetryAfter != nil && !Unreachable(stepErr) {
+		if r.Kind.RetryAfter != nil && !kubeerr.Unreachable(stepErr) {
 			if after := r.Kind.RetryAfter(obj); after > 0 {
 				return ctrl.Result{RequeueAfter: after}, nil
 			}

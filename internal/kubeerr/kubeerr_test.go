@@ -1,4 +1,4 @@
-package runtime
+package kubeerr
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func TestUnreachable(t *testing.T) {
 		want bool
 	}{
 		{"nil", nil, false},
-		{"connection refused, wrapped twice", Failed("ReconciliationFailed", "apply: %w", fmt.Errorf("cm: %w", refused)), true},
+		{"connection refused, wrapped twice", fmt.Errorf("apply: %w", fmt.Errorf("cm: %w", refused)), true},
 		{"connection reset", fmt.Errorf("read: %w", syscall.ECONNRESET), true},
 		{"network timeout", &url.Error{Op: "Get", URL: "x", Err: context.DeadlineExceeded}, true},
 		{"503", apierrors.NewServiceUnavailable("etcd is down"), true},
@@ -37,7 +37,7 @@ func TestUnreachable(t *testing.T) {
 		{"forbidden", apierrors.NewForbidden(cm, "cm", errors.New("no")), false},
 		{"invalid joined with 503", errors.Join(invalid, fmt.Errorf("cm-2: %w", apierrors.NewServiceUnavailable("x"))), true},
 		{"invalid joined with not found", errors.Join(invalid, apierrors.NewNotFound(cm, "cm")), false},
-		{"a plain failure", Failed("BuildFailed", "kustomize build: accumulating resources"), false},
+		{"a plain failure", errors.New("kustomize build: accumulating resources"), false},
 	} {
 		if got := Unreachable(c.err); got != c.want {
 			t.Errorf("%s: Unreachable(%v) = %v, want %v", c.name, c.err, got, c.want)
