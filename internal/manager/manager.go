@@ -15,7 +15,9 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/labels"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -53,6 +55,9 @@ type Deps struct {
 	Controller runtime.ControllerOptions
 	Metrics    *runtime.Metrics
 	Logger     logr.Logger
+	// Events records the controllers' Kubernetes events; Recorder gives
+	// each controller its own source.
+	Events *runtime.Events
 }
 
 // NewScheme registers every Driftless kind and the built-in kinds.
@@ -150,11 +155,16 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 	if err != nil {
 		return nil, err
 	}
+	events, err := startEvents(mgr, logger)
+	if err != nil {
+		return nil, err
+	}
 	deps := Deps{
 		Options:    opts,
 		Controller: runtime.ControllerOptions{Concurrent: opts.Concurrent, Retry: opts.Retry},
 		Metrics:    metrics,
 		Logger:     logger,
+		Events:     events,
 	}
 	for _, c := range selected {
 		if err := c.Setup(mgr, deps); err != nil {
@@ -240,3 +250,30 @@ func runtimeNamespace(opts Options) string {
 	}
 	return "flux-system"
 }
+
+// startEvents starts the event senders, writing with the manager's client
+// settings, and stops them when the manager stops.
+func startEvents(mgr ctrl.Manager, logger logr.Logger) (*runtime.Events, error) {
+	kube, err := kubernetes.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return nil, fmt.Errorf("events client: %w", err)
+	}
+	events := runtime.NewEvents(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")},
+		runtime.DefaultEventShards, logger.WithName("events"))
+	if err := mgr.Add(eventsStopper{events}); err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+// eventsStopper shuts the event senders down when the manager stops,
+// leader or not.
+type eventsStopper struct{ events *runtime.Events }
+
+func (s eventsStopper) Start(ctx context.Context) error {
+	<-ctx.Done()
+	s.events.Shutdown()
+	return nil
+}
+
+func (eventsStopper) NeedLeaderElection() bool { return false }

@@ -84,7 +84,7 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 	rt := &runtime.Reconciler[*kustomizev1.Kustomization]{
 		Kind:    r.Kind(),
 		Client:  mgr.GetClient(),
-		Events:  mgr.GetEventRecorderFor("kustomize-controller"),
+		Events:  deps.Events.Recorder(mgr.GetScheme(), "kustomize-controller"),
 		Metrics: deps.Metrics,
 	}
 	return r.SetupWithManager(context.Background(), mgr, rt, deps.Controller)

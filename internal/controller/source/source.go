@@ -56,7 +56,7 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 	rt := &runtime.Reconciler[*sourcev1.GitRepository]{
 		Kind:    gr.Kind(),
 		Client:  mgr.GetClient(),
-		Events:  mgr.GetEventRecorderFor("source-controller"),
+		Events:  deps.Events.Recorder(mgr.GetScheme(), "source-controller"),
 		Metrics: deps.Metrics,
 	}
 	return gr.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
