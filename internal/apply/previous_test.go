@@ -42,6 +42,19 @@ func (c *getCounter) count(path string) int {
 	return c.byPath[path]
 }
 
+// countingManager returns a Manager whose GET requests counter counts.
+func countingManager(t *testing.T) (*Manager, *getCounter) {
+	t.Helper()
+	cfg := rest.CopyConfig(env.Config)
+	counter := &getCounter{byPath: map[string]int{}}
+	cfg.Wrap(counter.wrap)
+	m, err := NewForConfig(cfg, flux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, counter
+}
+
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
@@ -54,13 +67,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestPreviousInventoryFastPath(t *testing.T) {
 	ns := env.Namespace(t)
 	ctx := context.Background()
-	cfg := rest.CopyConfig(env.Config)
-	counter := &getCounter{byPath: map[string]int{}}
-	cfg.Wrap(counter.wrap)
-	m, err := NewForConfig(cfg, flux)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, counter := countingManager(t)
 	existing := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "existing", Namespace: ns}, Data: map[string]string{"v": "old"}}
 	if _, err := env.Kube.CoreV1().ConfigMaps(ns).Create(ctx, existing, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -122,13 +129,7 @@ data: {"not a valid key": "1"}
 func TestCachedLiveFastPath(t *testing.T) {
 	ns := env.Namespace(t)
 	ctx := context.Background()
-	cfg := rest.CopyConfig(env.Config)
-	counter := &getCounter{byPath: map[string]int{}}
-	cfg.Wrap(counter.wrap)
-	m, err := NewForConfig(cfg, flux)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, counter := countingManager(t)
 	objs := objects(t, ns, `
 apiVersion: v1
 kind: ConfigMap
