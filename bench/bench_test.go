@@ -253,3 +253,11 @@ func TestFormatRequests(t *testing.T) {
 		t.Errorf("formatRequests:\n%s", out)
 	}
 }
+
+func TestFormatTableW2HasNoKustomizationRate(t *testing.T) {
+	out := formatTable([]row{{Workload: "W2", N: 2000, Phase: "install", WallSeconds: 25, PerSecond: 0.04, ObjectsPerSecond: 80, Kustomizations: 1, Objects: 2000}})
+	fields := strings.Fields(strings.Split(out, "\n")[1])
+	if len(fields) < 6 || fields[4] != "–" || fields[5] != "80.0" {
+		t.Errorf("W2 row %q: want – for KS/s and 80.0 objects/s", fields)
+	}
+}
