@@ -31,5 +31,10 @@
 // still carry the Kustomization's labels; Manager.DeleteAll implements
 // spec.deletionPolicy.
 //
-// Errors name the object a person has to fix, as Kind/namespace/name.
+// Errors name the object a person has to fix, as Kind/namespace/name. In
+// the error of an operation on a Secret, the Secret's values (as applied
+// and as found in the cluster) are replaced with "***" wherever the API
+// server or an admission webhook quotes them (see RedactSecrets): the
+// messages become conditions and events that people who may not read
+// Secrets can see.
 package apply

@@ -7,11 +7,19 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // ObjectError is the failure of one operation on one object. Its message
 // starts with the object, Kind/namespace/name; Unwrap gives the API error,
 // so apierrors.IsForbidden and the like work on it.
+//
+// For a Secret, Error replaces the values of the Secret (as applied and as
+// found in the cluster) in the API server's message with Redacted: a
+// validation error or an admission webhook may quote them, and the message
+// goes to conditions and events that people without read access to
+// Secrets can see. Err itself is left as the API server sent it: it is
+// there to classify the failure; print the ObjectError, never Err.
 type ObjectError struct {
 	Ref ObjectRef
 	// Op is the operation that failed: get, dry-run, apply, cleanup,
@@ -19,7 +27,8 @@ type ObjectError struct {
 	Op  string
 	Err error
 
-	hint string // what a person can do about it, appended to the message
+	hint    string   // what a person can do about it, appended to the message
+	secrets []string // values to redact in the message, see secretValues
 }
 
 func (e *ObjectError) Error() string {
@@ -30,25 +39,40 @@ func (e *ObjectError) Error() string {
 }
 
 func (e *ObjectError) message() string {
-	var status apierrors.APIStatus
 	switch {
 	case meta.IsNoMatchError(e.Err):
 		return fmt.Sprintf("%s: no matches for kind %q in group %q: is the CRD installed?", e.Ref, e.Ref.Kind, e.Ref.Group)
 	case namespaceNotFound(e.Err):
 		return fmt.Sprintf("%s: %s failed: namespace %q not found", e.Ref, e.Op, e.Ref.Namespace)
-	case errors.As(e.Err, &status):
-		return fmt.Sprintf("%s: %s failed: %s", e.Ref, e.Op, status.Status().Message)
 	}
-	return fmt.Sprintf("%s: %s failed: %v", e.Ref, e.Op, e.Err)
+	// Only the text from the API server is redacted: the object's own
+	// name, written by us, is no value, and hiding a value that happens
+	// to equal it would tell the value.
+	return fmt.Sprintf("%s: %s failed: %s", e.Ref, e.Op, redact(e.detail(), e.secrets))
+}
+
+// detail is what the API server says, or else the text of Err.
+func (e *ObjectError) detail() string {
+	var status apierrors.APIStatus
+	if errors.As(e.Err, &status) {
+		return status.Status().Message
+	}
+	if e.Err == nil {
+		return "unknown error"
+	}
+	return e.Err.Error()
 }
 
 func (e *ObjectError) Unwrap() error { return e.Err }
 
-func objectError(ref ObjectRef, op string, err error) error {
+// objectError returns the failure of op on the object ref; the values of
+// the Secrets among objs (the object as applied, as found in the cluster)
+// are redacted in its message.
+func objectError(ref ObjectRef, op string, err error, objs ...*unstructured.Unstructured) error {
 	if err == nil {
 		return nil
 	}
-	return &ObjectError{Ref: ref, Op: op, Err: err}
+	return &ObjectError{Ref: ref, Op: op, Err: err, secrets: secretValues(objs...)}
 }
 
 // namespaceNotFound tells whether err says that a namespace does not exist.

@@ -59,7 +59,7 @@ func (m *Manager) Prune(ctx context.Context, stale []ObjectRef, opts PruneOption
 			continue
 		}
 		if live.GetDeletionTimestamp() == nil {
-			if err := m.deleteObject(ctx, mapping, ref, live.GetUID()); err != nil {
+			if err := m.deleteObject(ctx, mapping, ref, live); err != nil {
 				failed, errs = append(failed, ref), append(errs, err)
 				continue
 			}
@@ -74,7 +74,7 @@ func (m *Manager) Prune(ctx context.Context, stale []ObjectRef, opts PruneOption
 		}
 		for _, d := range gone {
 			if err := m.waitGone(ctx, d.mapping, d.ref, d.live.GetUID(), timeout); err != nil {
-				failed, errs = append(failed, d.ref), append(errs, objectError(d.ref, "wait for termination", err))
+				failed, errs = append(failed, d.ref), append(errs, objectError(d.ref, "wait for termination", err, d.live))
 			}
 		}
 	}

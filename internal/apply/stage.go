@@ -160,17 +160,17 @@ func (m *Manager) plan(ctx context.Context, o *object, rules []ignoreRule, opts 
 		case apierrors.IsNotFound(err):
 			live = nil
 		case err != nil:
-			return nil, objectError(o.ref, "get", err)
+			return nil, objectError(o.ref, "get", err, o.desired)
 		}
 		if m.owner.skipApply(o.desired, live) {
 			return &plan{obj: o, live: live, action: Skipped}, nil
 		}
 		if live != nil && !m.owner.merge(o.desired, live) {
-			var cleaned bool
-			if live, cleaned, err = m.cleanup(ctx, o, live, opts.OverrideManagers); err != nil {
-				return nil, objectError(o.ref, "managed fields cleanup", err)
+			patched, cleaned, err := m.cleanup(ctx, o, live, opts.OverrideManagers)
+			if err != nil {
+				return nil, objectError(o.ref, "managed fields cleanup", err, o.desired, live)
 			}
-			cleanedAny = cleanedAny || cleaned
+			live, cleanedAny = patched, cleanedAny || cleaned
 		}
 		p := &plan{obj: o, live: live}
 		p.payload = o.desired.DeepCopy()
@@ -185,9 +185,10 @@ func (m *Manager) plan(ctx context.Context, o *object, rules []ignoreRule, opts 
 			}
 			if immutable(err) {
 				return nil, &ObjectError{Ref: o.ref, Op: "dry-run", Err: err,
-					hint: "enable force or annotate the object with " + m.owner.key("force") + ": Enabled to recreate it"}
+					hint:    "enable force or annotate the object with " + m.owner.key("force") + ": Enabled to recreate it",
+					secrets: secretValues(p.payload, p.live, o.desired)}
 			}
-			return nil, objectError(o.ref, "dry-run", err)
+			return nil, objectError(o.ref, "dry-run", err, p.payload, p.live, o.desired)
 		}
 		// The dry-run saw a newer object than the one read: read again, so
 		// that a change made meanwhile is not taken for drift.
@@ -284,7 +285,7 @@ func (m *Manager) execute(ctx context.Context, p *plan, opts ApplyOptions) (stri
 	}
 	applied, err := m.apply(ctx, p.obj, p.payload, false)
 	if err != nil {
-		return "", objectError(p.obj.ref, "apply", err)
+		return "", objectError(p.obj.ref, "apply", err, p.payload, p.live, p.obj.desired)
 	}
 	return applied.GetResourceVersion(), nil
 }

@@ -85,7 +85,7 @@ func (m *Manager) waitReady(ctx context.Context, objs []*object, done *ChangeSet
 			return why == "", nil
 		})
 		if err != nil {
-			errs = append(errs, objectError(o.ref, "wait", fmt.Errorf("not ready after %s: %s", timeout, why)))
+			errs = append(errs, objectError(o.ref, "wait", fmt.Errorf("not ready after %s: %s", timeout, why), o.desired))
 		}
 	}
 	return errors.Join(errs...)
@@ -126,18 +126,19 @@ func condition(obj *unstructured.Unstructured, kind string) (status, message str
 // deleteAndWait deletes the live object with background propagation and
 // waits until it is gone.
 func (m *Manager) deleteAndWait(ctx context.Context, o *object, live *unstructured.Unstructured, timeout time.Duration) error {
-	if err := m.deleteObject(ctx, o.mapping, o.ref, live.GetUID()); err != nil {
+	if err := m.deleteObject(ctx, o.mapping, o.ref, live); err != nil {
 		return err
 	}
 	if err := m.waitGone(ctx, o.mapping, o.ref, live.GetUID(), timeout); err != nil {
-		return objectError(o.ref, "wait", err)
+		return objectError(o.ref, "wait", err, live, o.desired)
 	}
 	return nil
 }
 
-// deleteObject deletes the object with the given UID, in the background;
-// an object already gone is no error.
-func (m *Manager) deleteObject(ctx context.Context, mapping *meta.RESTMapping, ref ObjectRef, uid types.UID) error {
+// deleteObject deletes the live object (the one with its UID), in the
+// background; an object already gone is no error.
+func (m *Manager) deleteObject(ctx context.Context, mapping *meta.RESTMapping, ref ObjectRef, live *unstructured.Unstructured) error {
+	uid := live.GetUID()
 	background := metav1.DeletePropagationBackground
 	err := m.resourceFor(mapping, ref.Namespace).Delete(ctx, ref.Name, metav1.DeleteOptions{
 		PropagationPolicy: &background,
@@ -146,7 +147,7 @@ func (m *Manager) deleteObject(ctx context.Context, mapping *meta.RESTMapping, r
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) { // conflict: the UID changed, that object is gone
 		return nil
 	}
-	return objectError(ref, "delete", err)
+	return objectError(ref, "delete", err, live)
 }
 
 // waitGone waits until the object with the given UID no longer exists.
