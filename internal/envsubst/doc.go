@@ -49,4 +49,11 @@
 // error that names the variable; otherwise it expands to the empty string.
 // Errors carry the line and column of the expression; all the undefined
 // variables of an input are reported together.
+//
+// Bounds: an expansion writes at most its output budget (Options.MaxOutput,
+// by default DefaultMaxOutput: four times the input, at least 1 MiB),
+// counting every string it builds, intermediate results included, before
+// building it; past it the expansion fails with ErrExpansionTooLarge. Its
+// time is bounded by a work limit on pattern matching and on reading large
+// values (ErrValue, "expansion exceeds the work limit").
 package envsubst

@@ -19,6 +19,9 @@ var (
 	// ErrValue is returned when an operator cannot apply to the value, such
 	// as a substring whose end comes before its start.
 	ErrValue = errors.New("invalid value")
+	// ErrExpansionTooLarge is returned when the expansion would write more
+	// than its output budget (Options.MaxOutput); nothing is returned.
+	ErrExpansionTooLarge = errors.New("variable expansion is too large")
 )
 
 // maxErrors bounds the errors collected from one input.
@@ -38,7 +41,8 @@ type Error struct {
 	Var string
 	// Detail explains the failure.
 	Detail string
-	// Kind is ErrUnset, ErrSyntax, ErrUnsupported or ErrValue.
+	// Kind is ErrUnset, ErrSyntax, ErrUnsupported, ErrValue or
+	// ErrExpansionTooLarge.
 	Kind error
 }
 

@@ -32,8 +32,16 @@ func ValidateName(name string) error {
 // Substitute expands the ${...} expressions of input with vars. In strict
 // mode a variable with no value and no default is an error; otherwise it
 // expands to the empty string. The error is an *Error or, when several
-// expressions fail, an Errors.
+// expressions fail, an Errors. The output budget is DefaultMaxOutput.
 func Substitute(input string, vars map[string]string, strict bool) (string, error) {
+	return SubstituteWith(input, vars, Options{Strict: strict})
+}
+
+// SubstituteWith is Substitute with options. An expansion that would write
+// more than the output budget fails with ErrExpansionTooLarge before it
+// builds the string that would exceed it. Text without "${" is returned
+// as is, whatever its length.
+func SubstituteWith(input string, vars map[string]string, o Options) (string, error) {
 	if !strings.Contains(input, "${") {
 		return input, nil
 	}
@@ -41,11 +49,19 @@ func Substitute(input string, vars map[string]string, strict bool) (string, erro
 	if err != nil {
 		return "", err
 	}
-	ev := &evaluator{src: input, vars: vars, strict: strict, m: matcher{budget: workBudget}}
+	ev := &evaluator{src: input, vars: vars, strict: o.Strict, m: matcher{budget: workBudget},
+		limit: o.budget(len(input))}
 	var b strings.Builder
-	b.Grow(len(input))
+	b.Grow(min(len(input), ev.limit))
 	for _, n := range nodes {
-		b.WriteString(ev.node(n, false))
+		if e, ok := n.(*expr); ok {
+			ev.top = e
+		}
+		s := ev.node(n, false)
+		if !ev.charge(len(s)) {
+			break
+		}
+		b.WriteString(s)
 	}
 	switch len(ev.errs) {
 	case 0:
@@ -56,13 +72,20 @@ func Substitute(input string, vars map[string]string, strict bool) (string, erro
 	return "", ev.errs
 }
 
-// evaluator expands parsed nodes.
+// evaluator expands parsed nodes. Every string it builds is first charged
+// against the output budget (limit); results that are a variable's value
+// or a part of it are returned without a copy, and cost nothing until they
+// are written.
 type evaluator struct {
 	src    string
 	vars   map[string]string
 	strict bool
 	m      matcher
 	errs   Errors
+
+	limit, used int   // output budget and bytes charged
+	exceeded    bool  // a budget ran out: stop building
+	top         *expr // the top-level expression being expanded
 }
 
 // fail records an error for e.
@@ -75,9 +98,15 @@ func (ev *evaluator) fail(e *expr, kind error, detail string) {
 // node expands one node; in a pattern, quoted literals are escaped so they
 // never act as wildcards.
 func (ev *evaluator) node(n node, pattern bool) string {
+	if ev.exceeded {
+		return ""
+	}
 	switch n := n.(type) {
 	case literal:
 		if pattern && n.quoted {
+			if !ev.charge(2 * len(n.text)) {
+				return ""
+			}
 			var b strings.Builder
 			for _, r := range n.text {
 				b.WriteByte('\\')
@@ -92,11 +121,19 @@ func (ev *evaluator) node(n node, pattern bool) string {
 	return ""
 }
 
-// word expands a word.
+// word expands a word; a word of one node is that node's expansion,
+// without a copy.
 func (ev *evaluator) word(w word, pattern bool) string {
+	if len(w) == 1 {
+		return ev.node(w[0], pattern)
+	}
 	var b strings.Builder
 	for _, n := range w {
-		b.WriteString(ev.node(n, pattern))
+		s := ev.node(n, pattern)
+		if !ev.charge(len(s)) {
+			return ""
+		}
+		b.WriteString(s)
 	}
 	return b.String()
 }
@@ -124,6 +161,9 @@ func (ev *evaluator) expand(e *expr) string {
 	case opValue:
 		return val
 	case opLength:
+		if !ev.spend(e, len(val)) {
+			return ""
+		}
 		return strconv.Itoa(utf8.RuneCountInString(val))
 	case opUpperFirst, opUpperAll, opLowerFirst, opLowerAll:
 		return ev.changeCase(e, val)
@@ -136,17 +176,42 @@ func (ev *evaluator) expand(e *expr) string {
 	}
 }
 
-// changeCase implements ^, ^^, , and ,, with their optional pattern.
+// glob compiles a pattern word, a step of work per character.
+func (ev *evaluator) glob(e *expr, w word) (glob, bool) {
+	p := ev.word(w, true)
+	if ev.exceeded || !ev.spend(e, len(p)) {
+		return nil, false
+	}
+	return compileGlob(p), true
+}
+
+// runes decodes val into characters, a step of work per character.
+func (ev *evaluator) runes(e *expr, val string) ([]rune, bool) {
+	if !ev.spend(e, len(val)) {
+		return nil, false
+	}
+	return []rune(val), true
+}
+
+// changeCase implements ^, ^^, , and ,, with their optional pattern. Each
+// character is charged before it is written: a case change may lengthen
+// its encoding.
 func (ev *evaluator) changeCase(e *expr, val string) string {
 	upper := e.op == opUpperFirst || e.op == opUpperAll
 	all := e.op == opUpperAll || e.op == opLowerAll
 	var g glob
 	if len(e.arg1) > 0 {
-		g = compileGlob(ev.word(e.arg1, true))
+		var ok bool
+		if g, ok = ev.glob(e, e.arg1); !ok {
+			return ""
+		}
 	}
 	var b strings.Builder
 	for i, r := range val {
 		if i > 0 && !all {
+			if !ev.charge(len(val) - i) {
+				return ""
+			}
 			b.WriteString(val[i:])
 			break
 		}
@@ -165,16 +230,26 @@ func (ev *evaluator) changeCase(e *expr, val string) string {
 		case change:
 			r = unicode.ToLower(r)
 		}
+		n := utf8.RuneLen(r)
+		if n < 0 {
+			n = utf8.RuneLen(utf8.RuneError)
+		}
+		if !ev.charge(n) {
+			return ""
+		}
 		b.WriteRune(r)
 	}
 	return b.String()
 }
 
 // substring implements ${var:offset} and ${var:offset:length}, counting
-// characters, with bash's rules for negative numbers.
+// characters, with bash's rules for negative numbers. The result is a part
+// of val, not a copy.
 func (ev *evaluator) substring(e *expr, val string) string {
-	rs := []rune(val)
-	n := len(rs)
+	if !ev.spend(e, len(val)) {
+		return ""
+	}
+	n := utf8.RuneCountInString(val)
 	off, ok := ev.integer(e, e.arg1, "offset")
 	if !ok {
 		return ""
@@ -202,13 +277,17 @@ func (ev *evaluator) substring(e *expr, val string) string {
 			}
 		}
 	}
-	return string(rs[off:end])
+	start := runeOffset(val, off)
+	return val[start : start+runeOffset(val[start:], end-off)]
 }
 
 // integer evaluates an offset or length: an optionally signed integer,
 // possibly in parentheses; blank counts as zero.
 func (ev *evaluator) integer(e *expr, w word, what string) (int, bool) {
 	s := strings.TrimSpace(ev.word(w, false))
+	if ev.exceeded {
+		return 0, false
+	}
 	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
 		s = strings.TrimSpace(s[1 : len(s)-1])
 	}
@@ -217,15 +296,18 @@ func (ev *evaluator) integer(e *expr, w word, what string) (int, bool) {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		ev.fail(e, ErrValue, fmt.Sprintf("substring %s %q is not an integer", what, s))
+		ev.fail(e, ErrValue, fmt.Sprintf("substring %s %q is not an integer", what, shorten(s)))
 		return 0, false
 	}
 	return v, true
 }
 
-// trim implements #, ##, % and %%.
+// trim implements #, ##, % and %%. The result is a part of val.
 func (ev *evaluator) trim(e *expr, val string) string {
-	g := compileGlob(ev.word(e.arg1, true))
+	g, ok := ev.glob(e, e.arg1)
+	if !ok {
+		return ""
+	}
 	prefix := e.op == opTrimPrefix || e.op == opTrimPrefixLong
 	long := e.op == opTrimPrefixLong || e.op == opTrimSuffixLong
 	if lit, ok := g.literalOnly(); ok {
@@ -234,7 +316,10 @@ func (ev *evaluator) trim(e *expr, val string) string {
 		}
 		return strings.TrimSuffix(val, lit)
 	}
-	rs := []rune(val)
+	rs, ok := ev.runes(e, val)
+	if !ok {
+		return ""
+	}
 	if !prefix {
 		rs = reversed(rs)
 		g = g.reverse()
@@ -252,115 +337,7 @@ func (ev *evaluator) trim(e *expr, val string) string {
 		return val
 	}
 	if prefix {
-		return string(rs[end:])
+		return val[runeOffset(val, end):]
 	}
-	return string(reversed(rs[end:]))
-}
-
-// replace implements /, //, /# and /%.
-func (ev *evaluator) replace(e *expr, val string) string {
-	g := compileGlob(ev.word(e.arg1, true))
-	rep := ev.word(e.arg2, false)
-	if len(g) == 0 {
-		switch e.op {
-		case opReplacePrefix:
-			return rep + val
-		case opReplaceSuffix:
-			return val + rep
-		}
-		return val
-	}
-	if lit, ok := g.literalOnly(); ok {
-		return replaceLiteral(e.op, val, lit, rep)
-	}
-	rs := []rune(val)
-	var out string
-	var err error
-	switch e.op {
-	case opReplacePrefix:
-		out, err = ev.replaceAnchored(g, rs, rep, false)
-	case opReplaceSuffix:
-		out, err = ev.replaceAnchored(g.reverse(), reversed(rs), rep, true)
-	default:
-		out, err = ev.replaceScan(g, rs, rep, e.op == opReplaceAll)
-	}
-	if err != nil {
-		ev.fail(e, ErrValue, err.Error())
-		return ""
-	}
-	return out
-}
-
-// replaceLiteral replaces a pattern without wildcards.
-func replaceLiteral(o op, val, lit, rep string) string {
-	switch o {
-	case opReplacePrefix:
-		if strings.HasPrefix(val, lit) {
-			return rep + val[len(lit):]
-		}
-		return val
-	case opReplaceSuffix:
-		if strings.HasSuffix(val, lit) {
-			return val[:len(val)-len(lit)] + rep
-		}
-		return val
-	case opReplaceAll:
-		return strings.ReplaceAll(val, lit, rep)
-	}
-	return strings.Replace(val, lit, rep, 1)
-}
-
-// replaceAnchored replaces the longest match at the start of rs; when
-// reversedInput is set, rs and g are reversed and the match is at the end.
-func (ev *evaluator) replaceAnchored(g glob, rs []rune, rep string, reversedInput bool) (string, error) {
-	end, ok, err := ev.m.longest(g, rs, 0)
-	if err != nil || !ok {
-		if reversedInput {
-			rs = reversed(rs)
-		}
-		return string(rs), err
-	}
-	if reversedInput {
-		return string(reversed(rs[end:])) + rep, nil
-	}
-	return rep + string(rs[end:]), nil
-}
-
-// replaceScan replaces the leftmost longest match, or every one.
-func (ev *evaluator) replaceScan(g glob, rs []rune, rep string, all bool) (string, error) {
-	var b strings.Builder
-	last := 0
-	for i := 0; i < len(rs) || (i == 0 && len(rs) == 0); {
-		end, ok, err := ev.m.longest(g, rs, i)
-		if err != nil {
-			return "", err
-		}
-		if !ok {
-			i++
-			continue
-		}
-		b.WriteString(string(rs[last:i]))
-		b.WriteString(rep)
-		if end == i {
-			if i < len(rs) {
-				b.WriteRune(rs[i])
-			}
-			end++
-		}
-		i, last = end, min(end, len(rs))
-		if !all {
-			break
-		}
-	}
-	b.WriteString(string(rs[last:]))
-	return b.String(), nil
-}
-
-// reversed returns a reversed copy of rs.
-func reversed(rs []rune) []rune {
-	out := make([]rune, len(rs))
-	for i, r := range rs {
-		out[len(rs)-1-i] = r
-	}
-	return out
+	return val[:runeOffset(val, len(rs)-end)]
 }

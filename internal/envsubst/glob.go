@@ -5,8 +5,9 @@ import (
 	"unicode"
 )
 
-// errBudget stops pattern matching that would take too long.
-var errBudget = errors.New("pattern matching exceeds the work limit")
+// errBudget stops an expansion (mostly pattern matching) that would take
+// too long.
+var errBudget = errors.New("expansion exceeds the work limit")
 
 // tokenKind is the kind of one glob token.
 type tokenKind uint8

@@ -13,21 +13,14 @@ import (
 	kustypes "sigs.k8s.io/kustomize/api/types"
 )
 
-// buildSlot serialises kustomize runs: kustomize keeps its OpenAPI schema
-// in process-wide variables (set by every run from the kustomization's
-// openapi field), so two concurrent builds could see each other's schema
-// or race on it. It is the one package-level variable, and it guards a
-// process-global; a channel lets a waiting build honour its context.
-var buildSlot = make(chan struct{}, 1)
-
-// Build builds the directory o.Path of the artifact extracted at root, as
-// the package documentation describes.
-func Build(ctx context.Context, root string, o Options) (*Result, error) {
+// buildIn builds o.Path of the artifact at root, stopping when ctx ends.
+func buildIn(ctx context.Context, root string, o *Options) (*Result, error) {
 	fsys, err := newConfinedFS(root, !o.NoRemoteBases)
 	if err != nil {
 		return nil, err
 	}
-	res, err := build(ctx, fsys, &o)
+	fsys.maxSize, fsys.stop = o.maxFileSize(), ctx
+	res, err := build(ctx, fsys, o)
 	if err != nil && strings.Contains(err.Error(), fsys.root) {
 		// Name files relative to the artifact, never by their location on
 		// the controller's disk.
@@ -57,7 +50,7 @@ func build(ctx context.Context, fsys *confinedFS, o *Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	resMap, err := runKustomize(ctx, fsys, dir, o.Path)
+	resMap, err := runKustomize(fsys, dir, o.Path, walker.schema)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +62,7 @@ func build(ctx context.Context, fsys *confinedFS, o *Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return finish(built, o)
+	return finish(ctx, built, o)
 }
 
 // resolveBuildPath returns the resolved directory of path inside the
@@ -115,14 +108,14 @@ func decryptSources(fsys *confinedFS, w *graphWalker, decrypt func(SecretSource)
 	return nil
 }
 
-// runKustomize runs kustomize on dir, one build at a time in the process.
-func runKustomize(ctx context.Context, fsys *confinedFS, dir, path string) (m resmap.ResMap, err error) {
-	select {
-	case buildSlot <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// runKustomize runs kustomize on dir; changesSchema tells that the build
+// may change kustomize's global OpenAPI schema (see schemaGate).
+func runKustomize(fsys *confinedFS, dir, path string, changesSchema bool) (m resmap.ResMap, err error) {
+	release := acquireSchema(changesSchema)
+	defer release()
+	if err := fsys.stopped(); err != nil {
+		return nil, err
 	}
-	defer func() { <-buildSlot }()
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = nil, fmt.Errorf("kustomize build of %q failed: kustomize panicked: %v", path, r)
@@ -135,12 +128,14 @@ func runKustomize(ctx context.Context, fsys *confinedFS, dir, path string) (m re
 	})
 	m, err = k.Run(fsys, dir)
 	if err != nil {
-		if path == "" {
-			path = "./"
-		}
-		be := &buildError{msg: fmt.Sprintf("kustomize build of %q failed: %s", path, relativize(fsys, err.Error())), err: err}
-		if strings.Contains(err.Error(), "already registered id") {
+		be := &buildError{msg: fmt.Sprintf("kustomize build of %q failed: %s", displayPath(path), relativize(fsys, err.Error())), err: err}
+		switch {
+		case strings.Contains(err.Error(), "already registered id"):
 			be.kind = ErrDuplicate
+		case fsys.tooLarge != nil:
+			be.kind = fsys.tooLarge
+		case fsys.stopped() != nil:
+			be.kind = fsys.stopped()
 		}
 		return nil, be
 	}

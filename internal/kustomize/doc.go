@@ -33,8 +33,9 @@
 //     the artifact root, with plugins disabled, no reordering and, like Flux,
 //     without the kustomization-root load restriction: a kustomization may
 //     load files from a parent directory, never from outside the artifact.
-//     Builds are serialised, because kustomize keeps its OpenAPI schema in
-//     process globals. The build always records each object's source file
+//     Every file is read up to Options.MaxFileSize (DefaultMaxFileSize,
+//     16 MiB); a larger one is refused with ErrFileTooLarge, naming it.
+//     The build always records each object's source file
 //     (kustomize's originAnnotations), to name it in errors, and drops the
 //     annotation unless spec.buildMetadata asks for it.
 //  6. Each object is decrypted (the Decrypt hook, skipped for objects
@@ -51,4 +52,16 @@
 // disabled. MergeVars merges substitute over substituteFrom data.
 //
 // Error messages name files relative to the artifact root.
+//
+// Concurrency and time: a Builder runs a bounded number of builds at once
+// (Build uses a process-wide one of DefaultConcurrency slots); a build
+// waiting for a slot returns when its context ends. Once it has a slot, a
+// build has Options.Timeout (DefaultTimeout, 2 minutes) and fails with
+// ErrBuildTimeout past it. kustomize keeps its OpenAPI schema in process
+// globals that are not safe for concurrent builds that change it, so
+// builds whose kustomizations mention openapi (or that have remote bases,
+// which could) run alone and reset the schema afterwards, and the others
+// run in parallel on the default schema (see schemaGate). Post-build
+// substitution may write MaxFileSize bytes per object
+// (envsubst.ErrExpansionTooLarge past it).
 package kustomize

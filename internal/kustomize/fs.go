@@ -2,8 +2,10 @@ package kustomize
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,11 +24,17 @@ var errReadOnly = errors.New("the artifact is read-only during a build")
 // plus an in-memory overlay of files that replace or add to the artifact's
 // (the kustomization with the spec fields applied, decrypted generator
 // sources). When remote bases are allowed, the temporary directories
-// kustomize clones them into are readable too.
+// kustomize clones them into are readable too. Files are read up to
+// maxSize bytes, and every operation fails once stop is done, which ends
+// a kustomize run that outlives its build.
 type confinedFS struct {
 	root    string            // absolute, symbolic links resolved
 	overlay map[string][]byte // absolute resolved path -> content
 	clones  string            // prefix of kustomize's clone directories, or ""
+	maxSize int64             // the size limit of one file
+	stop    context.Context   // the build's context, or nil
+
+	tooLarge error // the first file refused for its size, kept for errors.Is
 }
 
 // newConfinedFS returns the filesystem of the artifact at root.
@@ -39,7 +47,7 @@ func newConfinedFS(root string, allowClones bool) (*confinedFS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("artifact root: %w", err)
 	}
-	c := &confinedFS{root: real, overlay: map[string][]byte{}}
+	c := &confinedFS{root: real, overlay: map[string][]byte{}, maxSize: DefaultMaxFileSize}
 	if allowClones {
 		tmp, err := filepath.EvalSymlinks(os.TempDir())
 		if err != nil {
@@ -87,6 +95,9 @@ func (c *confinedFS) rel(p string) string {
 // resolve returns the absolute path, symbolic links resolved, of a path
 // that must stay inside the artifact. overlay reports an overlay file.
 func (c *confinedFS) resolve(path string) (resolved string, overlay bool, err error) {
+	if err := c.stopped(); err != nil {
+		return "", false, err
+	}
 	p := path
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(c.root, p)
@@ -112,6 +123,74 @@ func (c *confinedFS) resolve(path string) (resolved string, overlay bool, err er
 		return "", false, &escapeError{path: c.rel(p)}
 	}
 	return real, false, nil
+}
+
+// stopped returns why the build ended, once its context is done.
+func (c *confinedFS) stopped() error {
+	if c.stop == nil || c.stop.Err() == nil {
+		return nil
+	}
+	return context.Cause(c.stop)
+}
+
+// checkSize refuses the file at the resolved path p when its size is over
+// the limit.
+func (c *confinedFS) checkSize(p string, size int64) error {
+	if size <= c.maxSize {
+		return nil
+	}
+	err := fmt.Errorf("%w: %s exceeds the limit of %d bytes per file", ErrFileTooLarge, c.rel(p), c.maxSize)
+	if c.tooLarge == nil {
+		c.tooLarge = err
+	}
+	return err
+}
+
+// fileError prefixes err with the file at the resolved path p, unless it
+// already names it.
+func (c *confinedFS) fileError(p string, err error) error {
+	if errors.Is(err, ErrFileTooLarge) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", c.rel(p), err)
+}
+
+// readLimited reads the regular file at the resolved path p, up to the
+// size limit (a file that grows while it is read is refused too).
+func (c *confinedFS) readLimited(p string) ([]byte, error) {
+	f, err := c.openRegular(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, c.maxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkSize(p, int64(len(data))); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// openRegular opens the file at the resolved path p when it is a regular
+// file within the size limit: a named pipe or a device would block or
+// never end.
+func (c *confinedFS) openRegular(p string) (*os.File, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		if info.IsDir() {
+			return os.Open(p) // kustomize reports the directory
+		}
+		return nil, fmt.Errorf("%s is not a regular file", c.rel(p))
+	}
+	if err := c.checkSize(p, info.Size()); err != nil {
+		return nil, err
+	}
+	return os.Open(p)
 }
 
 // setOverlay adds or replaces the file at the resolved path p.
@@ -140,9 +219,12 @@ func (c *confinedFS) Open(path string) (filesys.File, error) {
 		return nil, err
 	}
 	if overlay {
+		if err := c.checkSize(p, int64(len(c.overlay[p]))); err != nil {
+			return nil, err
+		}
 		return &memFile{Reader: bytes.NewReader(c.overlay[p]), name: filepath.Base(p), size: int64(len(c.overlay[p]))}, nil
 	}
-	return os.Open(p)
+	return c.openRegular(p)
 }
 
 func (c *confinedFS) IsDir(path string) bool {
@@ -211,6 +293,9 @@ func (c *confinedFS) CleanedAbs(path string) (filesys.ConfirmedDir, string, erro
 }
 
 func (c *confinedFS) Glob(pattern string) ([]string, error) {
+	if err := c.stopped(); err != nil {
+		return nil, err
+	}
 	p := pattern
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(c.root, p)
@@ -234,9 +319,12 @@ func (c *confinedFS) ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	if overlay {
+		if err := c.checkSize(p, int64(len(c.overlay[p]))); err != nil {
+			return nil, err
+		}
 		return bytes.Clone(c.overlay[p]), nil
 	}
-	return os.ReadFile(p)
+	return c.readLimited(p)
 }
 
 // Walk walks the artifact below path without following symbolic links to

@@ -35,7 +35,7 @@ func generateKustomization(fsys *confinedFS, dir string) (map[string]any, error)
 	var resources []any
 	err := fsys.Walk(dir, func(p string, info os.FileInfo, err error) error {
 		if err != nil {
-			return fmt.Errorf("%s: %w", fsys.rel(p), err)
+			return fsys.fileError(p, err)
 		}
 		if p == dir {
 			return nil
@@ -60,7 +60,7 @@ func generateKustomization(fsys *confinedFS, dir string) (map[string]any, error)
 			return err
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", fsys.rel(p), err)
+			return fsys.fileError(p, err)
 		}
 		if err := checkManifests(data); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrInvalidManifest, fsys.rel(p), err)

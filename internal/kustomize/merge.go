@@ -32,7 +32,7 @@ func prepareKustomization(fsys *confinedFS, dir string, o *Options) (string, []b
 	} else {
 		data, err := fsys.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			return "", nil, fmt.Errorf("%s: %w", fsys.rel(filepath.Join(dir, name)), err)
+			return "", nil, fsys.fileError(filepath.Join(dir, name), err)
 		}
 		if err := yaml.Unmarshal(data, &k); err != nil {
 			return "", nil, fmt.Errorf("%w: %s: %w", ErrInvalidManifest, fsys.rel(filepath.Join(dir, name)), err)

@@ -2,9 +2,11 @@ package kustomize
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -110,13 +112,17 @@ func takeOrigin(fsys *confinedFS, dir string, obj *unstructured.Unstructured, ke
 }
 
 // finish runs the per-object steps (decryption, substitution, common
-// metadata), refuses duplicates and serialises the result.
-func finish(built []*builtObject, o *Options) (*Result, error) {
-	sub, err := newSubstituter(o.PostBuild)
+// metadata), refuses duplicates and serialises the result; it stops when
+// ctx ends.
+func finish(ctx context.Context, built []*builtObject, o *Options) (*Result, error) {
+	sub, err := newSubstituter(o.PostBuild, int(min(o.maxFileSize(), math.MaxInt)))
 	if err != nil {
 		return nil, err
 	}
 	for _, b := range built {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		if o.Decrypt != nil && !optedOut(b.obj, kustomizev1.DecryptKey) {
 			if err := o.Decrypt(b.obj); err != nil {
 				return nil, fmt.Errorf("%w: %s: %w", ErrDecryption, b.describe(), err)

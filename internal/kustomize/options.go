@@ -2,6 +2,7 @@ package kustomize
 
 import (
 	"errors"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -28,7 +29,23 @@ var (
 	ErrSubstitution = errors.New("post-build substitution failed")
 	// ErrDecryption means a decryption hook failed.
 	ErrDecryption = errors.New("decryption failed")
+	// ErrFileTooLarge means a file of the build is larger than
+	// Options.MaxFileSize.
+	ErrFileTooLarge = errors.New("file too large")
+	// ErrBuildTimeout means a build ran longer than Options.Timeout.
+	ErrBuildTimeout = errors.New("build time limit exceeded")
 )
+
+// DefaultMaxFileSize is the size limit of one file read by a build when
+// Options.MaxFileSize is not set: 16 MiB. The API server refuses objects
+// much above 1.5 MiB, so this leaves room for a file that bundles many
+// objects (a large CRD bundle is a few MiB) while keeping a build's memory
+// bounded. Substitution output is held to the same limit per object.
+const DefaultMaxFileSize = 16 << 20
+
+// DefaultTimeout is the time limit of one build when Options.Timeout is
+// not set; the caller's context may end it sooner.
+const DefaultTimeout = 2 * time.Minute
 
 // Options configures one build.
 type Options struct {
@@ -69,6 +86,32 @@ type Options struct {
 
 	// PostBuild configures variable substitution; nil disables it.
 	PostBuild *PostBuild
+
+	// MaxFileSize bounds, in bytes, each file the build reads (manifests,
+	// kustomizations, patches, generator sources, and what DecryptFile
+	// returns) and the YAML of each object after substitution; zero means
+	// DefaultMaxFileSize.
+	MaxFileSize int64
+
+	// Timeout bounds the build once it has a build slot; zero means
+	// DefaultTimeout. A build past it fails with ErrBuildTimeout.
+	Timeout time.Duration
+}
+
+// maxFileSize returns the effective MaxFileSize.
+func (o *Options) maxFileSize() int64 {
+	if o.MaxFileSize > 0 {
+		return o.MaxFileSize
+	}
+	return DefaultMaxFileSize
+}
+
+// timeout returns the effective Timeout.
+func (o *Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return DefaultTimeout
 }
 
 // PostBuild configures the substitution run on every built object.

@@ -1,6 +1,7 @@
 package kustomize
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -41,6 +42,11 @@ type graphWalker struct {
 	visited    map[string]bool         // kustomization directories walked
 	plugins    map[string]bool         // plugin configuration directories checked
 	genSources map[string]SecretSource // by resolved path, without data
+	// schema is set when the build may change kustomize's global OpenAPI
+	// schema: a kustomization mentions openapi (in any case, as kustomize
+	// matches field names), or a remote reference brings content that is
+	// not walked.
+	schema bool
 }
 
 func newGraphWalker(fsys *confinedFS, noRemote bool) *graphWalker {
@@ -72,8 +78,9 @@ func (w *graphWalker) walk(dir string) error {
 	kfile := filepath.Join(dir, name)
 	data, err := w.fsys.ReadFile(kfile)
 	if err != nil {
-		return fmt.Errorf("%s: %w", w.fsys.rel(kfile), err)
+		return w.fsys.fileError(kfile, err)
 	}
+	w.noteSchema(data)
 	var k kustypes.Kustomization
 	if err := yaml.Unmarshal(data, &k); err != nil {
 		return nil // kustomize reports the malformed file
@@ -117,6 +124,14 @@ func (w *graphWalker) walk(dir string) error {
 	return nil
 }
 
+// noteSchema records a kustomization that may set kustomize's OpenAPI
+// schema.
+func (w *graphWalker) noteSchema(kustomization []byte) {
+	if bytes.Contains(bytes.ToLower(kustomization), []byte("openapi")) {
+		w.schema = true
+	}
+}
+
 // checkRemote refuses a remote reference when remote bases are disabled,
 // and a file:// repository always.
 func (w *graphWalker) checkRemote(kfile, field, ref string) error {
@@ -124,6 +139,7 @@ func (w *graphWalker) checkRemote(kfile, field, ref string) error {
 		return nil // inline content
 	}
 	remote, fileScheme := remoteKind(ref)
+	w.schema = w.schema || remote
 	switch {
 	case fileScheme:
 		return fmt.Errorf("%w: %s: %s entry %q reads a repository from the controller's disk", ErrRemoteRefused, w.fsys.rel(kfile), field, ref)

@@ -144,6 +144,7 @@ func (w *graphWalker) pluginDir(dir string) error {
 	if err != nil {
 		return nil
 	}
+	w.noteSchema(data)
 	var k kustypes.Kustomization
 	if yaml.Unmarshal(data, &k) != nil {
 		return nil

@@ -30,14 +30,15 @@ func MergeVars(substitute map[string]string, from ...map[string]string) map[stri
 
 // substituter expands variables in built objects.
 type substituter struct {
-	vars   map[string]string
-	strict bool
+	vars      map[string]string
+	strict    bool
+	maxOutput int // bytes of one object's substituted YAML
 }
 
 // newSubstituter returns the substituter of pb, or nil when nothing is to
 // be substituted: no postBuild, or the WithVariables strategy with no
-// variable.
-func newSubstituter(pb *PostBuild) (*substituter, error) {
+// variable. The expansion of one object may write maxOutput bytes.
+func newSubstituter(pb *PostBuild, maxOutput int) (*substituter, error) {
 	if pb == nil {
 		return nil, nil
 	}
@@ -61,7 +62,7 @@ func newSubstituter(pb *PostBuild) (*substituter, error) {
 			return nil, fmt.Errorf("%w: %w", ErrSubstitution, err)
 		}
 	}
-	return &substituter{vars: pb.Vars, strict: !pb.AllowUndefined}, nil
+	return &substituter{vars: pb.Vars, strict: !pb.AllowUndefined, maxOutput: maxOutput}, nil
 }
 
 // object substitutes the variables in the YAML form of obj and parses the
@@ -75,7 +76,7 @@ func (s *substituter) object(obj *unstructured.Unstructured) (*unstructured.Unst
 	if !bytes.Contains(data, []byte("${")) {
 		return obj, nil
 	}
-	out, err := envsubst.Substitute(string(data), s.vars, s.strict)
+	out, err := envsubst.SubstituteWith(string(data), s.vars, envsubst.Options{Strict: s.strict, MaxOutput: s.maxOutput})
 	if err != nil {
 		return nil, fmt.Errorf("in the built manifest, %w", err)
 	}
