@@ -128,7 +128,7 @@ func startController(ctx context.Context, bin, kubeconfig, dir string, concurren
 		"--concurrent", strconv.Itoa(concurrent),
 		"--storage-path", filepath.Join(dir, "storage"),
 		"--storage-addr", storage, "--storage-adv-addr", storage,
-		"--metrics-addr", metrics, "--health-addr", health,
+		"--metrics-addr", metrics, "--health-addr", health, "--enable-pprof",
 		"--log-encoding", "json"}, extra...)
 	p, err := startProc("driftless-controller", filepath.Join(dir, "controller.log"), bin, args...)
 	if err != nil {

@@ -87,7 +87,7 @@ func runChecks(ctx context.Context, f *Factory, o install.Options, pre bool) (bo
 	if err != nil {
 		return false, err
 	}
-	if !inst.Installed() || inst.Deployment == nil {
+	if !inst.Installed() || len(inst.Deployments) == 0 {
 		fmt.Fprintf(w, "✗ Driftless is not installed in namespace %s; run flux install -n %s\n", o.Namespace, o.Namespace)
 		return false, nil
 	}
@@ -104,8 +104,10 @@ func runChecks(ctx context.Context, f *Factory, o install.Options, pre bool) (bo
 		fmt.Fprintf(w, "✗ %v\n", err)
 		ok = false
 	} else {
-		fmt.Fprintf(w, "✔ %s: deployment ready\n", install.DeploymentName)
-		fmt.Fprintf(w, "► %s\n", inst.Image)
+		for _, d := range inst.Deployments {
+			fmt.Fprintf(w, "✔ %s: deployment ready\n", d.Name)
+			fmt.Fprintf(w, "► %s\n", image(d))
+		}
 	}
 
 	fmt.Fprintln(w, "► checking crds")

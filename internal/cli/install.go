@@ -4,14 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/internal/apply"
 	"github.com/driftless/driftless/internal/health"
@@ -28,10 +32,23 @@ func newInstallCommand(f *Factory, version string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install or upgrade the Driftless controller and CRDs",
-		Long: `Install applies the Driftless CRDs, the controller's namespace, RBAC, Deployment,
-Services and NetworkPolicies with server-side apply and waits until the controller
-is ready. Re-running it upgrades the install in place; --export prints the
-manifests instead of applying them.`,
+		Long: `Install applies the Driftless CRDs, the controllers' namespace, RBAC, Deployments,
+Services and NetworkPolicies with server-side apply and waits until the controllers
+are ready. Re-running it upgrades the install in place; --export prints the
+manifests instead of applying them.
+
+By default one driftless-controller Deployment runs every controller, bound to
+cluster-admin. --split installs Flux's layout instead: a source-controller and a
+kustomize-controller Deployment, each with its own ServiceAccount, where only
+kustomize-controller (the applier) is bound to cluster-admin and source-controller,
+which runs the Git client and the artifact server, may only read its kinds and get
+the Secrets they name. --multi-tenant is Flux's multi-tenancy lockdown on top of
+--split: kustomize-controller runs with --no-cross-namespace-refs=true,
+--no-remote-bases=true and --default-service-account=default, so a tenant's
+Kustomization applies as a ServiceAccount of its namespace. (A Kustomization that
+must keep cluster-admin, such as flux-system's, sets
+spec.serviceAccountName: kustomize-controller.) Switching layouts deletes the
+other layout's Deployments, ServiceAccounts and RBAC.`,
 		Example: `  # Install into flux-system
   flux install
 
@@ -39,7 +56,10 @@ manifests instead of applying them.`,
   flux install --export > gotk-components.yaml
 
   # Install only the source controller, watching one namespace
-  flux install --components=source-controller --watch-all-namespaces=false`,
+  flux install --components=source-controller --watch-all-namespaces=false
+
+  # Install Flux's layout with the multi-tenancy lockdown
+  flux install --multi-tenant`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Namespace = f.SystemNamespace()
@@ -51,6 +71,9 @@ manifests instead of applying them.`,
 	}
 	addInstallFlags(cmd.Flags(), &o)
 	cmd.Flags().BoolVar(&export, "export", false, "write the install manifests to stdout and exit, without a cluster")
+	cmd.Flags().BoolVar(&o.MultiTenant, "multi-tenant", false, "lock tenants down as Flux's multi-tenancy guide does: "+
+		"implies --split, and kustomize-controller refuses cross-namespace references and remote bases "+
+		"and impersonates the namespace's default ServiceAccount when a Kustomization names none")
 	return cmd
 }
 
@@ -69,10 +92,11 @@ func exportComponents(w io.Writer, o install.Options) error {
 }
 
 // installComponents renders the install manifests for o, applies them with
-// server-side apply (CRDs and the namespace first), prints Flux's progress
-// on f.Err, and waits (bounded by f.Timeout) until the controller
-// Deployment is Available. Selected components that Driftless does not
-// implement yet are reported, not refused. bootstrap uses it too.
+// server-side apply (CRDs and the namespace first), deletes what an install
+// of the other layout left, prints Flux's progress on f.Err, and waits
+// (bounded by f.Timeout) until the controller Deployments are Available.
+// Selected components that Driftless does not implement yet are reported,
+// not refused. bootstrap uses it too.
 func installComponents(ctx context.Context, f *Factory, o install.Options) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -102,18 +126,48 @@ func installComponents(ctx context.Context, f *Factory, o install.Options) error
 	if err != nil {
 		return err
 	}
-	cs, err := mgr.ApplyAll(ctx, objs, installApplyOptions(o, f.Timeout))
+	applyOpts := installApplyOptions(o, f.Timeout)
+	cs, err := mgr.ApplyAll(ctx, objs, applyOpts)
 	printChangeSet(w, cs)
 	if err != nil {
 		return fmt.Errorf("install failed: %w", err)
 	}
-	fmt.Fprintln(w, "✔ install completed")
-	fmt.Fprintln(w, "◎ verifying installation")
-	if err := waitController(ctx, f, o.Namespace, f.Timeout); err != nil {
+	if err := deleteOtherLayout(ctx, w, mgr, o, applyOpts.OwnerLabels); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "✔ %s: deployment ready\n", install.DeploymentName)
+	fmt.Fprintln(w, "✔ install completed")
+	fmt.Fprintln(w, "◎ verifying installation")
+	names, err := o.Deployments()
+	if err != nil {
+		return err
+	}
+	if err := waitDeployments(ctx, f, o.Namespace, names, f.Timeout); err != nil {
+		return err
+	}
+	for _, name := range names {
+		fmt.Fprintf(w, "✔ %s: deployment ready\n", name)
+	}
 	fmt.Fprintln(w, "✔ install finished")
+	return nil
+}
+
+// deleteOtherLayout deletes what an install of the other layout (single or
+// split) left in the cluster, so that its controllers do not keep running
+// beside the new ones. Only objects carrying the install's labels go.
+func deleteOtherLayout(ctx context.Context, w io.Writer, mgr *apply.Manager, o install.Options, labels map[string]string) error {
+	stale, err := install.Stale(o)
+	if err != nil {
+		return err
+	}
+	var refs []apply.ObjectRef
+	for _, obj := range stale {
+		refs = append(refs, apply.RefOf(obj))
+	}
+	cs, err := mgr.Prune(ctx, refs, apply.PruneOptions{OwnerLabels: labels})
+	printChangeSet(w, cs)
+	if err != nil {
+		return fmt.Errorf("deleting the previous layout's controllers: %w", err)
+	}
 	return nil
 }
 
@@ -138,9 +192,32 @@ func printChangeSet(w io.Writer, cs *apply.ChangeSet) {
 	}
 }
 
-// waitController waits until the controller Deployment in ns is Available
-// with its current generation.
+// waitController waits until the controller Deployments installed in ns,
+// of either layout, are Available with their current generation.
 func waitController(ctx context.Context, f *Factory, ns string, timeout time.Duration) error {
+	c, err := f.Client()
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, name := range install.AllDeployments() {
+		err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &appsv1.Deployment{})
+		switch {
+		case err == nil:
+			names = append(names, name)
+		case !apierrors.IsNotFound(err):
+			return fmt.Errorf("reading deployment %s/%s: %w", ns, name, err)
+		}
+	}
+	if len(names) == 0 {
+		names = []string{install.DeploymentName} // waited for, so that the error says which
+	}
+	return waitDeployments(ctx, f, ns, names, timeout)
+}
+
+// waitDeployments waits until the Deployments ns/names are Available with
+// their current generation.
+func waitDeployments(ctx context.Context, f *Factory, ns string, names []string, timeout time.Duration) error {
 	cfg, err := f.RESTConfig()
 	if err != nil {
 		return err
@@ -155,10 +232,13 @@ func waitController(ctx context.Context, f *Factory, ns string, timeout time.Dur
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	checker := health.NewChecker(health.NewCache(dyn, logr.Discard()), mapper, health.CheckerOptions{})
-	ref := health.ObjectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: ns, Name: install.DeploymentName}
-	if _, err := checker.Wait(ctx, []health.ObjectRef{ref}, health.WaitOptions{Timeout: timeout}); err != nil {
-		return fmt.Errorf("%s: deployment not ready: %w; see kubectl -n %s describe deployment %s",
-			install.DeploymentName, err, ns, install.DeploymentName)
+	var refs []health.ObjectRef
+	for _, name := range names {
+		refs = append(refs, health.ObjectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: ns, Name: name})
+	}
+	if _, err := checker.Wait(ctx, refs, health.WaitOptions{Timeout: timeout}); err != nil {
+		return fmt.Errorf("%s: deployment not ready: %w; see kubectl -n %s describe deployment",
+			strings.Join(names, ", "), err, ns)
 	}
 	return nil
 }

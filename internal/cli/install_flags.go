@@ -21,4 +21,6 @@ func addInstallFlags(fs *pflag.FlagSet, o *install.Options) {
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "controller log level: debug, info or error")
 	fs.StringVar(&o.ClusterDomain, "cluster-domain", o.ClusterDomain, "the cluster's DNS domain")
 	fs.StringSliceVar(&o.TolerationKeys, "toleration-keys", o.TolerationKeys, "taint keys the controller pod tolerates")
+	fs.BoolVar(&o.Split, "split", o.Split, "install one Deployment per controller, as Flux does, each with its own ServiceAccount; "+
+		"only kustomize-controller is bound to cluster-admin, source-controller (the Git client and the artifact server) is not")
 }

@@ -30,6 +30,7 @@ func TestInstallExport(t *testing.T) {
 			"--registry", "registry.local/mirror", "--image-pull-secret", "regcred", "--log-level", "debug",
 			"--watch-all-namespaces=false", "--toleration-keys", "dedicated", "--cluster-domain", "corp.example",
 			"-v", "v9.9.9"}},
+		{"install/export-multi-tenant.yaml", []string{"install", "--export", "--multi-tenant", "-n", "gitops"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			// No --kubeconfig: --export must not need a cluster.
@@ -53,6 +54,7 @@ func TestInstallRejectsBadOptions(t *testing.T) {
 		{[]string{"install", "--export", "--components", "flagger"}, `unknown component "flagger"`},
 		{[]string{"install", "--export", "--components", "helm-controller"}, "no implemented controller selected"},
 		{[]string{"install", "--export", "--log-level", "trace"}, `invalid log level "trace"`},
+		{[]string{"install", "--export", "--multi-tenant", "--components", "helm-controller"}, "no implemented controller selected"},
 	} {
 		_, _, err := runFluxNoCluster(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -45,8 +45,8 @@ flux-system) and the image of its controller.`,
 					return fmt.Errorf("Driftless is not installed in namespace %s; run flux install or use --client", ns)
 				}
 				info = append(info, [2]string{"distribution", inst.Distribution()})
-				if inst.Image != "" {
-					info = append(info, [2]string{install.DeploymentName, inst.Image})
+				for _, d := range inst.Deployments {
+					info = append(info, [2]string{d.Name, image(d)})
 				}
 			}
 			return printVersion(f.Out, output, info)
@@ -73,13 +73,20 @@ func printVersion(w io.Writer, output string, info [][2]string) error {
 	return encodeDoc(w, output, doc)
 }
 
-// installation is what the cluster says about an install: its namespace
-// and controller Deployment, either nil when absent.
+// installation is what the cluster says about an install: its namespace,
+// nil when absent, and its controller Deployments (one, or one per
+// controller of a split install).
 type installation struct {
-	Namespace  *corev1.Namespace
-	Deployment *appsv1.Deployment
-	// Image is the controller container's image.
-	Image string
+	Namespace   *corev1.Namespace
+	Deployments []*appsv1.Deployment
+}
+
+// image is the controller container's image of d.
+func image(d *appsv1.Deployment) string {
+	if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 {
+		return cs[0].Image
+	}
+	return ""
 }
 
 // Installed tells whether the namespace carries an install's labels.
@@ -99,8 +106,8 @@ func (i installation) Bootstrapped() bool {
 	return i.Namespace != nil && i.Namespace.Labels["kustomize.toolkit.fluxcd.io/name"] != ""
 }
 
-// readInstallation reads the namespace ns and the controller Deployment in
-// it; absent objects are nil, not errors.
+// readInstallation reads the namespace ns and the controller Deployments in
+// it, of either layout; absent objects are left out, not errors.
 func readInstallation(ctx context.Context, f *Factory, ns string) (installation, error) {
 	var inst installation
 	c, err := f.Client()
@@ -115,16 +122,15 @@ func readInstallation(ctx context.Context, f *Factory, ns string) (installation,
 		return inst, fmt.Errorf("reading namespace %s: %w", ns, err)
 	}
 	inst.Namespace = &nsObj
-	var d appsv1.Deployment
-	switch err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: install.DeploymentName}, &d); {
-	case apierrors.IsNotFound(err):
-		return inst, nil
-	case err != nil:
-		return inst, fmt.Errorf("reading deployment %s/%s: %w", ns, install.DeploymentName, err)
-	}
-	inst.Deployment = &d
-	if cs := d.Spec.Template.Spec.Containers; len(cs) > 0 {
-		inst.Image = cs[0].Image
+	for _, name := range install.AllDeployments() {
+		var d appsv1.Deployment
+		switch err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &d); {
+		case apierrors.IsNotFound(err):
+			continue
+		case err != nil:
+			return inst, fmt.Errorf("reading deployment %s/%s: %w", ns, name, err)
+		}
+		inst.Deployments = append(inst.Deployments, &d)
 	}
 	return inst, nil
 }

@@ -2,6 +2,7 @@ package install
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -30,7 +31,7 @@ func customise(obj *unstructured.Unstructured, o Options, controllers []string) 
 		obj.SetName(strings.TrimSuffix(obj.GetName(), baseNamespace) + o.Namespace)
 	}
 	switch obj.GetKind() {
-	case "ClusterRoleBinding":
+	case "ClusterRoleBinding", "RoleBinding":
 		return setSubjectsNamespace(obj, o.Namespace)
 	case "Deployment":
 		return customiseDeployment(obj, o, controllers)
@@ -71,13 +72,23 @@ func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers 
 			s = fmt.Sprintf("--watch-all-namespaces=%t", o.WatchAllNamespaces)
 		case strings.HasPrefix(s, "--log-level="):
 			s = "--log-level=" + o.LogLevel
-		case strings.HasPrefix(s, "--storage-adv-addr="):
+		case strings.HasPrefix(s, "--storage-adv-addr="), strings.HasPrefix(s, "--artifact-servers="):
 			s = strings.Replace(s, ".cluster.local.", "."+strings.TrimSuffix(o.ClusterDomain, ".")+".", 1)
 		}
 		args = append(args, s)
 	}
-	if len(controllers) < len(Implemented) {
-		args = append(args, "--controllers="+strings.Join(controllers, ","))
+	runs := deploymentControllers(args)
+	if runs == nil {
+		// The single layout's Deployment runs what the options select.
+		runs = controllers
+		if len(controllers) < len(Implemented) {
+			args = append(args, "--controllers="+strings.Join(controllers, ","))
+		}
+	}
+	if o.MultiTenant && slices.Contains(runs, "kustomize") {
+		for _, a := range lockdownArgs {
+			args = append(args, a)
+		}
 	}
 	c["args"] = args
 	if err := unstructured.SetNestedSlice(obj.Object, containers, "spec", "template", "spec", "containers"); err != nil {
@@ -96,6 +107,17 @@ func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers 
 		}
 		if err := unstructured.SetNestedSlice(obj.Object, tolerations, "spec", "template", "spec", "tolerations"); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// deploymentControllers are the controllers a Deployment's --controllers
+// argument names; nil when it has none (it runs every selected one).
+func deploymentControllers(args []any) []string {
+	for _, a := range args {
+		if s, ok := a.(string); ok && strings.HasPrefix(s, "--controllers=") {
+			return strings.Split(strings.TrimPrefix(s, "--controllers="), ",")
 		}
 	}
 	return nil

@@ -1,7 +1,13 @@
 // Package install renders the manifests that put Driftless on a cluster:
-// the CRDs, the namespace, RBAC, the driftless-controller Deployment, its
-// Services and NetworkPolicies, set for one install's options. `flux install`
-// applies them, `flux install --export` and `flux bootstrap` write them out.
+// the CRDs, the namespace, RBAC, the controller Deployments, their Services
+// and NetworkPolicies, set for one install's options. `flux install` applies
+// them, `flux install --export` and `flux bootstrap` write them out.
+//
+// Two layouts: single (the default), one driftless-controller Deployment
+// running every controller; and split (Options.Split, implied by
+// Options.MultiTenant), one Deployment per controller as Flux installs them,
+// each with its own ServiceAccount, so that only the applier holds
+// cluster-admin and the Git client and the artifact server do not.
 package install
 
 import (
@@ -31,7 +37,8 @@ const (
 	PartOf        = "flux"
 )
 
-// DeploymentName is the one controller Deployment (and its ServiceAccount).
+// DeploymentName is the one controller Deployment (and its ServiceAccount)
+// of the single layout.
 const DeploymentName = "driftless-controller"
 
 // The namespace the manifests are written for; Render replaces it.
@@ -60,6 +67,14 @@ type Options struct {
 	LogLevel           string
 	ClusterDomain      string
 	TolerationKeys     []string
+	// Split installs one Deployment per controller, each with its own
+	// ServiceAccount; only the applier's is bound to cluster-admin.
+	Split bool
+	// MultiTenant is Flux's multi-tenancy lockdown: the split layout, with
+	// the applier refusing cross-namespace references and remote bases and
+	// impersonating the namespace's default ServiceAccount when a
+	// Kustomization names none.
+	MultiTenant bool
 }
 
 // DefaultOptions are Flux's defaults for a given version.
@@ -135,7 +150,14 @@ func Render(o Options) ([]*unstructured.Unstructured, error) {
 	}
 	sort.Strings(crds)
 	files = append(files, crds...)
-	files = append(files, "manager/rbac.yaml", "manager/controller.yaml")
+	files = append(files, "manager/rbac.yaml")
+	if o.IsSplit() {
+		for _, c := range controllers {
+			files = append(files, "manager/"+c+"_controller.yaml")
+		}
+	} else {
+		files = append(files, "manager/controller.yaml")
+	}
 	if o.NetworkPolicy {
 		files = append(files, "manager/network_policy.yaml")
 	}

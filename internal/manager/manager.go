@@ -25,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
 	imagev1 "github.com/driftless/driftless/api/image/v1"
@@ -133,7 +132,7 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 		Scheme:                        scheme,
 		Logger:                        logger,
 		Cache:                         cacheOpts,
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr, ExtraHandlers: profilingHandlers()},
+		Metrics:                       metricsOptions(opts),
 		HealthProbeBindAddress:        opts.HealthAddr,
 		LeaderElection:                opts.LeaderElection,
 		LeaderElectionID:              leaderElectionID(opts),

@@ -34,6 +34,7 @@ type Options struct {
 	LeaderRetryPeriod    time.Duration
 	HealthAddr           string
 	MetricsAddr          string
+	EnablePprof          bool // Go's profiles under /debug/pprof/ on MetricsAddr
 	LogEncoding          string
 	LogLevel             string
 	GracefulShutdownTime time.Duration
@@ -65,6 +66,10 @@ type KustomizeOptions struct {
 	InsecureKubeconfigExec bool
 	InsecureKubeconfigTLS  bool
 	HTTPRetry              int
+	// ArtifactServers are the servers, besides this process's own storage
+	// address, that artifacts may be downloaded from (a separate source
+	// controller's, or a third party's that publishes ExternalArtifacts).
+	ArtifactServers []string
 	// WatchConfigsLabelSelector selects the ConfigMaps and Secrets whose
 	// changes reconcile the Kustomizations that read them.
 	WatchConfigsLabelSelector string
@@ -101,6 +106,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.LeaderRetryPeriod, "leader-election-retry-period", 5*time.Second, "how often candidates try to acquire the lease")
 	fs.StringVar(&o.HealthAddr, "health-addr", ":9440", "address of /healthz and /readyz")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", ":8080", "address of /metrics; 0 disables it")
+	fs.BoolVar(&o.EnablePprof, "enable-pprof", false, "also serve Go's profiles under /debug/pprof/ on the metrics address")
 	fs.StringVar(&o.LogEncoding, "log-encoding", "json", "log format: json or console")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info or error")
 	fs.DurationVar(&o.GracefulShutdownTime, "graceful-shutdown-timeout", 30*time.Second, "how long running reconciliations may finish on shutdown")
@@ -118,6 +124,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Kustomize.InsecureKubeconfigExec, "insecure-kubeconfig-exec", false, "allow exec plugins in kubeConfig secrets")
 	fs.BoolVar(&o.Kustomize.InsecureKubeconfigTLS, "insecure-kubeconfig-tls", false, "allow kubeConfig secrets that skip TLS verification")
 	fs.IntVar(&o.Kustomize.HTTPRetry, "http-retry", 9, "retries of an artifact download")
+	fs.StringSliceVar(&o.Kustomize.ArtifactServers, "artifact-servers", nil, "servers (host[:port] or URL) artifacts may be downloaded from besides --storage-adv-addr; a source status naming any other is refused")
 	fs.StringVar(&o.Kustomize.WatchConfigsLabelSelector, "watch-configs-label-selector", "reconcile.fluxcd.io/watch=Enabled", "ConfigMaps and Secrets matching this selector reconcile their Kustomizations when they change")
 
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
