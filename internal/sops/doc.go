@@ -20,7 +20,10 @@
 // encrypted value is still authenticated on its own (AES-GCM with its key path
 // as additional data) and the document's MAC must authenticate under the data
 // key, but the MAC is not recomputed over the object, because the injected data
-// would make it fail; Flux skips the same check. Files (decrypted before the
+// would make it fail; Flux skips the same check. A plain value where the
+// document's rules say sops encrypted one is refused, as sops refuses it
+// (empty strings aside, which sops leaves plain), except the namespace, labels
+// and annotations a build sets on any object. Files (decrypted before the
 // build, for secretGenerator) are intact and get the full check, as with
 // `sops --decrypt`.
 package sops

@@ -163,28 +163,29 @@ func plain(v any) any {
 	return v
 }
 
-func emit(docs []mapping, f Format) ([]byte, error) {
+// emit writes documents in format f, in at most limit bytes.
+func emit(docs []mapping, f Format, limit int) ([]byte, error) {
 	switch f {
 	case YAML:
-		return emitYAML(docs)
+		return emitYAML(docs, limit)
 	case JSON:
-		return emitJSON(docs)
+		return emitJSON(docs, limit)
 	case Dotenv:
-		return emitDotenv(docs)
+		return emitDotenv(docs, limit)
 	case INI:
-		return emitINI(docs)
+		return emitINI(docs, limit)
 	}
-	return emitBinary(docs)
+	return emitBinary(docs, limit)
 }
 
 // decryptDocument decrypts a whole SOPS document of format in and writes the
-// plaintext as format out.
+// plaintext as format out, in at most maxOutputSize(len(data)) bytes.
 func (k *Keys) decryptDocument(data []byte, in, out Format) ([]byte, error) {
 	docs, err := k.decryptTrees(data, in)
 	if err != nil {
 		return nil, err
 	}
-	return emit(docs, out)
+	return emit(docs, out, maxOutputSize(len(data)))
 }
 
 // decryptTrees decrypts a whole SOPS document of format in, checking its MAC

@@ -110,7 +110,8 @@ func EncryptYAML(plain []byte, ageRecipients []string, encryptedRegexp string) (
 	for i := range docs {
 		docs[i] = append(docs[i], entry{key: "sops", value: stanza})
 	}
-	return emitYAML(docs)
+	// A value of one byte becomes an ENC[...] of about a hundred.
+	return emitYAML(docs, 64*len(plain)+maxOutputSlack)
 }
 
 func parseAgeRecipient(s string) (age.Recipient, error) {

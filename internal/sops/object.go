@@ -93,7 +93,7 @@ func (k *Keys) decryptStanza(obj *unstructured.Unstructured, stanza map[string]a
 	decrypted := obj.DeepCopy().Object
 	delete(decrypted, "sops")
 	for name, v := range decrypted {
-		out, err := w.value(v, []string{name})
+		out, err := w.value(v, scope{}.child(w.rules, name, false))
 		if err != nil {
 			return err
 		}
@@ -105,18 +105,20 @@ func (k *Keys) decryptStanza(obj *unstructured.Unstructured, stanza map[string]a
 
 // objectDecrypter decrypts the values of a decoded object. Key order and
 // comments are gone, so it needs neither: it decrypts every value in an
-// encrypted path that is in the SOPS format, and leaves plain values (such as
-// labels kustomize added) alone.
+// encrypted path, and refuses a plain one there as sops does, except the
+// empty string (sops leaves it) and what a kustomize build sets on any object
+// (see setByBuild). With comment rules, which comments decided is unknown: an
+// encrypted-looking value is decrypted, any other one kept.
 type objectDecrypter struct {
 	key   []byte
 	rules rules
 }
 
-func (w objectDecrypter) value(v any, path []string) (any, error) {
+func (w objectDecrypter) value(v any, sc scope) (any, error) {
 	switch v := v.(type) {
 	case map[string]any:
 		for name, x := range v {
-			out, err := w.value(x, append(path, name))
+			out, err := w.value(x, sc.child(w.rules, name, false))
 			if err != nil {
 				return nil, err
 			}
@@ -126,26 +128,90 @@ func (w objectDecrypter) value(v any, path []string) (any, error) {
 	case []any:
 		kept := v[:0]
 		for _, x := range v {
-			out, err := w.value(x, path)
+			if s, ok := x.(string); ok && isEncValue(s) {
+				// sops writes the comments of a list as encrypted items.
+				out, err := w.decrypt(s, sc)
+				if err != nil {
+					return nil, err
+				}
+				if _, isComment := out.(comment); !isComment {
+					kept = append(kept, objectValue(out))
+				}
+				continue
+			}
+			out, err := w.value(x, sc)
 			if err != nil {
 				return nil, err
 			}
-			if _, isComment := out.(comment); !isComment {
-				kept = append(kept, out)
-			}
+			kept = append(kept, out)
 		}
 		return kept, nil
+	case nil:
+		return nil, nil
 	case string:
-		if !isEncValue(v) || (!w.rules.usesComments() && !w.rules.encrypted(path, nil, false)) {
-			return v, nil
+		if !isEncValue(v) {
+			return v, w.plain(v, sc)
 		}
-		out, err := decryptValue(w.key, v, strings.Join(path, ":")+":")
+		out, err := w.decrypt(v, sc)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", strings.Join(path, "."), err)
+			return nil, err
+		}
+		if _, isComment := out.(comment); isComment {
+			// Comments are gone from a decoded object, and sops never
+			// writes one as a mapping's value.
+			return nil, errCommentAsValue(sc.path)
 		}
 		return objectValue(out), nil
 	}
-	return v, nil
+	return v, w.plain(v, sc)
+}
+
+// encrypted reports whether the rules say a value in scope is encrypted;
+// with comment rules, any may be.
+func (w objectDecrypter) encrypted(sc scope) bool {
+	return w.rules.usesComments() || w.rules.decide(sc.keyMatched, false)
+}
+
+// decrypt decrypts an encrypted-looking value, unless the rules say it is
+// not encrypted (then it is returned as it is).
+func (w objectDecrypter) decrypt(v string, sc scope) (any, error) {
+	if !w.encrypted(sc) {
+		return v, nil
+	}
+	out, err := decryptValue(w.key, v, strings.Join(sc.path, ":")+":")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", keyPath(sc.path), err)
+	}
+	return out, nil
+}
+
+// plain checks a value that is not encrypted: it is refused where the rules
+// say sops encrypted the value.
+func (w objectDecrypter) plain(v any, sc scope) error {
+	if v == "" || w.rules.usesComments() || setByBuild(sc.path) || !w.encrypted(sc) {
+		return nil
+	}
+	return errNotEncrypted(sc.path)
+}
+
+// setByBuild reports whether a kustomize build may have set the value at
+// path on any object, in plain text, after sops encrypted it: the namespace
+// (namespace:), labels (labels:, commonLabels:) and annotations
+// (commonAnnotations:). Only matters with rules that encrypt metadata, such
+// as sops's default of encrypting everything. The cost: such a value is not
+// authenticated, which it never is after a build anyway (the MAC is not
+// checked for objects), and none of them holds a secret.
+func setByBuild(path []string) bool {
+	if len(path) < 2 || path[0] != "metadata" {
+		return false
+	}
+	switch path[1] {
+	case "namespace":
+		return len(path) == 2
+	case "labels", "annotations":
+		return len(path) == 3
+	}
+	return false
 }
 
 // objectValue converts a decrypted value to what unstructured objects hold.
@@ -186,6 +252,9 @@ func (k *Keys) decryptSecretData(obj *unstructured.Unstructured) error {
 		if !found {
 			continue
 		}
+		if len(raw) > MaxFileSize {
+			return fmt.Errorf("%s: data key %q holds a SOPS-encrypted %s file of %d bytes, more than the %d allowed", objectName(obj), name, in, len(raw), MaxFileSize)
+		}
 		docs, err := k.decryptTrees(raw, in)
 		if err != nil {
 			return fmt.Errorf("%s: data key %q holds a SOPS-encrypted %s file: %w", objectName(obj), name, in, err)
@@ -194,7 +263,7 @@ func (k *Keys) decryptSecretData(obj *unstructured.Unstructured) error {
 		if out == Binary && !isBinaryEnvelope(docs) {
 			out = in // a structured file under a key without an extension
 		}
-		plain, err := emit(docs, out)
+		plain, err := emit(docs, out, maxOutputSize(len(raw)))
 		if err != nil {
 			return fmt.Errorf("%s: data key %q: writing the decrypted %s: %w", objectName(obj), name, out, err)
 		}

@@ -19,6 +19,10 @@ const (
 	encryptedCommentRegex
 )
 
+// maxRuleRegex bounds the length of a rule's regular expression; the ones
+// people write are a few dozen bytes.
+const maxRuleRegex = 1024
+
 // defaultUnencryptedSuffix applies when a document names no rule.
 const defaultUnencryptedSuffix = "_unencrypted"
 
@@ -60,6 +64,11 @@ func parseRules(get func(string) (string, error)) (rules, error) {
 		}
 		set = append(set, f.name)
 		r = rules{kind: f.kind, suffix: v}
+		if f.regex && len(v) > maxRuleRegex {
+			// Matching costs up to the pattern's size for every key or
+			// comment of the document.
+			return r, fmt.Errorf("%s is longer than %d bytes", f.name, maxRuleRegex)
+		}
 		if f.regex {
 			re, err := regexp.Compile(v)
 			if err != nil {
@@ -90,40 +99,66 @@ func (r rules) usesComments() bool {
 
 // encrypted reports whether the value at path is encrypted. stack holds the
 // comments seen above the value, one frame per nesting level; isComment says
-// whether the value is itself a comment.
+// whether the value is itself a comment (the last one of the last frame).
+// Walks over whole documents use matchKey, matchComment and decide as they
+// descend instead, so as to match each key and comment once.
 func (r rules) encrypted(path []string, stack [][]string, isComment bool) bool {
+	keyMatched := anyMatch(path, r.matchKey)
+	above := false
+	for i, frame := range stack {
+		for j, c := range frame {
+			if isComment && i == len(stack)-1 && j == len(frame)-1 {
+				return r.commentEncrypted(keyMatched, above, r.matchComment(c))
+			}
+			above = above || r.matchComment(c)
+		}
+	}
+	return r.decide(keyMatched, above)
+}
+
+// matchKey reports whether a key matches a suffix or path regex rule.
+func (r rules) matchKey(k string) bool {
 	switch r.kind {
-	case unencryptedSuffix:
-		return !anyMatch(path, func(p string) bool { return strings.HasSuffix(p, r.suffix) })
-	case encryptedSuffix:
-		return anyMatch(path, func(p string) bool { return strings.HasSuffix(p, r.suffix) })
-	case unencryptedRegex:
-		return !anyMatch(path, r.re.MatchString)
-	case encryptedRegex:
-		return anyMatch(path, r.re.MatchString)
+	case unencryptedSuffix, encryptedSuffix:
+		return strings.HasSuffix(k, r.suffix)
+	case unencryptedRegex, encryptedRegex:
+		return r.re.MatchString(k)
+	}
+	return false
+}
+
+// matchComment reports whether a comment matches a comment rule.
+func (r rules) matchComment(c string) bool {
+	if r.usesComments() {
+		return r.re.MatchString(c)
+	}
+	return false
+}
+
+// decide says whether a value is encrypted, given whether a key of its path
+// matched (keyMatched) and whether a comment above it did (commentMatched).
+func (r rules) decide(keyMatched, commentMatched bool) bool {
+	switch r.kind {
+	case unencryptedSuffix, unencryptedRegex:
+		return !keyMatched
+	case encryptedSuffix, encryptedRegex:
+		return keyMatched
 	case unencryptedCommentRegex:
-		for _, frame := range stack {
-			if anyMatch(frame, r.re.MatchString) {
-				return false
-			}
-		}
-		return true
+		return !commentMatched
 	case encryptedCommentRegex:
-		// A comment matching the regex marks what follows it; the marking
-		// comment itself (the last one seen) stays readable.
-		for i, frame := range stack {
-			for j, c := range frame {
-				if isComment && i == len(stack)-1 && j == len(frame)-1 {
-					continue
-				}
-				if r.re.MatchString(c) {
-					return true
-				}
-			}
-		}
-		return false
+		return commentMatched
 	}
 	return true
+}
+
+// commentEncrypted is decide for a comment, which matched itself or not
+// (self): a comment marking what follows as unencrypted stays readable
+// itself, and so does one marking what follows as encrypted.
+func (r rules) commentEncrypted(keyMatched, commentMatched, self bool) bool {
+	if r.kind == unencryptedCommentRegex {
+		commentMatched = commentMatched || self
+	}
+	return r.decide(keyMatched, commentMatched)
 }
 
 func anyMatch(items []string, match func(string) bool) bool {

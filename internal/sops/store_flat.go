@@ -1,7 +1,6 @@
 package sops
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -53,24 +52,27 @@ func loadDotenv(data []byte) ([]mapping, map[string]any, error) {
 	return []mapping{m}, meta, nil
 }
 
-// emitDotenv writes KEY=value lines as SOPS does.
-func emitDotenv(docs []mapping) ([]byte, error) {
-	var b bytes.Buffer
+// emitDotenv writes KEY=value lines as SOPS does, in at most limit bytes.
+func emitDotenv(docs []mapping, limit int) ([]byte, error) {
+	b := newBoundedBuffer(limit)
 	for _, doc := range docs {
 		for _, e := range doc {
 			if e.comment != nil {
-				fmt.Fprintf(&b, "#%s\n", e.comment.text)
+				fmt.Fprintf(b, "#%s\n", e.comment.text)
 				continue
 			}
 			switch v := e.value.(type) {
 			case mapping, []any:
 				return nil, fmt.Errorf("dotenv key %q has a nested value", e.key)
 			case string:
-				fmt.Fprintf(&b, "%s=%s\n", e.key, strings.ReplaceAll(v, "\n", `\n`))
+				fmt.Fprintf(b, "%s=%s\n", e.key, strings.ReplaceAll(v, "\n", `\n`))
 			default:
-				fmt.Fprintf(&b, "%s=%s\n", e.key, flatString(v))
+				fmt.Fprintf(b, "%s=%s\n", e.key, flatString(v))
 			}
 		}
+	}
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	return b.Bytes(), nil
 }
@@ -151,8 +153,13 @@ func stripINIComment(c string) string {
 	return c
 }
 
-// emitINI writes sections as SOPS does.
-func emitINI(docs []mapping) ([]byte, error) {
+// emitINI writes sections as SOPS does, in at most limit bytes.
+func emitINI(docs []mapping, limit int) ([]byte, error) {
+	// The library writes into a buffer of its own, aligning every key of a
+	// section to the longest: check an upper bound of its size first.
+	if iniSizeBound(docs) > limit {
+		return nil, errOutputTooLarge(limit)
+	}
 	f := ini.Empty(ini.LoadOptions{AllowNonUniqueSections: true})
 	f.DeleteSection(ini.DefaultSection)
 	for _, doc := range docs {
@@ -172,9 +179,9 @@ func emitINI(docs []mapping) ([]byte, error) {
 			for i, kv := range body {
 				if kv.comment != nil {
 					if i == 0 {
-						sec.Comment = kv.comment.text
+						sec.Comment = iniComment(kv.comment.text)
 					} else if last != nil {
-						last.Comment = kv.comment.text
+						last.Comment = iniComment(kv.comment.text)
 					}
 					continue
 				}
@@ -184,11 +191,54 @@ func emitINI(docs []mapping) ([]byte, error) {
 			}
 		}
 	}
-	var b bytes.Buffer
-	if _, err := f.WriteTo(&b); err != nil {
+	b := newBoundedBuffer(limit)
+	if _, err := f.WriteTo(b); err != nil {
+		if b.Err() != nil {
+			return nil, b.Err()
+		}
 		return nil, fmt.Errorf("writing INI: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// iniComment drops the empty lines of a comment, which the INI library
+// cannot write (it reads the first byte of every line).
+func iniComment(text string) string {
+	lines := strings.Split(text, "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if l != "" {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+// iniSizeBound is more than emitINI can write for docs: per key the longest
+// key of its section (with quotes), the value (with quotes), the comment
+// (each line prefixed) and separators.
+func iniSizeBound(docs []mapping) int {
+	const perLine = 16
+	total := 0
+	for _, doc := range docs {
+		for _, e := range doc {
+			body, ok := e.value.(mapping)
+			if e.comment != nil || !ok {
+				continue
+			}
+			align, size := 0, len(e.key)+perLine
+			for _, kv := range body {
+				if kv.comment != nil {
+					size += 4*len(kv.comment.text) + perLine
+					continue
+				}
+				align = max(align, len(kv.key))
+				size += len(flatString(kv.value)) + perLine
+			}
+			total += size + len(body)*(align+perLine)
+		}
+	}
+	return total
 }
 
 // unflatten rebuilds nested metadata from flattened keys: a__map_b is key b of

@@ -107,82 +107,107 @@ func unexpectedEOF(err error) error {
 }
 
 // emitJSON writes one document as SOPS does: members in order, comments
-// dropped, indented with tabs, with a final newline.
-func emitJSON(docs []mapping) ([]byte, error) {
+// dropped, indented with tabs (as json.Indent does), with a final newline,
+// in at most limit bytes.
+func emitJSON(docs []mapping, limit int) ([]byte, error) {
 	if len(docs) != 1 {
 		return nil, fmt.Errorf("a JSON document holds one object, have %d", len(docs))
 	}
-	var compact bytes.Buffer
-	if err := writeJSON(&compact, docs[0]); err != nil {
+	b := newBoundedBuffer(limit)
+	if err := writeJSON(b, docs[0], 0); err != nil {
 		return nil, err
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, compact.Bytes(), "", "\t"); err != nil {
-		return nil, fmt.Errorf("writing JSON: %w", err)
+	b.WriteString("\n")
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
-	out.WriteByte('\n')
-	return out.Bytes(), nil
+	return b.Bytes(), nil
 }
 
-func writeJSON(b *bytes.Buffer, v any) error {
+// writeJSON writes v at nesting depth, stopping at the buffer's limit.
+func writeJSON(b *boundedBuffer, v any, depth int) error {
 	switch v := v.(type) {
 	case mapping:
-		b.WriteByte('{')
-		first := true
+		n := 0
 		for _, e := range v {
 			if e.comment != nil {
 				continue
 			}
-			if !first {
-				b.WriteByte(',')
-			}
-			first = false
+			jsonItem(b, '{', n, depth+1)
+			n++
 			k, err := json.Marshal(e.key)
 			if err != nil {
 				return err
 			}
-			b.Write(k)
+			b.WriteString(string(k))
 			b.WriteString(": ")
-			if err := writeJSON(b, e.value); err != nil {
+			if err := writeJSON(b, e.value, depth+1); err != nil {
 				return err
 			}
 		}
-		b.WriteByte('}')
+		jsonEnd(b, '{', '}', n, depth)
 	case []any:
-		b.WriteByte('[')
-		first := true
+		n := 0
 		for _, item := range v {
 			if _, ok := item.(comment); ok {
 				continue
 			}
-			if !first {
-				b.WriteByte(',')
-			}
-			first = false
-			if err := writeJSON(b, item); err != nil {
+			jsonItem(b, '[', n, depth+1)
+			n++
+			if err := writeJSON(b, item, depth+1); err != nil {
 				return err
 			}
 		}
-		b.WriteByte(']')
+		jsonEnd(b, '[', ']', n, depth)
 	default:
 		out, err := json.Marshal(v)
 		if err != nil {
 			return fmt.Errorf("writing JSON value: %w", err)
 		}
-		b.Write(out)
+		b.WriteString(string(out))
 	}
-	return nil
+	return b.Err()
+}
+
+// jsonItem starts the n-th member of a container on its own line.
+func jsonItem(b *boundedBuffer, open byte, n, depth int) {
+	if n == 0 {
+		_ = b.WriteByte(open)
+	} else {
+		_ = b.WriteByte(',')
+	}
+	jsonNewline(b, depth)
+}
+
+// jsonEnd closes a container of n members: {} or [] when empty.
+func jsonEnd(b *boundedBuffer, open, close byte, n, depth int) {
+	if n == 0 {
+		_ = b.WriteByte(open)
+	} else {
+		jsonNewline(b, depth)
+	}
+	_ = b.WriteByte(close)
+}
+
+func jsonNewline(b *boundedBuffer, depth int) {
+	_ = b.WriteByte('\n')
+	for i := 0; i < depth && b.Err() == nil; i++ {
+		_ = b.WriteByte('\t')
+	}
 }
 
 // emitBinary returns the content of a binary document: SOPS stores a file of
 // any other type as a JSON object whose "data" string is the file.
-func emitBinary(docs []mapping) ([]byte, error) {
+func emitBinary(docs []mapping, limit int) ([]byte, error) {
 	if len(docs) == 1 {
 		for _, e := range docs[0] {
 			if e.comment == nil && e.key == "data" {
 				s, ok := e.value.(string)
 				if !ok {
 					return nil, fmt.Errorf("binary document: \"data\" is a %T, want a string", e.value)
+				}
+				if len(s) > limit {
+					return nil, errOutputTooLarge(limit)
 				}
 				return []byte(s), nil
 			}

@@ -17,9 +17,16 @@ const yamlIndent = 4
 // make a small file describe an exponentially large tree.
 const maxAliasedValues = 1 << 16
 
+// maxAliasedBytes bounds the text (scalars, keys, comments) reached through
+// YAML aliases: a list whose items all name one long encrypted value would
+// otherwise be decrypted, and held, once per item (items of a list share the
+// additional data, so every copy authenticates).
+const maxAliasedBytes = MaxFileSize
+
 // yamlLoader builds trees from yaml.v3 nodes within an alias budget.
 type yamlLoader struct {
-	budget  int
+	budget  int // values
+	bytes   int
 	aliased int // depth of alias expansion
 }
 
@@ -31,6 +38,18 @@ func (l *yamlLoader) spend(n *yaml.Node) error {
 	if l.budget < 0 {
 		return fmt.Errorf("line %d: aliases expand to more than %d values (alias bomb?)", n.Line, maxAliasedValues)
 	}
+	return l.spendText(n)
+}
+
+// spendText charges the text of a node reached through an alias.
+func (l *yamlLoader) spendText(n *yaml.Node) error {
+	if l.aliased == 0 {
+		return nil
+	}
+	l.bytes -= len(n.Value) + len(n.HeadComment) + len(n.LineComment) + len(n.FootComment)
+	if l.bytes < 0 {
+		return fmt.Errorf("line %d: aliases expand to more than %d bytes (alias bomb?)", n.Line, maxAliasedBytes)
+	}
 	return nil
 }
 
@@ -38,7 +57,7 @@ func (l *yamlLoader) spend(n *yaml.Node) error {
 // included, the way SOPS builds its tree.
 func loadYAML(data []byte) ([]mapping, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	l := &yamlLoader{budget: maxAliasedValues}
+	l := &yamlLoader{budget: maxAliasedValues, bytes: maxAliasedBytes}
 	var docs []mapping
 	for {
 		var doc yaml.Node
@@ -98,6 +117,9 @@ func (l *yamlLoader) mapping(n *yaml.Node, m mapping, handled bool) (mapping, er
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if err := l.spendText(k); err != nil {
+				return nil, err
+			}
 			m = appendComments(m, k.HeadComment, false)
 			m = appendComments(m, k.LineComment, false)
 			scalar := v.Kind == yaml.ScalarNode || v.Kind == yaml.AliasNode
@@ -196,9 +218,9 @@ func (l *yamlLoader) value(n *yaml.Node, handled bool) (any, error) {
 
 // emitYAML writes documents as SOPS does: four-space indentation, comments
 // restored around the values they were read with.
-func emitYAML(docs []mapping) ([]byte, error) {
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
+func emitYAML(docs []mapping, limit int) ([]byte, error) {
+	b := newBoundedBuffer(limit)
+	enc := yaml.NewEncoder(b)
 	enc.SetIndent(yamlIndent)
 	for _, doc := range docs {
 		m, err := mappingToYAML(doc)
@@ -206,13 +228,22 @@ func emitYAML(docs []mapping) ([]byte, error) {
 			return nil, err
 		}
 		if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{m}}); err != nil {
-			return nil, fmt.Errorf("writing YAML: %w", err)
+			return nil, yamlWriteError(b, err)
 		}
 	}
 	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("writing YAML: %w", err)
+		return nil, yamlWriteError(b, err)
 	}
 	return b.Bytes(), nil
+}
+
+// yamlWriteError prefers the buffer's own error: the encoder reports it as
+// text only.
+func yamlWriteError(b *boundedBuffer, err error) error {
+	if b.Err() != nil {
+		return b.Err()
+	}
+	return fmt.Errorf("writing YAML: %w", err)
 }
 
 // pendingComments collects comment lines until the node they belong to is

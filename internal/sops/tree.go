@@ -48,82 +48,123 @@ func newTreeDecrypter(key []byte, md *metadata) *treeDecrypter {
 // SOPS stores it (upper-case hex).
 func (d *treeDecrypter) decrypt(docs []mapping) (string, error) {
 	for _, doc := range docs {
-		if err := d.mapping(doc, nil, nil); err != nil {
+		if err := d.mapping(doc, scope{}); err != nil {
 			return "", err
 		}
 	}
 	return fmt.Sprintf("%X", d.mac.Sum(nil)), nil
 }
 
-func (d *treeDecrypter) mapping(m mapping, path []string, stack [][]string) error {
-	stack = append(stack, nil)
-	top := len(stack) - 1
+// scope is what the rules need to know of the keys and comments above a
+// value, worked out once per key and comment as the walk descends: matching
+// them again for every value below would cost the depth (and a long key or
+// comment, its length) times the number of values.
+type scope struct {
+	path           []string
+	keyMatched     bool // a key of path matches a suffix or path regex rule
+	commentMatched bool // a comment above the value matches a comment rule
+}
+
+// child is the scope of the value of key k, below comments that matched
+// (commentMatched) in the current frame.
+func (sc scope) child(r rules, k string, commentMatched bool) scope {
+	return scope{
+		path:           append(sc.path, k),
+		keyMatched:     sc.keyMatched || r.matchKey(k),
+		commentMatched: sc.commentMatched || commentMatched,
+	}
+}
+
+func (d *treeDecrypter) mapping(m mapping, sc scope) error {
+	r := d.md.rules
+	frame := false // a comment of this frame, above the next key, matched
 	for i := range m {
 		e := &m[i]
 		if e.comment != nil {
-			stack[top] = append(stack[top], e.comment.text)
-			v, err := d.leaf(*e.comment, path, stack)
+			matched := r.matchComment(e.comment.text)
+			encrypted := r.commentEncrypted(sc.keyMatched, sc.commentMatched || frame, matched)
+			frame = frame || matched
+			v, err := d.leaf(*e.comment, sc.path, encrypted)
 			if err != nil {
 				return err
 			}
 			c, ok := v.(comment)
 			if !ok {
-				return d.fail(path, fmt.Errorf("%w: an encrypted comment decrypts to a %T", ErrInvalidDocument, v))
+				return d.fail(sc.path, fmt.Errorf("%w: an encrypted comment decrypts to a %T", ErrInvalidDocument, v))
 			}
 			// A decrypted comment comes back as a full-line comment, even if
 			// it was inline: sops --decrypt writes it so.
 			e.comment = &c
 			continue
 		}
-		v, err := d.value(e.value, append(path, e.key), stack)
+		child := sc.child(r, e.key, frame)
+		v, err := d.value(e.value, child)
 		if err != nil {
 			return err
 		}
+		if _, isComment := v.(comment); isComment {
+			// sops writes the comments of a list as encrypted items, but
+			// never a mapping's value.
+			return errCommentAsValue(child.path)
+		}
 		e.value = v
-		stack[top] = nil
+		frame = false
 	}
 	return nil
 }
 
-func (d *treeDecrypter) sequence(s []any, path []string, stack [][]string) error {
-	stack = append(stack, nil)
-	top := len(stack) - 1
+func (d *treeDecrypter) sequence(s []any, sc scope) error {
+	r := d.md.rules
+	frame := false
 	for i, v := range s {
 		c, isComment := v.(comment)
+		var (
+			out any
+			err error
+		)
 		if isComment {
-			stack[top] = append(stack[top], c.text)
+			matched := r.matchComment(c.text)
+			encrypted := r.commentEncrypted(sc.keyMatched, sc.commentMatched || frame, matched)
+			frame = frame || matched
+			out, err = d.leaf(c, sc.path, encrypted)
+		} else {
+			item := sc
+			item.commentMatched = sc.commentMatched || frame
+			out, err = d.value(v, item)
 		}
-		out, err := d.value(v, path, stack)
 		if err != nil {
 			return err
+		}
+		if _, outComment := out.(comment); isComment && !outComment {
+			// An encrypted value moved into a comment of the same list
+			// (which shares its additional data) would become an item.
+			return d.fail(sc.path, fmt.Errorf("%w: an encrypted comment decrypts to a %T", ErrInvalidDocument, out))
 		}
 		s[i] = out
 		if !isComment {
-			stack[top] = nil
+			frame = false
 		}
 	}
 	return nil
 }
 
-func (d *treeDecrypter) value(v any, path []string, stack [][]string) (any, error) {
+func (d *treeDecrypter) value(v any, sc scope) (any, error) {
 	switch v := v.(type) {
 	case mapping:
-		return v, d.mapping(v, path, stack)
+		return v, d.mapping(v, sc)
 	case []any:
-		return v, d.sequence(v, path, stack)
+		return v, d.sequence(v, sc)
 	case nil:
 		return nil, nil
 	default:
-		return d.leaf(v, path, stack)
+		return d.leaf(v, sc.path, d.md.rules.decide(sc.keyMatched, sc.commentMatched))
 	}
 }
 
 // leaf decrypts one value if the document's rules say it is encrypted, and
 // feeds its plaintext to the MAC. Comments that do not decrypt are taken to
 // be plain (older SOPS versions left them so) and never enter the MAC.
-func (d *treeDecrypter) leaf(v any, path []string, stack [][]string) (any, error) {
-	_, isComment := v.(comment)
-	encrypted := d.md.rules.encrypted(path, stack, isComment)
+func (d *treeDecrypter) leaf(v any, path []string, encrypted bool) (any, error) {
 	out := v
 	if encrypted {
 		aad := strings.Join(path, ":") + ":"
@@ -136,13 +177,16 @@ func (d *treeDecrypter) leaf(v any, path []string, stack [][]string) (any, error
 				out = plain
 			}
 		case string:
+			if x != "" && !isEncValue(x) {
+				return nil, errNotEncrypted(path)
+			}
 			plain, err := decryptValue(d.key, x, aad)
 			if err != nil {
 				return nil, d.fail(path, err)
 			}
 			out = plain
 		default:
-			return nil, d.fail(path, fmt.Errorf("%w: expected an encrypted string, found a %T", ErrInvalidDocument, v))
+			return nil, errNotEncrypted(path)
 		}
 	}
 	if !d.md.macOnlyEncrypted || encrypted {
@@ -163,4 +207,25 @@ func (d *treeDecrypter) fail(path []string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", strings.Join(path, "."), err)
+}
+
+// keyPath names a value by its key path, as people read it: data.password.
+func keyPath(path []string) string {
+	return strings.Join(path, ".")
+}
+
+// errNotEncrypted reports a plain value where the document's rules say sops
+// encrypted one: sops would refuse it too, and accepting it would let anyone
+// who can edit the file replace a secret without the key. (Empty strings are
+// the exception: sops leaves them as they are.)
+func errNotEncrypted(path []string) error {
+	return fmt.Errorf("%w: value at '%s' is not encrypted although the sops metadata says it should be", ErrIntegrity, keyPath(path))
+}
+
+// errCommentAsValue reports an encrypted comment (type:comment) moved to
+// where a value of a mapping belongs: the comments of a mapping share the
+// additional data of its values, so it authenticates there. (In a list, sops
+// itself writes comments as encrypted items.)
+func errCommentAsValue(path []string) error {
+	return fmt.Errorf("%w: value at '%s' is an encrypted comment, not a value", ErrInvalidDocument, keyPath(path))
 }
