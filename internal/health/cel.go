@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/cel-go/cel"
-	"github.com/google/cel-go/common/types"
-	"github.com/google/cel-go/ext"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -21,9 +18,6 @@ import (
 func celVariables() []string {
 	return []string{"self", "apiVersion", "kind", "metadata", "spec", "status", "data"}
 }
-
-// celCostLimit bounds the work one evaluation may do.
-const celCostLimit = 1_000_000
 
 // CustomChecks are compiled healthCheckExprs. The zero value and nil have no
 // checks.
@@ -40,8 +34,8 @@ type customCheck struct {
 }
 
 type expression struct {
-	field, src string
-	prg        cel.Program
+	field string
+	*BoolExpression
 }
 
 // ExpressionError is a healthCheckExprs entry that cannot be used: an
@@ -76,7 +70,7 @@ func CompileChecks(specs []meta.CustomHealthCheck) (*CustomChecks, error) {
 	if len(specs) == 0 {
 		return &CustomChecks{}, nil
 	}
-	env, err := newCELEnv()
+	env, err := newCELEnv(celVariables())
 	if err != nil {
 		return nil, fmt.Errorf("set up CEL: %w", err)
 	}
@@ -113,37 +107,19 @@ func CompileChecks(specs []meta.CustomHealthCheck) (*CustomChecks, error) {
 			if strings.TrimSpace(e.src) == "" {
 				continue
 			}
-			prg, err := compileBool(env, e.src)
+			compiled, err := compileBool(env, e.src)
 			if err != nil {
+				var invalid *InvalidExpressionError
+				if errors.As(err, &invalid) {
+					err = invalid.Err
+				}
 				return nil, bad(e.field, e.src, err)
 			}
-			*e.dst = &expression{field: e.field, src: e.src, prg: prg}
+			*e.dst = &expression{field: e.field, BoolExpression: compiled}
 		}
 		out.checks = append(out.checks, c)
 	}
 	return out, nil
-}
-
-func newCELEnv() (*cel.Env, error) {
-	opts := []cel.EnvOption{
-		cel.OptionalTypes(),
-		ext.Strings(), ext.Lists(), ext.Sets(), ext.Math(), ext.Encoders(),
-	}
-	for _, name := range celVariables() {
-		opts = append(opts, cel.Variable(name, cel.DynType))
-	}
-	return cel.NewEnv(opts...)
-}
-
-func compileBool(env *cel.Env, src string) (cel.Program, error) {
-	ast, issues := env.Compile(src)
-	if issues != nil && issues.Err() != nil {
-		return nil, issues.Err()
-	}
-	if t := ast.OutputType(); !t.IsExactType(types.BoolType) && !t.IsExactType(types.DynType) {
-		return nil, fmt.Errorf("result is %s, want bool", t)
-	}
-	return env.Program(ast, cel.CostLimit(celCostLimit), cel.InterruptCheckFrequency(100))
 }
 
 // Len is the number of checks.
@@ -190,10 +166,15 @@ func (c *CustomChecks) Status(ctx context.Context, obj *unstructured.Unstructure
 }
 
 // evaluate runs inProgress, failed and current in that order; the first
-// that is true decides. None true, or an expression that cannot be evaluated
+// that is true decides. Before them, an object whose controller has not
+// observed its latest generation is InProgress whatever they say (Flux
+// RFC-0009): its status, a Ready=True included, describes an older spec. None true, or an expression that cannot be evaluated
 // (a field that is not there yet, say), is InProgress: the object is waited
 // for until it matches or the wait times out.
 func (chk *customCheck) evaluate(ctx context.Context, obj *unstructured.Unstructured) Result {
+	if r, stale := staleGeneration(obj); stale {
+		return r
+	}
 	vars := map[string]any{"self": obj.Object}
 	for _, name := range celVariables()[1:] {
 		if v, ok := obj.Object[name]; ok {
@@ -212,20 +193,37 @@ func (chk *customCheck) evaluate(ctx context.Context, obj *unstructured.Unstruct
 			return inProgress("healthCheckExprs for %s: %v", chk.apiVersion, err)
 		}
 		if ok {
-			return result(step.state, "healthCheckExprs %s expression is true: %s", step.e.field, step.e.src)
+			return result(step.state, "healthCheckExprs %s expression is true: %s", step.e.field, step.e.String())
 		}
 	}
 	return inProgress("healthCheckExprs: no expression is true yet")
 }
 
+// eval evaluates one expression; its error starts with the field
+// ("current expression ...") and, like every EvalError, holds no value.
 func (e *expression) eval(ctx context.Context, vars map[string]any) (bool, error) {
-	out, _, err := e.prg.ContextEval(ctx, vars)
+	ok, err := e.Eval(ctx, vars)
 	if err != nil {
-		return false, fmt.Errorf("evaluate %s expression %q: %w", e.field, e.src, err)
+		return false, fmt.Errorf("%s %w", e.field, err)
 	}
-	b, ok := out.Value().(bool)
-	if !ok {
-		return false, fmt.Errorf("%s expression %q gave %v (%s), want bool", e.field, e.src, out.Value(), out.Type().TypeName())
+	return ok, nil
+}
+
+// staleGeneration is InProgress for an object whose status.observedGeneration
+// is behind its metadata.generation. An object without either field is
+// left to the expressions.
+func staleGeneration(obj *unstructured.Unstructured) (Result, bool) {
+	f := &fields{obj: obj.Object}
+	if !f.has("status.observedGeneration") || !f.has("metadata.generation") {
+		return Result{}, false
 	}
-	return b, nil
+	gen, observed := f.int("metadata.generation", 0), f.int("status.observedGeneration", 0)
+	if f.err != nil {
+		// Not f.err itself: it would quote the field's value.
+		return inProgress("%s status.observedGeneration or metadata.generation is not an integer", obj.GetKind()), true
+	}
+	if observed < gen {
+		return inProgress("%s generation is %d, but latest observed generation is %d", obj.GetKind(), gen, observed), true
+	}
+	return Result{}, false
 }

@@ -75,7 +75,8 @@ func TestCustomChecks(t *testing.T) {
 		want   health.State
 	}{
 		{"current matches", "widget-ready", []meta.CustomHealthCheck{phase}, health.Current},
-		{"generation is the expression's business", "widget-ready", []meta.CustomHealthCheck{phase}, health.Current},
+		{"the expression overrules kstatus", "widget-ready", []meta.CustomHealthCheck{phase}, health.Current},
+		{"a generation not observed yet waits", "widget-stale", []meta.CustomHealthCheck{phase}, health.InProgress},
 		{"failed matches", "widget-broken", []meta.CustomHealthCheck{phase}, health.Failed},
 		{"inProgress is evaluated first", "widget-broken", []meta.CustomHealthCheck{
 			expr("example.com/v1", "Widget", "true", "true", "true")}, health.InProgress},

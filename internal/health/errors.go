@@ -84,12 +84,14 @@ func fatalWatchError(err error) bool {
 }
 
 // Reason is the Kustomization condition reason for an error of this
-// package: InvalidCELExpression for an *ExpressionError, HealthCheckCanceled
+// package: InvalidCELExpression for an *ExpressionError or an
+// *InvalidExpressionError, HealthCheckCanceled
 // for a cancelled wait, HealthCheckFailed for anything else.
 func Reason(err error) string {
 	var exprErr *ExpressionError
+	var invalid *InvalidExpressionError
 	switch {
-	case errors.As(err, &exprErr):
+	case errors.As(err, &exprErr), errors.As(err, &invalid):
 		return meta.InvalidCELExpressionReason
 	case errors.Is(err, ErrCanceled):
 		return meta.HealthCheckCanceledReason
