@@ -82,6 +82,7 @@ type DependencyReference struct {
 	// ReadyExpr is a CEL expression that can be used to assess the readiness
 	// of a dependency. When specified, the built-in readiness check
 	// is replaced by the logic defined in the CEL expression.
+	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	ReadyExpr string `json:"readyExpr,omitempty"`
 }

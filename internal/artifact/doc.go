@@ -11,7 +11,10 @@
 //   - NewHandler serves the storage over HTTP (GET and HEAD only, no listings,
 //     no path escape).
 //   - Fetcher downloads an artifact with retries, verifies its digest and
-//     unpacks it safely.
+//     unpacks it safely, every attempt bounded in time and every download in
+//     size and file count, from the artifact servers it is pinned to only.
+//   - Unpacked shares unpacked artifacts between the consumers of one source
+//     object, keyed by the source and the digest.
 //   - The revision helpers format and parse RFC-0005 revision strings
 //     ("main@sha1:<hex>", "sha256:<hex>").
 //

@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -298,7 +301,111 @@ func TestNewFetcher(t *testing.T) {
 	if _, err := NewFetcher(FetcherOptions{RetryWaitMin: time.Minute, RetryWaitMax: time.Second}); !errContains(err, "retry wait maximum 1s is below the minimum 1m0s") {
 		t.Errorf("inverted waits: %v", err)
 	}
-	if _, err := NewFetcher(FetcherOptions{MaxFiles: -1}); !errContains(err, "must not be negative") {
-		t.Errorf("negative limit: %v", err)
+}
+
+// TestFetcherLimitDefaults: a fetcher built without options is bounded; a
+// negative limit lifts a bound.
+func TestFetcherLimitDefaults(t *testing.T) {
+	f, err := NewFetcher(FetcherOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.opts.MaxDownloadSize != DefaultMaxDownloadSize || f.opts.MaxUntarSize != DefaultMaxUntarSize ||
+		f.opts.MaxFiles != DefaultMaxFiles || f.opts.Timeout != DefaultTimeout {
+		t.Errorf("limits = download %d, untar %d, files %d, timeout %s; want the defaults",
+			f.opts.MaxDownloadSize, f.opts.MaxUntarSize, f.opts.MaxFiles, f.opts.Timeout)
+	}
+	if DefaultMaxUntarSize != 1<<30 || DefaultMaxDownloadSize != 1<<30 || DefaultMaxFiles != 100_000 || DefaultTimeout != time.Minute {
+		t.Errorf("defaults changed: update the flags' help and docs/security.md too")
+	}
+	f, err = NewFetcher(FetcherOptions{MaxDownloadSize: -1, MaxUntarSize: -1, MaxFiles: -1, Timeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.opts.MaxDownloadSize != 0 || f.opts.MaxUntarSize != 0 || f.opts.MaxFiles != 0 || f.opts.Timeout != 0 {
+		t.Errorf("negative limits = %+v, want unlimited", f.opts)
+	}
+	// The defaults reach the download and the unpacking: an archive over
+	// the default entry count is refused (checked with a small stand-in, the
+	// default itself takes 100k files to pass).
+	archive := makeTarGz(t, []tarEntry{{name: "a", content: "1"}, {name: "b", content: "2"}})
+	srv := httptest.NewServer(&scripted{statuses: []int{200}, body: archive})
+	defer srv.Close()
+	f = fastFetcher(t, func(o *FetcherOptions) { o.MaxFiles = 1 })
+	if err := f.Fetch(context.Background(), srv.URL+"/a.tar.gz", sha256Digest(archive), t.TempDir()); !errContains(err, "more than 1 entries") {
+		t.Errorf("Fetch over MaxFiles: %v", err)
+	}
+	f = fastFetcher(t, func(o *FetcherOptions) { o.MaxFiles = -1 })
+	if err := f.Fetch(context.Background(), srv.URL+"/a.tar.gz", sha256Digest(archive), t.TempDir()); err != nil {
+		t.Errorf("Fetch unlimited: %v", err)
+	}
+}
+
+// silentServer accepts connections and never answers on them.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return "http://" + l.Addr().String()
+}
+
+func TestFetchTimesOut(t *testing.T) {
+	archive := makeTarGz(t, []tarEntry{{name: "a", content: strings.Repeat("x", 64<<10)}})
+	// stalls sends the headers and half the body, then nothing.
+	stalls := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(archive)))
+		_, _ = w.Write(archive[:len(archive)/2])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer stalls.Close()
+	tests := []struct {
+		name    string
+		url     string
+		retries int
+		want    string
+	}{
+		{name: "no answer", url: silentServer(t) + "/a.tar.gz", retries: -1},
+		{name: "body stalls", url: stalls.URL + "/a.tar.gz", retries: -1},
+		{name: "retried", url: silentServer(t) + "/a.tar.gz", retries: 1, want: "giving up after 2 attempts: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The deadline makes a missing timeout fail the test, not hang it.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			f := fastFetcher(t, func(o *FetcherOptions) {
+				o.Timeout = 200 * time.Millisecond
+				o.Retries = tt.retries
+			})
+			err := f.Fetch(ctx, tt.url, sha256Digest(archive), t.TempDir())
+			want := tt.want + "artifact download from " + tt.url + " timed out after 200ms"
+			if !errContains(err, want) || ctx.Err() != nil {
+				t.Fatalf("Fetch: %v (context: %v), want %q", err, ctx.Err(), want)
+			}
+		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,7 +14,10 @@ import (
 	"time"
 )
 
-const testDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+const (
+	testDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+	testSource = "GitRepository/flux-system/fleet"
+)
 
 // fakeFetch writes one file per fetch and counts the fetches; gate, when
 // set, holds every fetch until it is closed.
@@ -44,7 +49,7 @@ func TestUnpackedFetchesOnceForConcurrentReaders(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			dir, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+			dir, release, err := u.Acquire(context.Background(), testSource, "http://x/a.tar.gz", testDigest)
 			if err != nil {
 				t.Error(err)
 				return
@@ -82,15 +87,15 @@ func TestUnpackedFetchesOnceForConcurrentReaders(t *testing.T) {
 func TestUnpackedLingersThenRemoves(t *testing.T) {
 	f := &fakeFetch{}
 	u := newUnpacked(f.fetch, t.TempDir(), 300*time.Millisecond)
-	dir, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+	dir, release, err := u.Acquire(context.Background(), testSource, "http://x/a.tar.gz", testDigest)
 	if err != nil {
 		t.Fatal(err)
 	}
 	release()
-	if !u.Ready(testDigest) {
+	if !u.Ready(testSource, testDigest) {
 		t.Fatal("an idle lingering artifact is not Ready")
 	}
-	again, release2, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+	again, release2, err := u.Acquire(context.Background(), testSource, "http://x/a.tar.gz", testDigest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +113,7 @@ func TestUnpackedLingersThenRemoves(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("directory still there after linger: %v", err)
 	}
-	if u.Ready(testDigest) {
+	if u.Ready(testSource, testDigest) {
 		t.Fatal("a removed artifact is Ready")
 	}
 }
@@ -117,11 +122,11 @@ func TestUnpackedFailureIsNotKept(t *testing.T) {
 	f := &fakeFetch{}
 	f.fail.Store(true)
 	u := newUnpacked(f.fetch, t.TempDir(), time.Minute)
-	if _, _, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest); err == nil || err.Error() != "server down" {
+	if _, _, err := u.Acquire(context.Background(), testSource, "http://x/a.tar.gz", testDigest); err == nil || err.Error() != "server down" {
 		t.Fatalf("err = %v, want the fetch error", err)
 	}
 	f.fail.Store(false)
-	dir, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+	dir, release, err := u.Acquire(context.Background(), testSource, "http://x/a.tar.gz", testDigest)
 	if err != nil {
 		t.Fatalf("after recovery: %v", err)
 	}
@@ -129,7 +134,7 @@ func TestUnpackedFailureIsNotKept(t *testing.T) {
 	if f.calls.Load() != 2 || dir == "" {
 		t.Fatalf("%d fetches, want a second one after the failure", f.calls.Load())
 	}
-	if _, _, err := u.Acquire(context.Background(), "http://x/a.tar.gz", "md5:abc"); err == nil {
+	if _, _, err := u.Acquire(context.Background(), testSource, "http://x/a.tar.gz", "md5:abc"); err == nil {
 		t.Fatal("a malformed digest was accepted")
 	}
 }
@@ -139,12 +144,12 @@ func TestUnpackedCancelledReaderLeavesOthers(t *testing.T) {
 	u := newUnpacked(f.fetch, t.TempDir(), 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := u.Acquire(ctx, "http://x/a.tar.gz", testDigest); !errors.Is(err, context.Canceled) {
+	if _, _, err := u.Acquire(ctx, testSource, "http://x/a.tar.gz", testDigest); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled reader: %v", err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", testDigest)
+		_, release, err := u.Acquire(context.Background(), testSource, "http://x/a.tar.gz", testDigest)
 		if err == nil {
 			release()
 		}
@@ -152,7 +157,7 @@ func TestUnpackedCancelledReaderLeavesOthers(t *testing.T) {
 	}()
 	// Open the gate only once the second reader waits on the same fetch.
 	deadline := time.Now().Add(10 * time.Second)
-	for refs(u, testDigest) != 1 {
+	for refs(u, testSource, testDigest) != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("the second reader never joined the fetch")
 		}
@@ -179,7 +184,7 @@ func TestUnpackedBoundsIdleCopies(t *testing.T) {
 	u := newUnpacked(f.fetch, t.TempDir(), time.Hour)
 	for i := range MaxIdle + 5 {
 		digest := fmt.Sprintf("sha256:%064x", i)
-		_, release, err := u.Acquire(context.Background(), "http://x/a.tar.gz", digest)
+		_, release, err := u.Acquire(context.Background(), testSource, "http://x/a.tar.gz", digest)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,12 +195,68 @@ func TestUnpackedBoundsIdleCopies(t *testing.T) {
 	}
 }
 
-// refs is the reader count of the artifact with digest, 0 when absent.
-func refs(u *Unpacked, digest string) int {
+// refs is the reader count of the artifact with digest of source, 0 when
+// absent.
+func refs(u *Unpacked, source, digest string) int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if e, ok := u.entries[digest]; ok {
+	if e, ok := u.entries[unpackedKey{source: source, digest: digest}]; ok {
 		return e.refs
 	}
 	return 0
+}
+
+// TestUnpackedKeyedBySource forges a source status with another source's
+// digest: the forger gets its own directory and download, never the other
+// source's unpacked files.
+func TestUnpackedKeyedBySource(t *testing.T) {
+	victim := makeTarGz(t, []tarEntry{{name: "secret.yaml", content: "victim's\n"}})
+	forged := makeTarGz(t, []tarEntry{{name: "secret.yaml", content: "forger's own\n"}})
+	mux := http.NewServeMux()
+	var requests atomic.Int32
+	serve := func(body []byte) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) { requests.Add(1); _, _ = w.Write(body) }
+	}
+	mux.Handle("/victim.tar.gz", serve(victim))
+	mux.Handle("/copy.tar.gz", serve(victim))
+	mux.Handle("/forged.tar.gz", serve(forged))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	u := NewUnpacked(fastFetcher(t, func(o *FetcherOptions) { o.Retries = -1 }), t.TempDir(), time.Hour)
+	ctx := context.Background()
+	digest := sha256Digest(victim)
+
+	vdir, vrelease, err := u.Acquire(ctx, SourceKey("GitRepository", "victim", "app"), srv.URL+"/victim.tar.gz", digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vrelease()
+	forger := SourceKey("GitRepository", "forger", "app")
+	if u.Ready(forger, digest) {
+		t.Fatal("another source's unpacked artifact is Ready for the forger")
+	}
+	_, _, err = u.Acquire(ctx, forger, srv.URL+"/forged.tar.gz", digest)
+	var dm *DigestMismatchError
+	if !errors.As(err, &dm) {
+		t.Fatalf("forged status with the victim's digest: %v, want a digest mismatch", err)
+	}
+	// A second source with the same content legitimately (a fork at the same
+	// commit) downloads its own copy into its own directory.
+	cdir, crelease, err := u.Acquire(ctx, SourceKey("GitRepository", "fork", "app"), srv.URL+"/copy.tar.gz", digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer crelease()
+	if cdir == vdir {
+		t.Fatalf("two sources share the directory %s", cdir)
+	}
+	if n := requests.Load(); n != 3 {
+		t.Errorf("%d downloads, want one per source (3)", n)
+	}
+	if b, err := os.ReadFile(filepath.Join(vdir, "secret.yaml")); err != nil || string(b) != "victim's\n" {
+		t.Errorf("victim's file: %q, %v", b, err)
+	}
+	if _, _, err := u.Acquire(ctx, "", srv.URL+"/victim.tar.gz", digest); !errContains(err, "no source identity") {
+		t.Errorf("empty source: %v", err)
+	}
 }

@@ -52,3 +52,9 @@ func anyAPIError(err error, is func(error) bool) bool {
 	}
 	return false
 }
+
+// Forbidden tells whether err, or any error it wraps or joins, is the API
+// server refusing the request to the identity that made it (403).
+func Forbidden(err error) bool {
+	return err != nil && anyAPIError(err, apierrors.IsForbidden)
+}

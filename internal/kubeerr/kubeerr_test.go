@@ -44,3 +44,23 @@ func TestUnreachable(t *testing.T) {
 		}
 	}
 }
+
+func TestForbidden(t *testing.T) {
+	cm := schema.GroupResource{Resource: "configmaps"}
+	forbidden := apierrors.NewForbidden(cm, "cm", errors.New("no"))
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"forbidden, wrapped", fmt.Errorf("delete: %w", forbidden), true},
+		{"joined after a not found", errors.Join(apierrors.NewNotFound(cm, "a"), fmt.Errorf("b: %w", forbidden)), true},
+		{"not found", apierrors.NewNotFound(cm, "cm"), false},
+		{"a plain failure", errors.New("forbidden in its text only"), false},
+	} {
+		if got := Forbidden(c.err); got != c.want {
+			t.Errorf("%s: Forbidden(%v) = %v, want %v", c.name, c.err, got, c.want)
+		}
+	}
+}

@@ -50,8 +50,10 @@ type Kind[T Object] struct {
 	// Plan returns the ordered steps of one reconciliation. The steps of a
 	// plan may share state through the closure that makes them.
 	Plan func(obj T) []Step[T]
-	// Finalize cleans up before the object goes away; nil means nothing to do.
-	Finalize func(ctx context.Context, obj T) error
+	// Finalize cleans up before the object goes away; nil means nothing to
+	// do. Events it records on the pass (what was deleted, or orphaned and
+	// why) are emitted whether it succeeds or not.
+	Finalize func(ctx context.Context, obj T, p *Pass) error
 	// Succeeded returns the reason and message of Ready=True after all steps passed.
 	Succeeded func(obj T) (reason, message string)
 	// RetryAfter, when set, schedules the retry of a failed reconciliation
@@ -287,7 +289,14 @@ func (r *Reconciler[T]) finalize(ctx context.Context, obj T) error {
 		return nil
 	}
 	if r.Kind.Finalize != nil {
-		if err := r.Kind.Finalize(ctx, obj); err != nil {
+		pass := &Pass{EventMetadata: map[string]string{}, progress: func(string, string) error { return nil }}
+		err := r.Kind.Finalize(ctx, obj, pass)
+		if r.Events != nil {
+			for _, e := range pass.events {
+				r.Events.AnnotatedEventf(obj, pass.EventMetadata, e.eventType, e.reason, "%s", e.message)
+			}
+		}
+		if err != nil {
 			if r.Events != nil {
 				r.Events.Eventf(obj, corev1.EventTypeWarning, meta.FailedReason, "finalize: %v", err)
 			}

@@ -115,7 +115,10 @@ func testKind() runtime.Kind[*sourcev1.GitRepository] {
 				},
 			}}
 		},
-		Finalize: func(ctx context.Context, obj *sourcev1.GitRepository) error { final.inc(obj); return nil },
+		Finalize: func(ctx context.Context, obj *sourcev1.GitRepository, _ *runtime.Pass) error {
+			final.inc(obj)
+			return nil
+		},
 		// Failures of the two behaviours below are retried after an hour,
 		// as a Kustomization's retryInterval says; the others back off.
 		RetryAfter: func(obj *sourcev1.GitRepository) time.Duration {

@@ -100,7 +100,7 @@ func (c *checkout) bind(f stepFunc) func(context.Context, *sourcev1.GitRepositor
 }
 
 // finalize removes the object's artifacts from storage.
-func (r *Reconciler) finalize(_ context.Context, obj *sourcev1.GitRepository) error {
+func (r *Reconciler) finalize(_ context.Context, obj *sourcev1.GitRepository, _ *runtime.Pass) error {
 	unlock, err := r.Storage.Lock(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
 	if err != nil {
 		return err

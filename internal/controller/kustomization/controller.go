@@ -62,8 +62,9 @@ type Reconciler struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	targets  sync.Map // identity → *target
-	inflight sync.Map // namespace/name → *inflightWait
+	targets    sync.Map // identity → *target
+	readyExprs expressions
+	inflight   sync.Map // namespace/name → *inflightWait
 }
 
 func (r *Reconciler) now() time.Time {

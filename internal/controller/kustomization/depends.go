@@ -4,14 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
-	"github.com/google/cel-go/cel"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/health"
 	"github.com/driftless/driftless/internal/runtime"
 )
 
@@ -55,7 +56,7 @@ func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kus
 			}
 			return runtime.Failed(meta.DependencyNotReadyReason, "get dependency '%s': %w", key, err)
 		}
-		ready, err := r.dependencyReady(obj, dep, d, src)
+		ready, err := r.dependencyReady(ctx, obj, dep, d, src)
 		if err != nil {
 			return err
 		}
@@ -66,9 +67,9 @@ func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kus
 	return nil
 }
 
-func (r *Reconciler) dependencyReady(obj, dep *kustomizev1.Kustomization, d meta.DependencyReference, src artifactSource) (bool, error) {
+func (r *Reconciler) dependencyReady(ctx context.Context, obj, dep *kustomizev1.Kustomization, d meta.DependencyReference, src artifactSource) (bool, error) {
 	if d.ReadyExpr != "" {
-		return evalReadyExpr(d.ReadyExpr, obj, dep)
+		return r.evalReadyExpr(ctx, d.ReadyExpr, obj, dep)
 	}
 	if dep.Generation != dep.Status.ObservedGeneration || !runtime.IsTrue(dep, meta.ReadyCondition) {
 		return false, nil
@@ -80,22 +81,13 @@ func (r *Reconciler) dependencyReady(obj, dep *kustomizev1.Kustomization, d meta
 }
 
 // evalReadyExpr evaluates a dependsOn readyExpr with `self` (this
-// Kustomization) and `dep` (the dependency). A malformed expression stalls.
-func evalReadyExpr(expr string, self, dep *kustomizev1.Kustomization) (bool, error) {
-	env, err := cel.NewEnv(cel.Variable("self", cel.DynType), cel.Variable("dep", cel.DynType))
+// Kustomization) and `dep` (the dependency), under the health checks' cost
+// and time limits and the reconciliation's context. A malformed expression
+// stalls; a field the dependency does not have yet means not ready.
+func (r *Reconciler) evalReadyExpr(ctx context.Context, expr string, self, dep *kustomizev1.Kustomization) (bool, error) {
+	e, err := r.readyExprs.compile(expr)
 	if err != nil {
-		return false, err
-	}
-	ast, iss := env.Compile(expr)
-	if iss.Err() != nil {
-		return false, runtime.Stalling(meta.InvalidCELExpressionReason, "invalid readyExpr '%s': %v", expr, iss.Err())
-	}
-	if ast.OutputType() != cel.BoolType && ast.OutputType() != cel.DynType {
-		return false, runtime.Stalling(meta.InvalidCELExpressionReason, "readyExpr '%s' must return a bool, not %s", expr, ast.OutputType())
-	}
-	prg, err := env.Program(ast)
-	if err != nil {
-		return false, runtime.Stalling(meta.InvalidCELExpressionReason, "invalid readyExpr '%s': %v", expr, err)
+		return false, &runtime.StallingError{Reason: meta.InvalidCELExpressionReason, Err: fmt.Errorf("dependsOn readyExpr: %w", err)}
 	}
 	selfMap, err := k8sruntime.DefaultUnstructuredConverter.ToUnstructured(self)
 	if err != nil {
@@ -105,16 +97,43 @@ func evalReadyExpr(expr string, self, dep *kustomizev1.Kustomization) (bool, err
 	if err != nil {
 		return false, err
 	}
-	out, _, err := prg.Eval(map[string]any{"self": selfMap, "dep": depMap})
-	if err != nil {
-		// A field the dependency does not have yet: not ready, not an error.
+	ready, err := e.Eval(ctx, map[string]any{"self": selfMap, "dep": depMap})
+	switch {
+	case health.IsMissingField(err):
 		return false, nil
-	}
-	ready, ok := out.Value().(bool)
-	if !ok {
-		return false, runtime.Stalling(meta.InvalidCELExpressionReason, "readyExpr '%s' returned %v, not a bool", expr, out.Value())
+	case health.IsCostLimit(err), health.IsNotBool(err):
+		return false, &runtime.StallingError{Reason: meta.InvalidCELExpressionReason, Err: fmt.Errorf("dependsOn readyExpr: %w", err)}
+	case err != nil:
+		return false, runtime.Failed(meta.DependencyNotReadyReason, "dependsOn readyExpr: %w", err)
 	}
 	return ready, nil
+}
+
+// expressions compiles readyExprs once each and keeps them, at most
+// maxExpressions of them: a tenant writing ever new expressions makes the
+// cache start over, not grow.
+type expressions struct {
+	mu    sync.Mutex
+	cache map[string]*health.BoolExpression
+}
+
+const maxExpressions = 1024
+
+func (x *expressions) compile(expr string) (*health.BoolExpression, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e, ok := x.cache[expr]; ok {
+		return e, nil
+	}
+	e, err := health.CompileBool(expr, "self", "dep")
+	if err != nil {
+		return nil, err
+	}
+	if x.cache == nil || len(x.cache) >= maxExpressions {
+		x.cache = map[string]*health.BoolExpression{}
+	}
+	x.cache[expr] = e
+	return e, nil
 }
 
 // findCycle walks dependsOn edges from obj and returns the cycle through

@@ -13,6 +13,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/apply"
+	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/health"
 	"github.com/driftless/driftless/internal/kustomize"
 	"github.com/driftless/driftless/internal/runtime"
@@ -62,12 +63,27 @@ func (r *Reconciler) plan(*kustomizev1.Kustomization) []runtime.Step[*kustomizev
 		{Name: "validate", Run: st.bind(r.validate)},
 		{Name: "source", Run: st.bind(r.source)},
 		{Name: "dependencies", Run: st.bind(r.dependencies)},
-		{Name: "fetch", Run: st.bind(r.fetch)},
-		{Name: "build", Run: st.bind(r.build)},
-		{Name: "apply", Run: st.bind(r.apply)},
-		{Name: "prune", Run: st.bind(r.prune)},
+		{Name: "fetch", Run: st.bind(timed("fetch", r.fetch))},
+		{Name: "build", Run: st.bind(timed("build", r.build))},
+		{Name: "apply", Run: st.bind(timed("apply", r.apply))},
+		{Name: "prune", Run: st.bind(timed("prune", r.prune))},
 		{Name: "health", Run: st.bind(r.healthCheck)},
 		{Name: "record", Run: st.bind(r.record)},
+	}
+}
+
+// timed runs a step under spec.timeout, so that a tenant's slow server or
+// endless build fails its own Kustomization instead of holding a worker
+// that every other Kustomization needs.
+func timed(name string, f stepFunc) stepFunc {
+	return func(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+		ctx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
+		defer cancel()
+		err := f(ctx, obj, p, st)
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%s timed out after %s (spec.timeout): %w", name, obj.GetTimeout(), err)
+		}
+		return err
 	}
 }
 
@@ -75,6 +91,14 @@ func (r *Reconciler) plan(*kustomizev1.Kustomization) []runtime.Step[*kustomizev
 func (r *Reconciler) validate(_ context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, _ *run) error {
 	if _, err := health.CompileChecks(obj.Spec.HealthCheckExprs); err != nil {
 		return &runtime.StallingError{Reason: meta.InvalidCELExpressionReason, Err: err}
+	}
+	if r.NoCrossNamespaceRefs {
+		for _, hc := range obj.Spec.HealthChecks {
+			if hc.Namespace != "" && hc.Namespace != obj.Namespace {
+				return runtime.Stalling(meta.AccessDeniedReason,
+					"cannot check the health of %s %s/%s, cross-namespace references have been disabled", hc.Kind, hc.Namespace, hc.Name)
+			}
+		}
 	}
 	return nil
 }
@@ -97,15 +121,22 @@ func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, 
 	obj.Status.LastAttemptedRevision = st.revision
 	p.EventMetadata[Owner.Group+"/revision"] = st.revision
 	a := st.src.GetArtifact()
+	if err := checkArtifactURL(st.src); err != nil {
+		return err
+	}
+	// Unpacked copies are shared per source object, never across sources by
+	// digest alone: a forged source status naming another tenant's digest
+	// must download (and fail its digest check), not read that tenant's copy.
+	key := artifact.SourceKey(kindOf(st.src), st.src.GetNamespace(), st.src.GetName())
 	// An artifact another Kustomization already unpacked is there at once:
 	// no status write to say that it is being fetched.
-	if r.Unpacked == nil || !r.Unpacked.Ready(a.Digest) {
+	if r.Unpacked == nil || !r.Unpacked.Ready(key, a.Digest) {
 		if err := p.Progress(meta.ProgressingReason, fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", st.revision, obj.GetTimeout())); err != nil {
 			return err
 		}
 	}
 	if r.Unpacked != nil {
-		dir, release, err := r.Unpacked.Acquire(ctx, a.URL, a.Digest)
+		dir, release, err := r.Unpacked.Acquire(ctx, key, a.URL, a.Digest)
 		if err != nil {
 			return runtime.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
 		}
@@ -246,10 +277,14 @@ const quickWait = runtime.DefaultProgressAfter
 func (r *Reconciler) waitHealthy(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run, refs []health.ObjectRef) (*health.Report, error) {
 	start, timeout := time.Now(), obj.GetTimeout()
 	opts := health.WaitOptions{Timeout: timeout, CustomChecks: obj.Spec.HealthCheckExprs}
+	checker := st.target.health
+	if !obj.Spec.Wait {
+		checker = st.target.listed // spec.healthChecks: read as the identity
+	}
 	if timeout > 2*quickWait {
 		quick := opts
 		quick.Timeout = quickWait
-		report, err := st.target.health.Wait(ctx, refs, quick)
+		report, err := checker.Wait(ctx, refs, quick)
 		var timedOut *health.TimeoutError
 		if !errors.As(err, &timedOut) {
 			return report, err
@@ -260,7 +295,7 @@ func (r *Reconciler) waitHealthy(ctx context.Context, obj *kustomizev1.Kustomiza
 	if err := p.Progress(meta.ProgressingReason, msg); err != nil {
 		return nil, err
 	}
-	report, err := st.target.health.Wait(ctx, refs, opts)
+	report, err := checker.Wait(ctx, refs, opts)
 	if report != nil {
 		report.Duration = time.Since(start)
 	}
@@ -314,29 +349,4 @@ func (r *Reconciler) record(_ context.Context, obj *kustomizev1.Kustomization, _
 	obj.Status.LastAppliedOriginRevision = st.src.GetArtifact().Metadata[meta.OCIRevisionAnnotation]
 	recordHistory(obj, st.built.Digest, st.revision, r.now())
 	return nil
-}
-
-// finalize deletes the applied objects as spec.deletionPolicy says.
-func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) error {
-	inv := apply.InventoryFromStatus(obj.Status.Inventory)
-	refs, err := inv.Refs()
-	if err != nil || len(refs) == 0 {
-		return err
-	}
-	policy := obj.GetDeletionPolicy()
-	if policy == kustomizev1.DeletionPolicyOrphan || (policy == kustomizev1.DeletionPolicyMirrorPrune && !obj.Spec.Prune) {
-		return nil
-	}
-	t, err := r.target(ctx, obj)
-	if err != nil {
-		var stalled *runtime.StallingError
-		if errors.As(err, &stalled) {
-			return nil // nothing can ever be deleted with this spec; do not block deletion forever
-		}
-		return err
-	}
-	_, err = t.apply.DeleteAll(ctx, refs, policy, obj.Spec.Prune, apply.PruneOptions{
-		OwnerLabels: Owner.Labels(obj.Name, obj.Namespace), WaitTimeout: obj.GetTimeout(),
-	})
-	return err
 }

@@ -57,7 +57,14 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		return err
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	fetcher, err := artifact.NewFetcher(artifact.FetcherOptions{Retries: deps.Options.Kustomize.HTTPRetry})
+	// Artifacts come only from the storage server: a URL in a source's
+	// status is the tenant's to write, and must not send the controller
+	// elsewhere. The size, file-count and time limits are the fetcher's
+	// defaults (see artifact.DefaultMaxUntarSize and the others).
+	fetcher, err := artifact.NewFetcher(artifact.FetcherOptions{
+		Retries:            deps.Options.Kustomize.HTTPRetry,
+		AllowedURLPrefixes: append([]string{deps.Options.Storage.Advertised()}, deps.Options.Kustomize.ArtifactServers...),
+	})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,9 @@ package kustomization
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"path"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -82,4 +85,28 @@ func (r *Reconciler) requeueDependency() time.Duration {
 		return r.RequeueDependency
 	}
 	return 30 * time.Second
+}
+
+// checkArtifactURL refuses an artifact URL of a source kind the storage
+// server keeps that is not filed under that very source
+// (<kind>/<namespace>/<name>/): the fetcher only talks to the storage
+// server, and this keeps a forged status from naming another tenant's
+// artifact on it. ExternalArtifacts, published by other controllers, are
+// filed as those controllers choose.
+func checkArtifactURL(src artifactSource) error {
+	kind := kindOf(src)
+	if kind == sourcev1.ExternalArtifactKind {
+		return nil
+	}
+	raw := src.GetArtifact().URL
+	u, err := url.Parse(raw)
+	if err != nil {
+		return runtime.Failed(meta.ArtifactFailedReason, "artifact URL of %s '%s/%s': %w", kind, src.GetNamespace(), src.GetName(), err)
+	}
+	want := "/" + strings.ToLower(kind) + "/" + src.GetNamespace() + "/" + src.GetName() + "/"
+	if !strings.HasPrefix(path.Clean(u.Path), want) {
+		return runtime.Failed(meta.ArtifactFailedReason,
+			"artifact URL %s is not filed under %s on the storage server: refusing an artifact of another source", raw, want)
+	}
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
@@ -73,29 +72,7 @@ func (r *Reconciler) remoteConfig(ctx context.Context, namespace string, ref *me
 		return nil, runtime.Stalling(meta.ReconciliationFailedReason,
 			"kubeconfig secret '%s/%s' has no key %v", namespace, ref.Name, keys)
 	}
-	raw, err := clientcmd.Load(data)
-	if err != nil {
-		return nil, runtime.Stalling(meta.ReconciliationFailedReason, "kubeconfig secret '%s/%s': %v", namespace, ref.Name, err)
-	}
-	for name, auth := range raw.AuthInfos {
-		if auth.Exec != nil && !r.InsecureKubeconfigExec {
-			return nil, runtime.Stalling(meta.ReconciliationFailedReason,
-				"kubeconfig secret '%s/%s': user '%s' runs an exec plugin, which the controller refuses unless started with --insecure-kubeconfig-exec",
-				namespace, ref.Name, name)
-		}
-		if auth.AuthProvider != nil {
-			return nil, runtime.Stalling(meta.ReconciliationFailedReason,
-				"kubeconfig secret '%s/%s': user '%s' uses an auth provider plugin, which is not supported", namespace, ref.Name, name)
-		}
-	}
-	for name, cluster := range raw.Clusters {
-		if cluster.InsecureSkipTLSVerify && !r.InsecureKubeconfigTLS {
-			return nil, runtime.Stalling(meta.ReconciliationFailedReason,
-				"kubeconfig secret '%s/%s': cluster '%s' skips TLS verification, which the controller refuses unless started with --insecure-kubeconfig-tls",
-				namespace, ref.Name, name)
-		}
-	}
-	cfg, err := clientcmd.NewDefaultClientConfig(*raw, &clientcmd.ConfigOverrides{}).ClientConfig()
+	cfg, err := restConfigFromKubeconfig(data, kubeconfigPolicy{AllowExec: r.InsecureKubeconfigExec, AllowInsecureTLS: r.InsecureKubeconfigTLS})
 	if err != nil {
 		return nil, runtime.Stalling(meta.ReconciliationFailedReason, "kubeconfig secret '%s/%s': %v", namespace, ref.Name, err)
 	}
@@ -105,11 +82,17 @@ func (r *Reconciler) remoteConfig(ctx context.Context, namespace string, ref *me
 
 // target is the cluster a Kustomization applies to, as the identity it acts as.
 type target struct {
-	apply  *apply.Manager
+	apply *apply.Manager
+	// health reads the readiness of the objects this Kustomization applied
+	// (wait: true).
 	health *health.Checker
+	// listed reads the objects spec.healthChecks names, which the
+	// Kustomization did not apply: as the identity it acts as, so that a
+	// tenant cannot read what its ServiceAccount may not.
+	listed *health.Checker
 }
 
-// target returns the apply manager and health checker for obj. Clients are
+// target returns the apply manager and health checkers for obj. Clients are
 // built once per identity and reused: building one per reconciliation would
 // open new connections every time.
 func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization) (*target, error) {
@@ -120,9 +103,12 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 	remote := obj.Spec.KubeConfig != nil
 	key := cfg.Host + "|" + cfg.Impersonate.UserName
 	if remote {
+		// A request to a remote cluster takes at most the Kustomization's
+		// timeout, and at most remoteClientTimeout.
+		cfg.Timeout = min(cfg.Timeout, obj.GetTimeout())
 		// Keyed on the credentials too: a rotated kubeconfig gets new clients.
 		sum := sha256.New()
-		for _, b := range [][]byte{[]byte(cfg.BearerToken), cfg.CertData, cfg.KeyData, cfg.CAData} {
+		for _, b := range [][]byte{[]byte(cfg.BearerToken), cfg.CertData, cfg.KeyData, cfg.CAData, []byte(cfg.Timeout.String())} {
 			sum.Write(b)
 			sum.Write([]byte{0})
 		}
@@ -136,19 +122,34 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 		return nil, runtime.Failed(meta.ReconciliationFailedReason, "client for %s: %w", key, err)
 	}
 	t := &target{}
-	if remote {
+	switch {
+	case remote:
 		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 		if err != nil {
 			return nil, runtime.Failed(meta.ReconciliationFailedReason, "discovery client: %w", err)
 		}
 		mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 		t.apply = apply.New(dyn, mapper, Owner)
-		t.health = health.NewChecker(health.NewCache(dyn, r.Log), mapper, health.CheckerOptions{Log: r.Log})
-	} else {
-		// Readiness is read with the controller's own identity, through the
-		// informers every Kustomization shares; writes use the tenant's.
+		// Watches last longer than any one request: no client timeout.
+		watchCfg := rest.CopyConfig(cfg)
+		watchCfg.Timeout = 0
+		watcher, err := apply.NewKindClient(watchCfg)
+		if err != nil {
+			return nil, runtime.Failed(meta.ReconciliationFailedReason, "client for %s: %w", key, err)
+		}
+		t.health = health.NewChecker(health.NewCache(watcher, r.Log), mapper, health.CheckerOptions{Log: r.Log})
+		t.listed = t.health
+	case cfg.Impersonate.UserName != "":
+		// What the identity applied carries the owner labels and is read
+		// through the informers every Kustomization shares; anything else
+		// through informers of its own identity.
 		t.apply = apply.New(dyn, r.Mapper, Owner)
 		t.health = r.Health
+		t.listed = health.NewChecker(health.NewCache(dyn, r.Log), r.Mapper, health.CheckerOptions{Log: r.Log})
+	default:
+		// The controller's own identity: the shared informers serve both.
+		t.apply = apply.New(dyn, r.Mapper, Owner)
+		t.health, t.listed = r.Health, r.Health
 	}
 	actual, _ := r.targets.LoadOrStore(key, t)
 	return actual.(*target), nil

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,7 +34,7 @@ func Controller() manager.Controller {
 func setup(mgr ctrl.Manager, deps manager.Deps) error {
 	storage, err := artifact.NewStorage(artifact.Options{
 		Root:             deps.Options.Storage.Path,
-		AdvAddr:          advertisedAddr(deps.Options.Storage),
+		AdvAddr:          deps.Options.Storage.Advertised(),
 		DigestAlgo:       deps.Options.Storage.DigestAlgo,
 		RetentionRecords: deps.Options.Storage.RetentionRecords,
 		RetentionTTL:     deps.Options.Storage.RetentionTTL,
@@ -60,23 +59,6 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Metrics: deps.Metrics,
 	}
 	return gr.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
-}
-
-// advertisedAddr is --storage-adv-addr, or this host's name with the port
-// of --storage-addr, as Flux does.
-func advertisedAddr(o manager.StorageOptions) string {
-	if o.AdvAddr != "" {
-		return o.AdvAddr
-	}
-	_, port, err := net.SplitHostPort(o.Addr)
-	if err != nil {
-		port = "9090"
-	}
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "localhost"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 // artifactServer serves the storage over HTTP while this process leads.
