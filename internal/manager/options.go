@@ -133,7 +133,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Storage.RetentionTTL, "artifact-retention-ttl", time.Minute, "how long superseded artifacts are kept")
 	fs.IntVar(&o.Storage.RetentionRecords, "artifact-retention-records", 2, "how many artifacts per object are kept")
 	fs.StringVar(&o.Storage.DigestAlgo, "artifact-digest-algo", "sha256", "digest algorithm of artifacts: sha256, sha384 or sha512")
-	fs.Int64Var(&o.Storage.MaxSize, "artifact-max-size", 1<<30, "largest content of one artifact in bytes, so a huge repository cannot fill the storage volume; 0 means no limit")
+	fs.Int64Var(&o.Storage.MaxSize, "artifact-max-size", 1<<30, "largest content of one artifact in bytes, archived by the source side and unpacked by the applier, so a huge repository cannot fill a volume; 0 means no limit")
 }
 
 // Validate checks the flags that can be wrong on their own.

@@ -89,7 +89,7 @@ func TestExistingCases(t *testing.T) {
 			t.Errorf("%s: %s", r.Case, r.Observed)
 		} else {
 			r.Status = "PASS"
-			r.Observed += " (tests took " + strings.Join(took, ", ") + ")"
+			r.Observed = "asserted: " + r.Observed + " (tests took " + strings.Join(took, ", ") + ")"
 		}
 		results.add(r)
 	}

@@ -15,6 +15,7 @@ import (
 const (
 	areaFault    = "Fault"
 	areaBadInput = "Bad input"
+	areaTenant   = "Tenant isolation"
 	areaFuzz     = "Fuzz seeds"
 )
 
@@ -82,7 +83,7 @@ func (rec *recorder) rows() []row {
 
 // writeReport renders rows into docs/reliability.md under root.
 func writeReport(root string, rows []row) error {
-	order := map[string]int{areaFault: 0, areaBadInput: 1, areaFuzz: 2}
+	order := map[string]int{areaFault: 0, areaBadInput: 1, areaTenant: 2, areaFuzz: 3}
 	sort.SliceStable(rows, func(i, j int) bool { return order[rows[i].Area] < order[rows[j].Area] })
 	var b strings.Builder
 	b.WriteString(reportHeader)
@@ -122,6 +123,8 @@ do not edit by hand. Every row is a test that ran in that run: the fault tests o
 test/reliability drive the built driftless-controller against a local cluster and
 measure what they report; the other rows rerun the existing tests named in the
 Tests column (` + "`go test -json`" + `) and report their outcome and duration.
+Their Observed cells start with "asserted:": the text says what those tests
+assert, which holds because they passed, rather than a figure measured here.
 
 Lost counts objects that should exist and do not; wrong deletions count objects
 deleted (or deleted and recreated, a new UID) that should have stayed. Both must

@@ -59,10 +59,17 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	// Artifacts come only from the storage server: a URL in a source's
 	// status is the tenant's to write, and must not send the controller
-	// elsewhere. The size, file-count and time limits are the fetcher's
-	// defaults (see artifact.DefaultMaxUntarSize and the others).
+	// elsewhere. An artifact may unpack to --artifact-max-size, the limit
+	// the source side archives with; the file-count and time limits are
+	// the fetcher's defaults (artifact.DefaultMaxFiles, DefaultTimeout).
+	maxSize := deps.Options.Storage.MaxSize
+	if maxSize == 0 {
+		maxSize = -1 // the flag's 0 is no limit, the fetcher's is its default
+	}
 	fetcher, err := artifact.NewFetcher(artifact.FetcherOptions{
 		Retries:            deps.Options.Kustomize.HTTPRetry,
+		MaxDownloadSize:    maxSize,
+		MaxUntarSize:       maxSize,
 		AllowedURLPrefixes: append([]string{deps.Options.Storage.Advertised()}, deps.Options.Kustomize.ArtifactServers...),
 	})
 	if err != nil {
