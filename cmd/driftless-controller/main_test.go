@@ -146,7 +146,7 @@ func TestRunsAgainstAClusterFromKubeconfig(t *testing.T) {
 	hash := repo.CommitFiles("main", map[string]string{"app.yaml": "kind: ConfigMap"}, "init")
 	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
 	ns := env.Namespace(t)
-	in := start(t)
+	in := start(t, "--enable-pprof")
 
 	gitRepository(t, ns, "app", srv.RepoURL(repo.Name()))
 	url := waitArtifact(t, ns, "app", "main@sha1:"+hash)
@@ -166,7 +166,7 @@ func TestRunsAgainstAClusterFromKubeconfig(t *testing.T) {
 		t.Errorf("metrics (%d) lack gotk_reconcile_duration_seconds for the GitRepository", code)
 	}
 	if code, body := get("http://" + in.metrics + "/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
-		t.Errorf("pprof goroutine profile: %d %.200s", code, body)
+		t.Errorf("pprof goroutine profile with --enable-pprof: %d %.200s", code, body)
 	}
 
 	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
