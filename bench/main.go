@@ -5,7 +5,7 @@
 //
 //	go run ./bench -workload W0,W1 -n 100,500
 //
-// Workloads (issue 6): W0 the same objects as W1 applied directly (the
+// Workloads: W0 the same objects as W1 applied directly (the
 // floor), W1 Flux's benchmark (N Kustomizations on one source), W2 one
 // Kustomization of many objects, W3 a dependsOn chain, W4 change
 // propagation to Kustomizations already Ready.

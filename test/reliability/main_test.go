@@ -1,4 +1,4 @@
-// Package reliability is the fault suite of issue 7: it runs the built
+// Package reliability is the fault suite: it runs the built
 // driftless-controller as a process against a local cluster and breaks
 // things under it — the API server stops in the middle of an apply, the
 // controller is killed with SIGKILL in the middle of an apply, the artifact
