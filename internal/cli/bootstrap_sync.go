@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -18,7 +19,6 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/git"
-	"github.com/driftless/driftless/internal/runtime"
 )
 
 // sourceSecretData builds the keys of the source secret, which are also
@@ -171,7 +171,7 @@ func applySyncAndWait(ctx context.Context, f *Factory, repo *sourcev1.GitReposit
 	p.action("applying sync manifests")
 	changed := false
 	existed := true
-	for _, obj := range []runtime.Object{repo, ks} {
+	for _, obj := range []meta.Object{repo, ks} {
 		m, err := manifest(obj)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func applySyncAndWait(ctx context.Context, f *Factory, repo *sourcev1.GitReposit
 		p.success("sync manifests are up to date")
 	}
 	if existed && (changed || pushed) {
-		for _, obj := range []runtime.Object{repo, ks} {
+		for _, obj := range []meta.Object{repo, ks} {
 			if _, err := requestReconcile(ctx, c, obj); err != nil {
 				return fmt.Errorf("request reconciliation of %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
 			}
@@ -224,10 +224,10 @@ func applySyncAndWait(ctx context.Context, f *Factory, repo *sourcev1.GitReposit
 // still waiting, not failed.
 func syncReady(k fluxKind, head string) readiness {
 	ready := readyAfter(k, "")
-	return func(obj runtime.Object) (bool, error) {
+	return func(obj meta.Object) (bool, error) {
 		done, err := ready(obj)
 		if err != nil {
-			if c := runtime.Get(obj, meta.ReadyCondition); c != nil && c.Reason == meta.ArtifactFailedReason && k.Kind == kustomizev1.KustomizationKind {
+			if c := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition); c != nil && c.Reason == meta.ArtifactFailedReason && k.Kind == kustomizev1.KustomizationKind {
 				return false, nil
 			}
 			return true, err

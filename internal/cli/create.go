@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/api/meta"
 )
 
 // fieldOwner is the server-side apply field manager of objects the CLI
@@ -81,7 +81,7 @@ func checkName(args []string, what string) (string, error) {
 
 // manifest is obj as a user would write it: apiVersion, kind, metadata
 // (name, namespace, labels) and spec, without status or server fields.
-func manifest(obj runtime.Object) (map[string]any, error) {
+func manifest(obj meta.Object) (map[string]any, error) {
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
@@ -101,7 +101,7 @@ func manifest(obj runtime.Object) (map[string]any, error) {
 
 // exportYAML prints obj as Flux's --export does: a YAML document
 // starting with ---.
-func exportYAML(w io.Writer, obj runtime.Object) error {
+func exportYAML(w io.Writer, obj meta.Object) error {
 	m, err := manifest(obj)
 	if err != nil {
 		return err
@@ -116,7 +116,7 @@ func exportYAML(w io.Writer, obj runtime.Object) error {
 
 // applyAndWait applies obj with server-side apply, then waits, bounded by
 // --timeout, until it is Ready, printing progress as Flux does.
-func applyAndWait(ctx context.Context, f *Factory, k fluxKind, obj runtime.Object) (runtime.Object, error) {
+func applyAndWait(ctx context.Context, f *Factory, k fluxKind, obj meta.Object) (meta.Object, error) {
 	c, err := f.Client()
 	if err != nil {
 		return nil, err

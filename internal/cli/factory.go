@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/internal/manager"
+	"github.com/driftless/driftless/api/scheme"
 )
 
 // DefaultNamespace is the namespace of Flux's control plane, used when
@@ -68,12 +68,12 @@ func (f *Factory) Client() (client.WithWatch, error) {
 			f.err = err
 			return
 		}
-		scheme, err := manager.NewScheme()
+		s, err := scheme.New()
 		if err != nil {
 			f.err = err
 			return
 		}
-		f.client, f.err = client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+		f.client, f.err = client.NewWithWatch(cfg, client.Options{Scheme: s})
 	})
 	return f.client, f.err
 }

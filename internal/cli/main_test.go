@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/driftless/driftless/api/scheme"
 	"github.com/driftless/driftless/internal/controller/kustomization"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
@@ -59,11 +60,11 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := manager.NewScheme()
+	s, err := scheme.New()
 	if err != nil {
 		return nil, err
 	}
-	if kube, err = client.New(c.Config, client.Options{Scheme: scheme}); err != nil {
+	if kube, err = client.New(c.Config, client.Options{Scheme: s}); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())

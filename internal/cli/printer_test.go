@@ -101,7 +101,7 @@ func readFixture(t *testing.T) string {
 // waitReadyObject waits until obj ns/name is Ready.
 func waitReadyObject(t *testing.T, obj readObject, ns, name string) {
 	t.Helper()
-	conditioned := obj.(runtime.Conditioned)
+	conditioned := obj.(meta.Conditioned)
 	testcluster.Eventually(t, 90*time.Second, name+" Ready", func() (bool, error) {
 		if err := kube.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
 			return false, err

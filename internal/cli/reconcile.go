@@ -11,7 +11,6 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/runtime"
 )
 
 func newReconcileCommand(f *Factory) *cobra.Command {
@@ -118,7 +117,7 @@ func reconcileIn(ctx context.Context, f *Factory, k fluxKind, key client.ObjectK
 
 // requestReconcile sets reconcile.fluxcd.io/requestedAt by merge patch and
 // returns its value.
-func requestReconcile(ctx context.Context, c client.Client, obj runtime.Object) (string, error) {
+func requestReconcile(ctx context.Context, c client.Client, obj meta.Object) (string, error) {
 	token := requestToken()
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, meta.ReconcileRequestAnnotation, token)
 	return token, c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch)))

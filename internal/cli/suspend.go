@@ -9,7 +9,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/api/meta"
-	"github.com/driftless/driftless/internal/runtime"
 )
 
 // toggleOptions are the flags of suspend and resume.
@@ -81,13 +80,13 @@ func newToggleKindCommand(f *Factory, o *toggleOptions, k fluxKind, use string, 
 
 // selectObjects is the named object, or with no name every object of the
 // kind in the namespace.
-func selectObjects(ctx context.Context, c client.Client, k fluxKind, ns string, names []string) ([]runtime.Object, error) {
+func selectObjects(ctx context.Context, c client.Client, k fluxKind, ns string, names []string) ([]meta.Object, error) {
 	if len(names) == 1 {
 		obj := k.New()
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: names[0]}, obj); err != nil {
 			return nil, notFoundHint(err, k, names[0], ns)
 		}
-		return []runtime.Object{obj}, nil
+		return []meta.Object{obj}, nil
 	}
 	list := k.NewList()
 	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
@@ -100,7 +99,7 @@ func selectObjects(ctx context.Context, c client.Client, k fluxKind, ns string, 
 	return objs, nil
 }
 
-func suspendAll(ctx context.Context, f *Factory, c client.Client, k fluxKind, objs []runtime.Object) error {
+func suspendAll(ctx context.Context, f *Factory, c client.Client, k fluxKind, objs []meta.Object) error {
 	p := progress{f.Err}
 	for _, obj := range objs {
 		p.action("suspending %s %s in %s namespace", k.Command, obj.GetName(), obj.GetNamespace())
@@ -114,7 +113,7 @@ func suspendAll(ctx context.Context, f *Factory, c client.Client, k fluxKind, ob
 
 // resumeAll clears spec.suspend and asks for a reconciliation in the same
 // merge patch, then, with wait, waits for each object as reconcile does.
-func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k fluxKind, objs []runtime.Object, wait bool) error {
+func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k fluxKind, objs []meta.Object, wait bool) error {
 	p := progress{f.Err}
 	tokens := make([]string, len(objs))
 	for i, obj := range objs {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -14,7 +15,6 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/runtime"
 )
 
 // fluxKind describes a kind that create, reconcile, suspend, resume and
@@ -26,32 +26,32 @@ type fluxKind struct {
 	// GetCommand how `flux get` does ("sources git").
 	Command, GetCommand string
 	// New returns an empty object of the kind; NewList an empty list.
-	New     func() runtime.Object
+	New     func() meta.Object
 	NewList func() client.ObjectList
 	// Items returns the objects of a list made by NewList.
-	Items func(client.ObjectList) []runtime.Object
+	Items func(client.ObjectList) []meta.Object
 	// SetSuspend sets spec.suspend.
-	SetSuspend func(runtime.Object, bool)
+	SetSuspend func(meta.Object, bool)
 	// Revision is what the last successful reconciliation produced, and
 	// RevisionVerb how to say so ("fetched", "applied").
-	Revision     func(runtime.Object) string
+	Revision     func(meta.Object) string
 	RevisionVerb string
 }
 
 func gitRepositoryKind() fluxKind {
 	return fluxKind{
 		Kind: sourcev1.GitRepositoryKind, Command: "source git", GetCommand: "sources git",
-		New:     func() runtime.Object { return &sourcev1.GitRepository{} },
+		New:     func() meta.Object { return &sourcev1.GitRepository{} },
 		NewList: func() client.ObjectList { return &sourcev1.GitRepositoryList{} },
-		Items: func(l client.ObjectList) []runtime.Object {
-			var out []runtime.Object
+		Items: func(l client.ObjectList) []meta.Object {
+			var out []meta.Object
 			for i := range l.(*sourcev1.GitRepositoryList).Items {
 				out = append(out, &l.(*sourcev1.GitRepositoryList).Items[i])
 			}
 			return out
 		},
-		SetSuspend: func(o runtime.Object, s bool) { o.(*sourcev1.GitRepository).Spec.Suspend = s },
-		Revision: func(o runtime.Object) string {
+		SetSuspend: func(o meta.Object, s bool) { o.(*sourcev1.GitRepository).Spec.Suspend = s },
+		Revision: func(o meta.Object) string {
 			if a := o.(*sourcev1.GitRepository).Status.Artifact; a != nil {
 				return a.Revision
 			}
@@ -64,24 +64,24 @@ func gitRepositoryKind() fluxKind {
 func kustomizationKind() fluxKind {
 	return fluxKind{
 		Kind: kustomizev1.KustomizationKind, Command: "kustomization", GetCommand: "kustomizations",
-		New:     func() runtime.Object { return &kustomizev1.Kustomization{} },
+		New:     func() meta.Object { return &kustomizev1.Kustomization{} },
 		NewList: func() client.ObjectList { return &kustomizev1.KustomizationList{} },
-		Items: func(l client.ObjectList) []runtime.Object {
-			var out []runtime.Object
+		Items: func(l client.ObjectList) []meta.Object {
+			var out []meta.Object
 			for i := range l.(*kustomizev1.KustomizationList).Items {
 				out = append(out, &l.(*kustomizev1.KustomizationList).Items[i])
 			}
 			return out
 		},
-		SetSuspend:   func(o runtime.Object, s bool) { o.(*kustomizev1.Kustomization).Spec.Suspend = s },
-		Revision:     func(o runtime.Object) string { return o.(*kustomizev1.Kustomization).Status.LastAppliedRevision },
+		SetSuspend:   func(o meta.Object, s bool) { o.(*kustomizev1.Kustomization).Spec.Suspend = s },
+		Revision:     func(o meta.Object) string { return o.(*kustomizev1.Kustomization).Status.LastAppliedRevision },
 		RevisionVerb: "applied",
 	}
 }
 
 // readiness tells whether obj has finished: done with nil when it is Ready,
 // done with an error when the reconciliation failed, not done otherwise.
-type readiness func(obj runtime.Object) (done bool, err error)
+type readiness func(obj meta.Object) (done bool, err error)
 
 // readyAfter is the readiness of a reconciliation that handled the request
 // token ("" for any reconciliation of the current generation). Ready=True
@@ -89,11 +89,11 @@ type readiness func(obj runtime.Object) (done bool, err error)
 // controller is only waiting for a source or a dependency, which may still
 // turn up.
 func readyAfter(k fluxKind, token string) readiness {
-	return func(obj runtime.Object) (bool, error) {
+	return func(obj meta.Object) (bool, error) {
 		if token != "" && obj.GetLastHandledReconcileRequest() != token {
 			return false, nil
 		}
-		ready := runtime.Get(obj, meta.ReadyCondition)
+		ready := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition)
 		if ready == nil || ready.ObservedGeneration != obj.GetGeneration() {
 			return false, nil
 		}
@@ -116,8 +116,8 @@ func waitingReason(reason string) bool {
 // waitFor watches the named object until cond says it is done, the object
 // is deleted, or ctx ends. Watching (not polling) sees each status change the
 // moment the controller writes it.
-func waitFor(ctx context.Context, c client.WithWatch, k fluxKind, key client.ObjectKey, cond readiness) (runtime.Object, error) {
-	var last runtime.Object
+func waitFor(ctx context.Context, c client.WithWatch, k fluxKind, key client.ObjectKey, cond readiness) (meta.Object, error) {
+	var last meta.Object
 	for {
 		w, err := c.Watch(ctx, k.NewList(), client.InNamespace(key.Namespace),
 			client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("metadata.name", key.Name)})
@@ -139,8 +139,8 @@ func waitFor(ctx context.Context, c client.WithWatch, k fluxKind, key client.Obj
 	}
 }
 
-func consume(ctx context.Context, w watch.Interface, k fluxKind, key client.ObjectKey, cond readiness) (runtime.Object, bool, error) {
-	var last runtime.Object
+func consume(ctx context.Context, w watch.Interface, k fluxKind, key client.ObjectKey, cond readiness) (meta.Object, bool, error) {
+	var last meta.Object
 	for {
 		select {
 		case <-ctx.Done():
@@ -155,7 +155,7 @@ func consume(ctx context.Context, w watch.Interface, k fluxKind, key client.Obje
 			case watch.Deleted:
 				return last, true, fmt.Errorf("%s %s was deleted while waiting for it", k.Kind, key)
 			}
-			obj, ok := ev.Object.(runtime.Object)
+			obj, ok := ev.Object.(meta.Object)
 			if !ok {
 				continue
 			}
@@ -167,10 +167,10 @@ func consume(ctx context.Context, w watch.Interface, k fluxKind, key client.Obje
 	}
 }
 
-func timeoutError(ctx context.Context, k fluxKind, key client.ObjectKey, last runtime.Object) error {
+func timeoutError(ctx context.Context, k fluxKind, key client.ObjectKey, last meta.Object) error {
 	msg := "no status yet"
 	if last != nil {
-		if ready := runtime.Get(last, meta.ReadyCondition); ready != nil {
+		if ready := apimeta.FindStatusCondition(last.GetConditions(), meta.ReadyCondition); ready != nil {
 			msg = fmt.Sprintf("Ready=%s: %s", ready.Status, ready.Message)
 		}
 	}

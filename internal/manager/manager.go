@@ -14,9 +14,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/labels"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -26,12 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 
-	helmv2 "github.com/driftless/driftless/api/helm/v2"
-	imagev1 "github.com/driftless/driftless/api/image/v1"
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
-	notificationv1 "github.com/driftless/driftless/api/notification/v1"
-	notificationv1beta3 "github.com/driftless/driftless/api/notification/v1beta3"
-	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/api/scheme"
 	"github.com/driftless/driftless/internal/runtime"
 )
 
@@ -57,21 +50,6 @@ type Deps struct {
 	// Events records the controllers' Kubernetes events; Recorder gives
 	// each controller its own source.
 	Events *runtime.Events
-}
-
-// NewScheme registers every Driftless kind and the built-in kinds.
-func NewScheme() (*k8sruntime.Scheme, error) {
-	s := k8sruntime.NewScheme()
-	err := errors.Join(
-		clientgoscheme.AddToScheme(s),
-		sourcev1.AddToScheme(s),
-		kustomizev1.AddToScheme(s),
-		helmv2.AddToScheme(s),
-		notificationv1.AddToScheme(s),
-		notificationv1beta3.AddToScheme(s),
-		imagev1.AddToScheme(s),
-	)
-	return s, err
 }
 
 // Selected returns the controllers to run: those named in opts, or every
@@ -116,7 +94,7 @@ func RESTConfig(opts Options) (*rest.Config, error) {
 
 // New builds the manager with the selected controllers added.
 func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logger) (ctrl.Manager, error) {
-	scheme, err := NewScheme()
+	s, err := scheme.New()
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +107,7 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 		cfg.WarningHandlerWithContext = newWarningLog(logger)
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme,
+		Scheme:                        s,
 		Logger:                        logger,
 		Cache:                         cacheOpts,
 		Metrics:                       metricsOptions(opts),

@@ -3,48 +3,43 @@ package runtime
 import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/driftless/driftless/api/meta"
 )
 
-// Conditioned is an object with status conditions.
-type Conditioned interface {
-	GetGeneration() int64
-	GetConditions() []metav1.Condition
-	SetConditions([]metav1.Condition)
-}
-
 // MarkTrue sets condition t to True.
-func MarkTrue(obj Conditioned, t, reason, message string) {
+func MarkTrue(obj meta.Conditioned, t, reason, message string) {
 	set(obj, t, metav1.ConditionTrue, reason, message)
 }
 
 // MarkFalse sets condition t to False.
-func MarkFalse(obj Conditioned, t, reason, message string) {
+func MarkFalse(obj meta.Conditioned, t, reason, message string) {
 	set(obj, t, metav1.ConditionFalse, reason, message)
 }
 
 // MarkUnknown sets condition t to Unknown.
-func MarkUnknown(obj Conditioned, t, reason, message string) {
+func MarkUnknown(obj meta.Conditioned, t, reason, message string) {
 	set(obj, t, metav1.ConditionUnknown, reason, message)
 }
 
 // Delete removes condition t.
-func Delete(obj Conditioned, t string) {
+func Delete(obj meta.Conditioned, t string) {
 	c := obj.GetConditions()
 	apimeta.RemoveStatusCondition(&c, t)
 	obj.SetConditions(c)
 }
 
 // Get returns condition t, or nil.
-func Get(obj Conditioned, t string) *metav1.Condition {
+func Get(obj meta.Conditioned, t string) *metav1.Condition {
 	return apimeta.FindStatusCondition(obj.GetConditions(), t)
 }
 
 // IsTrue tells whether condition t is True.
-func IsTrue(obj Conditioned, t string) bool {
+func IsTrue(obj meta.Conditioned, t string) bool {
 	return apimeta.IsStatusConditionTrue(obj.GetConditions(), t)
 }
 
-func set(obj Conditioned, t string, status metav1.ConditionStatus, reason, message string) {
+func set(obj meta.Conditioned, t string, status metav1.ConditionStatus, reason, message string) {
 	c := obj.GetConditions()
 	apimeta.SetStatusCondition(&c, metav1.Condition{
 		Type:               t,

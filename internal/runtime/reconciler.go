@@ -19,28 +19,15 @@ import (
 	"github.com/driftless/driftless/internal/kubeerr"
 )
 
-// Object is what the skeleton reconciles: a Flux kind with the status fields
-// every kind shares.
-type Object interface {
-	client.Object
-	Conditioned
-	GetRequeueAfter() time.Duration
-	IsSuspended() bool
-	GetObservedGeneration() int64
-	SetObservedGeneration(int64)
-	GetLastHandledReconcileRequest() string
-	SetLastHandledReconcileRequest(string)
-}
-
 // Step is one stage of a reconciliation. It sets only its own conditions and
 // returns a typed error (StallingError, WaitingError, GenericError) or nil.
-type Step[T Object] struct {
+type Step[T meta.Object] struct {
 	Name string
 	Run  func(ctx context.Context, obj T, p *Pass) error
 }
 
 // Kind declares how one kind is reconciled.
-type Kind[T Object] struct {
+type Kind[T meta.Object] struct {
 	// Name is the kind, e.g. "GitRepository"; it labels metrics and logs.
 	Name string
 	// New returns an empty object to fetch into.
@@ -65,7 +52,7 @@ type Kind[T Object] struct {
 }
 
 // Reconciler runs a Kind's plan with the one skeleton.
-type Reconciler[T Object] struct {
+type Reconciler[T meta.Object] struct {
 	Kind    Kind[T]
 	Client  client.Client
 	Events  record.EventRecorder
@@ -195,7 +182,7 @@ func (r *Reconciler[T]) run(ctx context.Context, obj T) (ctrl.Result, error) {
 
 // markProgress says a new attempt is under way: Reconciling=True, Ready
 // Unknown, and not stalled any more (kstatus forbids both).
-func markProgress(obj Object, reason, message string) {
+func markProgress(obj meta.Object, reason, message string) {
 	Delete(obj, meta.StalledCondition)
 	MarkTrue(obj, meta.ReconcilingCondition, reason, message)
 	MarkUnknown(obj, meta.ReadyCondition, reason, message)
@@ -335,7 +322,7 @@ func (r *Reconciler[T]) jitter(d time.Duration) time.Duration {
 // statusPatcher patches the status subresource with the difference from the
 // last patched state. Its delayed write (patchLater) runs on a timer, so
 // every write holds mu.
-type statusPatcher[T Object] struct {
+type statusPatcher[T meta.Object] struct {
 	client client.Client
 
 	mu      sync.Mutex

@@ -24,7 +24,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/internal/manager"
+	"github.com/driftless/driftless/api/scheme"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -85,9 +85,9 @@ func setup(c *testcluster.Cluster) (func(), error) {
 }
 
 func newClient(c *testcluster.Cluster) (client.Client, error) {
-	scheme, err := manager.NewScheme()
+	s, err := scheme.New()
 	if err != nil {
 		return nil, err
 	}
-	return client.New(c.Config, client.Options{Scheme: scheme})
+	return client.New(c.Config, client.Options{Scheme: s})
 }

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/api/scheme"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/controller/source"
@@ -81,11 +82,11 @@ func startController(c *testcluster.Cluster) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := manager.NewScheme()
+	s, err := scheme.New()
 	if err != nil {
 		return nil, err
 	}
-	if kube, err = client.New(c.Config, client.Options{Scheme: scheme}); err != nil {
+	if kube, err = client.New(c.Config, client.Options{Scheme: s}); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())

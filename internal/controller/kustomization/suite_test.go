@@ -22,6 +22,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/api/scheme"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/kustomization"
 	"github.com/driftless/driftless/internal/controller/source"
@@ -95,12 +96,12 @@ func startManager(c *testcluster.Cluster, customize func(*manager.Options)) (fun
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := manager.NewScheme()
+	s, err := scheme.New()
 	if err != nil {
 		return nil, err
 	}
 	if kube == nil {
-		if kube, err = client.New(c.Config, client.Options{Scheme: scheme}); err != nil {
+		if kube, err = client.New(c.Config, client.Options{Scheme: s}); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,155 @@
+package layering
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// graph builds a synthetic import graph from "pkg: import import..." lines.
+func graph(lines ...string) []Package {
+	var pkgs []Package
+	for _, l := range lines {
+		path, imports, _ := strings.Cut(l, ":")
+		pkgs = append(pkgs, Package{ImportPath: strings.TrimSpace(path), Imports: strings.Fields(imports)})
+	}
+	return pkgs
+}
+
+func TestCheck(t *testing.T) {
+	rule := Rule{Name: "no cr", From: []string{"m/api/...", "m/engine"}, Forbid: []string{"cr/..."}}
+	for _, c := range []struct {
+		name string
+		pkgs []Package
+		want []string
+	}{
+		{
+			name: "rules hold",
+			pkgs: graph("m/api/a: m/api/b apimachinery", "m/api/b: apimachinery", "apimachinery:",
+				"m/engine: apimachinery", "m/manager: cr/pkg/client", "cr/pkg/client:"),
+		},
+		{
+			name: "direct import",
+			pkgs: graph("m/engine: cr/pkg/client", "cr/pkg/client:"),
+			want: []string{"no cr: m/engine -> cr/pkg/client"},
+		},
+		{
+			name: "the root package of a forbidden tree",
+			pkgs: graph("m/engine: cr", "cr:"),
+			want: []string{"no cr: m/engine -> cr"},
+		},
+		{
+			name: "transitive import, shortest chain reported once per package",
+			pkgs: graph("m/api/a: m/api/b x", "m/api/b: x", "x: y cr/pkg/log", "y: cr/pkg/client", "cr/pkg/log:", "cr/pkg/client:",
+				"m/engine:"),
+			want: []string{"no cr: m/api/a -> x -> cr/pkg/log", "no cr: m/api/b -> x -> cr/pkg/log"},
+		},
+		{
+			name: "a sibling with a common prefix is not under the tree",
+			pkgs: graph("m/apifoo: cr", "cr:", "m/engine: crx", "crx:", "m/api/a:"),
+		},
+		{
+			name: "cycles end",
+			pkgs: graph("m/engine: a", "a: b", "b: a", "m/api/a:"),
+		},
+		{
+			name: "a rule that matches no package fails",
+			pkgs: graph("m/other: cr", "cr:"),
+			want: []string{"no cr: the rule matches no package (renamed or deleted?)"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got []string
+			for _, v := range Check([]Rule{rule}, c.pkgs) {
+				got = append(got, v.String())
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("Check:\n got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestRulesFailWhenBroken breaks each of the module's rules in an otherwise
+// clean synthetic graph and checks that exactly that rule fails.
+func TestRulesFailWhenBroken(t *testing.T) {
+	const (
+		api     = Module + "/api/meta"
+		scheme  = Module + "/api/scheme"
+		git     = Module + "/internal/git"
+		engine  = Module + "/internal/kubeerr"
+		cli     = Module + "/internal/cli"
+		flux    = Module + "/cmd/flux"
+		runtime = Module + "/internal/runtime"
+		manager = Module + "/internal/manager"
+		client  = "sigs.k8s.io/controller-runtime/pkg/client"
+		cr      = "sigs.k8s.io/controller-runtime"
+	)
+	// clean has one package per engine and the CLI on controller-runtime's
+	// client, as the module is meant to be.
+	clean := []string{
+		api + ": k8s.io/apimachinery/pkg/runtime", scheme + ": " + api + " k8s.io/client-go/kubernetes/scheme",
+		flux + ": " + cli, cli + ": " + scheme + " " + client + " " + git, client + ":",
+		manager + ": " + runtime + " " + cr, runtime + ": " + cr, cr + ": sigs.k8s.io/controller-runtime/pkg/manager",
+		"sigs.k8s.io/controller-runtime/pkg/manager: sigs.k8s.io/controller-runtime/pkg/metrics", "sigs.k8s.io/controller-runtime/pkg/metrics:",
+	}
+	for _, e := range []string{"artifact", "git", "kustomize", "envsubst", "sops", "apply", "health", "ignore", "signature", "kubeerr"} {
+		clean = append(clean, Module+"/internal/"+e+": k8s.io/apimachinery/pkg/runtime")
+	}
+	if v := Check(Rules(), graph(clean...)); v != nil {
+		t.Fatalf("the clean graph breaks the rules: %v", v)
+	}
+
+	for _, c := range []struct {
+		name   string
+		change string // replaces the line of the same package
+		want   string
+	}{
+		{"api imports controller-runtime", api + ": k8s.io/apimachinery/pkg/runtime " + client,
+			"api/ never imports controller-runtime: " + api + " -> " + client},
+		{"api imports the reconcile kit", scheme + ": " + api + " " + runtime,
+			"api/ never imports controller-runtime: " + scheme + " -> " + runtime + " -> " + cr},
+		{"an engine imports controller-runtime through another package", engine + ": " + git + " " + cli,
+			"engines never import controller-runtime: " + engine + " -> " + cli + " -> " + client},
+		{"the CLI links the manager", cli + ": " + scheme + " " + client + " " + manager,
+			"flux never links the controller manager: " + flux + " -> " + cli + " -> " + manager},
+		{"the CLI links the reconcile kit", cli + ": " + scheme + " " + client + " " + runtime,
+			"flux never links leader election or the controller metrics: " + flux + " -> " + cli + " -> " + runtime + " -> " + cr +
+				" -> sigs.k8s.io/controller-runtime/pkg/manager"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			broken := slices.Clone(clean)
+			name, _, _ := strings.Cut(c.change, ":")
+			i := slices.IndexFunc(broken, func(l string) bool { return strings.HasPrefix(l, name+":") })
+			if i < 0 {
+				t.Fatalf("no package %s in the clean graph", name)
+			}
+			broken[i] = c.change
+			var got []string
+			for _, v := range Check(Rules(), graph(broken...)) {
+				got = append(got, v.String())
+			}
+			if !slices.Contains(got, c.want) {
+				t.Errorf("Check:\n got %q\nwant it to hold %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestMatch(t *testing.T) {
+	for _, c := range []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"a/b", "a/b", true},
+		{"a/b", "a/b/c", false},
+		{"a/b/...", "a/b", true},
+		{"a/b/...", "a/b/c/d", true},
+		{"a/b/...", "a/bc", false},
+		{"a/b/...", "a", false},
+	} {
+		if got := match(c.pattern, c.path); got != c.want {
+			t.Errorf("match(%q, %q) = %v, want %v", c.pattern, c.path, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package layering
+
+// Module is the import path of the Driftless module the rules speak about.
+const Module = "github.com/driftless/driftless"
+
+// controllerRuntime is every package of controller-runtime.
+const controllerRuntime = "sigs.k8s.io/controller-runtime/..."
+
+// Rule forbids packages matching From to import, directly or through any
+// chain of imports, a package matching Forbid. A pattern is an import path,
+// or a path ending in "/..." for that path and everything beneath it, as the
+// go command spells it.
+type Rule struct {
+	// Name says what the rule protects, for the report.
+	Name   string
+	From   []string
+	Forbid []string
+}
+
+// Rules returns the import rules of this module (see the Layout section of
+// the design notes).
+func Rules() []Rule {
+	engines := []string{"artifact", "git", "kustomize", "envsubst", "sops", "apply", "health", "ignore", "signature", "kubeerr"}
+	var enginePaths []string
+	for _, e := range engines {
+		enginePaths = append(enginePaths, Module+"/internal/"+e)
+	}
+	return []Rule{
+		{
+			Name:   "api/ never imports controller-runtime",
+			From:   []string{Module + "/api/..."},
+			Forbid: []string{controllerRuntime},
+		},
+		{
+			Name:   "engines never import controller-runtime",
+			From:   enginePaths,
+			Forbid: []string{controllerRuntime},
+		},
+		{
+			Name:   "flux never links the controller manager",
+			From:   []string{Module + "/cmd/flux"},
+			Forbid: []string{Module + "/internal/manager/..."},
+		},
+		{
+			// What linking the manager drags in, reached any other way
+			// (the reconcile kit imports controller-runtime's root package,
+			// which imports all three): the CLI needs controller-runtime's
+			// client only.
+			Name: "flux never links leader election or the controller metrics",
+			From: []string{Module + "/cmd/flux"},
+			Forbid: []string{
+				"sigs.k8s.io/controller-runtime/pkg/manager/...",
+				"sigs.k8s.io/controller-runtime/pkg/leaderelection/...",
+				"sigs.k8s.io/controller-runtime/pkg/metrics/...",
+				"k8s.io/client-go/tools/leaderelection/...",
+			},
+		},
+	}
+}
+
+// Patterns returns the From patterns of rules, for go list.
+func Patterns(rules []Rule) []string {
+	var out []string
+	for _, r := range rules {
+		out = append(out, r.From...)
+	}
+	return out
+}
