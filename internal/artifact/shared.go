@@ -29,6 +29,9 @@ type Unpacked struct {
 	fetch  func(ctx context.Context, url, digest, dir string) error
 	tmp    string
 	linger time.Duration
+	// afterFunc runs f after d, as time.AfterFunc; tests fire the linger
+	// timers themselves instead of waiting on the clock.
+	afterFunc func(d time.Duration, f func())
 
 	mu      sync.Mutex
 	entries map[unpackedKey]*unpackedEntry
@@ -52,7 +55,8 @@ func NewUnpacked(f *Fetcher, tmp string, linger time.Duration) *Unpacked {
 }
 
 func newUnpacked(fetch func(ctx context.Context, url, digest, dir string) error, tmp string, linger time.Duration) *Unpacked {
-	return &Unpacked{fetch: fetch, tmp: tmp, linger: linger, entries: map[unpackedKey]*unpackedEntry{}}
+	return &Unpacked{fetch: fetch, tmp: tmp, linger: linger, entries: map[unpackedKey]*unpackedEntry{},
+		afterFunc: func(d time.Duration, f func()) { time.AfterFunc(d, f) }}
 }
 
 // SourceKey is the source identity Acquire and Ready take: the kind, the
@@ -161,7 +165,7 @@ func (u *Unpacked) idleLocked(key unpackedKey, e *unpackedEntry) {
 	}
 	e.gen++
 	gen := e.gen
-	time.AfterFunc(u.linger, func() {
+	u.afterFunc(u.linger, func() {
 		u.mu.Lock()
 		defer u.mu.Unlock()
 		if e.refs == 0 && e.gen == gen {

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/driftless/driftless/internal/testcluster"
 )
 
 const (
@@ -86,7 +88,17 @@ func TestUnpackedFetchesOnceForConcurrentReaders(t *testing.T) {
 
 func TestUnpackedLingersThenRemoves(t *testing.T) {
 	f := &fakeFetch{}
-	u := newUnpacked(f.fetch, t.TempDir(), 300*time.Millisecond)
+	const linger = 300 * time.Millisecond
+	u := newUnpacked(f.fetch, t.TempDir(), linger)
+	// The linger timers fire when the test says, not on the wall clock:
+	// "right after" below then holds however slow the machine.
+	var timers []func()
+	u.afterFunc = func(d time.Duration, fire func()) {
+		if d != linger {
+			t.Errorf("a linger timer of %s, want %s", d, linger)
+		}
+		timers = append(timers, fire)
+	}
 	dir, release, err := u.Acquire(context.Background(), testSource, "http://x/a.tar.gz", testDigest)
 	if err != nil {
 		t.Fatal(err)
@@ -103,12 +115,16 @@ func TestUnpackedLingersThenRemoves(t *testing.T) {
 		t.Fatalf("a reader right after the last one fetched again (%d fetches, %q vs %q)", f.calls.Load(), again, dir)
 	}
 	release2()
-	deadline := time.Now().Add(10 * time.Second)
-	for u.Len() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the idle directory was never removed")
-		}
-		time.Sleep(20 * time.Millisecond)
+	if len(timers) != 2 {
+		t.Fatalf("%d linger timers after two releases, want 2", len(timers))
+	}
+	timers[0]() // the first release's linger ends: a reader came since
+	if u.Len() != 1 || !u.Ready(testSource, testDigest) {
+		t.Fatal("the linger of an earlier release removed a directory read since")
+	}
+	timers[1]()
+	if u.Len() != 0 {
+		t.Fatal("the idle directory was not removed when its linger ended")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("directory still there after linger: %v", err)
@@ -156,13 +172,9 @@ func TestUnpackedCancelledReaderLeavesOthers(t *testing.T) {
 		done <- err
 	}()
 	// Open the gate only once the second reader waits on the same fetch.
-	deadline := time.Now().Add(10 * time.Second)
-	for refs(u, testSource, testDigest) != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the second reader never joined the fetch")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testcluster.Eventually(t, 10*time.Second, "the second reader to join the fetch", func() (bool, error) {
+		return refs(u, testSource, testDigest) == 1, nil
+	})
 	close(f.gate)
 	if err := <-done; err != nil {
 		t.Fatalf("the reader that stayed: %v", err)
@@ -170,12 +182,10 @@ func TestUnpackedCancelledReaderLeavesOthers(t *testing.T) {
 	if c := f.calls.Load(); c != 1 {
 		t.Fatalf("%d fetches, want 1", c)
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	for u.Len() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("entry left behind")
-		}
-		time.Sleep(20 * time.Millisecond)
+	// The reader released before it answered on done, and without a
+	// linger the last release removes the entry at once.
+	if n := u.Len(); n != 0 {
+		t.Fatalf("%d entries left behind", n)
 	}
 }
 

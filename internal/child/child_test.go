@@ -1,10 +1,13 @@
 package child
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftless/driftless/internal/testcluster"
 )
 
 func TestStopEndsAChildThatHonoursSIGTERM(t *testing.T) {
@@ -60,11 +63,10 @@ func TestExitErrReportsAFailedChild(t *testing.T) {
 // waitLog waits until the child's log ends with line.
 func waitLog(t *testing.T, p *Process, line string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for p.Tail(1) != line {
-		if time.Now().After(deadline) {
-			t.Fatalf("the log never said %q: %q", line, p.Tail(5))
+	testcluster.Eventually(t, 10*time.Second, fmt.Sprintf("the log to say %q", line), func() (bool, error) {
+		if p.Tail(1) != line {
+			return false, fmt.Errorf("the log ends with %q", p.Tail(5))
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return true, nil
+	})
 }

@@ -9,6 +9,8 @@ import (
 
 	"k8s.io/client-go/rest"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/driftless/driftless/internal/testcluster"
 )
 
 // TestPprofOnlyWithTheFlag serves the metrics address as New configures it
@@ -52,13 +54,9 @@ func serveMetrics(t *testing.T, o metricsserver.Options) string {
 	if !ok {
 		t.Fatal("the metrics server does not tell its address")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for bound.GetBindAddr() == "" {
-		if time.Now().After(deadline) {
-			t.Fatal("the metrics server did not start listening")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testcluster.Eventually(t, 10*time.Second, "the metrics server to listen", func() (bool, error) {
+		return bound.GetBindAddr() != "", nil
+	})
 	return bound.GetBindAddr()
 }
 

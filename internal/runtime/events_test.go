@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/driftless/driftless/internal/testcluster"
 )
 
 // gatedSink is an event sink whose Create waits for the gate to open, and
@@ -48,13 +50,7 @@ func (s *gatedSink) state() (most int, created []*corev1.Event) {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testcluster.Eventually(t, 10*time.Second, what, func() (bool, error) { return cond(), nil })
 }
 
 func configMap(name string) *corev1.ConfigMap {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -47,7 +49,45 @@ var (
 	// suspendedRuns counts steps that ran on an object whose spec said
 	// suspend: the skeleton must never let that happen.
 	suspendedRuns = &counter{n: map[types.NamespacedName]int{}}
+	// slowSteps holds the step of a "slow" object until its test opens the
+	// gate: the pass then runs longer than ProgressAfter for as long as the
+	// test needs, not for a guessed time.
+	slowSteps = &gates{ch: map[types.NamespacedName]chan struct{}{}}
 )
+
+// gates are channels by object, closed to let the object's step go on.
+type gates struct {
+	mu sync.Mutex
+	ch map[types.NamespacedName]chan struct{}
+}
+
+func (g *gates) of(key types.NamespacedName) <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.gate(key)
+}
+
+// open lets the step of key go on, now and in every later pass.
+func (g *gates) open(key types.NamespacedName) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ch := g.gate(key)
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
+// gate is the channel of key, made on first use; g.mu is held.
+func (g *gates) gate(key types.NamespacedName) chan struct{} {
+	ch, ok := g.ch[key]
+	if !ok {
+		ch = make(chan struct{})
+		g.ch[key] = ch
+	}
+	return ch
+}
 
 type counter struct {
 	mu sync.Mutex
@@ -87,8 +127,12 @@ func testKind() runtime.Kind[*sourcev1.GitRepository] {
 					case "quick":
 						return nil
 					case "slow":
-						time.Sleep(4 * progressAfter)
-						return nil
+						select {
+						case <-slowSteps.of(client.ObjectKeyFromObject(obj)):
+							return nil
+						case <-ctx.Done():
+							return ctx.Err()
+						}
 					}
 					if err := p.Progress(meta.ProgressingReason, "behaving"); err != nil {
 						return err
@@ -368,29 +412,66 @@ func waitForEvent(t *testing.T, obj client.Object, eventType, reason string) {
 	})
 }
 
+// statusLog is every state of the GitRepositories of a namespace that the
+// API server sent, in order.
+type statusLog struct {
+	w    watch.Interface
+	done chan struct{}
+
+	mu   sync.Mutex
+	seen []sourcev1.GitRepositoryStatus
+}
+
 // observeStatuses records every state of the GitRepositories of ns that the
-// API server sends, from now until the returned function is called.
-func observeStatuses(t *testing.T, ns string) func() []sourcev1.GitRepositoryStatus {
+// API server sends, from now until stop is called.
+func observeStatuses(t *testing.T, ns string) *statusLog {
 	t.Helper()
 	w, err := watcher.Watch(context.Background(), &sourcev1.GitRepositoryList{}, client.InNamespace(ns))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seen []sourcev1.GitRepositoryStatus
-	done := make(chan struct{})
+	l := &statusLog{w: w, done: make(chan struct{})}
 	go func() {
-		defer close(done)
+		defer close(l.done)
 		for e := range w.ResultChan() {
 			if o, ok := e.Object.(*sourcev1.GitRepository); ok {
-				seen = append(seen, o.Status)
+				l.mu.Lock()
+				l.seen = append(l.seen, o.Status)
+				l.mu.Unlock()
 			}
 		}
 	}()
-	return func() []sourcev1.GitRepositoryStatus {
-		w.Stop()
-		<-done
-		return seen
-	}
+	t.Cleanup(w.Stop)
+	return l
+}
+
+// waitFor waits until the watch has delivered a state for which cond holds.
+func (l *statusLog) waitFor(t *testing.T, what string, cond func(sourcev1.GitRepositoryStatus) bool) {
+	t.Helper()
+	testcluster.Eventually(t, 30*time.Second, what+" in the watch", func() (bool, error) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return slices.ContainsFunc(l.seen, cond), nil
+	})
+}
+
+// stop ends the watch and returns every state it delivered.
+func (l *statusLog) stop() []sourcev1.GitRepositoryStatus {
+	l.w.Stop()
+	<-l.done
+	return l.seen
+}
+
+func ready(s sourcev1.GitRepositoryStatus) bool {
+	return runtime.IsTrue(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
+}
+
+// startWritten tells whether s is the start of a first pass: Reconciling,
+// Ready Unknown with the new generation's message.
+func startWritten(s sourcev1.GitRepositoryStatus) bool {
+	c := runtime.Get(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
+	return reconciling(s) && c != nil && c.Status == metav1.ConditionUnknown &&
+		c.Message == "processing object: new generation -1 -> 1"
 }
 
 func reconciling(s sourcev1.GitRepositoryStatus) bool {
@@ -406,7 +487,7 @@ func reconciling(s sourcev1.GitRepositoryStatus) bool {
 // is never written.
 func TestQuickPassWritesItsStatusOnce(t *testing.T) {
 	ns := env.Namespace(t)
-	stop := observeStatuses(t, ns)
+	statuses := observeStatuses(t, ns)
 	repo := &sourcev1.GitRepository{
 		ObjectMeta: metav1.ObjectMeta{Name: "quick", Namespace: ns, Annotations: map[string]string{behaviourAnnotation: "quick"}},
 		Spec:       sourcev1.GitRepositorySpec{URL: "https://example.com/repo", Interval: metav1.Duration{Duration: time.Hour}},
@@ -414,9 +495,13 @@ func TestQuickPassWritesItsStatusOnce(t *testing.T) {
 	if err := kube.Create(context.Background(), repo); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
-	time.Sleep(2 * progressAfter) // a late delayed write would show now
-	seen := stop()
+	statuses.waitFor(t, "Ready=True", ready)
+	// Not a wait for state but a window in which nothing may happen: the
+	// delayed start write was due ProgressAfter after the pass began, which
+	// was before Ready; one that still went out after the final status
+	// (the bug this test guards against) would show by now.
+	time.Sleep(2 * progressAfter)
+	seen := statuses.stop()
 	writes := 0
 	for i, s := range seen {
 		if reconciling(s) {
@@ -434,21 +519,27 @@ func TestQuickPassWritesItsStatusOnce(t *testing.T) {
 // A pass that runs longer than ProgressAfter shows its start meanwhile.
 func TestSlowPassShowsItsStart(t *testing.T) {
 	ns := env.Namespace(t)
-	stop := observeStatuses(t, ns)
+	statuses := observeStatuses(t, ns)
 	repo := &sourcev1.GitRepository{
 		ObjectMeta: metav1.ObjectMeta{Name: "slow", Namespace: ns, Annotations: map[string]string{behaviourAnnotation: "slow"}},
 		Spec:       sourcev1.GitRepositorySpec{URL: "https://example.com/repo", Interval: metav1.Duration{Duration: time.Hour}},
 	}
+	key := client.ObjectKeyFromObject(repo)
+	t.Cleanup(func() { slowSteps.open(key) })
 	if err := kube.Create(context.Background(), repo); err != nil {
 		t.Fatal(err)
 	}
+	// The step holds the pass until its start has been seen: however slow
+	// the machine, the pass is still running when its start is written.
+	statuses.waitFor(t, "the pass's start", startWritten)
+	slowSteps.open(key)
 	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
-	seen := stop()
+	statuses.waitFor(t, "Ready=True", ready)
+	seen := statuses.stop()
 	started := false
 	for _, s := range seen {
 		if reconciling(s) {
-			c := runtime.Get(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
-			started = c != nil && c.Status == metav1.ConditionUnknown && c.Message == "processing object: new generation -1 -> 1"
+			started = startWritten(s)
 		}
 	}
 	if !started {

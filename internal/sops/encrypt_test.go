@@ -249,15 +249,9 @@ func TestEncryptYAMLErrors(t *testing.T) {
 }
 
 // TestEncryptYAMLReadBySops decrypts EncryptYAML's output with the real sops
-// binary (SOPS_BINARY, or sops on PATH); it is skipped without one.
+// binary (SOPS_BINARY, or built from its module by sopsBinary).
 func TestEncryptYAMLReadBySops(t *testing.T) {
-	bin := os.Getenv("SOPS_BINARY")
-	if bin == "" {
-		var err error
-		if bin, err = exec.LookPath("sops"); err != nil {
-			t.Skip("no sops binary (set SOPS_BINARY to check interoperability)")
-		}
-	}
+	bin := sopsBinary(t)
 	id, _ := newAgeKeys(t)
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key.txt")

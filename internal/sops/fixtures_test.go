@@ -18,7 +18,7 @@ import (
 
 var update = flag.Bool("update", false,
 	"regenerate testdata: new test keys, documents encrypted and decrypted by a real sops binary "+
-		"(SOPS_BINARY, or sops on PATH) and gpg")
+		"(SOPS_BINARY, or built from its module) and gpg")
 
 // fixture is one document in testdata/encrypted, written by the real sops
 // binary from testdata/plain; testdata/decrypted holds what `sops --decrypt`
@@ -58,24 +58,26 @@ func fixtures() []fixture {
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	code := 0
 	if *update {
 		if err := regenerate(); err != nil {
 			fmt.Fprintln(os.Stderr, "regenerating testdata:", err)
-			os.Exit(1)
+			code = 1
 		}
 	}
-	os.Exit(m.Run())
+	if code == 0 {
+		code = m.Run()
+	}
+	removeSopsBuild()
+	os.Exit(code)
 }
 
 // regenerate makes new test-only keys and re-encrypts every fixture with the
 // real sops binary, so the committed documents prove interoperability.
 func regenerate() error {
-	sopsBin := os.Getenv("SOPS_BINARY")
-	if sopsBin == "" {
-		var err error
-		if sopsBin, err = exec.LookPath("sops"); err != nil {
-			return fmt.Errorf("-update needs a sops binary: set SOPS_BINARY")
-		}
+	sopsBin, err := findSops()
+	if err != nil {
+		return fmt.Errorf("-update needs the real sops CLI: %w", err)
 	}
 	gpg, err := exec.LookPath("gpg")
 	if err != nil {
