@@ -17,8 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
-	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // fluxGroupSuffix is what the API groups of every Flux kind end with.
@@ -88,7 +87,8 @@ func isFluxObject(ref corev1.ObjectReference) bool {
 	if err == nil && strings.HasSuffix(gv.Group, fluxGroupSuffix) {
 		return true
 	}
-	return ref.APIVersion == "" && (ref.Kind == sourcev1.GitRepositoryKind || ref.Kind == kustomizev1.KustomizationKind)
+	_, known := kinds.ByKind(ref.Kind)
+	return ref.APIVersion == "" && known
 }
 
 func runEvents(ctx context.Context, f *Factory, o *eventsOptions) error {
@@ -153,32 +153,30 @@ func runEvents(ctx context.Context, f *Factory, o *eventsOptions) error {
 }
 
 // relatedObjects parses --for Kind/name and returns the objects whose
-// events to show: the object, and for a Kustomization its source, as Flux.
+// events to show: the object and those the catalogue relates to it (a
+// Kustomization's source), as Flux.
 func relatedObjects(ctx context.Context, c client.Client, forObject, ns string) (map[string]bool, error) {
 	kind, name, ok := strings.Cut(forObject, "/")
 	if !ok || kind == "" || name == "" || strings.Contains(name, "/") {
 		return nil, fmt.Errorf("invalid --for %q: use Kind/name, for example Kustomization/apps", forObject)
 	}
 	objects := map[string]bool{}
-	switch strings.ToLower(kind) {
-	case "kustomization", "ks", "kustomizations":
-		ks := &kustomizev1.Kustomization{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ks); err != nil {
-			return nil, notFoundError(err, kustomizev1.KustomizationKind, name, ns)
-		}
-		objects[eventObjectKey(kustomizev1.KustomizationKind, ns, name)] = true
-		ref := ks.Spec.SourceRef
-		srcNS := ref.Namespace
-		if srcNS == "" {
-			srcNS = ns
-		}
-		objects[eventObjectKey(ref.Kind, srcNS, ref.Name)] = true
-	case "gitrepository", "gitrepositories":
-		objects[eventObjectKey(sourcev1.GitRepositoryKind, ns, name)] = true
-	default:
+	k, known := kinds.Lookup(kind)
+	if !known {
 		// Other kinds (Flux's or not) have no related objects we know of.
 		objects[eventObjectKey(kind, ns, name)] = true
+		return objects, nil
 	}
+	if k.Related != nil {
+		obj := k.New()
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+			return nil, notFoundError(err, k.Kind, name, ns)
+		}
+		for _, r := range k.Related(obj) {
+			objects[eventObjectKey(r.Kind, r.Namespace, r.Name)] = true
+		}
+	}
+	objects[eventObjectKey(k.Kind, ns, name)] = true
 	return objects, nil
 }
 

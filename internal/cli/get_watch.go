@@ -8,19 +8,22 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // watch prints the current objects of kind k, then one line (or document)
 // per change until the context ends, as kubectl get -w. The end of the
 // context is a normal way out, not an error.
-func (g *getter) watch(ctx context.Context, k readKind) error {
-	list := k.newList()
+func (g *getter) watch(ctx context.Context, k kinds.Kind) error {
+	list := k.NewList()
 	if err := g.client.List(ctx, list, g.listOptions()...); err != nil {
-		return fmt.Errorf("listing %s objects: %w", k.kind, err)
+		return fmt.Errorf("listing %s objects: %w", k.Kind, err)
 	}
-	rv := list.(metav1.ListInterface).GetResourceVersion()
+	rv := list.GetResourceVersion()
 	var objs []client.Object
-	for _, o := range k.items(list) {
+	for _, o := range k.Items(list) {
 		if g.status.matches(o) {
 			objs = append(objs, o)
 		}
@@ -38,12 +41,12 @@ func (g *getter) watch(ctx context.Context, k readKind) error {
 		}
 	}
 	opts := append(g.listOptions(), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: false}})
-	w, err := g.client.Watch(ctx, k.newList(), opts...)
+	w, err := g.client.Watch(ctx, k.NewList(), opts...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("watching %s objects: %w", k.kind, err)
+		return fmt.Errorf("watching %s objects: %w", k.Kind, err)
 	}
 	defer w.Stop()
 	for {
@@ -58,9 +61,9 @@ func (g *getter) watch(ctx context.Context, k readKind) error {
 				return errors.New("the API server closed the watch: run the command again")
 			}
 			if ev.Type == watch.Error {
-				return fmt.Errorf("watching %s objects: %v", k.kind, ev.Object)
+				return fmt.Errorf("watching %s objects: %v", k.Kind, ev.Object)
 			}
-			o, isFlux := ev.Object.(readObject)
+			o, isFlux := ev.Object.(meta.Object)
 			if !isFlux || ev.Type == watch.Bookmark || !g.status.matches(o) {
 				continue
 			}

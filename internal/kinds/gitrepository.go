@@ -14,7 +14,7 @@ func GitRepository() Kind {
 	return Kind{
 		GroupVersionKind: sourcev1.GroupVersion.WithKind(sourcev1.GitRepositoryKind),
 		Resource:         "gitrepositories",
-		Command:          Command{Group: "source", Name: "git", Plural: "git", Noun: "GitRepository sources"},
+		Command:          Command{Group: "source", Name: "git", Plural: "git", Noun: "GitRepository source", Nouns: "GitRepository sources"},
 		New:              func() meta.Object { return &sourcev1.GitRepository{} },
 		NewList:          func() List { return &sourcev1.GitRepositoryList{} },
 		Items:            func(l List) []meta.Object { return pointers(l.(*sourcev1.GitRepositoryList).Items) },
@@ -23,13 +23,17 @@ func GitRepository() Kind {
 		SetSuspend:       func(o meta.Object, s bool) { o.(*sourcev1.GitRepository).Spec.Suspend = s },
 		Wide: []Column{
 			{"INTERVAL", func(o meta.Object) string { return o.(*sourcev1.GitRepository).Spec.Interval.Duration.String() }},
-			{"REF", func(o meta.Object) string { return GitRef(o.(*sourcev1.GitRepository).Spec.Reference) }},
+			{"REF", func(o meta.Object) string { return gitRef(o.(*sourcev1.GitRepository).Spec.Reference) }},
 			{"URL", func(o meta.Object) string { return o.(*sourcev1.GitRepository).Spec.URL }},
 		},
 		Sections: func(o meta.Object, age Age) []Section { return gitRepositorySections(o.(*sourcev1.GitRepository), age) },
 		Summary: func(o meta.Object) []Pair {
 			g := o.(*sourcev1.GitRepository)
-			return []Pair{{"URL", g.Spec.URL}, {"Ref", GitRef(g.Spec.Reference)}}
+			ref := "" // no spec.ref reads <none> here, where wide and describe say branch:master
+			if g.Spec.Reference != nil {
+				ref = gitRef(g.Spec.Reference)
+			}
+			return []Pair{{"URL", g.Spec.URL}, {"Ref", ref}}
 		},
 		SecretRef: func(o meta.Object) string {
 			if ref := o.(*sourcev1.GitRepository).Spec.SecretRef; ref != nil {
@@ -66,7 +70,7 @@ func gitRepositorySections(g *sourcev1.GitRepository, age Age) []Section {
 	return []Section{
 		{Title: "Spec", Pairs: []Pair{
 			{"URL", s.URL},
-			{"Ref", GitRef(s.Reference)},
+			{"Ref", gitRef(s.Reference)},
 			{"Interval", s.Interval.Duration.String()},
 			{"Timeout", durationString(s.Timeout)},
 			{"Secret", secret},
@@ -86,9 +90,9 @@ func gitRepositorySections(g *sourcev1.GitRepository, age Age) []Section {
 	}
 }
 
-// GitRef renders a GitRepository reference the way Flux's flags spell it
+// gitRef renders a GitRepository reference the way Flux's flags spell it
 // (branch:main, tag:v1.0.0).
-func GitRef(r *sourcev1.GitRepositoryRef) string {
+func gitRef(r *sourcev1.GitRepositoryRef) string {
 	if r == nil {
 		return "branch:master"
 	}

@@ -85,9 +85,9 @@ type Command struct {
 	Name, Plural string
 	// Aliases are the short names every verb takes ("ks").
 	Aliases []string
-	// Noun names several objects of the kind in a sentence ("GitRepository
-	// sources", "Kustomizations").
-	Noun string
+	// Noun names one object of the kind in a sentence ("GitRepository
+	// source", "Kustomization"), Nouns several.
+	Noun, Nouns string
 }
 
 // Path is the command path after the verb: "source git", "kustomization".

@@ -37,7 +37,7 @@ func TestEntries(t *testing.T) {
 				t.Errorf("resource %q of %s is not a lower-case resource name", k.Resource, k.Kind)
 			}
 			if k.Items == nil || k.Revision == nil || k.RevisionVerb == "" || k.SetSuspend == nil ||
-				k.Sections == nil || k.Summary == nil || k.Command.Name == "" || k.Command.Plural == "" || k.Command.Noun == "" {
+				k.Sections == nil || k.Summary == nil || k.Command.Name == "" || k.Command.Plural == "" || k.Command.Noun == "" || k.Command.Nouns == "" {
 				t.Fatalf("entry %s misses an accessor or a name: %+v", k.Kind, k)
 			}
 			if (k.Source == nil) != (k.Related == nil) {

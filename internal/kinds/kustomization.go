@@ -17,7 +17,7 @@ func Kustomization() Kind {
 		GroupVersionKind: kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind),
 		Resource:         "kustomizations",
 		Command: Command{Name: "kustomization", Plural: "kustomizations", Aliases: []string{"ks"},
-			Noun: "Kustomizations"},
+			Noun: "Kustomization", Nouns: "Kustomizations"},
 		New:          func() meta.Object { return &kustomizev1.Kustomization{} },
 		NewList:      func() List { return &kustomizev1.KustomizationList{} },
 		Items:        func(l List) []meta.Object { return pointers(l.(*kustomizev1.KustomizationList).Items) },
@@ -26,7 +26,7 @@ func Kustomization() Kind {
 		SetSuspend:   func(o meta.Object, s bool) { o.(*kustomizev1.Kustomization).Spec.Suspend = s },
 		Wide: []Column{
 			{"INTERVAL", func(o meta.Object) string { return o.(*kustomizev1.Kustomization).Spec.Interval.Duration.String() }},
-			{"SOURCE", func(o meta.Object) string { return SourceRefString(o.(*kustomizev1.Kustomization)) }},
+			{"SOURCE", func(o meta.Object) string { return sourceRefString(o.(*kustomizev1.Kustomization)) }},
 			{"PATH", func(o meta.Object) string { return o.(*kustomizev1.Kustomization).Spec.Path }},
 		},
 		Sections: func(o meta.Object, age Age) []Section {
@@ -60,9 +60,9 @@ func kustomizationSource(k *kustomizev1.Kustomization) Ref {
 	return r
 }
 
-// SourceRefString renders a Kustomization's sourceRef as
+// sourceRefString renders a Kustomization's sourceRef as
 // Kind/[namespace/]name, the namespace only when it is another one.
-func SourceRefString(k *kustomizev1.Kustomization) string {
+func sourceRefString(k *kustomizev1.Kustomization) string {
 	ref := k.Spec.SourceRef
 	if ref.Namespace != "" && ref.Namespace != k.Namespace {
 		return ref.Kind + "/" + ref.Namespace + "/" + ref.Name
@@ -86,7 +86,7 @@ func kustomizationSections(k *kustomizev1.Kustomization, age Age) []Section {
 	}
 	return []Section{
 		{Title: "Spec", Pairs: []Pair{
-			{"Source", SourceRefString(k)},
+			{"Source", sourceRefString(k)},
 			{"Path", s.Path},
 			{"Interval", s.Interval.Duration.String()},
 			{"Retry Interval", durationString(s.RetryInterval)},
