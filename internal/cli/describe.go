@@ -59,11 +59,7 @@ func newDescribeKindCommand(f *Factory, o describeOptions, k kinds.Kind) *cobra.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, err := f.Namespace()
+			c, ns, err := clientAndNamespace(f)
 			if err != nil {
 				return err
 			}

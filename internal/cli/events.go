@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -243,36 +242,11 @@ func watchEvents(ctx context.Context, c client.WithWatch, filter *eventFilter, r
 	if len(otherNamespaces(filter)) > 0 {
 		ns = "" // --for objects in several namespaces; filter keeps theirs
 	}
-	w, err := c.Watch(ctx, &corev1.EventList{}, client.InNamespace(ns),
-		&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv}})
-	if err != nil {
-		if ctx.Err() != nil {
+	return followWatch(ctx, c, &corev1.EventList{}, "events", func(ev watch.Event) error {
+		e, isEvent := ev.Object.(*corev1.Event)
+		if !isEvent || (ev.Type != watch.Added && ev.Type != watch.Modified) || !filter.matches(e) {
 			return nil
 		}
-		return fmt.Errorf("watching events: %w", err)
-	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return errors.New("the API server closed the watch: run the command again")
-			}
-			if ev.Type == watch.Error {
-				return fmt.Errorf("watching events: %v", ev.Object)
-			}
-			e, isEvent := ev.Object.(*corev1.Event)
-			if !isEvent || (ev.Type != watch.Added && ev.Type != watch.Modified) || !filter.matches(e) {
-				continue
-			}
-			if err := p.print([]corev1.Event{*e}, false); err != nil {
-				return err
-			}
-		}
-	}
+		return p.print([]corev1.Event{*e}, false)
+	}, client.InNamespace(ns), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv}})
 }

@@ -54,11 +54,7 @@ func newExportKindCommand(f *Factory, o *exportOptions, k kinds.Kind) *cobra.Com
 			if len(args) == 1 && o.all {
 				return fmt.Errorf("give either a name or --all, not both")
 			}
-			c, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, err := f.Namespace()
+			c, ns, err := clientAndNamespace(f)
 			if err != nil {
 				return err
 			}

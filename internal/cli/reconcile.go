@@ -131,15 +131,6 @@ func waitReconciled(ctx context.Context, f *Factory, c client.WithWatch, k kinds
 	return nil
 }
 
-func clientAndNamespace(f *Factory) (client.WithWatch, string, error) {
-	c, err := f.Client()
-	if err != nil {
-		return nil, "", err
-	}
-	ns, err := f.Namespace()
-	return c, ns, err
-}
-
 // notFoundHint turns a NotFound error into one that says what to check.
 func notFoundHint(err error, k kinds.Kind, name, ns string) error {
 	if apierrors.IsNotFound(err) {

@@ -39,11 +39,7 @@ func newTraceCommand(f *Factory) *cobra.Command {
 			if len(args) == 0 {
 				return fmt.Errorf("give the object to trace: KIND/NAME, or NAME with --kind and --api-version")
 			}
-			c, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, err := f.Namespace()
+			c, ns, err := clientAndNamespace(f)
 			if err != nil {
 				return err
 			}
