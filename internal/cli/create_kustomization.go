@@ -25,7 +25,7 @@ type createKustomizationOptions struct {
 }
 
 // sourceKinds are the kinds --source may name.
-func sourceKinds() []string { return []string{sourcev1.GitRepositoryKind, "OCIRepository", "Bucket"} }
+func sourceKinds() []string { return kinds.Kustomization().SourceKinds }
 
 func newCreateKustomizationCommand(f *Factory, common *createOptions) *cobra.Command {
 	o := &createKustomizationOptions{}

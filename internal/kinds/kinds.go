@@ -60,8 +60,10 @@ type Kind struct {
 	Summary func(meta.Object) []Pair
 
 	// Source is the source the object reads from, which `--with-source`
-	// reconciles first; nil for kinds without one.
-	Source func(meta.Object) Ref
+	// reconciles first; nil for kinds without one. SourceKinds are the
+	// kinds a user may name as its source when creating one.
+	Source      func(meta.Object) Ref
+	SourceKinds []string
 	// Related are the objects whose events belong with this one's (a
 	// Kustomization's source); nil for kinds with none.
 	Related func(meta.Object) []Ref

@@ -40,8 +40,8 @@ func TestEntries(t *testing.T) {
 				k.Sections == nil || k.Summary == nil || k.Command.Name == "" || k.Command.Plural == "" || k.Command.Noun == "" || k.Command.Nouns == "" {
 				t.Fatalf("entry %s misses an accessor or a name: %+v", k.Kind, k)
 			}
-			if (k.Source == nil) != (k.Related == nil) {
-				t.Errorf("entry %s has a Source without Related or the other way round", k.Kind)
+			if (k.Source == nil) != (k.Related == nil) || (k.Source == nil) != (len(k.SourceKinds) == 0) {
+				t.Errorf("entry %s has a Source without Related or SourceKinds, or the other way round", k.Kind)
 			}
 			for _, name := range append([]string{k.Kind, k.Resource}, k.Command.Aliases...) {
 				if got, ok := Lookup(strings.ToUpper(name)); !ok || got.Kind != k.Kind {

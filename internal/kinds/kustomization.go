@@ -36,8 +36,10 @@ func Kustomization() Kind {
 			k := o.(*kustomizev1.Kustomization)
 			return []Pair{{"Target", k.Spec.TargetNamespace}, {"Path", k.Spec.Path}}
 		},
-		Source:  func(o meta.Object) Ref { return kustomizationSource(o.(*kustomizev1.Kustomization)) },
-		Related: func(o meta.Object) []Ref { return []Ref{kustomizationSource(o.(*kustomizev1.Kustomization))} },
+		Source: func(o meta.Object) Ref { return kustomizationSource(o.(*kustomizev1.Kustomization)) },
+		// As Flux's `create kustomization --source`; the API also takes ExternalArtifact.
+		SourceKinds: []string{sourcev1.GitRepositoryKind, sourcev1.OCIRepositoryKind, sourcev1.BucketKind},
+		Related:     func(o meta.Object) []Ref { return []Ref{kustomizationSource(o.(*kustomizev1.Kustomization))} },
 		Examples: map[string]string{"reconcile": `  # Apply the Kustomization podinfo outside of its interval
   flux reconcile kustomization podinfo
 
