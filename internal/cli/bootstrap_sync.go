@@ -19,6 +19,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/git"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // sourceSecretData builds the keys of the source secret, which are also
@@ -207,7 +208,7 @@ func applySyncAndWait(ctx context.Context, f *Factory, repo *sourcev1.GitReposit
 	}
 	wctx, cancel := f.withTimeout(ctx)
 	defer cancel()
-	for _, k := range []fluxKind{gitRepositoryKind(), kustomizationKind()} {
+	for _, k := range []kinds.Kind{kinds.GitRepository(), kinds.Kustomization()} {
 		key := client.ObjectKey{Namespace: repo.Namespace, Name: repo.Name}
 		p.waiting("waiting for %s %q to be reconciled", k.Kind, key.String())
 		if _, err := waitFor(wctx, c, k, key, syncReady(k, head)); err != nil {
@@ -220,14 +221,14 @@ func applySyncAndWait(ctx context.Context, f *Factory, repo *sourcev1.GitReposit
 }
 
 // syncReady is Ready at the current generation with the head commit
-// fetched or applied. A Kustomization that has not got the artifact yet is
-// still waiting, not failed.
-func syncReady(k fluxKind, head string) readiness {
+// fetched or applied. A kind that reads a source (the Kustomization) and
+// has not got the artifact yet is still waiting, not failed.
+func syncReady(k kinds.Kind, head string) readiness {
 	ready := readyAfter(k, "")
 	return func(obj meta.Object) (bool, error) {
 		done, err := ready(obj)
 		if err != nil {
-			if c := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition); c != nil && c.Reason == meta.ArtifactFailedReason && k.Kind == kustomizev1.KustomizationKind {
+			if c := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition); c != nil && c.Reason == meta.ArtifactFailedReason && k.Source != nil {
 				return false, nil
 			}
 			return true, err

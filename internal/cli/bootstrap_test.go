@@ -22,6 +22,7 @@ import (
 	"github.com/driftless/driftless/internal/git"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/install"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // bootstrapNamespace is a fresh system namespace for one bootstrap. Before
@@ -57,7 +58,7 @@ func waitForGone(ctx context.Context, key client.ObjectKey) (bool, error) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return true, waitGone(wctx, c, kustomizationKind(), key)
+	return true, waitGone(wctx, c, kinds.Kustomization(), key)
 }
 
 // remoteFile clones branch main of u and returns file name.

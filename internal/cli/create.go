@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // fieldOwner is the server-side apply field manager of objects the CLI
@@ -114,9 +115,39 @@ func exportYAML(w io.Writer, obj meta.Object) error {
 	return err
 }
 
+// newCreateKindCommand completes cmd (its help and flags) into `flux create
+// <kind> NAME`: build turns the name, the namespace and the flags into the
+// object, which --export prints and otherwise is applied and waited for.
+func newCreateKindCommand(f *Factory, common *createOptions, k kinds.Kind, cmd *cobra.Command,
+	build func(name, ns string) (meta.Object, error)) *cobra.Command {
+	cmd.Use = k.Command.Name + " NAME"
+	cmd.Aliases = k.Command.Aliases
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		name, err := checkName(args, "create "+k.Command.Path())
+		if err != nil {
+			return err
+		}
+		ns, err := f.Namespace()
+		if err != nil {
+			return err
+		}
+		obj, err := build(name, ns)
+		if err != nil {
+			return err
+		}
+		if common.export {
+			return exportYAML(f.Out, obj)
+		}
+		progress{f.Err}.action("generating %s", k.Command.Noun)
+		_, err = applyAndWait(cmd.Context(), f, k, obj)
+		return err
+	}
+	return cmd
+}
+
 // applyAndWait applies obj with server-side apply, then waits, bounded by
 // --timeout, until it is Ready, printing progress as Flux does.
-func applyAndWait(ctx context.Context, f *Factory, k fluxKind, obj meta.Object) (meta.Object, error) {
+func applyAndWait(ctx context.Context, f *Factory, k kinds.Kind, obj meta.Object) (meta.Object, error) {
 	c, err := f.Client()
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 type createKustomizationOptions struct {
@@ -24,40 +25,21 @@ type createKustomizationOptions struct {
 }
 
 // sourceKinds are the kinds --source may name.
-func sourceKinds() []string { return []string{sourcev1.GitRepositoryKind, "OCIRepository", "Bucket"} }
+func sourceKinds() []string { return kinds.Kustomization().SourceKinds }
 
 func newCreateKustomizationCommand(f *Factory, common *createOptions) *cobra.Command {
 	o := &createKustomizationOptions{}
-	cmd := &cobra.Command{
-		Use:     "kustomization NAME",
-		Aliases: []string{"ks"},
-		Short:   "Create or update a Kustomization resource",
+	cmd := newCreateKindCommand(f, common, kinds.Kustomization(), &cobra.Command{
+		Short: "Create or update a Kustomization resource",
 		Example: `  # Apply ./deploy from the GitRepository podinfo, pruning what is removed from it
   flux create kustomization podinfo --source=GitRepository/podinfo --path=./deploy --prune=true --interval=5m
 
   # Use a source from another namespace and wait for the workloads
   flux create ks podinfo --source=GitRepository/podinfo.flux-system --path=./kustomize --wait --health-check-timeout=3m`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := checkName(args, "create kustomization")
-			if err != nil {
-				return err
-			}
-			ns, err := f.Namespace()
-			if err != nil {
-				return err
-			}
-			ks, err := o.build(name, ns, common)
-			if err != nil {
-				return err
-			}
-			if common.export {
-				return exportYAML(f.Out, ks)
-			}
-			progress{f.Err}.action("generating Kustomization")
-			_, err = applyAndWait(cmd.Context(), f, kustomizationKind(), ks)
-			return err
-		},
-	}
+	}, func(name, ns string) (meta.Object, error) {
+		ks, err := o.build(name, ns, common)
+		return ks, err
+	})
 	fl := cmd.Flags()
 	fl.StringVar(&o.source, "source", "", "source that contains the Kubernetes manifests in the format '[<kind>/]<name>.<namespace>', "+
 		"where kind must be one of: ("+strings.Join(sourceKinds(), ", ")+"), if kind is not specified it defaults to GitRepository")
@@ -182,6 +164,9 @@ func parseHealthCheck(s string) (meta.NamespacedObjectKindReference, error) {
 
 // wellKnownAPIVersion fills the apiVersion of health checks on common kinds.
 func wellKnownAPIVersion(kind string) string {
+	if k, ok := kinds.ByKind(kind); ok {
+		return k.GroupVersion().String()
+	}
 	switch kind {
 	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet":
 		return "apps/v1"
@@ -189,10 +174,6 @@ func wellKnownAPIVersion(kind string) string {
 		return "batch/v1"
 	case "Service", "Pod", "PersistentVolumeClaim", "ConfigMap":
 		return "v1"
-	case kustomizev1.KustomizationKind:
-		return kustomizev1.GroupVersion.String()
-	case sourcev1.GitRepositoryKind:
-		return sourcev1.GroupVersion.String()
 	case "HelmRelease":
 		return "helm.toolkit.fluxcd.io/v2"
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 type createSourceGitOptions struct {
@@ -23,35 +24,17 @@ type createSourceGitOptions struct {
 
 func newCreateSourceGitCommand(f *Factory, common *createOptions) *cobra.Command {
 	o := &createSourceGitOptions{}
-	cmd := &cobra.Command{
-		Use:   "git NAME",
+	cmd := newCreateKindCommand(f, common, kinds.GitRepository(), &cobra.Command{
 		Short: "Create or update a GitRepository source",
 		Example: `  # Create a source for a branch of a public Git repository
   flux create source git podinfo --url=https://github.com/stefanprodan/podinfo --branch=master
 
   # Print the GitRepository instead of applying it
   flux create source git podinfo --url=https://github.com/stefanprodan/podinfo --tag-semver=">=6.0.0" --export`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := checkName(args, "create source git")
-			if err != nil {
-				return err
-			}
-			ns, err := f.Namespace()
-			if err != nil {
-				return err
-			}
-			repo, err := o.build(name, ns, common)
-			if err != nil {
-				return err
-			}
-			if common.export {
-				return exportYAML(f.Out, repo)
-			}
-			progress{f.Err}.action("generating GitRepository source")
-			_, err = applyAndWait(cmd.Context(), f, gitRepositoryKind(), repo)
-			return err
-		},
-	}
+	}, func(name, ns string) (meta.Object, error) {
+		repo, err := o.build(name, ns, common)
+		return repo, err
+	})
 	fl := cmd.Flags()
 	fl.StringVar(&o.url, "url", "", "Git address, e.g. ssh://git@host/org/repository")
 	fl.StringVar(&o.branch, "branch", "", "Git branch")

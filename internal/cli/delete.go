@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // newDeleteCommand builds `flux delete`. Like Flux, it takes -s for --silent.
@@ -21,20 +23,22 @@ func newDeleteCommand(f *Factory) *cobra.Command {
 		Short: "Delete sources and resources",
 	}
 	cmd.PersistentFlags().BoolVarP(&silent, "silent", "s", false, "delete resource without asking for confirmation")
-	source := &cobra.Command{Use: "source", Short: "Delete sources"}
-	source.AddCommand(newDeleteKindCommand(f, &silent, gitRepositoryKind(), "git NAME", nil))
-	cmd.AddCommand(source, newDeleteKindCommand(f, &silent, kustomizationKind(), "kustomization NAME", []string{"ks"}))
+	addKindCommands(cmd, func(group string) *cobra.Command {
+		return &cobra.Command{Use: group, Short: "Delete " + group + "s"}
+	}, func(k kinds.Kind) *cobra.Command {
+		return newDeleteKindCommand(f, &silent, k)
+	})
 	return cmd
 }
 
-func newDeleteKindCommand(f *Factory, silent *bool, k fluxKind, use string, aliases []string) *cobra.Command {
+func newDeleteKindCommand(f *Factory, silent *bool, k kinds.Kind) *cobra.Command {
 	return &cobra.Command{
-		Use:     use,
-		Aliases: aliases,
+		Use:     k.Command.Name + " NAME",
+		Aliases: k.Command.Aliases,
 		Short:   "Delete a " + k.Kind,
-		Example: fmt.Sprintf("  flux delete %s podinfo\n\n  # Without asking for confirmation\n  flux delete %s podinfo --silent", k.Command, k.Command),
+		Example: fmt.Sprintf("  flux delete %s podinfo\n\n  # Without asking for confirmation\n  flux delete %s podinfo --silent", k.Command.Path(), k.Command.Path()),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := checkName(args, "delete "+k.Command)
+			name, err := checkName(args, "delete "+k.Command.Path())
 			if err != nil {
 				return err
 			}
@@ -45,7 +49,7 @@ func newDeleteKindCommand(f *Factory, silent *bool, k fluxKind, use string, alia
 
 // deleteNamed asks for confirmation unless silent, deletes the object and
 // waits, bounded by --timeout, until it is gone (its finalizer has run).
-func deleteNamed(ctx context.Context, f *Factory, k fluxKind, name string, silent bool) error {
+func deleteNamed(ctx context.Context, f *Factory, k kinds.Kind, name string, silent bool) error {
 	c, ns, err := clientAndNamespace(f)
 	if err != nil {
 		return err
@@ -56,7 +60,7 @@ func deleteNamed(ctx context.Context, f *Factory, k fluxKind, name string, silen
 		return notFoundHint(err, k, name, ns)
 	}
 	if !silent {
-		ok, err := confirm(f.In, f.Err, fmt.Sprintf("Are you sure you want to delete this %s", k.Command))
+		ok, err := confirm(f.In, f.Err, fmt.Sprintf("Are you sure you want to delete this %s", k.Command.Path()))
 		if err != nil {
 			return err
 		}
@@ -65,7 +69,7 @@ func deleteNamed(ctx context.Context, f *Factory, k fluxKind, name string, silen
 		}
 	}
 	p := progress{f.Err}
-	p.action("deleting %s %s in %s namespace", k.Command, name, ns)
+	p.action("deleting %s %s in %s namespace", k.Command.Path(), name, ns)
 	if err := c.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete %s %s: %w", k.Kind, key, err)
 	}
@@ -74,7 +78,7 @@ func deleteNamed(ctx context.Context, f *Factory, k fluxKind, name string, silen
 	if err := waitGone(wctx, c, k, key); err != nil {
 		return err
 	}
-	p.success("%s deleted", k.Command)
+	p.success("%s deleted", k.Command.Path())
 	return nil
 }
 

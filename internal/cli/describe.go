@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // describeOptions holds what describe needs besides the Factory: how to
@@ -37,44 +39,40 @@ func newDescribeCommandWith(f *Factory, o describeOptions) *cobra.Command {
 		Use:   "describe",
 		Short: "Show one Flux resource in detail: spec, conditions, inventory or artifact, and events",
 	}
-	source := &cobra.Command{Use: "source", Short: "Describe a source"}
-	source.AddCommand(newDescribeKindCommand(f, o, gitReadKind(), "git NAME", nil, "Describe a GitRepository"))
-	cmd.AddCommand(source)
-	cmd.AddCommand(newDescribeKindCommand(f, o, ksReadKind(), "kustomization NAME",
-		[]string{"ks", "kustomizations"}, "Describe a Kustomization"))
+	addKindCommands(cmd, func(group string) *cobra.Command {
+		return &cobra.Command{Use: group, Short: "Describe a " + group}
+	}, func(k kinds.Kind) *cobra.Command {
+		return newDescribeKindCommand(f, o, k)
+	})
 	return cmd
 }
 
-func newDescribeKindCommand(f *Factory, o describeOptions, k readKind, use string, aliases []string, short string) *cobra.Command {
+func newDescribeKindCommand(f *Factory, o describeOptions, k kinds.Kind) *cobra.Command {
 	return &cobra.Command{
-		Use:     use,
-		Aliases: aliases,
-		Short:   short,
+		Use:     k.Command.Name + " NAME",
+		Aliases: orName(k, k.Command.Name),
+		Short:   "Describe a " + k.Kind,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return fmt.Errorf("give the name of one %s to describe (flux get lists them)", k.kind)
+				return fmt.Errorf("give the name of one %s to describe (flux get lists them)", k.Kind)
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.Client()
+			c, ns, err := clientAndNamespace(f)
 			if err != nil {
 				return err
 			}
-			ns, err := f.Namespace()
-			if err != nil {
-				return err
-			}
-			obj := k.newObj()
+			obj := k.New()
 			if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: args[0]}, obj); err != nil {
-				return notFoundError(err, k.kind, args[0], ns)
+				return notFoundError(err, k.Kind, args[0], ns)
 			}
-			events, err := eventsFor(cmd.Context(), c, k.kind, obj)
+			events, err := eventsFor(cmd.Context(), c, k.Kind, obj)
 			if err != nil {
 				return err
 			}
 			d := &describer{age: o.age}
-			d.describe(obj, k.kind, events)
+			d.describe(kinds.Describe(k, obj, o.age), events)
 			_, err = f.Out.Write(d.buf.Bytes())
 			return err
 		},

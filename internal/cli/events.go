@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -17,8 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
-	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // fluxGroupSuffix is what the API groups of every Flux kind end with.
@@ -88,7 +86,8 @@ func isFluxObject(ref corev1.ObjectReference) bool {
 	if err == nil && strings.HasSuffix(gv.Group, fluxGroupSuffix) {
 		return true
 	}
-	return ref.APIVersion == "" && (ref.Kind == sourcev1.GitRepositoryKind || ref.Kind == kustomizev1.KustomizationKind)
+	_, known := kinds.ByKind(ref.Kind)
+	return ref.APIVersion == "" && known
 }
 
 func runEvents(ctx context.Context, f *Factory, o *eventsOptions) error {
@@ -153,32 +152,30 @@ func runEvents(ctx context.Context, f *Factory, o *eventsOptions) error {
 }
 
 // relatedObjects parses --for Kind/name and returns the objects whose
-// events to show: the object, and for a Kustomization its source, as Flux.
+// events to show: the object and those the catalogue relates to it (a
+// Kustomization's source), as Flux.
 func relatedObjects(ctx context.Context, c client.Client, forObject, ns string) (map[string]bool, error) {
 	kind, name, ok := strings.Cut(forObject, "/")
 	if !ok || kind == "" || name == "" || strings.Contains(name, "/") {
 		return nil, fmt.Errorf("invalid --for %q: use Kind/name, for example Kustomization/apps", forObject)
 	}
 	objects := map[string]bool{}
-	switch strings.ToLower(kind) {
-	case "kustomization", "ks", "kustomizations":
-		ks := &kustomizev1.Kustomization{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ks); err != nil {
-			return nil, notFoundError(err, kustomizev1.KustomizationKind, name, ns)
-		}
-		objects[eventObjectKey(kustomizev1.KustomizationKind, ns, name)] = true
-		ref := ks.Spec.SourceRef
-		srcNS := ref.Namespace
-		if srcNS == "" {
-			srcNS = ns
-		}
-		objects[eventObjectKey(ref.Kind, srcNS, ref.Name)] = true
-	case "gitrepository", "gitrepositories":
-		objects[eventObjectKey(sourcev1.GitRepositoryKind, ns, name)] = true
-	default:
+	k, known := kinds.Lookup(kind)
+	if !known {
 		// Other kinds (Flux's or not) have no related objects we know of.
 		objects[eventObjectKey(kind, ns, name)] = true
+		return objects, nil
 	}
+	if k.Related != nil {
+		obj := k.New()
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+			return nil, notFoundError(err, k.Kind, name, ns)
+		}
+		for _, r := range k.Related(obj) {
+			objects[eventObjectKey(r.Kind, r.Namespace, r.Name)] = true
+		}
+	}
+	objects[eventObjectKey(k.Kind, ns, name)] = true
 	return objects, nil
 }
 
@@ -245,36 +242,11 @@ func watchEvents(ctx context.Context, c client.WithWatch, filter *eventFilter, r
 	if len(otherNamespaces(filter)) > 0 {
 		ns = "" // --for objects in several namespaces; filter keeps theirs
 	}
-	w, err := c.Watch(ctx, &corev1.EventList{}, client.InNamespace(ns),
-		&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv}})
-	if err != nil {
-		if ctx.Err() != nil {
+	return followWatch(ctx, c, &corev1.EventList{}, "events", func(ev watch.Event) error {
+		e, isEvent := ev.Object.(*corev1.Event)
+		if !isEvent || (ev.Type != watch.Added && ev.Type != watch.Modified) || !filter.matches(e) {
 			return nil
 		}
-		return fmt.Errorf("watching events: %w", err)
-	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return errors.New("the API server closed the watch: run the command again")
-			}
-			if ev.Type == watch.Error {
-				return fmt.Errorf("watching events: %v", ev.Object)
-			}
-			e, isEvent := ev.Object.(*corev1.Event)
-			if !isEvent || (ev.Type != watch.Added && ev.Type != watch.Modified) || !filter.matches(e) {
-				continue
-			}
-			if err := p.print([]corev1.Event{*e}, false); err != nil {
-				return err
-			}
-		}
-	}
+		return p.print([]corev1.Event{*e}, false)
+	}, client.InNamespace(ns), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv}})
 }

@@ -10,7 +10,8 @@ import (
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // exportOptions are the flags of `flux export`.
@@ -28,51 +29,49 @@ func newExportCommand(f *Factory) *cobra.Command {
 			"metadata the API server sets, so the output can be applied to another namespace or cluster.",
 	}
 	cmd.PersistentFlags().BoolVar(&o.all, "all", false, "export every object of the kind in the namespace")
-	source := &cobra.Command{Use: "source", Short: "Export sources"}
-	git := newExportKindCommand(f, o, gitReadKind(), "git [name]", nil, "Export GitRepository sources")
-	git.Flags().BoolVar(&o.withCredentials, "with-credentials", false, "also export the Secret that spec.secretRef names")
-	source.AddCommand(git)
-	cmd.AddCommand(source)
-	cmd.AddCommand(newExportKindCommand(f, o, ksReadKind(), "kustomization [name]",
-		[]string{"ks", "kustomizations"}, "Export Kustomizations"))
+	addKindCommands(cmd, func(group string) *cobra.Command {
+		return &cobra.Command{Use: group, Short: "Export " + group + "s"}
+	}, func(k kinds.Kind) *cobra.Command {
+		kc := newExportKindCommand(f, o, k)
+		if k.SecretRef != nil {
+			kc.Flags().BoolVar(&o.withCredentials, "with-credentials", false, "also export the Secret that spec.secretRef names")
+		}
+		return kc
+	})
 	return cmd
 }
 
-func newExportKindCommand(f *Factory, o *exportOptions, k readKind, use string, aliases []string, short string) *cobra.Command {
+func newExportKindCommand(f *Factory, o *exportOptions, k kinds.Kind) *cobra.Command {
 	return &cobra.Command{
-		Use:     use,
-		Aliases: aliases,
-		Short:   short,
+		Use:     k.Command.Name + " [name]",
+		Aliases: orName(k, k.Command.Name),
+		Short:   "Export " + k.Command.Nouns,
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && !o.all {
-				return fmt.Errorf("name is required: give the name of the %s to export, or --all", k.kind)
+				return fmt.Errorf("name is required: give the name of the %s to export, or --all", k.Kind)
 			}
 			if len(args) == 1 && o.all {
 				return fmt.Errorf("give either a name or --all, not both")
 			}
-			c, err := f.Client()
+			c, ns, err := clientAndNamespace(f)
 			if err != nil {
 				return err
 			}
-			ns, err := f.Namespace()
-			if err != nil {
-				return err
-			}
-			var objs []readObject
+			var objs []meta.Object
 			if o.all {
-				list := k.newList()
+				list := k.NewList()
 				if err := c.List(cmd.Context(), list, client.InNamespace(ns)); err != nil {
-					return fmt.Errorf("listing %s objects: %w", k.kind, err)
+					return fmt.Errorf("listing %s objects: %w", k.Kind, err)
 				}
-				if objs = k.items(list); len(objs) == 0 {
-					fmt.Fprintf(f.Err, "no %s objects found in %q namespace\n", k.kind, ns)
+				if objs = k.Items(list); len(objs) == 0 {
+					fmt.Fprintf(f.Err, "no %s objects found in %q namespace\n", k.Kind, ns)
 					return nil
 				}
 			} else {
-				obj := k.newObj()
+				obj := k.New()
 				if err := c.Get(cmd.Context(), client.ObjectKey{Namespace: ns, Name: args[0]}, obj); err != nil {
-					return notFoundError(err, k.kind, args[0], ns)
+					return notFoundError(err, k.Kind, args[0], ns)
 				}
 				objs = append(objs, obj)
 			}
@@ -81,7 +80,7 @@ func newExportKindCommand(f *Factory, o *exportOptions, k readKind, use string, 
 					return err
 				}
 				if o.withCredentials {
-					if err := exportCredentials(cmd.Context(), f.Out, c, obj); err != nil {
+					if err := exportCredentials(cmd.Context(), f.Out, c, k, obj); err != nil {
 						return err
 					}
 				}
@@ -122,17 +121,16 @@ func exportMetadata(obj client.Object) map[string]any {
 	return md
 }
 
-// exportCredentials writes the Secret a source's spec.secretRef names.
-func exportCredentials(ctx context.Context, w io.Writer, c client.Client, obj client.Object) error {
-	repo, ok := obj.(*sourcev1.GitRepository)
-	if !ok || repo.Spec.SecretRef == nil {
+// exportCredentials writes the Secret that obj's spec.secretRef names.
+func exportCredentials(ctx context.Context, w io.Writer, c client.Client, k kinds.Kind, obj meta.Object) error {
+	if k.SecretRef == nil || k.SecretRef(obj) == "" {
 		return nil
 	}
 	secret := &corev1.Secret{}
-	key := client.ObjectKey{Namespace: repo.Namespace, Name: repo.Spec.SecretRef.Name}
+	key := client.ObjectKey{Namespace: obj.GetNamespace(), Name: k.SecretRef(obj)}
 	if err := c.Get(ctx, key, secret); err != nil {
-		return fmt.Errorf("GitRepository %s/%s names Secret %q in spec.secretRef: %w",
-			repo.Namespace, repo.Name, key.Name, notFoundError(err, "Secret", key.Name, key.Namespace))
+		return fmt.Errorf("%s %s/%s names Secret %q in spec.secretRef: %w",
+			k.Kind, obj.GetNamespace(), obj.GetName(), key.Name, notFoundError(err, "Secret", key.Name, key.Namespace))
 	}
 	return exportObject(w, c.Scheme(), secret)
 }

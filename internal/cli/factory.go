@@ -105,3 +105,13 @@ func (f *Factory) SystemNamespace() string {
 	}
 	return DefaultNamespace
 }
+
+// clientAndNamespace is Client and Namespace, what most commands start with.
+func clientAndNamespace(f *Factory) (client.WithWatch, string, error) {
+	c, err := f.Client()
+	if err != nil {
+		return nil, "", err
+	}
+	ns, err := f.Namespace()
+	return c, ns, err
+}

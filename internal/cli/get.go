@@ -12,6 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // getOptions are the flags every `flux get` command shares.
@@ -39,20 +42,20 @@ func newGetCommand(f *Factory) *cobra.Command {
 	fs.StringVar(&o.statusSelector, "status-selector", "", "show only objects whose condition has this status, for example ready=false")
 	fs.BoolVarP(&o.watch, "watch", "w", false, "after listing, print every change until interrupted")
 
-	sources := &cobra.Command{Use: "sources", Aliases: []string{"source"}, Short: "Get the status of sources"}
-	sources.AddCommand(newGetKindCommand(f, o, gitReadKind(), "git [name]", nil, "Get the status of GitRepository sources"))
-	cmd.AddCommand(sources)
-	cmd.AddCommand(newGetKindCommand(f, o, ksReadKind(), "kustomizations [name]",
-		[]string{"ks", "kustomization"}, "Get the status of Kustomizations"))
+	addKindCommands(cmd, func(group string) *cobra.Command {
+		return &cobra.Command{Use: group + "s", Aliases: []string{group}, Short: "Get the status of " + group + "s"}
+	}, func(k kinds.Kind) *cobra.Command {
+		return newGetKindCommand(f, o, k)
+	})
 	cmd.AddCommand(newGetAllCommand(f, o))
 	return cmd
 }
 
-func newGetKindCommand(f *Factory, o *getOptions, k readKind, use string, aliases []string, short string) *cobra.Command {
+func newGetKindCommand(f *Factory, o *getOptions, k kinds.Kind) *cobra.Command {
 	return &cobra.Command{
-		Use:     use,
-		Aliases: aliases,
-		Short:   short,
+		Use:     k.Command.Plural + " [name]",
+		Aliases: orName(k, k.Command.Plural),
+		Short:   "Get the status of " + k.Command.Nouns,
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := ""
@@ -71,7 +74,7 @@ func newGetKindCommand(f *Factory, o *getOptions, k readKind, use string, aliase
 				return err
 			}
 			if len(objs) == 0 && name == "" {
-				fmt.Fprintf(f.Err, "no %s objects found in %s\n", k.kind, g.where())
+				fmt.Fprintf(f.Err, "no %s objects found in %s\n", k.Kind, g.where())
 				return nil
 			}
 			if o.tabular() {
@@ -83,13 +86,18 @@ func newGetKindCommand(f *Factory, o *getOptions, k readKind, use string, aliase
 }
 
 func newGetAllCommand(f *Factory, o *getOptions) *cobra.Command {
+	var paths, watches []string
+	for _, k := range kinds.All() {
+		paths = append(paths, k.Command.GetPath())
+		watches = append(watches, "flux get "+k.Command.GetPath()+" -w")
+	}
 	return &cobra.Command{
 		Use:   "all",
-		Short: "Get the status of every Flux resource: sources git, then kustomizations",
+		Short: "Get the status of every Flux resource: " + strings.Join(paths, ", then "),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.watch {
-				return fmt.Errorf("--watch needs one kind: use flux get sources git -w or flux get kustomizations -w")
+				return fmt.Errorf("--watch needs one kind: use %s", strings.Join(watches, " or "))
 			}
 			g, err := newGetter(f, o, "")
 			if err != nil {
@@ -97,7 +105,7 @@ func newGetAllCommand(f *Factory, o *getOptions) *cobra.Command {
 			}
 			var all []client.Object
 			tables := 0
-			for _, k := range []readKind{gitReadKind(), ksReadKind()} {
+			for _, k := range kinds.All() {
 				objs, err := g.list(cmd.Context(), k)
 				if err != nil {
 					return err
@@ -184,22 +192,22 @@ func (g *getter) listOptions() []client.ListOption {
 
 // list returns the objects of kind k that pass every filter. A named object
 // that does not exist is an error that says so, as kubectl's.
-func (g *getter) list(ctx context.Context, k readKind) ([]client.Object, error) {
-	var found []readObject
+func (g *getter) list(ctx context.Context, k kinds.Kind) ([]client.Object, error) {
+	var found []meta.Object
 	if g.name != "" {
-		obj := k.newObj()
+		obj := k.New()
 		if err := g.client.Get(ctx, client.ObjectKey{Namespace: g.namespace, Name: g.name}, obj); err != nil {
-			return nil, notFoundError(err, k.kind, g.name, g.namespace)
+			return nil, notFoundError(err, k.Kind, g.name, g.namespace)
 		}
 		if g.labels.Matches(labels.Set(obj.GetLabels())) {
 			found = append(found, obj)
 		}
 	} else {
-		list := k.newList()
+		list := k.NewList()
 		if err := g.client.List(ctx, list, g.listOptions()...); err != nil {
-			return nil, fmt.Errorf("listing %s objects: %w", k.kind, err)
+			return nil, fmt.Errorf("listing %s objects: %w", k.Kind, err)
 		}
-		found = k.items(list)
+		found = k.Items(list)
 	}
 	var out []client.Object
 	for _, o := range found {
@@ -219,36 +227,40 @@ func notFoundError(err error, kind, name, namespace string) error {
 }
 
 // header is the table's first line for kind k.
-func (g *getter) header(k readKind) []string {
+func (g *getter) header(k kinds.Kind) []string {
 	h := []string{"NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"}
 	if g.namespace == "" {
 		h = append([]string{"NAMESPACE"}, h...)
 	}
 	if g.output == outputWide {
-		h = append(h, k.wideHeader...)
+		for _, c := range k.Wide {
+			h = append(h, c.Header)
+		}
 	}
 	return h
 }
 
 // row is one object's table line; prefixed names read kind/name (get all).
-func (g *getter) row(k readKind, o client.Object, prefixed bool) []string {
-	fo := o.(readObject)
+func (g *getter) row(k kinds.Kind, o client.Object, prefixed bool) []string {
+	fo := o.(meta.Object)
 	name := o.GetName()
 	if prefixed {
-		name = strings.ToLower(k.kind) + "/" + name
+		name = strings.ToLower(k.Kind) + "/" + name
 	}
 	ready, msg := readyColumns(fo)
-	r := []string{name, k.revision(fo), titleBool(k.suspended(fo)), ready, msg}
+	r := []string{name, k.Revision(fo), titleBool(fo.IsSuspended()), ready, msg}
 	if g.namespace == "" {
 		r = append([]string{o.GetNamespace()}, r...)
 	}
 	if g.output == outputWide {
-		r = append(r, k.wide(fo)...)
+		for _, c := range k.Wide {
+			r = append(r, c.Value(fo))
+		}
 	}
 	return r
 }
 
-func (g *getter) table(w io.Writer, k readKind, objs []client.Object, prefixed bool) error {
+func (g *getter) table(w io.Writer, k kinds.Kind, objs []client.Object, prefixed bool) error {
 	tw := newTabWriter(w)
 	if !g.noHeader {
 		writeRow(tw, g.header(k)...)

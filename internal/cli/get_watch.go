@@ -8,19 +8,22 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // watch prints the current objects of kind k, then one line (or document)
 // per change until the context ends, as kubectl get -w. The end of the
 // context is a normal way out, not an error.
-func (g *getter) watch(ctx context.Context, k readKind) error {
-	list := k.newList()
+func (g *getter) watch(ctx context.Context, k kinds.Kind) error {
+	list := k.NewList()
 	if err := g.client.List(ctx, list, g.listOptions()...); err != nil {
-		return fmt.Errorf("listing %s objects: %w", k.kind, err)
+		return fmt.Errorf("listing %s objects: %w", k.Kind, err)
 	}
-	rv := list.(metav1.ListInterface).GetResourceVersion()
+	rv := list.GetResourceVersion()
 	var objs []client.Object
-	for _, o := range k.items(list) {
+	for _, o := range k.Items(list) {
 		if g.status.matches(o) {
 			objs = append(objs, o)
 		}
@@ -38,12 +41,31 @@ func (g *getter) watch(ctx context.Context, k readKind) error {
 		}
 	}
 	opts := append(g.listOptions(), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: false}})
-	w, err := g.client.Watch(ctx, k.newList(), opts...)
+	return followWatch(ctx, g.client, k.NewList(), k.Kind+" objects", func(ev watch.Event) error {
+		o, isFlux := ev.Object.(meta.Object)
+		if !isFlux || ev.Type == watch.Bookmark || !g.status.matches(o) {
+			return nil
+		}
+		if g.tabular() {
+			tw := newTabWriter(out)
+			writeRow(tw, g.row(k, o, false)...)
+			return tw.Flush()
+		}
+		return g.printOne(o)
+	}, opts...)
+}
+
+// followWatch watches list with opts and hands each event to each until ctx
+// ends, which is not an error; what names the watched objects in errors
+// ("events", "GitRepository objects").
+func followWatch(ctx context.Context, c client.WithWatch, list client.ObjectList, what string,
+	each func(watch.Event) error, opts ...client.ListOption) error {
+	w, err := c.Watch(ctx, list, opts...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("watching %s objects: %w", k.kind, err)
+		return fmt.Errorf("watching %s: %w", what, err)
 	}
 	defer w.Stop()
 	for {
@@ -58,21 +80,9 @@ func (g *getter) watch(ctx context.Context, k readKind) error {
 				return errors.New("the API server closed the watch: run the command again")
 			}
 			if ev.Type == watch.Error {
-				return fmt.Errorf("watching %s objects: %v", k.kind, ev.Object)
+				return fmt.Errorf("watching %s: %v", what, ev.Object)
 			}
-			o, isFlux := ev.Object.(readObject)
-			if !isFlux || ev.Type == watch.Bookmark || !g.status.matches(o) {
-				continue
-			}
-			if g.tabular() {
-				tw := newTabWriter(out)
-				writeRow(tw, g.row(k, o, false)...)
-				if err := tw.Flush(); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := g.printOne(o); err != nil {
+			if err := each(ev); err != nil {
 				return err
 			}
 		}

@@ -99,7 +99,7 @@ func readFixture(t *testing.T) string {
 }
 
 // waitReadyObject waits until obj ns/name is Ready.
-func waitReadyObject(t *testing.T, obj readObject, ns, name string) {
+func waitReadyObject(t *testing.T, obj meta.Object, ns, name string) {
 	t.Helper()
 	conditioned := obj.(meta.Conditioned)
 	testcluster.Eventually(t, 90*time.Second, name+" Ready", func() (bool, error) {

@@ -8,9 +8,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
-	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 func newReconcileCommand(f *Factory) *cobra.Command {
@@ -18,70 +17,61 @@ func newReconcileCommand(f *Factory) *cobra.Command {
 		Use:   "reconcile",
 		Short: "Reconcile sources and resources now",
 	}
-	source := &cobra.Command{Use: "source", Short: "Reconcile sources now"}
-	source.AddCommand(&cobra.Command{
-		Use:   "git NAME",
-		Short: "Reconcile a GitRepository source now",
-		Example: `  # Fetch the latest commit of the GitRepository podinfo
-  flux reconcile source git podinfo`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := checkName(args, "reconcile source git")
-			if err != nil {
-				return err
-			}
-			return reconcileNamed(cmd.Context(), f, gitRepositoryKind(), name)
-		},
+	addKindCommands(cmd, func(group string) *cobra.Command {
+		return &cobra.Command{Use: group, Short: "Reconcile " + group + "s now"}
+	}, func(k kinds.Kind) *cobra.Command {
+		return newReconcileKindCommand(f, k)
 	})
-	var withSource bool
-	ks := &cobra.Command{
-		Use:     "kustomization NAME",
-		Aliases: []string{"ks"},
-		Short:   "Reconcile a Kustomization now",
-		Example: `  # Apply the Kustomization podinfo outside of its interval
-  flux reconcile kustomization podinfo
+	return cmd
+}
 
-  # Fetch its source first, then apply
-  flux reconcile kustomization podinfo --with-source`,
+// newReconcileKindCommand is `flux reconcile <kind> NAME`, with
+// --with-source for a kind that reads a source.
+func newReconcileKindCommand(f *Factory, k kinds.Kind) *cobra.Command {
+	var withSource bool
+	cmd := &cobra.Command{
+		Use:     k.Command.Name + " NAME",
+		Aliases: k.Command.Aliases,
+		Short:   "Reconcile a " + k.Command.Noun + " now",
+		Example: k.Examples["reconcile"],
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := checkName(args, "reconcile kustomization")
+			name, err := checkName(args, "reconcile "+k.Command.Path())
 			if err != nil {
 				return err
 			}
 			if withSource {
-				if err := reconcileSourceOf(cmd.Context(), f, name); err != nil {
+				if err := reconcileSourceOf(cmd.Context(), f, k, name); err != nil {
 					return err
 				}
 			}
-			return reconcileNamed(cmd.Context(), f, kustomizationKind(), name)
+			return reconcileNamed(cmd.Context(), f, k, name)
 		},
 	}
-	ks.Flags().BoolVar(&withSource, "with-source", false, "reconcile Kustomization source")
-	cmd.AddCommand(source, ks)
+	if k.Source != nil {
+		cmd.Flags().BoolVar(&withSource, "with-source", false, "reconcile "+k.Kind+" source")
+	}
 	return cmd
 }
 
-// reconcileSourceOf reconciles the source a Kustomization reads from.
-func reconcileSourceOf(ctx context.Context, f *Factory, name string) error {
+// reconcileSourceOf reconciles the source the named object reads from.
+func reconcileSourceOf(ctx context.Context, f *Factory, k kinds.Kind, name string) error {
 	c, ns, err := clientAndNamespace(f)
 	if err != nil {
 		return err
 	}
-	ks := &kustomizev1.Kustomization{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ks); err != nil {
-		return notFoundHint(err, kustomizationKind(), name, ns)
+	obj := k.New()
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+		return notFoundHint(err, k, name, ns)
 	}
-	ref := ks.Spec.SourceRef
-	if ref.Kind != sourcev1.GitRepositoryKind {
+	ref := k.Source(obj)
+	src, ok := kinds.ByGroupKind(ref.GroupKind())
+	if !ok {
 		return fmt.Errorf("reconciling a %s source is not supported yet; run without --with-source", ref.Kind)
 	}
-	srcNS := ns
-	if ref.Namespace != "" {
-		srcNS = ref.Namespace
-	}
-	return reconcileIn(ctx, f, gitRepositoryKind(), client.ObjectKey{Namespace: srcNS, Name: ref.Name})
+	return reconcileIn(ctx, f, src, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name})
 }
 
-func reconcileNamed(ctx context.Context, f *Factory, k fluxKind, name string) error {
+func reconcileNamed(ctx context.Context, f *Factory, k kinds.Kind, name string) error {
 	ns, err := f.Namespace()
 	if err != nil {
 		return err
@@ -92,7 +82,7 @@ func reconcileNamed(ctx context.Context, f *Factory, k fluxKind, name string) er
 // reconcileIn asks the controller to reconcile the object now (the
 // requestedAt annotation, by merge patch), waits until the controller has
 // handled that request and the object is Ready, and prints the revision.
-func reconcileIn(ctx context.Context, f *Factory, k fluxKind, key client.ObjectKey) error {
+func reconcileIn(ctx context.Context, f *Factory, k kinds.Kind, key client.ObjectKey) error {
 	c, err := f.Client()
 	if err != nil {
 		return err
@@ -103,7 +93,7 @@ func reconcileIn(ctx context.Context, f *Factory, k fluxKind, key client.ObjectK
 	}
 	if obj.IsSuspended() {
 		return fmt.Errorf("%s %s is suspended: resume it first with 'flux resume %s %s -n %s'",
-			k.Kind, key, k.Command, key.Name, key.Namespace)
+			k.Kind, key, k.Command.Path(), key.Name, key.Namespace)
 	}
 	p := progress{f.Err}
 	p.action("annotating %s %s in %s namespace", k.Kind, key.Name, key.Namespace)
@@ -125,7 +115,7 @@ func requestReconcile(ctx context.Context, c client.Client, obj meta.Object) (st
 
 // waitReconciled waits, bounded by --timeout, until the controller has
 // handled request token and the object is Ready, and prints the revision.
-func waitReconciled(ctx context.Context, f *Factory, c client.WithWatch, k fluxKind, key client.ObjectKey, token string) error {
+func waitReconciled(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind, key client.ObjectKey, token string) error {
 	p := progress{f.Err}
 	p.waiting("waiting for %s reconciliation", k.Kind)
 	wctx, cancel := f.withTimeout(ctx)
@@ -141,19 +131,10 @@ func waitReconciled(ctx context.Context, f *Factory, c client.WithWatch, k fluxK
 	return nil
 }
 
-func clientAndNamespace(f *Factory) (client.WithWatch, string, error) {
-	c, err := f.Client()
-	if err != nil {
-		return nil, "", err
-	}
-	ns, err := f.Namespace()
-	return c, ns, err
-}
-
 // notFoundHint turns a NotFound error into one that says what to check.
-func notFoundHint(err error, k fluxKind, name, ns string) error {
+func notFoundHint(err error, k kinds.Kind, name, ns string) error {
 	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("%s %s/%s not found: list them with 'flux get %s -n %s'", k.Kind, ns, name, k.GetCommand, ns)
+		return fmt.Errorf("%s %s/%s not found: list them with 'flux get %s -n %s'", k.Kind, ns, name, k.Command.GetPath(), ns)
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // toggleOptions are the flags of suspend and resume.
@@ -38,28 +39,30 @@ func newToggleCommand(f *Factory, suspend bool) *cobra.Command {
 		cmd.PersistentFlags().BoolVar(&o.wait, "wait", false,
 			"wait for the resources to be reconciled (the default when one NAME is given)")
 	}
-	source := &cobra.Command{Use: "source", Short: strings.Replace(short, "resources", "sources", 1)}
-	source.AddCommand(newToggleKindCommand(f, o, gitRepositoryKind(), "git NAME", nil, suspend))
-	cmd.AddCommand(source, newToggleKindCommand(f, o, kustomizationKind(), "kustomization NAME", []string{"ks"}, suspend))
+	addKindCommands(cmd, func(group string) *cobra.Command {
+		return &cobra.Command{Use: group, Short: strings.Replace(short, "resources", group+"s", 1)}
+	}, func(k kinds.Kind) *cobra.Command {
+		return newToggleKindCommand(f, o, k, suspend)
+	})
 	return cmd
 }
 
-func newToggleKindCommand(f *Factory, o *toggleOptions, k fluxKind, use string, aliases []string, suspend bool) *cobra.Command {
+func newToggleKindCommand(f *Factory, o *toggleOptions, k kinds.Kind, suspend bool) *cobra.Command {
 	verb := "resume"
 	if suspend {
 		verb = "suspend"
 	}
 	return &cobra.Command{
-		Use:     use,
-		Aliases: aliases,
+		Use:     k.Command.Name + " NAME",
+		Aliases: k.Command.Aliases,
 		Short:   fmt.Sprintf("%s a %s", strings.ToUpper(verb[:1])+verb[1:], k.Kind),
-		Example: fmt.Sprintf("  flux %s %s podinfo\n  flux %s %s --all", verb, k.Command, verb, k.Command),
+		Example: fmt.Sprintf("  flux %s %s podinfo\n  flux %s %s --all", verb, k.Command.Path(), verb, k.Command.Path()),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.all == (len(args) > 0) {
-				return fmt.Errorf("give either NAME or --all: flux %s %s NAME", verb, k.Command)
+				return fmt.Errorf("give either NAME or --all: flux %s %s NAME", verb, k.Command.Path())
 			}
 			if len(args) > 1 {
-				return fmt.Errorf("give one NAME, or --all: flux %s %s NAME", verb, k.Command)
+				return fmt.Errorf("give one NAME, or --all: flux %s %s NAME", verb, k.Command.Path())
 			}
 			c, ns, err := clientAndNamespace(f)
 			if err != nil {
@@ -80,7 +83,7 @@ func newToggleKindCommand(f *Factory, o *toggleOptions, k fluxKind, use string, 
 
 // selectObjects is the named object, or with no name every object of the
 // kind in the namespace.
-func selectObjects(ctx context.Context, c client.Client, k fluxKind, ns string, names []string) ([]meta.Object, error) {
+func selectObjects(ctx context.Context, c client.Client, k kinds.Kind, ns string, names []string) ([]meta.Object, error) {
 	if len(names) == 1 {
 		obj := k.New()
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: names[0]}, obj); err != nil {
@@ -99,31 +102,31 @@ func selectObjects(ctx context.Context, c client.Client, k fluxKind, ns string, 
 	return objs, nil
 }
 
-func suspendAll(ctx context.Context, f *Factory, c client.Client, k fluxKind, objs []meta.Object) error {
+func suspendAll(ctx context.Context, f *Factory, c client.Client, k kinds.Kind, objs []meta.Object) error {
 	p := progress{f.Err}
 	for _, obj := range objs {
-		p.action("suspending %s %s in %s namespace", k.Command, obj.GetName(), obj.GetNamespace())
+		p.action("suspending %s %s in %s namespace", k.Command.Path(), obj.GetName(), obj.GetNamespace())
 		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"suspend":true}}`))); err != nil {
 			return fmt.Errorf("suspend %s %s/%s: %w", k.Kind, obj.GetNamespace(), obj.GetName(), err)
 		}
-		p.success("%s suspended", k.Command)
+		p.success("%s suspended", k.Command.Path())
 	}
 	return nil
 }
 
 // resumeAll clears spec.suspend and asks for a reconciliation in the same
 // merge patch, then, with wait, waits for each object as reconcile does.
-func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k fluxKind, objs []meta.Object, wait bool) error {
+func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind, objs []meta.Object, wait bool) error {
 	p := progress{f.Err}
 	tokens := make([]string, len(objs))
 	for i, obj := range objs {
-		p.action("resuming %s %s in %s namespace", k.Command, obj.GetName(), obj.GetNamespace())
+		p.action("resuming %s %s in %s namespace", k.Command.Path(), obj.GetName(), obj.GetNamespace())
 		tokens[i] = requestToken()
 		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}},"spec":{"suspend":null}}`, meta.ReconcileRequestAnnotation, tokens[i])
 		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
 			return fmt.Errorf("resume %s %s/%s: %w", k.Kind, obj.GetNamespace(), obj.GetName(), err)
 		}
-		p.success("%s resumed", k.Command)
+		p.success("%s resumed", k.Command.Path())
 	}
 	if !wait {
 		return nil

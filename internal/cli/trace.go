@@ -11,12 +11,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	apiruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
-	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // The labels kustomize-controller writes on the objects it applies.
@@ -39,11 +39,7 @@ func newTraceCommand(f *Factory) *cobra.Command {
 			if len(args) == 0 {
 				return fmt.Errorf("give the object to trace: KIND/NAME, or NAME with --kind and --api-version")
 			}
-			c, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, err := f.Namespace()
+			c, ns, err := clientAndNamespace(f)
 			if err != nil {
 				return err
 			}
@@ -129,22 +125,14 @@ func trace(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, ke
 		{"Namespace", obj.GetNamespace()},
 		{"Status", "Managed by Flux"},
 	}}
-	ks := &kustomizev1.Kustomization{}
+	kk := kinds.Kustomization()
+	ks := kk.New()
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ksNS, Name: ksName}, ks); err != nil {
 		return nil, fmt.Errorf("%s %s is managed by Kustomization %s/%s, which cannot be read: %w",
 			gvk.Kind, key, ksNS, ksName, err)
 	}
-	status, message := traceStatus(ks.Status.Conditions)
-	sections = append(sections, []pair{
-		{"Kustomization", ks.Name},
-		{"Namespace", ks.Namespace},
-		{"Target", ks.Spec.TargetNamespace},
-		{"Path", ks.Spec.Path},
-		{"Revision", ks.Status.LastAppliedRevision},
-		{"Status", status},
-		{"Message", message},
-	})
-	src, err := traceSource(ctx, c, ks)
+	sections = append(sections, traceLines(kk, ks))
+	src, err := traceSource(ctx, c, kk, ks)
 	if err != nil {
 		return nil, err
 	}
@@ -176,26 +164,37 @@ func alignedSections(sections [][]pair) []byte {
 	return buf.Bytes()
 }
 
-// traceSource adds the Kustomization's source. GitRepository is read typed;
-// other source kinds generically, from their common status fields.
-func traceSource(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization) ([]pair, error) {
-	ref := ks.Spec.SourceRef
-	ns := ref.Namespace
-	if ns == "" {
-		ns = ks.Namespace
+// traceLines are the lines of a Flux object the catalogue knows: kind and
+// name, namespace, its summary, revision and status.
+func traceLines(k kinds.Kind, obj meta.Object) []pair {
+	pairs := []pair{{k.Kind, obj.GetName()}, {"Namespace", obj.GetNamespace()}}
+	for _, p := range k.Summary(obj) {
+		pairs = append(pairs, pair{p.Key, p.Value})
 	}
-	apiVersion := ref.APIVersion
-	if apiVersion == "" {
-		apiVersion = sourcev1.GroupVersion.String()
-	}
+	status, message := traceStatus(obj.GetConditions())
+	return append(pairs, pair{"Revision", k.Revision(obj)}, pair{"Status", status}, pair{"Message", message})
+}
+
+// traceSource adds the source of obj (of kind k). A source kind the
+// catalogue knows is read as its type; others generically, from their
+// common status fields.
+func traceSource(ctx context.Context, c client.Client, k kinds.Kind, obj meta.Object) ([]pair, error) {
+	ref := k.Source(obj)
 	src := &unstructured.Unstructured{}
-	src.SetAPIVersion(apiVersion)
+	src.SetAPIVersion(ref.APIVersion)
 	src.SetKind(ref.Kind)
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, src); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, src); err != nil {
 		if !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("getting %s %s/%s, the source of Kustomization %s/%s: %w", ref.Kind, ns, ref.Name, ks.Namespace, ks.Name, err)
+			return nil, fmt.Errorf("getting %s %s/%s, the source of %s %s/%s: %w",
+				ref.Kind, ref.Namespace, ref.Name, k.Kind, obj.GetNamespace(), obj.GetName(), err)
 		}
-		return []pair{{ref.Kind, ref.Name}, {"Namespace", ns}, {"Status", "Not found"}}, nil
+		return []pair{{ref.Kind, ref.Name}, {"Namespace", ref.Namespace}, {"Status", "Not found"}}, nil
+	}
+	if sk, ok := kinds.ByGroupKind(ref.GroupKind()); ok {
+		typed := sk.New()
+		if err := apiruntime.DefaultUnstructuredConverter.FromUnstructured(src.Object, typed); err == nil {
+			return traceLines(sk, typed), nil
+		}
 	}
 	var conds []metav1.Condition
 	if raw, ok, _ := unstructured.NestedSlice(src.Object, "status", "conditions"); ok {
@@ -217,18 +216,9 @@ func traceSource(ctx context.Context, c client.Client, ks *kustomizev1.Kustomiza
 	}
 	url, _, _ := unstructured.NestedString(src.Object, "spec", "url")
 	revision, _, _ := unstructured.NestedString(src.Object, "status", "artifact", "revision")
-	pairs := []pair{{ref.Kind, ref.Name}, {"Namespace", ns}, {"URL", url}}
-	if ref.Kind == sourcev1.GitRepositoryKind {
-		r := &sourcev1.GitRepositoryRef{}
-		r.Branch, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "branch")
-		r.Tag, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "tag")
-		r.SemVer, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "semver")
-		r.Name, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "name")
-		r.Commit, _, _ = unstructured.NestedString(src.Object, "spec", "ref", "commit")
-		pairs = append(pairs, pair{"Ref", gitRefString(r)})
-	}
 	status, message := traceStatus(conds)
-	return append(pairs, pair{"Revision", revision}, pair{"Status", status}, pair{"Message", message}), nil
+	return []pair{{ref.Kind, ref.Name}, {"Namespace", ref.Namespace}, {"URL", url},
+		{"Revision", revision}, {"Status", status}, {"Message", message}}, nil
 }
 
 // traceStatus is the Status and Message lines of a Flux object: when it was

@@ -74,11 +74,7 @@ func newTreeKustomizationCommand(f *Factory) *cobra.Command {
 			default:
 				return fmt.Errorf("unknown output format %q: use json or yaml, or leave -o out for the tree", output)
 			}
-			c, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, err := f.Namespace()
+			c, ns, err := clientAndNamespace(f)
 			if err != nil {
 				return err
 			}

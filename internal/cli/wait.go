@@ -12,72 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
-	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/kinds"
 )
-
-// fluxKind describes a kind that create, reconcile, suspend, resume and
-// delete act on, so that those commands are written once for every kind.
-type fluxKind struct {
-	// Kind is the API kind (GitRepository).
-	Kind string
-	// Command is how the command line names it ("source git"), and
-	// GetCommand how `flux get` does ("sources git").
-	Command, GetCommand string
-	// New returns an empty object of the kind; NewList an empty list.
-	New     func() meta.Object
-	NewList func() client.ObjectList
-	// Items returns the objects of a list made by NewList.
-	Items func(client.ObjectList) []meta.Object
-	// SetSuspend sets spec.suspend.
-	SetSuspend func(meta.Object, bool)
-	// Revision is what the last successful reconciliation produced, and
-	// RevisionVerb how to say so ("fetched", "applied").
-	Revision     func(meta.Object) string
-	RevisionVerb string
-}
-
-func gitRepositoryKind() fluxKind {
-	return fluxKind{
-		Kind: sourcev1.GitRepositoryKind, Command: "source git", GetCommand: "sources git",
-		New:     func() meta.Object { return &sourcev1.GitRepository{} },
-		NewList: func() client.ObjectList { return &sourcev1.GitRepositoryList{} },
-		Items: func(l client.ObjectList) []meta.Object {
-			var out []meta.Object
-			for i := range l.(*sourcev1.GitRepositoryList).Items {
-				out = append(out, &l.(*sourcev1.GitRepositoryList).Items[i])
-			}
-			return out
-		},
-		SetSuspend: func(o meta.Object, s bool) { o.(*sourcev1.GitRepository).Spec.Suspend = s },
-		Revision: func(o meta.Object) string {
-			if a := o.(*sourcev1.GitRepository).Status.Artifact; a != nil {
-				return a.Revision
-			}
-			return ""
-		},
-		RevisionVerb: "fetched",
-	}
-}
-
-func kustomizationKind() fluxKind {
-	return fluxKind{
-		Kind: kustomizev1.KustomizationKind, Command: "kustomization", GetCommand: "kustomizations",
-		New:     func() meta.Object { return &kustomizev1.Kustomization{} },
-		NewList: func() client.ObjectList { return &kustomizev1.KustomizationList{} },
-		Items: func(l client.ObjectList) []meta.Object {
-			var out []meta.Object
-			for i := range l.(*kustomizev1.KustomizationList).Items {
-				out = append(out, &l.(*kustomizev1.KustomizationList).Items[i])
-			}
-			return out
-		},
-		SetSuspend:   func(o meta.Object, s bool) { o.(*kustomizev1.Kustomization).Spec.Suspend = s },
-		Revision:     func(o meta.Object) string { return o.(*kustomizev1.Kustomization).Status.LastAppliedRevision },
-		RevisionVerb: "applied",
-	}
-}
 
 // readiness tells whether obj has finished: done with nil when it is Ready,
 // done with an error when the reconciliation failed, not done otherwise.
@@ -88,7 +25,7 @@ type readiness func(obj meta.Object) (done bool, err error)
 // of the current generation is success; Ready=False is failure, unless the
 // controller is only waiting for a source or a dependency, which may still
 // turn up.
-func readyAfter(k fluxKind, token string) readiness {
+func readyAfter(k kinds.Kind, token string) readiness {
 	return func(obj meta.Object) (bool, error) {
 		if token != "" && obj.GetLastHandledReconcileRequest() != token {
 			return false, nil
@@ -116,7 +53,7 @@ func waitingReason(reason string) bool {
 // waitFor watches the named object until cond says it is done, the object
 // is deleted, or ctx ends. Watching (not polling) sees each status change the
 // moment the controller writes it.
-func waitFor(ctx context.Context, c client.WithWatch, k fluxKind, key client.ObjectKey, cond readiness) (meta.Object, error) {
+func waitFor(ctx context.Context, c client.WithWatch, k kinds.Kind, key client.ObjectKey, cond readiness) (meta.Object, error) {
 	var last meta.Object
 	for {
 		w, err := c.Watch(ctx, k.NewList(), client.InNamespace(key.Namespace),
@@ -139,7 +76,7 @@ func waitFor(ctx context.Context, c client.WithWatch, k fluxKind, key client.Obj
 	}
 }
 
-func consume(ctx context.Context, w watch.Interface, k fluxKind, key client.ObjectKey, cond readiness) (meta.Object, bool, error) {
+func consume(ctx context.Context, w watch.Interface, k kinds.Kind, key client.ObjectKey, cond readiness) (meta.Object, bool, error) {
 	var last meta.Object
 	for {
 		select {
@@ -167,7 +104,7 @@ func consume(ctx context.Context, w watch.Interface, k fluxKind, key client.Obje
 	}
 }
 
-func timeoutError(ctx context.Context, k fluxKind, key client.ObjectKey, last meta.Object) error {
+func timeoutError(ctx context.Context, k kinds.Kind, key client.ObjectKey, last meta.Object) error {
 	msg := "no status yet"
 	if last != nil {
 		if ready := apimeta.FindStatusCondition(last.GetConditions(), meta.ReadyCondition); ready != nil {
@@ -176,13 +113,13 @@ func timeoutError(ctx context.Context, k fluxKind, key client.ObjectKey, last me
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("timed out waiting for %s %s (%s); check it with 'flux get %s %s -n %s' or wait longer with --timeout",
-			k.Kind, key, msg, k.GetCommand, key.Name, key.Namespace)
+			k.Kind, key, msg, k.Command.GetPath(), key.Name, key.Namespace)
 	}
 	return ctx.Err()
 }
 
 // waitGone watches the named object until it no longer exists.
-func waitGone(ctx context.Context, c client.WithWatch, k fluxKind, key client.ObjectKey) error {
+func waitGone(ctx context.Context, c client.WithWatch, k kinds.Kind, key client.ObjectKey) error {
 	for {
 		w, err := c.Watch(ctx, k.NewList(), client.InNamespace(key.Namespace),
 			client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("metadata.name", key.Name)})
@@ -201,7 +138,7 @@ func waitGone(ctx context.Context, c client.WithWatch, k fluxKind, key client.Ob
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("timed out waiting for %s %s to be deleted; its finalizer may be stuck: check 'flux get %s %s -n %s'",
-				k.Kind, key, k.GetCommand, key.Name, key.Namespace)
+				k.Kind, key, k.Command.GetPath(), key.Name, key.Namespace)
 		}
 	}
 }

@@ -79,6 +79,7 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		git     = Module + "/internal/git"
 		engine  = Module + "/internal/kubeerr"
 		cli     = Module + "/internal/cli"
+		kinds   = Module + "/internal/kinds"
 		flux    = Module + "/cmd/flux"
 		runtime = Module + "/internal/runtime"
 		manager = Module + "/internal/manager"
@@ -89,7 +90,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 	// client, as the module is meant to be.
 	clean := []string{
 		api + ": k8s.io/apimachinery/pkg/runtime", scheme + ": " + api + " k8s.io/client-go/kubernetes/scheme",
-		flux + ": " + cli, cli + ": " + scheme + " " + client + " " + git, client + ":",
+		flux + ": " + cli, cli + ": " + scheme + " " + client + " " + git + " " + kinds, client + ":",
+		kinds + ": " + api + " k8s.io/apimachinery/pkg/runtime",
 		manager + ": " + runtime + " " + cr, runtime + ": " + cr, cr + ": sigs.k8s.io/controller-runtime/pkg/manager",
 		"sigs.k8s.io/controller-runtime/pkg/manager: sigs.k8s.io/controller-runtime/pkg/metrics", "sigs.k8s.io/controller-runtime/pkg/metrics:",
 	}
@@ -111,6 +113,10 @@ func TestRulesFailWhenBroken(t *testing.T) {
 			"api/ never imports controller-runtime: " + scheme + " -> " + runtime + " -> " + cr},
 		{"an engine imports controller-runtime through another package", engine + ": " + git + " " + cli,
 			"engines never import controller-runtime: " + engine + " -> " + cli + " -> " + client},
+		{"the kind catalogue imports cobra", kinds + ": " + api + " github.com/spf13/cobra",
+			"the kind catalogue is plain Go: no cobra, no controller-runtime: " + kinds + " -> github.com/spf13/cobra"},
+		{"the kind catalogue imports controller-runtime", kinds + ": " + api + " " + client,
+			"the kind catalogue is plain Go: no cobra, no controller-runtime: " + kinds + " -> " + client},
 		{"the CLI links the manager", cli + ": " + scheme + " " + client + " " + manager,
 			"flux never links the controller manager: " + flux + " -> " + cli + " -> " + manager},
 		{"the CLI links the reconcile kit", cli + ": " + scheme + " " + client + " " + runtime,

@@ -37,6 +37,12 @@ func Rules() []Rule {
 			Forbid: []string{controllerRuntime},
 		},
 		{
+			// The catalogue serves the command line and the web UI alike.
+			Name:   "the kind catalogue is plain Go: no cobra, no controller-runtime",
+			From:   []string{Module + "/internal/kinds"},
+			Forbid: []string{controllerRuntime, "github.com/spf13/cobra/..."},
+		},
+		{
 			Name:   "flux never links the controller manager",
 			From:   []string{Module + "/cmd/flux"},
 			Forbid: []string{Module + "/internal/manager/..."},

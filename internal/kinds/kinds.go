@@ -1,0 +1,184 @@
+// Package kinds is the one catalogue of the Flux kinds Driftless serves:
+// for each kind its API group, version and kind, how the command line names
+// it, how to make its typed object and list, and what every reader of it
+// needs (revision, suspend, wide columns, describe sections, related
+// objects). Every CLI verb loops over it, and the web UI reads the same
+// entries, so adding a kind is one entry here rather than a row in each
+// verb. It is plain Go over api/ and apimachinery: no cobra, no
+// controller-runtime.
+package kinds
+
+import (
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/driftless/driftless/api/meta"
+)
+
+// List is a typed list of one kind, what a List or a Watch fills. It has
+// the method set of controller-runtime's client.ObjectList, spelled with
+// apimachinery's interfaces.
+type List interface {
+	metav1.ListInterface
+	runtime.Object
+}
+
+// Kind is one entry of the catalogue.
+type Kind struct {
+	// GroupVersionKind is the kind's API type (source.toolkit.fluxcd.io/v1,
+	// GitRepository); k.Kind is its kind.
+	schema.GroupVersionKind
+	// Resource is the plural resource name (gitrepositories).
+	Resource string
+	// Command is how the command line names the kind.
+	Command Command
+
+	// New returns an empty object of the kind; NewList an empty list, and
+	// Items the objects of such a list.
+	New     func() meta.Object
+	NewList func() List
+	Items   func(List) []meta.Object
+
+	// Revision is what the last successful reconciliation produced (the
+	// REVISION column), and RevisionVerb how to say so ("fetched").
+	Revision     func(meta.Object) string
+	RevisionVerb string
+	// SetSuspend sets spec.suspend; the object's IsSuspended reads it.
+	SetSuspend func(meta.Object, bool)
+
+	// Wide are the columns `-o wide` adds after MESSAGE.
+	Wide []Column
+	// Sections are what describe shows after the metadata: spec, status,
+	// conditions and the kind's own (artifact, inventory), in order. age
+	// writes how long ago a time was.
+	Sections func(obj meta.Object, age Age) []Section
+	// Summary are the lines that stand for the object in a trace (URL and
+	// Ref of a source, Target and Path of a Kustomization).
+	Summary func(meta.Object) []Pair
+
+	// Source is the source the object reads from, which `--with-source`
+	// reconciles first; nil for kinds without one. SourceKinds are the
+	// kinds a user may name as its source when creating one.
+	Source      func(meta.Object) Ref
+	SourceKinds []string
+	// Related are the objects whose events belong with this one's (a
+	// Kustomization's source); nil for kinds with none.
+	Related func(meta.Object) []Ref
+	// SecretRef is the name of the Secret in spec.secretRef ("" for none),
+	// which `export --with-credentials` writes too; nil for kinds without.
+	SecretRef func(meta.Object) string
+
+	// Examples are command-line examples by verb ("reconcile"); a verb
+	// without one writes its own.
+	Examples map[string]string
+}
+
+// Command is how the command line names a kind: `flux <verb> source git`,
+// `flux get sources git`, `flux <verb> kustomization` (or ks).
+type Command struct {
+	// Group is the command the kind sits under ("source"), "" for none;
+	// `flux get` spells it plural ("sources").
+	Group string
+	// Name is the singular name ("git", "kustomization") and Plural the
+	// one `flux get` uses ("git", "kustomizations").
+	Name, Plural string
+	// Aliases are the short names every verb takes ("ks").
+	Aliases []string
+	// Noun names one object of the kind in a sentence ("GitRepository
+	// source", "Kustomization"), Nouns several.
+	Noun, Nouns string
+}
+
+// Path is the command path after the verb: "source git", "kustomization".
+func (c Command) Path() string { return joinWords(c.Group, c.Name) }
+
+// GetPath is the command path after `flux get`: "sources git", "kustomizations".
+func (c Command) GetPath() string {
+	if c.Group == "" {
+		return c.Plural
+	}
+	return joinWords(c.Group+"s", c.Plural)
+}
+
+func joinWords(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " " + b
+}
+
+// Column is one `-o wide` column: its header and its value for an object.
+type Column struct {
+	Header string
+	Value  func(meta.Object) string
+}
+
+// Ref names one object of a kind: what a relation points to.
+type Ref struct {
+	APIVersion, Kind, Namespace, Name string
+}
+
+// GroupKind is the ref's API group and kind.
+func (r Ref) GroupKind() schema.GroupKind {
+	gv, _ := schema.ParseGroupVersion(r.APIVersion)
+	return schema.GroupKind{Group: gv.Group, Kind: r.Kind}
+}
+
+// All is the catalogue, in the order the command line lists kinds: sources
+// first, then what reads them.
+func All() []Kind {
+	return []Kind{GitRepository(), Kustomization()}
+}
+
+// ByKind is the entry of an API kind (GitRepository), matched exactly.
+func ByKind(kind string) (Kind, bool) {
+	for _, k := range All() {
+		if k.Kind == kind {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// ByGroupKind is the entry of an API group and kind.
+func ByGroupKind(gk schema.GroupKind) (Kind, bool) {
+	for _, k := range All() {
+		if k.GroupKind() == gk {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// Lookup is the entry a user means by name, case-insensitively: the kind
+// (gitrepository), its resource (gitrepositories) or an alias (ks).
+func Lookup(name string) (Kind, bool) {
+	name = strings.ToLower(name)
+	for _, k := range All() {
+		if name == strings.ToLower(k.Kind) || name == k.Resource {
+			return k, true
+		}
+		for _, a := range k.Command.Aliases {
+			if name == a {
+				return k, true
+			}
+		}
+	}
+	return Kind{}, false
+}
+
+// pointers returns a pointer to each item of a typed list, as the objects
+// the catalogue hands out.
+func pointers[T any, P interface {
+	*T
+	meta.Object
+}](items []T) []meta.Object {
+	out := make([]meta.Object, len(items))
+	for i := range items {
+		out[i] = P(&items[i])
+	}
+	return out
+}

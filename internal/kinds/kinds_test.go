@@ -1,0 +1,135 @@
+package kinds
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/api/scheme"
+)
+
+// TestEntries checks what every reader of the catalogue relies on: each
+// entry's object and list are the registered types of its GVK, the object is
+// a meta.Object, the list hands out its items, and every accessor is set.
+func TestEntries(t *testing.T) {
+	s, err := scheme.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, k := range All() {
+		t.Run(k.Kind, func(t *testing.T) {
+			if seen[k.Kind] || seen[k.Command.Path()] {
+				t.Fatalf("%s or %q is in the catalogue twice", k.Kind, k.Command.Path())
+			}
+			seen[k.Kind], seen[k.Command.Path()] = true, true
+			var obj runtime.Object = k.New()
+			if _, ok := obj.(meta.Object); !ok {
+				t.Fatalf("%T does not implement meta.Object", obj)
+			}
+			assertRegistered(t, s, k.New(), k.Kind)
+			assertRegistered(t, s, k.NewList(), k.Kind+"List")
+			if k.Resource == "" || k.Resource != strings.ToLower(k.Resource) {
+				t.Errorf("resource %q of %s is not a lower-case resource name", k.Resource, k.Kind)
+			}
+			if k.Items == nil || k.Revision == nil || k.RevisionVerb == "" || k.SetSuspend == nil ||
+				k.Sections == nil || k.Summary == nil || k.Command.Name == "" || k.Command.Plural == "" || k.Command.Noun == "" || k.Command.Nouns == "" {
+				t.Fatalf("entry %s misses an accessor or a name: %+v", k.Kind, k)
+			}
+			if (k.Source == nil) != (k.Related == nil) || (k.Source == nil) != (len(k.SourceKinds) == 0) {
+				t.Errorf("entry %s has a Source without Related or SourceKinds, or the other way round", k.Kind)
+			}
+			for _, name := range append([]string{k.Kind, k.Resource}, k.Command.Aliases...) {
+				if got, ok := Lookup(strings.ToUpper(name)); !ok || got.Kind != k.Kind {
+					t.Errorf("Lookup(%q) = %s, %v; want %s", name, got.Kind, ok, k.Kind)
+				}
+			}
+			if got, ok := ByGroupKind(k.GroupKind()); !ok || got.Kind != k.Kind {
+				t.Errorf("ByGroupKind(%v) = %s, %v", k.GroupKind(), got.Kind, ok)
+			}
+			exercise(t, k)
+		})
+	}
+}
+
+func assertRegistered(t *testing.T, s *runtime.Scheme, obj runtime.Object, kind string) {
+	t.Helper()
+	gvks, _, err := s.ObjectKinds(obj)
+	if err != nil {
+		t.Fatalf("%T is not in the scheme: %v", obj, err)
+	}
+	if gvks[0].Kind != kind {
+		t.Errorf("%T is registered as %v, want kind %s", obj, gvks[0], kind)
+	}
+}
+
+// exercise runs every accessor on an empty object and on the items of a
+// list of two, where a wrong type assertion would panic.
+func exercise(t *testing.T, k Kind) {
+	t.Helper()
+	obj := k.New()
+	k.SetSuspend(obj, true)
+	if !obj.IsSuspended() {
+		t.Errorf("SetSuspend(true) is not read back by IsSuspended")
+	}
+	_ = k.Revision(obj)
+	for _, c := range k.Wide {
+		_ = c.Value(obj)
+	}
+	secs := Describe(k, obj, func(time.Time) string { return "1s" })
+	if len(secs) < 2 || secs[0].Pairs[2].Value != k.Kind {
+		t.Errorf("Describe does not start with the metadata: %+v", secs)
+	}
+	_ = k.Summary(obj)
+	if k.Source != nil {
+		obj.SetNamespace("apps")
+		if ref := k.Source(obj); ref.Namespace != "apps" || ref.APIVersion == "" {
+			t.Errorf("Source does not default the namespace and API version: %+v", ref)
+		}
+		_ = k.Related(obj)
+	}
+	if k.SecretRef != nil {
+		_ = k.SecretRef(obj)
+	}
+	list := k.NewList()
+	if err := setItems(list, 2, k); err != nil {
+		t.Fatal(err)
+	}
+	items := k.Items(list)
+	if len(items) != 2 || items[1].GetName() != "b" {
+		t.Errorf("Items returned %d objects, want a and b", len(items))
+	}
+}
+
+// setItems fills a typed list with n named objects through apimachinery's
+// list helpers, without knowing its type.
+func setItems(list List, n int, k Kind) error {
+	objs := make([]runtime.Object, n)
+	for i := range objs {
+		o := k.New()
+		o.SetName(string(rune('a' + i)))
+		objs[i] = o
+	}
+	return apimeta.SetList(list, objs)
+}
+
+func TestCommandPaths(t *testing.T) {
+	git, ks := GitRepository(), Kustomization()
+	for _, tc := range []struct{ got, want string }{
+		{git.Command.Path(), "source git"},
+		{git.Command.GetPath(), "sources git"},
+		{ks.Command.Path(), "kustomization"},
+		{ks.Command.GetPath(), "kustomizations"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+	if _, ok := Lookup("git"); ok {
+		t.Errorf("Lookup(git) found a kind: a command name is not a kind name")
+	}
+}
