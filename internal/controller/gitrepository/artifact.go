@@ -18,7 +18,7 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/ignore"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // requeueDependency is how soon a GitRepository waiting for an included
@@ -33,10 +33,10 @@ const (
 
 // reconcileInclude copies the artifacts of the included GitRepositories into
 // the checkout, each at its toPath.
-func (r *Reconciler) reconcileInclude(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error {
+func (r *Reconciler) reconcileInclude(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, c *checkout) error {
 	if len(obj.Spec.Include) == 0 {
 		obj.Status.IncludedArtifacts = nil
-		runtime.Delete(obj, sourcev1.IncludeUnavailableCondition)
+		reconcile.Delete(obj, sourcev1.IncludeUnavailableCondition)
 		return nil
 	}
 	for _, inc := range obj.Spec.Include {
@@ -52,12 +52,12 @@ func (r *Reconciler) reconcileInclude(ctx context.Context, obj *sourcev1.GitRepo
 			return includeUnavailable(obj, "NoArtifact", fmt.Errorf("no artifact available for include '%s'", key.Name))
 		}
 		if err := r.copyInclude(c.dir, dep.Status.Artifact, inc); err != nil {
-			runtime.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, sourcev1.ReadOperationFailedReason, err.Error())
-			return &runtime.GenericError{Reason: sourcev1.ReadOperationFailedReason, Err: err}
+			reconcile.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, sourcev1.ReadOperationFailedReason, err.Error())
+			return &reconcile.GenericError{Reason: sourcev1.ReadOperationFailedReason, Err: err}
 		}
 		c.included = append(c.included, dep.Status.Artifact.DeepCopy())
 	}
-	runtime.Delete(obj, sourcev1.IncludeUnavailableCondition)
+	reconcile.Delete(obj, sourcev1.IncludeUnavailableCondition)
 	return nil
 }
 
@@ -111,16 +111,16 @@ func inside(root, rel string) (string, error) {
 }
 
 func includeUnavailable(obj *sourcev1.GitRepository, reason string, err error) error {
-	runtime.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, reason, err.Error())
-	return &runtime.WaitingError{Reason: reason, Err: err, After: requeueDependency}
+	reconcile.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, reason, err.Error())
+	return &reconcile.WaitingError{Reason: reason, Err: err, After: requeueDependency}
 }
 
 // reconcileArtifact archives the checkout into storage and records it in
 // status, unless the stored artifact is already the one upstream has.
-func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error {
+func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, c *checkout) error {
 	if c.unchanged {
-		runtime.Delete(obj, sourcev1.ArtifactOutdatedCondition)
-		runtime.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
+		reconcile.Delete(obj, sourcev1.ArtifactOutdatedCondition)
+		reconcile.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
 			fmt.Sprintf("stored artifact for revision '%s'", c.revision))
 		return nil
 	}
@@ -154,9 +154,9 @@ func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRep
 	obj.Status.ObservedInclude = slices.Clone(obj.Spec.Include)
 	obj.Status.ObservedSparseCheckout = slices.Clone(obj.Spec.SparseCheckout)
 
-	runtime.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	runtime.Delete(obj, sourcev1.ArtifactOutdatedCondition)
-	runtime.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
+	reconcile.Delete(obj, sourcev1.StorageOperationFailedCondition)
+	reconcile.Delete(obj, sourcev1.ArtifactOutdatedCondition)
+	reconcile.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
 		fmt.Sprintf("stored artifact for revision '%s'", a.Revision))
 	p.EventMetadata["source.toolkit.fluxcd.io/revision"] = a.Revision
 	if _, err := r.Storage.GarbageCollect(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, a.Path); err != nil {
@@ -170,6 +170,6 @@ func storageFailed(obj *sourcev1.GitRepository, reason string, err error) error 
 	if errors.Is(err, syscall.ENOSPC) && !strings.Contains(err.Error(), "no space left") {
 		err = fmt.Errorf("%w (no space left on the storage volume)", err)
 	}
-	runtime.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, reason, err.Error())
-	return &runtime.GenericError{Reason: reason, Err: err}
+	reconcile.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, reason, err.Error())
+	return &reconcile.GenericError{Reason: reason, Err: err}
 }

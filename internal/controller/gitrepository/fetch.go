@@ -14,21 +14,21 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/git"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // reconcileStorage forgets an artifact whose file is gone (so it is built
 // again), keeps its URL in step with the advertised address, and removes
 // artifacts past their retention.
-func (r *Reconciler) reconcileStorage(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass) error {
+func (r *Reconciler) reconcileStorage(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass) error {
 	a := obj.Status.Artifact
 	if a != nil && !r.Storage.Exists(a) {
 		obj.Status.Artifact = nil
-		runtime.Delete(obj, sourcev1.ArtifactInStorageCondition)
+		reconcile.Delete(obj, sourcev1.ArtifactInStorageCondition)
 		return p.Progress("NoArtifact", "building artifact: disappeared from storage")
 	}
 	if a == nil {
-		runtime.Delete(obj, sourcev1.ArtifactInStorageCondition)
+		reconcile.Delete(obj, sourcev1.ArtifactInStorageCondition)
 		return nil
 	}
 	a.URL = r.Storage.URL(a.Path)
@@ -40,7 +40,7 @@ func (r *Reconciler) reconcileStorage(ctx context.Context, obj *sourcev1.GitRepo
 
 // reconcileSource resolves the reference and, unless upstream still has the
 // stored revision, clones the repository into a temporary directory.
-func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error {
+func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, c *checkout) error {
 	opts, err := r.cloneOptions(ctx, obj)
 	if err != nil {
 		return err
@@ -51,7 +51,7 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.GitRepos
 			rev, ferr := artifact.FormatGitRevision(ref, hash)
 			if ferr == nil && rev == obj.Status.Artifact.Revision {
 				c.unchanged, c.revision = true, rev
-				runtime.Delete(obj, sourcev1.FetchFailedCondition)
+				reconcile.Delete(obj, sourcev1.FetchFailedCondition)
 				return nil
 			}
 		}
@@ -68,10 +68,10 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.GitRepos
 		return fetchFailed(obj, sourcev1.GitOperationFailedReason, err)
 	}
 	c.commit = commit
-	runtime.Delete(obj, sourcev1.FetchFailedCondition)
+	reconcile.Delete(obj, sourcev1.FetchFailedCondition)
 	if a := obj.Status.Artifact; a == nil || a.Revision != c.revision {
 		msg := fmt.Sprintf("new upstream revision '%s'", c.revision)
-		runtime.MarkTrue(obj, sourcev1.ArtifactOutdatedCondition, sourcev1.NewRevisionReason, msg)
+		reconcile.MarkTrue(obj, sourcev1.ArtifactOutdatedCondition, sourcev1.NewRevisionReason, msg)
 		return p.Progress(sourcev1.NewRevisionReason, "building artifact: "+msg)
 	}
 	return nil
@@ -86,8 +86,8 @@ func (r *Reconciler) canSkipClone(obj *sourcev1.GitRepository) bool {
 	case obj.Status.Artifact == nil || obj.Generation != obj.Status.ObservedGeneration,
 		len(s.Include) > 0, // included artifacts change independently
 		s.Reference != nil && s.Reference.Commit != "",
-		s.Verification != nil && !runtime.IsTrue(obj, sourcev1.SourceVerifiedCondition),
-		!runtime.IsTrue(obj, sourcev1.ArtifactInStorageCondition):
+		s.Verification != nil && !reconcile.IsTrue(obj, sourcev1.SourceVerifiedCondition),
+		!reconcile.IsTrue(obj, sourcev1.ArtifactInStorageCondition):
 		return false
 	}
 	return ptrEqual(s.Ignore, obj.Status.ObservedIgnore) &&
@@ -109,7 +109,7 @@ func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitReposito
 		opts.Reference = git.Reference{Branch: ref.Branch, Tag: ref.Tag, SemVer: ref.SemVer, Name: ref.Name, Commit: ref.Commit}
 	}
 	if obj.Spec.Provider != "" && obj.Spec.Provider != "generic" {
-		return opts, runtime.Stalling(sourcev1.InvalidProviderConfigurationReason,
+		return opts, reconcile.Stalling(sourcev1.InvalidProviderConfigurationReason,
 			"provider '%s' is not supported yet; use secretRef credentials", obj.Spec.Provider)
 	}
 	if ref := obj.Spec.SecretRef; ref != nil {
@@ -164,13 +164,13 @@ func fetchFailed(obj *sourcev1.GitRepository, reason string, err error) error {
 	if errors.Is(err, git.ErrInvalidURL) || errors.Is(err, git.ErrInvalidReference) {
 		return stallFetch(obj, reason, err)
 	}
-	runtime.MarkTrue(obj, sourcev1.FetchFailedCondition, reason, err.Error())
-	return &runtime.GenericError{Reason: reason, Err: err}
+	reconcile.MarkTrue(obj, sourcev1.FetchFailedCondition, reason, err.Error())
+	return &reconcile.GenericError{Reason: reason, Err: err}
 }
 
 func stallFetch(obj *sourcev1.GitRepository, reason string, err error) error {
-	runtime.MarkTrue(obj, sourcev1.FetchFailedCondition, reason, err.Error())
-	return &runtime.StallingError{Reason: reason, Err: err}
+	reconcile.MarkTrue(obj, sourcev1.FetchFailedCondition, reason, err.Error())
+	return &reconcile.StallingError{Reason: reason, Err: err}
 }
 
 func ptrEqual(a, b *string) bool {

@@ -7,16 +7,16 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/signature"
 )
 
 // reconcileVerification checks the signatures spec.verify asks for with the
 // public keys of its Secret. A failed check keeps the previous artifact.
-func (r *Reconciler) reconcileVerification(ctx context.Context, obj *sourcev1.GitRepository, _ *runtime.Pass, c *checkout) error {
+func (r *Reconciler) reconcileVerification(ctx context.Context, obj *sourcev1.GitRepository, _ *reconcile.Pass, c *checkout) error {
 	v := obj.Spec.Verification
 	if v == nil {
-		runtime.Delete(obj, sourcev1.SourceVerifiedCondition)
+		reconcile.Delete(obj, sourcev1.SourceVerifiedCondition)
 		obj.Status.SourceVerificationMode = nil
 		return nil
 	}
@@ -26,8 +26,8 @@ func (r *Reconciler) reconcileVerification(ctx context.Context, obj *sourcev1.Gi
 	mode := v.GetMode()
 	if (mode == sourcev1.ModeGitTag || mode == sourcev1.ModeGitTagAndHEAD) && !refersToTag(obj) {
 		err := fmt.Errorf("verification mode '%s' needs a tag reference (spec.ref.tag or spec.ref.semver)", mode)
-		runtime.MarkFalse(obj, sourcev1.SourceVerifiedCondition, sourcev1.InvalidVerificationModeReason, err.Error())
-		return &runtime.StallingError{Reason: sourcev1.InvalidVerificationModeReason, Err: err}
+		reconcile.MarkFalse(obj, sourcev1.SourceVerifiedCondition, sourcev1.InvalidVerificationModeReason, err.Error())
+		return &reconcile.StallingError{Reason: sourcev1.InvalidVerificationModeReason, Err: err}
 	}
 	secret, err := r.secret(ctx, obj.Namespace, v.SecretRef.Name)
 	if err != nil {
@@ -58,7 +58,7 @@ func (r *Reconciler) reconcileVerification(ctx context.Context, obj *sourcev1.Gi
 		}
 		lines = append(lines, fmt.Sprintf("commit '%s' with key '%s'", c.commit.Hash, signer))
 	}
-	runtime.MarkTrue(obj, sourcev1.SourceVerifiedCondition, meta.SucceededReason,
+	reconcile.MarkTrue(obj, sourcev1.SourceVerifiedCondition, meta.SucceededReason,
 		"verified signature of\n\t- "+strings.Join(lines, "\n\t- "))
 	obj.Status.SourceVerificationMode = &mode
 	return nil
@@ -71,6 +71,6 @@ func refersToTag(obj *sourcev1.GitRepository) bool {
 
 // unverified marks SourceVerified=False and fails the reconciliation.
 func unverified(obj *sourcev1.GitRepository, reason string, err error) error {
-	runtime.MarkFalse(obj, sourcev1.SourceVerifiedCondition, reason, err.Error())
-	return &runtime.GenericError{Reason: reason, Err: err}
+	reconcile.MarkFalse(obj, sourcev1.SourceVerifiedCondition, reason, err.Error())
+	return &reconcile.GenericError{Reason: reason, Err: err}
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/health"
 	"github.com/driftless/driftless/internal/manager"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // Controller is the kustomize controller as the manager selects it.
@@ -95,7 +95,7 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		OverrideManagers:       o.Kustomize.OverrideManagers,
 		ConcurrentSSA:          o.Kustomize.ConcurrentSSA,
 	}
-	rt := &runtime.Reconciler[*kustomizev1.Kustomization]{
+	rt := &reconcile.Reconciler[*kustomizev1.Kustomization]{
 		Kind:    r.Kind(),
 		Client:  mgr.GetClient(),
 		Events:  deps.Events.Recorder(mgr.GetScheme(), "kustomize-controller"),

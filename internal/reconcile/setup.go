@@ -1,4 +1,4 @@
-package runtime
+package reconcile
 
 import (
 	ctrl "sigs.k8s.io/controller-runtime"

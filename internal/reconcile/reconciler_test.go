@@ -1,4 +1,4 @@
-package runtime_test
+package reconcile_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -24,7 +24,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -70,15 +70,15 @@ func TestMain(m *testing.M) {
 	testcluster.Main(m, testcluster.Options{Setup: startManager}, &env)
 }
 
-func testKind() runtime.Kind[*sourcev1.GitRepository] {
-	return runtime.Kind[*sourcev1.GitRepository]{
+func testKind() reconcile.Kind[*sourcev1.GitRepository] {
+	return reconcile.Kind[*sourcev1.GitRepository]{
 		Name:       sourcev1.GitRepositoryKind,
 		New:        func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
-		Conditions: runtime.ConditionSet{NegativePolarity: []string{troubleCondition}},
-		Plan: func(obj *sourcev1.GitRepository) []runtime.Step[*sourcev1.GitRepository] {
-			return []runtime.Step[*sourcev1.GitRepository]{{
+		Conditions: reconcile.ConditionSet{NegativePolarity: []string{troubleCondition}},
+		Plan: func(obj *sourcev1.GitRepository) []reconcile.Step[*sourcev1.GitRepository] {
+			return []reconcile.Step[*sourcev1.GitRepository]{{
 				Name: "behave",
-				Run: func(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass) error {
+				Run: func(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass) error {
 					runs.inc(obj)
 					if obj.Spec.Suspend {
 						suspendedRuns.inc(obj)
@@ -95,27 +95,27 @@ func testKind() runtime.Kind[*sourcev1.GitRepository] {
 					}
 					switch obj.GetAnnotations()[behaviourAnnotation] {
 					case "fail":
-						return runtime.Failed("GitOperationFailed", "remote said no")
+						return reconcile.Failed("GitOperationFailed", "remote said no")
 					case "trouble":
 						// A condition that means trouble, left without failing the step.
-						runtime.MarkTrue(obj, troubleCondition, "AuthenticationFailed", "wrong password for the remote")
+						reconcile.MarkTrue(obj, troubleCondition, "AuthenticationFailed", "wrong password for the remote")
 						return nil
 					case "stall":
-						return runtime.Stalling("URLInvalid", "the URL cannot work")
+						return reconcile.Stalling("URLInvalid", "the URL cannot work")
 					case "wait":
-						return runtime.Waiting(meta.DependencyNotReadyReason, time.Hour, "waiting for something")
+						return reconcile.Waiting(meta.DependencyNotReadyReason, time.Hour, "waiting for something")
 					case "refused":
-						return runtime.Failed("ApplyFailed", "apply: %w", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api",
+						return reconcile.Failed("ApplyFailed", "apply: %w", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api",
 							Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}})
 					case "retry-later":
-						return runtime.Failed("ApplyFailed", "the manifests are invalid")
+						return reconcile.Failed("ApplyFailed", "the manifests are invalid")
 					}
-					runtime.Delete(obj, troubleCondition)
+					reconcile.Delete(obj, troubleCondition)
 					return nil
 				},
 			}}
 		},
-		Finalize: func(ctx context.Context, obj *sourcev1.GitRepository, _ *runtime.Pass) error {
+		Finalize: func(ctx context.Context, obj *sourcev1.GitRepository, _ *reconcile.Pass) error {
 			final.inc(obj)
 			return nil
 		},
@@ -134,7 +134,7 @@ func testKind() runtime.Kind[*sourcev1.GitRepository] {
 }
 
 func startManager(c *testcluster.Cluster) (func(), error) {
-	scheme := k8sruntime.NewScheme()
+	scheme := runtime.NewScheme()
 	if err := errors.Join(clientgoscheme.AddToScheme(scheme), sourcev1.AddToScheme(scheme)); err != nil {
 		return nil, err
 	}
@@ -142,13 +142,13 @@ func startManager(c *testcluster.Cluster) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runtime.Reconciler[*sourcev1.GitRepository]{
+	r := &reconcile.Reconciler[*sourcev1.GitRepository]{
 		Kind:          testKind(),
 		Client:        mgr.GetClient(),
 		Events:        mgr.GetEventRecorderFor("source-controller"),
 		ProgressAfter: progressAfter,
 	}
-	opts := runtime.ControllerOptions{Concurrent: 2, Retry: runtime.RetryOptions{MinRetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second}}
+	opts := reconcile.ControllerOptions{Concurrent: 2, Retry: reconcile.RetryOptions{MinRetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second}}
 	if err := r.Builder(mgr, opts).Complete(r); err != nil {
 		return nil, err
 	}
@@ -191,12 +191,12 @@ func waitFor(t *testing.T, repo *sourcev1.GitRepository, what string, cond func(
 }
 
 func condition(o *sourcev1.GitRepository, t string) *metav1.Condition {
-	return runtime.Get(o, t)
+	return reconcile.Get(o, t)
 }
 
 func TestSuccessAddsFinalizerAndReady(t *testing.T) {
 	repo := newRepo(t, "ok")
-	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	if ready := condition(got, meta.ReadyCondition); ready.Reason != meta.SucceededReason || ready.Message != "all good at https://example.com/repo" {
 		t.Errorf("Ready = %s %q", ready.Reason, ready.Message)
 	}
@@ -242,7 +242,7 @@ func TestNegativeConditionDecidesReady(t *testing.T) {
 	}
 	// Fixing the cause clears the negative condition and Ready turns True.
 	setBehaviour(t, repo, "ok")
-	got = waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	got = waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	if condition(got, troubleCondition) != nil {
 		t.Errorf("%s still present after success", troubleCondition)
 	}
@@ -250,7 +250,7 @@ func TestNegativeConditionDecidesReady(t *testing.T) {
 
 func TestStallingStopsRetries(t *testing.T) {
 	repo := newRepo(t, "stall")
-	got := waitFor(t, repo, "Stalled=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.StalledCondition) })
+	got := waitFor(t, repo, "Stalled=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.StalledCondition) })
 	if ready := condition(got, meta.ReadyCondition); ready.Status != metav1.ConditionFalse || ready.Reason != "URLInvalid" {
 		t.Errorf("Ready = %+v", ready)
 	}
@@ -285,7 +285,7 @@ func TestWaitingIsNotAFailure(t *testing.T) {
 
 func TestRequestedAtTriggersAndIsRecorded(t *testing.T) {
 	repo := newRepo(t, "ok")
-	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	before := runs.get(client.ObjectKeyFromObject(repo))
 	request(t, repo, "2026-11-21T10:00:00Z")
 	waitFor(t, repo, "lastHandledReconcileAt", func(o *sourcev1.GitRepository) bool {
@@ -298,7 +298,7 @@ func TestRequestedAtTriggersAndIsRecorded(t *testing.T) {
 
 func TestSuspendStopsReconciliation(t *testing.T) {
 	repo := newRepo(t, "ok")
-	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	patch(t, repo, `{"spec":{"suspend":true}}`)
 	before := runs.get(client.ObjectKeyFromObject(repo))
 	// A request while suspended is not handled (no step may see the
@@ -414,7 +414,7 @@ func TestQuickPassWritesItsStatusOnce(t *testing.T) {
 	if err := kube.Create(context.Background(), repo); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	time.Sleep(2 * progressAfter) // a late delayed write would show now
 	seen := stop()
 	writes := 0
@@ -426,7 +426,7 @@ func TestQuickPassWritesItsStatusOnce(t *testing.T) {
 			writes++
 		}
 	}
-	if writes != 1 || !runtime.IsTrue(&sourcev1.GitRepository{Status: seen[len(seen)-1]}, meta.ReadyCondition) {
+	if writes != 1 || !reconcile.IsTrue(&sourcev1.GitRepository{Status: seen[len(seen)-1]}, meta.ReadyCondition) {
 		t.Errorf("want one status write ending Ready, got %d states: %+v", len(seen), seen)
 	}
 }
@@ -442,12 +442,12 @@ func TestSlowPassShowsItsStart(t *testing.T) {
 	if err := kube.Create(context.Background(), repo); err != nil {
 		t.Fatal(err)
 	}
-	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	seen := stop()
 	started := false
 	for _, s := range seen {
 		if reconciling(s) {
-			c := runtime.Get(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
+			c := reconcile.Get(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
 			started = c != nil && c.Status == metav1.ConditionUnknown && c.Message == "processing object: new generation -1 -> 1"
 		}
 	}

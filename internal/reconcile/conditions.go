@@ -1,4 +1,4 @@
-package runtime
+package reconcile
 
 import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
