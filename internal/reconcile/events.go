@@ -47,6 +47,11 @@ func (e *Events) Recorder(scheme *runtime.Scheme, component string) record.Event
 	return r
 }
 
+// Sink returns the EventSink of component: its Recorder.
+func (e *Events) Sink(scheme *runtime.Scheme, component string) EventSink {
+	return RecorderSink{Recorder: e.Recorder(scheme, component)}
+}
+
 // Shutdown stops the broadcasters.
 func (e *Events) Shutdown() {
 	for _, b := range e.broadcasters {

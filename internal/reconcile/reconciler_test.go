@@ -70,51 +70,49 @@ func TestMain(m *testing.M) {
 	testcluster.Main(m, testcluster.Options{Setup: startManager}, &env)
 }
 
-func testKind() reconcile.Kind[*sourcev1.GitRepository] {
-	return reconcile.Kind[*sourcev1.GitRepository]{
+func testKind() reconcile.Kind[*sourcev1.GitRepository, struct{}] {
+	return reconcile.Kind[*sourcev1.GitRepository, struct{}]{
 		Name:       sourcev1.GitRepositoryKind,
 		New:        func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
 		Conditions: reconcile.ConditionSet{NegativePolarity: []string{troubleCondition}},
-		Plan: func(obj *sourcev1.GitRepository) []reconcile.Step[*sourcev1.GitRepository] {
-			return []reconcile.Step[*sourcev1.GitRepository]{{
-				Name: "behave",
-				Run: func(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass) error {
-					runs.inc(obj)
-					if obj.Spec.Suspend {
-						suspendedRuns.inc(obj)
-					}
-					switch obj.GetAnnotations()[behaviourAnnotation] {
-					case "quick":
-						return nil
-					case "slow":
-						time.Sleep(4 * progressAfter)
-						return nil
-					}
-					if err := p.Progress(meta.ProgressingReason, "behaving"); err != nil {
-						return err
-					}
-					switch obj.GetAnnotations()[behaviourAnnotation] {
-					case "fail":
-						return reconcile.Failed("GitOperationFailed", "remote said no")
-					case "trouble":
-						// A condition that means trouble, left without failing the step.
-						reconcile.MarkTrue(obj, troubleCondition, "AuthenticationFailed", "wrong password for the remote")
-						return nil
-					case "stall":
-						return reconcile.Stalling("URLInvalid", "the URL cannot work")
-					case "wait":
-						return reconcile.Waiting(meta.DependencyNotReadyReason, time.Hour, "waiting for something")
-					case "refused":
-						return reconcile.Failed("ApplyFailed", "apply: %w", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api",
-							Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}})
-					case "retry-later":
-						return reconcile.Failed("ApplyFailed", "the manifests are invalid")
-					}
-					reconcile.Delete(obj, troubleCondition)
+		Plan: []reconcile.Step[*sourcev1.GitRepository, struct{}]{{
+			Name: "behave",
+			Run: func(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, _ *struct{}) error {
+				runs.inc(obj)
+				if obj.Spec.Suspend {
+					suspendedRuns.inc(obj)
+				}
+				switch obj.GetAnnotations()[behaviourAnnotation] {
+				case "quick":
 					return nil
-				},
-			}}
-		},
+				case "slow":
+					time.Sleep(4 * progressAfter)
+					return nil
+				}
+				if err := p.Progress(meta.ProgressingReason, "behaving"); err != nil {
+					return err
+				}
+				switch obj.GetAnnotations()[behaviourAnnotation] {
+				case "fail":
+					return reconcile.Failed("GitOperationFailed", "remote said no")
+				case "trouble":
+					// A condition that means trouble, left without failing the step.
+					p.MarkTrue(troubleCondition, "AuthenticationFailed", "wrong password for the remote")
+					return nil
+				case "stall":
+					return reconcile.Stalling("URLInvalid", "the URL cannot work")
+				case "wait":
+					return reconcile.Waiting(meta.DependencyNotReadyReason, time.Hour, "waiting for something")
+				case "refused":
+					return reconcile.Failed("ApplyFailed", "apply: %w", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api",
+						Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}})
+				case "retry-later":
+					return reconcile.Failed("ApplyFailed", "the manifests are invalid")
+				}
+				p.Delete(troubleCondition)
+				return nil
+			},
+		}},
 		Finalize: func(ctx context.Context, obj *sourcev1.GitRepository, _ *reconcile.Pass) error {
 			final.inc(obj)
 			return nil
@@ -142,10 +140,10 @@ func startManager(c *testcluster.Cluster) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &reconcile.Reconciler[*sourcev1.GitRepository]{
+	r := &reconcile.Reconciler[*sourcev1.GitRepository, struct{}]{
 		Kind:          testKind(),
 		Client:        mgr.GetClient(),
-		Events:        mgr.GetEventRecorderFor("source-controller"),
+		Events:        reconcile.RecorderSink{Recorder: mgr.GetEventRecorderFor("source-controller")},
 		ProgressAfter: progressAfter,
 	}
 	opts := reconcile.ControllerOptions{Concurrent: 2, Retry: reconcile.RetryOptions{MinRetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second}}

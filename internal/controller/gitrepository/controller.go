@@ -44,9 +44,9 @@ type Reconciler struct {
 // includeIndex indexes GitRepositories by the names of those they include.
 const includeIndex = "spec.include.repository"
 
-// Kind declares the GitRepository reconciliation for the runtime skeleton.
-func (r *Reconciler) Kind() reconcile.Kind[*sourcev1.GitRepository] {
-	return reconcile.Kind[*sourcev1.GitRepository]{
+// Kind declares the GitRepository reconciliation for the reconcile skeleton.
+func (r *Reconciler) Kind() reconcile.Kind[*sourcev1.GitRepository, Checkout] {
+	return reconcile.Kind[*sourcev1.GitRepository, Checkout]{
 		Name: sourcev1.GitRepositoryKind,
 		New:  func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
 		Conditions: reconcile.ConditionSet{
@@ -58,7 +58,13 @@ func (r *Reconciler) Kind() reconcile.Kind[*sourcev1.GitRepository] {
 			},
 			Owned: []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
 		},
-		Plan:     r.plan,
+		Plan: []reconcile.Step[*sourcev1.GitRepository, Checkout]{
+			{Name: "storage", Run: r.reconcileStorage},
+			{Name: "fetch", Run: r.reconcileSource},
+			{Name: "verify", Run: r.reconcileVerification},
+			{Name: "include", Run: r.reconcileInclude},
+			{Name: "artifact", Run: r.reconcileArtifact},
+		},
 		Finalize: r.finalize,
 		Succeeded: func(obj *sourcev1.GitRepository) (string, string) {
 			return meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision)
@@ -66,20 +72,8 @@ func (r *Reconciler) Kind() reconcile.Kind[*sourcev1.GitRepository] {
 	}
 }
 
-// plan lists the steps of one reconciliation; they share a checkout.
-func (r *Reconciler) plan(obj *sourcev1.GitRepository) []reconcile.Step[*sourcev1.GitRepository] {
-	c := &checkout{}
-	return []reconcile.Step[*sourcev1.GitRepository]{
-		{Name: "storage", Run: r.reconcileStorage},
-		{Name: "fetch", Run: c.bind(r.reconcileSource)},
-		{Name: "verify", Run: c.bind(r.reconcileVerification)},
-		{Name: "include", Run: c.bind(r.reconcileInclude)},
-		{Name: "artifact", Run: c.bind(r.reconcileArtifact)},
-	}
-}
-
-// checkout is what the fetch step hands to the later steps.
-type checkout struct {
+// Checkout is what the fetch step hands to the later steps of one pass.
+type Checkout struct {
 	// dir holds the working tree; empty when the clone was skipped.
 	dir    string
 	commit *git.Commit
@@ -88,14 +82,6 @@ type checkout struct {
 	unchanged bool
 	revision  string
 	included  []*meta.Artifact
-}
-
-type stepFunc func(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, c *checkout) error
-
-func (c *checkout) bind(f stepFunc) func(context.Context, *sourcev1.GitRepository, *reconcile.Pass) error {
-	return func(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass) error {
-		return f(ctx, obj, p, c)
-	}
 }
 
 // finalize removes the object's artifacts from storage.
@@ -111,7 +97,7 @@ func (r *Reconciler) finalize(_ context.Context, obj *sourcev1.GitRepository, _ 
 // SetupWithManager starts the controller: it reconciles on spec changes and
 // reconcile requests, and reconciles a GitRepository again when one it
 // includes publishes a new artifact.
-func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *reconcile.Reconciler[*sourcev1.GitRepository], opts reconcile.ControllerOptions) error {
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *reconcile.Reconciler[*sourcev1.GitRepository, Checkout], opts reconcile.ControllerOptions) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &sourcev1.GitRepository{}, includeIndex, func(o client.Object) []string {
 		var names []string
 		for _, inc := range o.(*sourcev1.GitRepository).Spec.Include {

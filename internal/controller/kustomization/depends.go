@@ -52,7 +52,7 @@ func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kus
 		dep := &kustomizev1.Kustomization{}
 		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, dep); err != nil {
 			if apierrors.IsNotFound(err) {
-				return reconcile.Waiting(meta.DependencyNotReadyReason, r.requeueDependency(), "dependency '%s' not found", key)
+				return reconcile.Waiting(meta.DependencyNotReadyReason, 0, "dependency '%s' not found", key)
 			}
 			return reconcile.Failed(meta.DependencyNotReadyReason, "get dependency '%s': %w", key, err)
 		}
@@ -61,7 +61,7 @@ func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kus
 			return err
 		}
 		if !ready {
-			return reconcile.Waiting(meta.DependencyNotReadyReason, r.requeueDependency(), "dependency '%s' is not ready", key)
+			return reconcile.Waiting(meta.DependencyNotReadyReason, 0, "dependency '%s' is not ready", key)
 		}
 	}
 	return nil

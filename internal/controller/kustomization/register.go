@@ -89,17 +89,17 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		NoCrossNamespaceRefs:   o.NoCrossNamespaceRefs,
 		NoRemoteBases:          o.Kustomize.NoRemoteBases,
 		DefaultServiceAccount:  o.DefaultServiceAccount,
-		RequeueDependency:      o.RequeueDependency,
 		InsecureKubeconfigExec: o.Kustomize.InsecureKubeconfigExec,
 		InsecureKubeconfigTLS:  o.Kustomize.InsecureKubeconfigTLS,
 		OverrideManagers:       o.Kustomize.OverrideManagers,
 		ConcurrentSSA:          o.Kustomize.ConcurrentSSA,
 	}
-	rt := &reconcile.Reconciler[*kustomizev1.Kustomization]{
-		Kind:    r.Kind(),
-		Client:  mgr.GetClient(),
-		Events:  deps.Events.Recorder(mgr.GetScheme(), "kustomize-controller"),
-		Metrics: deps.Metrics,
+	rt := &reconcile.Reconciler[*kustomizev1.Kustomization, State]{
+		Kind:              r.Kind(),
+		Client:            mgr.GetClient(),
+		Events:            deps.Events.Sink(mgr.GetScheme(), "kustomize-controller"),
+		Metrics:           deps.Metrics,
+		RequeueDependency: o.RequeueDependency,
 	}
 	return r.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
 }

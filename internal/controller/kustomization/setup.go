@@ -30,7 +30,7 @@ const (
 // Kustomization reconcile the moment something it depends on changes: its
 // source's artifact, a dependency becoming ready, and ConfigMaps or Secrets
 // labelled reconcile.fluxcd.io/watch: Enabled that it reads.
-func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *reconcile.Reconciler[*kustomizev1.Kustomization], opts reconcile.ControllerOptions) error {
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *reconcile.Reconciler[*kustomizev1.Kustomization, State], opts reconcile.ControllerOptions) error {
 	indexes := map[string]func(*kustomizev1.Kustomization) []string{
 		sourceIndex: func(k *kustomizev1.Kustomization) []string { return []string{sourceKey(k)} },
 		dependsOnIndex: func(k *kustomizev1.Kustomization) []string {

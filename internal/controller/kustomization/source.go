@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -74,17 +73,10 @@ func (r *Reconciler) resolveSource(ctx context.Context, obj *kustomizev1.Kustomi
 		return nil, reconcile.Failed(meta.ArtifactFailedReason, "get source '%s/%s/%s': %w", ref.Kind, ns, ref.Name, err)
 	}
 	if src.GetArtifact() == nil {
-		return nil, reconcile.Waiting(meta.ArtifactFailedReason, r.requeueDependency(),
+		return nil, reconcile.Waiting(meta.ArtifactFailedReason, 0,
 			"Source '%s/%s/%s' is not ready, artifact not found", ref.Kind, ns, ref.Name)
 	}
 	return src, nil
-}
-
-func (r *Reconciler) requeueDependency() time.Duration {
-	if r.RequeueDependency > 0 {
-		return r.RequeueDependency
-	}
-	return 30 * time.Second
 }
 
 // checkArtifactURL refuses an artifact URL of a source kind the storage

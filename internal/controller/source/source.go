@@ -52,11 +52,12 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Storage: storage,
 		Git:     &git.Client{},
 	}
-	rt := &reconcile.Reconciler[*sourcev1.GitRepository]{
-		Kind:    gr.Kind(),
-		Client:  mgr.GetClient(),
-		Events:  deps.Events.Recorder(mgr.GetScheme(), "source-controller"),
-		Metrics: deps.Metrics,
+	rt := &reconcile.Reconciler[*sourcev1.GitRepository, gitrepository.Checkout]{
+		Kind:              gr.Kind(),
+		Client:            mgr.GetClient(),
+		Events:            deps.Events.Sink(mgr.GetScheme(), "source-controller"),
+		Metrics:           deps.Metrics,
+		RequeueDependency: deps.Options.RequeueDependency,
 	}
 	return gr.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
 }
