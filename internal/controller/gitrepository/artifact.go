@@ -153,9 +153,9 @@ func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRep
 	p.Delete(sourcev1.ArtifactOutdatedCondition)
 	p.MarkTrue(sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
 		fmt.Sprintf("stored artifact for revision '%s'", a.Revision))
-	p.EventMetadata["source.toolkit.fluxcd.io/revision"] = a.Revision
+	p.EventMetadata[meta.SourceRevisionEventKey] = a.Revision
 	if _, err := r.Storage.GarbageCollect(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, a.Path); err != nil {
-		p.EventMetadata["gc"] = err.Error()
+		p.EventMetadata[meta.GarbageCollectionEventKey] = err.Error()
 	}
 	return nil
 }

@@ -108,7 +108,7 @@ func (r *Reconciler) dependencies(ctx context.Context, obj *kustomizev1.Kustomiz
 // fetch downloads and verifies the artifact into a temporary directory.
 func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
 	obj.Status.LastAttemptedRevision = st.revision
-	p.EventMetadata[Owner.Group+"/revision"] = st.revision
+	p.EventMetadata[kustomizev1.RevisionEventKey] = st.revision
 	a := st.src.GetArtifact()
 	if err := checkArtifactURL(st.src); err != nil {
 		return err
