@@ -41,7 +41,9 @@ func passOnce(t *testing.T, r *reconcile.Reconciler[*sourcev1.GitRepository, str
 		New:        func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
 		Conditions: reconcile.ConditionSet{NegativePolarity: []string{negCond}, Owned: []string{posCond}},
 		Plan: []reconcile.Step[*sourcev1.GitRepository, struct{}]{{Name: "only",
-			Run: func(_ context.Context, _ *sourcev1.GitRepository, p *reconcile.Pass, _ *struct{}) error { return step(p) }}},
+			Run: func(_ context.Context, _ *sourcev1.GitRepository, p *reconcile.Pass, _ *struct{}) error {
+				return step(p)
+			}}},
 	}
 	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
 	got := &sourcev1.GitRepository{}
