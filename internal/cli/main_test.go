@@ -18,7 +18,7 @@ import (
 	"github.com/driftless/driftless/internal/controller/kustomization"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -48,7 +48,7 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	opts := manager.Options{
 		Concurrent: 4, WatchAllNamespaces: true, MetricsAddr: "0", HealthAddr: "0",
 		LogEncoding: "console", LogLevel: "info", LeaderElectionID: "driftless-cli-test",
-		Retry:             runtime.RetryOptions{MinRetryDelay: 100 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
+		Retry:             reconcile.RetryOptions{MinRetryDelay: 100 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
 		RequeueDependency: 5 * time.Second,
 		Storage: manager.StorageOptions{Path: dir, Addr: addr, AdvAddr: addr, RetentionRecords: 2,
 			RetentionTTL: time.Minute, DigestAlgo: "sha256"},

@@ -17,7 +17,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -106,7 +106,7 @@ func waitReadyObject(t *testing.T, obj meta.Object, ns, name string) {
 		if err := kube.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
 			return false, err
 		}
-		c := runtime.Get(conditioned, meta.ReadyCondition)
+		c := reconcile.Get(conditioned, meta.ReadyCondition)
 		return c != nil && c.Status == metav1.ConditionTrue, nil
 	})
 }

@@ -81,7 +81,7 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		cli     = Module + "/internal/cli"
 		kinds   = Module + "/internal/kinds"
 		flux    = Module + "/cmd/flux"
-		runtime = Module + "/internal/runtime"
+		kit     = Module + "/internal/reconcile"
 		manager = Module + "/internal/manager"
 		client  = "sigs.k8s.io/controller-runtime/pkg/client"
 		cr      = "sigs.k8s.io/controller-runtime"
@@ -92,7 +92,7 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		api + ": k8s.io/apimachinery/pkg/runtime", scheme + ": " + api + " k8s.io/client-go/kubernetes/scheme",
 		flux + ": " + cli, cli + ": " + scheme + " " + client + " " + git + " " + kinds, client + ":",
 		kinds + ": " + api + " k8s.io/apimachinery/pkg/runtime",
-		manager + ": " + runtime + " " + cr, runtime + ": " + cr, cr + ": sigs.k8s.io/controller-runtime/pkg/manager",
+		manager + ": " + kit + " " + cr, kit + ": " + cr, cr + ": sigs.k8s.io/controller-runtime/pkg/manager",
 		"sigs.k8s.io/controller-runtime/pkg/manager: sigs.k8s.io/controller-runtime/pkg/metrics", "sigs.k8s.io/controller-runtime/pkg/metrics:",
 	}
 	for _, e := range []string{"artifact", "git", "kustomize", "envsubst", "sops", "apply", "health", "ignore", "signature", "kubeerr"} {
@@ -109,8 +109,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 	}{
 		{"api imports controller-runtime", api + ": k8s.io/apimachinery/pkg/runtime " + client,
 			"api/ never imports controller-runtime: " + api + " -> " + client},
-		{"api imports the reconcile kit", scheme + ": " + api + " " + runtime,
-			"api/ never imports controller-runtime: " + scheme + " -> " + runtime + " -> " + cr},
+		{"api imports the reconcile kit", scheme + ": " + api + " " + kit,
+			"api/ never imports controller-runtime: " + scheme + " -> " + kit + " -> " + cr},
 		{"an engine imports controller-runtime through another package", engine + ": " + git + " " + cli,
 			"engines never import controller-runtime: " + engine + " -> " + cli + " -> " + client},
 		{"the kind catalogue imports cobra", kinds + ": " + api + " github.com/spf13/cobra",
@@ -119,8 +119,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 			"the kind catalogue is plain Go: no cobra, no controller-runtime: " + kinds + " -> " + client},
 		{"the CLI links the manager", cli + ": " + scheme + " " + client + " " + manager,
 			"flux never links the controller manager: " + flux + " -> " + cli + " -> " + manager},
-		{"the CLI links the reconcile kit", cli + ": " + scheme + " " + client + " " + runtime,
-			"flux never links leader election or the controller metrics: " + flux + " -> " + cli + " -> " + runtime + " -> " + cr +
+		{"the CLI links the reconcile kit", cli + ": " + scheme + " " + client + " " + kit,
+			"flux never links leader election or the controller metrics: " + flux + " -> " + cli + " -> " + kit + " -> " + cr +
 				" -> sigs.k8s.io/controller-runtime/pkg/manager"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

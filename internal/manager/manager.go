@@ -25,7 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 
 	"github.com/driftless/driftless/api/scheme"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // Controller is one of the controllers the process can run.
@@ -44,12 +44,12 @@ type Controller struct {
 // Deps is what a controller's Setup gets from the manager.
 type Deps struct {
 	Options    Options
-	Controller runtime.ControllerOptions
-	Metrics    *runtime.Metrics
+	Controller reconcile.ControllerOptions
+	Metrics    *reconcile.Metrics
 	Logger     logr.Logger
 	// Events records the controllers' Kubernetes events; Recorder gives
 	// each controller its own source.
-	Events *runtime.Events
+	Events *reconcile.Events
 }
 
 // Selected returns the controllers to run: those named in opts, or every
@@ -128,7 +128,7 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 	if err := errors.Join(mgr.AddHealthzCheck("ping", healthz.Ping), mgr.AddReadyzCheck("ping", healthz.Ping)); err != nil {
 		return nil, err
 	}
-	metrics, err := runtime.NewMetrics(metricsRegistry())
+	metrics, err := reconcile.NewMetrics(metricsRegistry())
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 	}
 	deps := Deps{
 		Options:    opts,
-		Controller: runtime.ControllerOptions{Concurrent: opts.Concurrent, Retry: opts.Retry},
+		Controller: reconcile.ControllerOptions{Concurrent: opts.Concurrent, Retry: opts.Retry},
 		Metrics:    metrics,
 		Logger:     logger,
 		Events:     events,
@@ -230,13 +230,13 @@ func runtimeNamespace(opts Options) string {
 
 // startEvents starts the event senders, writing with the manager's client
 // settings, and stops them when the manager stops.
-func startEvents(mgr ctrl.Manager, logger logr.Logger) (*runtime.Events, error) {
+func startEvents(mgr ctrl.Manager, logger logr.Logger) (*reconcile.Events, error) {
 	kube, err := kubernetes.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
 	if err != nil {
 		return nil, fmt.Errorf("events client: %w", err)
 	}
-	events := runtime.NewEvents(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")},
-		runtime.DefaultEventShards, logger.WithName("events"))
+	events := reconcile.NewEvents(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")},
+		reconcile.DefaultEventShards, logger.WithName("events"))
 	if err := mgr.Add(eventsStopper{events}); err != nil {
 		return nil, err
 	}
@@ -245,7 +245,7 @@ func startEvents(mgr ctrl.Manager, logger logr.Logger) (*runtime.Events, error) 
 
 // eventsStopper shuts the event senders down when the manager stops,
 // leader or not.
-type eventsStopper struct{ events *runtime.Events }
+type eventsStopper struct{ events *reconcile.Events }
 
 func (s eventsStopper) Start(ctx context.Context) error {
 	<-ctx.Done()

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // ControllerNames are the controllers --controllers can select, named as
@@ -39,7 +39,7 @@ type Options struct {
 	LogLevel             string
 	GracefulShutdownTime time.Duration
 
-	Retry runtime.RetryOptions
+	Retry reconcile.RetryOptions
 
 	// NoCrossNamespaceRefs refuses references to objects in other namespaces.
 	NoCrossNamespaceRefs bool
@@ -89,7 +89,7 @@ type StorageOptions struct {
 
 // BindFlags registers every flag on fs with its default.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
-	retry := runtime.DefaultRetryOptions()
+	retry := reconcile.DefaultRetryOptions()
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to reconcile; empty means in-cluster or $KUBECONFIG")
 	fs.StringSliceVar(&o.Controllers, "controllers", nil, "controllers to run (default all that exist): "+strings.Join(ControllerNames, ","))
 	fs.IntVar(&o.Concurrent, "concurrent", 4, "objects of one kind reconciled at once")

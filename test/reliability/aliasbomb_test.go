@@ -19,7 +19,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -76,7 +76,7 @@ func TestYAMLAliasBomb(t *testing.T) {
 		if err := kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: "bomb"}, k); err != nil {
 			return false, err
 		}
-		cond = runtime.Get(k, meta.ReadyCondition)
+		cond = reconcile.Get(k, meta.ReadyCondition)
 		return cond != nil && cond.Status == metav1.ConditionFalse && k.Status.LastAttemptedRevision == rev &&
 			cond.Reason != meta.ProgressingReason, nil
 	})

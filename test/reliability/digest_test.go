@@ -22,7 +22,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -61,7 +61,7 @@ func TestArtifactDigestMismatch(t *testing.T) {
 	src := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: "repo", Namespace: ns}}
 	requestReconcile(t, kube, src, "two")
 	a := waitSource(t, ns, "the second artifact", func(o *sourcev1.GitRepository) bool {
-		return runtime.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact != nil && o.Status.Artifact.Revision == second
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact != nil && o.Status.Artifact.Revision == second
 	}).Status.Artifact
 
 	// Replace the stored file, keeping its name, with a valid archive.
@@ -96,7 +96,7 @@ func TestArtifactDigestMismatch(t *testing.T) {
 		if err := kube.Get(ctx, client.ObjectKeyFromObject(ks), cur); err != nil {
 			return false, err
 		}
-		cond = runtime.Get(cur, meta.ReadyCondition)
+		cond = reconcile.Get(cur, meta.ReadyCondition)
 		return cur.Status.LastHandledReconcileAt == "forged" && cond != nil && cond.Status == metav1.ConditionFalse &&
 			cond.Reason == meta.ArtifactFailedReason, nil
 	})

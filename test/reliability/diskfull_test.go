@@ -20,7 +20,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -79,7 +79,7 @@ func TestStorageFull(t *testing.T) {
 	source(t, kube, ns, srv, repo)
 	kustomization(t, kube, ns, "app", "./deploy")
 	before := waitSource(t, ns, "Ready at the first revision", func(o *sourcev1.GitRepository) bool {
-		return runtime.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact != nil && o.Status.Artifact.Revision == first
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact != nil && o.Status.Artifact.Revision == first
 	}).Status.Artifact
 	waitApplied(t, kube, ns, "app", first, time.Minute)
 	kept := uidOf(t, ns, "kept")
@@ -92,14 +92,14 @@ func TestStorageFull(t *testing.T) {
 	src := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: "repo", Namespace: ns}}
 	requestReconcile(t, kube, src, "full")
 	full := waitSource(t, ns, "StorageOperationFailed", func(o *sourcev1.GitRepository) bool {
-		c := runtime.Get(o, sourcev1.StorageOperationFailedCondition)
+		c := reconcile.Get(o, sourcev1.StorageOperationFailedCondition)
 		return o.Status.LastHandledReconcileAt == "full" && c != nil && c.Status == metav1.ConditionTrue
 	})
-	cond := runtime.Get(full, sourcev1.StorageOperationFailedCondition)
+	cond := reconcile.Get(full, sourcev1.StorageOperationFailedCondition)
 	if cond.Reason != sourcev1.ArchiveOperationFailedReason || !strings.Contains(cond.Message, "no space left") {
 		t.Errorf("StorageOperationFailed %s %q, want %s saying no space is left", cond.Reason, cond.Message, sourcev1.ArchiveOperationFailedReason)
 	}
-	if ready := runtime.Get(full, meta.ReadyCondition); ready == nil || ready.Status != metav1.ConditionFalse {
+	if ready := reconcile.Get(full, meta.ReadyCondition); ready == nil || ready.Status != metav1.ConditionFalse {
 		t.Errorf("Ready %+v, want False while the storage is full", ready)
 	}
 	if a := full.Status.Artifact; a == nil || a.Digest != before.Digest || a.URL != before.URL {
@@ -125,8 +125,8 @@ func TestStorageFull(t *testing.T) {
 	third := "main@sha1:" + repo.RemoveFiles("main", []string{"blob/random.bin"}, "smaller again")
 	requestReconcile(t, kube, src, "freed")
 	waitSource(t, ns, "Ready again", func(o *sourcev1.GitRepository) bool {
-		return runtime.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact.Revision == third &&
-			runtime.Get(o, sourcev1.StorageOperationFailedCondition) == nil
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact.Revision == third &&
+			reconcile.Get(o, sourcev1.StorageOperationFailedCondition) == nil
 	})
 	waitApplied(t, kube, ns, "app", third, time.Minute)
 	r.Recovery = time.Since(freed)

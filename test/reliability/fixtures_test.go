@@ -17,7 +17,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -80,7 +80,7 @@ func waitApplied(t *testing.T, c client.Client, ns, name, revision string, timeo
 		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, k); err != nil {
 			return false, err
 		}
-		return runtime.IsTrue(k, meta.ReadyCondition) && k.Status.LastAppliedRevision == revision, nil
+		return reconcile.IsTrue(k, meta.ReadyCondition) && k.Status.LastAppliedRevision == revision, nil
 	})
 	if err != nil {
 		t.Fatalf("Kustomization %s/%s: waiting for Ready at %s: %v\n%s", ns, name, revision, err, conditionsOf(k.Status.Conditions))

@@ -20,7 +20,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // What a garbling proxy does to the Git traffic it forwards.
@@ -137,7 +137,7 @@ func TestGitServerAnswersGarbage(t *testing.T) {
 	kustomization(t, kube, ns, "app", "./deploy")
 	ctrl := startController(t, procOptions{kubeconfig: env.Kubeconfig()})
 	before := waitSource(t, ns, "Ready at the first revision", func(o *sourcev1.GitRepository) bool {
-		return runtime.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact != nil && o.Status.Artifact.Revision == first
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact != nil && o.Status.Artifact.Revision == first
 	}).Status.Artifact
 	waitApplied(t, kube, ns, "app", first, time.Minute)
 	applied, err := owned(ctx, kube, ns, "app")
@@ -151,12 +151,12 @@ func TestGitServerAnswersGarbage(t *testing.T) {
 		g.setMode(mode)
 		requestReconcile(t, kube, obj, mode)
 		failed := waitSource(t, ns, mode+" refused", func(o *sourcev1.GitRepository) bool {
-			c := runtime.Get(o, sourcev1.FetchFailedCondition)
+			c := reconcile.Get(o, sourcev1.FetchFailedCondition)
 			// The truncated pack's failure, not the garbage one before it.
 			fresh := mode != truncatedPack || c == nil || !strings.Contains(c.Message, "pkt-len")
 			return o.Status.LastHandledReconcileAt == mode && c != nil && c.Status == metav1.ConditionTrue && fresh
 		})
-		ready := runtime.Get(failed, meta.ReadyCondition)
+		ready := reconcile.Get(failed, meta.ReadyCondition)
 		if ready == nil || ready.Status != metav1.ConditionFalse || ready.Message == "" {
 			t.Errorf("%s: Ready %+v, want False with a message", mode, ready)
 		} else {
@@ -182,7 +182,7 @@ func TestGitServerAnswersGarbage(t *testing.T) {
 	g.setMode(passThrough)
 	back := time.Now()
 	waitSource(t, ns, "Ready at the second revision", func(o *sourcev1.GitRepository) bool {
-		return runtime.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact != nil && o.Status.Artifact.Revision == second
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact != nil && o.Status.Artifact.Revision == second
 	})
 	k := waitApplied(t, kube, ns, "app", second, time.Minute)
 	r.Recovery = time.Since(back)

@@ -21,7 +21,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/sops"
 	"github.com/driftless/driftless/internal/testcluster"
 )
@@ -119,7 +119,7 @@ func TestSecretValuesNeverLeak(t *testing.T) {
 			if err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: c.name}, k); err != nil {
 				return false, err
 			}
-			cond = runtime.Get(k, meta.ReadyCondition)
+			cond = reconcile.Get(k, meta.ReadyCondition)
 			return k.Status.LastAttemptedRevision == rev && cond != nil && cond.Status == metav1.ConditionFalse && cond.Reason == c.reason, nil
 		})
 		t.Logf("%s: Ready=False %s: %s", c.name, cond.Reason, cond.Message)

@@ -19,7 +19,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -113,7 +113,7 @@ func TestArtifactServerUnreachable(t *testing.T) {
 		if err := kube.Get(ctx, client.ObjectKeyFromObject(ks), cur); err != nil {
 			return false, err
 		}
-		cond = runtime.Get(cur, meta.ReadyCondition)
+		cond = reconcile.Get(cur, meta.ReadyCondition)
 		return cur.Status.LastAttemptedRevision == second && cond != nil && cond.Status == metav1.ConditionFalse &&
 			cond.Reason == meta.ArtifactFailedReason, nil
 	})

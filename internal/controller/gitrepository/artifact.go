@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -18,12 +17,8 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/ignore"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
-
-// requeueDependency is how soon a GitRepository waiting for an included
-// artifact looks again, should the watch on that repository miss it.
-const requeueDependency = 30 * time.Second
 
 // Limits on an included artifact unpacked into the checkout.
 const (
@@ -33,10 +28,10 @@ const (
 
 // reconcileInclude copies the artifacts of the included GitRepositories into
 // the checkout, each at its toPath.
-func (r *Reconciler) reconcileInclude(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error {
+func (r *Reconciler) reconcileInclude(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, c *Checkout) error {
 	if len(obj.Spec.Include) == 0 {
 		obj.Status.IncludedArtifacts = nil
-		runtime.Delete(obj, sourcev1.IncludeUnavailableCondition)
+		p.Delete(sourcev1.IncludeUnavailableCondition)
 		return nil
 	}
 	for _, inc := range obj.Spec.Include {
@@ -44,20 +39,19 @@ func (r *Reconciler) reconcileInclude(ctx context.Context, obj *sourcev1.GitRepo
 		key := types.NamespacedName{Namespace: obj.Namespace, Name: inc.GitRepositoryRef.Name}
 		if err := r.Client.Get(ctx, key, &dep); err != nil {
 			if apierrors.IsNotFound(err) {
-				return includeUnavailable(obj, "NotFound", fmt.Errorf("could not get resource for include '%s': %w", key.Name, err))
+				return includeUnavailable("NotFound", fmt.Errorf("could not get resource for include '%s': %w", key.Name, err))
 			}
-			return includeUnavailable(obj, meta.FailedReason, fmt.Errorf("could not get resource for include '%s': %w", key.Name, err))
+			return includeUnavailable(meta.FailedReason, fmt.Errorf("could not get resource for include '%s': %w", key.Name, err))
 		}
 		if dep.Status.Artifact == nil {
-			return includeUnavailable(obj, "NoArtifact", fmt.Errorf("no artifact available for include '%s'", key.Name))
+			return includeUnavailable("NoArtifact", fmt.Errorf("no artifact available for include '%s'", key.Name))
 		}
 		if err := r.copyInclude(c.dir, dep.Status.Artifact, inc); err != nil {
-			runtime.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, sourcev1.ReadOperationFailedReason, err.Error())
-			return &runtime.GenericError{Reason: sourcev1.ReadOperationFailedReason, Err: err}
+			return reconcile.FailedOn(sourcev1.StorageOperationFailedCondition, sourcev1.ReadOperationFailedReason, err)
 		}
 		c.included = append(c.included, dep.Status.Artifact.DeepCopy())
 	}
-	runtime.Delete(obj, sourcev1.IncludeUnavailableCondition)
+	p.Delete(sourcev1.IncludeUnavailableCondition)
 	return nil
 }
 
@@ -110,38 +104,39 @@ func inside(root, rel string) (string, error) {
 	return p, nil
 }
 
-func includeUnavailable(obj *sourcev1.GitRepository, reason string, err error) error {
-	runtime.MarkTrue(obj, sourcev1.IncludeUnavailableCondition, reason, err.Error())
-	return &runtime.WaitingError{Reason: reason, Err: err, After: requeueDependency}
+// includeUnavailable waits for the included repository, looking again
+// after the controller's --requeue-dependency should the watch miss it.
+func includeUnavailable(reason string, err error) error {
+	return reconcile.WaitingOn(sourcev1.IncludeUnavailableCondition, reason, 0, err)
 }
 
 // reconcileArtifact archives the checkout into storage and records it in
 // status, unless the stored artifact is already the one upstream has.
-func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error {
+func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, c *Checkout) error {
 	if c.unchanged {
-		runtime.Delete(obj, sourcev1.ArtifactOutdatedCondition)
-		runtime.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
+		p.Delete(sourcev1.ArtifactOutdatedCondition)
+		p.MarkTrue(sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
 			fmt.Sprintf("stored artifact for revision '%s'", c.revision))
 		return nil
 	}
 	unlock, err := r.Storage.Lock(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
 	if err != nil {
-		return storageFailed(obj, sourcev1.AcquireLockFailedReason, fmt.Errorf("failed to acquire lock for artifact: %w", err))
+		return storageFailed(sourcev1.AcquireLockFailedReason, fmt.Errorf("failed to acquire lock for artifact: %w", err))
 	}
 	defer unlock()
 
 	rules, err := ignore.Load(c.dir, obj.Spec.Ignore)
 	if err != nil {
-		return storageFailed(obj, sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to load ignore rules: %w", err))
+		return storageFailed(sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to load ignore rules: %w", err))
 	}
 	rel := r.Storage.ArtifactPath(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, c.commit.Hash+".tar.gz")
 	a, err := r.Storage.Archive(c.dir, rel, rules)
 	if errors.Is(err, artifact.ErrTooLarge) {
-		return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, fmt.Errorf(
+		return storageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf(
 			"failed to archive artifact: %w; exclude large files with spec.ignore or a .sourceignore file, or raise the controller's --artifact-max-size", err))
 	}
 	if err != nil {
-		return storageFailed(obj, sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to archive artifact: %w", err))
+		return storageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to archive artifact: %w", err))
 	}
 	a.Revision = c.revision
 	if old := obj.Status.Artifact; old != nil && old.Digest == a.Digest && old.Revision == a.Revision {
@@ -154,22 +149,21 @@ func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRep
 	obj.Status.ObservedInclude = slices.Clone(obj.Spec.Include)
 	obj.Status.ObservedSparseCheckout = slices.Clone(obj.Spec.SparseCheckout)
 
-	runtime.Delete(obj, sourcev1.StorageOperationFailedCondition)
-	runtime.Delete(obj, sourcev1.ArtifactOutdatedCondition)
-	runtime.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
+	p.Delete(sourcev1.StorageOperationFailedCondition)
+	p.Delete(sourcev1.ArtifactOutdatedCondition)
+	p.MarkTrue(sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
 		fmt.Sprintf("stored artifact for revision '%s'", a.Revision))
-	p.EventMetadata["source.toolkit.fluxcd.io/revision"] = a.Revision
+	p.EventMetadata[meta.SourceRevisionEventKey] = a.Revision
 	if _, err := r.Storage.GarbageCollect(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, a.Path); err != nil {
-		p.EventMetadata["gc"] = err.Error()
+		p.EventMetadata[meta.GarbageCollectionEventKey] = err.Error()
 	}
 	return nil
 }
 
-// storageFailed marks StorageOperationFailed; a full disk says so plainly.
-func storageFailed(obj *sourcev1.GitRepository, reason string, err error) error {
+// storageFailed fails with StorageOperationFailed; a full disk says so plainly.
+func storageFailed(reason string, err error) error {
 	if errors.Is(err, syscall.ENOSPC) && !strings.Contains(err.Error(), "no space left") {
 		err = fmt.Errorf("%w (no space left on the storage volume)", err)
 	}
-	runtime.MarkTrue(obj, sourcev1.StorageOperationFailedCondition, reason, err.Error())
-	return &runtime.GenericError{Reason: reason, Err: err}
+	return reconcile.FailedOn(sourcev1.StorageOperationFailedCondition, reason, err)
 }

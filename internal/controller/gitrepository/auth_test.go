@@ -9,7 +9,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 func TestHTTPAuth(t *testing.T) {
@@ -129,14 +129,14 @@ func TestSSHAuth(t *testing.T) {
 // naming text, and that the reconciliation will be retried.
 func assertFetchFailed(t *testing.T, o *sourcev1.GitRepository, reason, text string) {
 	t.Helper()
-	c := runtime.Get(o, sourcev1.FetchFailedCondition)
+	c := reconcile.Get(o, sourcev1.FetchFailedCondition)
 	if c == nil || c.Status != "True" || c.Reason != reason {
 		t.Fatalf("FetchFailed = %+v, want True %s", c, reason)
 	}
 	if !strings.Contains(strings.ToLower(c.Message), strings.ToLower(text)) {
 		t.Errorf("FetchFailed message %q does not mention %q", c.Message, text)
 	}
-	if r := runtime.Get(o, meta.ReconcilingCondition); r == nil || r.Reason != meta.ProgressingWithRetryReason {
+	if r := reconcile.Get(o, meta.ReconcilingCondition); r == nil || r.Reason != meta.ProgressingWithRetryReason {
 		t.Errorf("want Reconciling ProgressingWithRetry (retry with back-off), got %+v", r)
 	}
 }

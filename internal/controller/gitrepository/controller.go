@@ -15,13 +15,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/git"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // Git is what the controller needs of a Git client.
@@ -45,12 +44,12 @@ type Reconciler struct {
 // includeIndex indexes GitRepositories by the names of those they include.
 const includeIndex = "spec.include.repository"
 
-// Kind declares the GitRepository reconciliation for the runtime skeleton.
-func (r *Reconciler) Kind() runtime.Kind[*sourcev1.GitRepository] {
-	return runtime.Kind[*sourcev1.GitRepository]{
+// Kind declares the GitRepository reconciliation for the reconcile skeleton.
+func (r *Reconciler) Kind() reconcile.Kind[*sourcev1.GitRepository, Checkout] {
+	return reconcile.Kind[*sourcev1.GitRepository, Checkout]{
 		Name: sourcev1.GitRepositoryKind,
 		New:  func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
-		Conditions: runtime.ConditionSet{
+		Conditions: reconcile.ConditionSet{
 			NegativePolarity: []string{
 				sourcev1.FetchFailedCondition,
 				sourcev1.IncludeUnavailableCondition,
@@ -59,7 +58,13 @@ func (r *Reconciler) Kind() runtime.Kind[*sourcev1.GitRepository] {
 			},
 			Owned: []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
 		},
-		Plan:     r.plan,
+		Plan: []reconcile.Step[*sourcev1.GitRepository, Checkout]{
+			{Name: "storage", Run: r.reconcileStorage},
+			{Name: "fetch", Run: r.reconcileSource},
+			{Name: "verify", Run: r.reconcileVerification},
+			{Name: "include", Run: r.reconcileInclude},
+			{Name: "artifact", Run: r.reconcileArtifact},
+		},
 		Finalize: r.finalize,
 		Succeeded: func(obj *sourcev1.GitRepository) (string, string) {
 			return meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision)
@@ -67,20 +72,8 @@ func (r *Reconciler) Kind() runtime.Kind[*sourcev1.GitRepository] {
 	}
 }
 
-// plan lists the steps of one reconciliation; they share a checkout.
-func (r *Reconciler) plan(obj *sourcev1.GitRepository) []runtime.Step[*sourcev1.GitRepository] {
-	c := &checkout{}
-	return []runtime.Step[*sourcev1.GitRepository]{
-		{Name: "storage", Run: r.reconcileStorage},
-		{Name: "fetch", Run: c.bind(r.reconcileSource)},
-		{Name: "verify", Run: c.bind(r.reconcileVerification)},
-		{Name: "include", Run: c.bind(r.reconcileInclude)},
-		{Name: "artifact", Run: c.bind(r.reconcileArtifact)},
-	}
-}
-
-// checkout is what the fetch step hands to the later steps.
-type checkout struct {
+// Checkout is what the fetch step hands to the later steps of one pass.
+type Checkout struct {
 	// dir holds the working tree; empty when the clone was skipped.
 	dir    string
 	commit *git.Commit
@@ -91,16 +84,8 @@ type checkout struct {
 	included  []*meta.Artifact
 }
 
-type stepFunc func(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error
-
-func (c *checkout) bind(f stepFunc) func(context.Context, *sourcev1.GitRepository, *runtime.Pass) error {
-	return func(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass) error {
-		return f(ctx, obj, p, c)
-	}
-}
-
 // finalize removes the object's artifacts from storage.
-func (r *Reconciler) finalize(_ context.Context, obj *sourcev1.GitRepository, _ *runtime.Pass) error {
+func (r *Reconciler) finalize(_ context.Context, obj *sourcev1.GitRepository, _ *reconcile.Pass) error {
 	unlock, err := r.Storage.Lock(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
 	if err != nil {
 		return err
@@ -112,7 +97,7 @@ func (r *Reconciler) finalize(_ context.Context, obj *sourcev1.GitRepository, _ 
 // SetupWithManager starts the controller: it reconciles on spec changes and
 // reconcile requests, and reconciles a GitRepository again when one it
 // includes publishes a new artifact.
-func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *runtime.Reconciler[*sourcev1.GitRepository], opts runtime.ControllerOptions) error {
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *reconcile.Reconciler[*sourcev1.GitRepository, Checkout], opts reconcile.ControllerOptions) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &sourcev1.GitRepository{}, includeIndex, func(o client.Object) []string {
 		var names []string
 		for _, inc := range o.(*sourcev1.GitRepository).Spec.Include {
@@ -130,14 +115,14 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt 
 }
 
 // includers lists the GitRepositories that include repo.
-func (r *Reconciler) includers(ctx context.Context, repo client.Object) []reconcile.Request {
+func (r *Reconciler) includers(ctx context.Context, repo client.Object) []ctrl.Request {
 	var list sourcev1.GitRepositoryList
 	if err := r.Client.List(ctx, &list, client.InNamespace(repo.GetNamespace()), client.MatchingFields{includeIndex: repo.GetName()}); err != nil {
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
+	reqs := make([]ctrl.Request, 0, len(list.Items))
 	for _, o := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
+		reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
 	}
 	return reqs
 }
@@ -163,7 +148,7 @@ func artifactChanged() predicate.Predicate {
 }
 
 // tempDir makes a directory for one checkout, removed when the plan ends.
-func (r *Reconciler) tempDir(obj *sourcev1.GitRepository, p *runtime.Pass) (string, error) {
+func (r *Reconciler) tempDir(obj *sourcev1.GitRepository, p *reconcile.Pass) (string, error) {
 	dir, err := os.MkdirTemp(r.TempDir, fmt.Sprintf("gitrepository-%s-%s-", obj.Namespace, obj.Name))
 	if err != nil {
 		return "", fmt.Errorf("create temporary directory: %w", err)

@@ -10,7 +10,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 func TestIgnoreRules(t *testing.T) {
@@ -77,9 +77,9 @@ func TestInclude(t *testing.T) {
 	obj := create(t, ns, "app", sourcev1.GitRepositorySpec{URL: appSrv.RepoURL(app.Name()), Reference: ref,
 		Include: []sourcev1.GitRepositoryInclude{{GitRepositoryRef: meta.LocalObjectReference{Name: "lib"}, FromPath: "base", ToPath: "vendor/lib"}}})
 	waiting := waitFor(t, obj, "IncludeUnavailable", func(o *sourcev1.GitRepository) bool {
-		return runtime.IsTrue(o, sourcev1.IncludeUnavailableCondition)
+		return reconcile.IsTrue(o, sourcev1.IncludeUnavailableCondition)
 	})
-	if c := runtime.Get(waiting, meta.ReadyCondition); c == nil || c.Status != "False" || !strings.Contains(c.Message, "lib") {
+	if c := reconcile.Get(waiting, meta.ReadyCondition); c == nil || c.Status != "False" || !strings.Contains(c.Message, "lib") {
 		t.Errorf("Ready should name the missing include: %+v", c)
 	}
 	create(t, ns, "lib", sourcev1.GitRepositorySpec{URL: libSrv.RepoURL(lib.Name()), Reference: ref})
@@ -91,7 +91,7 @@ func TestInclude(t *testing.T) {
 	if _, ok := content["vendor/lib/README.txt"]; ok {
 		t.Error("only fromPath should be copied")
 	}
-	if len(got.Status.IncludedArtifacts) != 1 || runtime.Get(got, sourcev1.IncludeUnavailableCondition) != nil {
+	if len(got.Status.IncludedArtifacts) != 1 || reconcile.Get(got, sourcev1.IncludeUnavailableCondition) != nil {
 		t.Errorf("includedArtifacts %v; conditions %s", got.Status.IncludedArtifacts, describe(got))
 	}
 
@@ -160,7 +160,7 @@ func TestVerification(t *testing.T) {
 		obj := create(t, ns, "verified-"+branch, sourcev1.GitRepositorySpec{URL: url, Reference: &sourcev1.GitRepositoryRef{Branch: branch},
 			Verification: &sourcev1.GitRepositoryVerification{Mode: sourcev1.ModeGitHEAD, SecretRef: *keys}})
 		got := waitReady(t, obj)
-		c := runtime.Get(got, sourcev1.SourceVerifiedCondition)
+		c := reconcile.Get(got, sourcev1.SourceVerifiedCondition)
 		if c == nil || c.Status != "True" || !strings.Contains(c.Message, "verified signature of") {
 			t.Errorf("%s: SourceVerified = %+v", branch, c)
 		}
@@ -171,7 +171,7 @@ func TestVerification(t *testing.T) {
 
 	tag := waitReady(t, create(t, ns, "verified-tag", sourcev1.GitRepositorySpec{URL: url, Reference: &sourcev1.GitRepositoryRef{Tag: "v1.0.0"},
 		Verification: &sourcev1.GitRepositoryVerification{Mode: sourcev1.ModeGitTag, SecretRef: *keys}}))
-	if c := runtime.Get(tag, sourcev1.SourceVerifiedCondition); c == nil || !strings.Contains(c.Message, "tag 'v1.0.0'") {
+	if c := reconcile.Get(tag, sourcev1.SourceVerifiedCondition); c == nil || !strings.Contains(c.Message, "tag 'v1.0.0'") {
 		t.Errorf("tag verification: %+v", c)
 	}
 
@@ -182,7 +182,7 @@ func TestVerification(t *testing.T) {
 		obj := create(t, ns, "rejected-"+tc.branch, sourcev1.GitRepositorySpec{URL: url, Reference: &sourcev1.GitRepositoryRef{Branch: tc.branch},
 			Verification: &sourcev1.GitRepositoryVerification{Mode: sourcev1.ModeGitHEAD, SecretRef: *keys}})
 		got := waitNotReady(t, obj, tc.reason)
-		if c := runtime.Get(got, sourcev1.SourceVerifiedCondition); c == nil || c.Status != "False" || !strings.Contains(c.Message, tc.text) {
+		if c := reconcile.Get(got, sourcev1.SourceVerifiedCondition); c == nil || c.Status != "False" || !strings.Contains(c.Message, tc.text) {
 			t.Errorf("%s: SourceVerified = %+v, want False mentioning %q", tc.branch, c, tc.text)
 		}
 		if got.Status.Artifact != nil {

@@ -14,21 +14,21 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/git"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // reconcileStorage forgets an artifact whose file is gone (so it is built
 // again), keeps its URL in step with the advertised address, and removes
 // artifacts past their retention.
-func (r *Reconciler) reconcileStorage(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass) error {
+func (r *Reconciler) reconcileStorage(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, _ *Checkout) error {
 	a := obj.Status.Artifact
 	if a != nil && !r.Storage.Exists(a) {
 		obj.Status.Artifact = nil
-		runtime.Delete(obj, sourcev1.ArtifactInStorageCondition)
+		p.Delete(sourcev1.ArtifactInStorageCondition)
 		return p.Progress("NoArtifact", "building artifact: disappeared from storage")
 	}
 	if a == nil {
-		runtime.Delete(obj, sourcev1.ArtifactInStorageCondition)
+		p.Delete(sourcev1.ArtifactInStorageCondition)
 		return nil
 	}
 	a.URL = r.Storage.URL(a.Path)
@@ -40,7 +40,7 @@ func (r *Reconciler) reconcileStorage(ctx context.Context, obj *sourcev1.GitRepo
 
 // reconcileSource resolves the reference and, unless upstream still has the
 // stored revision, clones the repository into a temporary directory.
-func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass, c *checkout) error {
+func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, c *Checkout) error {
 	opts, err := r.cloneOptions(ctx, obj)
 	if err != nil {
 		return err
@@ -51,27 +51,27 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.GitRepos
 			rev, ferr := artifact.FormatGitRevision(ref, hash)
 			if ferr == nil && rev == obj.Status.Artifact.Revision {
 				c.unchanged, c.revision = true, rev
-				runtime.Delete(obj, sourcev1.FetchFailedCondition)
+				p.Delete(sourcev1.FetchFailedCondition)
 				return nil
 			}
 		}
 		// A failed remote check is not final: the clone says what is wrong.
 	}
 	if c.dir, err = r.tempDir(obj, p); err != nil {
-		return fetchFailed(obj, sourcev1.GitOperationFailedReason, err)
+		return fetchFailed(sourcev1.GitOperationFailedReason, err)
 	}
 	commit, err := r.Git.Clone(ctx, c.dir, opts)
 	if err != nil {
-		return fetchFailed(obj, cloneReason(err), fmt.Errorf("failed to checkout and determine revision: %w", err))
+		return fetchFailed(cloneReason(err), fmt.Errorf("failed to checkout and determine revision: %w", err))
 	}
 	if c.revision, err = artifact.FormatGitRevision(commit.Reference, commit.Hash); err != nil {
-		return fetchFailed(obj, sourcev1.GitOperationFailedReason, err)
+		return fetchFailed(sourcev1.GitOperationFailedReason, err)
 	}
 	c.commit = commit
-	runtime.Delete(obj, sourcev1.FetchFailedCondition)
+	p.Delete(sourcev1.FetchFailedCondition)
 	if a := obj.Status.Artifact; a == nil || a.Revision != c.revision {
 		msg := fmt.Sprintf("new upstream revision '%s'", c.revision)
-		runtime.MarkTrue(obj, sourcev1.ArtifactOutdatedCondition, sourcev1.NewRevisionReason, msg)
+		p.MarkTrue(sourcev1.ArtifactOutdatedCondition, sourcev1.NewRevisionReason, msg)
 		return p.Progress(sourcev1.NewRevisionReason, "building artifact: "+msg)
 	}
 	return nil
@@ -86,8 +86,8 @@ func (r *Reconciler) canSkipClone(obj *sourcev1.GitRepository) bool {
 	case obj.Status.Artifact == nil || obj.Generation != obj.Status.ObservedGeneration,
 		len(s.Include) > 0, // included artifacts change independently
 		s.Reference != nil && s.Reference.Commit != "",
-		s.Verification != nil && !runtime.IsTrue(obj, sourcev1.SourceVerifiedCondition),
-		!runtime.IsTrue(obj, sourcev1.ArtifactInStorageCondition):
+		s.Verification != nil && !reconcile.IsTrue(obj, sourcev1.SourceVerifiedCondition),
+		!reconcile.IsTrue(obj, sourcev1.ArtifactInStorageCondition):
 		return false
 	}
 	return ptrEqual(s.Ignore, obj.Status.ObservedIgnore) &&
@@ -109,30 +109,30 @@ func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitReposito
 		opts.Reference = git.Reference{Branch: ref.Branch, Tag: ref.Tag, SemVer: ref.SemVer, Name: ref.Name, Commit: ref.Commit}
 	}
 	if obj.Spec.Provider != "" && obj.Spec.Provider != "generic" {
-		return opts, runtime.Stalling(sourcev1.InvalidProviderConfigurationReason,
+		return opts, reconcile.Stalling(sourcev1.InvalidProviderConfigurationReason,
 			"provider '%s' is not supported yet; use secretRef credentials", obj.Spec.Provider)
 	}
 	if ref := obj.Spec.SecretRef; ref != nil {
 		secret, err := r.secret(ctx, obj.Namespace, ref.Name)
 		if err != nil {
-			return opts, fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
+			return opts, fetchFailed(sourcev1.AuthenticationFailedReason, err)
 		}
 		u, err := parseURL(obj.Spec.URL)
 		if err != nil {
-			return opts, stallFetch(obj, sourcev1.URLInvalidReason, err)
+			return opts, stallFetch(sourcev1.URLInvalidReason, err)
 		}
 		if opts.Auth, err = git.AuthFromSecret(u, secret.Data); err != nil {
-			return opts, fetchFailed(obj, sourcev1.AuthenticationFailedReason,
+			return opts, fetchFailed(sourcev1.AuthenticationFailedReason,
 				fmt.Errorf("invalid secret '%s/%s': %w", obj.Namespace, ref.Name, err))
 		}
 	}
 	if ref := obj.Spec.ProxySecretRef; ref != nil {
 		secret, err := r.secret(ctx, obj.Namespace, ref.Name)
 		if err != nil {
-			return opts, fetchFailed(obj, sourcev1.AuthenticationFailedReason, err)
+			return opts, fetchFailed(sourcev1.AuthenticationFailedReason, err)
 		}
 		if opts.Proxy, err = git.ProxyFromSecret(secret.Data); err != nil {
-			return opts, fetchFailed(obj, sourcev1.AuthenticationFailedReason,
+			return opts, fetchFailed(sourcev1.AuthenticationFailedReason,
 				fmt.Errorf("invalid proxy secret '%s/%s': %w", obj.Namespace, ref.Name, err))
 		}
 	}
@@ -160,17 +160,15 @@ func cloneReason(err error) string {
 
 // fetchFailed marks FetchFailed and returns the error to retry with back-off;
 // a URL or reference that can never work stalls instead.
-func fetchFailed(obj *sourcev1.GitRepository, reason string, err error) error {
+func fetchFailed(reason string, err error) error {
 	if errors.Is(err, git.ErrInvalidURL) || errors.Is(err, git.ErrInvalidReference) {
-		return stallFetch(obj, reason, err)
+		return stallFetch(reason, err)
 	}
-	runtime.MarkTrue(obj, sourcev1.FetchFailedCondition, reason, err.Error())
-	return &runtime.GenericError{Reason: reason, Err: err}
+	return reconcile.FailedOn(sourcev1.FetchFailedCondition, reason, err)
 }
 
-func stallFetch(obj *sourcev1.GitRepository, reason string, err error) error {
-	runtime.MarkTrue(obj, sourcev1.FetchFailedCondition, reason, err.Error())
-	return &runtime.StallingError{Reason: reason, Err: err}
+func stallFetch(reason string, err error) error {
+	return reconcile.StallingOn(sourcev1.FetchFailedCondition, reason, err)
 }
 
 func ptrEqual(a, b *string) bool {

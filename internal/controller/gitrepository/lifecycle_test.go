@@ -16,7 +16,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -64,7 +64,7 @@ func TestNewRevisionsAndCheapChecks(t *testing.T) {
 		hashes = append(hashes, hash)
 		requestReconcile(t, obj, "commit-"+v)
 		got = waitFor(t, obj, "revision "+hash, func(o *sourcev1.GitRepository) bool {
-			return o.Status.Artifact != nil && o.Status.Artifact.Revision == "main@sha1:"+hash && runtime.IsTrue(o, meta.ReadyCondition)
+			return o.Status.Artifact != nil && o.Status.Artifact.Revision == "main@sha1:"+hash && reconcile.IsTrue(o, meta.ReadyCondition)
 		})
 		if files(t, got.Status.Artifact)["v"] != v {
 			t.Errorf("commit %d: content wrong", i)
@@ -160,11 +160,11 @@ func TestBadInputKeepsThePreviousArtifact(t *testing.T) {
 			before := waitReady(t, obj).Status.Artifact
 			update(t, obj, func(o *sourcev1.GitRepository) { tc.break_(&o.Spec) })
 			got := waitNotReady(t, obj, tc.reason)
-			ready := runtime.Get(got, meta.ReadyCondition)
+			ready := reconcile.Get(got, meta.ReadyCondition)
 			if !strings.Contains(ready.Message, tc.text) {
 				t.Errorf("Ready message %q does not mention %q", ready.Message, tc.text)
 			}
-			if stalled := runtime.IsTrue(got, meta.StalledCondition); stalled != tc.stalled {
+			if stalled := reconcile.IsTrue(got, meta.StalledCondition); stalled != tc.stalled {
 				t.Errorf("Stalled=%v, want %v (%s)", stalled, tc.stalled, describe(got))
 			}
 			if got.Status.Artifact == nil || got.Status.Artifact.Digest != before.Digest {
@@ -200,7 +200,7 @@ func TestServerOutageAndRecovery(t *testing.T) {
 	srv.SetHang(true)
 	requestReconcile(t, obj, "hanging")
 	hung := waitFor(t, obj, "a timeout", func(o *sourcev1.GitRepository) bool {
-		c := runtime.Get(o, sourcev1.FetchFailedCondition)
+		c := reconcile.Get(o, sourcev1.FetchFailedCondition)
 		return o.Status.LastHandledReconcileAt == "hanging" && c != nil && strings.Contains(c.Message, "timed out")
 	})
 	if hung.Status.Artifact.Digest != before.Digest {
@@ -209,8 +209,8 @@ func TestServerOutageAndRecovery(t *testing.T) {
 	srv.SetHang(false)
 	// Recovery needs no request: the back-off retries on its own.
 	waitFor(t, obj, "recovered at the new revision", func(o *sourcev1.GitRepository) bool {
-		return runtime.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact.Revision == "main@sha1:"+second &&
-			runtime.Get(o, sourcev1.FetchFailedCondition) == nil
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact.Revision == "main@sha1:"+second &&
+			reconcile.Get(o, sourcev1.FetchFailedCondition) == nil
 	})
 }
 
@@ -261,7 +261,7 @@ func TestOversizedRepositoryIsRefused(t *testing.T) {
 	repo.CommitFiles("main", map[string]string{"huge.bin.yaml": big}, "too big")
 	requestReconcile(t, obj, "big")
 	got := waitNotReady(t, obj, sourcev1.ArchiveOperationFailedReason)
-	if c := runtime.Get(got, sourcev1.StorageOperationFailedCondition); c == nil || !strings.Contains(c.Message, "limit") {
+	if c := reconcile.Get(got, sourcev1.StorageOperationFailedCondition); c == nil || !strings.Contains(c.Message, "limit") {
 		t.Errorf("StorageOperationFailed should say a limit was passed: %+v", c)
 	}
 	if got.Status.Artifact.Digest != before.Digest || !served(t, got.Status.Artifact) {

@@ -25,7 +25,7 @@ import (
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -62,7 +62,7 @@ func startController(c *testcluster.Cluster) (func(), error) {
 		LogEncoding:        "console",
 		LogLevel:           "info",
 		LeaderElectionID:   "driftless-test",
-		Retry:              runtime.RetryOptions{MinRetryDelay: 100 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
+		Retry:              reconcile.RetryOptions{MinRetryDelay: 100 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
 		Storage: manager.StorageOptions{
 			Path:             dir,
 			Addr:             fmt.Sprintf("127.0.0.1:%d", port),
@@ -146,7 +146,7 @@ func waitFor(t *testing.T, obj *sourcev1.GitRepository, what string, cond func(*
 func waitReady(t *testing.T, obj *sourcev1.GitRepository) *sourcev1.GitRepository {
 	t.Helper()
 	return waitFor(t, obj, "Ready=True", func(o *sourcev1.GitRepository) bool {
-		return runtime.IsTrue(o, meta.ReadyCondition) && o.Status.ObservedGeneration == o.Generation
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.ObservedGeneration == o.Generation
 	})
 }
 
@@ -154,7 +154,7 @@ func waitReady(t *testing.T, obj *sourcev1.GitRepository) *sourcev1.GitRepositor
 func waitNotReady(t *testing.T, obj *sourcev1.GitRepository, reason string) *sourcev1.GitRepository {
 	t.Helper()
 	return waitFor(t, obj, "Ready=False "+reason, func(o *sourcev1.GitRepository) bool {
-		c := runtime.Get(o, meta.ReadyCondition)
+		c := reconcile.Get(o, meta.ReadyCondition)
 		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reason
 	})
 }

@@ -15,7 +15,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -95,7 +95,7 @@ func TestBadInputFailsClearly(t *testing.T) {
 				t.Fatal(err)
 			}
 			failed := waitFailed(t, ns, tc.name, tc.reason)
-			msg := runtime.Get(failed, meta.ReadyCondition).Message
+			msg := reconcile.Get(failed, meta.ReadyCondition).Message
 			if !strings.Contains(msg, tc.text) {
 				t.Errorf("Ready message %q does not name %q", msg, tc.text)
 			}

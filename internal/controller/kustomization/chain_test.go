@@ -12,7 +12,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -69,7 +69,7 @@ spec:
 		t.Errorf("not applied in dependency order: controllers %s, configs %s, apps %s",
 			readyAt(controllers), readyAt(configs), readyAt(apps))
 	}
-	if h := runtime.Get(apps, meta.HealthyCondition); h == nil || h.Status != metav1.ConditionTrue {
+	if h := reconcile.Get(apps, meta.HealthyCondition); h == nil || h.Status != metav1.ConditionTrue {
 		t.Errorf("apps health check (Deployment myapp) did not pass: %+v", h)
 	}
 	// Every dependant applied the same source revision its dependency did.
@@ -115,8 +115,8 @@ spec: {interval: 1h, prune: true, sourceRef: {kind: GitRepository, name: repo}, 
 `)
 	want := ns + "/a -> " + ns + "/b -> " + ns + "/c -> " + ns + "/a"
 	waitKS(t, ns, "a", "Stalled, naming the cycle", func(k *kustomizev1.Kustomization) bool {
-		ready := runtime.Get(k, meta.ReadyCondition)
-		return runtime.IsTrue(k, meta.StalledCondition) && ready != nil && strings.Contains(ready.Message, want)
+		ready := reconcile.Get(k, meta.ReadyCondition)
+		return reconcile.IsTrue(k, meta.StalledCondition) && ready != nil && strings.Contains(ready.Message, want)
 	})
 	var cms, _ = env.Kube.CoreV1().ConfigMaps(ns).List(context.Background(), metav1.ListOptions{})
 	for _, cm := range cms.Items {

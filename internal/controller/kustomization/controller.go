@@ -48,9 +48,6 @@ type Reconciler struct {
 	NoRemoteBases bool
 	// DefaultServiceAccount is impersonated when spec.serviceAccountName is empty.
 	DefaultServiceAccount string
-	// RequeueDependency is how soon a Kustomization waiting for a source or a
-	// dependency looks again should the watch miss the change (30s).
-	RequeueDependency time.Duration
 	// InsecureKubeconfigExec and InsecureKubeconfigTLS allow remote
 	// kubeconfigs with exec plugins or without TLS verification.
 	InsecureKubeconfigExec bool

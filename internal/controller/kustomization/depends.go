@@ -7,13 +7,13 @@ import (
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/health"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // maxDependencyWalk bounds the objects visited when looking for a cycle.
@@ -37,31 +37,31 @@ func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kus
 		return nil
 	}
 	if cycle, err := r.findCycle(ctx, obj); err != nil {
-		return runtime.Failed(meta.DependencyNotReadyReason, "check dependencies: %w", err)
+		return reconcile.Failed(meta.DependencyNotReadyReason, "check dependencies: %w", err)
 	} else if cycle != "" {
-		return runtime.Stalling(meta.DependencyNotReadyReason,
+		return reconcile.Stalling(meta.DependencyNotReadyReason,
 			"dependency cycle: %s; these Kustomizations wait for each other forever, remove one dependsOn entry", cycle)
 	}
 	for _, d := range obj.Spec.DependsOn {
 		key := dependencyKey(obj, d)
 		ns, name, _ := strings.Cut(key, "/")
 		if r.NoCrossNamespaceRefs && ns != obj.Namespace {
-			return runtime.Stalling(meta.AccessDeniedReason,
+			return reconcile.Stalling(meta.AccessDeniedReason,
 				"cannot access dependency '%s', cross-namespace references have been disabled", key)
 		}
 		dep := &kustomizev1.Kustomization{}
 		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, dep); err != nil {
 			if apierrors.IsNotFound(err) {
-				return runtime.Waiting(meta.DependencyNotReadyReason, r.requeueDependency(), "dependency '%s' not found", key)
+				return reconcile.Waiting(meta.DependencyNotReadyReason, 0, "dependency '%s' not found", key)
 			}
-			return runtime.Failed(meta.DependencyNotReadyReason, "get dependency '%s': %w", key, err)
+			return reconcile.Failed(meta.DependencyNotReadyReason, "get dependency '%s': %w", key, err)
 		}
 		ready, err := r.dependencyReady(ctx, obj, dep, d, src)
 		if err != nil {
 			return err
 		}
 		if !ready {
-			return runtime.Waiting(meta.DependencyNotReadyReason, r.requeueDependency(), "dependency '%s' is not ready", key)
+			return reconcile.Waiting(meta.DependencyNotReadyReason, 0, "dependency '%s' is not ready", key)
 		}
 	}
 	return nil
@@ -71,7 +71,7 @@ func (r *Reconciler) dependencyReady(ctx context.Context, obj, dep *kustomizev1.
 	if d.ReadyExpr != "" {
 		return r.evalReadyExpr(ctx, d.ReadyExpr, obj, dep)
 	}
-	if dep.Generation != dep.Status.ObservedGeneration || !runtime.IsTrue(dep, meta.ReadyCondition) {
+	if dep.Generation != dep.Status.ObservedGeneration || !reconcile.IsTrue(dep, meta.ReadyCondition) {
 		return false, nil
 	}
 	if sourceKey(dep) == sourceKey(obj) && src.GetArtifact() != nil {
@@ -87,13 +87,13 @@ func (r *Reconciler) dependencyReady(ctx context.Context, obj, dep *kustomizev1.
 func (r *Reconciler) evalReadyExpr(ctx context.Context, expr string, self, dep *kustomizev1.Kustomization) (bool, error) {
 	e, err := r.readyExprs.compile(expr)
 	if err != nil {
-		return false, &runtime.StallingError{Reason: meta.InvalidCELExpressionReason, Err: fmt.Errorf("dependsOn readyExpr: %w", err)}
+		return false, &reconcile.StallingError{Reason: meta.InvalidCELExpressionReason, Err: fmt.Errorf("dependsOn readyExpr: %w", err)}
 	}
-	selfMap, err := k8sruntime.DefaultUnstructuredConverter.ToUnstructured(self)
+	selfMap, err := runtime.DefaultUnstructuredConverter.ToUnstructured(self)
 	if err != nil {
 		return false, err
 	}
-	depMap, err := k8sruntime.DefaultUnstructuredConverter.ToUnstructured(dep)
+	depMap, err := runtime.DefaultUnstructuredConverter.ToUnstructured(dep)
 	if err != nil {
 		return false, err
 	}
@@ -102,9 +102,9 @@ func (r *Reconciler) evalReadyExpr(ctx context.Context, expr string, self, dep *
 	case health.IsMissingField(err):
 		return false, nil
 	case health.IsCostLimit(err), health.IsNotBool(err):
-		return false, &runtime.StallingError{Reason: meta.InvalidCELExpressionReason, Err: fmt.Errorf("dependsOn readyExpr: %w", err)}
+		return false, &reconcile.StallingError{Reason: meta.InvalidCELExpressionReason, Err: fmt.Errorf("dependsOn readyExpr: %w", err)}
 	case err != nil:
-		return false, runtime.Failed(meta.DependencyNotReadyReason, "dependsOn readyExpr: %w", err)
+		return false, reconcile.Failed(meta.DependencyNotReadyReason, "dependsOn readyExpr: %w", err)
 	}
 	return ready, nil
 }

@@ -10,7 +10,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // readyExpr is compiled once, bounded in cost and time, interrupted with
@@ -38,7 +38,7 @@ func TestReadyExprIsBounded(t *testing.T) {
 		"too expensive":    expensive,
 	} {
 		_, err := r.evalReadyExpr(ctx, expr, self, dep)
-		var stalled *runtime.StallingError
+		var stalled *reconcile.StallingError
 		if !errors.As(err, &stalled) || stalled.Reason != meta.InvalidCELExpressionReason {
 			t.Errorf("%s: error %v, want Stalled InvalidCELExpression", name, err)
 		}

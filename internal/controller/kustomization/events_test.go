@@ -13,7 +13,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -111,8 +111,8 @@ spec:
   dependsOn: [{name: base, readyExpr: "dep.status.conditions.exists(c, "}]
 `)
 	waitReady(t, ns, "app")
-	bad := waitKS(t, ns, "bad-expr", "Stalled", func(k *kustomizev1.Kustomization) bool { return runtime.IsTrue(k, meta.StalledCondition) })
-	if c := runtime.Get(bad, meta.ReadyCondition); c.Reason != meta.InvalidCELExpressionReason || !strings.Contains(c.Message, "readyExpr") {
+	bad := waitKS(t, ns, "bad-expr", "Stalled", func(k *kustomizev1.Kustomization) bool { return reconcile.IsTrue(k, meta.StalledCondition) })
+	if c := reconcile.Get(bad, meta.ReadyCondition); c.Reason != meta.InvalidCELExpressionReason || !strings.Contains(c.Message, "readyExpr") {
 		t.Errorf("a malformed readyExpr: %s %q", c.Reason, c.Message)
 	}
 

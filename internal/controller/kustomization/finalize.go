@@ -14,7 +14,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/apply"
 	"github.com/driftless/driftless/internal/kubeerr"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // finalize deletes the applied objects as spec.deletionPolicy says. It
@@ -24,7 +24,7 @@ import (
 // acts as, or its kubeconfig, is gone, or lost the right to delete, as when
 // a tenant's namespace is being deleted. A finalizer that waited for those
 // would hold the namespace in Terminating forever.
-func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass) error {
+func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass) error {
 	inv := apply.InventoryFromStatus(obj.Status.Inventory)
 	refs, err := inv.Refs()
 	if err != nil {
@@ -50,7 +50,7 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 	}
 	t, err := r.target(ctx, obj)
 	if err != nil {
-		var stalled *runtime.StallingError
+		var stalled *reconcile.StallingError
 		if errors.As(err, &stalled) {
 			r.orphan(ctx, obj, p, err.Error())
 			return nil
@@ -93,7 +93,7 @@ func (r *Reconciler) cannotAct(ctx context.Context, obj *kustomizev1.Kustomizati
 
 // orphan leaves the inventory's objects on the cluster, and says why in the
 // log and in an event.
-func (r *Reconciler) orphan(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, why string) {
+func (r *Reconciler) orphan(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, why string) {
 	n := len(obj.Status.Inventory.Entries)
 	msg := fmt.Sprintf("deleted none of the %d objects it applied, they stay on the cluster: %s", n, why)
 	log.FromContext(ctx).Info("orphaning applied objects", "objects", n, "why", why)

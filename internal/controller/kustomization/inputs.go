@@ -11,7 +11,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kustomize"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/sops"
 )
 
@@ -23,11 +23,11 @@ func (r *Reconciler) decryption(ctx context.Context, obj *kustomizev1.Kustomizat
 		var secret corev1.Secret
 		key := types.NamespacedName{Namespace: obj.Namespace, Name: d.SecretRef.Name}
 		if err := r.APIReader.Get(ctx, key, &secret); err != nil {
-			return runtime.Failed(meta.BuildFailedReason, "decryption secret '%s': %w", key, err)
+			return reconcile.Failed(meta.BuildFailedReason, "decryption secret '%s': %w", key, err)
 		}
 		k, err := sops.KeysFromSecret(secret.Data)
 		if err != nil {
-			return runtime.Failed(meta.BuildFailedReason, "decryption secret '%s': %w", key, err)
+			return reconcile.Failed(meta.BuildFailedReason, "decryption secret '%s': %w", key, err)
 		}
 		keys = k
 	}
@@ -62,7 +62,7 @@ func (r *Reconciler) substitution(ctx context.Context, obj *kustomizev1.Kustomiz
 			continue
 		}
 		if err != nil {
-			return runtime.Failed(meta.BuildFailedReason, "substitute from %s '%s/%s': %w", ref.Kind, obj.Namespace, ref.Name, err)
+			return reconcile.Failed(meta.BuildFailedReason, "substitute from %s '%s/%s': %w", ref.Kind, obj.Namespace, ref.Name, err)
 		}
 		from = append(from, data)
 	}

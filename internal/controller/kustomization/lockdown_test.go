@@ -14,7 +14,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // TestLockdownShard runs on the shard started with --no-cross-namespace-refs
@@ -52,15 +52,15 @@ func TestLockdownShard(t *testing.T) {
 	}
 
 	cross := waitKS(t, nsB, "cross", "Stalled AccessDenied", func(k *kustomizev1.Kustomization) bool {
-		c := runtime.Get(k, meta.StalledCondition)
+		c := reconcile.Get(k, meta.StalledCondition)
 		return c != nil && c.Status == metav1.ConditionTrue && c.Reason == meta.AccessDeniedReason
 	})
-	if msg := runtime.Get(cross, meta.ReadyCondition).Message; !strings.Contains(msg, "cross-namespace references have been disabled") || !strings.Contains(msg, nsA) {
+	if msg := reconcile.Get(cross, meta.ReadyCondition).Message; !strings.Contains(msg, "cross-namespace references have been disabled") || !strings.Contains(msg, nsA) {
 		t.Errorf("Ready message %q", msg)
 	}
 
 	denied := waitFailed(t, nsB, "default-sa", meta.ReconciliationFailedReason)
-	if msg := runtime.Get(denied, meta.ReadyCondition).Message; !strings.Contains(msg, "system:serviceaccount:"+nsB+":tenant-reconciler") {
+	if msg := reconcile.Get(denied, meta.ReadyCondition).Message; !strings.Contains(msg, "system:serviceaccount:"+nsB+":tenant-reconciler") {
 		t.Errorf("the default service account was not impersonated: %q", msg)
 	}
 	if err := kube.Get(context.Background(), client.ObjectKey{Namespace: nsB, Name: "locked"}, &corev1.ConfigMap{}); !apierrors.IsNotFound(err) {

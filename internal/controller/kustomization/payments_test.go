@@ -14,7 +14,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -117,10 +117,10 @@ data: {env: production, worker_replicas: "3"}
 	applyYAML(t, ns, string(example))
 
 	ks := waitReady(t, ns, "payments-app")
-	if ready := runtime.Get(ks, meta.ReadyCondition); !strings.HasPrefix(ready.Message, "Applied revision: main@sha1:") {
+	if ready := reconcile.Get(ks, meta.ReadyCondition); !strings.HasPrefix(ready.Message, "Applied revision: main@sha1:") {
 		t.Errorf("Ready message %q", ready.Message)
 	}
-	if h := runtime.Get(ks, meta.HealthyCondition); h == nil || h.Status != metav1.ConditionTrue {
+	if h := reconcile.Get(ks, meta.HealthyCondition); h == nil || h.Status != metav1.ConditionTrue {
 		t.Errorf("Healthy = %+v; both health checks must pass", h)
 	}
 	if ks.Status.LastAppliedRevision == "" || ks.Status.LastAppliedRevision != ks.Status.LastAttemptedRevision {

@@ -16,20 +16,31 @@ import (
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/health"
 	"github.com/driftless/driftless/internal/kustomize"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // Owner is the field manager and label group of everything a Kustomization applies.
 var Owner = apply.Owner{Field: kustomizev1.FieldManager, Group: kustomizev1.GroupVersion.Group}
 
-// Kind declares the Kustomization reconciliation for the runtime skeleton.
-func (r *Reconciler) Kind() runtime.Kind[*kustomizev1.Kustomization] {
-	return runtime.Kind[*kustomizev1.Kustomization]{
+// Kind declares the Kustomization reconciliation for the reconcile skeleton.
+func (r *Reconciler) Kind() reconcile.Kind[*kustomizev1.Kustomization, State] {
+	return reconcile.Kind[*kustomizev1.Kustomization, State]{
 		Name:       kustomizev1.KustomizationKind,
 		New:        func() *kustomizev1.Kustomization { return &kustomizev1.Kustomization{} },
-		Conditions: runtime.ConditionSet{Owned: []string{meta.HealthyCondition}},
-		Plan:       r.plan,
-		Finalize:   r.finalize,
+		Conditions: reconcile.ConditionSet{Owned: []string{meta.HealthyCondition}},
+		// The steps, in Flux's order.
+		Plan: []reconcile.Step[*kustomizev1.Kustomization, State]{
+			{Name: "validate", Run: r.validate},
+			{Name: "source", Run: r.source},
+			{Name: "dependencies", Run: r.dependencies},
+			{Name: "fetch", Run: timed("fetch", r.fetch)},
+			{Name: "build", Run: timed("build", r.build)},
+			{Name: "apply", Run: timed("apply", r.apply)},
+			{Name: "prune", Run: timed("prune", r.prune)},
+			{Name: "health", Run: r.healthCheck},
+			{Name: "record", Run: r.record},
+		},
+		Finalize: r.finalize,
 		Succeeded: func(obj *kustomizev1.Kustomization) (string, string) {
 			return meta.ReconciliationSucceededReason, fmt.Sprintf("Applied revision: %s", obj.Status.LastAppliedRevision)
 		},
@@ -37,8 +48,8 @@ func (r *Reconciler) Kind() runtime.Kind[*kustomizev1.Kustomization] {
 	}
 }
 
-// run is what the steps of one reconciliation hand to each other.
-type run struct {
+// State is what the steps of one reconciliation hand to each other.
+type State struct {
 	src       artifactSource
 	revision  string
 	dir       string
@@ -48,35 +59,13 @@ type run struct {
 	inventory apply.Inventory
 }
 
-type stepFunc func(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error
-
-func (st *run) bind(f stepFunc) func(context.Context, *kustomizev1.Kustomization, *runtime.Pass) error {
-	return func(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass) error {
-		return f(ctx, obj, p, st)
-	}
-}
-
-// plan lists the steps of one reconciliation, in Flux's order.
-func (r *Reconciler) plan(*kustomizev1.Kustomization) []runtime.Step[*kustomizev1.Kustomization] {
-	st := &run{}
-	return []runtime.Step[*kustomizev1.Kustomization]{
-		{Name: "validate", Run: st.bind(r.validate)},
-		{Name: "source", Run: st.bind(r.source)},
-		{Name: "dependencies", Run: st.bind(r.dependencies)},
-		{Name: "fetch", Run: st.bind(timed("fetch", r.fetch))},
-		{Name: "build", Run: st.bind(timed("build", r.build))},
-		{Name: "apply", Run: st.bind(timed("apply", r.apply))},
-		{Name: "prune", Run: st.bind(timed("prune", r.prune))},
-		{Name: "health", Run: st.bind(r.healthCheck)},
-		{Name: "record", Run: st.bind(r.record)},
-	}
-}
+type stepRun = func(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error
 
 // timed runs a step under spec.timeout, so that a tenant's slow server or
 // endless build fails its own Kustomization instead of holding a worker
 // that every other Kustomization needs.
-func timed(name string, f stepFunc) stepFunc {
-	return func(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+func timed(name string, f stepRun) stepRun {
+	return func(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
 		ctx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
 		defer cancel()
 		err := f(ctx, obj, p, st)
@@ -88,14 +77,14 @@ func timed(name string, f stepFunc) stepFunc {
 }
 
 // validate refuses what can never work before touching anything.
-func (r *Reconciler) validate(_ context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, _ *run) error {
+func (r *Reconciler) validate(_ context.Context, obj *kustomizev1.Kustomization, _ *reconcile.Pass, _ *State) error {
 	if _, err := health.CompileChecks(obj.Spec.HealthCheckExprs); err != nil {
-		return &runtime.StallingError{Reason: meta.InvalidCELExpressionReason, Err: err}
+		return &reconcile.StallingError{Reason: meta.InvalidCELExpressionReason, Err: err}
 	}
 	if r.NoCrossNamespaceRefs {
 		for _, hc := range obj.Spec.HealthChecks {
 			if hc.Namespace != "" && hc.Namespace != obj.Namespace {
-				return runtime.Stalling(meta.AccessDeniedReason,
+				return reconcile.Stalling(meta.AccessDeniedReason,
 					"cannot check the health of %s %s/%s, cross-namespace references have been disabled", hc.Kind, hc.Namespace, hc.Name)
 			}
 		}
@@ -103,7 +92,7 @@ func (r *Reconciler) validate(_ context.Context, obj *kustomizev1.Kustomization,
 	return nil
 }
 
-func (r *Reconciler) source(ctx context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, st *run) error {
+func (r *Reconciler) source(ctx context.Context, obj *kustomizev1.Kustomization, _ *reconcile.Pass, st *State) error {
 	src, err := r.resolveSource(ctx, obj)
 	if err != nil {
 		return err
@@ -112,14 +101,14 @@ func (r *Reconciler) source(ctx context.Context, obj *kustomizev1.Kustomization,
 	return nil
 }
 
-func (r *Reconciler) dependencies(ctx context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, st *run) error {
+func (r *Reconciler) dependencies(ctx context.Context, obj *kustomizev1.Kustomization, _ *reconcile.Pass, st *State) error {
 	return r.checkDependencies(ctx, obj, st.src)
 }
 
 // fetch downloads and verifies the artifact into a temporary directory.
-func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
 	obj.Status.LastAttemptedRevision = st.revision
-	p.EventMetadata[Owner.Group+"/revision"] = st.revision
+	p.EventMetadata[kustomizev1.RevisionEventKey] = st.revision
 	a := st.src.GetArtifact()
 	if err := checkArtifactURL(st.src); err != nil {
 		return err
@@ -138,7 +127,7 @@ func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, 
 	if r.Unpacked != nil {
 		dir, release, err := r.Unpacked.Acquire(ctx, key, a.URL, a.Digest)
 		if err != nil {
-			return runtime.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
+			return reconcile.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
 		}
 		p.Defer(release)
 		st.dir = dir
@@ -146,11 +135,11 @@ func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, 
 	}
 	dir, err := os.MkdirTemp(r.TempDir, fmt.Sprintf("kustomization-%s-%s-", obj.Namespace, obj.Name))
 	if err != nil {
-		return runtime.Failed(meta.ArtifactFailedReason, "create temporary directory: %w", err)
+		return reconcile.Failed(meta.ArtifactFailedReason, "create temporary directory: %w", err)
 	}
 	p.Defer(func() { _ = os.RemoveAll(dir) })
 	if err := r.Fetcher.Fetch(ctx, a.URL, a.Digest, dir); err != nil {
-		return runtime.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
+		return reconcile.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
 	}
 	st.dir = dir
 	return nil
@@ -159,7 +148,7 @@ func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, 
 // build runs kustomize on the path with the spec's transformations,
 // decryption and post-build substitution. Nothing is applied from a build
 // that fails.
-func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, st *run) error {
+func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, _ *reconcile.Pass, st *State) error {
 	t, err := r.target(ctx, obj)
 	if err != nil {
 		return err
@@ -175,17 +164,17 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 	}
 	built, err := kustomize.Build(ctx, st.dir, opts)
 	if errors.Is(err, kustomize.ErrPathNotFound) {
-		return runtime.Failed(meta.ArtifactFailedReason, "%w", err)
+		return reconcile.Failed(meta.ArtifactFailedReason, "%w", err)
 	}
 	if err != nil {
-		return runtime.Failed(meta.BuildFailedReason, "%w", err)
+		return reconcile.Failed(meta.BuildFailedReason, "%w", err)
 	}
 	st.built = built
 	return nil
 }
 
 // apply applies the built objects server-side and records the inventory.
-func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
 	previous := apply.InventoryFromStatus(obj.Status.Inventory)
 	var cached func(apply.ObjectRef, schema.GroupVersionResource) (*unstructured.Unstructured, bool)
 	if r.Health != nil && st.target.health == r.Health {
@@ -210,7 +199,7 @@ func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, 
 		p.Event("Normal", meta.ProgressingReason, cs.String())
 	}
 	if err != nil {
-		return runtime.Failed(meta.ReconciliationFailedReason, "%w", err)
+		return reconcile.Failed(meta.ReconciliationFailedReason, "%w", err)
 	}
 	st.applied = cs
 	st.inventory = cs.Inventory()
@@ -219,7 +208,7 @@ func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, 
 
 // prune deletes what the previous inventory had and this one does not;
 // an object whose deletion failed stays in the inventory to be tried again.
-func (r *Reconciler) prune(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+func (r *Reconciler) prune(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
 	old := apply.InventoryFromStatus(obj.Status.Inventory)
 	defer func() { obj.Status.Inventory = st.inventory.Status() }()
 	if !obj.Spec.Prune {
@@ -227,7 +216,7 @@ func (r *Reconciler) prune(ctx context.Context, obj *kustomizev1.Kustomization, 
 	}
 	stale, err := apply.Diff(old, st.inventory)
 	if err != nil {
-		return runtime.Failed(meta.PruneFailedReason, "read inventory: %w", err)
+		return reconcile.Failed(meta.PruneFailedReason, "read inventory: %w", err)
 	}
 	if len(stale) == 0 {
 		return nil
@@ -238,31 +227,29 @@ func (r *Reconciler) prune(ctx context.Context, obj *kustomizev1.Kustomization, 
 	}
 	if err != nil {
 		st.inventory = st.inventory.Add(apply.FailedDeletes(err)...)
-		return runtime.Failed(meta.PruneFailedReason, "%w", err)
+		return reconcile.Failed(meta.PruneFailedReason, "%w", err)
 	}
 	return nil
 }
 
 // healthCheck waits, from watch events, for the applied objects (wait:
 // true) or the listed ones (healthChecks) to be ready.
-func (r *Reconciler) healthCheck(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run) error {
+func (r *Reconciler) healthCheck(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
 	refs, err := r.healthRefs(obj, st)
 	if err != nil {
-		return runtime.Stalling(meta.HealthCheckFailedReason, "%v", err)
+		return reconcile.Stalling(meta.HealthCheckFailedReason, "%v", err)
 	}
 	if len(refs) == 0 {
-		runtime.Delete(obj, meta.HealthyCondition)
+		p.Delete(meta.HealthyCondition)
 		return nil
 	}
 	ctx, done := r.trackWait(ctx, obj, st.revision)
 	defer done()
 	report, err := r.waitHealthy(ctx, obj, p, st, refs)
 	if err != nil {
-		reason := health.Reason(err)
-		runtime.MarkFalse(obj, meta.HealthyCondition, reason, err.Error())
-		return runtime.Failed(reason, "%w", err)
+		return reconcile.FailedOn(meta.HealthyCondition, health.Reason(err), err)
 	}
-	runtime.MarkTrue(obj, meta.HealthyCondition, meta.SucceededReason,
+	p.MarkTrue(meta.HealthyCondition, meta.SucceededReason,
 		fmt.Sprintf("Health check passed in %s", report.Duration.Round(time.Millisecond)))
 	return nil
 }
@@ -270,11 +257,11 @@ func (r *Reconciler) healthCheck(ctx context.Context, obj *kustomizev1.Kustomiza
 // quickWait is how long a health check may take before the status says
 // that it is running: most objects are ready at once, and that status
 // write is then saved.
-const quickWait = runtime.DefaultProgressAfter
+const quickWait = reconcile.DefaultProgressAfter
 
 // waitHealthy waits for refs, first briefly without a word, then, if they
 // are not ready yet, with the status saying so for the rest of the timeout.
-func (r *Reconciler) waitHealthy(ctx context.Context, obj *kustomizev1.Kustomization, p *runtime.Pass, st *run, refs []health.ObjectRef) (*health.Report, error) {
+func (r *Reconciler) waitHealthy(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State, refs []health.ObjectRef) (*health.Report, error) {
 	start, timeout := time.Now(), obj.GetTimeout()
 	opts := health.WaitOptions{Timeout: timeout, CustomChecks: obj.Spec.HealthCheckExprs}
 	checker := st.target.health
@@ -304,7 +291,7 @@ func (r *Reconciler) waitHealthy(ctx context.Context, obj *kustomizev1.Kustomiza
 
 // healthRefs lists what to wait for, with the version each object has after
 // the apply so that an older cached copy is not taken for the new one.
-func (r *Reconciler) healthRefs(obj *kustomizev1.Kustomization, st *run) ([]health.ObjectRef, error) {
+func (r *Reconciler) healthRefs(obj *kustomizev1.Kustomization, st *State) ([]health.ObjectRef, error) {
 	versions := map[string]string{}
 	skipped := map[string]bool{}
 	for _, c := range st.applied.Entries {
@@ -344,7 +331,7 @@ func isSelf(obj *kustomizev1.Kustomization, o *unstructured.Unstructured) bool {
 }
 
 // record notes the applied revision and a history snapshot.
-func (r *Reconciler) record(_ context.Context, obj *kustomizev1.Kustomization, _ *runtime.Pass, st *run) error {
+func (r *Reconciler) record(_ context.Context, obj *kustomizev1.Kustomization, _ *reconcile.Pass, st *State) error {
 	obj.Status.LastAppliedRevision = st.revision
 	obj.Status.LastAppliedOriginRevision = st.src.GetArtifact().Metadata[meta.OCIRevisionAnnotation]
 	recordHistory(obj, st.built.Digest, st.revision, r.now())

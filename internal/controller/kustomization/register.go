@@ -20,7 +20,7 @@ import (
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/health"
 	"github.com/driftless/driftless/internal/manager"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // Controller is the kustomize controller as the manager selects it.
@@ -89,17 +89,17 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		NoCrossNamespaceRefs:   o.NoCrossNamespaceRefs,
 		NoRemoteBases:          o.Kustomize.NoRemoteBases,
 		DefaultServiceAccount:  o.DefaultServiceAccount,
-		RequeueDependency:      o.RequeueDependency,
 		InsecureKubeconfigExec: o.Kustomize.InsecureKubeconfigExec,
 		InsecureKubeconfigTLS:  o.Kustomize.InsecureKubeconfigTLS,
 		OverrideManagers:       o.Kustomize.OverrideManagers,
 		ConcurrentSSA:          o.Kustomize.ConcurrentSSA,
 	}
-	rt := &runtime.Reconciler[*kustomizev1.Kustomization]{
-		Kind:    r.Kind(),
-		Client:  mgr.GetClient(),
-		Events:  deps.Events.Recorder(mgr.GetScheme(), "kustomize-controller"),
-		Metrics: deps.Metrics,
+	rt := &reconcile.Reconciler[*kustomizev1.Kustomization, State]{
+		Kind:              r.Kind(),
+		Client:            mgr.GetClient(),
+		Events:            deps.Events.Sink(mgr.GetScheme(), "kustomize-controller"),
+		Metrics:           deps.Metrics,
+		RequeueDependency: o.RequeueDependency,
 	}
 	return r.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
 }

@@ -14,7 +14,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // TestKubeConfigSecretRef applies through a kubeconfig held in a Secret,
@@ -74,19 +74,19 @@ metadata: {name: app}
 spec: {interval: 1h, timeout: 10m, prune: true, wait: true, sourceRef: {kind: GitRepository, name: repo}}
 `)
 	waitKS(t, ns, "app", "health check running", func(k *kustomizev1.Kustomization) bool {
-		c := runtime.Get(k, meta.ReconcilingCondition)
+		c := reconcile.Get(k, meta.ReconcilingCondition)
 		return c != nil && c.Status == metav1.ConditionTrue && strings.Contains(c.Message, "Running health checks")
 	})
 	fixed := repo.CommitFiles("main", map[string]string{"web.yaml": deploymentYAML("web", ns)}, "fixed")
 	start := time.Now()
 	requestReconcile(t, ns, "GitRepository", "repo", "fixed")
 	k := waitKS(t, ns, "app", "Ready at the fixed revision", func(k *kustomizev1.Kustomization) bool {
-		return runtime.IsTrue(k, meta.ReadyCondition) && k.Status.LastAppliedRevision == "main@sha1:"+fixed
+		return reconcile.IsTrue(k, meta.ReadyCondition) && k.Status.LastAppliedRevision == "main@sha1:"+fixed
 	})
 	if took := time.Since(start); took > 2*time.Minute {
 		t.Errorf("took %s: the old health check was not cancelled", took)
 	}
-	if h := runtime.Get(k, meta.HealthyCondition); h == nil || h.Status != metav1.ConditionTrue {
+	if h := reconcile.Get(k, meta.HealthyCondition); h == nil || h.Status != metav1.ConditionTrue {
 		t.Errorf("Healthy = %+v", h)
 	}
 }

@@ -23,7 +23,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -132,9 +132,9 @@ func TestKubeconfigTokenFileIsNeverRead(t *testing.T) {
 
 	kubeconfigKustomization(t, ns, "token-file", srv.kubeconfig("    tokenFile: "+tokenFile))
 	k := waitKS(t, ns, "token-file", "Stalled", func(k *kustomizev1.Kustomization) bool {
-		return runtime.IsTrue(k, meta.StalledCondition)
+		return reconcile.IsTrue(k, meta.StalledCondition)
 	})
-	if msg := runtime.Get(k, meta.ReadyCondition).Message; !strings.Contains(msg, "tokenFile") || !strings.Contains(msg, "token-file") {
+	if msg := reconcile.Get(k, meta.ReadyCondition).Message; !strings.Contains(msg, "tokenFile") || !strings.Contains(msg, "token-file") {
 		t.Errorf("Ready message %q does not name the field and the Secret", msg)
 	}
 	waitEvent(t, ns, "token-file", "Warning", "tokenFile")
@@ -200,10 +200,10 @@ spec: {interval: 1h, prune: true, sourceRef: {kind: GitRepository, name: repo}}
 `)
 	waitReady(t, other, "fine")
 	k := waitKS(t, slow, "black-hole", "Ready=False", func(k *kustomizev1.Kustomization) bool {
-		c := runtime.Get(k, meta.ReadyCondition)
+		c := reconcile.Get(k, meta.ReadyCondition)
 		return c != nil && c.Status == metav1.ConditionFalse
 	})
-	msg := runtime.Get(k, meta.ReadyCondition).Message
+	msg := reconcile.Get(k, meta.ReadyCondition).Message
 	if !strings.Contains(msg, "timed out") && !strings.Contains(msg, "Timeout") && !strings.Contains(msg, "deadline") {
 		t.Errorf("Ready message %q does not say that the cluster did not answer in time", msg)
 	}
@@ -214,10 +214,10 @@ spec: {interval: 1h, prune: true, sourceRef: {kind: GitRepository, name: repo}}
 func waitHealthFailed(t *testing.T, ns, name string) *kustomizev1.Kustomization {
 	t.Helper()
 	k := waitKS(t, ns, name, "Ready=False HealthCheckFailed, or Ready", func(k *kustomizev1.Kustomization) bool {
-		c := runtime.Get(k, meta.ReadyCondition)
+		c := reconcile.Get(k, meta.ReadyCondition)
 		return c != nil && (c.Status == metav1.ConditionTrue || c.Reason == meta.HealthCheckFailedReason)
 	})
-	if runtime.IsTrue(k, meta.ReadyCondition) {
+	if reconcile.IsTrue(k, meta.ReadyCondition) {
 		t.Fatalf("Ready: %s", conditions(k))
 	}
 	return k
@@ -246,7 +246,7 @@ spec:
   healthChecks: [{apiVersion: v1, kind: Secret, name: keys, namespace: `+vault+`}]
 `)
 	k := waitHealthFailed(t, ns, "peek")
-	if msg := runtime.Get(k, meta.ReadyCondition).Message; !strings.Contains(msg, "forbidden") {
+	if msg := reconcile.Get(k, meta.ReadyCondition).Message; !strings.Contains(msg, "forbidden") {
 		t.Errorf("Ready message %q does not say forbidden", msg)
 	}
 }
@@ -273,10 +273,10 @@ spec:
   healthChecks: [{apiVersion: v1, kind: Secret, name: anything, namespace: kube-system}]
 `)
 	k := waitKS(t, ns, "peek", "Stalled AccessDenied", func(k *kustomizev1.Kustomization) bool {
-		c := runtime.Get(k, meta.StalledCondition)
+		c := reconcile.Get(k, meta.StalledCondition)
 		return c != nil && c.Status == metav1.ConditionTrue && c.Reason == meta.AccessDeniedReason
 	})
-	if msg := runtime.Get(k, meta.ReadyCondition).Message; !strings.Contains(msg, "Secret kube-system/anything") {
+	if msg := reconcile.Get(k, meta.ReadyCondition).Message; !strings.Contains(msg, "Secret kube-system/anything") {
 		t.Errorf("Ready message %q does not name the health check", msg)
 	}
 }
@@ -319,7 +319,7 @@ spec:
 			t.Errorf("a message carries the Secret's value: %q", text)
 		}
 	}
-	if msg := runtime.Get(k, meta.ReadyCondition).Message; !strings.Contains(msg, "data.password") {
+	if msg := reconcile.Get(k, meta.ReadyCondition).Message; !strings.Contains(msg, "data.password") {
 		t.Errorf("Ready message %q does not name the expression", msg)
 	}
 }

@@ -12,12 +12,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // Field indexes of Kustomizations, so a change upstream finds its dependants at once.
@@ -31,7 +30,7 @@ const (
 // Kustomization reconcile the moment something it depends on changes: its
 // source's artifact, a dependency becoming ready, and ConfigMaps or Secrets
 // labelled reconcile.fluxcd.io/watch: Enabled that it reads.
-func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *runtime.Reconciler[*kustomizev1.Kustomization], opts runtime.ControllerOptions) error {
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *reconcile.Reconciler[*kustomizev1.Kustomization, State], opts reconcile.ControllerOptions) error {
 	indexes := map[string]func(*kustomizev1.Kustomization) []string{
 		sourceIndex: func(k *kustomizev1.Kustomization) []string { return []string{sourceKey(k)} },
 		dependsOnIndex: func(k *kustomizev1.Kustomization) []string {
@@ -80,7 +79,7 @@ func configRefs(k *kustomizev1.Kustomization) []string {
 
 // forSource lists the Kustomizations of a source whose artifact changed,
 // cancelling their health checks of an older revision.
-func (r *Reconciler) forSource(ctx context.Context, src client.Object) []reconcile.Request {
+func (r *Reconciler) forSource(ctx context.Context, src client.Object) []ctrl.Request {
 	reqs := r.list(ctx, client.MatchingFields{sourceIndex: fmt.Sprintf("%s/%s/%s", kindOf(src), src.GetNamespace(), src.GetName())})
 	if a, ok := src.(artifactSource); ok && a.GetArtifact() != nil {
 		for _, req := range reqs {
@@ -106,12 +105,12 @@ func kindOf(o client.Object) string {
 }
 
 // dependants lists the Kustomizations that depend on k.
-func (r *Reconciler) dependants(ctx context.Context, k client.Object) []reconcile.Request {
+func (r *Reconciler) dependants(ctx context.Context, k client.Object) []ctrl.Request {
 	return r.list(ctx, client.MatchingFields{dependsOnIndex: k.GetNamespace() + "/" + k.GetName()})
 }
 
 // configReferrers lists the Kustomizations that read a watched ConfigMap or Secret.
-func (r *Reconciler) configReferrers(ctx context.Context, o client.Object) []reconcile.Request {
+func (r *Reconciler) configReferrers(ctx context.Context, o client.Object) []ctrl.Request {
 	kind := "ConfigMap"
 	if _, ok := o.(*corev1.Secret); ok {
 		kind = "Secret"
@@ -119,15 +118,15 @@ func (r *Reconciler) configReferrers(ctx context.Context, o client.Object) []rec
 	return r.list(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{configIndex: kind + "/" + o.GetName()})
 }
 
-func (r *Reconciler) list(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
+func (r *Reconciler) list(ctx context.Context, opts ...client.ListOption) []ctrl.Request {
 	var list kustomizev1.KustomizationList
 	if err := r.Client.List(ctx, &list, opts...); err != nil {
 		r.Log.Error(err, "list Kustomizations for a watch event")
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
+	reqs := make([]ctrl.Request, 0, len(list.Items))
 	for i := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: list.Items[i].Namespace, Name: list.Items[i].Name}})
+		reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: list.Items[i].Namespace, Name: list.Items[i].Name}})
 	}
 	return reqs
 }
@@ -162,7 +161,7 @@ func readinessChanged() predicate.Predicate {
 			if !ok1 || !ok2 {
 				return false
 			}
-			return runtime.IsTrue(o, meta.ReadyCondition) != runtime.IsTrue(n, meta.ReadyCondition) ||
+			return reconcile.IsTrue(o, meta.ReadyCondition) != reconcile.IsTrue(n, meta.ReadyCondition) ||
 				o.Status.LastAppliedRevision != n.Status.LastAppliedRevision ||
 				o.Status.ObservedGeneration != n.Status.ObservedGeneration
 		},

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -15,7 +14,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // artifactSource is any source kind that publishes an artifact.
@@ -59,32 +58,25 @@ func (r *Reconciler) resolveSource(ctx context.Context, obj *kustomizev1.Kustomi
 		ns = obj.Namespace
 	}
 	if r.NoCrossNamespaceRefs && ns != obj.Namespace {
-		return nil, runtime.Stalling(meta.AccessDeniedReason,
+		return nil, reconcile.Stalling(meta.AccessDeniedReason,
 			"cannot access %s/%s/%s, cross-namespace references have been disabled", ref.Kind, ns, ref.Name)
 	}
 	src, err := newSource(ref.Kind)
 	if err != nil {
-		return nil, &runtime.StallingError{Reason: meta.ArtifactFailedReason, Err: err}
+		return nil, &reconcile.StallingError{Reason: meta.ArtifactFailedReason, Err: err}
 	}
 	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, src); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, runtime.Waiting(meta.ArtifactFailedReason, obj.GetRetryInterval(),
+			return nil, reconcile.Waiting(meta.ArtifactFailedReason, obj.GetRetryInterval(),
 				"Source '%s/%s/%s' not found", ref.Kind, ns, ref.Name)
 		}
-		return nil, runtime.Failed(meta.ArtifactFailedReason, "get source '%s/%s/%s': %w", ref.Kind, ns, ref.Name, err)
+		return nil, reconcile.Failed(meta.ArtifactFailedReason, "get source '%s/%s/%s': %w", ref.Kind, ns, ref.Name, err)
 	}
 	if src.GetArtifact() == nil {
-		return nil, runtime.Waiting(meta.ArtifactFailedReason, r.requeueDependency(),
+		return nil, reconcile.Waiting(meta.ArtifactFailedReason, 0,
 			"Source '%s/%s/%s' is not ready, artifact not found", ref.Kind, ns, ref.Name)
 	}
 	return src, nil
-}
-
-func (r *Reconciler) requeueDependency() time.Duration {
-	if r.RequeueDependency > 0 {
-		return r.RequeueDependency
-	}
-	return 30 * time.Second
 }
 
 // checkArtifactURL refuses an artifact URL of a source kind the storage
@@ -101,11 +93,11 @@ func checkArtifactURL(src artifactSource) error {
 	raw := src.GetArtifact().URL
 	u, err := url.Parse(raw)
 	if err != nil {
-		return runtime.Failed(meta.ArtifactFailedReason, "artifact URL of %s '%s/%s': %w", kind, src.GetNamespace(), src.GetName(), err)
+		return reconcile.Failed(meta.ArtifactFailedReason, "artifact URL of %s '%s/%s': %w", kind, src.GetNamespace(), src.GetName(), err)
 	}
 	want := "/" + strings.ToLower(kind) + "/" + src.GetNamespace() + "/" + src.GetName() + "/"
 	if !strings.HasPrefix(path.Clean(u.Path), want) {
-		return runtime.Failed(meta.ArtifactFailedReason,
+		return reconcile.Failed(meta.ArtifactFailedReason,
 			"artifact URL %s is not filed under %s on the storage server: refusing an artifact of another source", raw, want)
 	}
 	return nil

@@ -28,7 +28,7 @@ import (
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/manager"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -79,7 +79,7 @@ func startManager(c *testcluster.Cluster, customize func(*manager.Options)) (fun
 	opts := manager.Options{
 		Concurrent: 4, WatchAllNamespaces: true, MetricsAddr: "0", HealthAddr: "0",
 		LogEncoding: "console", LogLevel: "info", LeaderElectionID: "driftless-test",
-		Retry:             runtime.RetryOptions{MinRetryDelay: 100 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
+		Retry:             reconcile.RetryOptions{MinRetryDelay: 100 * time.Millisecond, MaxRetryDelay: 2 * time.Second},
 		RequeueDependency: 5 * time.Second,
 		Storage: manager.StorageOptions{Path: dir, Addr: addr, AdvAddr: addr, RetentionRecords: 2,
 			RetentionTTL: time.Minute, DigestAlgo: "sha256"},
@@ -177,14 +177,14 @@ func waitKS(t *testing.T, ns, name, what string, cond func(*kustomizev1.Kustomiz
 func waitReady(t *testing.T, ns, name string) *kustomizev1.Kustomization {
 	t.Helper()
 	return waitKS(t, ns, name, "Ready=True", func(k *kustomizev1.Kustomization) bool {
-		return runtime.IsTrue(k, meta.ReadyCondition) && k.Status.ObservedGeneration == k.Generation
+		return reconcile.IsTrue(k, meta.ReadyCondition) && k.Status.ObservedGeneration == k.Generation
 	})
 }
 
 func waitFailed(t *testing.T, ns, name, reason string) *kustomizev1.Kustomization {
 	t.Helper()
 	return waitKS(t, ns, name, "Ready=False "+reason, func(k *kustomizev1.Kustomization) bool {
-		c := runtime.Get(k, meta.ReadyCondition)
+		c := reconcile.Get(k, meta.ReadyCondition)
 		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reason
 	})
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/apply"
 	"github.com/driftless/driftless/internal/health"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // Keys of a kubeConfig.secretRef Secret tried when spec.kubeConfig.secretRef.key is empty.
@@ -29,7 +29,7 @@ func (r *Reconciler) targetConfig(ctx context.Context, obj *kustomizev1.Kustomiz
 	cfg := rest.CopyConfig(r.Config)
 	if ref := obj.Spec.KubeConfig; ref != nil {
 		if ref.ConfigMapRef != nil {
-			return nil, runtime.Stalling(meta.ReconciliationFailedReason,
+			return nil, reconcile.Stalling(meta.ReconciliationFailedReason,
 				"kubeConfig.configMapRef (cloud provider workload identity) is not supported yet; use kubeConfig.secretRef")
 		}
 		remote, err := r.remoteConfig(ctx, obj.Namespace, ref.SecretRef)
@@ -55,7 +55,7 @@ func (r *Reconciler) serviceAccount(obj *kustomizev1.Kustomization) string {
 func (r *Reconciler) remoteConfig(ctx context.Context, namespace string, ref *meta.SecretKeyReference) (*rest.Config, error) {
 	var secret corev1.Secret
 	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &secret); err != nil {
-		return nil, runtime.Failed(meta.ReconciliationFailedReason, "get kubeconfig secret '%s/%s': %w", namespace, ref.Name, err)
+		return nil, reconcile.Failed(meta.ReconciliationFailedReason, "get kubeconfig secret '%s/%s': %w", namespace, ref.Name, err)
 	}
 	keys := kubeconfigKeys
 	if ref.Key != "" {
@@ -69,12 +69,12 @@ func (r *Reconciler) remoteConfig(ctx context.Context, namespace string, ref *me
 		}
 	}
 	if data == nil {
-		return nil, runtime.Stalling(meta.ReconciliationFailedReason,
+		return nil, reconcile.Stalling(meta.ReconciliationFailedReason,
 			"kubeconfig secret '%s/%s' has no key %v", namespace, ref.Name, keys)
 	}
 	cfg, err := restConfigFromKubeconfig(data, kubeconfigPolicy{AllowExec: r.InsecureKubeconfigExec, AllowInsecureTLS: r.InsecureKubeconfigTLS})
 	if err != nil {
-		return nil, runtime.Stalling(meta.ReconciliationFailedReason, "kubeconfig secret '%s/%s': %v", namespace, ref.Name, err)
+		return nil, reconcile.Stalling(meta.ReconciliationFailedReason, "kubeconfig secret '%s/%s': %v", namespace, ref.Name, err)
 	}
 	cfg.QPS, cfg.Burst = r.Config.QPS, r.Config.Burst
 	return cfg, nil
@@ -119,14 +119,14 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 	}
 	dyn, err := apply.NewKindClient(cfg)
 	if err != nil {
-		return nil, runtime.Failed(meta.ReconciliationFailedReason, "client for %s: %w", key, err)
+		return nil, reconcile.Failed(meta.ReconciliationFailedReason, "client for %s: %w", key, err)
 	}
 	t := &target{}
 	switch {
 	case remote:
 		dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 		if err != nil {
-			return nil, runtime.Failed(meta.ReconciliationFailedReason, "discovery client: %w", err)
+			return nil, reconcile.Failed(meta.ReconciliationFailedReason, "discovery client: %w", err)
 		}
 		mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 		t.apply = apply.New(dyn, mapper, Owner)
@@ -135,7 +135,7 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 		watchCfg.Timeout = 0
 		watcher, err := apply.NewKindClient(watchCfg)
 		if err != nil {
-			return nil, runtime.Failed(meta.ReconciliationFailedReason, "client for %s: %w", key, err)
+			return nil, reconcile.Failed(meta.ReconciliationFailedReason, "client for %s: %w", key, err)
 		}
 		t.health = health.NewChecker(health.NewCache(watcher, r.Log), mapper, health.CheckerOptions{Log: r.Log})
 		t.listed = t.health

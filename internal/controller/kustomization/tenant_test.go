@@ -14,7 +14,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -55,7 +55,7 @@ func TestMissionTenantExample(t *testing.T) {
 	}, "escape attempt")
 	requestReconcile(t, ns, "GitRepository", "payments-app", "escape")
 	failed := waitFailed(t, ns, "payments-app", meta.ReconciliationFailedReason)
-	msg := runtime.Get(failed, meta.ReadyCondition).Message
+	msg := reconcile.Get(failed, meta.ReadyCondition).Message
 	for _, want := range []string{"ClusterRole/tenant-escape", "forbidden", "system:serviceaccount:tenant-payments:payments-flux"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q lacks %q", msg, want)

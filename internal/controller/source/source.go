@@ -19,7 +19,7 @@ import (
 	"github.com/driftless/driftless/internal/controller/gitrepository"
 	"github.com/driftless/driftless/internal/git"
 	"github.com/driftless/driftless/internal/manager"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // Controller is the source controller as the manager selects it.
@@ -52,11 +52,12 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Storage: storage,
 		Git:     &git.Client{},
 	}
-	rt := &runtime.Reconciler[*sourcev1.GitRepository]{
-		Kind:    gr.Kind(),
-		Client:  mgr.GetClient(),
-		Events:  deps.Events.Recorder(mgr.GetScheme(), "source-controller"),
-		Metrics: deps.Metrics,
+	rt := &reconcile.Reconciler[*sourcev1.GitRepository, gitrepository.Checkout]{
+		Kind:              gr.Kind(),
+		Client:            mgr.GetClient(),
+		Events:            deps.Events.Sink(mgr.GetScheme(), "source-controller"),
+		Metrics:           deps.Metrics,
+		RequeueDependency: deps.Options.RequeueDependency,
 	}
 	return gr.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
 }

@@ -1,4 +1,4 @@
-package runtime
+package reconcile
 
 import (
 	"hash/fnv"
@@ -6,7 +6,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
 )
 
@@ -39,12 +39,17 @@ func NewEvents(sink record.EventSink, shards int, log logr.Logger) *Events {
 }
 
 // Recorder returns the recorder of component (the events' source).
-func (e *Events) Recorder(scheme *k8sruntime.Scheme, component string) record.EventRecorder {
+func (e *Events) Recorder(scheme *runtime.Scheme, component string) record.EventRecorder {
 	r := make(shardedRecorder, 0, len(e.broadcasters))
 	for _, b := range e.broadcasters {
 		r = append(r, b.NewRecorder(scheme, corev1.EventSource{Component: component}))
 	}
 	return r
+}
+
+// Sink returns the EventSink of component: its Recorder.
+func (e *Events) Sink(scheme *runtime.Scheme, component string) EventSink {
+	return RecorderSink{Recorder: e.Recorder(scheme, component)}
 }
 
 // Shutdown stops the broadcasters.
@@ -58,7 +63,7 @@ func (e *Events) Shutdown() {
 // namespace and name hash to.
 type shardedRecorder []record.EventRecorder
 
-func (r shardedRecorder) of(obj k8sruntime.Object) record.EventRecorder {
+func (r shardedRecorder) of(obj runtime.Object) record.EventRecorder {
 	h := fnv.New32a()
 	if m, err := meta.Accessor(obj); err == nil {
 		_, _ = h.Write([]byte(m.GetNamespace() + "/" + m.GetName()))
@@ -66,14 +71,14 @@ func (r shardedRecorder) of(obj k8sruntime.Object) record.EventRecorder {
 	return r[h.Sum32()%uint32(len(r))]
 }
 
-func (r shardedRecorder) Event(obj k8sruntime.Object, eventType, reason, message string) {
+func (r shardedRecorder) Event(obj runtime.Object, eventType, reason, message string) {
 	r.of(obj).Event(obj, eventType, reason, message)
 }
 
-func (r shardedRecorder) Eventf(obj k8sruntime.Object, eventType, reason, format string, args ...any) {
+func (r shardedRecorder) Eventf(obj runtime.Object, eventType, reason, format string, args ...any) {
 	r.of(obj).Eventf(obj, eventType, reason, format, args...)
 }
 
-func (r shardedRecorder) AnnotatedEventf(obj k8sruntime.Object, annotations map[string]string, eventType, reason, format string, args ...any) {
+func (r shardedRecorder) AnnotatedEventf(obj runtime.Object, annotations map[string]string, eventType, reason, format string, args ...any) {
 	r.of(obj).AnnotatedEventf(obj, annotations, eventType, reason, format, args...)
 }

@@ -1,11 +1,11 @@
-package runtime
+package reconcile
 
 import (
 	"math/rand/v2"
 	"time"
 
 	"k8s.io/client-go/util/workqueue"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // RetryOptions are Flux's back-off and jitter flags.
@@ -24,8 +24,8 @@ func DefaultRetryOptions() RetryOptions {
 }
 
 // RateLimiter is the exponential per-object back-off between failed reconciliations.
-func (o RetryOptions) RateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
-	return workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](o.MinRetryDelay, o.MaxRetryDelay)
+func (o RetryOptions) RateLimiter() workqueue.TypedRateLimiter[ctrl.Request] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[ctrl.Request](o.MinRetryDelay, o.MaxRetryDelay)
 }
 
 // Jitter returns d moved by a random amount within ±JitterPercent.

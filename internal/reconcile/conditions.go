@@ -1,6 +1,8 @@
-package runtime
+package reconcile
 
 import (
+	"slices"
+
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -62,13 +64,38 @@ func truncate(s string) string {
 }
 
 // ConditionSet declares the conditions a kind's steps own and how Ready is
-// summarised from them.
+// summarised from them. Every condition a step sets belongs in one of its
+// two lists: the skeleton marks a typed error's condition by its polarity,
+// summarises Ready from both lists, and clears what a complete pass left
+// untouched.
 type ConditionSet struct {
 	// NegativePolarity lists, most important first, the conditions that mean
-	// trouble when True (FetchFailed, StorageOperationFailed...). The first
-	// one that is True decides Ready=False.
+	// trouble when True (FetchFailed, StorageOperationFailed...).
 	NegativePolarity []string
-	// Owned lists the other conditions the steps set (ArtifactInStorage,
-	// SourceVerified...); they are kept as the steps left them.
+	// Owned lists, most important first, the conditions that mean trouble
+	// when False (ArtifactInStorage, SourceVerified, Healthy, Released...).
 	Owned []string
+}
+
+// negative tells whether t means trouble when True.
+func (s ConditionSet) negative(t string) bool { return slices.Contains(s.NegativePolarity, t) }
+
+// all lists every declared condition.
+func (s ConditionSet) all() []string { return append(slices.Clone(s.NegativePolarity), s.Owned...) }
+
+// trouble returns the condition that decides Ready=False after a pass whose
+// steps all passed: the first negative-polarity condition that is True,
+// else the first owned one that is False; nil when none is in trouble.
+func (s ConditionSet) trouble(obj meta.Conditioned) *metav1.Condition {
+	for _, t := range s.NegativePolarity {
+		if c := Get(obj, t); c != nil && c.Status == metav1.ConditionTrue {
+			return c
+		}
+	}
+	for _, t := range s.Owned {
+		if c := Get(obj, t); c != nil && c.Status == metav1.ConditionFalse {
+			return c
+		}
+	}
+	return nil
 }

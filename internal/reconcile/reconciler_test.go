@@ -1,4 +1,4 @@
-package runtime_test
+package reconcile_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -26,7 +26,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/runtime"
+	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
 
@@ -110,56 +110,54 @@ func TestMain(m *testing.M) {
 	testcluster.Main(m, testcluster.Options{Setup: startManager}, &env)
 }
 
-func testKind() runtime.Kind[*sourcev1.GitRepository] {
-	return runtime.Kind[*sourcev1.GitRepository]{
+func testKind() reconcile.Kind[*sourcev1.GitRepository, struct{}] {
+	return reconcile.Kind[*sourcev1.GitRepository, struct{}]{
 		Name:       sourcev1.GitRepositoryKind,
 		New:        func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
-		Conditions: runtime.ConditionSet{NegativePolarity: []string{troubleCondition}},
-		Plan: func(obj *sourcev1.GitRepository) []runtime.Step[*sourcev1.GitRepository] {
-			return []runtime.Step[*sourcev1.GitRepository]{{
-				Name: "behave",
-				Run: func(ctx context.Context, obj *sourcev1.GitRepository, p *runtime.Pass) error {
-					runs.inc(obj)
-					if obj.Spec.Suspend {
-						suspendedRuns.inc(obj)
-					}
-					switch obj.GetAnnotations()[behaviourAnnotation] {
-					case "quick":
-						return nil
-					case "slow":
-						select {
-						case <-slowSteps.of(client.ObjectKeyFromObject(obj)):
-							return nil
-						case <-ctx.Done():
-							return ctx.Err()
-						}
-					}
-					if err := p.Progress(meta.ProgressingReason, "behaving"); err != nil {
-						return err
-					}
-					switch obj.GetAnnotations()[behaviourAnnotation] {
-					case "fail":
-						return runtime.Failed("GitOperationFailed", "remote said no")
-					case "trouble":
-						// A condition that means trouble, left without failing the step.
-						runtime.MarkTrue(obj, troubleCondition, "AuthenticationFailed", "wrong password for the remote")
-						return nil
-					case "stall":
-						return runtime.Stalling("URLInvalid", "the URL cannot work")
-					case "wait":
-						return runtime.Waiting(meta.DependencyNotReadyReason, time.Hour, "waiting for something")
-					case "refused":
-						return runtime.Failed("ApplyFailed", "apply: %w", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api",
-							Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}})
-					case "retry-later":
-						return runtime.Failed("ApplyFailed", "the manifests are invalid")
-					}
-					runtime.Delete(obj, troubleCondition)
+		Conditions: reconcile.ConditionSet{NegativePolarity: []string{troubleCondition}},
+		Plan: []reconcile.Step[*sourcev1.GitRepository, struct{}]{{
+			Name: "behave",
+			Run: func(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, _ *struct{}) error {
+				runs.inc(obj)
+				if obj.Spec.Suspend {
+					suspendedRuns.inc(obj)
+				}
+				switch obj.GetAnnotations()[behaviourAnnotation] {
+				case "quick":
 					return nil
-				},
-			}}
-		},
-		Finalize: func(ctx context.Context, obj *sourcev1.GitRepository, _ *runtime.Pass) error {
+				case "slow":
+					select {
+					case <-slowSteps.of(client.ObjectKeyFromObject(obj)):
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				if err := p.Progress(meta.ProgressingReason, "behaving"); err != nil {
+					return err
+				}
+				switch obj.GetAnnotations()[behaviourAnnotation] {
+				case "fail":
+					return reconcile.Failed("GitOperationFailed", "remote said no")
+				case "trouble":
+					// A condition that means trouble, left without failing the step.
+					p.MarkTrue(troubleCondition, "AuthenticationFailed", "wrong password for the remote")
+					return nil
+				case "stall":
+					return reconcile.Stalling("URLInvalid", "the URL cannot work")
+				case "wait":
+					return reconcile.Waiting(meta.DependencyNotReadyReason, time.Hour, "waiting for something")
+				case "refused":
+					return reconcile.Failed("ApplyFailed", "apply: %w", &url.Error{Op: "Get", URL: "https://127.0.0.1:6443/api",
+						Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}})
+				case "retry-later":
+					return reconcile.Failed("ApplyFailed", "the manifests are invalid")
+				}
+				p.Delete(troubleCondition)
+				return nil
+			},
+		}},
+		Finalize: func(ctx context.Context, obj *sourcev1.GitRepository, _ *reconcile.Pass) error {
 			final.inc(obj)
 			return nil
 		},
@@ -178,7 +176,7 @@ func testKind() runtime.Kind[*sourcev1.GitRepository] {
 }
 
 func startManager(c *testcluster.Cluster) (func(), error) {
-	scheme := k8sruntime.NewScheme()
+	scheme := runtime.NewScheme()
 	if err := errors.Join(clientgoscheme.AddToScheme(scheme), sourcev1.AddToScheme(scheme)); err != nil {
 		return nil, err
 	}
@@ -186,13 +184,13 @@ func startManager(c *testcluster.Cluster) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runtime.Reconciler[*sourcev1.GitRepository]{
+	r := &reconcile.Reconciler[*sourcev1.GitRepository, struct{}]{
 		Kind:          testKind(),
 		Client:        mgr.GetClient(),
-		Events:        mgr.GetEventRecorderFor("source-controller"),
+		Events:        reconcile.RecorderSink{Recorder: mgr.GetEventRecorderFor("source-controller")},
 		ProgressAfter: progressAfter,
 	}
-	opts := runtime.ControllerOptions{Concurrent: 2, Retry: runtime.RetryOptions{MinRetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second}}
+	opts := reconcile.ControllerOptions{Concurrent: 2, Retry: reconcile.RetryOptions{MinRetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second}}
 	if err := r.Builder(mgr, opts).Complete(r); err != nil {
 		return nil, err
 	}
@@ -235,12 +233,12 @@ func waitFor(t *testing.T, repo *sourcev1.GitRepository, what string, cond func(
 }
 
 func condition(o *sourcev1.GitRepository, t string) *metav1.Condition {
-	return runtime.Get(o, t)
+	return reconcile.Get(o, t)
 }
 
 func TestSuccessAddsFinalizerAndReady(t *testing.T) {
 	repo := newRepo(t, "ok")
-	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	if ready := condition(got, meta.ReadyCondition); ready.Reason != meta.SucceededReason || ready.Message != "all good at https://example.com/repo" {
 		t.Errorf("Ready = %s %q", ready.Reason, ready.Message)
 	}
@@ -286,7 +284,7 @@ func TestNegativeConditionDecidesReady(t *testing.T) {
 	}
 	// Fixing the cause clears the negative condition and Ready turns True.
 	setBehaviour(t, repo, "ok")
-	got = waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	got = waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	if condition(got, troubleCondition) != nil {
 		t.Errorf("%s still present after success", troubleCondition)
 	}
@@ -294,7 +292,7 @@ func TestNegativeConditionDecidesReady(t *testing.T) {
 
 func TestStallingStopsRetries(t *testing.T) {
 	repo := newRepo(t, "stall")
-	got := waitFor(t, repo, "Stalled=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.StalledCondition) })
+	got := waitFor(t, repo, "Stalled=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.StalledCondition) })
 	if ready := condition(got, meta.ReadyCondition); ready.Status != metav1.ConditionFalse || ready.Reason != "URLInvalid" {
 		t.Errorf("Ready = %+v", ready)
 	}
@@ -329,7 +327,7 @@ func TestWaitingIsNotAFailure(t *testing.T) {
 
 func TestRequestedAtTriggersAndIsRecorded(t *testing.T) {
 	repo := newRepo(t, "ok")
-	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	before := runs.get(client.ObjectKeyFromObject(repo))
 	request(t, repo, "2026-11-21T10:00:00Z")
 	waitFor(t, repo, "lastHandledReconcileAt", func(o *sourcev1.GitRepository) bool {
@@ -342,7 +340,7 @@ func TestRequestedAtTriggersAndIsRecorded(t *testing.T) {
 
 func TestSuspendStopsReconciliation(t *testing.T) {
 	repo := newRepo(t, "ok")
-	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	patch(t, repo, `{"spec":{"suspend":true}}`)
 	before := runs.get(client.ObjectKeyFromObject(repo))
 	// A request while suspended is not handled (no step may see the
@@ -463,13 +461,13 @@ func (l *statusLog) stop() []sourcev1.GitRepositoryStatus {
 }
 
 func ready(s sourcev1.GitRepositoryStatus) bool {
-	return runtime.IsTrue(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
+	return reconcile.IsTrue(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
 }
 
 // startWritten tells whether s is the start of a first pass: Reconciling,
 // Ready Unknown with the new generation's message.
 func startWritten(s sourcev1.GitRepositoryStatus) bool {
-	c := runtime.Get(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
+	c := reconcile.Get(&sourcev1.GitRepository{Status: s}, meta.ReadyCondition)
 	return reconciling(s) && c != nil && c.Status == metav1.ConditionUnknown &&
 		c.Message == "processing object: new generation -1 -> 1"
 }
@@ -511,7 +509,7 @@ func TestQuickPassWritesItsStatusOnce(t *testing.T) {
 			writes++
 		}
 	}
-	if writes != 1 || !runtime.IsTrue(&sourcev1.GitRepository{Status: seen[len(seen)-1]}, meta.ReadyCondition) {
+	if writes != 1 || !reconcile.IsTrue(&sourcev1.GitRepository{Status: seen[len(seen)-1]}, meta.ReadyCondition) {
 		t.Errorf("want one status write ending Ready, got %d states: %+v", len(seen), seen)
 	}
 }
@@ -533,7 +531,7 @@ func TestSlowPassShowsItsStart(t *testing.T) {
 	// the machine, the pass is still running when its start is written.
 	statuses.waitFor(t, "the pass's start", startWritten)
 	slowSteps.open(key)
-	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return runtime.IsTrue(o, meta.ReadyCondition) })
+	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
 	statuses.waitFor(t, "Ready=True", ready)
 	seen := statuses.stop()
 	started := false

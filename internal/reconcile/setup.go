@@ -1,4 +1,4 @@
-package runtime
+package reconcile
 
 import (
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -16,7 +16,7 @@ type ControllerOptions struct {
 // Builder starts the controller of r's kind on mgr: it reconciles on a new
 // generation or a new reconcile request, backs off exponentially on failure,
 // and lets the caller add the watches of what the kind depends on.
-func (r *Reconciler[T]) Builder(mgr ctrl.Manager, opts ControllerOptions) *builder.Builder {
+func (r *Reconciler[T, S]) Builder(mgr ctrl.Manager, opts ControllerOptions) *builder.Builder {
 	if r.Jitter == nil {
 		r.Jitter = opts.Retry.Jitter
 	}
