@@ -12,9 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
@@ -110,41 +108,14 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt 
 	return rt.Builder(mgr, opts).
 		Watches(&sourcev1.GitRepository{},
 			handler.EnqueueRequestsFromMapFunc(r.includers),
-			builder.WithPredicates(artifactChanged())).
+			builder.WithPredicates(reconcile.ArtifactChanged(false, true))).
 		Complete(rt)
 }
 
 // includers lists the GitRepositories that include repo.
 func (r *Reconciler) includers(ctx context.Context, repo client.Object) []ctrl.Request {
-	var list sourcev1.GitRepositoryList
-	if err := r.Client.List(ctx, &list, client.InNamespace(repo.GetNamespace()), client.MatchingFields{includeIndex: repo.GetName()}); err != nil {
-		return nil
-	}
-	reqs := make([]ctrl.Request, 0, len(list.Items))
-	for _, o := range list.Items {
-		reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&o)})
-	}
-	return reqs
-}
-
-// artifactChanged passes updates that change the published artifact.
-func artifactChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return false },
-		DeleteFunc:  func(event.DeleteEvent) bool { return true },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, ok1 := e.ObjectOld.(*sourcev1.GitRepository)
-			n, ok2 := e.ObjectNew.(*sourcev1.GitRepository)
-			if !ok1 || !ok2 {
-				return false
-			}
-			if o.Status.Artifact == nil || n.Status.Artifact == nil {
-				return o.Status.Artifact != n.Status.Artifact
-			}
-			return o.Status.Artifact.Digest != n.Status.Artifact.Digest
-		},
-	}
+	return reconcile.Indexed(ctx, r.Client, &sourcev1.GitRepositoryList{},
+		client.InNamespace(repo.GetNamespace()), client.MatchingFields{includeIndex: repo.GetName()})
 }
 
 // tempDir makes a directory for one checkout, removed when the plan ends.

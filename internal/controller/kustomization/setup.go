@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -51,7 +50,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt 
 	}
 	b := rt.Builder(mgr, opts)
 	for _, src := range []client.Object{&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.Bucket{}, &sourcev1.ExternalArtifact{}} {
-		b = b.Watches(src, handler.EnqueueRequestsFromMapFunc(r.forSource), builder.WithPredicates(artifactRevisionChanged()))
+		b = b.Watches(src, handler.EnqueueRequestsFromMapFunc(r.forSource), builder.WithPredicates(reconcile.ArtifactChanged(true, false)))
 	}
 	b = b.Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependants), builder.WithPredicates(readinessChanged()))
 	for _, cfg := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
@@ -119,34 +118,7 @@ func (r *Reconciler) configReferrers(ctx context.Context, o client.Object) []ctr
 }
 
 func (r *Reconciler) list(ctx context.Context, opts ...client.ListOption) []ctrl.Request {
-	var list kustomizev1.KustomizationList
-	if err := r.Client.List(ctx, &list, opts...); err != nil {
-		r.Log.Error(err, "list Kustomizations for a watch event")
-		return nil
-	}
-	reqs := make([]ctrl.Request, 0, len(list.Items))
-	for i := range list.Items {
-		reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: list.Items[i].Namespace, Name: list.Items[i].Name}})
-	}
-	return reqs
-}
-
-// artifactRevisionChanged passes source updates that publish a new artifact.
-func artifactRevisionChanged() predicate.Predicate {
-	return predicate.Funcs{
-		CreateFunc:  func(event.CreateEvent) bool { return true },
-		DeleteFunc:  func(event.DeleteEvent) bool { return false },
-		GenericFunc: func(event.GenericEvent) bool { return false },
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			o, ok1 := e.ObjectOld.(artifactSource)
-			n, ok2 := e.ObjectNew.(artifactSource)
-			if !ok1 || !ok2 || n.GetArtifact() == nil {
-				return false
-			}
-			return o.GetArtifact() == nil || o.GetArtifact().Digest != n.GetArtifact().Digest ||
-				o.GetArtifact().Revision != n.GetArtifact().Revision
-		},
-	}
+	return reconcile.Indexed(ctx, r.Client, &kustomizev1.KustomizationList{}, opts...)
 }
 
 // readinessChanged passes Kustomization updates that may unblock a dependant.

@@ -9,7 +9,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
@@ -18,10 +17,7 @@ import (
 )
 
 // artifactSource is any source kind that publishes an artifact.
-type artifactSource interface {
-	client.Object
-	GetArtifact() *meta.Artifact
-}
+type artifactSource = reconcile.ArtifactSource
 
 // newSource returns an empty object of the source kind a Kustomization names.
 func newSource(kind string) (artifactSource, error) {
