@@ -40,7 +40,8 @@ type bootstrapOptions struct {
 }
 
 // newBootstrapCommand is `flux bootstrap`, the parent of the Git providers;
-// only the generic `git` one exists.
+// only the generic `git` one exists. A provider subcommand builds a
+// bootstrapProvider and hands it to runBootstrap.
 func newBootstrapCommand(f *Factory, version string) *cobra.Command {
 	b := &bootstrapOptions{install: install.DefaultOptions(version)}
 	cmd := &cobra.Command{

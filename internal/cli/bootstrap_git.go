@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
-	"path"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/spf13/cobra"
 
 	"github.com/driftless/driftless/internal/git"
-	"github.com/driftless/driftless/internal/install"
 )
 
 type bootstrapGitOptions struct {
@@ -47,7 +43,11 @@ a flag or the version changed.`,
 			if g.password == "" {
 				g.password = f.Getenv("GIT_PASSWORD")
 			}
-			return runBootstrapGit(cmd.Context(), f, b, g)
+			prov, err := newGitProvider(f, b, g)
+			if err != nil {
+				return err
+			}
+			return runBootstrap(cmd.Context(), f, b, prov, g.path, g.interval)
 		},
 	}
 	fl := cmd.Flags()
@@ -62,117 +62,45 @@ a flag or the version changed.`,
 	return cmd
 }
 
-// runBootstrapGit pushes the manifests, installs, writes the source secret,
-// applies the sync objects and waits for them, printing Flux's progress.
-func runBootstrapGit(ctx context.Context, f *Factory, b *bootstrapOptions, g *bootstrapGitOptions) error {
-	p := progress{f.Err}
+// gitProvider is the plain-Git bootstrap provider: the repository is
+// --url as given, and its credentials are --username/--password, a bearer
+// token, --private-key-file or a deploy key the user adds by hand.
+type gitProvider struct {
+	f *Factory
+	b *bootstrapOptions
+	g *bootstrapGitOptions
+	u *url.URL
+}
+
+// newGitProvider checks the flags of `bootstrap git`.
+func newGitProvider(f *Factory, b *bootstrapOptions, g *bootstrapGitOptions) (*gitProvider, error) {
 	u, err := g.validate(b)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	target, err := cleanTargetPath(g.path)
-	if err != nil {
-		return err
-	}
-	ns := f.SystemNamespace()
-	b.install.Namespace = ns
-	if _, _, err := b.install.Controllers(); err != nil {
-		return err
-	}
-	var signKey *openpgp.Entity
-	if b.gpgKeyRing != "" {
-		ring, err := os.ReadFile(b.gpgKeyRing)
-		if err != nil {
-			return fmt.Errorf("read --gpg-key-ring: %w", err)
-		}
-		if signKey, err = git.LoadSigningKey(ring, b.gpgPassphrase, b.gpgKeyID); err != nil {
-			return fmt.Errorf("--gpg-key-ring %s: %w", b.gpgKeyRing, err)
-		}
-	}
+	return &gitProvider{f: f, b: b, g: g, u: u}, nil
+}
 
-	secret, err := sourceSecretData(ctx, f, b, g, u, ns)
-	if err != nil {
-		return err
-	}
-	auth, err := git.AuthFromSecret(u, toBytes(secret))
-	if err != nil {
-		return fmt.Errorf("git credentials: %w", err)
-	}
+// repository is --url: plain Git cannot create a repository.
+func (p *gitProvider) repository(context.Context) (bootstrapRepository, error) {
+	return bootstrapRepository{
+		url: p.g.url, redacted: p.u.Redacted(), syncURL: p.g.url,
+		check: "--url and the credentials (" + p.g.credentialFlags(p.u) + ")",
+	}, nil
+}
 
-	p.action("cloning branch %q from Git repository %q", b.branch, u.Redacted())
-	dir, err := os.MkdirTemp("", "flux-bootstrap-")
+// credentials are the source secret's keys, which the command line also
+// clones and pushes with; see sourceSecretData.
+func (p *gitProvider) credentials(ctx context.Context, ns string, _ bootstrapRepository) (map[string]string, *git.Auth, error) {
+	secret, err := sourceSecretData(ctx, p.f, p.b, p.g, p.u, ns)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer os.RemoveAll(dir)
-	client := &git.Client{SSHHostKeyAlgorithms: b.hostKeyAlgos}
-	w, err := client.CheckoutBranch(ctx, dir, git.BranchOptions{URL: g.url, Branch: b.branch, Auth: auth, Timeout: f.Timeout})
+	auth, err := git.AuthFromSecret(p.u, toBytes(secret))
 	if err != nil {
-		return fmt.Errorf("clone %s: %w; check --url and the credentials (%s), and that they may push", u.Redacted(), err, g.credentialFlags(u))
+		return nil, nil, fmt.Errorf("git credentials: %w", err)
 	}
-	if w.Head() == "" {
-		p.success("branch %q does not exist yet: it will be created", b.branch)
-	} else {
-		p.success("cloned repository")
-	}
-
-	author := git.Signature{Name: b.authorName, Email: b.authorEmail}
-	flux := path.Join(target, "flux-system")
-	p.action("generating component manifests")
-	objs, err := install.Render(b.install)
-	if err != nil {
-		return err
-	}
-	components, err := install.YAML(objs, b.install, "flux bootstrap")
-	if err != nil {
-		return err
-	}
-	if err := commitStep(p, w, "component manifests", b, git.CommitRequest{
-		Files:   map[string][]byte{path.Join(flux, "gotk-components.yaml"): components},
-		Message: b.commitMessage(fmt.Sprintf("Add Flux %s component manifests", b.install.Version)),
-		Author:  author, SignKey: signKey,
-	}); err != nil {
-		return err
-	}
-
-	secretName := b.secretName
-	if secret == nil {
-		secretName = ""
-	}
-	repoObj, ksObj := syncObjects(ns, g.url, b.branch, secretName, target, g.interval, b.recurseSubmodules)
-	p.action("generating sync manifests")
-	sync, err := syncYAML(repoObj, ksObj)
-	if err != nil {
-		return err
-	}
-	files := map[string][]byte{path.Join(flux, "gotk-sync.yaml"): sync}
-	if _, ok := w.ReadFile(path.Join(flux, "kustomization.yaml")); !ok {
-		files[path.Join(flux, "kustomization.yaml")] = []byte(kustomizationYAML)
-	}
-	if err := commitStep(p, w, "sync manifests", b, git.CommitRequest{
-		Files: files, Message: b.commitMessage("Add Flux sync manifests"), Author: author, SignKey: signKey,
-	}); err != nil {
-		return err
-	}
-	pushed, err := w.Push(ctx)
-	if err != nil {
-		return err
-	}
-	if pushed {
-		p.success("pushed manifests to branch %q (%s)", b.branch, w.Head())
-	} else {
-		p.success("branch %q is up to date (%s): nothing to push", b.branch, w.Head())
-	}
-
-	if err := installComponents(ctx, f, b.install); err != nil {
-		return err
-	}
-	if secret != nil {
-		if err := reconcileSourceSecret(ctx, f, ns, b.secretName, secret); err != nil {
-			return err
-		}
-	}
-	return applySyncAndWait(ctx, f, repoObj, ksObj, w.Head(), pushed)
+	return secret, auth, nil
 }
 
 // validate checks the URL and the combination of credential flags.
@@ -217,20 +145,6 @@ func (g *bootstrapGitOptions) credentialFlags(u *url.URL) string {
 		return "the deploy key, --private-key-file or the known host key"
 	}
 	return "--username and --password"
-}
-
-// commitStep commits one group of files and says whether it changed.
-func commitStep(p progress, w *git.Writer, what string, b *bootstrapOptions, req git.CommitRequest) error {
-	hash, changed, err := w.Commit(req)
-	if err != nil {
-		return err
-	}
-	if changed {
-		p.success("committed %s to %q (%s)", what, b.branch, hash)
-	} else {
-		p.success("%s are up to date", what)
-	}
-	return nil
 }
 
 func toBytes(m map[string]string) map[string][]byte {

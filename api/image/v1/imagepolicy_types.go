@@ -204,6 +204,25 @@ func (in *ImagePolicy) GetRequeueAfter() time.Duration {
 	return in.Spec.Interval.Duration
 }
 
+// IsSuspended tells whether spec.suspend stops reconciliation.
+func (in *ImagePolicy) IsSuspended() bool { return in.Spec.Suspend }
+
+// GetObservedGeneration returns status.observedGeneration.
+func (in *ImagePolicy) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// SetObservedGeneration records the generation the status describes.
+func (in *ImagePolicy) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetLastHandledReconcileRequest returns status.lastHandledReconcileAt.
+func (in *ImagePolicy) GetLastHandledReconcileRequest() string {
+	return in.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the requestedAt value handled.
+func (in *ImagePolicy) SetLastHandledReconcileRequest(v string) {
+	in.Status.LastHandledReconcileAt = v
+}
+
 // +kubebuilder:object:root=true
 
 // ImagePolicyList is a list of ImagePolicies.

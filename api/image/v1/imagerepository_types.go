@@ -186,6 +186,25 @@ func (in *ImageRepository) GetTimeout() time.Duration {
 	return max(d, time.Second)
 }
 
+// IsSuspended tells whether spec.suspend stops reconciliation.
+func (in *ImageRepository) IsSuspended() bool { return in.Spec.Suspend }
+
+// GetObservedGeneration returns status.observedGeneration.
+func (in *ImageRepository) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// SetObservedGeneration records the generation the status describes.
+func (in *ImageRepository) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetLastHandledReconcileRequest returns status.lastHandledReconcileAt.
+func (in *ImageRepository) GetLastHandledReconcileRequest() string {
+	return in.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the requestedAt value handled.
+func (in *ImageRepository) SetLastHandledReconcileRequest(v string) {
+	in.Status.LastHandledReconcileAt = v
+}
+
 // +kubebuilder:object:root=true
 
 // ImageRepositoryList is a list of ImageRepositories.

@@ -143,6 +143,25 @@ func (in *ImageUpdateAutomation) GetRequeueAfter() time.Duration {
 	return in.Spec.Interval.Duration
 }
 
+// IsSuspended tells whether spec.suspend stops reconciliation.
+func (in *ImageUpdateAutomation) IsSuspended() bool { return in.Spec.Suspend }
+
+// GetObservedGeneration returns status.observedGeneration.
+func (in *ImageUpdateAutomation) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// SetObservedGeneration records the generation the status describes.
+func (in *ImageUpdateAutomation) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetLastHandledReconcileRequest returns status.lastHandledReconcileAt.
+func (in *ImageUpdateAutomation) GetLastHandledReconcileRequest() string {
+	return in.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the requestedAt value handled.
+func (in *ImageUpdateAutomation) SetLastHandledReconcileRequest(v string) {
+	in.Status.LastHandledReconcileAt = v
+}
+
 // +kubebuilder:object:root=true
 
 // ImageUpdateAutomationList is a list of ImageUpdateAutomations.

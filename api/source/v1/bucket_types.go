@@ -199,6 +199,25 @@ func (in *Bucket) GetRequeueAfter() time.Duration { return in.Spec.Interval.Dura
 // GetArtifact returns status.artifact, nil when none was produced yet.
 func (in *Bucket) GetArtifact() *meta.Artifact { return in.Status.Artifact }
 
+// IsSuspended tells whether spec.suspend stops reconciliation.
+func (in *Bucket) IsSuspended() bool { return in.Spec.Suspend }
+
+// GetObservedGeneration returns status.observedGeneration.
+func (in *Bucket) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// SetObservedGeneration records the generation the status describes.
+func (in *Bucket) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetLastHandledReconcileRequest returns status.lastHandledReconcileAt.
+func (in *Bucket) GetLastHandledReconcileRequest() string {
+	return in.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the requestedAt value handled.
+func (in *Bucket) SetLastHandledReconcileRequest(v string) {
+	in.Status.LastHandledReconcileAt = v
+}
+
 // +kubebuilder:object:root=true
 
 // BucketList is a list of Bucket objects.

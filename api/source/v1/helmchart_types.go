@@ -158,6 +158,25 @@ func (in *HelmChart) GetRequeueAfter() time.Duration { return in.Spec.Interval.D
 // GetArtifact returns status.artifact, nil when none was produced yet.
 func (in *HelmChart) GetArtifact() *meta.Artifact { return in.Status.Artifact }
 
+// IsSuspended tells whether spec.suspend stops reconciliation.
+func (in *HelmChart) IsSuspended() bool { return in.Spec.Suspend }
+
+// GetObservedGeneration returns status.observedGeneration.
+func (in *HelmChart) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// SetObservedGeneration records the generation the status describes.
+func (in *HelmChart) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetLastHandledReconcileRequest returns status.lastHandledReconcileAt.
+func (in *HelmChart) GetLastHandledReconcileRequest() string {
+	return in.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the requestedAt value handled.
+func (in *HelmChart) SetLastHandledReconcileRequest(v string) {
+	in.Status.LastHandledReconcileAt = v
+}
+
 // +kubebuilder:object:root=true
 
 // HelmChartList is a list of HelmChart objects.

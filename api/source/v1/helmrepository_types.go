@@ -159,6 +159,25 @@ func (in *HelmRepository) GetTimeout() time.Duration {
 // GetArtifact returns status.artifact, nil when none was produced yet.
 func (in *HelmRepository) GetArtifact() *meta.Artifact { return in.Status.Artifact }
 
+// IsSuspended tells whether spec.suspend stops reconciliation.
+func (in *HelmRepository) IsSuspended() bool { return in.Spec.Suspend }
+
+// GetObservedGeneration returns status.observedGeneration.
+func (in *HelmRepository) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// SetObservedGeneration records the generation the status describes.
+func (in *HelmRepository) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetLastHandledReconcileRequest returns status.lastHandledReconcileAt.
+func (in *HelmRepository) GetLastHandledReconcileRequest() string {
+	return in.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the requestedAt value handled.
+func (in *HelmRepository) SetLastHandledReconcileRequest(v string) {
+	in.Status.LastHandledReconcileAt = v
+}
+
 // +kubebuilder:object:root=true
 
 // HelmRepositoryList is a list of HelmRepository objects.

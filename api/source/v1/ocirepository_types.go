@@ -216,6 +216,25 @@ func (in *OCIRepository) GetLayerOperation() string {
 	return in.Spec.LayerSelector.Operation
 }
 
+// IsSuspended tells whether spec.suspend stops reconciliation.
+func (in *OCIRepository) IsSuspended() bool { return in.Spec.Suspend }
+
+// GetObservedGeneration returns status.observedGeneration.
+func (in *OCIRepository) GetObservedGeneration() int64 { return in.Status.ObservedGeneration }
+
+// SetObservedGeneration records the generation the status describes.
+func (in *OCIRepository) SetObservedGeneration(g int64) { in.Status.ObservedGeneration = g }
+
+// GetLastHandledReconcileRequest returns status.lastHandledReconcileAt.
+func (in *OCIRepository) GetLastHandledReconcileRequest() string {
+	return in.Status.LastHandledReconcileAt
+}
+
+// SetLastHandledReconcileRequest records the requestedAt value handled.
+func (in *OCIRepository) SetLastHandledReconcileRequest(v string) {
+	in.Status.LastHandledReconcileAt = v
+}
+
 // +kubebuilder:object:root=true
 
 // OCIRepositoryList is a list of OCIRepository objects.
