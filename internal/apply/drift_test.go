@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -13,6 +14,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	apimeta "github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/testcluster"
 )
 
 // edit changes a live object with an update by the field manager, as
@@ -164,6 +166,16 @@ func TestKubectlEditIsReverted(t *testing.T) {
 			if slices.Contains(managers(live), "kustomize-controller/Update") {
 				t.Errorf("managers %v: the cleanup left an update entry of its own", managers(live))
 			}
+			// The deployment controller writes the Deployment too (its
+			// revision annotation) when it gets to it, which on a busy
+			// machine can fall between the read and the dry-run of the next
+			// apply and look like drift: let it catch up first.
+			testcluster.Eventually(t, 30*time.Second, "the deployment controller to observe the Deployment", func() (bool, error) {
+				live := get(t, deployments, ns, "web")
+				observed, _, _ := unstructured.NestedInt64(live.Object, "status", "observedGeneration")
+				_, revised := live.GetAnnotations()["deployment.kubernetes.io/revision"]
+				return revised && observed == live.GetGeneration(), nil
+			})
 			cs = mustApply(t, m, manifests(), opts("ks", ns))
 			wantActions(t, cs, ns, map[string]Action{"Deployment/NS/web": Unchanged})
 		})
