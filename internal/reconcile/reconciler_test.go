@@ -26,6 +26,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
 )
@@ -216,29 +217,13 @@ func newRepo(t *testing.T, behaviour string) *sourcev1.GitRepository {
 	return repo
 }
 
-// waitFor polls the object until cond holds, failing with its status otherwise.
-func waitFor(t *testing.T, repo *sourcev1.GitRepository, what string, cond func(*sourcev1.GitRepository) bool) *sourcev1.GitRepository {
-	t.Helper()
-	got := &sourcev1.GitRepository{}
-	err := testcluster.Poll(30*time.Second, func() (bool, error) {
-		if err := kube.Get(context.Background(), client.ObjectKeyFromObject(repo), got); err != nil {
-			return false, err
-		}
-		return cond(got), nil
-	})
-	if err != nil {
-		t.Fatalf("waiting for %s: %v\nstatus: %+v", what, err, got.Status)
-	}
-	return got
-}
-
 func condition(o *sourcev1.GitRepository, t string) *metav1.Condition {
 	return reconcile.Get(o, t)
 }
 
 func TestSuccessAddsFinalizerAndReady(t *testing.T) {
 	repo := newRepo(t, "ok")
-	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
+	got := controllertest.WaitReady(t, kube, repo)
 	if ready := condition(got, meta.ReadyCondition); ready.Reason != meta.SucceededReason || ready.Message != "all good at https://example.com/repo" {
 		t.Errorf("Ready = %s %q", ready.Reason, ready.Message)
 	}
@@ -251,12 +236,12 @@ func TestSuccessAddsFinalizerAndReady(t *testing.T) {
 	if len(got.Finalizers) != 1 || got.Finalizers[0] != meta.Finalizer {
 		t.Errorf("finalizers = %v", got.Finalizers)
 	}
-	waitForEvent(t, got, corev1.EventTypeNormal, meta.SucceededReason)
+	controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, meta.SucceededReason, "")
 }
 
 func TestGenericFailureRetriesWithBackoff(t *testing.T) {
 	repo := newRepo(t, "fail")
-	got := waitFor(t, repo, "several failed runs", func(o *sourcev1.GitRepository) bool {
+	got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(repo), "several failed runs", func(o *sourcev1.GitRepository) bool {
 		return runs.get(client.ObjectKeyFromObject(repo)) >= 3 && condition(o, meta.ReadyCondition) != nil &&
 			condition(o, meta.ReadyCondition).Status == metav1.ConditionFalse
 	})
@@ -270,12 +255,12 @@ func TestGenericFailureRetriesWithBackoff(t *testing.T) {
 	if got.Status.ObservedGeneration == got.Generation {
 		t.Errorf("a failing reconciliation must not mark the generation observed")
 	}
-	waitForEvent(t, got, corev1.EventTypeWarning, "GitOperationFailed")
+	controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeWarning, "GitOperationFailed", "")
 }
 
 func TestNegativeConditionDecidesReady(t *testing.T) {
 	repo := newRepo(t, "trouble")
-	got := waitFor(t, repo, "Ready=False", func(o *sourcev1.GitRepository) bool {
+	got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(repo), "Ready=False", func(o *sourcev1.GitRepository) bool {
 		c := condition(o, meta.ReadyCondition)
 		return c != nil && c.Status == metav1.ConditionFalse
 	})
@@ -284,7 +269,7 @@ func TestNegativeConditionDecidesReady(t *testing.T) {
 	}
 	// Fixing the cause clears the negative condition and Ready turns True.
 	setBehaviour(t, repo, "ok")
-	got = waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
+	got = controllertest.WaitReady(t, kube, repo)
 	if condition(got, troubleCondition) != nil {
 		t.Errorf("%s still present after success", troubleCondition)
 	}
@@ -292,7 +277,8 @@ func TestNegativeConditionDecidesReady(t *testing.T) {
 
 func TestStallingStopsRetries(t *testing.T) {
 	repo := newRepo(t, "stall")
-	got := waitFor(t, repo, "Stalled=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.StalledCondition) })
+	got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(repo), "Stalled=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.StalledCondition) })
+	controllertest.AssertKStatus(t, got)
 	if ready := condition(got, meta.ReadyCondition); ready.Status != metav1.ConditionFalse || ready.Reason != "URLInvalid" {
 		t.Errorf("Ready = %+v", ready)
 	}
@@ -304,8 +290,8 @@ func TestStallingStopsRetries(t *testing.T) {
 	}
 	// No retries: a requestedAt still runs it exactly once more.
 	before := runs.get(client.ObjectKeyFromObject(repo))
-	request(t, repo, "stall-again")
-	waitFor(t, repo, "request handled", func(o *sourcev1.GitRepository) bool { return o.Status.LastHandledReconcileAt == "stall-again" })
+	controllertest.RequestReconcile(t, kube, repo, "stall-again")
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(repo), "request handled", func(o *sourcev1.GitRepository) bool { return o.Status.LastHandledReconcileAt == "stall-again" })
 	if after := runs.get(client.ObjectKeyFromObject(repo)); after != before+1 {
 		t.Errorf("runs went from %d to %d; want exactly one more", before, after)
 	}
@@ -313,7 +299,7 @@ func TestStallingStopsRetries(t *testing.T) {
 
 func TestWaitingIsNotAFailure(t *testing.T) {
 	repo := newRepo(t, "wait")
-	got := waitFor(t, repo, "Ready=False", func(o *sourcev1.GitRepository) bool {
+	got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(repo), "Ready=False", func(o *sourcev1.GitRepository) bool {
 		c := condition(o, meta.ReadyCondition)
 		return c != nil && c.Status == metav1.ConditionFalse
 	})
@@ -327,10 +313,10 @@ func TestWaitingIsNotAFailure(t *testing.T) {
 
 func TestRequestedAtTriggersAndIsRecorded(t *testing.T) {
 	repo := newRepo(t, "ok")
-	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
+	controllertest.WaitReady(t, kube, repo)
 	before := runs.get(client.ObjectKeyFromObject(repo))
-	request(t, repo, "2026-11-21T10:00:00Z")
-	waitFor(t, repo, "lastHandledReconcileAt", func(o *sourcev1.GitRepository) bool {
+	controllertest.RequestReconcile(t, kube, repo, "2026-11-21T10:00:00Z")
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(repo), "lastHandledReconcileAt", func(o *sourcev1.GitRepository) bool {
 		return o.Status.LastHandledReconcileAt == "2026-11-21T10:00:00Z"
 	})
 	if after := runs.get(client.ObjectKeyFromObject(repo)); after <= before {
@@ -340,15 +326,15 @@ func TestRequestedAtTriggersAndIsRecorded(t *testing.T) {
 
 func TestSuspendStopsReconciliation(t *testing.T) {
 	repo := newRepo(t, "ok")
-	waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
-	patch(t, repo, `{"spec":{"suspend":true}}`)
+	controllertest.WaitReady(t, kube, repo)
+	controllertest.Patch(t, kube, repo, `{"spec":{"suspend":true}}`)
 	before := runs.get(client.ObjectKeyFromObject(repo))
 	// A request while suspended is not handled (no step may see the
 	// suspended spec)...
-	request(t, repo, "while-suspended")
+	controllertest.RequestReconcile(t, kube, repo, "while-suspended")
 	// ...and resuming reconciles again and handles it.
-	patch(t, repo, `{"spec":{"suspend":false}}`)
-	waitFor(t, repo, "request handled after resume", func(o *sourcev1.GitRepository) bool {
+	controllertest.Patch(t, kube, repo, `{"spec":{"suspend":false}}`)
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(repo), "request handled after resume", func(o *sourcev1.GitRepository) bool {
 		return o.Status.LastHandledReconcileAt == "while-suspended" && o.Status.ObservedGeneration == o.Generation
 	})
 	if n := suspendedRuns.get(client.ObjectKeyFromObject(repo)); n != 0 {
@@ -361,7 +347,7 @@ func TestSuspendStopsReconciliation(t *testing.T) {
 
 func TestDeletionRunsFinalizer(t *testing.T) {
 	repo := newRepo(t, "ok")
-	waitFor(t, repo, "finalizer", func(o *sourcev1.GitRepository) bool { return len(o.Finalizers) == 1 })
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(repo), "finalizer", func(o *sourcev1.GitRepository) bool { return len(o.Finalizers) == 1 })
 	if err := kube.Delete(context.Background(), repo); err != nil {
 		t.Fatal(err)
 	}
@@ -377,37 +363,8 @@ func TestDeletionRunsFinalizer(t *testing.T) {
 	}
 }
 
-func request(t *testing.T, repo *sourcev1.GitRepository, value string) {
-	patch(t, repo, fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, meta.ReconcileRequestAnnotation, value))
-}
-
 func setBehaviour(t *testing.T, repo *sourcev1.GitRepository, b string) {
-	patch(t, repo, fmt.Sprintf(`{"metadata":{"annotations":{%q:%q,%q:%q}}}`, behaviourAnnotation, b, meta.ReconcileRequestAnnotation, b))
-}
-
-func patch(t *testing.T, repo *sourcev1.GitRepository, p string) {
-	t.Helper()
-	if err := kube.Patch(context.Background(), repo.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(p))); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func waitForEvent(t *testing.T, obj client.Object, eventType, reason string) {
-	t.Helper()
-	testcluster.Eventually(t, 30*time.Second, eventType+" event "+reason, func() (bool, error) {
-		events, err := env.Kube.CoreV1().Events(obj.GetNamespace()).List(context.Background(), metav1.ListOptions{
-			FieldSelector: "involvedObject.name=" + obj.GetName(),
-		})
-		if err != nil {
-			return false, err
-		}
-		for _, e := range events.Items {
-			if e.Type == eventType && e.Reason == reason {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
+	controllertest.Patch(t, kube, repo, fmt.Sprintf(`{"metadata":{"annotations":{%q:%q,%q:%q}}}`, behaviourAnnotation, b, meta.ReconcileRequestAnnotation, b))
 }
 
 // statusLog is every state of the GitRepositories of a namespace that the
@@ -531,7 +488,7 @@ func TestSlowPassShowsItsStart(t *testing.T) {
 	// the machine, the pass is still running when its start is written.
 	statuses.waitFor(t, "the pass's start", startWritten)
 	slowSteps.open(key)
-	got := waitFor(t, repo, "Ready=True", func(o *sourcev1.GitRepository) bool { return reconcile.IsTrue(o, meta.ReadyCondition) })
+	got := controllertest.WaitReady(t, kube, repo)
 	statuses.waitFor(t, "Ready=True", ready)
 	seen := statuses.stop()
 	started := false
@@ -553,12 +510,12 @@ func TestSlowPassShowsItsStart(t *testing.T) {
 // interval.
 func TestUnreachableAPIServerBacksOffInsteadOfRetryInterval(t *testing.T) {
 	later := newRepo(t, "retry-later")
-	waitFor(t, later, "Ready=False", func(o *sourcev1.GitRepository) bool {
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(later), "Ready=False", func(o *sourcev1.GitRepository) bool {
 		c := condition(o, meta.ReadyCondition)
 		return c != nil && c.Status == metav1.ConditionFalse
 	})
 	refused := newRepo(t, "refused")
-	waitFor(t, refused, "several failed runs", func(o *sourcev1.GitRepository) bool {
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(refused), "several failed runs", func(o *sourcev1.GitRepository) bool {
 		return runs.get(client.ObjectKeyFromObject(refused)) >= 3
 	})
 	if n := runs.get(client.ObjectKeyFromObject(later)); n != 1 {

@@ -15,4 +15,7 @@
 //		...
 //		testcluster.Eventually(t, 30*time.Second, "deployment available", func() (bool, error) { ... })
 //	}
+//
+// Tests of controllers start them, wait on their objects and check kstatus
+// with internal/controllertest, which builds on this package.
 package testcluster

@@ -8,6 +8,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
 )
@@ -36,7 +37,7 @@ func TestHTTPAuth(t *testing.T) {
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := create(t, ns, tc.name, sourcev1.GitRepositorySpec{URL: tc.url, Reference: ref, SecretRef: secret(t, ns, tc.name, tc.data)})
-			waitReady(t, obj)
+			controllertest.WaitReady(t, kube, obj)
 		})
 	}
 
@@ -60,14 +61,14 @@ func TestHTTPAuth(t *testing.T) {
 				spec.SecretRef = secret(t, ns, tc.name, tc.data)
 			}
 			obj := create(t, ns, tc.name, spec)
-			got := waitNotReady(t, obj, tc.reason)
+			got := controllertest.WaitNotReady(t, kube, obj, tc.reason)
 			assertFetchFailed(t, got, tc.reason, tc.text)
 			for _, secretValue := range []string{"s3cret", "t0ken", "wrong", "nope"} {
-				if strings.Contains(describe(got), secretValue) {
-					t.Errorf("a secret value appears in the conditions: %s", describe(got))
+				if strings.Contains(controllertest.Describe(got), secretValue) {
+					t.Errorf("a secret value appears in the conditions: %s", controllertest.Describe(got))
 				}
 			}
-			waitEvent(t, got, corev1.EventTypeWarning, tc.reason, tc.text)
+			controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeWarning, tc.reason, tc.text)
 		})
 	}
 }
@@ -91,7 +92,7 @@ func TestSSHAuth(t *testing.T) {
 	for name, data := range ok {
 		t.Run(name, func(t *testing.T) {
 			obj := create(t, ns, name, sourcev1.GitRepositorySpec{URL: url, Reference: ref, SecretRef: secret(t, ns, name, data)})
-			got := waitReady(t, obj)
+			got := controllertest.WaitReady(t, kube, obj)
 			if got.Status.Artifact == nil || !strings.HasPrefix(got.Status.Artifact.Revision, "main@sha1:") {
 				t.Errorf("artifact %+v", got.Status.Artifact)
 			}
@@ -116,10 +117,10 @@ func TestSSHAuth(t *testing.T) {
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := create(t, ns, tc.name, sourcev1.GitRepositorySpec{URL: url, Reference: ref, SecretRef: secret(t, ns, tc.name, tc.data)})
-			got := waitNotReady(t, obj, tc.reason)
+			got := controllertest.WaitNotReady(t, kube, obj, tc.reason)
 			assertFetchFailed(t, got, tc.reason, tc.text)
-			if strings.Contains(describe(got), "PRIVATE KEY") {
-				t.Errorf("key material in the conditions: %s", describe(got))
+			if strings.Contains(controllertest.Describe(got), "PRIVATE KEY") {
+				t.Errorf("key material in the conditions: %s", controllertest.Describe(got))
 			}
 		})
 	}

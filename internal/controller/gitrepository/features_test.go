@@ -6,9 +6,11 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
 )
@@ -29,7 +31,7 @@ func TestIgnoreRules(t *testing.T) {
 	ref := &sourcev1.GitRepositoryRef{Branch: "main"}
 	ns := env.Namespace(t)
 
-	defaults := waitReady(t, create(t, ns, "defaults", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref}))
+	defaults := controllertest.WaitReady(t, kube, create(t, ns, "defaults", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref}))
 	got := names(files(t, defaults.Status.Artifact))
 	// .sourceignore files replace Flux's default exclusions, except the VCS ones.
 	want := []string{".github/workflows/ci.yml", "deploy/app.yaml", "deploy/notes.md", "docs/guide.md", "logo.png", "scripts/.sourceignore", "scripts/keep.py"}
@@ -38,7 +40,7 @@ func TestIgnoreRules(t *testing.T) {
 	}
 
 	ignore := "/docs/\n*.md\n"
-	spec := waitReady(t, create(t, ns, "spec-ignore", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref, Ignore: &ignore}))
+	spec := controllertest.WaitReady(t, kube, create(t, ns, "spec-ignore", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref, Ignore: &ignore}))
 	got = names(files(t, spec.Status.Artifact))
 	for _, gone := range []string{"docs/guide.md", "deploy/notes.md", "scripts/build.sh"} {
 		if slices.Contains(got, gone) {
@@ -56,7 +58,7 @@ func TestIgnoreRules(t *testing.T) {
 	plain := gittest.NewRepo(t)
 	plain.CommitFiles("main", map[string]string{"app.yaml": "a", "logo.png": "png", ".github/ci.yml": "ci", "archive.zip": "zip"}, "init")
 	srv2 := gittest.NewHTTPServer(t, plain.Root(), gittest.HTTPOptions{})
-	def := waitReady(t, create(t, ns, "flux-defaults", sourcev1.GitRepositorySpec{URL: srv2.RepoURL(plain.Name()), Reference: ref}))
+	def := controllertest.WaitReady(t, kube, create(t, ns, "flux-defaults", sourcev1.GitRepositorySpec{URL: srv2.RepoURL(plain.Name()), Reference: ref}))
 	if got := names(files(t, def.Status.Artifact)); !slices.Equal(got, []string{"app.yaml"}) {
 		t.Errorf("default exclusions: got %v, want [app.yaml]", got)
 	}
@@ -76,14 +78,14 @@ func TestInclude(t *testing.T) {
 	// reconciles when the included artifact appears.
 	obj := create(t, ns, "app", sourcev1.GitRepositorySpec{URL: appSrv.RepoURL(app.Name()), Reference: ref,
 		Include: []sourcev1.GitRepositoryInclude{{GitRepositoryRef: meta.LocalObjectReference{Name: "lib"}, FromPath: "base", ToPath: "vendor/lib"}}})
-	waiting := waitFor(t, obj, "IncludeUnavailable", func(o *sourcev1.GitRepository) bool {
+	waiting := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "IncludeUnavailable", func(o *sourcev1.GitRepository) bool {
 		return reconcile.IsTrue(o, sourcev1.IncludeUnavailableCondition)
 	})
 	if c := reconcile.Get(waiting, meta.ReadyCondition); c == nil || c.Status != "False" || !strings.Contains(c.Message, "lib") {
 		t.Errorf("Ready should name the missing include: %+v", c)
 	}
 	create(t, ns, "lib", sourcev1.GitRepositorySpec{URL: libSrv.RepoURL(lib.Name()), Reference: ref})
-	got := waitReady(t, obj)
+	got := controllertest.WaitReady(t, kube, obj)
 	content := files(t, got.Status.Artifact)
 	if content["vendor/lib/deploy.yaml"] != "lib v1" || content["app.yaml"] != "app" {
 		t.Errorf("included content wrong: %v", content)
@@ -92,16 +94,16 @@ func TestInclude(t *testing.T) {
 		t.Error("only fromPath should be copied")
 	}
 	if len(got.Status.IncludedArtifacts) != 1 || reconcile.Get(got, sourcev1.IncludeUnavailableCondition) != nil {
-		t.Errorf("includedArtifacts %v; conditions %s", got.Status.IncludedArtifacts, describe(got))
+		t.Errorf("includedArtifacts %v; conditions %s", got.Status.IncludedArtifacts, controllertest.Describe(got))
 	}
 
 	// A new commit in the included repository flows into the includer.
 	lib.CommitFiles("main", map[string]string{"base/deploy.yaml": "lib v2"}, "lib v2")
-	requestReconcile(t, &sourcev1.GitRepository{ObjectMeta: got.ObjectMeta}, "lib-v2")
+	controllertest.RequestReconcile(t, kube, &sourcev1.GitRepository{ObjectMeta: got.ObjectMeta}, "lib-v2")
 	libObj := &sourcev1.GitRepository{}
 	libObj.Name, libObj.Namespace = "lib", ns
-	requestReconcile(t, libObj, "lib-v2")
-	updated := waitFor(t, obj, "includer rebuilt with lib v2", func(o *sourcev1.GitRepository) bool {
+	controllertest.RequestReconcile(t, kube, libObj, "lib-v2")
+	updated := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "includer rebuilt with lib v2", func(o *sourcev1.GitRepository) bool {
 		return o.Status.Artifact != nil && o.Status.Artifact.Digest != got.Status.Artifact.Digest
 	})
 	if files(t, updated.Status.Artifact)["vendor/lib/deploy.yaml"] != "lib v2" {
@@ -119,19 +121,19 @@ func TestSubmodulesAndSparseCheckout(t *testing.T) {
 	parent.AddSubmodule("main", "vendor/sub", srv.RepoURL("sub"), subHash, "add submodule")
 	ref := &sourcev1.GitRepositoryRef{Branch: "main"}
 
-	with := waitReady(t, create(t, ns, "with-submodules", sourcev1.GitRepositorySpec{URL: srv.RepoURL("parent"), Reference: ref, RecurseSubmodules: true}))
+	with := controllertest.WaitReady(t, kube, create(t, ns, "with-submodules", sourcev1.GitRepositorySpec{URL: srv.RepoURL("parent"), Reference: ref, RecurseSubmodules: true}))
 	if files(t, with.Status.Artifact)["vendor/sub/lib.yaml"] != "from submodule" {
 		t.Errorf("submodule content missing: %v", names(files(t, with.Status.Artifact)))
 	}
 	if !with.Status.ObservedRecurseSubmodules {
 		t.Error("observedRecurseSubmodules not set")
 	}
-	without := waitReady(t, create(t, ns, "without-submodules", sourcev1.GitRepositorySpec{URL: srv.RepoURL("parent"), Reference: ref}))
+	without := controllertest.WaitReady(t, kube, create(t, ns, "without-submodules", sourcev1.GitRepositorySpec{URL: srv.RepoURL("parent"), Reference: ref}))
 	if _, ok := files(t, without.Status.Artifact)["vendor/sub/lib.yaml"]; ok {
 		t.Error("submodule checked out without recurseSubmodules")
 	}
 
-	sparse := waitReady(t, create(t, ns, "sparse", sourcev1.GitRepositorySpec{URL: srv.RepoURL("parent"), Reference: ref, SparseCheckout: []string{"apps"}}))
+	sparse := controllertest.WaitReady(t, kube, create(t, ns, "sparse", sourcev1.GitRepositorySpec{URL: srv.RepoURL("parent"), Reference: ref, SparseCheckout: []string{"apps"}}))
 	if got := names(files(t, sparse.Status.Artifact)); !slices.Equal(got, []string{"apps/a.yaml"}) {
 		t.Errorf("sparse checkout: got %v, want [apps/a.yaml]", got)
 	}
@@ -159,7 +161,7 @@ func TestVerification(t *testing.T) {
 	for _, branch := range []string{"pgp", "ssh"} {
 		obj := create(t, ns, "verified-"+branch, sourcev1.GitRepositorySpec{URL: url, Reference: &sourcev1.GitRepositoryRef{Branch: branch},
 			Verification: &sourcev1.GitRepositoryVerification{Mode: sourcev1.ModeGitHEAD, SecretRef: *keys}})
-		got := waitReady(t, obj)
+		got := controllertest.WaitReady(t, kube, obj)
 		c := reconcile.Get(got, sourcev1.SourceVerifiedCondition)
 		if c == nil || c.Status != "True" || !strings.Contains(c.Message, "verified signature of") {
 			t.Errorf("%s: SourceVerified = %+v", branch, c)
@@ -169,7 +171,7 @@ func TestVerification(t *testing.T) {
 		}
 	}
 
-	tag := waitReady(t, create(t, ns, "verified-tag", sourcev1.GitRepositorySpec{URL: url, Reference: &sourcev1.GitRepositoryRef{Tag: "v1.0.0"},
+	tag := controllertest.WaitReady(t, kube, create(t, ns, "verified-tag", sourcev1.GitRepositorySpec{URL: url, Reference: &sourcev1.GitRepositoryRef{Tag: "v1.0.0"},
 		Verification: &sourcev1.GitRepositoryVerification{Mode: sourcev1.ModeGitTag, SecretRef: *keys}}))
 	if c := reconcile.Get(tag, sourcev1.SourceVerifiedCondition); c == nil || !strings.Contains(c.Message, "tag 'v1.0.0'") {
 		t.Errorf("tag verification: %+v", c)
@@ -181,13 +183,13 @@ func TestVerification(t *testing.T) {
 	} {
 		obj := create(t, ns, "rejected-"+tc.branch, sourcev1.GitRepositorySpec{URL: url, Reference: &sourcev1.GitRepositoryRef{Branch: tc.branch},
 			Verification: &sourcev1.GitRepositoryVerification{Mode: sourcev1.ModeGitHEAD, SecretRef: *keys}})
-		got := waitNotReady(t, obj, tc.reason)
+		got := controllertest.WaitNotReady(t, kube, obj, tc.reason)
 		if c := reconcile.Get(got, sourcev1.SourceVerifiedCondition); c == nil || c.Status != "False" || !strings.Contains(c.Message, tc.text) {
 			t.Errorf("%s: SourceVerified = %+v, want False mentioning %q", tc.branch, c, tc.text)
 		}
 		if got.Status.Artifact != nil {
 			t.Errorf("%s: an unverified commit must not be stored", tc.branch)
 		}
-		waitEvent(t, got, corev1.EventTypeWarning, tc.reason, "failed")
+		controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeWarning, tc.reason, "failed")
 	}
 }

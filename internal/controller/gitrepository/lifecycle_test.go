@@ -15,6 +15,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
@@ -26,8 +27,8 @@ func TestSameCommitSameDigest(t *testing.T) {
 	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
 	ns := env.Namespace(t)
 	ref := &sourcev1.GitRepositoryRef{Branch: "main"}
-	one := waitReady(t, create(t, ns, "one", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref}))
-	two := waitReady(t, create(t, ns, "two", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref}))
+	one := controllertest.WaitReady(t, kube, create(t, ns, "one", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref}))
+	two := controllertest.WaitReady(t, kube, create(t, ns, "two", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref}))
 	if one.Status.Artifact.Digest != two.Status.Artifact.Digest {
 		t.Errorf("same commit, different digests: %s and %s", one.Status.Artifact.Digest, two.Status.Artifact.Digest)
 	}
@@ -48,12 +49,12 @@ func TestNewRevisionsAndCheapChecks(t *testing.T) {
 	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
 	ns := env.Namespace(t)
 	obj := create(t, ns, "app", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: &sourcev1.GitRepositoryRef{Branch: "main"}})
-	got := waitReady(t, obj)
-	waitEvent(t, got, corev1.EventTypeNormal, meta.SucceededReason, first)
+	got := controllertest.WaitReady(t, kube, obj)
+	controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, meta.SucceededReason, first)
 
 	srv.ResetRequests()
-	requestReconcile(t, obj, "unchanged")
-	waitFor(t, obj, "request handled", func(o *sourcev1.GitRepository) bool { return o.Status.LastHandledReconcileAt == "unchanged" })
+	controllertest.RequestReconcile(t, kube, obj, "unchanged")
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "request handled", func(o *sourcev1.GitRepository) bool { return o.Status.LastHandledReconcileAt == "unchanged" })
 	if n := srv.PackRequests(); n != 0 {
 		t.Errorf("an unchanged upstream cost %d pack requests; want a remote check only", n)
 	}
@@ -62,14 +63,14 @@ func TestNewRevisionsAndCheapChecks(t *testing.T) {
 	for i, v := range []string{"2", "3", "4"} {
 		hash := repo.CommitFiles("main", map[string]string{"v": v}, "commit "+v)
 		hashes = append(hashes, hash)
-		requestReconcile(t, obj, "commit-"+v)
-		got = waitFor(t, obj, "revision "+hash, func(o *sourcev1.GitRepository) bool {
+		controllertest.RequestReconcile(t, kube, obj, "commit-"+v)
+		got = controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "revision "+hash, func(o *sourcev1.GitRepository) bool {
 			return o.Status.Artifact != nil && o.Status.Artifact.Revision == "main@sha1:"+hash && reconcile.IsTrue(o, meta.ReadyCondition)
 		})
 		if files(t, got.Status.Artifact)["v"] != v {
 			t.Errorf("commit %d: content wrong", i)
 		}
-		waitEvent(t, got, corev1.EventTypeNormal, meta.SucceededReason, hash)
+		controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, meta.SucceededReason, hash)
 	}
 	// Retention: at most 2 artifacts (--artifact-retention-records), the current one kept.
 	dir := filepath.Join(storageDir, "gitrepository", ns, "app")
@@ -95,13 +96,13 @@ func TestSuspendResumeAndDeletion(t *testing.T) {
 	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
 	ns := env.Namespace(t)
 	obj := create(t, ns, "app", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: &sourcev1.GitRepositoryRef{Branch: "main"}})
-	waitReady(t, obj)
+	controllertest.WaitReady(t, kube, obj)
 
-	update(t, obj, func(o *sourcev1.GitRepository) { o.Spec.Suspend = true })
+	controllertest.Update(t, kube, obj, func(o *sourcev1.GitRepository) { o.Spec.Suspend = true })
 	second := repo.CommitFiles("main", map[string]string{"v": "2"}, "two")
-	requestReconcile(t, obj, "while-suspended")
-	update(t, obj, func(o *sourcev1.GitRepository) { o.Spec.Suspend = false })
-	waitFor(t, obj, "new revision after resume", func(o *sourcev1.GitRepository) bool {
+	controllertest.RequestReconcile(t, kube, obj, "while-suspended")
+	controllertest.Update(t, kube, obj, func(o *sourcev1.GitRepository) { o.Spec.Suspend = false })
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "new revision after resume", func(o *sourcev1.GitRepository) bool {
 		return o.Status.Artifact.Revision == "main@sha1:"+second && o.Status.LastHandledReconcileAt == "while-suspended"
 	})
 
@@ -157,15 +158,15 @@ func TestBadInputKeepsThePreviousArtifact(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := create(t, ns, tc.name, good)
-			before := waitReady(t, obj).Status.Artifact
-			update(t, obj, func(o *sourcev1.GitRepository) { tc.break_(&o.Spec) })
-			got := waitNotReady(t, obj, tc.reason)
+			before := controllertest.WaitReady(t, kube, obj).Status.Artifact
+			controllertest.Update(t, kube, obj, func(o *sourcev1.GitRepository) { tc.break_(&o.Spec) })
+			got := controllertest.WaitNotReady(t, kube, obj, tc.reason)
 			ready := reconcile.Get(got, meta.ReadyCondition)
 			if !strings.Contains(ready.Message, tc.text) {
 				t.Errorf("Ready message %q does not mention %q", ready.Message, tc.text)
 			}
 			if stalled := reconcile.IsTrue(got, meta.StalledCondition); stalled != tc.stalled {
-				t.Errorf("Stalled=%v, want %v (%s)", stalled, tc.stalled, describe(got))
+				t.Errorf("Stalled=%v, want %v (%s)", stalled, tc.stalled, controllertest.Describe(got))
 			}
 			if got.Status.Artifact == nil || got.Status.Artifact.Digest != before.Digest {
 				t.Fatalf("the previous artifact was dropped: %+v", got.Status.Artifact)
@@ -173,7 +174,7 @@ func TestBadInputKeepsThePreviousArtifact(t *testing.T) {
 			if !served(t, got.Status.Artifact) {
 				t.Error("the previous artifact is no longer served")
 			}
-			waitEvent(t, got, corev1.EventTypeWarning, tc.reason, tc.text)
+			controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeWarning, tc.reason, tc.text)
 		})
 	}
 }
@@ -186,20 +187,20 @@ func TestServerOutageAndRecovery(t *testing.T) {
 	timeout := metav1.Duration{Duration: 2 * time.Second}
 	obj := create(t, ns, "app", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Timeout: &timeout,
 		Reference: &sourcev1.GitRepositoryRef{Branch: "main"}})
-	before := waitReady(t, obj).Status.Artifact
+	before := controllertest.WaitReady(t, kube, obj).Status.Artifact
 
 	srv.Stop()
 	second := repo.CommitFiles("main", map[string]string{"v": "2"}, "two")
-	requestReconcile(t, obj, "down")
-	down := waitNotReady(t, obj, sourcev1.GitOperationFailedReason)
+	controllertest.RequestReconcile(t, kube, obj, "down")
+	down := controllertest.WaitNotReady(t, kube, obj, sourcev1.GitOperationFailedReason)
 	if down.Status.Artifact.Digest != before.Digest || !served(t, down.Status.Artifact) {
 		t.Error("the last artifact must stay stored and served while the server is down")
 	}
 
 	srv.Start()
 	srv.SetHang(true)
-	requestReconcile(t, obj, "hanging")
-	hung := waitFor(t, obj, "a timeout", func(o *sourcev1.GitRepository) bool {
+	controllertest.RequestReconcile(t, kube, obj, "hanging")
+	hung := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "a timeout", func(o *sourcev1.GitRepository) bool {
 		c := reconcile.Get(o, sourcev1.FetchFailedCondition)
 		return o.Status.LastHandledReconcileAt == "hanging" && c != nil && strings.Contains(c.Message, "timed out")
 	})
@@ -208,7 +209,7 @@ func TestServerOutageAndRecovery(t *testing.T) {
 	}
 	srv.SetHang(false)
 	// Recovery needs no request: the back-off retries on its own.
-	waitFor(t, obj, "recovered at the new revision", func(o *sourcev1.GitRepository) bool {
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "recovered at the new revision", func(o *sourcev1.GitRepository) bool {
 		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.Artifact.Revision == "main@sha1:"+second &&
 			reconcile.Get(o, sourcev1.FetchFailedCondition) == nil
 	})
@@ -222,7 +223,7 @@ func TestSymlinksNeverLeaveTheRepository(t *testing.T) {
 	repo.CommitSymlink("main", "inside", "app.yaml", "link inside")
 	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
 	ns := env.Namespace(t)
-	got := waitReady(t, create(t, ns, "links", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: &sourcev1.GitRepositoryRef{Branch: "main"}}))
+	got := controllertest.WaitReady(t, kube, create(t, ns, "links", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: &sourcev1.GitRepositoryRef{Branch: "main"}}))
 	content := files(t, got.Status.Artifact)
 	for name, body := range content {
 		if strings.Contains(body, "root:") {
@@ -255,12 +256,12 @@ func TestOversizedRepositoryIsRefused(t *testing.T) {
 	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
 	ns := env.Namespace(t)
 	obj := create(t, ns, "big", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: &sourcev1.GitRepositoryRef{Branch: "main"}})
-	before := waitReady(t, obj).Status.Artifact
+	before := controllertest.WaitReady(t, kube, obj).Status.Artifact
 
 	big := strings.Repeat("0123456789abcdef", (maxArtifactSize/16)+1024)
 	repo.CommitFiles("main", map[string]string{"huge.bin.yaml": big}, "too big")
-	requestReconcile(t, obj, "big")
-	got := waitNotReady(t, obj, sourcev1.ArchiveOperationFailedReason)
+	controllertest.RequestReconcile(t, kube, obj, "big")
+	got := controllertest.WaitNotReady(t, kube, obj, sourcev1.ArchiveOperationFailedReason)
 	if c := reconcile.Get(got, sourcev1.StorageOperationFailedCondition); c == nil || !strings.Contains(c.Message, "limit") {
 		t.Errorf("StorageOperationFailed should say a limit was passed: %+v", c)
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 )
 
@@ -45,7 +46,7 @@ func TestEveryRefKind(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			obj := create(t, ns, tc.name, sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: tc.ref})
-			got := waitReady(t, obj)
+			got := controllertest.WaitReady(t, kube, obj)
 			a := got.Status.Artifact
 			if a.Revision != tc.revision {
 				t.Errorf("revision %s, want %s", a.Revision, tc.revision)

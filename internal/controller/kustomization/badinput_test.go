@@ -14,6 +14,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
@@ -114,7 +115,7 @@ func TestBadInputFailsClearly(t *testing.T) {
 			if err := kube.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "api-token"}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
 				t.Errorf("a Secret that could not be decrypted was applied (%v)", err)
 			}
-			waitEvent(t, ns, tc.name, "Warning", tc.text)
+			controllertest.WaitEvent(t, env.Kube, ksNamed(ns, tc.name), "Warning", "", tc.text)
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/testcluster"
 )
@@ -52,7 +53,7 @@ spec: {interval: 1h, prune: true, path: ./other, sourceRef: {kind: GitRepository
 		err := kube.Update(ctx, &web, client.FieldOwner("kubectl-edit"))
 		return err == nil, err
 	})
-	requestReconcile(t, ns, "Kustomization", "app", "revert")
+	controllertest.RequestReconcile(t, kube, ksNamed(ns, "app"), "revert")
 	waitKS(t, ns, "app", "drift reverted", func(k *kustomizev1.Kustomization) bool { return k.Status.LastHandledReconcileAt == "revert" })
 	testcluster.Eventually(t, 30*time.Second, "replicas back to 1", func() (bool, error) {
 		err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &web)
@@ -66,7 +67,7 @@ spec: {interval: 1h, prune: true, path: ./other, sourceRef: {kind: GitRepository
 
 	// Another Kustomization's object in the same namespace, and a file removed from Git.
 	repo.RemoveFiles("main", []string{"app/extra.yaml"}, "drop extra")
-	requestReconcile(t, ns, "GitRepository", "repo", "drop-extra")
+	controllertest.RequestReconcile(t, kube, repoNamed(ns, "repo"), "drop-extra")
 	testcluster.Eventually(t, 60*time.Second, "extra pruned", func() (bool, error) {
 		err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: "extra"}, &corev1.ConfigMap{})
 		return apierrors.IsNotFound(err), nil
@@ -85,7 +86,7 @@ spec: {interval: 1h, prune: true, path: ./other, sourceRef: {kind: GitRepository
 	if err := kube.Create(ctx, stray); err != nil {
 		t.Fatal(err)
 	}
-	requestReconcile(t, ns, "Kustomization", "app", "again")
+	controllertest.RequestReconcile(t, kube, ksNamed(ns, "app"), "again")
 	waitKS(t, ns, "app", "handled", func(k *kustomizev1.Kustomization) bool { return k.Status.LastHandledReconcileAt == "again" })
 	if err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: "stray"}, &corev1.ConfigMap{}); err != nil {
 		t.Errorf("an object Driftless did not create was deleted: %v", err)

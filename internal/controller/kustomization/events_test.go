@@ -12,6 +12,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
@@ -67,7 +68,7 @@ spec:
 	hash := repo.CommitFiles("main", map[string]string{
 		"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: out, namespace: " + ns + "}\ndata: {color: \"${color}-v2\"}\n",
 	}, "v2")
-	requestReconcile(t, ns, "GitRepository", "repo", "v2")
+	controllertest.RequestReconcile(t, kube, repoNamed(ns, "repo"), "v2")
 	color("blue-v2")
 	waitKS(t, ns, "app", "new revision applied", func(k *kustomizev1.Kustomization) bool {
 		return k.Status.LastAppliedRevision == "main@sha1:"+hash

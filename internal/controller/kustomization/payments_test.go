@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
@@ -163,5 +164,5 @@ data: {env: production, worker_replicas: "3"}
 	if string(token.Data["token"]) != "tok_live_51H8" {
 		t.Errorf("the SOPS Secret was not decrypted: token = %q", token.Data["token"])
 	}
-	waitEvent(t, ns, "payments-app", "Normal", "Deployment/payments/payments-api created")
+	controllertest.WaitEvent(t, env.Kube, ksNamed(ns, "payments-app"), "Normal", "", "Deployment/payments/payments-api created")
 }

@@ -13,6 +13,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
 )
@@ -79,7 +80,7 @@ spec: {interval: 1h, timeout: 10m, prune: true, wait: true, sourceRef: {kind: Gi
 	})
 	fixed := repo.CommitFiles("main", map[string]string{"web.yaml": deploymentYAML("web", ns)}, "fixed")
 	start := time.Now()
-	requestReconcile(t, ns, "GitRepository", "repo", "fixed")
+	controllertest.RequestReconcile(t, kube, repoNamed(ns, "repo"), "fixed")
 	k := waitKS(t, ns, "app", "Ready at the fixed revision", func(k *kustomizev1.Kustomization) bool {
 		return reconcile.IsTrue(k, meta.ReadyCondition) && k.Status.LastAppliedRevision == "main@sha1:"+fixed
 	})

@@ -22,6 +22,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
@@ -137,7 +138,7 @@ func TestKubeconfigTokenFileIsNeverRead(t *testing.T) {
 	if msg := reconcile.Get(k, meta.ReadyCondition).Message; !strings.Contains(msg, "tokenFile") || !strings.Contains(msg, "token-file") {
 		t.Errorf("Ready message %q does not name the field and the Secret", msg)
 	}
-	waitEvent(t, ns, "token-file", "Warning", "tokenFile")
+	controllertest.WaitEvent(t, env.Kube, ksNamed(ns, "token-file"), "Warning", "", "tokenFile")
 	if got := srv.received(); len(got) != 0 {
 		t.Fatalf("the tenant's server received credentials: %q", got)
 	}
@@ -218,7 +219,7 @@ func waitHealthFailed(t *testing.T, ns, name string) *kustomizev1.Kustomization 
 		return c != nil && (c.Status == metav1.ConditionTrue || c.Reason == meta.HealthCheckFailedReason)
 	})
 	if reconcile.IsTrue(k, meta.ReadyCondition) {
-		t.Fatalf("Ready: %s", conditions(k))
+		t.Fatalf("Ready: %s", controllertest.Describe(k))
 	}
 	return k
 }
@@ -311,7 +312,7 @@ spec:
 	for _, c := range k.Status.Conditions {
 		texts = append(texts, c.Message)
 	}
-	for _, e := range events(t, ns, "leak") {
+	for _, e := range controllertest.Events(t, env.Kube, ksNamed(ns, "leak")) {
 		texts = append(texts, e.Message)
 	}
 	for _, text := range texts {
@@ -349,7 +350,7 @@ spec: {interval: 1h, prune: true, sourceRef: {kind: GitRepository, name: repo}}
 	if err := kube.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "handed-over"}, &corev1.ConfigMap{}); err != nil {
 		t.Fatalf("the suspended Kustomization's ConfigMap was deleted: %v", err)
 	}
-	waitEvent(t, ns, "old-name", "Normal", "the Kustomization is suspended")
+	controllertest.WaitEvent(t, env.Kube, ksNamed(ns, "old-name"), "Normal", "", "the Kustomization is suspended")
 }
 
 // A tenant's namespace is deleted after its ServiceAccount and RoleBinding

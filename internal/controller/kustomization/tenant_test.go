@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testcluster"
@@ -53,7 +54,7 @@ func TestMissionTenantExample(t *testing.T) {
 	repo.CommitFiles("main", map[string]string{
 		"deploy/escape.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: tenant-escape}\nrules: [{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]\n",
 	}, "escape attempt")
-	requestReconcile(t, ns, "GitRepository", "payments-app", "escape")
+	controllertest.RequestReconcile(t, kube, repoNamed(ns, "payments-app"), "escape")
 	failed := waitFailed(t, ns, "payments-app", meta.ReconciliationFailedReason)
 	msg := reconcile.Get(failed, meta.ReadyCondition).Message
 	for _, want := range []string{"ClusterRole/tenant-escape", "forbidden", "system:serviceaccount:tenant-payments:payments-flux"} {
@@ -68,5 +69,5 @@ func TestMissionTenantExample(t *testing.T) {
 	if err := kube.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "payments-config"}, &cm); err != nil {
 		t.Errorf("a failed reconciliation removed the tenant's ConfigMap: %v", err)
 	}
-	waitEvent(t, ns, "payments-app", "Warning", "forbidden")
+	controllertest.WaitEvent(t, env.Kube, ksNamed(ns, "payments-app"), "Warning", "", "forbidden")
 }
