@@ -15,6 +15,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controller/dependency"
 	"github.com/driftless/driftless/internal/controller/sourceref"
 	"github.com/driftless/driftless/internal/reconcile"
 )
@@ -36,7 +37,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt 
 		dependsOnIndex: func(k *kustomizev1.Kustomization) []string {
 			var keys []string
 			for _, d := range k.Spec.DependsOn {
-				keys = append(keys, dependencyKey(k, d))
+				keys = append(keys, dependency.Key(k, d))
 			}
 			return keys
 		},
