@@ -163,7 +163,7 @@ func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, 
 		Cached:           cached,
 		OwnerLabels:      Owner.Labels(obj.Name, obj.Namespace),
 		Force:            obj.Spec.Force,
-		Ignore:           obj.Spec.Ignore,
+		Ignore:           ignoreRules(obj.Spec.Ignore),
 		OverrideManagers: r.OverrideManagers,
 		Concurrency:      r.ConcurrentSSA,
 	})
@@ -308,4 +308,16 @@ func (r *Reconciler) record(_ context.Context, obj *kustomizev1.Kustomization, _
 	obj.Status.LastAppliedOriginRevision = st.src.GetArtifact().Metadata[meta.OCIRevisionAnnotation]
 	recordHistory(obj, st.built.Digest, st.revision, r.now())
 	return nil
+}
+
+// ignoreRules converts spec.ignore for the apply engine.
+func ignoreRules(in []kustomizev1.IgnoreRule) []apply.IgnoreRule {
+	if in == nil {
+		return nil
+	}
+	out := make([]apply.IgnoreRule, len(in))
+	for i, r := range in {
+		out[i] = apply.IgnoreRule{Paths: r.Paths, Target: r.Target}
+	}
+	return out
 }
