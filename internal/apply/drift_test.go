@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/util/retry"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	apimeta "github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/testcluster"
 )
@@ -203,11 +202,11 @@ func TestOverrideManagers(t *testing.T) {
 }
 
 func TestIgnoreRules(t *testing.T) {
-	replicas := []kustomizev1.IgnoreRule{{Paths: []string{"/spec/replicas"}, Target: &apimeta.Selector{Kind: "Deploy.*", Group: "apps"}}}
-	otherKind := []kustomizev1.IgnoreRule{{Paths: []string{"/spec/replicas"}, Target: &apimeta.Selector{Kind: "StatefulSet"}}}
+	replicas := []IgnoreRule{{Paths: []string{"/spec/replicas"}, Target: &apimeta.Selector{Kind: "Deploy.*", Group: "apps"}}}
+	otherKind := []IgnoreRule{{Paths: []string{"/spec/replicas"}, Target: &apimeta.Selector{Kind: "StatefulSet"}}}
 	cases := []struct {
 		name    string
-		rules   []kustomizev1.IgnoreRule
+		rules   []IgnoreRule
 		manager string // who scales the Deployment to 5
 		first   Action // apply the same manifests
 		then    Action // apply with a new label

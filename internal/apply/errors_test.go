@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	apimeta "github.com/driftless/driftless/api/meta"
 )
 
@@ -81,7 +80,7 @@ spec:
 			name:      "ignore rule with a bad regular expression",
 			manifests: bystander,
 			opts: func(o *ApplyOptions) {
-				o.Ignore = []kustomizev1.IgnoreRule{{Paths: []string{"/spec"}, Target: &apimeta.Selector{Kind: "Deploy("}}}
+				o.Ignore = []IgnoreRule{{Paths: []string{"/spec"}, Target: &apimeta.Selector{Kind: "Deploy("}}}
 			},
 			want:      []string{`spec.ignore[0].target.kind: invalid regular expression "Deploy("`},
 			untouched: true,
@@ -90,7 +89,7 @@ spec:
 			name:      "ignore rule with a bad path",
 			manifests: bystander,
 			opts: func(o *ApplyOptions) {
-				o.Ignore = []kustomizev1.IgnoreRule{{Paths: []string{"/ok", "spec/replicas"}}}
+				o.Ignore = []IgnoreRule{{Paths: []string{"/ok", "spec/replicas"}}}
 			},
 			want:      []string{`spec.ignore[0].paths[1]: "spec/replicas" is not a JSON pointer`},
 			untouched: true,

@@ -11,8 +11,17 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	apimeta "github.com/driftless/driftless/api/meta"
 )
+
+// IgnoreRule leaves fields out of drift detection and apply: the fields at
+// Paths (JSON Pointers, RFC 6901) of the objects Target selects, or of
+// every object when Target is nil. It is a Kustomization's spec.ignore
+// entry, converted by its controller.
+type IgnoreRule struct {
+	Paths  []string
+	Target *apimeta.Selector
+}
 
 // ignoreRule is a compiled spec.ignore rule.
 type ignoreRule struct {
@@ -24,7 +33,7 @@ type ignoreRule struct {
 }
 
 // compileIgnore checks and compiles spec.ignore; errors name the rule.
-func compileIgnore(rules []kustomizev1.IgnoreRule) ([]ignoreRule, error) {
+func compileIgnore(rules []IgnoreRule) ([]ignoreRule, error) {
 	out := make([]ignoreRule, 0, len(rules))
 	var errs []error
 	for i, r := range rules {

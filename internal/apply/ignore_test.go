@@ -7,7 +7,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	apimeta "github.com/driftless/driftless/api/meta"
 )
 
@@ -133,7 +132,7 @@ func TestIgnoreRuleTargets(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rules, err := compileIgnore([]kustomizev1.IgnoreRule{{Paths: []string{"/spec/replicas"}, Target: tc.target}})
+			rules, err := compileIgnore([]IgnoreRule{{Paths: []string{"/spec/replicas"}, Target: tc.target}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,18 +146,18 @@ func TestIgnoreRuleTargets(t *testing.T) {
 
 func TestBadIgnoreRules(t *testing.T) {
 	cases := []struct {
-		rule kustomizev1.IgnoreRule
+		rule IgnoreRule
 		want string
 	}{
-		{kustomizev1.IgnoreRule{}, "spec.ignore[0].paths: at least one path is required"},
-		{kustomizev1.IgnoreRule{Paths: []string{"replicas"}}, `spec.ignore[0].paths[0]: "replicas" is not a JSON pointer`},
-		{kustomizev1.IgnoreRule{Paths: []string{"/a"}, Target: &apimeta.Selector{Name: "("}}, `spec.ignore[0].target.name: invalid regular expression "("`},
-		{kustomizev1.IgnoreRule{Paths: []string{"/a"}, Target: &apimeta.Selector{LabelSelector: "a in"}}, "spec.ignore[0].target.labelSelector:"},
-		{kustomizev1.IgnoreRule{Paths: []string{"/a"}, Target: &apimeta.Selector{AnnotationSelector: "=x"}}, "spec.ignore[0].target.annotationSelector:"},
+		{IgnoreRule{}, "spec.ignore[0].paths: at least one path is required"},
+		{IgnoreRule{Paths: []string{"replicas"}}, `spec.ignore[0].paths[0]: "replicas" is not a JSON pointer`},
+		{IgnoreRule{Paths: []string{"/a"}, Target: &apimeta.Selector{Name: "("}}, `spec.ignore[0].target.name: invalid regular expression "("`},
+		{IgnoreRule{Paths: []string{"/a"}, Target: &apimeta.Selector{LabelSelector: "a in"}}, "spec.ignore[0].target.labelSelector:"},
+		{IgnoreRule{Paths: []string{"/a"}, Target: &apimeta.Selector{AnnotationSelector: "=x"}}, "spec.ignore[0].target.annotationSelector:"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
-			_, err := compileIgnore([]kustomizev1.IgnoreRule{tc.rule})
+			_, err := compileIgnore([]IgnoreRule{tc.rule})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one with %q", err, tc.want)
 			}

@@ -15,7 +15,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	apimeta "github.com/driftless/driftless/api/meta"
 )
 
@@ -70,7 +69,7 @@ type ApplyOptions struct {
 	Force bool
 	// Ignore are the spec.ignore rules: fields left out of drift detection
 	// and apply.
-	Ignore []kustomizev1.IgnoreRule
+	Ignore []IgnoreRule
 	// CustomStageKinds are applied after the *Class kinds and before the
 	// other objects (--custom-apply-stage-kinds).
 	CustomStageKinds []schema.GroupKind

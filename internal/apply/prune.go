@@ -10,8 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 )
 
 // PruneOptions say how Prune and DeleteAll delete objects.
@@ -121,6 +119,14 @@ func hasLabels(obj *unstructured.Unstructured, want map[string]string) bool {
 	return true
 }
 
+// The deletion policies of DeleteAll, as spec.deletionPolicy spells them.
+const (
+	DeletionPolicyMirrorPrune        = "MirrorPrune"
+	DeletionPolicyDelete             = "Delete"
+	DeletionPolicyWaitForTermination = "WaitForTermination"
+	DeletionPolicyOrphan             = "Orphan"
+)
+
 // DeleteAll deletes the objects of a Kustomization being deleted, as its
 // spec.deletionPolicy says: MirrorPrune ("" too) deletes them when prune
 // is true, Delete always, WaitForTermination always and waits until they
@@ -128,21 +134,21 @@ func hasLabels(obj *unstructured.Unstructured, want map[string]string) bool {
 // Prune decide which objects may be deleted.
 func (m *Manager) DeleteAll(ctx context.Context, objects []ObjectRef, policy string, prune bool, opts PruneOptions) (*ChangeSet, error) {
 	switch policy {
-	case "", kustomizev1.DeletionPolicyMirrorPrune:
+	case "", DeletionPolicyMirrorPrune:
 		if !prune {
 			return &ChangeSet{}, nil
 		}
 		opts.Wait = false
-	case kustomizev1.DeletionPolicyDelete:
+	case DeletionPolicyDelete:
 		opts.Wait = false
-	case kustomizev1.DeletionPolicyWaitForTermination:
+	case DeletionPolicyWaitForTermination:
 		opts.Wait = true
-	case kustomizev1.DeletionPolicyOrphan:
+	case DeletionPolicyOrphan:
 		return &ChangeSet{}, nil
 	default:
 		return &ChangeSet{}, fmt.Errorf("spec.deletionPolicy: unknown policy %q: want %s, %s, %s or %s", policy,
-			kustomizev1.DeletionPolicyMirrorPrune, kustomizev1.DeletionPolicyDelete,
-			kustomizev1.DeletionPolicyWaitForTermination, kustomizev1.DeletionPolicyOrphan)
+			DeletionPolicyMirrorPrune, DeletionPolicyDelete,
+			DeletionPolicyWaitForTermination, DeletionPolicyOrphan)
 	}
 	return m.Prune(ctx, objects, opts)
 }

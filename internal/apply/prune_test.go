@@ -9,8 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 )
 
 const pruneSet = `
@@ -139,11 +137,11 @@ func TestDeleteAllPolicies(t *testing.T) {
 		gone    bool // gone when DeleteAll returns
 	}{
 		{"", true, true, false},
-		{kustomizev1.DeletionPolicyMirrorPrune, true, true, false},
-		{kustomizev1.DeletionPolicyMirrorPrune, false, false, false},
-		{kustomizev1.DeletionPolicyDelete, false, true, false},
-		{kustomizev1.DeletionPolicyWaitForTermination, false, true, true},
-		{kustomizev1.DeletionPolicyOrphan, true, false, false},
+		{DeletionPolicyMirrorPrune, true, true, false},
+		{DeletionPolicyMirrorPrune, false, false, false},
+		{DeletionPolicyDelete, false, true, false},
+		{DeletionPolicyWaitForTermination, false, true, true},
+		{DeletionPolicyOrphan, true, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.policy+"/prune="+map[bool]string{true: "true", false: "false"}[tc.prune], func(t *testing.T) {
@@ -189,7 +187,7 @@ func TestWaitForTerminationIsBounded(t *testing.T) {
 		_, _ = env.Dynamic.Resource(configMaps).Namespace(ns).Patch(ctx, "held", types.MergePatchType, patch, metav1.PatchOptions{})
 	})
 	start := time.Now()
-	_, err := m.DeleteAll(ctx, []ObjectRef{cs.Entries[0].Ref}, kustomizev1.DeletionPolicyWaitForTermination, false,
+	_, err := m.DeleteAll(ctx, []ObjectRef{cs.Entries[0].Ref}, DeletionPolicyWaitForTermination, false,
 		PruneOptions{OwnerLabels: flux.Labels("a", ns), WaitTimeout: time.Second})
 	wantErr(t, err, "ConfigMap/"+ns+"/held: wait for termination failed: still present after 1s")
 	if len(FailedDeletes(err)) != 1 {

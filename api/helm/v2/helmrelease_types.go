@@ -244,6 +244,9 @@ func (in *HelmRelease) GetRequeueAfter() time.Duration {
 	return in.Spec.Interval.Duration
 }
 
+// GetDependsOn returns spec.dependsOn: the HelmReleases to wait for.
+func (in *HelmRelease) GetDependsOn() []meta.DependencyReference { return in.Spec.DependsOn }
+
 // GetReleaseName returns spec.releaseName or, when unset,
 // '[<targetNamespace>-]<name>'. A default longer than 53 characters becomes
 // its first 40 characters, '-' and the first 12 hex characters of its

@@ -223,6 +223,9 @@ func (in *Kustomization) GetRequeueAfter() time.Duration {
 	return in.Spec.Interval.Duration
 }
 
+// GetDependsOn returns spec.dependsOn: the Kustomizations to wait for.
+func (in *Kustomization) GetDependsOn() []meta.DependencyReference { return in.Spec.DependsOn }
+
 // GetRetryInterval returns spec.retryInterval, or spec.interval when unset.
 func (in *Kustomization) GetRetryInterval() time.Duration {
 	if in.Spec.RetryInterval != nil {

@@ -199,6 +199,9 @@ func (in *Bucket) GetRequeueAfter() time.Duration { return in.Spec.Interval.Dura
 // GetArtifact returns status.artifact, nil when none was produced yet.
 func (in *Bucket) GetArtifact() *meta.Artifact { return in.Status.Artifact }
 
+// SetArtifact records a in the status.
+func (in *Bucket) SetArtifact(a *meta.Artifact) { in.Status.Artifact = a }
+
 // IsSuspended tells whether spec.suspend stops reconciliation.
 func (in *Bucket) IsSuspended() bool { return in.Spec.Suspend }
 

@@ -263,6 +263,9 @@ func (in *GitRepository) GetRequeueAfter() time.Duration { return in.Spec.Interv
 // GetArtifact returns status.artifact, nil when none was produced yet.
 func (in *GitRepository) GetArtifact() *meta.Artifact { return in.Status.Artifact }
 
+// SetArtifact records a in the status.
+func (in *GitRepository) SetArtifact(a *meta.Artifact) { in.Status.Artifact = a }
+
 // IsSuspended tells whether spec.suspend stops reconciliation.
 func (in *GitRepository) IsSuspended() bool { return in.Spec.Suspend }
 

@@ -158,6 +158,9 @@ func (in *HelmChart) GetRequeueAfter() time.Duration { return in.Spec.Interval.D
 // GetArtifact returns status.artifact, nil when none was produced yet.
 func (in *HelmChart) GetArtifact() *meta.Artifact { return in.Status.Artifact }
 
+// SetArtifact records a in the status.
+func (in *HelmChart) SetArtifact(a *meta.Artifact) { in.Status.Artifact = a }
+
 // IsSuspended tells whether spec.suspend stops reconciliation.
 func (in *HelmChart) IsSuspended() bool { return in.Spec.Suspend }
 

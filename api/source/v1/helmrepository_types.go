@@ -159,6 +159,9 @@ func (in *HelmRepository) GetTimeout() time.Duration {
 // GetArtifact returns status.artifact, nil when none was produced yet.
 func (in *HelmRepository) GetArtifact() *meta.Artifact { return in.Status.Artifact }
 
+// SetArtifact records a in the status.
+func (in *HelmRepository) SetArtifact(a *meta.Artifact) { in.Status.Artifact = a }
+
 // IsSuspended tells whether spec.suspend stops reconciliation.
 func (in *HelmRepository) IsSuspended() bool { return in.Spec.Suspend }
 

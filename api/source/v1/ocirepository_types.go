@@ -208,6 +208,9 @@ func (in *OCIRepository) GetRequeueAfter() time.Duration { return in.Spec.Interv
 // GetArtifact returns status.artifact, nil when none was produced yet.
 func (in *OCIRepository) GetArtifact() *meta.Artifact { return in.Status.Artifact }
 
+// SetArtifact records a in the status.
+func (in *OCIRepository) SetArtifact(a *meta.Artifact) { in.Status.Artifact = a }
+
 // GetLayerOperation returns spec.layerSelector.operation, OCILayerExtract when unset.
 func (in *OCIRepository) GetLayerOperation() string {
 	if in.Spec.LayerSelector == nil || in.Spec.LayerSelector.Operation == "" {

@@ -7,7 +7,7 @@ package gitrepository
 import (
 	"context"
 	"fmt"
-	"os"
+	"slices"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -17,6 +17,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
+	"github.com/driftless/driftless/internal/controller/sourcekit"
 	"github.com/driftless/driftless/internal/git"
 	"github.com/driftless/driftless/internal/reconcile"
 )
@@ -44,6 +45,7 @@ const includeIndex = "spec.include.repository"
 
 // Kind declares the GitRepository reconciliation for the reconcile skeleton.
 func (r *Reconciler) Kind() reconcile.Kind[*sourcev1.GitRepository, Checkout] {
+	kit := r.kit()
 	return reconcile.Kind[*sourcev1.GitRepository, Checkout]{
 		Name: sourcev1.GitRepositoryKind,
 		New:  func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
@@ -57,13 +59,15 @@ func (r *Reconciler) Kind() reconcile.Kind[*sourcev1.GitRepository, Checkout] {
 			Owned: []string{sourcev1.ArtifactInStorageCondition, sourcev1.SourceVerifiedCondition},
 		},
 		Plan: []reconcile.Step[*sourcev1.GitRepository, Checkout]{
-			{Name: "storage", Run: r.reconcileStorage},
+			{Name: "storage", Run: kit.Housekeeping},
 			{Name: "fetch", Run: r.reconcileSource},
 			{Name: "verify", Run: r.reconcileVerification},
 			{Name: "include", Run: r.reconcileInclude},
-			{Name: "artifact", Run: r.reconcileArtifact},
+			{Name: "artifact", Run: kit.Archive},
+			{Name: "record", Run: kit.Record},
+			{Name: "gc", Run: kit.GC},
 		},
-		Finalize: r.finalize,
+		Finalize: kit.Finalize,
 		Succeeded: func(obj *sourcev1.GitRepository) (string, string) {
 			return meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision)
 		},
@@ -72,24 +76,32 @@ func (r *Reconciler) Kind() reconcile.Kind[*sourcev1.GitRepository, Checkout] {
 
 // Checkout is what the fetch step hands to the later steps of one pass.
 type Checkout struct {
-	// dir holds the working tree; empty when the clone was skipped.
-	dir    string
-	commit *git.Commit
-	// unchanged means upstream still has the stored artifact's revision and
-	// nothing in the spec asks for a new artifact: no clone was made.
-	unchanged bool
-	revision  string
-	included  []*meta.Artifact
+	// Output is the tree for the source kit to archive; its Dir is empty
+	// when the clone was skipped (Unchanged).
+	sourcekit.Output
+	commit   *git.Commit
+	included []*meta.Artifact
 }
 
-// finalize removes the object's artifacts from storage.
-func (r *Reconciler) finalize(_ context.Context, obj *sourcev1.GitRepository, _ *reconcile.Pass) error {
-	unlock, err := r.Storage.Lock(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
-	if err != nil {
-		return err
+// kit is the storage side of GitRepositories: archive, record, garbage
+// collection and finalize.
+func (r *Reconciler) kit() *sourcekit.Kit[*sourcev1.GitRepository, Checkout] {
+	return &sourcekit.Kit[*sourcev1.GitRepository, Checkout]{
+		Kind:     sourcev1.GitRepositoryKind,
+		Storage:  r.Storage,
+		TempDir:  r.TempDir,
+		Output:   func(c *Checkout) *sourcekit.Output { return &c.Output },
+		Recorded: recorded,
 	}
-	defer unlock()
-	return r.Storage.RemoveAll(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
+}
+
+// recorded notes what the new artifact was built from.
+func recorded(obj *sourcev1.GitRepository, c *Checkout) {
+	obj.Status.IncludedArtifacts = c.included
+	obj.Status.ObservedIgnore = obj.Spec.Ignore
+	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
+	obj.Status.ObservedInclude = slices.Clone(obj.Spec.Include)
+	obj.Status.ObservedSparseCheckout = slices.Clone(obj.Spec.SparseCheckout)
 }
 
 // SetupWithManager starts the controller: it reconciles on spec changes and
@@ -116,14 +128,4 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt 
 func (r *Reconciler) includers(ctx context.Context, repo client.Object) []ctrl.Request {
 	return reconcile.Indexed(ctx, r.Client, &sourcev1.GitRepositoryList{},
 		client.InNamespace(repo.GetNamespace()), client.MatchingFields{includeIndex: repo.GetName()})
-}
-
-// tempDir makes a directory for one checkout, removed when the plan ends.
-func (r *Reconciler) tempDir(obj *sourcev1.GitRepository, p *reconcile.Pass) (string, error) {
-	dir, err := os.MkdirTemp(r.TempDir, fmt.Sprintf("gitrepository-%s-%s-", obj.Namespace, obj.Name))
-	if err != nil {
-		return "", fmt.Errorf("create temporary directory: %w", err)
-	}
-	p.Defer(func() { _ = os.RemoveAll(dir) })
-	return dir, nil
 }

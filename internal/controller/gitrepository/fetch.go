@@ -9,34 +9,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/git"
 	"github.com/driftless/driftless/internal/reconcile"
 )
-
-// reconcileStorage forgets an artifact whose file is gone (so it is built
-// again), keeps its URL in step with the advertised address, and removes
-// artifacts past their retention.
-func (r *Reconciler) reconcileStorage(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, _ *Checkout) error {
-	a := obj.Status.Artifact
-	if a != nil && !r.Storage.Exists(a) {
-		obj.Status.Artifact = nil
-		p.Delete(sourcev1.ArtifactInStorageCondition)
-		return p.Progress("NoArtifact", "building artifact: disappeared from storage")
-	}
-	if a == nil {
-		p.Delete(sourcev1.ArtifactInStorageCondition)
-		return nil
-	}
-	a.URL = r.Storage.URL(a.Path)
-	if _, err := r.Storage.GarbageCollect(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, a.Path); err != nil {
-		log.FromContext(ctx).Error(err, "garbage collection of old artifacts failed")
-	}
-	return nil
-}
 
 // reconcileSource resolves the reference and, unless upstream still has the
 // stored revision, clones the repository into a temporary directory.
@@ -50,27 +28,28 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.GitRepos
 		if err == nil {
 			rev, ferr := artifact.FormatGitRevision(ref, hash)
 			if ferr == nil && rev == obj.Status.Artifact.Revision {
-				c.unchanged, c.revision = true, rev
+				c.Unchanged, c.Revision = true, rev
 				p.Delete(sourcev1.FetchFailedCondition)
 				return nil
 			}
 		}
 		// A failed remote check is not final: the clone says what is wrong.
 	}
-	if c.dir, err = r.tempDir(obj, p); err != nil {
+	if c.Dir, err = r.kit().NewTempDir(obj, p); err != nil {
 		return fetchFailed(sourcev1.GitOperationFailedReason, err)
 	}
-	commit, err := r.Git.Clone(ctx, c.dir, opts)
+	commit, err := r.Git.Clone(ctx, c.Dir, opts)
 	if err != nil {
 		return fetchFailed(cloneReason(err), fmt.Errorf("failed to checkout and determine revision: %w", err))
 	}
-	if c.revision, err = artifact.FormatGitRevision(commit.Reference, commit.Hash); err != nil {
+	if c.Revision, err = artifact.FormatGitRevision(commit.Reference, commit.Hash); err != nil {
 		return fetchFailed(sourcev1.GitOperationFailedReason, err)
 	}
 	c.commit = commit
+	c.File, c.Ignore = commit.Hash+".tar.gz", obj.Spec.Ignore
 	p.Delete(sourcev1.FetchFailedCondition)
-	if a := obj.Status.Artifact; a == nil || a.Revision != c.revision {
-		msg := fmt.Sprintf("new upstream revision '%s'", c.revision)
+	if a := obj.Status.Artifact; a == nil || a.Revision != c.Revision {
+		msg := fmt.Sprintf("new upstream revision '%s'", c.Revision)
 		p.MarkTrue(sourcev1.ArtifactOutdatedCondition, sourcev1.NewRevisionReason, msg)
 		return p.Progress(sourcev1.NewRevisionReason, "building artifact: "+msg)
 	}

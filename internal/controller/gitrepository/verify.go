@@ -20,7 +20,7 @@ func (r *Reconciler) reconcileVerification(ctx context.Context, obj *sourcev1.Gi
 		obj.Status.SourceVerificationMode = nil
 		return nil
 	}
-	if c.unchanged {
+	if c.Unchanged {
 		p.Keep(sourcev1.SourceVerifiedCondition)
 		return nil // this revision was verified when it was stored
 	}

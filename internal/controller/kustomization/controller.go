@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/internal/artifact"
+	"github.com/driftless/driftless/internal/controller/dependency"
 	"github.com/driftless/driftless/internal/health"
 )
 
@@ -60,7 +61,7 @@ type Reconciler struct {
 	Now func() time.Time
 
 	targets    sync.Map // identity → *target
-	readyExprs expressions
+	readyExprs dependency.Expressions
 	inflight   sync.Map // namespace/name → *inflightWait
 }
 

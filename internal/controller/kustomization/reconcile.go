@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -13,7 +12,6 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/apply"
-	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/health"
 	"github.com/driftless/driftless/internal/kustomize"
 	"github.com/driftless/driftless/internal/reconcile"
@@ -109,37 +107,11 @@ func (r *Reconciler) dependencies(ctx context.Context, obj *kustomizev1.Kustomiz
 func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
 	obj.Status.LastAttemptedRevision = st.revision
 	p.EventMetadata[kustomizev1.RevisionEventKey] = st.revision
-	a := st.src.GetArtifact()
-	if err := checkArtifactURL(st.src); err != nil {
-		return err
-	}
-	// Unpacked copies are shared per source object, never across sources by
-	// digest alone: a forged source status naming another tenant's digest
-	// must download (and fail its digest check), not read that tenant's copy.
-	key := artifact.SourceKey(kindOf(st.src), st.src.GetNamespace(), st.src.GetName())
-	// An artifact another Kustomization already unpacked is there at once:
-	// no status write to say that it is being fetched.
-	if r.Unpacked == nil || !r.Unpacked.Ready(key, a.Digest) {
-		if err := p.Progress(meta.ProgressingReason, fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", st.revision, obj.GetTimeout())); err != nil {
-			return err
-		}
-	}
-	if r.Unpacked != nil {
-		dir, release, err := r.Unpacked.Acquire(ctx, key, a.URL, a.Digest)
-		if err != nil {
-			return reconcile.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
-		}
-		p.Defer(release)
-		st.dir = dir
-		return nil
-	}
-	dir, err := os.MkdirTemp(r.TempDir, fmt.Sprintf("kustomization-%s-%s-", obj.Namespace, obj.Name))
+	dir, err := r.unpacker().Unpack(ctx, p, st.src,
+		fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", st.revision, obj.GetTimeout()),
+		fmt.Sprintf("kustomization-%s-%s-", obj.Namespace, obj.Name))
 	if err != nil {
-		return reconcile.Failed(meta.ArtifactFailedReason, "create temporary directory: %w", err)
-	}
-	p.Defer(func() { _ = os.RemoveAll(dir) })
-	if err := r.Fetcher.Fetch(ctx, a.URL, a.Digest, dir); err != nil {
-		return reconcile.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
+		return err
 	}
 	st.dir = dir
 	return nil
@@ -191,7 +163,7 @@ func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, 
 		Cached:           cached,
 		OwnerLabels:      Owner.Labels(obj.Name, obj.Namespace),
 		Force:            obj.Spec.Force,
-		Ignore:           obj.Spec.Ignore,
+		Ignore:           ignoreRules(obj.Spec.Ignore),
 		OverrideManagers: r.OverrideManagers,
 		Concurrency:      r.ConcurrentSSA,
 	})
@@ -336,4 +308,16 @@ func (r *Reconciler) record(_ context.Context, obj *kustomizev1.Kustomization, _
 	obj.Status.LastAppliedOriginRevision = st.src.GetArtifact().Metadata[meta.OCIRevisionAnnotation]
 	recordHistory(obj, st.built.Digest, st.revision, r.now())
 	return nil
+}
+
+// ignoreRules converts spec.ignore for the apply engine.
+func ignoreRules(in []kustomizev1.IgnoreRule) []apply.IgnoreRule {
+	if in == nil {
+		return nil
+	}
+	out := make([]apply.IgnoreRule, len(in))
+	for i, r := range in {
+		out[i] = apply.IgnoreRule{Paths: r.Paths, Target: r.Target}
+	}
+	return out
 }

@@ -15,6 +15,8 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controller/dependency"
+	"github.com/driftless/driftless/internal/controller/sourceref"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
@@ -35,7 +37,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt 
 		dependsOnIndex: func(k *kustomizev1.Kustomization) []string {
 			var keys []string
 			for _, d := range k.Spec.DependsOn {
-				keys = append(keys, dependencyKey(k, d))
+				keys = append(keys, dependency.Key(k, d))
 			}
 			return keys
 		},
@@ -79,28 +81,13 @@ func configRefs(k *kustomizev1.Kustomization) []string {
 // forSource lists the Kustomizations of a source whose artifact changed,
 // cancelling their health checks of an older revision.
 func (r *Reconciler) forSource(ctx context.Context, src client.Object) []ctrl.Request {
-	reqs := r.list(ctx, client.MatchingFields{sourceIndex: fmt.Sprintf("%s/%s/%s", kindOf(src), src.GetNamespace(), src.GetName())})
+	reqs := r.list(ctx, client.MatchingFields{sourceIndex: fmt.Sprintf("%s/%s/%s", sourceref.KindOf(src), src.GetNamespace(), src.GetName())})
 	if a, ok := src.(artifactSource); ok && a.GetArtifact() != nil {
 		for _, req := range reqs {
 			r.cancelStaleWait(req.NamespacedName, a.GetArtifact().Revision)
 		}
 	}
 	return reqs
-}
-
-// kindOf names the source kind of o (typed objects from the cache carry no kind).
-func kindOf(o client.Object) string {
-	switch o.(type) {
-	case *sourcev1.GitRepository:
-		return sourcev1.GitRepositoryKind
-	case *sourcev1.OCIRepository:
-		return sourcev1.OCIRepositoryKind
-	case *sourcev1.Bucket:
-		return sourcev1.BucketKind
-	case *sourcev1.ExternalArtifact:
-		return sourcev1.ExternalArtifactKind
-	}
-	return ""
 }
 
 // dependants lists the Kustomizations that depend on k.

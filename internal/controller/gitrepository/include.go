@@ -2,13 +2,10 @@ package gitrepository
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,7 +13,6 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
-	"github.com/driftless/driftless/internal/ignore"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
@@ -46,7 +42,7 @@ func (r *Reconciler) reconcileInclude(ctx context.Context, obj *sourcev1.GitRepo
 		if dep.Status.Artifact == nil {
 			return includeUnavailable("NoArtifact", fmt.Errorf("no artifact available for include '%s'", key.Name))
 		}
-		if err := r.copyInclude(c.dir, dep.Status.Artifact, inc); err != nil {
+		if err := r.copyInclude(c.Dir, dep.Status.Artifact, inc); err != nil {
 			return reconcile.FailedOn(sourcev1.StorageOperationFailedCondition, sourcev1.ReadOperationFailedReason, err)
 		}
 		c.included = append(c.included, dep.Status.Artifact.DeepCopy())
@@ -108,62 +104,4 @@ func inside(root, rel string) (string, error) {
 // after the controller's --requeue-dependency should the watch miss it.
 func includeUnavailable(reason string, err error) error {
 	return reconcile.WaitingOn(sourcev1.IncludeUnavailableCondition, reason, 0, err)
-}
-
-// reconcileArtifact archives the checkout into storage and records it in
-// status, unless the stored artifact is already the one upstream has.
-func (r *Reconciler) reconcileArtifact(ctx context.Context, obj *sourcev1.GitRepository, p *reconcile.Pass, c *Checkout) error {
-	if c.unchanged {
-		p.Delete(sourcev1.ArtifactOutdatedCondition)
-		p.MarkTrue(sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
-			fmt.Sprintf("stored artifact for revision '%s'", c.revision))
-		return nil
-	}
-	unlock, err := r.Storage.Lock(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name)
-	if err != nil {
-		return storageFailed(sourcev1.AcquireLockFailedReason, fmt.Errorf("failed to acquire lock for artifact: %w", err))
-	}
-	defer unlock()
-
-	rules, err := ignore.Load(c.dir, obj.Spec.Ignore)
-	if err != nil {
-		return storageFailed(sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to load ignore rules: %w", err))
-	}
-	rel := r.Storage.ArtifactPath(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, c.commit.Hash+".tar.gz")
-	a, err := r.Storage.Archive(c.dir, rel, rules)
-	if errors.Is(err, artifact.ErrTooLarge) {
-		return storageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf(
-			"failed to archive artifact: %w; exclude large files with spec.ignore or a .sourceignore file, or raise the controller's --artifact-max-size", err))
-	}
-	if err != nil {
-		return storageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to archive artifact: %w", err))
-	}
-	a.Revision = c.revision
-	if old := obj.Status.Artifact; old != nil && old.Digest == a.Digest && old.Revision == a.Revision {
-		a.LastUpdateTime = old.LastUpdateTime // same content: consumers have nothing new
-	}
-	obj.Status.Artifact = a
-	obj.Status.IncludedArtifacts = c.included
-	obj.Status.ObservedIgnore = obj.Spec.Ignore
-	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
-	obj.Status.ObservedInclude = slices.Clone(obj.Spec.Include)
-	obj.Status.ObservedSparseCheckout = slices.Clone(obj.Spec.SparseCheckout)
-
-	p.Delete(sourcev1.StorageOperationFailedCondition)
-	p.Delete(sourcev1.ArtifactOutdatedCondition)
-	p.MarkTrue(sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
-		fmt.Sprintf("stored artifact for revision '%s'", a.Revision))
-	p.EventMetadata[meta.SourceRevisionEventKey] = a.Revision
-	if _, err := r.Storage.GarbageCollect(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, a.Path); err != nil {
-		p.EventMetadata[meta.GarbageCollectionEventKey] = err.Error()
-	}
-	return nil
-}
-
-// storageFailed fails with StorageOperationFailed; a full disk says so plainly.
-func storageFailed(reason string, err error) error {
-	if errors.Is(err, syscall.ENOSPC) && !strings.Contains(err.Error(), "no space left") {
-		err = fmt.Errorf("%w (no space left on the storage volume)", err)
-	}
-	return reconcile.FailedOn(sourcev1.StorageOperationFailedCondition, reason, err)
 }

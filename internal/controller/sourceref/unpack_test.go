@@ -1,4 +1,4 @@
-package kustomization
+package sourceref
 
 import (
 	"strings"
@@ -29,7 +29,7 @@ func TestCheckArtifactURL(t *testing.T) {
 		{"http://source-controller.flux-system.svc.cluster.local./ocirepository/team-a/app/6f1c.tar.gz", false},
 		{"http://source-controller.flux-system.svc.cluster.local./gitrepository/team-a/application/6f1c.tar.gz", false},
 	} {
-		err := checkArtifactURL(repo(tc.url))
+		err := CheckArtifactURL(repo(tc.url))
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: error %v, want ok=%v", tc.url, err, tc.ok)
 		}
@@ -41,7 +41,7 @@ func TestCheckArtifactURL(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "gen"},
 		Status:     sourcev1.ExternalArtifactStatus{Artifact: &meta.Artifact{URL: "http://generator.team-a/anything.tar.gz"}},
 	}
-	if err := checkArtifactURL(external); err != nil {
+	if err := CheckArtifactURL(external); err != nil {
 		t.Errorf("ExternalArtifact refused: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package kustomization
+package dependency
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // readyExpr is compiled once, bounded in cost and time, interrupted with
 // the reconciliation, and never quotes what it read.
 func TestReadyExprIsBounded(t *testing.T) {
-	r := &Reconciler{}
+	r := &Checker[*kustomizev1.Kustomization]{Kind: kustomizev1.KustomizationKind, Expressions: &Expressions{}}
 	self := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "team"}}
 	dep := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "team",
 		Annotations: map[string]string{"token": "s3cr3t-value-of-the-dep"}}}
@@ -52,7 +52,7 @@ func TestReadyExprIsBounded(t *testing.T) {
 	if _, err := r.evalReadyExpr(cancelled, list+".all(a, "+list+".all(b, true))", self, dep); err == nil {
 		t.Error("evaluated under a cancelled context")
 	}
-	if n := len(r.readyExprs.cache); n != 5 {
+	if n := len(r.Expressions.cache); n != 5 {
 		t.Errorf("%d compiled expressions kept, want the 5 that compile", n)
 	}
 }
