@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/driftless/driftless/internal/controller/kustomization"
+	"github.com/driftless/driftless/internal/controller/kustomize/kustomization"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/version"

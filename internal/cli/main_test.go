@@ -7,7 +7,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/internal/controller/kustomization"
+	"github.com/driftless/driftless/internal/controller/kustomize/kustomization"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/manager"

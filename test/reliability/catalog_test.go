@@ -12,8 +12,8 @@ type existing struct {
 
 func catalogue() []existing {
 	const (
-		gitrepo = "internal/controller/gitrepository"
-		ks      = "internal/controller/kustomization"
+		gitrepo = "internal/controller/source/gitrepository"
+		ks      = "internal/controller/kustomize/kustomization"
 		art     = "internal/artifact"
 		kz      = "internal/kustomize"
 	)

@@ -16,7 +16,7 @@ import (
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/artifact"
-	"github.com/driftless/driftless/internal/controller/gitrepository"
+	"github.com/driftless/driftless/internal/controller/source/gitrepository"
 	"github.com/driftless/driftless/internal/git"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/reconcile"

@@ -17,7 +17,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/controller/kustomization"
+	"github.com/driftless/driftless/internal/controller/kustomize/kustomization"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
