@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/driftless/driftless/internal/controller/kustomize/kustomization"
+	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/version"
@@ -19,8 +19,9 @@ import (
 
 func main() {
 	var opts manager.Options
+	available := []manager.Controller{source.Controller(), kustomize.Controller()}
 	fs := pflag.NewFlagSet("driftless-controller", pflag.ContinueOnError)
-	opts.BindFlags(fs)
+	manager.BindFlags(fs, &opts, available)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -38,7 +39,6 @@ func main() {
 		os.Exit(2)
 	}
 	ctrl.SetLogger(logger)
-	available := []manager.Controller{source.Controller(), kustomization.Controller()}
 	if err := manager.Run(ctrl.SetupSignalHandler(), opts, available, logger); err != nil {
 		// Plain text: most of these are start-up problems a person must read.
 		fmt.Fprintf(os.Stderr, "driftless-controller: %v\n", err)

@@ -7,7 +7,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/internal/controller/kustomize/kustomization"
+	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/manager"
@@ -31,8 +31,16 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	if kube, err = controllertest.Client(c); err != nil {
 		return nil, err
 	}
-	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomization.Controller()},
+	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomizeController()},
 		func(o *manager.Options) { o.LeaderElectionID = "driftless-cli-test" })
+}
+
+// kustomizeController is the kustomize group with the flags' defaults, but
+// artifact downloads retried twice only, so a refused one fails fast.
+func kustomizeController() manager.Controller {
+	o := kustomize.DefaultOptions()
+	o.HTTPRetry = 2
+	return kustomize.New(o)
 }
 
 // runFlux runs the flux command line in-process against the test cluster

@@ -29,7 +29,6 @@ func Options(dir, addr string) manager.Options {
 		RequeueDependency: 5 * time.Second,
 		Storage: manager.StorageOptions{Path: dir, Addr: addr, AdvAddr: addr, RetentionRecords: 2,
 			RetentionTTL: time.Minute, DigestAlgo: "sha256"},
-		Kustomize: manager.KustomizeOptions{ConcurrentSSA: 4, HTTPRetry: 2, WatchConfigsLabelSelector: "reconcile.fluxcd.io/watch=Enabled"},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -39,6 +40,22 @@ type Controller struct {
 	Cache func(opts Options) (map[client.Object]cache.ByObject, error)
 	// Setup adds the controller (and anything it serves) to the manager.
 	Setup func(mgr ctrl.Manager, deps Deps) error
+	// Flags, when not nil, registers the group's own flags on fs, bound to
+	// the options the group holds. Every available group binds its flags,
+	// selected or not, so the command line is the same whatever
+	// --controllers says.
+	Flags func(fs *pflag.FlagSet)
+}
+
+// BindFlags registers the shared flags into opts and every available
+// group's own flags.
+func BindFlags(fs *pflag.FlagSet, opts *Options, available []Controller) {
+	opts.BindFlags(fs)
+	for _, c := range available {
+		if c.Flags != nil {
+			c.Flags(fs)
+		}
+	}
 }
 
 // Deps is what a controller's Setup gets from the manager.

@@ -49,30 +49,16 @@ type Options struct {
 	// again should the watch miss the change.
 	RequeueDependency time.Duration
 
-	Storage   StorageOptions
-	Kustomize KustomizeOptions
+	// Storage is shared by two groups: the source group stores and serves
+	// artifacts, the kustomize group downloads them from the advertised
+	// address, up to the same size. A group's own flags live in its package
+	// (Controller.Flags).
+	Storage StorageOptions
 
 	// SeveralManagersPerProcess lets more than one manager run in one
 	// process (tests of sharding do), which controller-runtime otherwise
 	// refuses because their controllers share metric names. Not a flag.
 	SeveralManagersPerProcess bool
-}
-
-// KustomizeOptions are the flags of the kustomize controller.
-type KustomizeOptions struct {
-	NoRemoteBases          bool
-	ConcurrentSSA          int
-	OverrideManagers       []string
-	InsecureKubeconfigExec bool
-	InsecureKubeconfigTLS  bool
-	HTTPRetry              int
-	// ArtifactServers are the servers, besides this process's own storage
-	// address, that artifacts may be downloaded from (a separate source
-	// controller's, or a third party's that publishes ExternalArtifacts).
-	ArtifactServers []string
-	// WatchConfigsLabelSelector selects the ConfigMaps and Secrets whose
-	// changes reconcile the Kustomizations that read them.
-	WatchConfigsLabelSelector string
 }
 
 // StorageOptions configure where source artifacts live and are served.
@@ -118,14 +104,6 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse references to sources and dependencies in other namespaces (multi-tenancy lockdown)")
 	fs.StringVar(&o.DefaultServiceAccount, "default-service-account", "", "service account appliers impersonate when spec.serviceAccountName is empty")
 	fs.DurationVar(&o.RequeueDependency, "requeue-dependency", 30*time.Second, "how soon an object waiting for a dependency looks again, should the watch miss the change")
-	fs.BoolVar(&o.Kustomize.NoRemoteBases, "no-remote-bases", false, "refuse kustomize resources and bases fetched from URLs")
-	fs.IntVar(&o.Kustomize.ConcurrentSSA, "concurrent-ssa", 4, "server-side dry-runs run at once per Kustomization")
-	fs.StringArrayVar(&o.Kustomize.OverrideManagers, "override-manager", nil, "field manager whose edits are reverted like kubectl's (repeatable)")
-	fs.BoolVar(&o.Kustomize.InsecureKubeconfigExec, "insecure-kubeconfig-exec", false, "allow exec plugins in kubeConfig secrets")
-	fs.BoolVar(&o.Kustomize.InsecureKubeconfigTLS, "insecure-kubeconfig-tls", false, "allow kubeConfig secrets that skip TLS verification")
-	fs.IntVar(&o.Kustomize.HTTPRetry, "http-retry", 9, "retries of an artifact download")
-	fs.StringSliceVar(&o.Kustomize.ArtifactServers, "artifact-servers", nil, "servers (host[:port] or URL) artifacts may be downloaded from besides --storage-adv-addr; a source status naming any other is refused")
-	fs.StringVar(&o.Kustomize.WatchConfigsLabelSelector, "watch-configs-label-selector", "reconcile.fluxcd.io/watch=Enabled", "ConfigMaps and Secrets matching this selector reconcile their Kustomizations when they change")
 
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
 	fs.StringVar(&o.Storage.Addr, "storage-addr", ":9090", "address the artifact server listens on")

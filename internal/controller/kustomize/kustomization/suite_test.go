@@ -17,7 +17,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/controller/kustomize/kustomization"
+	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/gittest"
@@ -47,7 +47,7 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 		return nil, err
 	}
 	controllers := func() []manager.Controller {
-		return []manager.Controller{source.Controller(), kustomization.Controller()}
+		return []manager.Controller{source.Controller(), kustomizeController()}
 	}
 	stopMain, err := controllertest.StartControllers(c, controllers(), func(o *manager.Options) { o.WatchLabelSelector = "!" + shardLabel })
 	if err != nil {
@@ -63,6 +63,14 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 		return nil, err
 	}
 	return func() { stopShard(); stopMain() }, nil
+}
+
+// kustomizeController is the kustomize group with the flags' defaults, but
+// artifact downloads retried twice only, so a refused one fails fast.
+func kustomizeController() manager.Controller {
+	o := kustomize.DefaultOptions()
+	o.HTTPRetry = 2
+	return kustomize.New(o)
 }
 
 // applyYAML creates every object of a multi-document YAML, in namespace ns

@@ -1,0 +1,172 @@
+// Package kustomize wires the "kustomize" controller group of
+// driftless-controller: its flags, the ConfigMaps and Secrets it keeps in the
+// shared cache, and the controllers of its kinds (Kustomization).
+package kustomize
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/internal/artifact"
+	"github.com/driftless/driftless/internal/controller/kustomize/kustomization"
+	"github.com/driftless/driftless/internal/health"
+	"github.com/driftless/driftless/internal/manager"
+	"github.com/driftless/driftless/internal/reconcile"
+)
+
+// Options are the flags of the kustomize controller.
+type Options struct {
+	NoRemoteBases          bool
+	ConcurrentSSA          int
+	OverrideManagers       []string
+	InsecureKubeconfigExec bool
+	InsecureKubeconfigTLS  bool
+	HTTPRetry              int
+	// ArtifactServers are the servers, besides this process's own storage
+	// address, that artifacts may be downloaded from (a separate source
+	// controller's, or a third party's that publishes ExternalArtifacts).
+	ArtifactServers []string
+	// WatchConfigsLabelSelector selects the ConfigMaps and Secrets whose
+	// changes reconcile the Kustomizations that read them.
+	WatchConfigsLabelSelector string
+}
+
+// BindFlags registers the kustomize controller's flags on fs with their
+// defaults.
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.NoRemoteBases, "no-remote-bases", false, "refuse kustomize resources and bases fetched from URLs")
+	fs.IntVar(&o.ConcurrentSSA, "concurrent-ssa", 4, "server-side dry-runs run at once per Kustomization")
+	fs.StringArrayVar(&o.OverrideManagers, "override-manager", nil, "field manager whose edits are reverted like kubectl's (repeatable)")
+	fs.BoolVar(&o.InsecureKubeconfigExec, "insecure-kubeconfig-exec", false, "allow exec plugins in kubeConfig secrets")
+	fs.BoolVar(&o.InsecureKubeconfigTLS, "insecure-kubeconfig-tls", false, "allow kubeConfig secrets that skip TLS verification")
+	fs.IntVar(&o.HTTPRetry, "http-retry", 9, "retries of an artifact download")
+	fs.StringSliceVar(&o.ArtifactServers, "artifact-servers", nil, "servers (host[:port] or URL) artifacts may be downloaded from besides --storage-adv-addr; a source status naming any other is refused")
+	fs.StringVar(&o.WatchConfigsLabelSelector, "watch-configs-label-selector", "reconcile.fluxcd.io/watch=Enabled", "ConfigMaps and Secrets matching this selector reconcile their Kustomizations when they change")
+}
+
+// DefaultOptions are the flags' defaults.
+func DefaultOptions() Options {
+	var o Options
+	o.BindFlags(pflag.NewFlagSet("kustomize", pflag.ContinueOnError))
+	return o
+}
+
+// Controller is the kustomize controller as the manager selects it, with
+// its flags at their defaults until the command line sets them.
+func Controller() manager.Controller { return New(DefaultOptions()) }
+
+// New is the kustomize controller with the given options; its Flags bind
+// the command line to them.
+func New(o Options) manager.Controller {
+	g := &group{opts: o}
+	return manager.Controller{
+		Name:    "kustomize",
+		Objects: []client.Object{&kustomizev1.Kustomization{}},
+		Cache:   g.watchedConfigs,
+		Setup:   g.setup,
+		Flags:   g.opts.BindFlags,
+	}
+}
+
+// group holds the options the kustomize controller's flags bind.
+type group struct{ opts Options }
+
+// watchedConfigs keeps only the labelled ConfigMaps and Secrets in the
+// shared cache: Secrets are otherwise read straight from the API server.
+func (g *group) watchedConfigs(manager.Options) (map[client.Object]cache.ByObject, error) {
+	sel, err := labels.Parse(g.opts.WatchConfigsLabelSelector)
+	if err != nil {
+		return nil, fmt.Errorf("--watch-configs-label-selector: %w", err)
+	}
+	return map[client.Object]cache.ByObject{
+		&corev1.ConfigMap{}: {Label: sel},
+		&corev1.Secret{}:    {Label: sel},
+	}, nil
+}
+
+func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
+	cfg := mgr.GetConfig()
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	// Artifacts come only from the storage server: a URL in a source's
+	// status is the tenant's to write, and must not send the controller
+	// elsewhere. An artifact may unpack to --artifact-max-size, the limit
+	// the source side archives with; the file-count and time limits are
+	// the fetcher's defaults (artifact.DefaultMaxFiles, DefaultTimeout).
+	maxSize := deps.Options.Storage.MaxSize
+	if maxSize == 0 {
+		maxSize = -1 // the flag's 0 is no limit, the fetcher's is its default
+	}
+	fetcher, err := artifact.NewFetcher(artifact.FetcherOptions{
+		Retries:            g.opts.HTTPRetry,
+		MaxDownloadSize:    maxSize,
+		MaxUntarSize:       maxSize,
+		AllowedURLPrefixes: append([]string{deps.Options.Storage.Advertised()}, g.opts.ArtifactServers...),
+	})
+	if err != nil {
+		return err
+	}
+	log := deps.Logger.WithName("kustomize")
+	o := deps.Options
+	r := &kustomization.Reconciler{
+		Client:                 mgr.GetClient(),
+		APIReader:              mgr.GetAPIReader(),
+		Config:                 cfg,
+		Mapper:                 mapper,
+		Health:                 health.NewChecker(healthCache(dyn, log, o), mapper, health.CheckerOptions{Log: log}),
+		Fetcher:                fetcher,
+		Unpacked:               artifact.NewUnpacked(fetcher, "", 10*time.Second),
+		Log:                    log,
+		NoCrossNamespaceRefs:   o.NoCrossNamespaceRefs,
+		NoRemoteBases:          g.opts.NoRemoteBases,
+		DefaultServiceAccount:  o.DefaultServiceAccount,
+		InsecureKubeconfigExec: g.opts.InsecureKubeconfigExec,
+		InsecureKubeconfigTLS:  g.opts.InsecureKubeconfigTLS,
+		OverrideManagers:       g.opts.OverrideManagers,
+		ConcurrentSSA:          g.opts.ConcurrentSSA,
+	}
+	rt := &reconcile.Reconciler[*kustomizev1.Kustomization, kustomization.State]{
+		Kind:              r.Kind(),
+		Client:            mgr.GetClient(),
+		Events:            deps.Events.Sink(mgr.GetScheme(), "kustomize-controller"),
+		Metrics:           deps.Metrics,
+		RequeueDependency: o.RequeueDependency,
+	}
+	return r.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
+}
+
+// healthCache is the controller's own readiness cache. Watching every
+// namespace, it reads the objects Kustomizations applied (they carry the
+// name label) from one informer per kind for the whole cluster, kept ten
+// minutes after the last wait, instead of starting one per kind and
+// namespace for every wait.
+func healthCache(dyn dynamic.Interface, log logr.Logger, o manager.Options) *health.Cache {
+	if !o.WatchAllNamespaces {
+		return health.NewCache(dyn, log)
+	}
+	return health.NewCacheWithOptions(dyn, log, health.CacheOptions{
+		OwnedSelector: kustomizev1.NameLabel,
+		IdleTimeout:   10 * time.Minute,
+	})
+}
