@@ -11,15 +11,14 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"github.com/driftless/driftless/internal/controller/kustomize"
-	"github.com/driftless/driftless/internal/controller/source"
+	"github.com/driftless/driftless/internal/controller"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/version"
 )
 
 func main() {
 	var opts manager.Options
-	available := []manager.Controller{source.Controller(), kustomize.Controller()}
+	available := controller.All()
 	fs := pflag.NewFlagSet("driftless-controller", pflag.ContinueOnError)
 	manager.BindFlags(fs, &opts, available)
 	showVersion := fs.Bool("version", false, "print the version and exit")

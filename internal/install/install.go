@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftless/driftless/config"
+	"github.com/driftless/driftless/internal/controller/names"
 )
 
 // Labels every installed object carries; uninstall and check find them by
@@ -46,13 +47,19 @@ const baseNamespace = "flux-system"
 
 // Components are Flux's controller names, in Flux's order, and the
 // driftless-controller --controllers value each maps to.
-var Components = []string{
-	"source-controller", "kustomize-controller", "helm-controller", "notification-controller",
-	"image-reflector-controller", "image-automation-controller",
-}
+var Components = controllerNames(names.All)
 
 // Implemented are the controllers driftless-controller runs today.
-var Implemented = []string{"source", "kustomize"}
+var Implemented = names.Implemented
+
+// controllerNames are Flux's controller names of groups.
+func controllerNames(groups []string) []string {
+	var out []string
+	for _, g := range groups {
+		out = append(out, names.Deployment(g))
+	}
+	return out
+}
 
 // Options are `flux install`'s and `flux bootstrap`'s component flags.
 type Options struct {

@@ -4,15 +4,22 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/driftless/driftless/internal/controller/names"
 )
 
 // SplitDeployments name the Deployment (and ServiceAccount) of each
 // controller in the split layout: Flux's names, so that Flux's habits
 // (kubectl logs deploy/kustomize-controller, a flux-system Kustomization
 // with serviceAccountName: kustomize-controller under lockdown) still work.
-var SplitDeployments = map[string]string{
-	"source":    "source-controller",
-	"kustomize": "kustomize-controller",
+var SplitDeployments = splitDeployments()
+
+func splitDeployments() map[string]string {
+	m := map[string]string{}
+	for _, g := range Implemented {
+		m[g] = names.Deployment(g)
+	}
+	return m
 }
 
 // AllDeployments are the controller Deployment names of every layout, for
@@ -62,7 +69,7 @@ func Stale(o Options) ([]*unstructured.Unstructured, error) {
 	all := o
 	all.Components, all.ComponentsExtra = nil, nil
 	for _, c := range Implemented {
-		all.Components = append(all.Components, c+"-controller")
+		all.Components = append(all.Components, names.Deployment(c))
 	}
 	current, err := Render(all)
 	if err != nil {

@@ -83,6 +83,7 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		flux    = Module + "/cmd/flux"
 		kit     = Module + "/internal/reconcile"
 		manager = Module + "/internal/manager"
+		names   = Module + "/internal/controller/names"
 		client  = "sigs.k8s.io/controller-runtime/pkg/client"
 		cr      = "sigs.k8s.io/controller-runtime"
 	)
@@ -94,6 +95,7 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		kinds + ": " + api + " k8s.io/apimachinery/pkg/runtime",
 		manager + ": " + kit + " " + cr, kit + ": " + cr, cr + ": sigs.k8s.io/controller-runtime/pkg/manager",
 		"sigs.k8s.io/controller-runtime/pkg/manager: sigs.k8s.io/controller-runtime/pkg/metrics", "sigs.k8s.io/controller-runtime/pkg/metrics:",
+		names + ":",
 	}
 	for _, e := range []string{"artifact", "git", "kustomize", "envsubst", "sops", "apply", "health", "ignore", "signature", "kubeerr"} {
 		clean = append(clean, Module+"/internal/"+e+": k8s.io/apimachinery/pkg/runtime")
@@ -107,6 +109,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		change string // replaces the line of the same package
 		want   string
 	}{
+		{"the group names import the manager", names + ": " + manager,
+			"the controller group names are plain Go: " + names + " -> " + manager},
 		{"api imports controller-runtime", api + ": k8s.io/apimachinery/pkg/runtime " + client,
 			"api/ never imports controller-runtime: " + api + " -> " + client},
 		{"api imports the reconcile kit", scheme + ": " + api + " " + kit,

@@ -43,6 +43,12 @@ func Rules() []Rule {
 			Forbid: []string{controllerRuntime, "github.com/spf13/cobra/..."},
 		},
 		{
+			// flux install reads the groups' names; the manager registers them.
+			Name:   "the controller group names are plain Go",
+			From:   []string{Module + "/internal/controller/names"},
+			Forbid: []string{controllerRuntime, Module + "/internal/manager/..."},
+		},
+		{
 			Name:   "flux never links the controller manager",
 			From:   []string{Module + "/cmd/flux"},
 			Forbid: []string{Module + "/internal/manager/..."},

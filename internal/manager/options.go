@@ -9,12 +9,14 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
 
+	groupnames "github.com/driftless/driftless/internal/controller/names"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // ControllerNames are the controllers --controllers can select, named as
-// Flux names its controller processes.
-var ControllerNames = []string{"source", "kustomize", "helm", "notification", "image-reflector", "image-automation"}
+// Flux names its controller processes (groupnames.All, the list flux install
+// reads too).
+var ControllerNames = groupnames.All
 
 // Options are the flags of driftless-controller. Defaults follow Flux.
 type Options struct {
