@@ -149,10 +149,17 @@ func (s *Storage) Root() string { return s.root }
 // DigestAlgo returns the digest algorithm of new artifacts.
 func (s *Storage) DigestAlgo() string { return s.algo }
 
+// ObjectDir is the relative directory the storage files an object's
+// artifacts in: <kind lowercased>/<namespace>/<name>. Consumers check
+// that an artifact URL lies under its source's directory.
+func ObjectDir(kind, namespace, name string) string {
+	return strings.ToLower(kind) + "/" + namespace + "/" + name
+}
+
 // ArtifactPath returns the relative path of an artifact file:
 // <kind lowercased>/<namespace>/<name>/<filename>.
 func (s *Storage) ArtifactPath(kind, namespace, name, filename string) string {
-	return strings.Join([]string{strings.ToLower(kind), namespace, name, filename}, "/")
+	return ObjectDir(kind, namespace, name) + "/" + filename
 }
 
 // LocalPath returns the absolute path of the relative artifact path rel. It
@@ -213,7 +220,7 @@ func (s *Storage) objectDir(kind, namespace, name string) (rel, abs string, err 
 			return "", "", fmt.Errorf("invalid object %s %q", c.what, c.v)
 		}
 	}
-	rel = strings.ToLower(kind) + "/" + namespace + "/" + name
+	rel = ObjectDir(kind, namespace, name)
 	return rel, filepath.Join(s.root, filepath.FromSlash(rel)), nil
 }
 

@@ -80,7 +80,7 @@ func CheckArtifactURL(src Source) error {
 	if err != nil {
 		return reconcile.Failed(meta.ArtifactFailedReason, "artifact URL of %s '%s/%s': %w", kind, src.GetNamespace(), src.GetName(), err)
 	}
-	want := "/" + strings.ToLower(kind) + "/" + src.GetNamespace() + "/" + src.GetName() + "/"
+	want := "/" + artifact.ObjectDir(kind, src.GetNamespace(), src.GetName()) + "/"
 	if !strings.HasPrefix(path.Clean(u.Path), want) {
 		return reconcile.Failed(meta.ArtifactFailedReason,
 			"artifact URL %s is not filed under %s on the storage server: refusing an artifact of another source", raw, want)

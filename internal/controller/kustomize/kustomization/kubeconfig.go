@@ -2,7 +2,8 @@ package kustomization
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -55,7 +56,7 @@ func restConfigFromKubeconfig(data []byte, policy kubeconfigPolicy) (*rest.Confi
 // checkKubeconfig refuses the fields that read the controller's files, run
 // its programs or switch identity, naming the first one found.
 func checkKubeconfig(raw *clientcmdapi.Config, policy kubeconfigPolicy) error {
-	for _, name := range sortedKeys(raw.AuthInfos) {
+	for _, name := range slices.Sorted(maps.Keys(raw.AuthInfos)) {
 		auth := raw.AuthInfos[name]
 		for _, f := range []struct {
 			set   bool
@@ -81,7 +82,7 @@ func checkKubeconfig(raw *clientcmdapi.Config, policy kubeconfigPolicy) error {
 			return fmt.Errorf("user '%s' uses an auth provider plugin, which is not supported", name)
 		}
 	}
-	for _, name := range sortedKeys(raw.Clusters) {
+	for _, name := range slices.Sorted(maps.Keys(raw.Clusters)) {
 		cluster := raw.Clusters[name]
 		if cluster.CertificateAuthority != "" {
 			return fmt.Errorf("cluster '%s' sets 'certificate-authority', a file on the controller, which the controller refuses; put the certificate itself in 'certificate-authority-data'", name)
@@ -91,13 +92,4 @@ func checkKubeconfig(raw *clientcmdapi.Config, policy kubeconfigPolicy) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
