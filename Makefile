@@ -53,7 +53,7 @@ FUZZ_TARGETS := envsubst:FuzzSubstitute artifact:FuzzParseRevision artifact:Fuzz
 	signature:FuzzVerifySSH kustomize:FuzzResolvePath ignore:FuzzMatch sops:FuzzDecrypt
 fuzz:
 	for t in $(FUZZ_TARGETS); do \
-		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/$${t%%:*} || exit 1; \
+		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/engine/$${t%%:*} || exit 1; \
 	done
 
 ## reliability: the fault and bad-input suite; regenerates docs/reliability.md

@@ -18,8 +18,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/driftless/driftless/internal/child"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/child"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // startProc runs a child of the benchmark: nothing it starts may outlive

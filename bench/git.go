@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/driftless/driftless/internal/gitserver"
+	"github.com/driftless/driftless/internal/testkit/gitserver"
 )
 
 const (

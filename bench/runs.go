@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
-	"github.com/driftless/driftless/internal/apply"
+	"github.com/driftless/driftless/internal/engine/apply"
 )
 
 // Client settings of W0's applier: driftless-controller's defaults

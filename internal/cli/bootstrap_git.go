@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/driftless/driftless/internal/git"
+	"github.com/driftless/driftless/internal/engine/git"
 )
 
 type bootstrapGitOptions struct {

@@ -11,7 +11,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/git"
+	"github.com/driftless/driftless/internal/engine/git"
 	"github.com/driftless/driftless/internal/install"
 )
 

@@ -18,7 +18,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/git"
+	"github.com/driftless/driftless/internal/engine/git"
 	"github.com/driftless/driftless/internal/kinds"
 )
 

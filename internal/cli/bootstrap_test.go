@@ -19,10 +19,10 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/git"
-	"github.com/driftless/driftless/internal/gittest"
+	"github.com/driftless/driftless/internal/engine/git"
 	"github.com/driftless/driftless/internal/install"
 	"github.com/driftless/driftless/internal/kinds"
+	"github.com/driftless/driftless/internal/testkit/gittest"
 )
 
 // bootstrapNamespace is a fresh system namespace for one bootstrap. Before

@@ -21,9 +21,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
-	"github.com/driftless/driftless/internal/apply"
-	"github.com/driftless/driftless/internal/kustomize"
-	"github.com/driftless/driftless/internal/sops"
+	"github.com/driftless/driftless/internal/engine/apply"
+	"github.com/driftless/driftless/internal/engine/kustomize"
+	"github.com/driftless/driftless/internal/engine/sops"
 )
 
 // sopsMask replaces the values of SOPS-encrypted Secrets in build output.

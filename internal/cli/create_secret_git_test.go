@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/driftless/driftless/internal/gittest"
+	"github.com/driftless/driftless/internal/testkit/gittest"
 )
 
 func TestCreateSecretGitKeyPairs(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
-	"github.com/driftless/driftless/internal/apply"
+	"github.com/driftless/driftless/internal/engine/apply"
 )
 
 // ExitError asks the main function for a given exit code; Err, when set, is

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
-	"github.com/driftless/driftless/internal/ignore"
+	"github.com/driftless/driftless/internal/engine/ignore"
 )
 
 // filteredCopy copies the directory root into a new temporary directory,

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/driftless/driftless/internal/envsubst"
+	"github.com/driftless/driftless/internal/engine/envsubst"
 )
 
 // newEnvsubstCommand is `flux envsubst`: stdin to stdout through the

@@ -17,8 +17,8 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/internal/apply"
-	"github.com/driftless/driftless/internal/health"
+	"github.com/driftless/driftless/internal/engine/apply"
+	"github.com/driftless/driftless/internal/engine/health"
 	"github.com/driftless/driftless/internal/install"
 )
 

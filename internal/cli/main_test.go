@@ -9,9 +9,9 @@ import (
 
 	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/source"
-	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/manager"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // The CLI tests run against a real cluster with the source and kustomize

@@ -12,7 +12,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/gittest"
+	"github.com/driftless/driftless/internal/testkit/gittest"
 )
 
 func configMapYAML(data string) string {

@@ -12,7 +12,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/gittest"
+	"github.com/driftless/driftless/internal/testkit/gittest"
 )
 
 // nestedFixture makes, in a fresh namespace, the GitRepository "repo" and

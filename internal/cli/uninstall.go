@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/internal/apply"
+	"github.com/driftless/driftless/internal/engine/apply"
 	"github.com/driftless/driftless/internal/install"
 )
 

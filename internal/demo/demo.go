@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/driftless/driftless/internal/gitserver"
+	"github.com/driftless/driftless/internal/testkit/gitserver"
 )
 
 // Options configure Run.

@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/driftless/driftless/internal/sops"
+	"github.com/driftless/driftless/internal/engine/sops"
 )
 
 func repoRoot(t *testing.T) string {

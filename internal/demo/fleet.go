@@ -11,7 +11,7 @@ import (
 	"filippo.io/age"
 	"sigs.k8s.io/yaml"
 
-	"github.com/driftless/driftless/internal/sops"
+	"github.com/driftless/driftless/internal/engine/sops"
 )
 
 // encryptMarker starts the files of the fleet that the demo encrypts before

@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/driftless/driftless/internal/child"
+	"github.com/driftless/driftless/internal/testkit/child"
 )
 
 // stopTimeout bounds how long a child gets to stop after SIGTERM before it

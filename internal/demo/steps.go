@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/driftless/driftless/internal/gitserver"
+	"github.com/driftless/driftless/internal/testkit/gitserver"
 )
 
 func (d *demo) startCluster(ctx context.Context) (string, error) {

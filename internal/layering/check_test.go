@@ -76,8 +76,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 	const (
 		api     = Module + "/api/meta"
 		scheme  = Module + "/api/scheme"
-		git     = Module + "/internal/git"
-		engine  = Module + "/internal/kubeerr"
+		git     = Module + "/internal/engine/git"
+		engine  = Module + "/internal/engine/kubeerr"
 		cli     = Module + "/internal/cli"
 		kinds   = Module + "/internal/kinds"
 		flux    = Module + "/cmd/flux"
@@ -98,7 +98,7 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		names + ":",
 	}
 	for _, e := range []string{"artifact", "git", "kustomize", "envsubst", "sops", "apply", "health", "ignore", "signature", "kubeerr"} {
-		clean = append(clean, Module+"/internal/"+e+": k8s.io/apimachinery/pkg/runtime")
+		clean = append(clean, Module+"/internal/engine/"+e+": k8s.io/apimachinery/pkg/runtime")
 	}
 	if v := Check(Rules(), graph(clean...)); v != nil {
 		t.Fatalf("the clean graph breaks the rules: %v", v)

@@ -26,9 +26,9 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/controllertest"
 	"github.com/driftless/driftless/internal/reconcile"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // The test kind reconciles GitRepository objects with steps whose outcome

@@ -8,7 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/driftless/driftless/api/meta"
-	"github.com/driftless/driftless/internal/kubeerr"
+	"github.com/driftless/driftless/internal/engine/kubeerr"
 )
 
 // summarise derives Ready, Reconciling, Stalled and observedGeneration from

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // demoKustomizations are the Kustomizations bin/driftless-demo must bring to

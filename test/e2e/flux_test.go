@@ -22,8 +22,8 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/gittest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 var (

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 const modulePath = "github.com/driftless/driftless/"

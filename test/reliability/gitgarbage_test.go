@@ -19,8 +19,8 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
+	"github.com/driftless/driftless/internal/testkit/gittest"
 )
 
 // What a garbling proxy does to the Git traffic it forwards.

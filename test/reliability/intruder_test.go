@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
-	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/gittest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // TestFieldManagerIntrudes: another field manager ("intruder") takes

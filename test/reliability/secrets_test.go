@@ -20,10 +20,10 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/gittest"
+	"github.com/driftless/driftless/internal/engine/sops"
 	"github.com/driftless/driftless/internal/reconcile"
-	"github.com/driftless/driftless/internal/sops"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/gittest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // secretCase is one failure the Secrets of a path go through.

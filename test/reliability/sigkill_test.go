@@ -10,8 +10,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/gittest"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/gittest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // TestControllerKilledMidApply: a Kustomization goes from 250 ConfigMaps to

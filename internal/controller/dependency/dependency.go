@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/api/meta"
-	"github.com/driftless/driftless/internal/health"
+	"github.com/driftless/driftless/internal/engine/health"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 

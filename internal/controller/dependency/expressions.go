@@ -3,7 +3,7 @@ package dependency
 import (
 	"sync"
 
-	"github.com/driftless/driftless/internal/health"
+	"github.com/driftless/driftless/internal/engine/health"
 )
 
 // Expressions compiles readyExprs once each and keeps them, at most

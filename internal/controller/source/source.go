@@ -15,9 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/controller/source/gitrepository"
-	"github.com/driftless/driftless/internal/git"
+	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/git"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/reconcile"
 )

@@ -6,7 +6,7 @@
 //
 //	kit.Housekeeping, <fetch...>, kit.Archive, kit.Record, kit.GC
 //
-// All of it is written against internal/artifact's Storage, under the
+// All of it is written against internal/engine/artifact's Storage, under the
 // per-object lock, and sets only the storage conditions (ArtifactInStorage,
 // ArtifactOutdated, StorageOperationFailed).
 package sourcekit
@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/api/meta"
-	"github.com/driftless/driftless/internal/artifact"
+	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/artifact"
+	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 

@@ -14,10 +14,10 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
-	"github.com/driftless/driftless/internal/controllertest"
-	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/gittest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // TestBadInputFailsClearly moves a working Kustomization to a broken path:
@@ -28,11 +28,11 @@ func TestBadInputFailsClearly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	encrypted, err := os.ReadFile(filepath.Join(root, "internal", "sops", "testdata", "encrypted", "secret-stringdata.yaml"))
+	encrypted, err := os.ReadFile(filepath.Join(root, "internal", "engine", "sops", "testdata", "encrypted", "secret-stringdata.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherKey, err := os.ReadFile(filepath.Join(root, "internal", "sops", "testdata", "keys", "age-b.agekey"))
+	otherKey, err := os.ReadFile(filepath.Join(root, "internal", "engine", "sops", "testdata", "keys", "age-b.agekey"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/controller/dependency"
-	"github.com/driftless/driftless/internal/health"
+	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/health"
 )
 
 // Reconciler holds what every reconciliation of a Kustomization uses.

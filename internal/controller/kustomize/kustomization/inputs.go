@@ -10,9 +10,9 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
-	"github.com/driftless/driftless/internal/kustomize"
+	"github.com/driftless/driftless/internal/engine/kustomize"
+	"github.com/driftless/driftless/internal/engine/sops"
 	"github.com/driftless/driftless/internal/reconcile"
-	"github.com/driftless/driftless/internal/sops"
 )
 
 // decryption loads the SOPS keys of spec.decryption and hooks them into the

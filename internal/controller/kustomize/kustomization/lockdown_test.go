@@ -13,8 +13,8 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
+	"github.com/driftless/driftless/internal/testkit/gittest"
 )
 
 // TestLockdownShard runs on the shard started with --no-cross-namespace-refs

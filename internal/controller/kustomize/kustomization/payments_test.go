@@ -13,10 +13,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/api/meta"
-	"github.com/driftless/driftless/internal/controllertest"
-	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/reconcile"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/gittest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // paymentsRepo is the repository the mission's payments example points at:
@@ -28,7 +28,7 @@ func paymentsRepo(t *testing.T) *gittest.Repo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, err := os.ReadFile(filepath.Join(root, "internal", "sops", "testdata", "encrypted", "secret-stringdata.yaml"))
+	secret, err := os.ReadFile(filepath.Join(root, "internal", "engine", "sops", "testdata", "encrypted", "secret-stringdata.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestMissionPaymentsExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ageKey, err := os.ReadFile(filepath.Join(root, "internal", "sops", "testdata", "keys", "age.agekey"))
+	ageKey, err := os.ReadFile(filepath.Join(root, "internal", "engine", "sops", "testdata", "keys", "age.agekey"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,10 +19,10 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/source"
-	"github.com/driftless/driftless/internal/controllertest"
-	"github.com/driftless/driftless/internal/gittest"
 	"github.com/driftless/driftless/internal/manager"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/gittest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 var (

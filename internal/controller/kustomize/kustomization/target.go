@@ -14,8 +14,8 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
-	"github.com/driftless/driftless/internal/apply"
-	"github.com/driftless/driftless/internal/health"
+	"github.com/driftless/driftless/internal/engine/apply"
+	"github.com/driftless/driftless/internal/engine/health"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 

@@ -16,9 +16,9 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/controller/sourcekit"
-	"github.com/driftless/driftless/internal/git"
+	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/git"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 

@@ -11,8 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/artifact"
-	"github.com/driftless/driftless/internal/git"
+	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/git"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/controllertest"
-	"github.com/driftless/driftless/internal/gittest"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/gittest"
 )
 
 // TestEveryRefKind checks that each spec.ref selects the right commit and

@@ -15,11 +15,11 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
-	"github.com/driftless/driftless/internal/artifact"
 	"github.com/driftless/driftless/internal/controller/source"
-	"github.com/driftless/driftless/internal/controllertest"
+	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/manager"
-	"github.com/driftless/driftless/internal/testcluster"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // maxArtifactSize is the --artifact-max-size of the controller under test.

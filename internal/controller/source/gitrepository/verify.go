@@ -7,8 +7,8 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/engine/signature"
 	"github.com/driftless/driftless/internal/reconcile"
-	"github.com/driftless/driftless/internal/signature"
 )
 
 // reconcileVerification checks the signatures spec.verify asks for with the
