@@ -210,7 +210,11 @@ func diffDeleted(f *Factory, prune bool, inv *kustomizev1.ResourceInventory, obj
 	for i, o := range objs {
 		refs[i] = apply.RefOf(o)
 	}
-	stale, err := apply.Diff(apply.InventoryFromStatus(inv), apply.NewInventory(refs...))
+	old := apply.Inventory{}
+	for _, e := range inv.Entries {
+		old.Entries = append(old.Entries, apply.InventoryEntry{ID: e.ID, Version: e.Version})
+	}
+	stale, err := apply.Diff(old, apply.NewInventory(refs...))
 	if err != nil {
 		return false, fmt.Errorf("reading the Kustomization's inventory: %w", err)
 	}

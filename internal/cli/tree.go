@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/internal/engine/apply"
 )
 
 // treeObject names one object of the tree; its JSON field names are those
@@ -144,13 +145,14 @@ func (b *treeBuilder) fill(ctx context.Context, node *treeNode, ks *kustomizev1.
 	return nil
 }
 
-// parseInventoryID reads '<namespace>_<name>_<group>_<kind>'.
+// parseInventoryID reads '<namespace>_<name>_<group>_<kind>' as the
+// applier writes it (a ':' in a name is written '__').
 func parseInventoryID(id string) (treeObject, error) {
-	parts := strings.Split(id, "_")
-	if len(parts) != 4 || parts[1] == "" || parts[3] == "" {
-		return treeObject{}, fmt.Errorf("malformed inventory entry %q: want <namespace>_<name>_<group>_<kind>", id)
+	ref, err := apply.ParseID(id, "")
+	if err != nil {
+		return treeObject{}, err
 	}
-	return treeObject{Namespace: parts[0], Name: parts[1], GroupKind: treeGroupKind{Group: parts[2], Kind: parts[3]}}, nil
+	return treeObject{Namespace: ref.Namespace, Name: ref.Name, GroupKind: treeGroupKind{Group: ref.Group, Kind: ref.Kind}}, nil
 }
 
 // printTree draws nodes below a parent line with box-drawing branches.

@@ -114,7 +114,12 @@ func TestParseInventoryID(t *testing.T) {
 	if err != nil || o.String() != "ClusterRole/reader" {
 		t.Errorf("cluster-scoped id: %v %v", o, err)
 	}
-	if _, err := parseInventoryID("ns_name_Kind"); err == nil || !strings.Contains(err.Error(), "malformed inventory entry") {
+	// The applier writes a ':' in a name as '__'.
+	o, err = parseInventoryID("_system__controller__reader_rbac.authorization.k8s.io_ClusterRole")
+	if err != nil || o.String() != "ClusterRole/system:controller:reader" {
+		t.Errorf("name with colons: %v %v", o, err)
+	}
+	if _, err := parseInventoryID("ns_name_Kind"); err == nil || !strings.Contains(err.Error(), "want <namespace>_<name>_<group>_<kind>") {
 		t.Errorf("malformed id: %v", err)
 	}
 }

@@ -133,3 +133,17 @@ func TestCommandPaths(t *testing.T) {
 		t.Errorf("Lookup(git) found a kind: a command name is not a kind name")
 	}
 }
+
+func TestInventoryLine(t *testing.T) {
+	for id, want := range map[string]string{
+		"apps_web_apps_Deployment": "Deployment/apps/web",
+		"_apps__Namespace":         "Namespace/apps",
+		// The applier writes a ':' in a name as '__'.
+		"_system__controller__reader_rbac.authorization.k8s.io_ClusterRole": "ClusterRole/system:controller:reader",
+		"not-an-id": "not-an-id",
+	} {
+		if got := inventoryLine(id); got != want {
+			t.Errorf("inventoryLine(%q) = %q, want %q", id, got, want)
+		}
+	}
+}

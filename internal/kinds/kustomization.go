@@ -9,6 +9,7 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/engine/apply"
 )
 
 // Kustomization is the entry of kustomize.toolkit.fluxcd.io Kustomization.
@@ -129,17 +130,17 @@ func inventory(inv *kustomizev1.ResourceInventory) Section {
 }
 
 // inventoryLine turns '<namespace>_<name>_<group>_<kind>' into Kind/ns/name
-// (Kind/name for cluster-scoped objects).
+// (Kind/name for cluster-scoped objects); an entry it cannot read is shown
+// as it is.
 func inventoryLine(id string) string {
-	parts := strings.Split(id, "_")
-	if len(parts) != 4 {
+	ref, err := apply.ParseID(id, "")
+	if err != nil {
 		return id
 	}
-	ns, name, kind := parts[0], parts[1], parts[3]
-	if ns == "" {
-		return kind + "/" + name
+	if ref.Namespace == "" {
+		return ref.Kind + "/" + ref.Name
 	}
-	return kind + "/" + ns + "/" + name
+	return ref.Kind + "/" + ref.Namespace + "/" + ref.Name
 }
 
 func decryptionString(dec *kustomizev1.Decryption) string {

@@ -1,13 +1,10 @@
 package apply
 
-import (
-	"errors"
+import "errors"
 
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
-)
-
-// Inventory lists the objects a Kustomization applied, as in its
-// status.inventory.
+// Inventory lists the objects an applier applied. It is the engine's own
+// type: each kind that keeps an inventory in its status (Kustomization
+// today) converts to and from its API type.
 type Inventory struct {
 	Entries []InventoryEntry
 }
@@ -60,28 +57,6 @@ func (inv Inventory) Refs() ([]ObjectRef, error) {
 		refs = append(refs, r)
 	}
 	return refs, errors.Join(errs...)
-}
-
-// InventoryFromStatus converts a status.inventory; nil gives an empty
-// inventory.
-func InventoryFromStatus(in *kustomizev1.ResourceInventory) Inventory {
-	inv := Inventory{Entries: []InventoryEntry{}}
-	if in == nil {
-		return inv
-	}
-	for _, e := range in.Entries {
-		inv.Entries = append(inv.Entries, InventoryEntry{ID: e.ID, Version: e.Version})
-	}
-	return inv
-}
-
-// Status converts inv to the type of status.inventory.
-func (inv Inventory) Status() *kustomizev1.ResourceInventory {
-	out := &kustomizev1.ResourceInventory{Entries: make([]kustomizev1.ResourceRef, 0, len(inv.Entries))}
-	for _, e := range inv.Entries {
-		out.Entries = append(out.Entries, kustomizev1.ResourceRef{ID: e.ID, Version: e.Version})
-	}
-	return out
 }
 
 // Diff returns the objects of old that are not in new: the stale objects

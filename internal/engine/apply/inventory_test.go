@@ -6,8 +6,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 )
 
 func TestInventoryIDs(t *testing.T) {
@@ -86,26 +84,14 @@ func TestInventoryDiff(t *testing.T) {
 	}
 }
 
-func TestInventoryStatusRoundTrip(t *testing.T) {
+func TestNewInventoryKeepsTheLastVersion(t *testing.T) {
 	dep := ObjectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "apps", Name: "web"}
 	newer := dep
 	newer.Version = "v2"
 	inv := NewInventory(dep, ObjectRef{Version: "v1", Kind: "Namespace", Name: "apps"}, newer)
-	if len(inv.Entries) != 2 || inv.Entries[0].Version != "v2" {
-		t.Fatalf("duplicate not merged with the last version: %+v", inv.Entries)
-	}
-	status := inv.Status()
-	want := &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{
-		{ID: "apps_web_apps_Deployment", Version: "v2"}, {ID: "_apps__Namespace", Version: "v1"},
-	}}
-	if !reflect.DeepEqual(status, want) {
-		t.Errorf("Status() = %+v, want %+v", status, want)
-	}
-	if back := InventoryFromStatus(status); !reflect.DeepEqual(back, inv) {
-		t.Errorf("round trip = %+v, want %+v", back, inv)
-	}
-	if empty := InventoryFromStatus(nil).Status(); empty.Entries == nil {
-		t.Error("empty inventory has nil entries: it would serialise without the required entries field")
+	want := []InventoryEntry{{ID: "apps_web_apps_Deployment", Version: "v2"}, {ID: "_apps__Namespace", Version: "v1"}}
+	if !reflect.DeepEqual(inv.Entries, want) {
+		t.Errorf("NewInventory = %+v, want %+v", inv.Entries, want)
 	}
 }
 

@@ -25,7 +25,7 @@ import (
 // a tenant's namespace is being deleted. A finalizer that waited for those
 // would hold the namespace in Terminating forever.
 func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass) error {
-	inv := apply.InventoryFromStatus(obj.Status.Inventory)
+	inv := inventoryOf(obj.Status.Inventory)
 	refs, err := inv.Refs()
 	if err != nil {
 		r.orphan(ctx, obj, p, fmt.Sprintf("its inventory cannot be read: %v", err))
