@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -107,4 +108,20 @@ func Poll(timeout time.Duration, cond func() (bool, error)) error {
 			interval *= 2
 		}
 	}
+}
+
+// ReadRepoFile returns the file at path, slash-separated and relative to
+// the repository's root (a mission example, a SOPS test key), failing t
+// when it cannot be read.
+func ReadRepoFile(t testing.TB, path string) []byte {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

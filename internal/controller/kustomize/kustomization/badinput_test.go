@@ -2,8 +2,6 @@ package kustomization_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,18 +22,8 @@ import (
 // Ready=False with Flux's reason and a message naming the file or object, a
 // Warning event, nothing applied from the failed build, nothing pruned.
 func TestBadInputFailsClearly(t *testing.T) {
-	root, err := testcluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	encrypted, err := os.ReadFile(filepath.Join(root, "internal", "engine", "sops", "testdata", "encrypted", "secret-stringdata.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherKey, err := os.ReadFile(filepath.Join(root, "internal", "engine", "sops", "testdata", "keys", "age-b.agekey"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	encrypted := testcluster.ReadRepoFile(t, "internal/engine/sops/testdata/encrypted/secret-stringdata.yaml")
+	otherKey := testcluster.ReadRepoFile(t, "internal/engine/sops/testdata/keys/age-b.agekey")
 	ns := env.Namespace(t)
 	cm := func(name string) string {
 		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + ", namespace: " + ns + "}\ndata: {k: v}\n"

@@ -2,8 +2,6 @@ package kustomization_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,14 +18,7 @@ import (
 // infrastructure-controllers → infrastructure-configs → apps. The configs
 // use a CRD the controllers install, so applying them out of order fails.
 func TestMissionDependsOnChain(t *testing.T) {
-	root, err := testcluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	example, err := os.ReadFile(filepath.Join(root, "config", "testdata", "mission-examples", "08-clusters-production.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	example := testcluster.ReadRepoFile(t, "config/testdata/mission-examples/08-clusters-production.yaml")
 	repo := gittest.NewRepo(t)
 	repo.CommitFiles("main", map[string]string{
 		"infrastructure/controllers/crd.yaml": `apiVersion: apiextensions.k8s.io/v1

@@ -2,8 +2,6 @@ package kustomization_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,14 +22,7 @@ import (
 // Kustomization and a ConfigMap, and a Secret encrypted with sops and age.
 func paymentsRepo(t *testing.T) *gittest.Repo {
 	t.Helper()
-	root, err := testcluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret, err := os.ReadFile(filepath.Join(root, "internal", "engine", "sops", "testdata", "encrypted", "secret-stringdata.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := testcluster.ReadRepoFile(t, "internal/engine/sops/testdata/encrypted/secret-stringdata.yaml")
 	repo := gittest.NewRepo(t)
 	repo.CommitFiles("main", map[string]string{
 		"apps/payments/base/kustomization.yaml": `apiVersion: kustomize.config.k8s.io/v1beta1
@@ -91,18 +82,8 @@ patches:
 
 // TestMissionPaymentsExample applies ../shared/mission/examples/02 as written.
 func TestMissionPaymentsExample(t *testing.T) {
-	root, err := testcluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	example, err := os.ReadFile(filepath.Join(root, "config", "testdata", "mission-examples", "02-kustomization-payments.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ageKey, err := os.ReadFile(filepath.Join(root, "internal", "engine", "sops", "testdata", "keys", "age.agekey"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	example := testcluster.ReadRepoFile(t, "config/testdata/mission-examples/02-kustomization-payments.yaml")
+	ageKey := testcluster.ReadRepoFile(t, "internal/engine/sops/testdata/keys/age.agekey")
 	const ns = "flux-system"
 	namespace(t, ns)
 	gitSource(t, ns, "payments-config", paymentsRepo(t))

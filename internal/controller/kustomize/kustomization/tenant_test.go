@@ -2,8 +2,6 @@ package kustomization_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,14 +21,7 @@ import (
 // the tenant's objects are applied as its ServiceAccount inside its
 // namespace, and anything outside it is denied with a clear message.
 func TestMissionTenantExample(t *testing.T) {
-	root, err := testcluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	example, err := os.ReadFile(filepath.Join(root, "config", "testdata", "mission-examples", "06-tenant-payments.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	example := testcluster.ReadRepoFile(t, "config/testdata/mission-examples/06-tenant-payments.yaml")
 	const ns = "tenant-payments"
 	repo := gittest.NewRepo(t)
 	repo.CommitFiles("main", map[string]string{
