@@ -69,6 +69,18 @@ type Deps struct {
 	Events *reconcile.Events
 }
 
+// Runtime is what every kind of a controller group takes from the process
+// (reconcile.Start); component names the events' source, as Flux's
+// controllers do ("source-controller").
+func (d Deps) Runtime(mgr ctrl.Manager, component string) reconcile.Runtime {
+	return reconcile.Runtime{
+		Events:            d.Events.Sink(mgr.GetScheme(), component),
+		Metrics:           d.Metrics,
+		RequeueDependency: d.Options.RequeueDependency,
+		Controller:        d.Controller,
+	}
+}
+
 // Selected returns the controllers to run: those named in opts, or every
 // available one. Naming one that does not exist yet is an error.
 func Selected(opts Options, available []Controller) ([]Controller, error) {

@@ -48,6 +48,11 @@ type Kind[T meta.Object, S any] struct {
 	// the API server always takes the back-off: it says nothing about the
 	// object, and the next attempt may well succeed.
 	RetryAfter func(obj T) time.Duration
+	// Indexes are the field indexes the Watches' Map functions list by.
+	Indexes []Index[T]
+	// Watches are what else reconciles an object: its source's artifact,
+	// a dependency becoming ready, a ConfigMap it reads.
+	Watches []Watch
 }
 
 // Reconciler runs a Kind's plan with the one skeleton.

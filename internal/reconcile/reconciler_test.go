@@ -185,14 +185,11 @@ func startManager(c *testcluster.Cluster) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &reconcile.Reconciler[*sourcev1.GitRepository, struct{}]{
-		Kind:          testKind(),
-		Client:        mgr.GetClient(),
+	if err := reconcile.Start(context.Background(), mgr, testKind(), reconcile.Runtime{
 		Events:        reconcile.RecorderSink{Recorder: mgr.GetEventRecorderFor("source-controller")},
 		ProgressAfter: progressAfter,
-	}
-	opts := reconcile.ControllerOptions{Concurrent: 2, Retry: reconcile.RetryOptions{MinRetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second}}
-	if err := r.Builder(mgr, opts).Complete(r); err != nil {
+		Controller:    reconcile.ControllerOptions{Concurrent: 2, Retry: reconcile.RetryOptions{MinRetryDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second}},
+	}); err != nil {
 		return nil, err
 	}
 	kube = mgr.GetClient()

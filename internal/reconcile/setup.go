@@ -1,9 +1,18 @@
 package reconcile
 
 import (
+	"context"
+	"fmt"
+	"time"
+
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/driftless/driftless/api/meta"
 )
 
 // ControllerOptions are the manager-wide settings every kind's controller takes.
@@ -13,22 +22,72 @@ type ControllerOptions struct {
 	Retry      RetryOptions
 }
 
-// Builder starts the controller of r's kind on mgr: it reconciles on a new
-// generation or a new reconcile request, backs off exponentially on failure,
-// and lets the caller add the watches of what the kind depends on.
-func (r *Reconciler[T, S]) Builder(mgr ctrl.Manager, opts ControllerOptions) *builder.Builder {
-	if r.Jitter == nil {
-		r.Jitter = opts.Retry.Jitter
+// Index is a field index over a kind's objects: the keys each object is
+// found under, so that a watch on something objects depend on lists just
+// the objects to reconcile (see Indexed).
+type Index[T meta.Object] struct {
+	Field string
+	Keys  func(T) []string
+}
+
+// Watch reconciles the objects Map returns whenever an Object of another
+// kind (or of the same kind: a dependency) changes, as far as Predicates
+// let the change through.
+type Watch struct {
+	Object     client.Object
+	Map        handler.MapFunc
+	Predicates []predicate.Predicate
+}
+
+// Runtime is what the process gives every kind's controller; the manager
+// builds it once per controller group.
+type Runtime struct {
+	// Events receives the events of every pass; nil records none.
+	Events  EventSink
+	Metrics *Metrics
+	// RequeueDependency is Reconciler.RequeueDependency (--requeue-dependency).
+	RequeueDependency time.Duration
+	// ProgressAfter is Reconciler.ProgressAfter; 0 means DefaultProgressAfter.
+	ProgressAfter time.Duration
+	Controller    ControllerOptions
+}
+
+// Start is the one constructor of a kind's controller: it builds the
+// skeleton's Reconciler for kind and, on mgr, registers the kind's field
+// indexes and a controller that reconciles on a new generation or a new
+// reconcile request, backs off exponentially on failure, and follows the
+// kind's watches.
+func Start[T meta.Object, S any](ctx context.Context, mgr ctrl.Manager, kind Kind[T, S], rt Runtime) error {
+	r := &Reconciler[T, S]{
+		Kind:              kind,
+		Client:            mgr.GetClient(),
+		Events:            rt.Events,
+		Metrics:           rt.Metrics,
+		Jitter:            rt.Controller.Retry.Jitter,
+		ProgressAfter:     rt.ProgressAfter,
+		RequeueDependency: rt.RequeueDependency,
 	}
-	concurrent := opts.Concurrent
+	for _, ix := range kind.Indexes {
+		keys := ix.Keys
+		if err := mgr.GetFieldIndexer().IndexField(ctx, kind.New(), ix.Field, func(o client.Object) []string {
+			return keys(o.(T))
+		}); err != nil {
+			return fmt.Errorf("%s: index %s: %w", kind.Name, ix.Field, err)
+		}
+	}
+	concurrent := rt.Controller.Concurrent
 	if concurrent <= 0 {
 		concurrent = 1
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		Named(r.Kind.Name).
-		For(r.Kind.New(), builder.WithPredicates(ReconcileTriggers())).
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named(kind.Name).
+		For(kind.New(), builder.WithPredicates(ReconcileTriggers())).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: concurrent,
-			RateLimiter:             opts.Retry.RateLimiter(),
+			RateLimiter:             rt.Controller.Retry.RateLimiter(),
 		})
+	for _, w := range kind.Watches {
+		b = b.Watches(w.Object, handler.EnqueueRequestsFromMapFunc(w.Map), builder.WithPredicates(w.Predicates...))
+	}
+	return b.Complete(r)
 }

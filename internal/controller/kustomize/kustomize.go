@@ -146,14 +146,7 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		OverrideManagers:       g.opts.OverrideManagers,
 		ConcurrentSSA:          g.opts.ConcurrentSSA,
 	}
-	rt := &reconcile.Reconciler[*kustomizev1.Kustomization, kustomization.State]{
-		Kind:              r.Kind(),
-		Client:            mgr.GetClient(),
-		Events:            deps.Events.Sink(mgr.GetScheme(), "kustomize-controller"),
-		Metrics:           deps.Metrics,
-		RequeueDependency: o.RequeueDependency,
-	}
-	return r.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
+	return reconcile.Start(context.Background(), mgr, r.Kind(), deps.Runtime(mgr, "kustomize-controller"))
 }
 
 // healthCache is the controller's own readiness cache. Watching every

@@ -52,14 +52,7 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Storage: storage,
 		Git:     &git.Client{},
 	}
-	rt := &reconcile.Reconciler[*sourcev1.GitRepository, gitrepository.Checkout]{
-		Kind:              gr.Kind(),
-		Client:            mgr.GetClient(),
-		Events:            deps.Events.Sink(mgr.GetScheme(), "source-controller"),
-		Metrics:           deps.Metrics,
-		RequeueDependency: deps.Options.RequeueDependency,
-	}
-	return gr.SetupWithManager(context.Background(), mgr, rt, deps.Controller)
+	return reconcile.Start(context.Background(), mgr, gr.Kind(), deps.Runtime(mgr, "source-controller"))
 }
 
 // artifactServer serves the storage over HTTP while this process leads.

@@ -43,6 +43,8 @@ func (r *Reconciler) Kind() reconcile.Kind[*kustomizev1.Kustomization, State] {
 			return meta.ReconciliationSucceededReason, fmt.Sprintf("Applied revision: %s", obj.Status.LastAppliedRevision)
 		},
 		RetryAfter: func(obj *kustomizev1.Kustomization) time.Duration { return obj.GetRetryInterval() },
+		Indexes:    indexes(),
+		Watches:    r.watches(),
 	}
 }
 
@@ -147,7 +149,7 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 
 // apply applies the built objects server-side and records the inventory.
 func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
-	previous := apply.InventoryFromStatus(obj.Status.Inventory)
+	previous := inventoryOf(obj.Status.Inventory)
 	var cached func(apply.ObjectRef, schema.GroupVersionResource) (*unstructured.Unstructured, bool)
 	if r.Health != nil && st.target.health == r.Health {
 		// The controller's own cluster and identity: the shared informers
@@ -181,8 +183,8 @@ func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, 
 // prune deletes what the previous inventory had and this one does not;
 // an object whose deletion failed stays in the inventory to be tried again.
 func (r *Reconciler) prune(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
-	old := apply.InventoryFromStatus(obj.Status.Inventory)
-	defer func() { obj.Status.Inventory = st.inventory.Status() }()
+	old := inventoryOf(obj.Status.Inventory)
+	defer func() { obj.Status.Inventory = statusInventory(st.inventory) }()
 	if !obj.Spec.Prune {
 		return nil
 	}

@@ -6,10 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
@@ -27,38 +25,36 @@ const (
 	configIndex    = "spec.configRefs"
 )
 
-// SetupWithManager starts the controller with the watches that make a
-// Kustomization reconcile the moment something it depends on changes: its
-// source's artifact, a dependency becoming ready, and ConfigMaps or Secrets
-// labelled reconcile.fluxcd.io/watch: Enabled that it reads.
-func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *reconcile.Reconciler[*kustomizev1.Kustomization, State], opts reconcile.ControllerOptions) error {
-	indexes := map[string]func(*kustomizev1.Kustomization) []string{
-		sourceIndex: func(k *kustomizev1.Kustomization) []string { return []string{sourceKey(k)} },
-		dependsOnIndex: func(k *kustomizev1.Kustomization) []string {
+// indexes find a Kustomization by its source, its dependencies and the
+// ConfigMaps and Secrets it reads.
+func indexes() []reconcile.Index[*kustomizev1.Kustomization] {
+	return []reconcile.Index[*kustomizev1.Kustomization]{
+		{Field: sourceIndex, Keys: func(k *kustomizev1.Kustomization) []string { return []string{sourceKey(k)} }},
+		{Field: dependsOnIndex, Keys: func(k *kustomizev1.Kustomization) []string {
 			var keys []string
 			for _, d := range k.Spec.DependsOn {
 				keys = append(keys, dependency.Key(k, d))
 			}
 			return keys
-		},
-		configIndex: configRefs,
+		}},
+		{Field: configIndex, Keys: configRefs},
 	}
-	for name, f := range indexes {
-		if err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, name, func(o client.Object) []string {
-			return f(o.(*kustomizev1.Kustomization))
-		}); err != nil {
-			return fmt.Errorf("index %s: %w", name, err)
-		}
-	}
-	b := rt.Builder(mgr, opts)
+}
+
+// watches make a Kustomization reconcile the moment something it depends
+// on changes: its source's artifact, a dependency becoming ready, and
+// ConfigMaps or Secrets labelled reconcile.fluxcd.io/watch: Enabled that it
+// reads.
+func (r *Reconciler) watches() []reconcile.Watch {
+	var ws []reconcile.Watch
 	for _, src := range []client.Object{&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.Bucket{}, &sourcev1.ExternalArtifact{}} {
-		b = b.Watches(src, handler.EnqueueRequestsFromMapFunc(r.forSource), builder.WithPredicates(reconcile.ArtifactChanged(true, false)))
+		ws = append(ws, reconcile.Watch{Object: src, Map: r.forSource, Predicates: []predicate.Predicate{reconcile.ArtifactChanged(true, false)}})
 	}
-	b = b.Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependants), builder.WithPredicates(readinessChanged()))
+	ws = append(ws, reconcile.Watch{Object: &kustomizev1.Kustomization{}, Map: r.dependants, Predicates: []predicate.Predicate{readinessChanged()}})
 	for _, cfg := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
-		b = b.Watches(cfg, handler.EnqueueRequestsFromMapFunc(r.configReferrers))
+		ws = append(ws, reconcile.Watch{Object: cfg, Map: r.configReferrers})
 	}
-	return b.Complete(rt)
+	return ws
 }
 
 // configRefs are the ConfigMaps and Secrets a Kustomization reads, as Kind/name.

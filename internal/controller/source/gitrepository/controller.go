@@ -10,9 +10,8 @@ import (
 	"slices"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
@@ -71,6 +70,11 @@ func (r *Reconciler) Kind() reconcile.Kind[*sourcev1.GitRepository, Checkout] {
 		Succeeded: func(obj *sourcev1.GitRepository) (string, string) {
 			return meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision)
 		},
+		// A GitRepository reconciles again when one it includes publishes
+		// a new artifact.
+		Indexes: []reconcile.Index[*sourcev1.GitRepository]{{Field: includeIndex, Keys: included}},
+		Watches: []reconcile.Watch{{Object: &sourcev1.GitRepository{}, Map: r.includers,
+			Predicates: []predicate.Predicate{reconcile.ArtifactChanged(false, true)}}},
 	}
 }
 
@@ -104,24 +108,13 @@ func recorded(obj *sourcev1.GitRepository, c *Checkout) {
 	obj.Status.ObservedSparseCheckout = slices.Clone(obj.Spec.SparseCheckout)
 }
 
-// SetupWithManager starts the controller: it reconciles on spec changes and
-// reconcile requests, and reconciles a GitRepository again when one it
-// includes publishes a new artifact.
-func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, rt *reconcile.Reconciler[*sourcev1.GitRepository, Checkout], opts reconcile.ControllerOptions) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &sourcev1.GitRepository{}, includeIndex, func(o client.Object) []string {
-		var names []string
-		for _, inc := range o.(*sourcev1.GitRepository).Spec.Include {
-			names = append(names, inc.GitRepositoryRef.Name)
-		}
-		return names
-	}); err != nil {
-		return fmt.Errorf("index includes: %w", err)
+// included names the GitRepositories repo includes.
+func included(repo *sourcev1.GitRepository) []string {
+	var names []string
+	for _, inc := range repo.Spec.Include {
+		names = append(names, inc.GitRepositoryRef.Name)
 	}
-	return rt.Builder(mgr, opts).
-		Watches(&sourcev1.GitRepository{},
-			handler.EnqueueRequestsFromMapFunc(r.includers),
-			builder.WithPredicates(reconcile.ArtifactChanged(false, true))).
-		Complete(rt)
+	return names
 }
 
 // includers lists the GitRepositories that include repo.
