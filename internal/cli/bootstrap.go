@@ -70,7 +70,8 @@ install the controller on the cluster and configure it to reconcile itself from 
 	fl.StringVar(&b.gpgKeyID, "gpg-key-id", "", "key id for selecting a particular key")
 	fl.StringVar(&b.commitAppendix, "commit-message-appendix", "", "string to add to the commit messages, e.g. '[ci skip]'")
 	fl.BoolVar(&b.force, "force", false, "override an existing install managed by another tool (server-side apply always takes ownership)")
-	cmd.AddCommand(newBootstrapGitCommand(f, b))
+	cmd.AddCommand(newBootstrapGitCommand(f, b), newBootstrapGitHubCommand(f, b), newBootstrapGitLabCommand(f, b),
+		newBootstrapGiteaCommand(f, b), newBootstrapBitbucketServerCommand(f, b))
 	return cmd
 }
 
