@@ -177,8 +177,10 @@ func (h *fakeHost) id() int64 {
 	return h.nextID
 }
 
-func (h *fakeHost) httpURL(r *fakeRepo) string { return h.gitHTTP.RepoURL(r.owner + "/" + r.name + ".git") }
-func (h *fakeHost) sshURL(r *fakeRepo) string  { return h.gitSSH.URL(r.owner + "/" + r.name + ".git") }
+func (h *fakeHost) httpURL(r *fakeRepo) string {
+	return h.gitHTTP.RepoURL(r.owner + "/" + r.name + ".git")
+}
+func (h *fakeHost) sshURL(r *fakeRepo) string { return h.gitSSH.URL(r.owner + "/" + r.name + ".git") }
 
 // scpURL is the SSH URL in GitHub's and GitLab's user@host:path form,
 // which cannot carry a port: the tests give the port with --ssh-hostname.
