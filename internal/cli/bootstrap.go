@@ -33,13 +33,13 @@ type bootstrapOptions struct {
 	caFile         string
 	privateKeyFile string
 
-	authorName, authorEmail             string
-	gpgKeyRing, gpgPassphrase, gpgKeyID string
+	authorName, authorEmail               string
+	gpgKeyRing, gpgPassphrase, gpgKeyID   string
 	sshSigningKeyFile, sshSigningPassword string
 	sshSigningReuseKey                    bool
 	sparseCheckout                        []string
-	commitAppendix                      string
-	force                               bool
+	commitAppendix                        string
+	force                                 bool
 }
 
 // newBootstrapCommand is `flux bootstrap`, the parent of the Git providers;
