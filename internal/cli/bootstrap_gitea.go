@@ -123,12 +123,13 @@ func (g *giteaAPI) create(want repoSettings) (*gitea.Repository, error) {
 // sent and an existing grant is left as it is.
 func (g *giteaAPI) ensureTeamAccess(ctx context.Context, team, _ string, _ bool) (bool, error) {
 	g.c.SetContext(ctx)
-	_, resp, err := g.c.CheckRepoTeam(g.owner, g.repo, team)
+	// The SDK answers a team without access with nil and no error.
+	found, resp, err := g.c.CheckRepoTeam(g.owner, g.repo, team)
 	switch {
-	case err == nil:
-		return false, nil
-	case gtStatus(resp) != http.StatusNotFound:
+	case err != nil:
 		return false, hostErr(gtStatus(resp), fmt.Sprintf("read the access of team %s to %s", team, g.full()), err)
+	case found != nil:
+		return false, nil
 	}
 	resp, err = g.c.AddRepoTeam(g.owner, g.repo, team)
 	if err != nil {
