@@ -314,7 +314,7 @@ func (h *hostedProvider) repository(ctx context.Context) (bootstrapRepository, e
 	}
 	return bootstrapRepository{
 		url: r.httpURL, redacted: r.httpURL, syncURL: syncURL,
-		check: fmt.Sprintf("that %s may push to %s", h.kind.tokenEnv, r.fullName),
+		check: fmt.Sprintf("%s and its access to %s", h.kind.tokenEnv, r.fullName),
 	}, nil
 }
 
