@@ -33,10 +33,13 @@ type bootstrapOptions struct {
 	caFile         string
 	privateKeyFile string
 
-	authorName, authorEmail             string
-	gpgKeyRing, gpgPassphrase, gpgKeyID string
-	commitAppendix                      string
-	force                               bool
+	authorName, authorEmail               string
+	gpgKeyRing, gpgPassphrase, gpgKeyID   string
+	sshSigningKeyFile, sshSigningPassword string
+	sshSigningReuseKey                    bool
+	sparseCheckout                        []string
+	commitAppendix                        string
+	force                                 bool
 }
 
 // newBootstrapCommand is `flux bootstrap`, the parent of the Git providers;
@@ -68,9 +71,14 @@ install the controller on the cluster and configure it to reconcile itself from 
 	fl.StringVar(&b.gpgKeyRing, "gpg-key-ring", "", "path to GPG key ring for signing commits")
 	fl.StringVar(&b.gpgPassphrase, "gpg-passphrase", "", "passphrase for decrypting GPG private key")
 	fl.StringVar(&b.gpgKeyID, "gpg-key-id", "", "key id for selecting a particular key")
+	fl.StringVar(&b.sshSigningKeyFile, "ssh-signing-key-file", "", "path to an SSH private key for signing commits")
+	fl.StringVar(&b.sshSigningPassword, "ssh-signing-password", "", "passphrase of the SSH signing key")
+	fl.BoolVar(&b.sshSigningReuseKey, "ssh-signing-reuse-private-key", false, "sign commits with the key of --private-key-file")
+	fl.StringSliceVar(&b.sparseCheckout, "sparse-checkout", nil, "directories the GitRepository checks out (spec.sparseCheckout), comma-separated; they must include --path")
 	fl.StringVar(&b.commitAppendix, "commit-message-appendix", "", "string to add to the commit messages, e.g. '[ci skip]'")
 	fl.BoolVar(&b.force, "force", false, "override an existing install managed by another tool (server-side apply always takes ownership)")
-	cmd.AddCommand(newBootstrapGitCommand(f, b))
+	cmd.AddCommand(newBootstrapGitCommand(f, b), newBootstrapGitHubCommand(f, b), newBootstrapGitLabCommand(f, b),
+		newBootstrapGiteaCommand(f, b), newBootstrapBitbucketServerCommand(f, b))
 	return cmd
 }
 
@@ -95,6 +103,28 @@ func cleanTargetPath(p string) (string, error) {
 		return "", nil
 	}
 	return clean, nil
+}
+
+// sparseDirs checks --sparse-checkout: relative directories, one of which
+// holds the target path, so that the cluster still sees its own manifests.
+func (b *bootstrapOptions) sparseDirs(target string) ([]string, error) {
+	if len(b.sparseCheckout) == 0 {
+		return nil, nil
+	}
+	var dirs []string
+	covered := false
+	for _, d := range b.sparseCheckout {
+		clean, err := cleanTargetPath(d)
+		if err != nil || clean == "" {
+			return nil, fmt.Errorf("invalid --sparse-checkout directory %q: give directories relative to the repository root, e.g. clusters/my-cluster", d)
+		}
+		dirs = append(dirs, clean)
+		covered = covered || target == clean || strings.HasPrefix(target, clean+"/")
+	}
+	if !covered {
+		return nil, fmt.Errorf("--sparse-checkout %s does not include --path %q: add it, or a directory above it", strings.Join(b.sparseCheckout, ","), target)
+	}
+	return dirs, nil
 }
 
 // syncObjects are the GitRepository and Kustomization that make the

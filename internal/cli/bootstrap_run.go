@@ -57,6 +57,10 @@ func runBootstrap(ctx context.Context, f *Factory, b *bootstrapOptions, prov boo
 	if err != nil {
 		return err
 	}
+	sparse, err := b.sparseDirs(target)
+	if err != nil {
+		return err
+	}
 	ns := f.SystemNamespace()
 	b.install.Namespace = ns
 	if _, _, err := b.install.Controllers(); err != nil {
@@ -98,6 +102,7 @@ func runBootstrap(ctx context.Context, f *Factory, b *bootstrapOptions, prov boo
 		secretName = ""
 	}
 	repoObj, ksObj := syncObjects(ns, repo.syncURL, b.branch, secretName, target, interval, b.recurseSubmodules)
+	repoObj.Spec.SparseCheckout = sparse
 	if err := commitManifests(p, w, b, target, signKey, repoObj, ksObj); err != nil {
 		return err
 	}
@@ -122,26 +127,55 @@ func runBootstrap(ctx context.Context, f *Factory, b *bootstrapOptions, prov boo
 	return applySyncAndWait(ctx, f, repoObj, ksObj, w.Head(), pushed)
 }
 
-// signingKey loads --gpg-key-ring, nil when commits are not signed.
-func (b *bootstrapOptions) signingKey() (*openpgp.Entity, error) {
-	if b.gpgKeyRing == "" {
-		return nil, nil
+// commitSigning is how bootstrap signs its commits: with OpenPGP, SSH or
+// not at all (both nil).
+type commitSigning struct {
+	pgp *openpgp.Entity
+	ssh git.Signer
+}
+
+// signingKey loads --gpg-key-ring or the SSH signing key; both nil when
+// commits are not signed.
+func (b *bootstrapOptions) signingKey() (commitSigning, error) {
+	sshKey := b.sshSigningKeyFile
+	if b.sshSigningReuseKey {
+		sshKey = b.privateKeyFile
+	}
+	switch {
+	case b.sshSigningReuseKey && b.privateKeyFile == "":
+		return commitSigning{}, fmt.Errorf("--ssh-signing-reuse-private-key needs --private-key-file")
+	case b.sshSigningReuseKey && b.sshSigningKeyFile != "":
+		return commitSigning{}, fmt.Errorf("--ssh-signing-reuse-private-key and --ssh-signing-key-file cannot both be set: choose one signing key")
+	case sshKey != "" && b.gpgKeyRing != "":
+		return commitSigning{}, fmt.Errorf("commits are signed with either OpenPGP (--gpg-key-ring) or SSH (--ssh-signing-key-file), not both")
+	case sshKey != "":
+		data, err := os.ReadFile(sshKey)
+		if err != nil {
+			return commitSigning{}, fmt.Errorf("read SSH signing key: %w", err)
+		}
+		signer, err := git.LoadSSHSigningKey(data, b.sshSigningPassword)
+		if err != nil {
+			return commitSigning{}, fmt.Errorf("SSH signing key %s: %w (the passphrase is --ssh-signing-password)", sshKey, err)
+		}
+		return commitSigning{ssh: signer}, nil
+	case b.gpgKeyRing == "":
+		return commitSigning{}, nil
 	}
 	ring, err := os.ReadFile(b.gpgKeyRing)
 	if err != nil {
-		return nil, fmt.Errorf("read --gpg-key-ring: %w", err)
+		return commitSigning{}, fmt.Errorf("read --gpg-key-ring: %w", err)
 	}
 	signKey, err := git.LoadSigningKey(ring, b.gpgPassphrase, b.gpgKeyID)
 	if err != nil {
-		return nil, fmt.Errorf("--gpg-key-ring %s: %w", b.gpgKeyRing, err)
+		return commitSigning{}, fmt.Errorf("--gpg-key-ring %s: %w", b.gpgKeyRing, err)
 	}
-	return signKey, nil
+	return commitSigning{pgp: signKey}, nil
 }
 
 // commitManifests commits gotk-components.yaml, then gotk-sync.yaml and,
 // when the repository lacks it, kustomization.yaml under
 // <target>/flux-system, one commit each when they changed.
-func commitManifests(p progress, w *git.Writer, b *bootstrapOptions, target string, signKey *openpgp.Entity,
+func commitManifests(p progress, w *git.Writer, b *bootstrapOptions, target string, sign commitSigning,
 	repoObj *sourcev1.GitRepository, ksObj *kustomizev1.Kustomization) error {
 	author := git.Signature{Name: b.authorName, Email: b.authorEmail}
 	flux := path.Join(target, "flux-system")
@@ -157,7 +191,7 @@ func commitManifests(p progress, w *git.Writer, b *bootstrapOptions, target stri
 	if err := commitStep(p, w, "component manifests", b, git.CommitRequest{
 		Files:   map[string][]byte{path.Join(flux, "gotk-components.yaml"): components},
 		Message: b.commitMessage(fmt.Sprintf("Add Flux %s component manifests", b.install.Version)),
-		Author:  author, SignKey: signKey,
+		Author:  author, SignKey: sign.pgp, Signer: sign.ssh,
 	}); err != nil {
 		return err
 	}
@@ -172,7 +206,7 @@ func commitManifests(p progress, w *git.Writer, b *bootstrapOptions, target stri
 		files[path.Join(flux, "kustomization.yaml")] = []byte(kustomizationYAML)
 	}
 	return commitStep(p, w, "sync manifests", b, git.CommitRequest{
-		Files: files, Message: b.commitMessage("Add Flux sync manifests"), Author: author, SignKey: signKey,
+		Files: files, Message: b.commitMessage("Add Flux sync manifests"), Author: author, SignKey: sign.pgp, Signer: sign.ssh,
 	})
 }
 

@@ -143,6 +143,9 @@ type CommitRequest struct {
 	Author Signature
 	// SignKey, when set, signs the commit with OpenPGP (see LoadSigningKey).
 	SignKey *openpgp.Entity
+	// Signer, when set, signs the commit instead of SignKey, for example
+	// with SSH (see LoadSSHSigningKey).
+	Signer Signer
 }
 
 // Commit writes the files and commits them on the branch. It returns the
@@ -187,7 +190,7 @@ func (w *Writer) Commit(req CommitRequest) (string, bool, error) {
 		when = time.Now()
 	}
 	sig := &object.Signature{Name: req.Author.Name, Email: req.Author.Email, When: when}
-	hash, err := wt.Commit(req.Message, &gogit.CommitOptions{Author: sig, Committer: sig, SignKey: req.SignKey})
+	hash, err := wt.Commit(req.Message, &gogit.CommitOptions{Author: sig, Committer: sig, SignKey: req.SignKey, Signer: req.Signer})
 	if errors.Is(err, gogit.ErrEmptyCommit) {
 		return w.Head(), false, nil
 	}

@@ -27,6 +27,10 @@ type HTTPOptions struct {
 	Password string
 	// BearerToken requires `Authorization: Bearer <token>`.
 	BearerToken string
+	// Authorize, when set, decides basic-auth logins instead of Username
+	// and Password, so that a fake hosting API can accept the tokens it
+	// hands out.
+	Authorize func(username, password string) bool
 	// TLS serves HTTPS with a certificate from a fresh CA (HTTPServer.CAPEM).
 	TLS bool
 	// RequireClientCert demands a client certificate issued by the same CA
@@ -244,6 +248,10 @@ func (s *HTTPServer) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *HTTPServer) authorized(r *http.Request) bool {
+	if s.opts.Authorize != nil {
+		user, pass, ok := r.BasicAuth()
+		return ok && s.opts.Authorize(user, pass)
+	}
 	if s.opts.Username == "" && s.opts.BearerToken == "" {
 		return true
 	}

@@ -21,6 +21,9 @@ type SSHOptions struct {
 	// AuthorizedKeys are authorized_keys lines (SSHKey.AuthorizedKey) whose
 	// keys may log in, as any user.
 	AuthorizedKeys []string
+	// AuthorizeKey, when set, also accepts the keys it returns true for,
+	// so that a fake hosting API can accept the deploy keys it registers.
+	AuthorizeKey func(ssh.PublicKey) bool
 	// Password, when set, also accepts password authentication.
 	Password string
 	// HostKeys replace the generated Ed25519 host key; the first one is the
@@ -65,7 +68,7 @@ func NewSSHServer(t testing.TB, root string, opts SSHOptions) *SSHServer {
 	}
 	cfg := &ssh.ServerConfig{
 		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			if authorized[string(key.Marshal())] {
+			if authorized[string(key.Marshal())] || (opts.AuthorizeKey != nil && opts.AuthorizeKey(key)) {
 				return &ssh.Permissions{}, nil
 			}
 			return nil, errors.New("unknown public key")
