@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
@@ -22,6 +23,7 @@ type createKustomizationOptions struct {
 	healthTimeout, retryInterval         time.Duration
 	targetNamespace, serviceAccount      string
 	decryptionProvider, decryptionSecret string
+	kubeConfigSecretRef, validation      string
 }
 
 // sourceKinds are the kinds --source may name.
@@ -29,7 +31,8 @@ func sourceKinds() []string { return kinds.Kustomization().SourceKinds }
 
 func newCreateKustomizationCommand(f *Factory, common *createOptions) *cobra.Command {
 	o := &createKustomizationOptions{}
-	cmd := newCreateKindCommand(f, common, kinds.Kustomization(), &cobra.Command{
+	var cmd *cobra.Command
+	cmd = newCreateKindCommand(f, common, kinds.Kustomization(), &cobra.Command{
 		Short: "Create or update a Kustomization resource",
 		Example: `  # Apply ./deploy from the GitRepository podinfo, pruning what is removed from it
   flux create kustomization podinfo --source=GitRepository/podinfo --path=./deploy --prune=true --interval=5m
@@ -37,6 +40,9 @@ func newCreateKustomizationCommand(f *Factory, common *createOptions) *cobra.Com
   # Use a source from another namespace and wait for the workloads
   flux create ks podinfo --source=GitRepository/podinfo.flux-system --path=./kustomize --wait --health-check-timeout=3m`,
 	}, func(name, ns string) (meta.Object, error) {
+		if cmd.Flags().Changed("validation") {
+			fmt.Fprintln(f.Err, "Flag --validation has been deprecated, this arg is no longer used, all resources are validated using server-side apply dry-run")
+		}
 		ks, err := o.build(name, ns, common)
 		return ks, err
 	})
@@ -55,6 +61,13 @@ func newCreateKustomizationCommand(f *Factory, common *createOptions) *cobra.Com
 	fl.DurationVar(&o.retryInterval, "retry-interval", 0, "the interval at which to retry a previously failed reconciliation")
 	fl.StringVar(&o.decryptionProvider, "decryption-provider", "", "decryption provider, available options are: (sops)")
 	fl.StringVar(&o.decryptionSecret, "decryption-secret", "", "set the Kubernetes secret name that contains the OpenPGP private keys used for sops decryption")
+	fl.StringVar(&o.kubeConfigSecretRef, "kubeconfig-secret-ref", "",
+		"the name of the Kubernetes Secret that contains a key with the kubeconfig file for connecting to a remote cluster")
+	// Deprecated as in Flux. Not with MarkDeprecated: cobra prints its
+	// notice on the command's output, stdout here, which would corrupt
+	// --export; Flux's CLI prints it on stderr.
+	fl.StringVar(&o.validation, "validation", "", "validate the manifests before applying them on the cluster, can be 'client' or 'server'")
+	_ = fl.MarkHidden("validation")
 	return cmd
 }
 
@@ -104,6 +117,12 @@ func (o *createKustomizationOptions) build(name, ns string, common *createOption
 			return nil, err
 		}
 		ks.Spec.DependsOn = append(ks.Spec.DependsOn, dep)
+	}
+	if o.kubeConfigSecretRef != "" {
+		if errs := validation.IsDNS1123Subdomain(o.kubeConfigSecretRef); len(errs) > 0 {
+			return nil, fmt.Errorf("invalid --kubeconfig-secret-ref %q: %s", o.kubeConfigSecretRef, strings.Join(errs, "; "))
+		}
+		ks.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: o.kubeConfigSecretRef}}
 	}
 	if o.retryInterval > 0 {
 		ks.Spec.RetryInterval = &metav1.Duration{Duration: o.retryInterval}

@@ -94,10 +94,7 @@ func normaliseKeys(s string, port int) string {
 
 func TestCreateSecretGitExport(t *testing.T) {
 	srv := gittest.NewSSHServer(t, t.TempDir(), gittest.SSHOptions{})
-	ca := filepath.Join(t.TempDir(), "ca.crt")
-	if err := os.WriteFile(ca, []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := testCA
 	for _, tc := range []struct {
 		golden string
 		args   []string
@@ -131,6 +128,8 @@ func TestCreateSecretGitBadFlags(t *testing.T) {
 		{[]string{"x", "--url=https://h/r", "-u", "git"}, "needs both --username and --password"},
 		{[]string{"x", "--url=https://h/r", "-u", "git", "-p", "x", "--bearer-token=t"}, "cannot be combined"},
 		{[]string{"x", "--url=https://h/r", "--ca-crt-file=/nonexistent"}, "read --ca-crt-file"},
+		{[]string{"x", "--url=https://h/r", "--ca-crt-file=" + testClientKey}, "no PEM certificate found"},
+		{[]string{"x", "--url=ssh://git@127.0.0.1:1/r", "--private-key-file=" + testCA}, "--private-key-file " + testCA + ": parse private key"},
 		{[]string{"x", "--url=ssh://git@127.0.0.1:1/r", "--ssh-key-algorithm=dsa"}, "unsupported --ssh-key-algorithm"},
 		{[]string{"x", "--url=ssh://git@127.0.0.1:1/r", "--private-key-file=/nonexistent"}, "read --private-key-file"},
 		{[]string{"x", "--url=ssh://git@127.0.0.1:1/r"}, "is the host reachable"},
@@ -173,7 +172,7 @@ func TestCreateSecretGitApply(t *testing.T) {
 	if err := kube.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "repo-auth"}, &secret); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(secret.Data["known_hosts"]); got != srv.KnownHosts()+"\n" {
+	if got := string(secret.Data["known_hosts"]); got != srv.KnownHosts() {
 		t.Fatalf("known_hosts %q, want %q", got, srv.KnownHosts())
 	}
 	if string(secret.Data["identity"]) != string(key.PrivateKey) || string(secret.Data["password"]) != "pw" ||

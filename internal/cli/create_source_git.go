@@ -20,21 +20,48 @@ type createSourceGitOptions struct {
 	ignorePaths                               []string
 	recurseSubmodules                         bool
 	fetchTimeout                              time.Duration
+
+	// The credentials to store in a Secret named after the source.
+	username, password, caFile string
+	ssh                        sshIdentityOptions
+	silent                     bool
+
+	provider, proxySecretRef string
+	sparseCheckout           []string
 }
 
 func newCreateSourceGitCommand(f *Factory, common *createOptions) *cobra.Command {
 	o := &createSourceGitOptions{}
-	cmd := newCreateKindCommand(f, common, kinds.GitRepository(), &cobra.Command{
-		Short: "Create or update a GitRepository source",
+	k := kinds.GitRepository()
+	cmd := &cobra.Command{
+		Use:     k.Command.Name + " NAME",
+		Aliases: k.Command.Aliases,
+		Short:   "Create or update a GitRepository source",
+		Long: `The create source git command generates a GitRepository resource and waits for it to sync.
+For Git over SSH, host and SSH keys are automatically generated and stored in a Kubernetes secret.
+For private Git repositories, the basic authentication credentials are stored in a Kubernetes secret.`,
 		Example: `  # Create a source for a branch of a public Git repository
   flux create source git podinfo --url=https://github.com/stefanprodan/podinfo --branch=master
 
+  # Create a source for a Git repository using SSH authentication: a key pair is generated
+  # and its public key printed, to be added to the repository as a deploy key
+  flux create source git podinfo --url=ssh://git@github.com/stefanprodan/podinfo --branch=master
+
+  # Create a source for a Git repository using SSH authentication and a
+  # private key with a password from file
+  flux create source git podinfo --url=ssh://git@github.com/stefanprodan/podinfo --branch=master \
+    --private-key-file=./private.key --password=<password>
+
+  # Create a source for a Git repository using basic authentication
+  flux create source git podinfo --url=https://github.com/stefanprodan/podinfo --branch=master \
+    --username=username --password=password
+
   # Print the GitRepository instead of applying it
   flux create source git podinfo --url=https://github.com/stefanprodan/podinfo --tag-semver=">=6.0.0" --export`,
-	}, func(name, ns string) (meta.Object, error) {
-		repo, err := o.build(name, ns, common)
-		return repo, err
-	})
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), f, common, args)
+		},
+	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.url, "url", "", "Git address, e.g. ssh://git@host/org/repository")
 	fl.StringVar(&o.branch, "branch", "", "Git branch")
@@ -47,6 +74,15 @@ func newCreateSourceGitCommand(f *Factory, common *createOptions) *cobra.Command
 	fl.BoolVar(&o.recurseSubmodules, "recurse-submodules", false,
 		"when enabled, configures the GitRepository source to initialize and include Git submodules in the artifact it produces")
 	fl.DurationVar(&o.fetchTimeout, "fetch-timeout", 0, "set a timeout for fetch operations performed by source-controller (e.g. 'Git clone')")
+	fl.StringVarP(&o.username, "username", "u", "", "basic authentication username")
+	fl.StringVarP(&o.password, "password", "p", "", "basic authentication password, or the passphrase of --private-key-file")
+	fl.StringVar(&o.caFile, "ca-file", "", "path to TLS CA file used for validating self-signed certificates")
+	o.ssh.addFlags(fl)
+	fl.BoolVarP(&o.silent, "silent", "s", false, "assumes the deploy key is already setup, skips confirmation")
+	fl.StringVar(&o.provider, "provider", sourcev1.GitProviderGeneric, "the Git provider name, available options are: (generic, azure, github)")
+	fl.StringVar(&o.proxySecretRef, "proxy-secret-ref", "", "the name of an existing secret containing the proxy address and credentials")
+	fl.StringSliceVar(&o.sparseCheckout, "sparse-checkout-paths", nil,
+		"set paths to sparse checkout in git resource (can specify multiple paths with commas: path1,path2)")
 	return cmd
 }
 
@@ -85,6 +121,21 @@ func (o *createSourceGitOptions) build(name, ns string, common *createOptions) (
 	}
 	if o.secretRef != "" {
 		repo.Spec.SecretRef = &meta.LocalObjectReference{Name: o.secretRef}
+	}
+	switch o.provider {
+	case sourcev1.GitProviderGeneric:
+	case sourcev1.GitProviderAzure, sourcev1.GitProviderGitHub:
+		repo.Spec.Provider = o.provider
+	default:
+		return nil, fmt.Errorf("Git provider %q in --provider is not supported, must be one of: generic, azure, github", o.provider)
+	}
+	if o.proxySecretRef != "" {
+		repo.Spec.ProxySecretRef = &meta.LocalObjectReference{Name: o.proxySecretRef}
+	}
+	for _, p := range o.sparseCheckout {
+		if p = strings.TrimSpace(p); p != "" {
+			repo.Spec.SparseCheckout = append(repo.Spec.SparseCheckout, p)
+		}
 	}
 	if len(o.ignorePaths) > 0 {
 		ignore := strings.Join(o.ignorePaths, "\n")

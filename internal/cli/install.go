@@ -29,6 +29,7 @@ var installOwner = apply.Owner{Field: "flux", Group: "fluxcd.io"}
 func newInstallCommand(f *Factory, version string) *cobra.Command {
 	o := install.DefaultOptions(version)
 	var export bool
+	extras := &installExtras{}
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install or upgrade the Driftless controller and CRDs",
@@ -63,13 +64,21 @@ other layout's Deployments, ServiceAccounts and RBAC.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Namespace = f.SystemNamespace()
+			if err := extras.check(o); err != nil {
+				return err
+			}
 			if export {
 				return exportComponents(f.Out, o)
 			}
-			return installComponents(cmd.Context(), f, o)
+			hooks, err := extras.hooks(cmd.Context(), f, o)
+			if err != nil {
+				return err
+			}
+			return installComponentsWith(cmd.Context(), f, o, hooks)
 		},
 	}
 	addInstallFlags(cmd.Flags(), &o)
+	extras.addFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&export, "export", false, "write the install manifests to stdout and exit, without a cluster")
 	cmd.Flags().BoolVar(&o.MultiTenant, "multi-tenant", false, "lock tenants down as Flux's multi-tenancy guide does: "+
 		"implies --split, and kustomize-controller refuses cross-namespace references and remote bases "+
@@ -98,6 +107,12 @@ func exportComponents(w io.Writer, o install.Options) error {
 // Selected components that Driftless does not implement yet are reported,
 // not refused. bootstrap uses it too.
 func installComponents(ctx context.Context, f *Factory, o install.Options) error {
+	return installComponentsWith(ctx, f, o, installHooks{})
+}
+
+// installComponentsWith is installComponents with what `flux install`
+// adds (see installHooks).
+func installComponentsWith(ctx context.Context, f *Factory, o install.Options, hooks installHooks) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -127,6 +142,7 @@ func installComponents(ctx context.Context, f *Factory, o install.Options) error
 		return err
 	}
 	applyOpts := installApplyOptions(o, f.Timeout)
+	applyOpts.OverrideManagers = hooks.overrideManagers
 	cs, err := mgr.ApplyAll(ctx, objs, applyOpts)
 	printChangeSet(w, cs)
 	if err != nil {
@@ -134,6 +150,11 @@ func installComponents(ctx context.Context, f *Factory, o install.Options) error
 	}
 	if err := deleteOtherLayout(ctx, w, mgr, o, applyOpts.OwnerLabels); err != nil {
 		return err
+	}
+	if hooks.afterApply != nil {
+		if err := hooks.afterApply(ctx); err != nil {
+			return fmt.Errorf("install failed: %w", err)
+		}
 	}
 	fmt.Fprintln(w, "✔ install completed")
 	fmt.Fprintln(w, "◎ verifying installation")

@@ -46,29 +46,31 @@ type SSHServer struct {
 	config *ssh.ServerConfig
 	addr   string
 
-	mu       sync.Mutex
-	ln       net.Listener
-	conns    map[net.Conn]struct{}
-	requests []Request
-	hang     chan struct{}
-	wg       sync.WaitGroup
+	mu         sync.Mutex
+	authorized map[string]bool // marshalled public keys that may log in
+	ln         net.Listener
+	conns      map[net.Conn]struct{}
+	requests   []Request
+	hang       chan struct{}
+	wg         sync.WaitGroup
 }
 
 // NewSSHServer starts a server for the repositories under root and stops it
 // when the test ends.
 func NewSSHServer(t testing.TB, root string, opts SSHOptions) *SSHServer {
 	t.Helper()
-	authorized := map[string]bool{}
+	s := &SSHServer{t: t, root: root, opts: opts, conns: map[net.Conn]struct{}{}, authorized: map[string]bool{}}
 	for _, line := range opts.AuthorizedKeys {
-		key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
-		if err != nil {
-			t.Fatalf("gittest: authorized key %q: %v", line, err)
+		if err := s.Authorize(line); err != nil {
+			t.Fatalf("gittest: %v", err)
 		}
-		authorized[string(key.Marshal())] = true
 	}
 	cfg := &ssh.ServerConfig{
 		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
-			if authorized[string(key.Marshal())] || (opts.AuthorizeKey != nil && opts.AuthorizeKey(key)) {
+			s.mu.Lock()
+			ok := s.authorized[string(key.Marshal())]
+			s.mu.Unlock()
+			if ok || (opts.AuthorizeKey != nil && opts.AuthorizeKey(key)) {
 				return &ssh.Permissions{}, nil
 			}
 			return nil, errors.New("unknown public key")
@@ -89,10 +91,23 @@ func NewSSHServer(t testing.TB, root string, opts SSHOptions) *SSHServer {
 	for _, k := range hostKeys {
 		cfg.AddHostKey(k.Signer)
 	}
-	s := &SSHServer{HostKey: hostKeys[0], t: t, root: root, opts: opts, config: cfg, conns: map[net.Conn]struct{}{}}
+	s.HostKey, s.config = hostKeys[0], cfg
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// Authorize lets the key of an authorized_keys line log in from now on, as
+// adding a deploy key to a repository does.
+func (s *SSHServer) Authorize(authorizedKey string) error {
+	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(authorizedKey))
+	if err != nil {
+		return fmt.Errorf("authorized key %q: %w", authorizedKey, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.authorized[string(key.Marshal())] = true
+	return nil
 }
 
 // Addr is host:port of the server.
