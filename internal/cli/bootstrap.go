@@ -39,7 +39,8 @@ type bootstrapOptions struct {
 	sshSigningReuseKey                    bool
 	sparseCheckout                        []string
 	commitAppendix                        string
-	force                                 bool
+	// extras are install's --registry-creds and --force.
+	extras installExtras
 }
 
 // newBootstrapCommand is `flux bootstrap`, the parent of the Git providers;
@@ -76,7 +77,7 @@ install the controller on the cluster and configure it to reconcile itself from 
 	fl.BoolVar(&b.sshSigningReuseKey, "ssh-signing-reuse-private-key", false, "sign commits with the key of --private-key-file")
 	fl.StringSliceVar(&b.sparseCheckout, "sparse-checkout", nil, "directories the GitRepository checks out (spec.sparseCheckout), comma-separated; they must include --path")
 	fl.StringVar(&b.commitAppendix, "commit-message-appendix", "", "string to add to the commit messages, e.g. '[ci skip]'")
-	fl.BoolVar(&b.force, "force", false, "override an existing install managed by another tool (server-side apply always takes ownership)")
+	b.extras.addFlags(fl)
 	cmd.AddCommand(newBootstrapGitCommand(f, b), newBootstrapGitHubCommand(f, b), newBootstrapGitLabCommand(f, b),
 		newBootstrapGiteaCommand(f, b), newBootstrapBitbucketServerCommand(f, b))
 	return cmd

@@ -66,7 +66,16 @@ func runBootstrap(ctx context.Context, f *Factory, b *bootstrapOptions, prov boo
 	if _, _, err := b.install.Controllers(); err != nil {
 		return err
 	}
+	if err := b.extras.check(b.install); err != nil {
+		return err
+	}
 	signKey, err := b.signingKey()
+	if err != nil {
+		return err
+	}
+	// Asked before anything is pushed: a "no" to taking over another
+	// tool's install leaves the repository as it was.
+	hooks, err := b.extras.hooks(ctx, f, b.install)
 	if err != nil {
 		return err
 	}
@@ -116,7 +125,7 @@ func runBootstrap(ctx context.Context, f *Factory, b *bootstrapOptions, prov boo
 		p.success("branch %q is up to date (%s): nothing to push", b.branch, w.Head())
 	}
 
-	if err := installComponents(ctx, f, b.install); err != nil {
+	if err := installComponents(ctx, f, b.install, hooks); err != nil {
 		return err
 	}
 	if secret != nil {

@@ -111,9 +111,22 @@ func TestBootstrapGitHTTPEmptyRepositoryTwice(t *testing.T) {
 	args := []string{"bootstrap", "git", "-n", ns, "--timeout", "3m", "--url", u, "--allow-insecure-http",
 		"-u", "git", "-p", "s3cret", "--path", "clusters/dev", "--author-email", "flux@example.com"}
 
+	// --registry-creds is checked before anything is pushed.
+	_, _, err := runFlux(t, "", append(args, "--registry-creds", "robot:pw")...)
+	if err == nil || !strings.Contains(err.Error(), "--registry-creds requires --image-pull-secret") {
+		t.Fatalf("--registry-creds without --image-pull-secret: %v", err)
+	}
+	if head := repo.Head("main"); head != "" {
+		t.Fatalf("a refused bootstrap pushed %s", head)
+	}
+	args = append(args, "--image-pull-secret", "regcred", "--registry-creds", "robot:pw")
+
 	_, stderr, err := runFlux(t, "", args...)
 	if err != nil {
 		t.Fatalf("bootstrap: %v\n%s", err, stderr)
+	}
+	if pull, _ := secretData(t, ns, "regcred"); !strings.Contains(pull[".dockerconfigjson"], `"username":"robot"`) {
+		t.Errorf("image pull secret = %v", pull)
 	}
 	for _, want := range []string{"committed component manifests", "committed sync manifests", "pushed manifests",
 		"reconciled source secret", "Kustomization reconciled successfully", "✔ bootstrap finished"} {

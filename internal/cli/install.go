@@ -74,7 +74,7 @@ other layout's Deployments, ServiceAccounts and RBAC.`,
 			if err != nil {
 				return err
 			}
-			return installComponentsWith(cmd.Context(), f, o, hooks)
+			return installComponents(cmd.Context(), f, o, hooks)
 		},
 	}
 	addInstallFlags(cmd.Flags(), &o)
@@ -105,14 +105,9 @@ func exportComponents(w io.Writer, o install.Options) error {
 // of the other layout left, prints Flux's progress on f.Err, and waits
 // (bounded by f.Timeout) until the controller Deployments are Available.
 // Selected components that Driftless does not implement yet are reported,
-// not refused. bootstrap uses it too.
-func installComponents(ctx context.Context, f *Factory, o install.Options) error {
-	return installComponentsWith(ctx, f, o, installHooks{})
-}
-
-// installComponentsWith is installComponents with what `flux install`
-// adds (see installHooks).
-func installComponentsWith(ctx context.Context, f *Factory, o install.Options, hooks installHooks) error {
+// not refused. hooks are what `flux install` and `flux bootstrap` add with
+// --registry-creds and --force (see installHooks).
+func installComponents(ctx context.Context, f *Factory, o install.Options, hooks installHooks) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
