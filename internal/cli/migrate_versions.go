@@ -28,19 +28,19 @@ type fluxAPIVersions struct {
 func latestFluxAPIs() map[schema.GroupKind]string {
 	src := func(kind string) schema.GroupKind { return sourcev1.GroupVersion.WithKind(kind).GroupKind() }
 	return map[schema.GroupKind]string{
-		src(sourcev1.GitRepositoryKind):    sourcev1.GroupVersion.Version,
-		src(sourcev1.OCIRepositoryKind):    sourcev1.GroupVersion.Version,
-		src(sourcev1.HelmRepositoryKind):   sourcev1.GroupVersion.Version,
-		src(sourcev1.HelmChartKind):        sourcev1.GroupVersion.Version,
-		src(sourcev1.BucketKind):           sourcev1.GroupVersion.Version,
-		src(sourcev1.ExternalArtifactKind): sourcev1.GroupVersion.Version,
+		src(sourcev1.GitRepositoryKind):                                   sourcev1.GroupVersion.Version,
+		src(sourcev1.OCIRepositoryKind):                                   sourcev1.GroupVersion.Version,
+		src(sourcev1.HelmRepositoryKind):                                  sourcev1.GroupVersion.Version,
+		src(sourcev1.HelmChartKind):                                       sourcev1.GroupVersion.Version,
+		src(sourcev1.BucketKind):                                          sourcev1.GroupVersion.Version,
+		src(sourcev1.ExternalArtifactKind):                                sourcev1.GroupVersion.Version,
 		{Group: "source.extensions.fluxcd.io", Kind: "ArtifactGenerator"}: "v1beta1",
 
 		kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind).GroupKind(): kustomizev1.GroupVersion.Version,
 		helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind).GroupKind():             helmv2.GroupVersion.Version,
 
-		notificationv1.GroupVersion.WithKind("Receiver").GroupKind():   notificationv1.GroupVersion.Version,
-		notificationv1beta3.GroupVersion.WithKind("Alert").GroupKind(): notificationv1beta3.GroupVersion.Version,
+		notificationv1.GroupVersion.WithKind("Receiver").GroupKind():      notificationv1.GroupVersion.Version,
+		notificationv1beta3.GroupVersion.WithKind("Alert").GroupKind():    notificationv1beta3.GroupVersion.Version,
 		notificationv1beta3.GroupVersion.WithKind("Provider").GroupKind(): notificationv1beta3.GroupVersion.Version,
 
 		imagev1.GroupVersion.WithKind(imagev1.ImageRepositoryKind).GroupKind():       imagev1.GroupVersion.Version,
