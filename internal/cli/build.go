@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -209,48 +209,24 @@ func splitYAML(s string) ([]string, error) {
 	}
 }
 
-// substituteVars merges spec.postBuild.substitute over the data of the
-// substituteFrom ConfigMaps and Secrets in the cluster, in Flux's order;
-// optional ones that do not exist are skipped.
+// substituteVars reads the post-build variables of ks from the cluster as
+// the controller does (kustomize.LoadVars): spec.postBuild.substitute over
+// the substituteFrom ConfigMaps and Secrets; optional missing ones skipped.
 func substituteVars(ctx context.Context, f *Factory, ks *kustomizev1.Kustomization) (map[string]string, error) {
 	pb := ks.Spec.PostBuild
-	if len(pb.SubstituteFrom) == 0 {
-		return pb.Substitute, nil
+	if pb == nil || len(pb.SubstituteFrom) == 0 {
+		return kustomize.LoadVars(ctx, ks.Namespace, pb, nil)
 	}
 	c, err := f.Client()
 	if err != nil {
 		return nil, err
 	}
-	var from []map[string]string
-	for _, ref := range pb.SubstituteFrom {
-		key := client.ObjectKey{Namespace: ks.Namespace, Name: ref.Name}
-		var data map[string]string
-		switch ref.Kind {
-		case "ConfigMap":
-			var cm corev1.ConfigMap
-			if err = c.Get(ctx, key, &cm); err == nil {
-				data = cm.Data
-			}
-		case "Secret":
-			var s corev1.Secret
-			if err = c.Get(ctx, key, &s); err == nil {
-				data = make(map[string]string, len(s.Data))
-				for k, v := range s.Data {
-					data[k] = string(v)
-				}
-			}
-		default:
-			return nil, fmt.Errorf("substituteFrom %s/%s: kind must be ConfigMap or Secret", ref.Kind, ref.Name)
-		}
-		if apierrors.IsNotFound(err) && ref.Optional {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("substituteFrom %s %s/%s: %w (create it or mark it optional)", ref.Kind, ks.Namespace, ref.Name, err)
-		}
-		from = append(from, data)
+	get := func(ctx context.Context, key types.NamespacedName, o kustomize.Object) error { return c.Get(ctx, key, o) }
+	vars, err := kustomize.LoadVars(ctx, ks.Namespace, pb, get)
+	if err != nil {
+		return nil, fmt.Errorf("%w (create it or mark it optional)", err)
 	}
-	return kustomize.MergeVars(pb.Substitute, from...), nil
+	return vars, nil
 }
 
 // maskSOPS hides the values of a SOPS-encrypted Secret behind **SOPS**, as
