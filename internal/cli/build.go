@@ -221,7 +221,9 @@ func substituteVars(ctx context.Context, f *Factory, ks *kustomizev1.Kustomizati
 	if err != nil {
 		return nil, err
 	}
-	get := func(ctx context.Context, key types.NamespacedName, o kustomize.Object) error { return c.Get(ctx, key, o) }
+	get := func(ctx context.Context, key types.NamespacedName, o kustomize.Object) error {
+		return c.Get(ctx, key, o)
+	}
 	vars, err := kustomize.LoadVars(ctx, ks.Namespace, pb, get)
 	if err != nil {
 		return nil, fmt.Errorf("%w (create it or mark it optional)", err)
