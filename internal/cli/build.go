@@ -33,12 +33,21 @@ const sopsMask = "**SOPS**"
 // manager and the group of its ownership labels.
 var ksOwner = apply.Owner{Field: kustomizev1.FieldManager, Group: kustomizev1.GroupVersion.Group}
 
-// buildFlags are the flags build and diff share.
+// buildFlags are the flags build and diff share, and what a nested build
+// of --recursive sets instead of flags.
 type buildFlags struct {
 	path             string
 	file             string
 	dryRun           bool
 	strictSubstitute bool
+	inMemory         bool
+
+	// spec, when set, is the Kustomization to build (a nested one found in
+	// a build), read neither from the file nor from the cluster.
+	spec *kustomizev1.Kustomization
+	// exclude hides ignored paths of path from the build (--in-memory-build
+	// with --ignore-paths); nil hides nothing.
+	exclude func(rel string, dir bool) bool
 }
 
 func (b *buildFlags) addFlags(fs *pflag.FlagSet, dryRun bool) {
@@ -46,6 +55,10 @@ func (b *buildFlags) addFlags(fs *pflag.FlagSet, dryRun bool) {
 	fs.StringVar(&b.file, "kustomization-file", "", "file holding the Kustomization, read instead of the cluster's")
 	fs.BoolVar(&b.strictSubstitute, "strict-substitute", false,
 		"fail when a variable without a default value is used but not set")
+	fs.BoolVar(&b.inMemory, "in-memory-build", false,
+		"build without writing anything to disk: --ignore-paths and .sourceignore hide the ignored files from the build "+
+			"instead of the kept ones being copied to a temporary directory first (--path itself is never written: "+
+			"the kustomization.yaml generated or merged with the spec always lives in memory)")
 	if dryRun {
 		fs.BoolVar(&b.dryRun, "dry-run", false,
 			"do not contact the cluster: needs --kustomization-file; substituteFrom variables are not read")
@@ -112,6 +125,7 @@ func buildKustomization(ctx context.Context, f *Factory, name string, b buildFla
 	}
 	opts := kustomize.SpecOptions(&ks.Spec)
 	opts.Path = ""
+	opts.Exclude = b.exclude
 	if opts.PostBuild != nil {
 		opts.PostBuild.AllowUndefined = !b.strictSubstitute
 		if !b.dryRun {
@@ -144,6 +158,9 @@ func buildKustomization(ctx context.Context, f *Factory, name string, b buildFla
 // loadKustomization reads the Kustomization from --kustomization-file or,
 // without it, from the cluster.
 func loadKustomization(ctx context.Context, f *Factory, name, ns string, b buildFlags) (*kustomizev1.Kustomization, error) {
+	if b.spec != nil {
+		return b.spec, nil
+	}
 	if b.file != "" {
 		return kustomizationFromFile(b.file, name, ns)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -88,14 +87,11 @@ Kustomizations whose source has no local directory are skipped.`,
 			if len(localSources) > 0 {
 				return &ExitError{Code: exitDiffError, Err: errors.New("--local-sources is only used with --recursive: add --recursive")}
 			}
-			if len(ignorePaths) > 0 && b.path != "" {
-				tmp, err := filteredCopy(b.path, ignorePaths)
-				if err != nil {
-					return &ExitError{Code: exitDiffError, Err: err}
-				}
-				defer os.RemoveAll(tmp)
-				b.path = tmp
+			b, done, err := withIgnore(b, ignorePaths)
+			if err != nil {
+				return &ExitError{Code: exitDiffError, Err: err}
 			}
+			defer done()
 			ks, objs, err := buildKustomization(ctx, f, args[0], b)
 			if err != nil {
 				return &ExitError{Code: exitDiffError, Err: err}

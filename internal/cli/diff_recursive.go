@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/internal/engine/ignore"
@@ -89,8 +88,6 @@ type recursiveDiff struct {
 	sources map[string]string
 	// visited holds namespace/name of the Kustomizations already diffed.
 	visited map[string]bool
-	// tmp holds the files of the nested Kustomizations' specs.
-	tmp     string
 	changed bool
 }
 
@@ -127,12 +124,7 @@ func runRecursiveDiff(ctx context.Context, f *Factory, name string, b buildFlags
 	if b.path == "" {
 		return &ExitError{Code: exitDiffError, Err: errors.New("--path is required: give the local directory to build")}
 	}
-	tmp, err := os.MkdirTemp("", "flux-diff-ks-")
-	if err != nil {
-		return &ExitError{Code: exitDiffError, Err: err}
-	}
-	defer os.RemoveAll(tmp)
-	r := &recursiveDiff{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}, tmp: tmp}
+	r := &recursiveDiff{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}}
 	ks, objs, err := r.diffOne(ctx, name, b, nil)
 	if err != nil {
 		return &ExitError{Code: exitDiffError, Err: err}
@@ -171,7 +163,8 @@ func (r *recursiveDiff) walk(ctx context.Context, objs []*unstructured.Unstructu
 		}
 		r.visited[id] = true
 		var ks kustomizev1.Kustomization
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &ks); err != nil {
+		err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &ks)
+		if err != nil {
 			return fmt.Errorf("%s: %w", ref, err)
 		}
 		key := sourceKey(&ks)
@@ -190,16 +183,13 @@ func (r *recursiveDiff) walk(ctx context.Context, objs []*unstructured.Unstructu
 			return fmt.Errorf("%s: spec.path %q is not a directory in %s (the local directory of %s)",
 				ref, ks.Spec.Path, root, key)
 		}
-		data, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return err
-		}
-		file := filepath.Join(r.tmp, fmt.Sprintf("%d.yaml", len(r.visited)))
-		if err := os.WriteFile(file, data, 0o600); err != nil {
-			return err
+		if ks.Namespace == "" {
+			if ks.Namespace, err = r.f.Namespace(); err != nil {
+				return err
+			}
 		}
 		b := r.b
-		b.path, b.file = dir, file
+		b.path, b.file, b.spec = dir, "", &ks
 		_, nested, err := r.diffOne(ctx, ks.Name, b, &ks)
 		if err != nil {
 			return fmt.Errorf("%s: %w", ref, err)
@@ -217,14 +207,11 @@ func (r *recursiveDiff) walk(ctx context.Context, objs []*unstructured.Unstructu
 // nested one's comes from the cluster.
 func (r *recursiveDiff) diffOne(ctx context.Context, name string, b buildFlags,
 	nested *kustomizev1.Kustomization) (*kustomizev1.Kustomization, []*unstructured.Unstructured, error) {
-	if len(r.ignorePaths) > 0 {
-		tmp, err := filteredCopy(b.path, r.ignorePaths)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer os.RemoveAll(tmp)
-		b.path = tmp
+	b, done, err := withIgnore(b, r.ignorePaths)
+	if err != nil {
+		return nil, nil, err
 	}
+	defer done()
 	ks, objs, err := buildKustomization(ctx, r.f, name, b)
 	if err != nil {
 		return nil, nil, err
