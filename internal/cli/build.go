@@ -76,6 +76,9 @@ func newBuildCommand(f *Factory) *cobra.Command {
 
 func newBuildKustomizationCommand(f *Factory) *cobra.Command {
 	var b buildFlags
+	var ignorePaths []string
+	var recursive bool
+	var localSources map[string]string
 	cmd := &cobra.Command{
 		Use:     "kustomization NAME --path DIR",
 		Aliases: []string{"ks"},
@@ -84,10 +87,17 @@ func newBuildKustomizationCommand(f *Factory) *cobra.Command {
   flux build kustomization app --path ./deploy
 
   # Build without a cluster, from a Kustomization in a file
-  flux build kustomization app --path ./deploy --kustomization-file ./app.yaml --dry-run`,
+  flux build kustomization app --path ./deploy --kustomization-file ./app.yaml --dry-run
+
+  # Leave out files, as a .sourceignore would
+  flux build kustomization app --path ./deploy --ignore-paths "/drafts/,*.bak.yaml"
+
+  # Build the Kustomizations it holds too, one of them from a second repository
+  flux build kustomization flux-system --path ./clusters/prod --recursive \
+    --local-sources GitRepository/flux-system/apps=../apps`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, objs, err := buildKustomization(cmd.Context(), f, args[0], b)
+			objs, err := buildKustomizationTree(cmd.Context(), f, args[0], b, ignorePaths, recursive, localSources)
 			if err != nil {
 				return err
 			}
@@ -95,6 +105,14 @@ func newBuildKustomizationCommand(f *Factory) *cobra.Command {
 		},
 	}
 	b.addFlags(cmd.Flags(), true)
+	cmd.Flags().StringSliceVar(&ignorePaths, "ignore-paths", nil,
+		"set paths to ignore in .gitignore format (can specify multiple paths with commas: path1,path2); "+
+			"the .sourceignore files of --path and the source-controller's default exclusions apply too")
+	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false,
+		"build the Kustomizations the output holds too, recursively: those whose source is the top one's "+
+			"(from --path without its spec.path) or is given in --local-sources; their objects follow the output")
+	cmd.Flags().StringToStringVar(&localSources, "local-sources", nil,
+		"local directories of sources, for --recursive: Kind/namespace/name=path (repeat, or separate with commas)")
 	return cmd
 }
 

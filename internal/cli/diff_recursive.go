@@ -88,7 +88,9 @@ type recursiveDiff struct {
 	sources map[string]string
 	// visited holds namespace/name of the Kustomizations already diffed.
 	visited map[string]bool
-	changed bool
+	// progress draws the progress bar of each level's dry-runs.
+	progress bool
+	changed  bool
 }
 
 // parseLocalSources checks the --local-sources entries Kind/namespace/name=path
@@ -116,7 +118,7 @@ func parseLocalSources(in map[string]string) (map[string]string, error) {
 // runRecursiveDiff diffs the Kustomization name and everything below it; it
 // returns an ExitError with code 1 when any level differs.
 func runRecursiveDiff(ctx context.Context, f *Factory, name string, b buildFlags, ignorePaths []string,
-	localSources map[string]string) error {
+	localSources map[string]string, progress bool) error {
 	sources, err := parseLocalSources(localSources)
 	if err != nil {
 		return &ExitError{Code: exitDiffError, Err: err}
@@ -124,7 +126,7 @@ func runRecursiveDiff(ctx context.Context, f *Factory, name string, b buildFlags
 	if b.path == "" {
 		return &ExitError{Code: exitDiffError, Err: errors.New("--path is required: give the local directory to build")}
 	}
-	r := &recursiveDiff{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}}
+	r := &recursiveDiff{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}, progress: progress}
 	ks, objs, err := r.diffOne(ctx, name, b, nil)
 	if err != nil {
 		return &ExitError{Code: exitDiffError, Err: err}
@@ -167,21 +169,12 @@ func (r *recursiveDiff) walk(ctx context.Context, objs []*unstructured.Unstructu
 		if err != nil {
 			return fmt.Errorf("%s: %w", ref, err)
 		}
-		key := sourceKey(&ks)
-		root, ok := r.sources[key]
+		dir, ok, err := localDir(r.f, r.sources, ref, &ks)
+		if err != nil {
+			return err
+		}
 		if !ok {
-			fmt.Fprintf(r.f.Err, "► %s skipped: its source %s has no local directory (add --local-sources %s=DIR)\n",
-				ref, key, key)
 			continue
-		}
-		rel := filepath.Clean(filepath.FromSlash(ks.Spec.Path))
-		if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("%s: spec.path %q leaves its source", ref, ks.Spec.Path)
-		}
-		dir := filepath.Join(root, rel)
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return fmt.Errorf("%s: spec.path %q is not a directory in %s (the local directory of %s)",
-				ref, ks.Spec.Path, root, key)
 		}
 		if ks.Namespace == "" {
 			if ks.Namespace, err = r.f.Namespace(); err != nil {
@@ -225,7 +218,7 @@ func (r *recursiveDiff) diffOne(ctx context.Context, name string, b buildFlags,
 	out := r.f.Out
 	var buf bytes.Buffer
 	r.f.Out = &buf
-	changed, err := diffObjects(ctx, r.f, objs)
+	changed, err := diffObjects(ctx, r.f, objs, newProgressBar(r.f, r.progress, len(objs)))
 	if err == nil {
 		var deleted bool
 		deleted, err = diffDeleted(r.f, ks.Spec.Prune, inv, objs)
@@ -258,6 +251,29 @@ func liveInventory(ctx context.Context, f *Factory, ks *kustomizev1.Kustomizatio
 		return nil, fmt.Errorf("reading Kustomization %s/%s: %w", ks.Namespace, ks.Name, err)
 	}
 	return live.Status.Inventory, nil
+}
+
+// localDir is the local directory of the nested Kustomization ks (named
+// ref in messages): its spec.path in the local directory of its source.
+// ok is false, with a note on stderr, when its source has none.
+func localDir(f *Factory, sources map[string]string, ref string, ks *kustomizev1.Kustomization) (string, bool, error) {
+	key := sourceKey(ks)
+	root, ok := sources[key]
+	if !ok {
+		fmt.Fprintf(f.Err, "► %s skipped: its source %s has no local directory (add --local-sources %s=DIR)\n",
+			ref, key, key)
+		return "", false, nil
+	}
+	rel := filepath.Clean(filepath.FromSlash(ks.Spec.Path))
+	if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false, fmt.Errorf("%s: spec.path %q leaves its source", ref, ks.Spec.Path)
+	}
+	dir := filepath.Join(root, rel)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", false, fmt.Errorf("%s: spec.path %q is not a directory in %s (the local directory of %s)",
+			ref, ks.Spec.Path, root, key)
+	}
+	return dir, true, nil
 }
 
 // sourceKey is Kind/namespace/name of the source of ks, as --local-sources
