@@ -74,7 +74,8 @@ Kustomizations whose source has no local directory are skipped.
 
 With --ignore-not-found, a Kustomization that is not in the cluster is not an
 error: without --kustomization-file there is nothing to diff and the command
-exits with 0; with it, every object shows as created.`,
+exits with 0; with it, the diff runs from the file as always (that
+Kustomization has no inventory, so nothing shows as deleted).`,
 		Example: `  # Preview the changes local edits would make
   flux diff kustomization app --path ./deploy
 
