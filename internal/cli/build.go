@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -33,12 +33,21 @@ const sopsMask = "**SOPS**"
 // manager and the group of its ownership labels.
 var ksOwner = apply.Owner{Field: kustomizev1.FieldManager, Group: kustomizev1.GroupVersion.Group}
 
-// buildFlags are the flags build and diff share.
+// buildFlags are the flags build and diff share, and what a nested build
+// of --recursive sets instead of flags.
 type buildFlags struct {
 	path             string
 	file             string
 	dryRun           bool
 	strictSubstitute bool
+	inMemory         bool
+
+	// spec, when set, is the Kustomization to build (a nested one found in
+	// a build), read neither from the file nor from the cluster.
+	spec *kustomizev1.Kustomization
+	// exclude hides ignored paths of path from the build (--in-memory-build
+	// with --ignore-paths); nil hides nothing.
+	exclude func(rel string, dir bool) bool
 }
 
 func (b *buildFlags) addFlags(fs *pflag.FlagSet, dryRun bool) {
@@ -46,6 +55,10 @@ func (b *buildFlags) addFlags(fs *pflag.FlagSet, dryRun bool) {
 	fs.StringVar(&b.file, "kustomization-file", "", "file holding the Kustomization, read instead of the cluster's")
 	fs.BoolVar(&b.strictSubstitute, "strict-substitute", false,
 		"fail when a variable without a default value is used but not set")
+	fs.BoolVar(&b.inMemory, "in-memory-build", false,
+		"build without writing anything to disk: --ignore-paths and .sourceignore hide the ignored files from the build "+
+			"instead of the kept ones being copied to a temporary directory first (--path itself is never written: "+
+			"the kustomization.yaml generated or merged with the spec always lives in memory)")
 	if dryRun {
 		fs.BoolVar(&b.dryRun, "dry-run", false,
 			"do not contact the cluster: needs --kustomization-file; substituteFrom variables are not read")
@@ -63,6 +76,9 @@ func newBuildCommand(f *Factory) *cobra.Command {
 
 func newBuildKustomizationCommand(f *Factory) *cobra.Command {
 	var b buildFlags
+	var ignorePaths []string
+	var recursive bool
+	var localSources map[string]string
 	cmd := &cobra.Command{
 		Use:     "kustomization NAME --path DIR",
 		Aliases: []string{"ks"},
@@ -71,10 +87,17 @@ func newBuildKustomizationCommand(f *Factory) *cobra.Command {
   flux build kustomization app --path ./deploy
 
   # Build without a cluster, from a Kustomization in a file
-  flux build kustomization app --path ./deploy --kustomization-file ./app.yaml --dry-run`,
+  flux build kustomization app --path ./deploy --kustomization-file ./app.yaml --dry-run
+
+  # Leave out files, as a .sourceignore would
+  flux build kustomization app --path ./deploy --ignore-paths "/drafts/,*.bak.yaml"
+
+  # Build the Kustomizations it holds too, one of them from a second repository
+  flux build kustomization flux-system --path ./clusters/prod --recursive \
+    --local-sources GitRepository/flux-system/apps=../apps`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, objs, err := buildKustomization(cmd.Context(), f, args[0], b)
+			objs, err := buildKustomizationTree(cmd.Context(), f, args[0], b, ignorePaths, recursive, localSources)
 			if err != nil {
 				return err
 			}
@@ -82,6 +105,14 @@ func newBuildKustomizationCommand(f *Factory) *cobra.Command {
 		},
 	}
 	b.addFlags(cmd.Flags(), true)
+	cmd.Flags().StringSliceVar(&ignorePaths, "ignore-paths", nil,
+		"set paths to ignore in .gitignore format (can specify multiple paths with commas: path1,path2); "+
+			"the .sourceignore files of --path and the source-controller's default exclusions apply too")
+	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false,
+		"build the Kustomizations the output holds too, recursively: those whose source is the top one's "+
+			"(from --path without its spec.path) or is given in --local-sources; their objects follow the output")
+	cmd.Flags().StringToStringVar(&localSources, "local-sources", nil,
+		"local directories of sources, for --recursive: Kind/namespace/name=path (repeat, or separate with commas)")
 	return cmd
 }
 
@@ -112,6 +143,7 @@ func buildKustomization(ctx context.Context, f *Factory, name string, b buildFla
 	}
 	opts := kustomize.SpecOptions(&ks.Spec)
 	opts.Path = ""
+	opts.Exclude = b.exclude
 	if opts.PostBuild != nil {
 		opts.PostBuild.AllowUndefined = !b.strictSubstitute
 		if !b.dryRun {
@@ -144,6 +176,9 @@ func buildKustomization(ctx context.Context, f *Factory, name string, b buildFla
 // loadKustomization reads the Kustomization from --kustomization-file or,
 // without it, from the cluster.
 func loadKustomization(ctx context.Context, f *Factory, name, ns string, b buildFlags) (*kustomizev1.Kustomization, error) {
+	if b.spec != nil {
+		return b.spec, nil
+	}
 	if b.file != "" {
 		return kustomizationFromFile(b.file, name, ns)
 	}
@@ -209,48 +244,26 @@ func splitYAML(s string) ([]string, error) {
 	}
 }
 
-// substituteVars merges spec.postBuild.substitute over the data of the
-// substituteFrom ConfigMaps and Secrets in the cluster, in Flux's order;
-// optional ones that do not exist are skipped.
+// substituteVars reads the post-build variables of ks from the cluster as
+// the controller does (kustomize.LoadVars): spec.postBuild.substitute over
+// the substituteFrom ConfigMaps and Secrets; optional missing ones skipped.
 func substituteVars(ctx context.Context, f *Factory, ks *kustomizev1.Kustomization) (map[string]string, error) {
 	pb := ks.Spec.PostBuild
-	if len(pb.SubstituteFrom) == 0 {
-		return pb.Substitute, nil
+	if pb == nil || len(pb.SubstituteFrom) == 0 {
+		return kustomize.LoadVars(ctx, ks.Namespace, pb, nil)
 	}
 	c, err := f.Client()
 	if err != nil {
 		return nil, err
 	}
-	var from []map[string]string
-	for _, ref := range pb.SubstituteFrom {
-		key := client.ObjectKey{Namespace: ks.Namespace, Name: ref.Name}
-		var data map[string]string
-		switch ref.Kind {
-		case "ConfigMap":
-			var cm corev1.ConfigMap
-			if err = c.Get(ctx, key, &cm); err == nil {
-				data = cm.Data
-			}
-		case "Secret":
-			var s corev1.Secret
-			if err = c.Get(ctx, key, &s); err == nil {
-				data = make(map[string]string, len(s.Data))
-				for k, v := range s.Data {
-					data[k] = string(v)
-				}
-			}
-		default:
-			return nil, fmt.Errorf("substituteFrom %s/%s: kind must be ConfigMap or Secret", ref.Kind, ref.Name)
-		}
-		if apierrors.IsNotFound(err) && ref.Optional {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("substituteFrom %s %s/%s: %w (create it or mark it optional)", ref.Kind, ks.Namespace, ref.Name, err)
-		}
-		from = append(from, data)
+	get := func(ctx context.Context, key types.NamespacedName, o kustomize.Object) error {
+		return c.Get(ctx, key, o)
 	}
-	return kustomize.MergeVars(pb.Substitute, from...), nil
+	vars, err := kustomize.LoadVars(ctx, ks.Namespace, pb, get)
+	if err != nil {
+		return nil, fmt.Errorf("%w (create it or mark it optional)", err)
+	}
+	return vars, nil
 }
 
 // maskSOPS hides the values of a SOPS-encrypted Secret behind **SOPS**, as

@@ -21,7 +21,7 @@ import (
 func writeBuildDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	secret, err := os.ReadFile(filepath.Join("..", "sops", "testdata", "encrypted", "secret-data.yaml"))
+	secret, err := os.ReadFile(filepath.Join("..", "engine", "sops", "testdata", "encrypted", "secret-data.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

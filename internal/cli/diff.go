@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
@@ -57,6 +57,7 @@ func newDiffKustomizationCommand(f *Factory) *cobra.Command {
 	var ignorePaths []string
 	var recursive bool
 	var localSources map[string]string
+	var ignoreNotFound, progress bool
 	cmd := &cobra.Command{
 		Use:     "kustomization NAME --path DIR",
 		Aliases: []string{"ks"},
@@ -69,7 +70,12 @@ when there is one and 2 on error.
 With --recursive, every Kustomization the build holds is diffed too, built
 from the local directory of its source: the one of --local-sources, or,
 for the source of the top Kustomization, --path without its spec.path.
-Kustomizations whose source has no local directory are skipped.`,
+Kustomizations whose source has no local directory are skipped.
+
+With --ignore-not-found, a Kustomization that is not in the cluster is not an
+error: without --kustomization-file there is nothing to diff and the command
+exits with 0; with it, the diff runs from the file as always (that
+Kustomization has no inventory, so nothing shows as deleted).`,
 		Example: `  # Preview the changes local edits would make
   flux diff kustomization app --path ./deploy
 
@@ -82,25 +88,30 @@ Kustomizations whose source has no local directory are skipped.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
+			if ignoreNotFound && b.file == "" {
+				if missing, err := kustomizationMissing(ctx, f, args[0]); err != nil || missing {
+					if err != nil {
+						return &ExitError{Code: exitDiffError, Err: err}
+					}
+					return nil
+				}
+			}
 			if recursive {
-				return runRecursiveDiff(ctx, f, args[0], b, ignorePaths, localSources)
+				return runRecursiveDiff(ctx, f, args[0], b, ignorePaths, localSources, progress)
 			}
 			if len(localSources) > 0 {
 				return &ExitError{Code: exitDiffError, Err: errors.New("--local-sources is only used with --recursive: add --recursive")}
 			}
-			if len(ignorePaths) > 0 && b.path != "" {
-				tmp, err := filteredCopy(b.path, ignorePaths)
-				if err != nil {
-					return &ExitError{Code: exitDiffError, Err: err}
-				}
-				defer os.RemoveAll(tmp)
-				b.path = tmp
+			b, done, err := withIgnore(b, ignorePaths)
+			if err != nil {
+				return &ExitError{Code: exitDiffError, Err: err}
 			}
+			defer done()
 			ks, objs, err := buildKustomization(ctx, f, args[0], b)
 			if err != nil {
 				return &ExitError{Code: exitDiffError, Err: err}
 			}
-			changed, err := diffObjects(ctx, f, objs)
+			changed, err := diffObjects(ctx, f, objs, newProgressBar(f, progress, len(objs)))
 			if err != nil {
 				return &ExitError{Code: exitDiffError, Err: err}
 			}
@@ -122,12 +133,17 @@ Kustomizations whose source has no local directory are skipped.`,
 		"diff the Kustomizations the build holds too, recursively")
 	cmd.Flags().StringToStringVar(&localSources, "local-sources", nil,
 		"local directories of sources, for --recursive: Kind/namespace/name=path (repeat, or separate with commas)")
+	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false,
+		"a Kustomization that is not in the cluster is not an error (see above)")
+	cmd.Flags().BoolVar(&progress, "progress-bar", true,
+		"draw a progress bar on stderr while the objects are dry-run (only when stderr is a terminal)")
 	return cmd
 }
 
 // diffObjects dry-runs each object and reports the created and drifted
 // ones; it tells whether there was any.
-func diffObjects(ctx context.Context, f *Factory, objs []*unstructured.Unstructured) (bool, error) {
+func diffObjects(ctx context.Context, f *Factory, objs []*unstructured.Unstructured, bar *progressBar) (bool, error) {
+	defer bar.clear()
 	cfg, err := f.RESTConfig()
 	if err != nil {
 		return false, err
@@ -142,8 +158,10 @@ func diffObjects(ctx context.Context, f *Factory, objs []*unstructured.Unstructu
 	}
 	changed := false
 	for _, obj := range objs {
+		bar.step()
 		ref := apply.RefOf(obj).String()
 		if skip := diffSkipReason(obj); skip != "" {
+			bar.clear()
 			fmt.Fprintf(f.Err, "► %s skipped: %s\n", ref, skip)
 			continue
 		}
@@ -161,6 +179,7 @@ func diffObjects(ctx context.Context, f *Factory, objs []*unstructured.Unstructu
 		}
 		live, err := ri.Get(ctx, obj.GetName(), metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
+			bar.clear()
 			fmt.Fprintf(f.Out, "► %s created\n", ref)
 			changed = true
 			continue
@@ -194,10 +213,29 @@ func diffObjects(ctx context.Context, f *Factory, objs []*unstructured.Unstructu
 			continue
 		}
 		changed = true
+		bar.clear()
 		fmt.Fprintf(f.Out, "► %s drifted\n", ref)
 		unifiedDiff(f.Out, "live", "merged", string(a), string(b))
 	}
 	return changed, nil
+}
+
+// kustomizationMissing tells, for --ignore-not-found, whether the
+// Kustomization name is absent from the cluster, saying so on stderr.
+func kustomizationMissing(ctx context.Context, f *Factory, name string) (bool, error) {
+	c, ns, err := clientAndNamespace(f)
+	if err != nil {
+		return false, err
+	}
+	err = c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &kustomizev1.Kustomization{})
+	if apierrors.IsNotFound(err) {
+		fmt.Fprintf(f.Err, "► Kustomization %s/%s not found in the cluster: nothing to diff\n", ns, name)
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading Kustomization %s/%s: %w", ns, name, err)
+	}
+	return false, nil
 }
 
 // diffDeleted reports the objects of the Kustomization's inventory that

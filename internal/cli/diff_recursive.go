@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/internal/engine/ignore"
@@ -89,9 +88,9 @@ type recursiveDiff struct {
 	sources map[string]string
 	// visited holds namespace/name of the Kustomizations already diffed.
 	visited map[string]bool
-	// tmp holds the files of the nested Kustomizations' specs.
-	tmp     string
-	changed bool
+	// progress draws the progress bar of each level's dry-runs.
+	progress bool
+	changed  bool
 }
 
 // parseLocalSources checks the --local-sources entries Kind/namespace/name=path
@@ -119,7 +118,7 @@ func parseLocalSources(in map[string]string) (map[string]string, error) {
 // runRecursiveDiff diffs the Kustomization name and everything below it; it
 // returns an ExitError with code 1 when any level differs.
 func runRecursiveDiff(ctx context.Context, f *Factory, name string, b buildFlags, ignorePaths []string,
-	localSources map[string]string) error {
+	localSources map[string]string, progress bool) error {
 	sources, err := parseLocalSources(localSources)
 	if err != nil {
 		return &ExitError{Code: exitDiffError, Err: err}
@@ -127,12 +126,7 @@ func runRecursiveDiff(ctx context.Context, f *Factory, name string, b buildFlags
 	if b.path == "" {
 		return &ExitError{Code: exitDiffError, Err: errors.New("--path is required: give the local directory to build")}
 	}
-	tmp, err := os.MkdirTemp("", "flux-diff-ks-")
-	if err != nil {
-		return &ExitError{Code: exitDiffError, Err: err}
-	}
-	defer os.RemoveAll(tmp)
-	r := &recursiveDiff{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}, tmp: tmp}
+	r := &recursiveDiff{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}, progress: progress}
 	ks, objs, err := r.diffOne(ctx, name, b, nil)
 	if err != nil {
 		return &ExitError{Code: exitDiffError, Err: err}
@@ -171,35 +165,24 @@ func (r *recursiveDiff) walk(ctx context.Context, objs []*unstructured.Unstructu
 		}
 		r.visited[id] = true
 		var ks kustomizev1.Kustomization
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &ks); err != nil {
+		err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &ks)
+		if err != nil {
 			return fmt.Errorf("%s: %w", ref, err)
 		}
-		key := sourceKey(&ks)
-		root, ok := r.sources[key]
-		if !ok {
-			fmt.Fprintf(r.f.Err, "► %s skipped: its source %s has no local directory (add --local-sources %s=DIR)\n",
-				ref, key, key)
-			continue
-		}
-		rel := filepath.Clean(filepath.FromSlash(ks.Spec.Path))
-		if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return fmt.Errorf("%s: spec.path %q leaves its source", ref, ks.Spec.Path)
-		}
-		dir := filepath.Join(root, rel)
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return fmt.Errorf("%s: spec.path %q is not a directory in %s (the local directory of %s)",
-				ref, ks.Spec.Path, root, key)
-		}
-		data, err := yaml.Marshal(o.Object)
+		dir, ok, err := localDir(r.f, r.sources, ref, &ks)
 		if err != nil {
 			return err
 		}
-		file := filepath.Join(r.tmp, fmt.Sprintf("%d.yaml", len(r.visited)))
-		if err := os.WriteFile(file, data, 0o600); err != nil {
-			return err
+		if !ok {
+			continue
+		}
+		if ks.Namespace == "" {
+			if ks.Namespace, err = r.f.Namespace(); err != nil {
+				return err
+			}
 		}
 		b := r.b
-		b.path, b.file = dir, file
+		b.path, b.file, b.spec = dir, "", &ks
 		_, nested, err := r.diffOne(ctx, ks.Name, b, &ks)
 		if err != nil {
 			return fmt.Errorf("%s: %w", ref, err)
@@ -217,14 +200,11 @@ func (r *recursiveDiff) walk(ctx context.Context, objs []*unstructured.Unstructu
 // nested one's comes from the cluster.
 func (r *recursiveDiff) diffOne(ctx context.Context, name string, b buildFlags,
 	nested *kustomizev1.Kustomization) (*kustomizev1.Kustomization, []*unstructured.Unstructured, error) {
-	if len(r.ignorePaths) > 0 {
-		tmp, err := filteredCopy(b.path, r.ignorePaths)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer os.RemoveAll(tmp)
-		b.path = tmp
+	b, done, err := withIgnore(b, r.ignorePaths)
+	if err != nil {
+		return nil, nil, err
 	}
+	defer done()
 	ks, objs, err := buildKustomization(ctx, r.f, name, b)
 	if err != nil {
 		return nil, nil, err
@@ -238,7 +218,7 @@ func (r *recursiveDiff) diffOne(ctx context.Context, name string, b buildFlags,
 	out := r.f.Out
 	var buf bytes.Buffer
 	r.f.Out = &buf
-	changed, err := diffObjects(ctx, r.f, objs)
+	changed, err := diffObjects(ctx, r.f, objs, newProgressBar(r.f, r.progress, len(objs)))
 	if err == nil {
 		var deleted bool
 		deleted, err = diffDeleted(r.f, ks.Spec.Prune, inv, objs)
@@ -271,6 +251,29 @@ func liveInventory(ctx context.Context, f *Factory, ks *kustomizev1.Kustomizatio
 		return nil, fmt.Errorf("reading Kustomization %s/%s: %w", ks.Namespace, ks.Name, err)
 	}
 	return live.Status.Inventory, nil
+}
+
+// localDir is the local directory of the nested Kustomization ks (named
+// ref in messages): its spec.path in the local directory of its source.
+// ok is false, with a note on stderr, when its source has none.
+func localDir(f *Factory, sources map[string]string, ref string, ks *kustomizev1.Kustomization) (string, bool, error) {
+	key := sourceKey(ks)
+	root, ok := sources[key]
+	if !ok {
+		fmt.Fprintf(f.Err, "► %s skipped: its source %s has no local directory (add --local-sources %s=DIR)\n",
+			ref, key, key)
+		return "", false, nil
+	}
+	rel := filepath.Clean(filepath.FromSlash(ks.Spec.Path))
+	if filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false, fmt.Errorf("%s: spec.path %q leaves its source", ref, ks.Spec.Path)
+	}
+	dir := filepath.Join(root, rel)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", false, fmt.Errorf("%s: spec.path %q is not a directory in %s (the local directory of %s)",
+			ref, ks.Spec.Path, root, key)
+	}
+	return dir, true, nil
 }
 
 // sourceKey is Kind/namespace/name of the source of ks, as --local-sources

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,7 @@ type getOptions struct {
 	selector       string
 	statusSelector string
 	watch          bool
+	showSource     bool // --show-source, on kinds that read a source
 }
 
 func newGetCommand(f *Factory) *cobra.Command {
@@ -52,7 +54,7 @@ func newGetCommand(f *Factory) *cobra.Command {
 }
 
 func newGetKindCommand(f *Factory, o *getOptions, k kinds.Kind) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:     k.Command.Plural + " [name]",
 		Aliases: orName(k, k.Command.Plural),
 		Short:   "Get the status of " + k.Command.Nouns,
@@ -83,6 +85,8 @@ func newGetKindCommand(f *Factory, o *getOptions, k kinds.Kind) *cobra.Command {
 			return printObjects(f.Out, g.client.Scheme(), o.output, objs, name != "")
 		},
 	}
+	addShowSourceFlag(cmd, o, k)
+	return cmd
 }
 
 func newGetAllCommand(f *Factory, o *getOptions) *cobra.Command {
@@ -229,12 +233,17 @@ func notFoundError(err error, kind, name, namespace string) error {
 // header is the table's first line for kind k.
 func (g *getter) header(k kinds.Kind) []string {
 	h := []string{"NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"}
+	if g.showSource {
+		h = slices.Insert(h, 1, "SOURCE")
+	}
 	if g.namespace == "" {
 		h = append([]string{"NAMESPACE"}, h...)
 	}
 	if g.output == outputWide {
 		for _, c := range k.Wide {
-			h = append(h, c.Header)
+			if !(g.showSource && c.Header == "SOURCE") { // shown once, after NAME
+				h = append(h, c.Header)
+			}
 		}
 	}
 	return h
@@ -249,12 +258,17 @@ func (g *getter) row(k kinds.Kind, o client.Object, prefixed bool) []string {
 	}
 	ready, msg := readyColumns(fo)
 	r := []string{name, k.Revision(fo), titleBool(fo.IsSuspended()), ready, msg}
+	if g.showSource {
+		r = slices.Insert(r, 1, sourceColumn(k, fo))
+	}
 	if g.namespace == "" {
 		r = append([]string{o.GetNamespace()}, r...)
 	}
 	if g.output == outputWide {
 		for _, c := range k.Wide {
-			r = append(r, c.Value(fo))
+			if !(g.showSource && c.Header == "SOURCE") {
+				r = append(r, c.Value(fo))
+			}
 		}
 	}
 	return r

@@ -33,6 +33,8 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newCompletionCommand(f))
 	root.AddCommand(newBuildCommand(f))
 	root.AddCommand(newDiffCommand(f))
+	root.AddCommand(newMigrateCommand(f))
+	root.AddCommand(newDebugCommand(f))
 	root.AddCommand(newLogsCommand(f))
 	root.AddCommand(newInstallCommand(f, version))
 	root.AddCommand(newUninstallCommand(f, version))

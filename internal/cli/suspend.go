@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -53,16 +54,14 @@ func newToggleKindCommand(f *Factory, o *toggleOptions, k kinds.Kind, suspend bo
 		verb = "suspend"
 	}
 	return &cobra.Command{
-		Use:     k.Command.Name + " NAME",
+		Use:     k.Command.Name + " [NAME...]",
 		Aliases: k.Command.Aliases,
 		Short:   fmt.Sprintf("%s a %s", strings.ToUpper(verb[:1])+verb[1:], k.Kind),
-		Example: fmt.Sprintf("  flux %s %s podinfo\n  flux %s %s --all", verb, k.Command.Path(), verb, k.Command.Path()),
+		Example: fmt.Sprintf("  flux %s %s podinfo\n  flux %s %s podinfo redis\n  flux %s %s --all",
+			verb, k.Command.Path(), verb, k.Command.Path(), verb, k.Command.Path()),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.all == (len(args) > 0) {
 				return fmt.Errorf("give either NAME or --all: flux %s %s NAME", verb, k.Command.Path())
-			}
-			if len(args) > 1 {
-				return fmt.Errorf("give one NAME, or --all: flux %s %s NAME", verb, k.Command.Path())
 			}
 			c, ns, err := clientAndNamespace(f)
 			if err != nil {
@@ -81,15 +80,30 @@ func newToggleKindCommand(f *Factory, o *toggleOptions, k kinds.Kind, suspend bo
 	}
 }
 
-// selectObjects is the named object, or with no name every object of the
-// kind in the namespace.
+// selectObjects is the named objects, or with no name every object of the
+// kind in the namespace. Every name is read before anything is changed: one
+// that does not exist fails the command with nothing changed.
 func selectObjects(ctx context.Context, c client.Client, k kinds.Kind, ns string, names []string) ([]meta.Object, error) {
-	if len(names) == 1 {
-		obj := k.New()
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: names[0]}, obj); err != nil {
-			return nil, notFoundHint(err, k, names[0], ns)
+	if len(names) > 0 {
+		var objs []meta.Object
+		var errs []error
+		seen := map[string]bool{}
+		for _, name := range names {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			obj := k.New()
+			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+				errs = append(errs, notFoundHint(err, k, name, ns))
+				continue
+			}
+			objs = append(objs, obj)
 		}
-		return []meta.Object{obj}, nil
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("nothing was changed: %w", errors.Join(errs...))
+		}
+		return objs, nil
 	}
 	list := k.NewList()
 	if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
@@ -131,10 +145,35 @@ func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind
 	if !wait {
 		return nil
 	}
+	if len(objs) == 1 {
+		return waitReconciled(ctx, f, c, k, client.ObjectKeyFromObject(objs[0]), tokens[0])
+	}
+	return waitAllReconciled(ctx, f, c, k, objs, tokens)
+}
+
+// waitAllReconciled waits for every resumed object within one --timeout,
+// reporting each by name; a failure does not stop the wait for the others.
+func waitAllReconciled(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind, objs []meta.Object, tokens []string) error {
+	p := progress{f.Err}
+	wctx, cancel := f.withTimeout(ctx)
+	defer cancel()
+	var failed []error
 	for i, obj := range objs {
-		if err := waitReconciled(ctx, f, c, k, client.ObjectKeyFromObject(obj), tokens[i]); err != nil {
-			return err
+		key := client.ObjectKeyFromObject(obj)
+		p.waiting("waiting for %s %s reconciliation", k.Kind, key)
+		got, err := waitFor(wctx, c, k, key, readyAfter(k, tokens[i]))
+		if err != nil {
+			fmt.Fprintf(f.Err, "✗ %s %s: %v\n", k.Kind, key, err)
+			failed = append(failed, err)
+			continue
 		}
+		p.success("%s %s reconciliation completed", k.Kind, key)
+		if rev := k.Revision(got); rev != "" {
+			p.success("%s revision %s", k.RevisionVerb, rev)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d %s objects did not reconcile: %w", len(failed), len(objs), k.Kind, errors.Join(failed...))
 	}
 	return nil
 }

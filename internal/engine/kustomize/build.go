@@ -19,7 +19,7 @@ func buildIn(ctx context.Context, root string, o *Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	fsys.maxSize, fsys.stop = o.maxFileSize(), ctx
+	fsys.maxSize, fsys.stop, fsys.exclude = o.maxFileSize(), ctx, o.Exclude
 	res, err := build(ctx, fsys, o)
 	if err != nil && strings.Contains(err.Error(), fsys.root) {
 		// Name files relative to the artifact, never by their location on

@@ -35,6 +35,37 @@ type confinedFS struct {
 	stop    context.Context   // the build's context, or nil
 
 	tooLarge error // the first file refused for its size, kept for errors.Is
+
+	// exclude hides files and directories of the artifact from the build,
+	// as if they did not exist (Options.Exclude); nil hides nothing.
+	exclude func(rel string, dir bool) bool
+}
+
+// excluded reports whether the path p below the root is hidden by exclude.
+func (c *confinedFS) excluded(p string, dir bool) bool {
+	if c.exclude == nil || p == c.root || !within(p, c.root) {
+		return false
+	}
+	rel, err := filepath.Rel(c.root, p)
+	if err != nil {
+		return false
+	}
+	rel = filepath.ToSlash(rel)
+	for i := range len(rel) { // a hidden directory hides what is below it
+		if rel[i] == '/' && c.exclude(rel[:i], true) {
+			return true
+		}
+	}
+	return c.exclude(rel, dir)
+}
+
+// hidden reports whether the existing path p (unresolved) is excluded.
+func (c *confinedFS) hidden(p string) bool {
+	if c.exclude == nil {
+		return false
+	}
+	info, err := os.Stat(p)
+	return err == nil && c.excluded(p, info.IsDir())
 }
 
 // newConfinedFS returns the filesystem of the artifact at root.
@@ -108,6 +139,9 @@ func (c *confinedFS) resolve(path string) (resolved string, overlay bool, err er
 	}
 	if !c.allowed(p) {
 		return "", false, &escapeError{path: c.rel(p)}
+	}
+	if c.hidden(p) {
+		return p, false, &fs.PathError{Op: "open", Path: c.rel(p), Err: fs.ErrNotExist}
 	}
 	if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
 		cand := filepath.Join(dir, filepath.Base(p))
@@ -261,6 +295,9 @@ func (c *confinedFS) ReadDir(path string) ([]string, error) {
 	var names []string
 	for _, e := range entries {
 		seen[e.Name()] = true
+		if c.excluded(filepath.Join(p, e.Name()), e.IsDir()) {
+			continue
+		}
 		names = append(names, e.Name())
 	}
 	for o := range c.overlay {
@@ -306,6 +343,9 @@ func (c *confinedFS) Glob(pattern string) ([]string, error) {
 	}
 	var out []string
 	for _, m := range matches {
+		if c.hidden(m) {
+			continue
+		}
 		if real, err := filepath.EvalSymlinks(m); err == nil && c.allowed(real) {
 			out = append(out, m)
 		}
@@ -334,7 +374,15 @@ func (c *confinedFS) Walk(path string, walkFn filepath.WalkFunc) error {
 	if err != nil {
 		return err
 	}
-	return filepath.Walk(p, walkFn)
+	return filepath.Walk(p, func(q string, info os.FileInfo, err error) error {
+		if err == nil && c.excluded(q, info.IsDir()) {
+			if info.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return walkFn(q, info, err)
+	})
 }
 
 // memFile is an overlay file opened for reading.

@@ -70,6 +70,14 @@ type Options struct {
 	// substituted, as in Flux).
 	CommonMetadata *meta.CommonMetadata
 
+	// Exclude, when set, hides files and directories of the artifact from
+	// the build, as if they were absent: it is called with each path
+	// relative to the root (slash-separated) and whether it is a directory.
+	// A hidden directory hides what is below it. The `flux` CLI uses it to
+	// apply .sourceignore and --ignore-paths to a local directory without
+	// copying it.
+	Exclude func(rel string, dir bool) bool
+
 	// NoRemoteBases refuses remote resources, bases and components.
 	NoRemoteBases bool
 

@@ -2,10 +2,8 @@ package kustomization
 
 import (
 	"context"
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
@@ -48,47 +46,22 @@ func decryptBytes(keys *sops.Keys, src kustomize.SecretSource) ([]byte, error) {
 	return out, err
 }
 
-// substitution merges spec.postBuild.substitute over the data of the
-// substituteFrom ConfigMaps and Secrets, in Flux's order.
+// substitution sets the post-build variables: spec.postBuild.substitute
+// over the data of the substituteFrom ConfigMaps and Secrets, read live, in
+// Flux's order (kustomize.LoadVars, which `flux build` and `flux debug`
+// share).
 func (r *Reconciler) substitution(ctx context.Context, obj *kustomizev1.Kustomization, opts *kustomize.Options) error {
 	pb := obj.Spec.PostBuild
 	if pb == nil || opts.PostBuild == nil {
 		return nil
 	}
-	var from []map[string]string
-	for _, ref := range pb.SubstituteFrom {
-		data, err := r.substituteSource(ctx, obj.Namespace, ref.Kind, ref.Name)
-		if apierrors.IsNotFound(err) && ref.Optional {
-			continue
-		}
-		if err != nil {
-			return reconcile.Failed(meta.BuildFailedReason, "substitute from %s '%s/%s': %w", ref.Kind, obj.Namespace, ref.Name, err)
-		}
-		from = append(from, data)
+	get := func(ctx context.Context, key types.NamespacedName, o kustomize.Object) error {
+		return r.APIReader.Get(ctx, key, o)
 	}
-	opts.PostBuild.Vars = kustomize.MergeVars(pb.Substitute, from...)
+	vars, err := kustomize.LoadVars(ctx, obj.Namespace, pb, get)
+	if err != nil {
+		return reconcile.Failed(meta.BuildFailedReason, "%w", err)
+	}
+	opts.PostBuild.Vars = vars
 	return nil
-}
-
-func (r *Reconciler) substituteSource(ctx context.Context, namespace, kind, name string) (map[string]string, error) {
-	key := types.NamespacedName{Namespace: namespace, Name: name}
-	switch kind {
-	case "ConfigMap":
-		var cm corev1.ConfigMap
-		if err := r.APIReader.Get(ctx, key, &cm); err != nil {
-			return nil, err
-		}
-		return cm.Data, nil
-	case "Secret":
-		var s corev1.Secret
-		if err := r.APIReader.Get(ctx, key, &s); err != nil {
-			return nil, err
-		}
-		data := make(map[string]string, len(s.Data))
-		for k, v := range s.Data {
-			data[k] = string(v)
-		}
-		return data, nil
-	}
-	return nil, fmt.Errorf("kind %q is not ConfigMap or Secret", kind)
 }
