@@ -6,21 +6,12 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-
-	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 )
 
 // recursiveBuild is one run of `flux build kustomization --recursive`: the
 // Kustomization built from --path, then every Kustomization its output
 // holds whose source has a local directory, built from there, depth first.
-type recursiveBuild struct {
-	f           *Factory
-	b           buildFlags
-	ignorePaths []string
-	sources     map[string]string // Kind/namespace/name of a source -> local directory
-	visited     map[string]bool   // namespace/name of the Kustomizations built
-}
+type recursiveBuild struct{ nestedWalk }
 
 // buildKustomizationTree builds name and, with recursive, what it holds.
 // The objects of each nested Kustomization follow the whole output of the
@@ -37,7 +28,7 @@ func buildKustomizationTree(ctx context.Context, f *Factory, name string, b buil
 	if err != nil {
 		return nil, err
 	}
-	r := &recursiveBuild{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}}
+	r := &recursiveBuild{nestedWalk{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}}}
 	bb, done, err := withIgnore(b, ignorePaths)
 	if err != nil {
 		return nil, err
@@ -47,13 +38,7 @@ func buildKustomizationTree(ctx context.Context, f *Factory, name string, b buil
 	if err != nil {
 		return nil, err
 	}
-	r.visited[ks.Namespace+"/"+ks.Name] = true
-	// --path is the top Kustomization's spec.path inside its source.
-	if key := sourceKey(ks); r.sources[key] == "" {
-		if root, ok := sourceRoot(b.path, ks.Spec.Path); ok {
-			r.sources[key] = root
-		}
-	}
+	r.top(ks)
 	return r.nested(ctx, objs)
 }
 
@@ -72,39 +57,13 @@ func buildIgnoring(ctx context.Context, f *Factory, name string, b buildFlags, i
 // them, each followed by its own nested ones.
 func (r *recursiveBuild) nested(ctx context.Context, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	out := objs
-	for _, o := range objs {
-		gvk := o.GroupVersionKind()
-		if gvk.Group != kustomizev1.GroupVersion.Group || gvk.Kind != kustomizev1.KustomizationKind {
-			continue
-		}
-		ref := fmt.Sprintf("Kustomization/%s/%s", o.GetNamespace(), o.GetName())
-		id := o.GetNamespace() + "/" + o.GetName()
-		if r.visited[id] {
-			fmt.Fprintf(r.f.Err, "► %s skipped: already built (a Kustomization that contains itself, or one reached twice)\n", ref)
-			continue
-		}
-		r.visited[id] = true
-		var ks kustomizev1.Kustomization
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &ks); err != nil {
-			return nil, fmt.Errorf("%s: %w", ref, err)
-		}
-		dir, ok, err := localDir(r.f, r.sources, ref, &ks)
+	for n, err := range r.kustomizations(objs, "built") {
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			continue
-		}
-		if ks.Namespace == "" {
-			if ks.Namespace, err = r.f.Namespace(); err != nil {
-				return nil, err
-			}
-		}
-		b := r.b
-		b.path, b.file, b.spec = dir, "", &ks
-		built, err := buildIgnoring(ctx, r.f, ks.Name, b, r.ignorePaths)
+		built, err := buildIgnoring(ctx, r.f, n.ks.Name, n.b, r.ignorePaths)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ref, err)
+			return nil, fmt.Errorf("%s: %w", n.ref, err)
 		}
 		below, err := r.nested(ctx, built)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,6 +29,20 @@ type createOptions struct {
 	interval time.Duration
 	export   bool
 	labels   []string
+}
+
+// reconciled returns the metadata and interval of a reconciled object a
+// create command writes: its name, namespace and --label labels, and
+// --interval, which must be positive.
+func (c *createOptions) reconciled(name, ns string) (metav1.ObjectMeta, metav1.Duration, error) {
+	labels, err := parseLabels(c.labels)
+	if err != nil {
+		return metav1.ObjectMeta{}, metav1.Duration{}, err
+	}
+	if c.interval <= 0 {
+		return metav1.ObjectMeta{}, metav1.Duration{}, fmt.Errorf("--interval must be positive, got %s", c.interval)
+	}
+	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}, metav1.Duration{Duration: c.interval}, nil
 }
 
 func newCreateCommand(f *Factory) *cobra.Command {

@@ -81,20 +81,17 @@ func (o *createKustomizationOptions) build(name, ns string, common *createOption
 	if err != nil {
 		return nil, err
 	}
-	labels, err := parseLabels(common.labels)
+	objMeta, interval, err := common.reconciled(name, ns)
 	if err != nil {
 		return nil, err
 	}
-	if common.interval <= 0 {
-		return nil, fmt.Errorf("--interval must be positive, got %s", common.interval)
-	}
 	ks := &kustomizev1.Kustomization{
 		TypeMeta:   metav1.TypeMeta{APIVersion: kustomizev1.GroupVersion.String(), Kind: kustomizev1.KustomizationKind},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		ObjectMeta: objMeta,
 		Spec: kustomizev1.KustomizationSpec{
 			SourceRef:          src,
 			Path:               p,
-			Interval:           metav1.Duration{Duration: common.interval},
+			Interval:           interval,
 			Prune:              o.prune,
 			Wait:               o.wait,
 			TargetNamespace:    o.targetNamespace,

@@ -102,19 +102,16 @@ func (o *createSourceGitOptions) build(name, ns string, common *createOptions) (
 	if err != nil {
 		return nil, err
 	}
-	labels, err := parseLabels(common.labels)
+	objMeta, interval, err := common.reconciled(name, ns)
 	if err != nil {
 		return nil, err
 	}
-	if common.interval <= 0 {
-		return nil, fmt.Errorf("--interval must be positive, got %s", common.interval)
-	}
 	repo := &sourcev1.GitRepository{
 		TypeMeta:   metav1.TypeMeta{APIVersion: sourcev1.GroupVersion.String(), Kind: sourcev1.GitRepositoryKind},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		ObjectMeta: objMeta,
 		Spec: sourcev1.GitRepositorySpec{
 			URL:               o.url,
-			Interval:          metav1.Duration{Duration: common.interval},
+			Interval:          interval,
 			Reference:         ref,
 			RecurseSubmodules: o.recurseSubmodules,
 		},

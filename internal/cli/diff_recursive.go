@@ -12,7 +12,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
@@ -81,13 +80,7 @@ func filteredCopy(root string, ignorePaths []string) (string, error) {
 // the Kustomization built from --path, then every Kustomization that build
 // holds, built from the local directory of its source, and so on down.
 type recursiveDiff struct {
-	f           *Factory
-	b           buildFlags
-	ignorePaths []string
-	// sources maps Kind/namespace/name of a source to its local directory.
-	sources map[string]string
-	// visited holds namespace/name of the Kustomizations already diffed.
-	visited map[string]bool
+	nestedWalk
 	// progress draws the progress bar of each level's dry-runs.
 	progress bool
 	changed  bool
@@ -126,20 +119,12 @@ func runRecursiveDiff(ctx context.Context, f *Factory, name string, b buildFlags
 	if b.path == "" {
 		return &ExitError{Code: exitDiffError, Err: errors.New("--path is required: give the local directory to build")}
 	}
-	r := &recursiveDiff{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}, progress: progress}
+	r := &recursiveDiff{nestedWalk: nestedWalk{f: f, b: b, ignorePaths: ignorePaths, sources: sources, visited: map[string]bool{}}, progress: progress}
 	ks, objs, err := r.diffOne(ctx, name, b, nil)
 	if err != nil {
 		return &ExitError{Code: exitDiffError, Err: err}
 	}
-	r.visited[ks.Namespace+"/"+ks.Name] = true
-	// --path is the top Kustomization's spec.path inside its source: the
-	// source's local root is --path without spec.path, unless given.
-	key := sourceKey(ks)
-	if _, ok := r.sources[key]; !ok {
-		if root, ok := sourceRoot(b.path, ks.Spec.Path); ok {
-			r.sources[key] = root
-		}
-	}
+	r.top(ks)
 	if err := r.walk(ctx, objs); err != nil {
 		return &ExitError{Code: exitDiffError, Err: err}
 	}
@@ -152,40 +137,13 @@ func runRecursiveDiff(ctx context.Context, f *Factory, name string, b buildFlags
 
 // walk diffs the Kustomizations among objs, depth first, in build order.
 func (r *recursiveDiff) walk(ctx context.Context, objs []*unstructured.Unstructured) error {
-	for _, o := range objs {
-		gvk := o.GroupVersionKind()
-		if gvk.Group != kustomizev1.GroupVersion.Group || gvk.Kind != kustomizev1.KustomizationKind {
-			continue
-		}
-		ref := fmt.Sprintf("Kustomization/%s/%s", o.GetNamespace(), o.GetName())
-		id := o.GetNamespace() + "/" + o.GetName()
-		if r.visited[id] {
-			fmt.Fprintf(r.f.Err, "► %s skipped: already diffed (a Kustomization that contains itself, or one reached twice)\n", ref)
-			continue
-		}
-		r.visited[id] = true
-		var ks kustomizev1.Kustomization
-		err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, &ks)
-		if err != nil {
-			return fmt.Errorf("%s: %w", ref, err)
-		}
-		dir, ok, err := localDir(r.f, r.sources, ref, &ks)
+	for n, err := range r.kustomizations(objs, "diffed") {
 		if err != nil {
 			return err
 		}
-		if !ok {
-			continue
-		}
-		if ks.Namespace == "" {
-			if ks.Namespace, err = r.f.Namespace(); err != nil {
-				return err
-			}
-		}
-		b := r.b
-		b.path, b.file, b.spec = dir, "", &ks
-		_, nested, err := r.diffOne(ctx, ks.Name, b, &ks)
+		_, nested, err := r.diffOne(ctx, n.ks.Name, n.b, n.ks)
 		if err != nil {
-			return fmt.Errorf("%s: %w", ref, err)
+			return fmt.Errorf("%s: %w", n.ref, err)
 		}
 		if err := r.walk(ctx, nested); err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 // The kit starts managers and fails tests: no program may link it in.
 func TestOnlyTestsImportTheKit(t *testing.T) {
 	const self = "github.com/driftless/driftless/internal/testkit/controllertest"
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
 	}
