@@ -48,6 +48,7 @@ func newGetCommand(f *Factory) *cobra.Command {
 		return newGetKindCommand(f, o, k)
 	})
 	cmd.AddCommand(newGetAllCommand(f, o))
+	addGetSourcesAll(cmd, f, o)
 	return cmd
 }
 

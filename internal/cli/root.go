@@ -39,6 +39,7 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newUninstallCommand(f, version))
 	root.AddCommand(newCheckCommand(f, version))
 	root.AddCommand(newBootstrapCommand(f, version))
+	root.AddCommand(newStatsCommand(f))
 	return root
 }
 
