@@ -40,6 +40,7 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newCheckCommand(f, version))
 	root.AddCommand(newBootstrapCommand(f, version))
 	root.AddCommand(newStatsCommand(f))
+	completeTree(root)
 	return root
 }
 
