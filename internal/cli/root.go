@@ -39,8 +39,8 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newUninstallCommand(f, version))
 	root.AddCommand(newCheckCommand(f, version))
 	root.AddCommand(newBootstrapCommand(f, version))
-	root.AddCommand(newStatsCommand(f))
-	completeTree(root)
+	root.AddCommand(newStatsCommand(f), newPluginCommand(f))
+	completeTree(root, f)
 	return root
 }
 

@@ -60,10 +60,11 @@ func flagError(cmd *cobra.Command, err error) error {
 }
 
 // completeTree finishes the tree once every real command is registered:
-// stubs for the paths of Flux's CLI not built yet, groups that
+// stubs for the paths of Flux's CLI not built yet, the plugins, groups that
 // refuse unknown subcommands, and flag errors that name the command.
-func completeTree(root *cobra.Command) {
+func completeTree(root *cobra.Command, f *Factory) {
 	addNotBuiltStubs(root)
+	addPluginCommands(root, f)
 	requireKnownSubcommands(root)
 	root.SetFlagErrorFunc(flagError)
 }
