@@ -39,7 +39,7 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newUninstallCommand(f, version))
 	root.AddCommand(newCheckCommand(f, version))
 	root.AddCommand(newBootstrapCommand(f, version))
-	root.AddCommand(newStatsCommand(f), newPluginCommand(f))
+	root.AddCommand(newStatsCommand(f), newPluginCommand(f), newDocgenCommand(f))
 	completeTree(root, f)
 	return root
 }
