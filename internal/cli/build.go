@@ -71,6 +71,7 @@ func newBuildCommand(f *Factory) *cobra.Command {
 		Short: "Build Flux resources locally",
 	}
 	cmd.AddCommand(newBuildKustomizationCommand(f))
+	cmd.AddCommand(newBuildArtifactCommand(f))
 	return cmd
 }
 

@@ -1,37 +1,38 @@
 package cli
 
 import (
-	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 )
 
-// newCompletionCommand is `flux completion SHELL`, with cobra's generators.
+// newCompletionCommand is `flux completion bash|zsh|fish|powershell`, one
+// subcommand per shell as in Flux, with cobra's generators.
 func newCompletionCommand(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "completion bash|zsh|fish|powershell",
+		Use:   "completion",
 		Short: "Print the shell completion script of flux",
 		Example: `  # Load completions in the current bash session
   source <(flux completion bash)
 
   # zsh
   flux completion zsh > "${fpath[1]}/_flux"`,
-		Args:      cobra.ExactArgs(1),
-		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			root := cmd.Root()
-			switch args[0] {
-			case "bash":
-				return root.GenBashCompletionV2(f.Out, true)
-			case "zsh":
-				return root.GenZshCompletion(f.Out)
-			case "fish":
-				return root.GenFishCompletion(f.Out, true)
-			case "powershell":
-				return root.GenPowerShellCompletionWithDesc(f.Out)
-			}
-			return fmt.Errorf("unknown shell %q: use bash, zsh, fish or powershell", args[0])
-		},
+	}
+	for _, sh := range []struct {
+		name string
+		gen  func(root *cobra.Command, w io.Writer) error
+	}{
+		{"bash", func(r *cobra.Command, w io.Writer) error { return r.GenBashCompletionV2(w, true) }},
+		{"fish", func(r *cobra.Command, w io.Writer) error { return r.GenFishCompletion(w, true) }},
+		{"powershell", func(r *cobra.Command, w io.Writer) error { return r.GenPowerShellCompletionWithDesc(w) }},
+		{"zsh", func(r *cobra.Command, w io.Writer) error { return r.GenZshCompletion(w) }},
+	} {
+		cmd.AddCommand(&cobra.Command{
+			Use:   sh.name,
+			Short: "Print the " + sh.name + " completion script of flux",
+			Args:  cobra.NoArgs,
+			RunE:  func(c *cobra.Command, _ []string) error { return sh.gen(c.Root(), f.Out) },
+		})
 	}
 	return cmd
 }

@@ -5,9 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -31,7 +29,7 @@ var (
 )
 
 // copyFile copies src into dir under name and returns the new path.
-func copyFile(t *testing.T, src, dir, name string) string {
+func copyTestFile(t *testing.T, src, dir, name string) string {
 	t.Helper()
 	data, err := os.ReadFile(src)
 	if err != nil {
@@ -71,7 +69,7 @@ func otherKey(t *testing.T) string {
 // TestCreateSecretExport prints each secret with the flags of Flux's
 // documented examples and compares it with the layout Flux writes.
 func TestCreateSecretExport(t *testing.T) {
-	otherPEM := copyFile(t, testCA, t.TempDir(), "other.pem")
+	otherPEM := copyTestFile(t, testCA, t.TempDir(), "other.pem")
 	for _, tc := range []struct {
 		golden string
 		args   []string
@@ -129,7 +127,7 @@ func TestCreateSecretReceiverToken(t *testing.T) {
 		if len(token) < 32 {
 			t.Fatalf("generated token %q is too short", token)
 		}
-		want := "https://flux.example.com:8443/hook/" + sha256Hex(token+"hook"+"apps")
+		want := "https://flux.example.com:8443/hook/" + sha256Hex([]byte(token+"hook"+"apps"))
 		if got := s.Annotations[webhookAnnotation]; got != want {
 			t.Fatalf("webhook annotation %q, want %q", got, want)
 		}
@@ -145,7 +143,7 @@ func TestCreateSecretReceiverToken(t *testing.T) {
 func TestCreateSecretBadInput(t *testing.T) {
 	ns := env.Namespace(t)
 	garbage := writeTemp(t, "garbage.pem", "not a certificate\n")
-	p12 := copyFile(t, testCA, t.TempDir(), "ca.p12")
+	p12 := copyTestFile(t, testCA, t.TempDir(), "ca.p12")
 	for _, tc := range []struct {
 		args    []string
 		wantErr string
@@ -183,9 +181,9 @@ func TestCreateSecretBadInput(t *testing.T) {
 		{[]string{"notation", "bad", "--ca-cert-file=" + testCA, "--trust-policy-file=testdata/create/notation/missing-name.json"},
 			"a trust policy statement is missing a name"},
 		{[]string{"notation", "bad", "--ca-cert-file=" + p12, "--trust-policy-file=" + testPolicy}, "ca.p12: the file name must end with either .crt or .pem"},
-		{[]string{"notation", "bad", "--ca-cert-file=" + testCA, "--ca-cert-file=" + copyFile(t, testCA, t.TempDir(), "ca.crt"),
+		{[]string{"notation", "bad", "--ca-cert-file=" + testCA, "--ca-cert-file=" + copyTestFile(t, testCA, t.TempDir(), "ca.crt"),
 			"--trust-policy-file=" + testPolicy}, "another file is also named ca.crt"},
-		{[]string{"notation", "bad", "--ca-cert-file=" + copyFile(t, garbage, t.TempDir(), "bad.crt"), "--trust-policy-file=" + testPolicy},
+		{[]string{"notation", "bad", "--ca-cert-file=" + copyTestFile(t, garbage, t.TempDir(), "bad.crt"), "--trust-policy-file=" + testPolicy},
 			"bad.crt: no PEM certificate found"},
 		{[]string{"receiver", "bad", "--hostname=h.example"}, "--type is required"},
 		{[]string{"receiver", "bad", "--type=jenkins", "--hostname=h.example"}, `receiver type "jenkins" in --type is not supported`},
@@ -274,7 +272,7 @@ func TestCreateSecretApply(t *testing.T) {
 					t.Fatalf(".dockerconfigjson %s, want %s", got, want)
 				}
 			case "receiver":
-				hook := "https://flux.example.com/hook/" + sha256Hex("t0k3n"+tc.name+ns)
+				hook := "https://flux.example.com/hook/" + sha256Hex([]byte("t0k3n"+tc.name+ns))
 				if s.Annotations[webhookAnnotation] != hook || string(s.Data["audience"]) != hook || string(s.Data["email"]) != "sa@example.com" {
 					t.Fatalf("receiver secret: %v %v", s.Annotations, s.Data)
 				}
@@ -287,11 +285,6 @@ func TestCreateSecretApply(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "delete it first") {
 		t.Fatalf("changing the type of a secret: %v", err)
 	}
-}
-
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
 
 func sortedStrings(s []string) []string {

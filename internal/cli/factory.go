@@ -30,6 +30,9 @@ type Factory struct {
 	Timeout time.Duration
 	// Getenv reads the environment (FLUX_SYSTEM_NAMESPACE...); os.Getenv by default.
 	Getenv func(string) string
+	// Global are --verbose, --kube-api-qps, --kube-api-burst and
+	// --ns-follows-kube-context (global_flags.go).
+	Global GlobalOptions
 
 	once   sync.Once
 	client client.WithWatch
@@ -43,6 +46,7 @@ func NewFactory(in io.Reader, out, errOut io.Writer) *Factory {
 		Kube:    genericclioptions.NewConfigFlags(true),
 		Timeout: 5 * time.Minute,
 		Getenv:  os.Getenv,
+		Global:  DefaultGlobalOptions(),
 	}
 }
 
@@ -54,9 +58,12 @@ func (f *Factory) RESTConfig() (*rest.Config, error) {
 	}
 	// client-go's default of 5 queries per second makes discovery and an
 	// install of some thirty objects take many seconds; allow what Flux's
-	// CLI allows.
+	// CLI allows (--kube-api-qps 50, --kube-api-burst 300).
+	if err := f.Global.validate(); err != nil {
+		return nil, err
+	}
 	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 50, 300
+	cfg.QPS, cfg.Burst = f.Global.KubeAPIQPS, f.Global.KubeAPIBurst
 	return cfg, nil
 }
 
@@ -79,17 +86,21 @@ func (f *Factory) Client() (client.WithWatch, error) {
 }
 
 // Namespace is where namespaced commands act: -n, else the kube context's
-// namespace (kubectl's convention, which Flux's CLI ignores), else flux-system.
+// namespace (kubectl's convention, which Flux's CLI follows only with
+// --ns-follows-kube-context; --ns-follows-kube-context=false turns it off
+// here), else flux-system.
 func (f *Factory) Namespace() (string, error) {
 	if f.Kube.Namespace != nil && *f.Kube.Namespace != "" {
 		return *f.Kube.Namespace, nil
 	}
-	ns, explicit, err := f.Kube.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return "", err
-	}
-	if explicit && ns != "" {
-		return ns, nil
+	if f.followsKubeContext() {
+		ns, err := f.contextNamespace()
+		if err != nil {
+			return "", err
+		}
+		if ns != "" {
+			return ns, nil
+		}
 	}
 	return DefaultNamespace, nil
 }

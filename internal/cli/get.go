@@ -50,6 +50,7 @@ func newGetCommand(f *Factory) *cobra.Command {
 		return newGetKindCommand(f, o, k)
 	})
 	cmd.AddCommand(newGetAllCommand(f, o))
+	addGetSourcesAll(cmd, f, o)
 	return cmd
 }
 
@@ -151,6 +152,9 @@ type getter struct {
 func newGetter(f *Factory, o *getOptions, name string) (*getter, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
+	}
+	if f.Global.Verbose && o.output == outputTable {
+		o.output = outputWide // --verbose: the details -o wide shows
 	}
 	if name != "" && o.allNamespaces {
 		return nil, fmt.Errorf("an object cannot be retrieved by name across all namespaces: drop -A or the name")

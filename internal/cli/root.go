@@ -21,6 +21,7 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.SetVersionTemplate("flux version {{.Version}}\n")
 	addKubeFlags(root.PersistentFlags(), f)
 	root.PersistentFlags().DurationVar(&f.Timeout, "timeout", f.Timeout, "how long commands that wait may wait")
+	addGlobalFlags(root.PersistentFlags(), f)
 	root.AddCommand(newVersionCommand(version, f))
 	root.AddCommand(newCreateCommand(f), newReconcileCommand(f), newSuspendCommand(f), newResumeCommand(f), newDeleteCommand(f))
 	root.AddCommand(newGetCommand(f))
@@ -40,6 +41,8 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newUninstallCommand(f, version))
 	root.AddCommand(newCheckCommand(f, version))
 	root.AddCommand(newBootstrapCommand(f, version))
+	root.AddCommand(newStatsCommand(f), newPluginCommand(f), newDocgenCommand(f))
+	completeTree(root, f)
 	return root
 }
 
