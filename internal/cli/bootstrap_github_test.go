@@ -236,6 +236,27 @@ func TestBootstrapGitHubBadInput(t *testing.T) {
 	assertNothingInstalled(t, ns)
 }
 
+// An existing public repository and --private (the default): bootstrap
+// stops before writing anything, and says which flag to change.
+func TestBootstrapGitHubVisibilityMismatch(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	g := newFakeGitHub(t, "ghp_secret", "octo", "acme")
+	g.newRepo("acme", "fleet", "public", true)
+	_, stderr, err := runFluxEnv(t, map[string]string{"GITHUB_TOKEN": "ghp_secret"}, githubArgs(g, ns)...)
+	want := `repository "acme/fleet" is public but --private=true asks for private: nothing was changed`
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "--reconcile") {
+		t.Fatalf("err = %v, want %q\n%s", err, want, stderr)
+	}
+	if w := g.calls(true); len(w) != 0 {
+		t.Errorf("a refused bootstrap wrote to the API: %v", w)
+	}
+	if head := g.repo("acme/fleet").git.Head("main"); head == "" {
+		t.Fatal("the repository lost its branch")
+	}
+	assertNothingInstalled(t, ns)
+}
+
 // A token without the scope to add deploy keys: the repository was
 // created, the error names the token and scope and says what was done.
 func TestBootstrapGitHubForbidden(t *testing.T) {

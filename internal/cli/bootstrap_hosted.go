@@ -297,8 +297,10 @@ func (h *hostedProvider) repository(ctx context.Context) (bootstrapRepository, e
 		h.p.success("repository %q reconciled: it is now %s", r.fullName, r.visibility)
 		h.done = append(h.done, fmt.Sprintf("made repository %s %s", r.fullName, r.visibility))
 	case r.visibility != want:
-		h.warn("repository %q is %s but %s asks for %s: left unchanged; change its visibility on %s or run again with --reconcile",
-			r.fullName, r.visibility, h.visibilityFlag(), want, h.kind.name)
+		// Nothing is written yet: the repository existed and was read only.
+		return bootstrapRepository{}, fmt.Errorf("repository %q is %s but %s asks for %s: nothing was changed; "+
+			"pass the visibility it has, change it on %s, or run again with --reconcile to make it %s",
+			r.fullName, r.visibility, h.visibilityFlag(), want, h.kind.name, want)
 	}
 	if err := h.grantTeams(ctx); err != nil {
 		return bootstrapRepository{}, err

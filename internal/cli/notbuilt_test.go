@@ -128,6 +128,9 @@ func TestUnknownSubcommands(t *testing.T) {
 		{[]string{"helmreleasez"}, []string{`unknown command "helmreleasez" for "flux"`}},
 		{[]string{"get", "kustomizations", "--colour"}, []string{"flux get kustomizations: unknown flag: --colour"}},
 		{[]string{"--colour", "get", "all"}, []string{"unknown flag: --colour"}},
+		{[]string{"get", "kustomizations", "--namspace", "x"}, []string{"unknown flag: --namspace: did you mean --namespace?"}},
+		{[]string{"get", "kustomizations", "--all-namespace"}, []string{"did you mean --all-namespaces?"}},
+		{[]string{"create", "source", "git", "x", "--brnch", "main"}, []string{"did you mean --branch?"}},
 		{[]string{"get", "all", "-Z"}, []string{"unknown shorthand flag: 'Z' in -Z"}},
 	} {
 		o := newOfflineFlux(t)

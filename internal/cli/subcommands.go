@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // requireKnownSubcommands makes every command that only groups others
@@ -54,9 +55,57 @@ func quotedList(words []string, sep string) string {
 }
 
 // flagError names the command with cobra's message about a flag, which
-// already names the flag ("unknown flag: --colour").
+// already names the flag ("unknown flag: --colour"), and for an unknown
+// flag the closest one the command has.
 func flagError(cmd *cobra.Command, err error) error {
+	if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+		if near := closestFlag(cmd, name); near != "" {
+			return fmt.Errorf("%s: %w: did you mean --%s? (see '%s --help')", cmd.CommandPath(), err, near, cmd.CommandPath())
+		}
+	}
 	return fmt.Errorf("%s: %w (see '%s --help')", cmd.CommandPath(), err, cmd.CommandPath())
+}
+
+// closestFlag is the flag of cmd (its own or inherited) nearest to name:
+// at most two edits away, or name a prefix of it; "" when none is.
+func closestFlag(cmd *cobra.Command, name string) string {
+	best, bestDist := "", 3
+	visit := func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		d := editDistance(name, f.Name)
+		if strings.HasPrefix(f.Name, name) && d > 1 {
+			d = 1
+		}
+		if d < bestDist || (d == bestDist && f.Name < best) {
+			best, bestDist = f.Name, d
+		}
+	}
+	cmd.Flags().VisitAll(visit)
+	cmd.InheritedFlags().VisitAll(visit)
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // completeTree finishes the tree once every real command is registered:
