@@ -13,7 +13,7 @@ RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
     go build -trimpath \
-      -ldflags "-X github.com/driftless/driftless/internal/version.Version=${VERSION}" \
+      -ldflags "-s -w -X github.com/driftless/driftless/internal/version.Version=${VERSION}" \
       -o /out/driftless-controller ./cmd/driftless-controller
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -4,7 +4,9 @@ SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := build
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/driftless/driftless/internal/version.Version=$(VERSION)
+# -s -w drop the symbol table and DWARF, as Flux's release builds do: a third
+# of the size (flux: 133 MB to 95 MB); panics and profiles keep their stacks.
+LDFLAGS := -s -w -X github.com/driftless/driftless/internal/version.Version=$(VERSION)
 DEMO_DIR ?= $(CURDIR)/.cache/demo
 GO_TEST_FLAGS ?= -count=1 -timeout 25m
 
