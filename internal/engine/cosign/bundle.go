@@ -155,7 +155,7 @@ func (v *verifier) checkBundle(ref v1.Hash, blob []byte) (Result, bool) {
 		if keyless {
 			v.keyless++
 		} else {
-			v.invalid = append(v.invalid, "a bundle's DSSE signature does not verify")
+			v.unverified++
 		}
 		return Result{}, false
 	}

@@ -58,6 +58,13 @@ func newRegistry(t *testing.T, referrersAPI bool) *testRegistry {
 	return r
 }
 
+// referrers is how many requests the referrers API had.
+func (r *testRegistry) referrers() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.referrersCalls
+}
+
 func (r *testRegistry) repo(t *testing.T, path string) name.Repository {
 	t.Helper()
 	repo, err := name.NewRepository(r.host+"/"+path, name.Insecure)

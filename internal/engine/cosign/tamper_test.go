@@ -214,3 +214,72 @@ func fetchIndex(t *testing.T, ref name.Reference) *v1.IndexManifest {
 	}
 	return &im
 }
+
+// TestVerifySkipsOtherReferrers attaches referrers that are not bundles,
+// one with an artifactType and one without (only its layer says what it
+// is): alone they are no signature; beside a bundle they are skipped.
+func TestVerifySkipsOtherReferrers(t *testing.T) {
+	for _, api := range []bool{true, false} {
+		t.Run(apiName(api), func(t *testing.T) {
+			reg := newRegistry(t, api)
+			key := newKey(t, "ecdsa-p256")
+			repo := reg.repo(t, "app")
+			digest := pushArtifact(t, repo, "v1")
+			attachReferrer(t, repo, digest, "application/spdx+json", "application/spdx+json")
+			attachReferrer(t, repo, digest, "", "text/plain")
+			if _, err := cosign.Verify(context.Background(), repo, digest, publicKeys(t, key)); !errors.Is(err, cosign.ErrNoSignature) {
+				t.Fatalf("only other referrers: err = %v, want ErrNoSignature", err)
+			}
+			mustSign(t, signers[0], repo, digest, key)
+			if res, err := cosign.Verify(context.Background(), repo, digest, publicKeys(t, key)); err != nil || res.Format != cosign.FormatBundle {
+				t.Fatalf("Verify = %+v, %v", res, err)
+			}
+		})
+	}
+}
+
+// attachReferrer pushes an OCI 1.1 referrer of digest with the empty
+// config and one layer of layerType.
+func attachReferrer(t *testing.T, repo name.Repository, digest v1.Hash, artifactType, layerType string) {
+	t.Helper()
+	subject, err := remote.Head(repo.Digest(digest.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := static.NewLayer([]byte("{}"), cosign.EmptyConfigMediaType)
+	layer := static.NewLayer([]byte("content of "+layerType), types.MediaType(layerType))
+	var descs []v1.Descriptor
+	for _, l := range []v1.Layer{config, layer} {
+		if err := remote.WriteLayer(repo, l); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := l.Digest()
+		size, _ := l.Size()
+		mt, _ := l.MediaType()
+		descs = append(descs, v1.Descriptor{MediaType: mt, Digest: d, Size: size})
+	}
+	raw, err := json.Marshal(map[string]any{
+		"schemaVersion": 2,
+		"mediaType":     types.OCIManifestSchema1,
+		"artifactType":  artifactType,
+		"config":        descs[0],
+		"layers":        descs[1:],
+		"subject":       v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := v1.SHA256(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Put(repo.Digest(h.String()), rawManifest(raw)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawManifest pushes an OCI image manifest as given.
+type rawManifest []byte
+
+func (r rawManifest) RawManifest() ([]byte, error)        { return r, nil }
+func (r rawManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }

@@ -117,7 +117,8 @@ type verifier struct {
 	bundlesSeen  int      // bundle referrers examined
 	legacySeen   int      // legacy payload layers examined
 	otherDigests []string // digests a trusted key signed instead
-	invalid      []string // why signatures did not verify
+	unverified   int      // well-formed signatures no trusted key made
+	invalid      []string // broken signatures: why
 	keyless      int      // certificate signatures no key verifies
 	unsupported  []string // contents this package does not verify
 	lookupErr    error    // the registry failed: the answer is unknown
@@ -153,9 +154,13 @@ func (v *verifier) failure(where string) error {
 	found := v.found()
 	switch {
 	case len(v.otherDigests) > 0:
-		return fmt.Errorf("%s: %w: %s signed by a trusted key for %s", where, ErrDigestMismatch, found, strings.Join(v.otherDigests, ", "))
-	case len(v.invalid) > 0:
-		return fmt.Errorf("%s: %w: %s, none verifies with %s (%s)", where, ErrInvalidSignature, found, keyNames(v.keys), strings.Join(dedupe(v.invalid), "; "))
+		return fmt.Errorf("%s: %w: %s, signed by a trusted key for %s", where, ErrDigestMismatch, found, strings.Join(dedupe(v.otherDigests), ", "))
+	case v.unverified > 0 || len(v.invalid) > 0:
+		why := ""
+		if len(v.invalid) > 0 {
+			why = " (" + strings.Join(dedupe(v.invalid), "; ") + ")"
+		}
+		return fmt.Errorf("%s: %w: %s, none verifies with %s%s", where, ErrInvalidSignature, found, keyNames(v.keys), why)
 	case v.keyless > 0:
 		return fmt.Errorf("%s: %w: %s, signed keyless (Fulcio certificate) and not by %s; keyless verification is not supported: sign with a key (cosign sign --key) and list its public key in the Secret", where, ErrUnsupported, found, keyNames(v.keys))
 	case len(v.unsupported) > 0:

@@ -77,7 +77,7 @@ func TestVerifyReferrersPath(t *testing.T) {
 			if api == contains(tags, fallback) {
 				t.Errorf("tags %v: referrers API %v, yet the tag %s exists: %v", tags, api, fallback, contains(tags, fallback))
 			}
-			if reg.referrersCalls == 0 {
+			if reg.referrers() == 0 {
 				t.Error("the referrers API was never asked")
 			}
 		})
