@@ -108,32 +108,7 @@ func newGetAllCommand(f *Factory, o *getOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var all []client.Object
-			tables := 0
-			for _, k := range kinds.All() {
-				objs, err := g.list(cmd.Context(), k)
-				if err != nil {
-					return err
-				}
-				all = append(all, objs...)
-				if !o.tabular() || len(objs) == 0 {
-					continue
-				}
-				if tables > 0 {
-					fmt.Fprintln(f.Out)
-				}
-				tables++
-				if err := g.table(f.Out, k, objs, true); err != nil {
-					return err
-				}
-			}
-			if o.tabular() {
-				if tables == 0 {
-					fmt.Fprintf(f.Err, "no Flux objects found in %s\n", g.where())
-				}
-				return nil
-			}
-			return printObjects(f.Out, g.client.Scheme(), o.output, all, false)
+			return g.printAll(cmd.Context(), f.Err, kinds.All(), "no Flux objects")
 		},
 	}
 }

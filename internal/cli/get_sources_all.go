@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,35 +59,43 @@ func newGetSourcesAllCommand(f *Factory, o *getOptions, sources func() []kinds.K
 			if err != nil {
 				return err
 			}
-			var all []client.Object
-			tables := 0
-			for _, k := range sources() {
-				objs, err := g.list(cmd.Context(), k)
-				if apimeta.IsNoMatchError(err) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				all = append(all, objs...)
-				if !g.tabular() || len(objs) == 0 {
-					continue
-				}
-				if tables > 0 {
-					fmt.Fprintln(f.Out)
-				}
-				tables++
-				if err := g.table(f.Out, k, objs, true); err != nil {
-					return err
-				}
-			}
-			if g.tabular() {
-				if tables == 0 {
-					fmt.Fprintf(f.Err, "no sources found in %s\n", g.where())
-				}
-				return nil
-			}
-			return printObjects(f.Out, g.client.Scheme(), o.output, all, false)
+			return g.printAll(cmd.Context(), f.Err, sources(), "no sources")
 		},
 	}
+}
+
+// printAll prints every object of ks: one table per kind that has objects
+// (rows named kind/name), or all of them in one -o document. A kind whose
+// CRD is not installed is left out without a word, as Flux does; none says
+// what was not found when nothing was ("no sources").
+func (g *getter) printAll(ctx context.Context, errOut io.Writer, ks []kinds.Kind, none string) error {
+	var all []client.Object
+	tables := 0
+	for _, k := range ks {
+		objs, err := g.list(ctx, k)
+		if apimeta.IsNoMatchError(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		all = append(all, objs...)
+		if !g.tabular() || len(objs) == 0 {
+			continue
+		}
+		if tables > 0 {
+			fmt.Fprintln(g.out)
+		}
+		tables++
+		if err := g.table(g.out, k, objs, true); err != nil {
+			return err
+		}
+	}
+	if g.tabular() {
+		if tables == 0 {
+			fmt.Fprintf(errOut, "%s found in %s\n", none, g.where())
+		}
+		return nil
+	}
+	return printObjects(g.out, g.client.Scheme(), g.output, all, false)
 }
