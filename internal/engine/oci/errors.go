@@ -126,9 +126,9 @@ type NoMatchError struct {
 
 func (e *NoMatchError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d tags seen", e.Tags)
+	b.WriteString(plural(e.Tags, "tag") + " seen")
 	if e.Filter != "" {
-		fmt.Fprintf(&b, ", %d versions matching the filter %q", e.Versions, e.Filter)
+		fmt.Fprintf(&b, ", %s matching the filter %q", plural(e.Versions, "version"), e.Filter)
 	} else {
 		fmt.Fprintf(&b, ", %d of them versions", e.Versions)
 	}
@@ -208,4 +208,11 @@ func classifyStatus(terr *transport.Error) (error, string) {
 		return ErrUnreachable, "the proxy refused the request (check the proxy username and password)"
 	}
 	return ErrRegistry, fmt.Sprintf("HTTP status %d", terr.StatusCode)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

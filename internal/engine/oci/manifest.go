@@ -43,8 +43,10 @@ func (s *session) head(ctx context.Context, ref string) (v1.Hash, error) {
 				return h, nil
 			}
 		}
-	} else if kind, _ := classify(err, 0); kind != ErrRegistry {
-		// 404, 401, 403, TLS, unreachable: GET would not do better.
+	} else if kind, _ := classify(err, 0); kind != ErrRegistry && kind != ErrNotFound {
+		// 401, 403, TLS, unreachable: GET would not do better. A 404
+		// is asked again with GET for the registry's explanation (no
+		// such repository, or no such manifest).
 		return v1.Hash{}, s.fail(refKind(ref), ref, err)
 	}
 	m, err := s.manifest(ctx, ref)
