@@ -142,7 +142,7 @@ func (e *NoMatchError) Error() string {
 type errInsecureRefused struct{ host string }
 
 func (e *errInsecureRefused) Error() string {
-	return fmt.Sprintf("plain HTTP to %s refused: the registry is expected to speak HTTPS (set insecure to allow plain HTTP)", e.host)
+	return fmt.Sprintf("plain HTTP to %s not allowed without insecure", e.host)
 }
 
 // errHTTPToHTTPS is net/http's message when a TLS handshake gets an HTTP
@@ -176,18 +176,21 @@ func classify(err error, timeout time.Duration) (kind error, detail string) {
 		return ErrTLS, "the registry's certificate is not valid for its host name"
 	case errors.As(err, &invalid) || errors.As(err, &verify):
 		return ErrTLS, "the registry's certificate is not valid"
+	case errors.As(err, &opErr) && opErr.Op == "remote error":
+		return ErrTLS, "the registry refused the TLS handshake (a client certificate, tls.crt and tls.key, may be required)"
 	case errors.As(err, &alert):
-		return ErrTLS, "the registry refused the TLS handshake (does it require a client certificate, tls.crt and tls.key?)"
+		return ErrTLS, "the TLS handshake failed"
 	case errors.As(err, &record):
 		return ErrTLS, "the registry does not speak TLS"
-	case errors.As(err, &refused):
-		return ErrTLS, ""
 	case errors.As(err, &dnsErr):
 		return ErrUnreachable, "the registry host name does not resolve"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return ErrUnreachable, "connection refused"
 	case errors.As(err, &opErr), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return ErrUnreachable, ""
+	case errors.As(err, &refused):
+		// Only when nothing else failed: the HTTPS attempt tells more.
+		return ErrTLS, ""
 	}
 	return ErrRegistry, ""
 }

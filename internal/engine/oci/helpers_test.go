@@ -59,7 +59,8 @@ func (r *testRegistry) count(h http.Handler) http.Handler {
 func startRegistry(t *testing.T, wrappers ...wrapper) *testRegistry {
 	t.Helper()
 	r := &testRegistry{}
-	r.srv = httptest.NewServer(r.count(newRegistryHandler(wrappers)))
+	r.srv = quietServer(r.count(newRegistryHandler(wrappers)))
+	r.srv.Start()
 	t.Cleanup(r.srv.Close)
 	r.host = strings.TrimPrefix(r.srv.URL, "http://")
 	return r
@@ -69,10 +70,19 @@ func startRegistry(t *testing.T, wrappers ...wrapper) *testRegistry {
 func startTLSRegistry(t *testing.T, wrappers ...wrapper) *testRegistry {
 	t.Helper()
 	r := &testRegistry{}
-	r.srv = httptest.NewTLSServer(r.count(newRegistryHandler(wrappers)))
+	r.srv = quietServer(r.count(newRegistryHandler(wrappers)))
+	r.srv.StartTLS()
 	t.Cleanup(r.srv.Close)
 	r.host = strings.TrimPrefix(r.srv.URL, "https://")
 	return r
+}
+
+// quietServer is an unstarted server that does not log the handshake
+// errors the tests provoke.
+func quietServer(h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	return srv
 }
 
 func (r *testRegistry) repo(path string) Repository { return Repository{Registry: r.host, Path: path} }

@@ -49,7 +49,7 @@ func (c *Client) List(ctx context.Context, repo Repository, opts ListOptions) ([
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	s, err := c.open(ctx, repo, false)
+	s, err := c.open(ctx, repo, false, "", "")
 	if err != nil {
 		return nil, err
 	}

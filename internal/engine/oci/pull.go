@@ -89,7 +89,7 @@ func (c *Client) Pull(ctx context.Context, repo Repository, digest string, opts 
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	s, err := c.open(ctx, repo, false)
+	s, err := c.open(ctx, repo, false, "digest", digest)
 	if err != nil {
 		return nil, err
 	}

@@ -149,7 +149,7 @@ func (c *Client) Tag(ctx context.Context, repo Repository, digest, tag string) e
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	s, err := c.open(ctx, repo, true)
+	s, err := c.open(ctx, repo, true, "tag", tag)
 	if err != nil {
 		return err
 	}

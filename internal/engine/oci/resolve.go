@@ -54,7 +54,8 @@ func (c *Client) Resolve(ctx context.Context, repo Repository, sel Selector) (Re
 	if err != nil {
 		return Resolved{}, err
 	}
-	s, err := c.open(ctx, repo, false)
+	kind, ref := sel.describe()
+	s, err := c.open(ctx, repo, false, kind, ref)
 	if err != nil {
 		return Resolved{}, err
 	}
@@ -83,6 +84,19 @@ func (c *Client) Resolve(ctx context.Context, repo Repository, sel Selector) (Re
 		return Resolved{}, err
 	}
 	return Resolved{Tag: tag, Digest: d.String(), Revision: tag + "@" + d.String()}, nil
+}
+
+// describe names what sel selects, for error messages.
+func (sel Selector) describe() (kind, ref string) {
+	switch {
+	case sel.Digest != "":
+		return "digest", sel.Digest
+	case sel.SemVer != "":
+		return "semver range", sel.SemVer
+	case sel.Tag != "":
+		return "tag", sel.Tag
+	}
+	return "tag", DefaultTag
 }
 
 // compileSelector checks sel before any request; it returns the semver

@@ -25,29 +25,29 @@ type session struct {
 }
 
 // open pings the registry of repo and sets up authentication for pulling,
-// or pushing too.
-func (c *Client) open(ctx context.Context, repo Repository, push bool) (*session, error) {
+// or pushing too; refKind and ref name what the call is about, for errors.
+func (c *Client) open(ctx context.Context, repo Repository, push bool, refKind, ref string) (*session, error) {
 	s := &session{c: c, repo: repo, scheme: "https"}
-	ref, err := repo.nameRepository(c.opts.Insecure)
+	nref, err := repo.nameRepository(c.opts.Insecure)
 	if err != nil {
-		return nil, &Error{Kind: ErrInvalidSelector, Repository: repo, Err: err}
+		return nil, &Error{Kind: ErrInvalidSelector, Repository: repo, RefKind: refKind, Ref: ref, Err: err}
 	}
-	s.name = ref
+	s.name = nref
 	if c.opts.Insecure {
-		s.scheme = ref.Scheme()
+		s.scheme = nref.Scheme()
 	}
-	auth, has, err := c.authenticator(ref)
+	auth, has, err := c.authenticator(nref)
 	if err != nil {
-		return nil, &Error{Kind: ErrUnauthorized, Repository: repo, Detail: "resolving the credentials failed", Err: err}
+		return nil, &Error{Kind: ErrUnauthorized, Repository: repo, RefKind: refKind, Ref: ref, Detail: "resolving the credentials failed", Err: err}
 	}
 	s.credentials = has
-	scope := ref.Scope(transport.PullScope)
+	scope := nref.Scope(transport.PullScope)
 	if push {
-		scope = ref.Scope(transport.PushScope)
+		scope = nref.Scope(transport.PushScope)
 	}
-	rt, err := transport.NewWithContext(ctx, ref.Registry, auth, c.transport, []string{scope})
+	rt, err := transport.NewWithContext(ctx, nref.Registry, auth, c.transport, []string{scope})
 	if err != nil {
-		return nil, s.fail("", "", err)
+		return nil, s.fail(refKind, ref, err)
 	}
 	s.http = &http.Client{Transport: rt}
 	return s, nil
