@@ -268,3 +268,20 @@ func ProxyFromSecret(data map[string][]byte) (*url.URL, error) {
 	}
 	return u, nil
 }
+
+// AuthFromCreds reads the CLI's --creds: "<username>:<password>" for basic
+// credentials, or a single value without ':' sent as a registry token, as
+// Flux does. The error never holds the value.
+func AuthFromCreds(creds string) (authn.Authenticator, error) {
+	if creds == "" {
+		return nil, errors.New("--creds is empty: want <username>[:<password>]")
+	}
+	user, pass, ok := strings.Cut(creds, ":")
+	if !ok {
+		return authn.FromConfig(authn.AuthConfig{RegistryToken: creds}), nil
+	}
+	if user == "" {
+		return nil, errors.New("--creds has no username before ':': want <username>[:<password>]")
+	}
+	return authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}), nil
+}

@@ -215,3 +215,26 @@ func TestProxyFromSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthFromCreds(t *testing.T) {
+	a, err := AuthFromCreds("user:pa:ss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := a.Authorization(); cfg.Username != "user" || cfg.Password != "pa:ss" {
+		t.Errorf("basic: %+v", cfg)
+	}
+	a, err = AuthFromCreds("tok3n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := a.Authorization(); cfg.RegistryToken != "tok3n" || cfg.Username != "" {
+		t.Errorf("token: %+v", cfg)
+	}
+	for _, bad := range []string{"", ":s3cret"} {
+		_, err := AuthFromCreds(bad)
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("AuthFromCreds(%q) = %v", bad, err)
+		}
+	}
+}

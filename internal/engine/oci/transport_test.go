@@ -317,8 +317,8 @@ func TestRemoteOptions(t *testing.T) {
 	}
 }
 
-// countingProxy forwards plain HTTP requests (no CONNECT) when they carry
-// the proxy credentials, resolving made-up hosts with dial.
+// countingProxy forwards plain HTTP requests and tunnels CONNECT when they
+// carry the proxy credentials, resolving made-up hosts with dial.
 type countingProxy struct {
 	srv      *httptest.Server
 	requests atomic.Int64
@@ -336,7 +336,7 @@ func newCountingProxy(t *testing.T, user, pass string, dial func(ctx context.Con
 			return
 		}
 		if r.Method == http.MethodConnect {
-			http.Error(w, "no tunnels here", http.StatusMethodNotAllowed)
+			tunnel(w, r, dial)
 			return
 		}
 		out := r.Clone(r.Context())
@@ -359,6 +359,27 @@ func newCountingProxy(t *testing.T, user, pass string, dial func(ctx context.Con
 	return p
 }
 
+// tunnel connects the client to r.Host.
+func tunnel(w http.ResponseWriter, r *http.Request, dial func(ctx context.Context, network, addr string) (net.Conn, error)) {
+	up, err := dial(r.Context(), "tcp", r.Host)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	conn, rw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		_ = up.Close()
+		return
+	}
+	_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+	go func() {
+		_, _ = io.Copy(up, rw)
+		_ = up.Close()
+	}()
+	_, _ = io.Copy(conn, up)
+	_ = conn.Close()
+}
+
 func TestProxy(t *testing.T) {
 	reg := startRegistry(t)
 	const host = "registry.behind-proxy.test:5000" // only the proxy knows it
@@ -378,6 +399,22 @@ func TestProxy(t *testing.T) {
 	}
 	if proxy.requests.Load() == 0 || reg.requests.Load() == 0 {
 		t.Errorf("proxy saw %d requests, registry %d", proxy.requests.Load(), reg.requests.Load())
+	}
+
+	// HTTPS through a CONNECT tunnel, under a name only the proxy
+	// resolves (httptest's certificate is valid for example.com).
+	tlsReg := startTLSRegistry(t)
+	tlsProxy := newCountingProxy(t, "pu", "pp", dialTo(map[string]string{"example.com:443": tlsReg.host}))
+	tlsProxyURL, _ := url.Parse(tlsProxy.srv.URL)
+	tlsProxyURL.User = url.UserPassword("pu", "pp")
+	secure := NewClient(Options{Proxy: tlsProxyURL, TLS: &tls.Config{RootCAs: certPool(tlsReg.srv.Certificate())}})
+	secureRepo := Repository{Registry: "example.com", Path: "app"}
+	d = pushTags(t, secure, secureRepo, "1.0.0")["1.0.0"]
+	if got, err := secure.Resolve(context.Background(), secureRepo, Selector{Tag: "1.0.0"}); err != nil || got.Digest != d {
+		t.Fatalf("resolve through the tunnel: %+v, %v", got, err)
+	}
+	if tlsProxy.requests.Load() == 0 || tlsReg.requests.Load() == 0 {
+		t.Errorf("proxy saw %d tunnels, registry %d requests", tlsProxy.requests.Load(), tlsReg.requests.Load())
 	}
 
 	wrongURL, _ := url.Parse(proxy.srv.URL)
