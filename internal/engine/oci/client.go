@@ -87,6 +87,7 @@ func NewClient(opts Options) *Client {
 // realms and redirects of any scheme.
 type httpsOnly struct{ inner http.RoundTripper }
 
+// RoundTrip sends HTTPS requests and refuses any other.
 func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.URL.Scheme != "https" {
 		if r.Body != nil {

@@ -124,6 +124,7 @@ type NoMatchError struct {
 	Highest string
 }
 
+// Error says how many tags and versions were seen and the highest.
 func (e *NoMatchError) Error() string {
 	var b strings.Builder
 	b.WriteString(plural(e.Tags, "tag") + " seen")

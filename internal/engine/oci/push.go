@@ -132,8 +132,7 @@ func (c *Client) writeError(repo Repository, tag string, err error) error {
 	if kind == ErrUnauthorized || kind == ErrForbidden {
 		ref, _ := repo.nameRepository(c.opts.Insecure)
 		_, has, _ := c.authenticator(ref)
-		s := &session{repo: repo, credentials: has}
-		e.CredentialsSent, e.Detail = has, s.credentialsDetail(kind)
+		e.CredentialsSent, e.Detail = has, credentialsDetail(repo.Registry, has, kind)
 	}
 	return e
 }

@@ -94,6 +94,8 @@ func (s *session) fail(refKind, ref string, err error) error {
 			out.Kind = ErrTagNotFound
 		case "digest":
 			out.Kind = ErrDigestNotFound
+		case "layer":
+			out.Detail = "the registry has no blob with this digest"
 		}
 		if hasCode(err, transport.NameUnknownErrorCode) {
 			out.Detail = "the repository does not exist"
@@ -106,9 +108,14 @@ func (s *session) fail(refKind, ref string, err error) error {
 }
 
 func (s *session) credentialsDetail(kind error) string {
+	return credentialsDetail(s.repo.Registry, s.credentials, kind)
+}
+
+// credentialsDetail says whether credentials were sent to registry.
+func credentialsDetail(registry string, sent bool, kind error) string {
 	switch {
-	case !s.credentials:
-		return fmt.Sprintf("no credentials were sent (none are configured for %s)", s.repo.Registry)
+	case !sent:
+		return fmt.Sprintf("no credentials were sent (none are configured for %s)", registry)
 	case kind == ErrForbidden:
 		return "credentials were sent but do not grant access"
 	}
