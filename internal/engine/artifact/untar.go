@@ -21,6 +21,9 @@ type UntarOptions struct {
 	// SkipLinks skips symbolic and hard link entries instead of failing.
 	// Links are never created either way.
 	SkipLinks bool
+	// SkipSymlinks skips symbolic link entries only and still refuses hard
+	// links, as Flux does when it unpacks an OCI artifact's layer.
+	SkipSymlinks bool
 }
 
 // errExpanded marks the decompressed stream passing UntarOptions.MaxSize.
@@ -137,7 +140,7 @@ func extract(root *os.Root, tr *tar.Reader, h *tar.Header, name string, lr *limi
 		}
 		return writeEntry(root, tr, h, name)
 	case tar.TypeSymlink, tar.TypeLink:
-		if opts.SkipLinks {
+		if opts.SkipLinks || (opts.SkipSymlinks && h.Typeflag == tar.TypeSymlink) {
 			return nil
 		}
 		return fmt.Errorf("archive entry %q: links are not allowed (link to %q)", h.Name, h.Linkname)

@@ -249,6 +249,28 @@ func TestUntarSkipLinks(t *testing.T) {
 	}
 }
 
+func TestUntarSkipSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	links := makeTarGz(t, []tarEntry{
+		{name: "link", typ: tar.TypeSymlink, linkname: "/etc/passwd"},
+		{name: "file", content: "f"},
+	})
+	if err := Untar(bytes.NewReader(links), dir, UntarOptions{SkipSymlinks: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(listTree(t, dir), ","); got != "file" {
+		t.Errorf("tree = %s, want only file", got)
+	}
+	hard := makeTarGz(t, []tarEntry{
+		{name: "file", content: "f"},
+		{name: "hard", typ: tar.TypeLink, linkname: "file"},
+	})
+	err := Untar(bytes.NewReader(hard), t.TempDir(), UntarOptions{SkipSymlinks: true})
+	if !errContains(err, `archive entry "hard": links are not allowed`) {
+		t.Fatalf("Untar: %v, want the hard link refused", err)
+	}
+}
+
 func TestUntarExistingLinkOut(t *testing.T) {
 	base := t.TempDir()
 	outside := filepath.Join(base, "outside")
