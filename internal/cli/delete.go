@@ -35,7 +35,7 @@ func newDeleteKindCommand(f *Factory, silent *bool, k kinds.Kind) *cobra.Command
 	return &cobra.Command{
 		Use:     k.Command.Name + " NAME",
 		Aliases: k.Command.Aliases,
-		Short:   "Delete a " + k.Kind,
+		Short:   "Delete " + withArticle(k.Kind),
 		Example: fmt.Sprintf("  flux delete %s podinfo\n\n  # Without asking for confirmation\n  flux delete %s podinfo --silent", k.Command.Path(), k.Command.Path()),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, err := checkName(args, "delete "+k.Command.Path())

@@ -51,7 +51,7 @@ func newDescribeKindCommand(f *Factory, o describeOptions, k kinds.Kind) *cobra.
 	return &cobra.Command{
 		Use:     k.Command.Name + " NAME",
 		Aliases: orName(k, k.Command.Name),
-		Short:   "Describe a " + k.Kind,
+		Short:   "Describe " + withArticle(k.Kind),
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("give the name of one %s to describe (flux get lists them)", k.Kind)

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/driftless/driftless/internal/kinds"
@@ -39,4 +41,12 @@ func orName(k kinds.Kind, used string) []string {
 		return k.Command.Aliases
 	}
 	return append(append([]string(nil), k.Command.Aliases...), other)
+}
+
+// withArticle is noun after "a" or "an": an OCIRepository, a GitRepository.
+func withArticle(noun string) string {
+	if noun != "" && strings.ContainsRune("AEIOUaeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }

@@ -32,7 +32,13 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 		return nil, err
 	}
 	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomizeController()},
-		func(o *manager.Options) { o.LeaderElectionID = "driftless-cli-test" })
+		func(o *manager.Options) {
+			o.LeaderElectionID = "driftless-cli-test"
+			// Flux's sharding: objects labelled with a shard key belong to
+			// another controller, here none, and the tests that make them
+			// answer for the controller themselves (answerRequests).
+			o.WatchLabelSelector = "!" + shardKey
+		})
 }
 
 // kustomizeController is the kustomize group with the flags' defaults, but

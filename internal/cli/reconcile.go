@@ -32,7 +32,7 @@ func newReconcileKindCommand(f *Factory, k kinds.Kind) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     k.Command.Name + " NAME",
 		Aliases: k.Command.Aliases,
-		Short:   "Reconcile a " + k.Command.Noun + " now",
+		Short:   "Reconcile " + withArticle(k.Command.Noun) + " now",
 		Example: k.Examples["reconcile"],
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name, err := checkName(args, "reconcile "+k.Command.Path())

@@ -71,6 +71,9 @@ func TestStats(t *testing.T) {
 	if size >= 1024 {
 		storage = fmt.Sprintf("%.1f KiB", float64(size)/1024)
 	}
+	// Every kind of the catalogue has its row, as Flux's stats have, with
+	// or without objects.
+	writeRow(tw, "OCIRepository", "0", "0", "0", "-")
 	writeRow(tw, "GitRepository", "2", "1", "1", storage)
 	writeRow(tw, "Kustomization", "1", "0", "0", "-")
 	if err := tw.Flush(); err != nil {
@@ -89,12 +92,12 @@ func TestStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(all), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "RECONCILERS") {
+	if len(lines) != len(kinds.All())+1 || !strings.HasPrefix(lines[0], "RECONCILERS") || !strings.HasPrefix(lines[2], "GitRepository") {
 		t.Fatalf("flux stats -A:\n%s", all)
 	}
 	var running, failing, suspended int
-	if _, err := fmt.Sscanf(strings.TrimPrefix(lines[1], "GitRepository"), "%d %d %d", &running, &failing, &suspended); err != nil {
-		t.Fatalf("flux stats -A row %q: %v", lines[1], err)
+	if _, err := fmt.Sscanf(strings.TrimPrefix(lines[2], "GitRepository"), "%d %d %d", &running, &failing, &suspended); err != nil {
+		t.Fatalf("flux stats -A row %q: %v", lines[2], err)
 	}
 	if running < 2 || failing < 1 || suspended < 1 {
 		t.Errorf("flux stats -A counts fewer GitRepositories than one namespace has:\n%s", all)

@@ -56,7 +56,7 @@ func newToggleKindCommand(f *Factory, o *toggleOptions, k kinds.Kind, suspend bo
 	return &cobra.Command{
 		Use:     k.Command.Name + " [NAME...]",
 		Aliases: k.Command.Aliases,
-		Short:   fmt.Sprintf("%s a %s", strings.ToUpper(verb[:1])+verb[1:], k.Kind),
+		Short:   fmt.Sprintf("%s %s", strings.ToUpper(verb[:1])+verb[1:], withArticle(k.Kind)),
 		Example: fmt.Sprintf("  flux %s %s podinfo\n  flux %s %s podinfo redis\n  flux %s %s --all",
 			verb, k.Command.Path(), verb, k.Command.Path(), verb, k.Command.Path()),
 		RunE: func(cmd *cobra.Command, args []string) error {

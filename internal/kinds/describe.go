@@ -68,13 +68,19 @@ func artifact(a *meta.Artifact, age Age) Section {
 	if a.Size != nil {
 		size = strconv.FormatInt(*a.Size, 10) + " bytes"
 	}
-	return Section{Title: "Artifact", Pairs: []Pair{
+	pairs := []Pair{
 		{"Revision", a.Revision},
 		{"Digest", a.Digest},
 		{"URL", a.URL},
 		{"Size", size},
 		{"Last Update", age(a.LastUpdateTime.Time) + " ago"},
-	}}
+	}
+	// Upstream metadata (the OCI annotations of a pulled artifact), when
+	// the source records any.
+	if len(a.Metadata) > 0 {
+		pairs = append(pairs, Pair{"Metadata", mapString(a.Metadata)})
+	}
+	return Section{Title: "Artifact", Pairs: pairs}
 }
 
 // mapString writes labels or annotations as k=v, sorted by key.

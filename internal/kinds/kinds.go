@@ -128,9 +128,10 @@ func (r Ref) GroupKind() schema.GroupKind {
 }
 
 // All is the catalogue, in the order the command line lists kinds: sources
-// first, then what reads them.
+// first (in the order of Flux's `get sources all`: OCIRepository, then
+// GitRepository), then what reads them.
 func All() []Kind {
-	return []Kind{GitRepository(), Kustomization()}
+	return []Kind{OCIRepository(), GitRepository(), Kustomization()}
 }
 
 // ByKind is the entry of an API kind (GitRepository), matched exactly.

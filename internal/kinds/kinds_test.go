@@ -10,6 +10,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/api/scheme"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
 )
 
 // TestEntries checks what every reader of the catalogue relies on: each
@@ -145,5 +146,108 @@ func TestInventoryLine(t *testing.T) {
 		if got := inventoryLine(id); got != want {
 			t.Errorf("inventoryLine(%q) = %q, want %q", id, got, want)
 		}
+	}
+}
+
+func TestOCIRepositoryEntry(t *testing.T) {
+	oci := OCIRepository()
+	if oci.Command.Path() != "source oci" || oci.Command.GetPath() != "sources oci" {
+		t.Errorf("command paths %q, %q; want source oci, sources oci", oci.Command.Path(), oci.Command.GetPath())
+	}
+	for _, name := range []string{"OCIRepository", "ocirepository", "ocirepositories"} {
+		if k, ok := Lookup(name); !ok || k.Kind != sourcev1.OCIRepositoryKind {
+			t.Errorf("Lookup(%q) = %s, %v", name, k.Kind, ok)
+		}
+	}
+	if k, ok := ByKind(sourcev1.OCIRepositoryKind); !ok || k.Resource != "ocirepositories" {
+		t.Errorf("ByKind(OCIRepository) = %+v, %v", k.GroupVersionKind, ok)
+	}
+	var order []string
+	for _, k := range All() {
+		order = append(order, k.Kind)
+	}
+	if got := strings.Join(order, ","); got != "OCIRepository,GitRepository,Kustomization" {
+		t.Errorf("catalogue order %s; want sources in the order of Flux's get sources all", got)
+	}
+}
+
+func TestOCIRef(t *testing.T) {
+	for _, tc := range []struct {
+		ref  *sourcev1.OCIRepositoryRef
+		want string
+	}{
+		{nil, "tag:latest"},
+		{&sourcev1.OCIRepositoryRef{}, "tag:latest"},
+		{&sourcev1.OCIRepositoryRef{Tag: "6.1.6"}, "tag:6.1.6"},
+		{&sourcev1.OCIRepositoryRef{Tag: "6.1.6", SemVer: ">=6.0.0"}, "semver:>=6.0.0"},
+		{&sourcev1.OCIRepositoryRef{Tag: "6.1.6", SemVer: ">=6.0.0", Digest: "sha256:ab"}, "digest:sha256:ab"},
+	} {
+		if got := ociRef(tc.ref); got != tc.want {
+			t.Errorf("ociRef(%+v) = %q, want %q", tc.ref, got, tc.want)
+		}
+	}
+}
+
+// TestOCIRepositoryDescribe checks the sections of a full OCIRepository:
+// every spec field is shown, the artifact's annotations too, and a trace
+// names where the content came from.
+func TestOCIRepositoryDescribe(t *testing.T) {
+	ignore := "/docs\n*.md\n"
+	size := int64(1024)
+	o := &sourcev1.OCIRepository{
+		Spec: sourcev1.OCIRepositorySpec{
+			URL:            "oci://ghcr.io/org/manifests/app",
+			Reference:      &sourcev1.OCIRepositoryRef{SemVer: ">=1.0.0", SemverFilter: "^v"},
+			LayerSelector:  &sourcev1.OCILayerSelector{MediaType: "application/vnd.cncf.helm.chart.content.v1.tar+gzip", Operation: "copy"},
+			Provider:       "generic",
+			SecretRef:      &meta.LocalObjectReference{Name: "pull"},
+			CertSecretRef:  &meta.LocalObjectReference{Name: "tls"},
+			ProxySecretRef: &meta.LocalObjectReference{Name: "proxy"},
+			Verify: &sourcev1.OCIRepositoryVerification{Provider: "cosign",
+				MatchOIDCIdentity: []sourcev1.OIDCIdentityMatch{{Issuer: "^https://token$", Subject: "^repo$"}}},
+			Ignore:   &ignore,
+			Insecure: true,
+		},
+		Status: sourcev1.OCIRepositoryStatus{
+			URL: "http://storage/ocirepository/apps/app/latest.tar.gz",
+			Artifact: &meta.Artifact{Revision: "1.2.0@sha256:ab", Digest: "sha256:cd", Size: &size,
+				Metadata: map[string]string{ociSourceAnnotation: "https://github.com/org/app", ociRevisionAnnotation: "main@sha1:0123"}},
+		},
+	}
+	o.Name = "app"
+	values := map[string]string{}
+	for _, s := range Describe(OCIRepository(), o, func(time.Time) string { return "1s" }) {
+		for _, p := range s.Pairs {
+			values[s.Title+"/"+p.Key] = p.Value
+		}
+	}
+	for key, want := range map[string]string{
+		"Spec/Ref":            "semver:>=1.0.0",
+		"Spec/Semver Filter":  "^v",
+		"Spec/Layer Selector": "application/vnd.cncf.helm.chart.content.v1.tar+gzip:copy",
+		"Spec/Secret":         "pull",
+		"Spec/Cert Secret":    "tls",
+		"Spec/Proxy Secret":   "proxy",
+		"Spec/Insecure":       "true",
+		"Spec/Ignore":         "/docs, *.md",
+		"Spec/Verify":         "cosign (keyless; issuer ^https://token$, subject ^repo$)",
+		"Status/URL":          "http://storage/ocirepository/apps/app/latest.tar.gz",
+		"Artifact/Revision":   "1.2.0@sha256:ab",
+		"Artifact/Size":       "1024 bytes",
+		"Artifact/Metadata":   "org.opencontainers.image.revision=main@sha1:0123, org.opencontainers.image.source=https://github.com/org/app",
+	} {
+		if values[key] != want {
+			t.Errorf("%s = %q, want %q", key, values[key], want)
+		}
+	}
+	summary := map[string]string{}
+	for _, p := range OCIRepository().Summary(o) {
+		summary[p.Key] = p.Value
+	}
+	if summary["URL"] != o.Spec.URL || summary["Origin Source"] != "https://github.com/org/app" || summary["Origin Revision"] != "main@sha1:0123" {
+		t.Errorf("trace summary %v", summary)
+	}
+	if got := OCIRepository().SecretRef(o); got != "pull" {
+		t.Errorf("SecretRef = %q, want the pull Secret", got)
 	}
 }
