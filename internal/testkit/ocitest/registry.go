@@ -181,7 +181,7 @@ func New(opts Options) (*Registry, error) {
 		if err == nil {
 			return r, nil
 		}
-		if attempt < 4 && strings.Contains(string(r.Log()), "address already in use") {
+		if attempt < 4 && strings.Contains(r.Log(), "address already in use") {
 			continue
 		}
 		r.cleanup()
@@ -588,11 +588,13 @@ type Request struct {
 }
 
 // Requests returns every request the registry served since it started,
-// in the order it logged them. The registry writes each access-log line
-// before the response leaves its buffer, so to be sure the lines of the
-// requests a test made are in, Requests sends a marker request of its own
-// and reads the log up to the marker's line. Marker requests are not
-// listed.
+// in the order it logged them. The registry writes a request's access-log
+// line when its handler returns, before the server finishes a response it
+// buffered (a manifest, a HEAD, an error, a tag list); Requests sends a
+// marker request of its own and reads the log up to the marker's line, so
+// such requests a test made before calling it are listed. A large blob
+// download can reach the client before its handler returns, so its line
+// may trail. Marker requests are not listed.
 func (r *Registry) Requests() ([]Request, error) {
 	resp, err := r.mark()
 	if err != nil {

@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // Environment variables naming prebuilt binaries to use instead of the ones
@@ -92,7 +90,7 @@ func Tool(name, env string) (string, error) {
 }
 
 func makeTool(name string) (string, error) {
-	root, err := testcluster.RepoRoot()
+	root, err := repoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -122,4 +120,23 @@ func makeTool(name string) (string, error) {
 		fmt.Fprintf(os.Stderr, "ocitest: built bin/%s in %s\n", name, time.Since(start).Round(time.Second))
 	}
 	return filepath.Join(bin, name), nil
+}
+
+// repoRoot is the directory of the go.mod governing the working directory
+// (a test runs in its package's directory), asked of the go command the
+// build needs anyway; it must hold the Makefile with the tool targets.
+func repoRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("the working directory is not inside the Driftless module")
+	}
+	root := filepath.Dir(gomod)
+	if _, err := os.Stat(filepath.Join(root, "Makefile")); err != nil {
+		return "", fmt.Errorf("no Makefile beside %s to build the OCI tools: %w", gomod, err)
+	}
+	return root, nil
 }
