@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
 	"log"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/driftless/driftless/internal/testkit/testca"
 )
 
 // HTTPOptions configures NewHTTPServer. With no credentials set the server
@@ -63,7 +64,7 @@ type HTTPServer struct {
 
 	t       testing.TB
 	opts    HTTPOptions
-	ca      *certAuthority
+	ca      *testca.CA
 	handler http.Handler
 	tls     *tls.Config
 	addr    string
@@ -87,18 +88,11 @@ func NewHTTPServer(t testing.TB, root string, opts HTTPOptions) *HTTPServer {
 	s := &HTTPServer{t: t, opts: opts}
 	s.handler = &cgi.Handler{Path: backend, Root: "/", Env: env, Stderr: io.Discard}
 	if opts.TLS {
-		s.ca = newCertAuthority(t)
-		s.CAPEM = s.ca.certPEM
-		certPEM, keyPEM := s.ca.issue(t, "127.0.0.1", true)
-		cert, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			t.Fatalf("gittest: server key pair: %v", err)
-		}
-		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		s.ca = testca.New("gittest CA")
+		s.CAPEM = s.ca.CertPEM
+		s.tls = &tls.Config{Certificates: []tls.Certificate{s.ca.Server().TLSCertificate()}, MinVersion: tls.VersionTLS12}
 		if opts.RequireClientCert {
-			pool := x509.NewCertPool()
-			pool.AddCert(s.ca.cert)
-			s.tls.ClientCAs = pool
+			s.tls.ClientCAs = s.ca.Pool()
 			s.tls.ClientAuth = tls.RequireAndVerifyClientCert
 		}
 	}
@@ -128,7 +122,8 @@ func (s *HTTPServer) ClientCertificate() (certPEM, keyPEM []byte) {
 	if s.ca == nil {
 		s.t.Fatal("gittest: ClientCertificate needs a TLS server")
 	}
-	return s.ca.issue(s.t, "gittest client", false)
+	pair := s.ca.Client("gittest client")
+	return pair.CertPEM, pair.KeyPEM
 }
 
 // Start listens again on the server's address after Stop. It is called by
