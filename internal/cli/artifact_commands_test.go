@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -239,5 +244,64 @@ func TestDiffArtifact(t *testing.T) {
 	_, _, err = artifactFlux(t, "", "", "diff", "artifact", reg.url("org/app", ":v9"), "--insecure-registry", "--path", dir)
 	if !errors.As(err, &exit) || exit.Code != 2 || !strings.Contains(err.Error(), `tag "v9"`) {
 		t.Errorf("a missing tag: want exit code 2 naming it, got %v", err)
+	}
+}
+
+// TestPullArtifactUploadedByHTTP: an artifact in Flux's format written by
+// another tool (plain HTTP uploads, a tarball with owners, times and
+// "./" names) pulls, and diffs by content against the same files.
+func TestPullArtifactUploadedByHTTP(t *testing.T) {
+	reg := startArtifactRegistry(t, nil)
+	var layer bytes.Buffer
+	gz := gzip.NewWriter(&layer)
+	tw := tar.NewWriter(gz)
+	files := map[string]string{"./deploy/app.yaml": "kind: ConfigMap\n", "./kustomization.yaml": "resources:\n- deploy/app.yaml\n"}
+	for _, n := range []string{"./deploy/app.yaml", "./kustomization.yaml"} {
+		hdr := &tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), Uid: 1000, Uname: "ci", ModTime: time.Now()}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(files[n])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	config := []byte("{}")
+	reg.upload(t, "org/other", config)
+	reg.upload(t, "org/other", layer.Bytes())
+	manifest, err := json.Marshal(rawManifest{
+		SchemaVersion: 2,
+		MediaType:     "application/vnd.oci.image.manifest.v1+json",
+		Config:        rawDescriptor{MediaType: "application/vnd.cncf.flux.config.v1+json", Digest: sha256Digest(config), Size: int64(len(config))},
+		Layers:        []rawDescriptor{{MediaType: "application/vnd.cncf.flux.content.v1.tar+gzip", Digest: sha256Digest(layer.Bytes()), Size: int64(layer.Len())}},
+		Annotations:   map[string]string{"org.opencontainers.image.revision": "v1@sha1:" + strings.Repeat("e", 40)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.put(t, "org/other", "manifests/v1", "application/vnd.oci.image.manifest.v1+json", manifest)
+
+	out := filepath.Join(t.TempDir(), "out")
+	_, stderr, err := artifactFlux(t, "", "", "pull", "artifact", reg.url("org/other", ":v1"), "--insecure-registry", "-o", out)
+	if err != nil {
+		t.Fatalf("pull: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "✔ revision v1@sha1:"+strings.Repeat("e", 40)) {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	local := t.TempDir()
+	for n, content := range files {
+		if got, err := os.ReadFile(filepath.Join(out, n)); err != nil || string(got) != content {
+			t.Errorf("%s: %q, %v", n, got, err)
+		}
+		writeTree(t, local, map[string]string{strings.TrimPrefix(n, "./"): content})
+	}
+	if stdout, _, err := artifactFlux(t, "", "", "diff", "artifact", reg.url("org/other", ":v1"), "--insecure-registry", "--path", local); err != nil || stdout != "" {
+		t.Errorf("diff against the same files: %q, %v", stdout, err)
 	}
 }

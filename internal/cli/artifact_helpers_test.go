@@ -117,6 +117,37 @@ func (r *artifactRegistry) blob(t *testing.T, repo, digest string) []byte {
 	return b
 }
 
+// upload writes a blob to repo with a monolithic POST, the distribution
+// specification's single request upload.
+func (r *artifactRegistry) upload(t *testing.T, repo string, blob []byte) {
+	t.Helper()
+	r.send(t, http.MethodPost, "http://"+r.host+"/v2/"+repo+"/blobs/uploads/?digest="+sha256Digest(blob), "application/octet-stream", blob)
+}
+
+// put sends body to /v2/<repo>/<suffix>.
+func (r *artifactRegistry) put(t *testing.T, repo, suffix, contentType string, body []byte) {
+	t.Helper()
+	r.send(t, http.MethodPut, "http://"+r.host+"/v2/"+repo+"/"+suffix, contentType, body)
+}
+
+func (r *artifactRegistry) send(t *testing.T, method, u, contentType string, body []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("%s %s: %s: %s", method, u, resp.Status, b)
+	}
+}
+
 func sha256Digest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
