@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/ignore"
 )
 
@@ -79,30 +78,6 @@ func buildArtifact(f *Factory, o *buildArtifactOptions) error {
 	}
 	out = filepath.Join(outDir, filepath.Base(out))
 
-	root := dir
-	if o.resolveSymlinks {
-		tmp, err := os.MkdirTemp("", "flux-build-artifact-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		if err := (&linkResolver{root: dir, visiting: map[string]bool{}}).copyDir(dir, tmp, ""); err != nil {
-			return err
-		}
-		root = tmp
-	} else {
-		warnSymlinks(f, dir)
-	}
-	var spec *string
-	if len(o.ignorePaths) > 0 {
-		s := strings.Join(o.ignorePaths, "\n")
-		spec = &s
-	}
-	rules, err := ignore.Load(root, spec)
-	if err != nil {
-		return fmt.Errorf("reading the ignore rules of %s: %w", o.path, err)
-	}
-
 	tmp, err := os.CreateTemp(outDir, "."+filepath.Base(out)+"-*")
 	if err != nil {
 		return fmt.Errorf("--output %s: %w", o.output, err)
@@ -110,13 +85,10 @@ func buildArtifact(f *Factory, o *buildArtifactOptions) error {
 	defer os.Remove(tmp.Name())
 	// The output may be inside the directory (-p . -o artifact.tgz): leave
 	// it and the file being written out, or each build would differ.
-	m := &excludeFiles{Rules: rules, files: map[string]bool{}}
-	for _, p := range []string{out, tmp.Name()} {
-		if rel, err := filepath.Rel(dir, p); err == nil && filepath.IsLocal(rel) {
-			m.files[filepath.ToSlash(rel)] = true
-		}
-	}
-	err = artifact.WriteArchive(tmp, root, m)
+	err = packDir(f, dir, packOptions{
+		path: o.path, ignorePaths: o.ignorePaths, resolveSymlinks: o.resolveSymlinks,
+		skip: []string{out, tmp.Name()},
+	}, tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -48,7 +48,7 @@ func newDiffCommand(f *Factory) *cobra.Command {
 		Use:   "diff",
 		Short: "Compare Flux resources built locally with the cluster",
 	}
-	cmd.AddCommand(newDiffKustomizationCommand(f))
+	cmd.AddCommand(newDiffKustomizationCommand(f), newDiffArtifactCommand(f))
 	return cmd
 }
 

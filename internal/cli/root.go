@@ -34,6 +34,7 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newCompletionCommand(f))
 	root.AddCommand(newBuildCommand(f))
 	root.AddCommand(newDiffCommand(f))
+	root.AddCommand(newPushCommand(f), newPullCommand(f), newTagCommand(f), newListCommand(f))
 	root.AddCommand(newMigrateCommand(f))
 	root.AddCommand(newDebugCommand(f))
 	root.AddCommand(newLogsCommand(f))
