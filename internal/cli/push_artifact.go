@@ -108,6 +108,14 @@ func pushArtifact(ctx context.Context, f *Factory, o *pushArtifactOptions, url s
 		ctx = context.Background()
 	}
 	meta, err := o.validate()
+	if err == nil {
+		// Flux pushes any revision as it is, and scripts written for its
+		// older '<branch>/<sha>' form must keep working: say what the
+		// controllers will show, do not refuse it.
+		if _, _, _, perr := artifact.ParseRevision(o.revision); perr != nil {
+			fmt.Fprintf(f.Err, "► --revision %q is not in the <branch|tag>@sha1:<commit-sha> format (%v); pushed as it is, and shown so in lastAppliedOriginRevision\n", o.revision, perr)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -175,9 +183,6 @@ func (o *pushArtifactOptions) validate() (oci.PushOptions, error) {
 		return meta, errors.New("--revision is required: the source revision as <branch|tag>@sha1:<commit-sha>, e.g. --revision=\"$(git branch --show-current)@sha1:$(git rev-parse HEAD)\"")
 	case o.path == "":
 		return meta, errors.New("--path is required: the directory or file to push, or - for standard input")
-	}
-	if _, _, _, err := artifact.ParseRevision(o.revision); err != nil {
-		return meta, fmt.Errorf("--revision: want <branch|tag>@sha1:<commit-sha> (or <algorithm>:<digest> alone), e.g. main@sha1:<40 hex characters>: %w", err)
 	}
 	switch o.output {
 	case "", "json", "yaml":
