@@ -194,3 +194,5 @@ func condition(obj *sourcev1.OCIRepository, t string) *metav1.Condition {
 	}
 	return nil
 }
+
+func clientKey(obj client.Object) client.ObjectKey { return client.ObjectKeyFromObject(obj) }
