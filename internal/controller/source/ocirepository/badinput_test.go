@@ -34,7 +34,9 @@ func TestBadInput(t *testing.T) {
 	goodHash, _ := v1.NewHash(good)
 	reg.sign(t, "app", copied, key, "legacy", cosigntest.WithClaimedDigest(goodHash))
 
-	layer := func(tag string, b []byte) { reg.push(t, "app", tag, fluxImage(t, nil, staticLayer(b, oci.ContentMediaType))) }
+	layer := func(tag string, b []byte) {
+		reg.push(t, "app", tag, fluxImage(t, nil, staticLayer(b, oci.ContentMediaType)))
+	}
 	layer("not-gzip", []byte("plain text, not a tarball"))
 	huge := make([]byte, maxArtifactSize+1024)
 	if _, err := rand.Read(huge); err != nil {
