@@ -136,7 +136,8 @@ func TestRenderSplit(t *testing.T) {
 	}
 	for _, want := range [][3]string{
 		{"watch", "source.toolkit.fluxcd.io", "gitrepositories"}, {"patch", "source.toolkit.fluxcd.io", "gitrepositories/status"},
-		{"get", "", "secrets"}, {"create", "", "events"}, {"create", "events.k8s.io", "events"},
+		{"get", "", "secrets"}, {"get", "", "serviceaccounts"}, {"create", "", "events"}, {"create", "events.k8s.io", "events"},
+		{"watch", "source.toolkit.fluxcd.io", "ocirepositories"}, {"patch", "source.toolkit.fluxcd.io", "ocirepositories/status"},
 	} {
 		if !allows(rules, "gitops", want[0], want[1], want[2]) {
 			t.Errorf("source-controller may not %s %s %s", want[0], want[1], want[2])
@@ -144,7 +145,7 @@ func TestRenderSplit(t *testing.T) {
 	}
 	for _, deny := range [][3]string{
 		{"list", "", "secrets"}, {"watch", "", "secrets"}, {"get", "", "configmaps"}, {"create", "", "secrets"},
-		{"get", "", "serviceaccounts"}, {"create", "apps", "deployments"}, {"create", "", "serviceaccounts/token"},
+		{"list", "", "serviceaccounts"}, {"create", "apps", "deployments"}, {"create", "", "serviceaccounts/token"},
 		{"impersonate", "", "serviceaccounts"}, {"patch", "kustomize.toolkit.fluxcd.io", "kustomizations"},
 		{"delete", "source.toolkit.fluxcd.io", "gitrepositories"},
 	} {

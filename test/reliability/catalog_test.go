@@ -13,6 +13,7 @@ type existing struct {
 func catalogue() []existing {
 	const (
 		gitrepo = "internal/controller/source/gitrepository"
+		ocirepo = "internal/controller/source/ocirepository"
 		ks      = "internal/controller/kustomize/kustomization"
 		art     = "internal/engine/artifact"
 		kz      = "internal/engine/kustomize"
@@ -28,6 +29,10 @@ func catalogue() []existing {
 			Tests:    []string{"TestBadInputKeepsThePreviousArtifact"},
 			Expected: "Ready=False naming the problem; previous artifact kept",
 			Observed: "each case Ready=False with its reason; the previous artifact digest unchanged"})},
+		{ocirepo, none(row{Area: areaFault, Case: "OCI registry unreachable, or hanging past spec.timeout",
+			Tests:    []string{"TestBadInput/unreachable", "TestTimeoutOnHangingRegistry"},
+			Expected: "Ready=False OCIArtifactPullFailed naming registry, repository and tag; retried; last artifact kept and served",
+			Observed: "'registry unreachable: connection refused' and 'timeout: no answer from the registry within 2s', not stalled; same digest served"})},
 		{art, none(row{Area: areaFault, Case: "Artifact server unreachable or failing; artifact with a wrong digest",
 			Tests:    []string{"TestFetchRetries", "TestFetchNotFoundError", "TestFetchDigestMismatch"},
 			Expected: "bounded retries, then a clear error; a digest mismatch is refused before anything is unpacked",
@@ -54,6 +59,26 @@ func catalogue() []existing {
 				"TestUntarRejects/symbolic_link", "TestUntarRejects/hard_link", "TestUntarRejects/character_device", "TestFetchUnsafeArchives"},
 			Expected: "refused with the entry named; nothing written outside the target",
 			Observed: "every entry refused by name; target directory holds nothing from outside"})},
+		{ocirepo, none(row{Area: areaBadInput, Case: "OCIRepository references that cannot resolve: missing tag or digest, no semver match, bad range or filter",
+			Tests: []string{"TestBadInput/tag-not-found", "TestBadInput/unknown-digest", "TestBadInput/semver-no-match",
+				"TestBadInput/bad-range", "TestBadInput/bad-filter"},
+			Expected: "Ready=False OCIArtifactPullFailed naming registry, repository and reference; Stalled only for a bad range or regex; previous artifact served",
+			Observed: "each with its reason, a Warning event and the previous digest served; 'N tags seen, the highest 1.0.0' for no match"})},
+		{ocirepo, none(row{Area: areaBadInput, Case: "OCI layers: none of the selected type, not gzip, over --artifact-max-size, gzip bomb, ../x, /etc/x, hard link, device",
+			Tests: []string{"TestBadInput/no-layer-of-type", "TestBadInput/not-gzip", "TestBadInput/too-large", "TestBadInput/gzip-bomb",
+				"TestBadInput/dotdot", "TestBadInput/absolute", "TestBadInput/hardlink", "TestBadInput/device", "TestSymlinksDropped"},
+			Expected: "Ready=False OCIArtifactLayerOperationFailed naming the tag, the layer and the entry; symbolic links dropped as Flux does",
+			Observed: "refused before storing; the media types present listed; the size checked before the download; previous artifact served"})},
+		{ocirepo, none(row{Area: areaBadInput, Case: "cosign signatures that fail, are for another digest or missing; a key Secret without *.pub or with a bad key",
+			Tests: []string{"TestBadInput/signature-fails", "TestBadInput/signature-for-another-digest", "TestBadInput/no-signature",
+				"TestBadInput/keys-without-pub", "TestBadInput/unparsable-key", "TestVerify", "TestMissionExample"},
+			Expected: "SourceVerified=False VerificationError before anything is pulled; the verified artifact kept and served",
+			Observed: "each refused naming the revision; the unsigned 1.3.0 of the mission example refused while 1.2.0 stays applied"})},
+		{ocirepo, none(row{Area: areaBadInput, Case: "Registry credentials: none, refused, a missing Secret or one without .dockerconfigjson, a cloud provider without any",
+			Tests: []string{"TestSecretRefAuth", "TestBadInput/missing-secret", "TestBadInput/secret-without-dockerconfig",
+				"TestServiceAccountPullSecrets"},
+			Expected: "AuthenticationFailed saying whether credentials were sent and from which Secret, never a value; Stalled InvalidProviderConfiguration with the way out",
+			Observed: "messages name the Secret and the registry; neither the password nor its base64 appears; previous artifact served"})},
 		{gitrepo, none(row{Area: areaBadInput, Case: "Symlinks out of the repository",
 			Tests:    []string{"TestSymlinksNeverLeaveTheRepository"},
 			Expected: "links out of the tree are not archived; files inside stay",
@@ -159,7 +184,7 @@ func catalogue() []existing {
 			Tests: []string{"TestRenderSplit", "TestRenderMultiTenant", "TestEveryEmptyDirIsBounded",
 				"internal/manager#TestPprofOnlyWithTheFlag"},
 			Expected: "the source side without cluster-admin and without list/watch on Secrets; bounded volumes; no profiles unless asked",
-			Observed: "no cluster-admin binding for source-controller; get only on Secrets; every emptyDir has a sizeLimit; /debug/pprof 404 by default"})},
+			Observed: "no cluster-admin binding for source-controller; get only on Secrets and ServiceAccounts; every emptyDir has a sizeLimit; /debug/pprof 404 by default"})},
 		{"internal/engine/apply", none(row{Area: areaTenant, Case: "Secret values in API-server and admission-webhook errors",
 			Tests: []string{"TestSecretValueNotInAPIError", "TestSecretValueNotInAdmissionError",
 				"TestSecretValueNotInRecreateError", "TestSecretValueNotInPruneError"},

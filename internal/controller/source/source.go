@@ -16,6 +16,7 @@ import (
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/source/gitrepository"
+	"github.com/driftless/driftless/internal/controller/source/ocirepository"
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/git"
 	"github.com/driftless/driftless/internal/manager"
@@ -26,7 +27,7 @@ import (
 func Controller() manager.Controller {
 	return manager.Controller{
 		Name:    "source",
-		Objects: []client.Object{&sourcev1.GitRepository{}},
+		Objects: []client.Object{&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}},
 		Setup:   setup,
 	}
 }
@@ -52,7 +53,16 @@ func setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Storage: storage,
 		Git:     &git.Client{},
 	}
-	return reconcile.Start(context.Background(), mgr, gr.Kind(), deps.Runtime(mgr, "source-controller"))
+	if err := reconcile.Start(context.Background(), mgr, gr.Kind(), deps.Runtime(mgr, "source-controller")); err != nil {
+		return err
+	}
+	or := &ocirepository.Reconciler{
+		Client:  mgr.GetClient(),
+		Secrets: mgr.GetAPIReader(),
+		Storage: storage,
+		MaxSize: deps.Options.Storage.MaxSize,
+	}
+	return reconcile.Start(context.Background(), mgr, or.Kind(), deps.Runtime(mgr, "source-controller"))
 }
 
 // artifactServer serves the storage over HTTP while this process leads.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
@@ -13,9 +14,11 @@ import (
 )
 
 // Archive archives the fetched tree into storage, without what
-// .sourceignore and the spec's ignore rules exclude, unless the stored
-// artifact is already the one upstream has. It takes the object's storage
-// lock for the rest of the plan, so Record and GC run under it too.
+// .sourceignore and the spec's ignore rules exclude, or stores the fetched
+// Blob as it is, unless the stored artifact is already the one upstream has;
+// then it points the Output's Link at the new artifact. It takes the
+// object's storage lock for the rest of the plan, so Record and GC run
+// under it too.
 func (k *Kit[T, S]) Archive(_ context.Context, obj T, p *reconcile.Pass, st *S) error {
 	out := k.Output(st)
 	if out.Unchanged {
@@ -27,21 +30,58 @@ func (k *Kit[T, S]) Archive(_ context.Context, obj T, p *reconcile.Pass, st *S) 
 	}
 	p.Defer(unlock)
 
-	rules, err := ignore.Load(out.Dir, out.Ignore)
-	if err != nil {
-		return StorageFailed(sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to load ignore rules: %w", err))
-	}
 	rel := k.Storage.ArtifactPath(k.Kind, obj.GetNamespace(), obj.GetName(), out.File)
-	a, err := k.Storage.Archive(out.Dir, rel, rules)
-	if errors.Is(err, artifact.ErrTooLarge) {
-		return StorageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf(
-			"failed to archive artifact: %w; exclude large files with spec.ignore or a .sourceignore file, or raise the controller's --artifact-max-size", err))
+	var a *meta.Artifact
+	if out.Blob != "" {
+		a, err = k.copyBlob(out.Blob, rel)
+	} else {
+		a, err = k.archiveDir(out, rel)
 	}
 	if err != nil {
-		return StorageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to archive artifact: %w", err))
+		return err
+	}
+	if out.Link != "" {
+		if _, err := k.Storage.Symlink(a.Path, out.Link); err != nil {
+			return StorageFailed(sourcev1.SymlinkUpdateFailedReason, fmt.Errorf("failed to update symlink: %w", err))
+		}
 	}
 	out.archived = a
 	return nil
+}
+
+// archiveDir archives out.Dir as rel.
+func (k *Kit[T, S]) archiveDir(out *Output, rel string) (*meta.Artifact, error) {
+	rules, err := ignore.Load(out.Dir, out.Ignore)
+	if err != nil {
+		return nil, StorageFailed(sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to load ignore rules: %w", err))
+	}
+	a, err := k.Storage.Archive(out.Dir, rel, rules)
+	if errors.Is(err, artifact.ErrTooLarge) {
+		return nil, StorageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf(
+			"failed to archive artifact: %w; exclude large files with spec.ignore or a .sourceignore file, or raise the controller's --artifact-max-size", err))
+	}
+	if err != nil {
+		return nil, StorageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to archive artifact: %w", err))
+	}
+	return a, nil
+}
+
+// copyBlob stores the file blob verbatim as rel.
+func (k *Kit[T, S]) copyBlob(blob, rel string) (*meta.Artifact, error) {
+	f, err := os.Open(blob)
+	if err != nil {
+		return nil, StorageFailed(sourcev1.ReadOperationFailedReason, fmt.Errorf("failed to open fetched file: %w", err))
+	}
+	defer f.Close()
+	a, err := k.Storage.Copy(f, rel)
+	if errors.Is(err, artifact.ErrTooLarge) {
+		return nil, StorageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf(
+			"failed to store artifact: %w; raise the controller's --artifact-max-size", err))
+	}
+	if err != nil {
+		return nil, StorageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to store artifact: %w", err))
+	}
+	return a, nil
 }
 
 // Record records the archived artifact in status with its revision (or,
@@ -51,8 +91,7 @@ func (k *Kit[T, S]) Record(_ context.Context, obj T, p *reconcile.Pass, st *S) e
 	out := k.Output(st)
 	if out.Unchanged {
 		p.Delete(sourcev1.ArtifactOutdatedCondition)
-		p.MarkTrue(sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
-			fmt.Sprintf("stored artifact for revision '%s'", out.Revision))
+		p.MarkTrue(sourcev1.ArtifactInStorageCondition, meta.SucceededReason, k.Stored(out.Revision))
 		return nil
 	}
 	a := out.archived
@@ -67,8 +106,7 @@ func (k *Kit[T, S]) Record(_ context.Context, obj T, p *reconcile.Pass, st *S) e
 
 	p.Delete(sourcev1.StorageOperationFailedCondition)
 	p.Delete(sourcev1.ArtifactOutdatedCondition)
-	p.MarkTrue(sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
-		fmt.Sprintf("stored artifact for revision '%s'", a.Revision))
+	p.MarkTrue(sourcev1.ArtifactInStorageCondition, meta.SucceededReason, k.Stored(a.Revision))
 	p.EventMetadata[meta.SourceRevisionEventKey] = a.Revision
 	return nil
 }

@@ -33,12 +33,20 @@ type Source interface {
 }
 
 // Output is what a kind's fetch step leaves for the kit's steps: the tree to
-// archive and how to name it, or that nothing changed upstream.
+// archive (or a file to store as it is) and how to name it, or that nothing
+// changed upstream.
 type Output struct {
 	// Dir holds the tree to archive (made with Kit.NewTempDir).
 	Dir string
+	// Blob, when set, is a file stored verbatim as the artifact instead of
+	// an archive of Dir (an OCI layer pulled with operation copy); the
+	// ignore rules do not apply to it.
+	Blob string
 	// File is the artifact's file name in the object's storage directory.
 	File string
+	// Link, when set, names a stable symbolic link in the object's storage
+	// directory (latest.tar.gz) that Archive points at each new artifact.
+	Link string
 	// Ignore is the spec's extra ignore rules, on top of .sourceignore.
 	Ignore *string
 	// Revision is the artifact's revision.
@@ -66,6 +74,22 @@ type Kit[T Source, S any] struct {
 	// Recorded, when set, records the kind's own status fields (what the
 	// artifact was built from) once Record stored a new artifact.
 	Recorded func(obj T, st *S)
+	// StoredFormat is the ArtifactInStorage message, with the revision for
+	// its one verb; DefaultStoredFormat when empty.
+	StoredFormat string
+}
+
+// DefaultStoredFormat is the ArtifactInStorage message of most source kinds;
+// OCIRepository says "for digest" instead, as Flux does.
+const DefaultStoredFormat = "stored artifact for revision '%s'"
+
+// Stored is the ArtifactInStorage message for revision.
+func (k *Kit[T, S]) Stored(revision string) string {
+	format := k.StoredFormat
+	if format == "" {
+		format = DefaultStoredFormat
+	}
+	return fmt.Sprintf(format, revision)
 }
 
 // NewTempDir makes a directory for one pass, removed when the plan ends.

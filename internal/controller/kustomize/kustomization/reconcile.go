@@ -109,6 +109,9 @@ func (r *Reconciler) dependencies(ctx context.Context, obj *kustomizev1.Kustomiz
 func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, p *reconcile.Pass, st *State) error {
 	obj.Status.LastAttemptedRevision = st.revision
 	p.EventMetadata[kustomizev1.RevisionEventKey] = st.revision
+	if origin := st.src.GetArtifact().Metadata[meta.OCIRevisionAnnotation]; origin != "" {
+		p.EventMetadata[kustomizev1.OriginRevisionEventKey] = origin
+	}
 	dir, err := r.unpacker().Unpack(ctx, p, st.src,
 		fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", st.revision, obj.GetTimeout()),
 		fmt.Sprintf("kustomization-%s-%s-", obj.Namespace, obj.Name))
