@@ -8,7 +8,8 @@
 // Workloads: W0 the same objects as W1 applied directly (the
 // floor), W1 Flux's benchmark (N Kustomizations on one source), W2 one
 // Kustomization of many objects, W3 a dependsOn chain, W4 change
-// propagation to Kustomizations already Ready.
+// propagation to Kustomizations already Ready, W8 Flux's OCI shape (one
+// OCIRepository per Kustomization, one artifact in a local registry).
 package main
 
 import (
@@ -78,7 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated")
+	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W8, the OCI one, only when named)")
 	sizes := fs.String("n", "100,500", "sizes for W0 and W1; when given, also for W3 and W4 (comma-separated)")
 	fs.IntVar(&f.w2Objects, "w2-objects", 2000, "objects in W2's one Kustomization")
 	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
@@ -100,8 +101,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.Visit(func(fl *flag.Flag) { f.sizesSet = f.sizesSet || fl.Name == "n" })
 	for w := range strings.SplitSeq(*workloads, ",") {
 		w = strings.ToUpper(strings.TrimSpace(w))
-		if !slices.Contains([]string{"W0", "W1", "W2", "W3", "W4"}, w) {
-			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W4)", w)
+		if !slices.Contains([]string{"W0", "W1", "W2", "W3", "W4", "W8"}, w) {
+			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W4, or W8)", w)
 		}
 		if !slices.Contains(f.workloads, w) {
 			f.workloads = append(f.workloads, w)
@@ -202,6 +203,8 @@ func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error)
 		return c.runW2(ctx, n)
 	case "W3":
 		return c.runW3(ctx, n)
+	case "W8":
+		return c.runW8(ctx, n)
 	}
 	return nil, fmt.Errorf("unknown workload %s", w)
 }

@@ -37,7 +37,7 @@ func resourceOf(apiVersion, kind string) (schema.GroupVersionResource, error) {
 	switch kind {
 	case "Ingress":
 		return gv.WithResource("ingresses"), nil
-	case "ServiceAccount", "Service", "ConfigMap", "Secret", "Namespace", "Deployment", "GitRepository", "Kustomization":
+	case "ServiceAccount", "Service", "ConfigMap", "Secret", "Namespace", "Deployment", "GitRepository", "OCIRepository", "Kustomization":
 		return gv.WithResource(strings.ToLower(kind) + "s"), nil
 	}
 	return schema.GroupVersionResource{}, fmt.Errorf("no resource known for kind %s", kind)
@@ -206,7 +206,7 @@ func readyAt(hash string) func(*unstructured.Unstructured) bool {
 			return false
 		}
 		rev, _, _ := unstructured.NestedString(o.Object, "status", "lastAppliedRevision")
-		if o.GetKind() == "GitRepository" {
+		if o.GetKind() == "GitRepository" || o.GetKind() == "OCIRepository" {
 			rev, _, _ = unstructured.NestedString(o.Object, "status", "artifact", "revision")
 		}
 		return strings.HasSuffix(rev, ":"+hash) || rev == hash
