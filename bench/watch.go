@@ -37,7 +37,9 @@ func resourceOf(apiVersion, kind string) (schema.GroupVersionResource, error) {
 	switch kind {
 	case "Ingress":
 		return gv.WithResource("ingresses"), nil
-	case "ServiceAccount", "Service", "ConfigMap", "Secret", "Namespace", "Deployment", "GitRepository", "OCIRepository", "Kustomization":
+	case "OCIRepository":
+		return gv.WithResource("ocirepositories"), nil
+	case "ServiceAccount", "Service", "ConfigMap", "Secret", "Namespace", "Deployment", "GitRepository", "Kustomization":
 		return gv.WithResource(strings.ToLower(kind) + "s"), nil
 	}
 	return schema.GroupVersionResource{}, fmt.Errorf("no resource known for kind %s", kind)

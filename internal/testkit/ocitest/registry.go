@@ -76,6 +76,9 @@ type Options struct {
 	// Hosts are extra names (DNS names or IP addresses) the server
 	// certificate is valid for, beside 127.0.0.1, ::1 and localhost.
 	Hosts []string
+	// CA issues the server certificate under TLS instead of a fresh CA:
+	// one a test process already trusts as a public CA (SSL_CERT_FILE).
+	CA *testca.CA
 	// Binary is the registry to run; empty means RegistryBinary.
 	Binary string
 }
@@ -196,7 +199,10 @@ func (r *Registry) prepare() error {
 		return err
 	}
 	if r.opts.TLS {
-		r.CA = testca.New("ocitest CA")
+		r.CA = r.opts.CA
+		if r.CA == nil {
+			r.CA = testca.New("ocitest CA")
+		}
 		r.CAPEM = r.CA.CertPEM
 		server := r.CA.Server(r.opts.Hosts...)
 		if err := r.writeFiles(map[string][]byte{"ca.crt": r.CAPEM, "tls.crt": server.CertPEM, "tls.key": server.KeyPEM}); err != nil {

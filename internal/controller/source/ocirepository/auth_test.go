@@ -12,6 +12,7 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/testca"
 )
 
 // TestSecretRefAuth walks a basic-auth registry through no credentials, a
@@ -120,7 +121,7 @@ func TestTLS(t *testing.T) {
 	ns := env.Namespace(t)
 	ref := &sourcev1.OCIRepositoryRef{Tag: "v1"}
 
-	ca := mustCA(t, "private CA")
+	ca := testca.New("private CA")
 	reg := newRegistry(t, regOptions{ca: ca})
 	d := reg.pushFiles(t, "app", "v1", map[string]string{"v": "1"}, nil)
 	untrusted := create(t, ns, "untrusted", sourcev1.OCIRepositorySpec{URL: reg.url("app"), Reference: ref})
@@ -128,11 +129,11 @@ func TestTLS(t *testing.T) {
 	if msg := condition(got, meta.ReadyCondition).Message; !strings.Contains(msg, "unknown authority") || !strings.Contains(msg, reg.host) {
 		t.Errorf("message %q", msg)
 	}
-	caOnly := secret(t, ns, "ca", map[string][]byte{"ca.crt": ca.certPEM})
+	caOnly := secret(t, ns, "ca", map[string][]byte{"ca.crt": ca.CertPEM})
 	controllertest.Update(t, kube, untrusted, func(o *sourcev1.OCIRepository) { o.Spec.CertSecretRef = caOnly })
 	waitRevision(t, untrusted, "v1@"+d)
 
-	clientCA := mustCA(t, "client CA")
+	clientCA := testca.New("client CA")
 	mtls := newRegistry(t, regOptions{ca: ca, clientCA: clientCA})
 	d = mtls.pushFiles(t, "app", "v1", map[string]string{"v": "mtls"}, nil)
 	obj := create(t, ns, "mtls", sourcev1.OCIRepositorySpec{URL: mtls.url("app"), Reference: ref, CertSecretRef: caOnly})
@@ -140,8 +141,9 @@ func TestTLS(t *testing.T) {
 	if msg := condition(got, meta.ReadyCondition).Message; !strings.Contains(msg, "client certificate") {
 		t.Errorf("message %q", msg)
 	}
-	crt, key := clientCA.issue(t, false)
-	full := secret(t, ns, "client", map[string][]byte{"ca.crt": ca.certPEM, "tls.crt": crt, "tls.key": key})
+	client := clientCA.Client("registry client")
+	crt, key := client.CertPEM, client.KeyPEM
+	full := secret(t, ns, "client", map[string][]byte{"ca.crt": ca.CertPEM, "tls.crt": crt, "tls.key": key})
 	controllertest.Update(t, kube, obj, func(o *sourcev1.OCIRepository) { o.Spec.CertSecretRef = full })
 	if got := waitRevision(t, obj, "v1@"+d); files(t, got.Status.Artifact)["v"] != "mtls" {
 		t.Error("wrong content over mutual TLS")

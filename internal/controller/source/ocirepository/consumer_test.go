@@ -106,7 +106,7 @@ func TestKustomizationAppliesOCIArtifacts(t *testing.T) {
 // 0.9.0 1.0.0 1.2.0 2.0.0 signed: 1.2.0 is resolved, verified and applied
 // by a Kustomization; an unsigned 1.3.0 is refused while 1.2.0 stays served.
 func TestMissionExample(t *testing.T) {
-	reg := newRegistry(t, regOptions{ca: publicCA})
+	reg := realRegistry(t, publicCA)
 	key := newKey(t)
 	const ns = "flux-system"
 	if err := kube.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {

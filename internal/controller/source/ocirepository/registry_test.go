@@ -11,21 +11,16 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -39,14 +34,16 @@ import (
 
 	"github.com/driftless/driftless/internal/engine/cosign/cosigntest"
 	"github.com/driftless/driftless/internal/engine/oci"
+	"github.com/driftless/driftless/internal/testkit/ocitest"
+	"github.com/driftless/driftless/internal/testkit/testca"
 )
 
 // regOptions say how a test registry is served.
 type regOptions struct {
 	// ca, when set, serves HTTPS with a certificate it issued.
-	ca *testCA
+	ca *testca.CA
 	// clientCA, when set, requires a client certificate it issued.
-	clientCA *testCA
+	clientCA *testca.CA
 	// user and password, when set, require basic auth.
 	user, password string
 	// noReferrers answers 404 to the referrers API, as a registry that
@@ -104,15 +101,15 @@ func newRegistry(t *testing.T, o regOptions) *testRegistry {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	transport := &http.Transport{}
 	if o.ca != nil {
-		srv.TLS = &tls.Config{Certificates: []tls.Certificate{o.ca.serverCert(t)}}
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{o.ca.Server().TLSCertificate()}}
 		pool := x509.NewCertPool()
-		pool.AddCert(o.ca.cert)
+		pool.AddCert(o.ca.Cert)
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool}
 		if o.clientCA != nil {
 			clients := x509.NewCertPool()
-			clients.AddCert(o.clientCA.cert)
+			clients.AddCert(o.clientCA.Cert)
 			srv.TLS.ClientCAs, srv.TLS.ClientAuth = clients, tls.RequireAndVerifyClientCert
-			transport.TLSClientConfig.Certificates = []tls.Certificate{o.clientCA.clientCert(t)}
+			transport.TLSClientConfig.Certificates = []tls.Certificate{o.clientCA.Client("registry client").TLSCertificate()}
 		}
 		srv.StartTLS()
 		r.tls = true
@@ -126,6 +123,17 @@ func newRegistry(t *testing.T, o regOptions) *testRegistry {
 		r.auth = &authn.Basic{Username: o.user, Password: o.password}
 	}
 	return r
+}
+
+// realRegistry is the real distribution registry (bin/registry) over HTTPS
+// with a certificate from ca, behind the same helpers as newRegistry. It has
+// no referrers API: cosign bundles go by the sha256-<hex> tag. It counts no
+// requests.
+func realRegistry(t *testing.T, ca *testca.CA) *testRegistry {
+	t.Helper()
+	reg := ocitest.Start(t, ocitest.Options{TLS: true, CA: ca})
+	return &testRegistry{host: reg.Host, tls: true, auth: authn.Anonymous,
+		transport: &http.Transport{TLSClientConfig: reg.TLSConfig()}}
 }
 
 // url is the oci:// address of path.
@@ -301,86 +309,3 @@ func publicPEM(t *testing.T, k crypto.Signer) []byte {
 	}
 	return b
 }
-
-// testCA issues TLS certificates for test registries and their clients.
-type testCA struct {
-	cert    *x509.Certificate
-	key     crypto.Signer
-	certPEM []byte
-}
-
-func newCA(cn string) (*testCA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	return &testCA{cert: cert, key: key, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
-}
-
-func mustCA(t *testing.T, cn string) *testCA {
-	t.Helper()
-	ca, err := newCA(cn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca
-}
-
-// issue returns a certificate for 127.0.0.1 (server) or a client, in PEM.
-func (ca *testCA) issue(t *testing.T, server bool) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: "registry client"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.Subject.CommonName = "registry"
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-}
-
-func (ca *testCA) keyPair(t *testing.T, server bool) tls.Certificate {
-	t.Helper()
-	c, k := ca.issue(t, server)
-	pair, err := tls.X509KeyPair(c, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair
-}
-
-func (ca *testCA) serverCert(t *testing.T) tls.Certificate { return ca.keyPair(t, true) }
-func (ca *testCA) clientCert(t *testing.T) tls.Certificate { return ca.keyPair(t, false) }

@@ -25,6 +25,7 @@ import (
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/testca"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
@@ -37,7 +38,7 @@ var (
 	storageDir string
 	// publicCA stands for the public CAs a registry such as ghcr.io is
 	// trusted by: the controller's system roots are this CA alone.
-	publicCA *testCA
+	publicCA *testca.CA
 )
 
 func TestMain(m *testing.M) {
@@ -51,14 +52,12 @@ func TestMain(m *testing.M) {
 // it issued is trusted without certSecretRef, as a public one is.
 func startControllers(c *testcluster.Cluster) (func(), error) {
 	var err error
-	if publicCA, err = newCA("public test CA"); err != nil {
-		return nil, err
-	}
+	publicCA = testca.New("public test CA")
 	roots, err := os.CreateTemp("", "ocirepository-roots-*.pem")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := roots.Write(publicCA.certPEM); err != nil {
+	if _, err := roots.Write(publicCA.CertPEM); err != nil {
 		return nil, err
 	}
 	roots.Close()
