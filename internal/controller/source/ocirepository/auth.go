@@ -109,22 +109,10 @@ func checkProvider(obj *sourcev1.OCIRepository, c *credentials) error {
 	if sa := obj.Spec.ServiceAccountName; sa != "" {
 		where = fmt.Sprintf("no spec.secretRef is set and service account '%s' has no imagePullSecrets", sa)
 	}
-	err := fmt.Errorf("provider '%s' for '%s' needs %s workload identity, which Driftless does not support yet, and %s; "+
+	err := fmt.Errorf("%s for '%s', and %s; "+
 		"give the registry credentials in a docker-config Secret named by spec.secretRef (flux create secret oci)",
-		p, obj.Spec.URL, cloudName(p), where)
+		oci.CloudProviderUnsupported(p), obj.Spec.URL, where)
 	return reconcile.StallingOn(sourcev1.FetchFailedCondition, sourcev1.InvalidProviderConfigurationReason, err)
-}
-
-func cloudName(provider string) string {
-	switch provider {
-	case sourcev1.AmazonOCIProvider:
-		return "AWS"
-	case sourcev1.AzureOCIProvider:
-		return "Azure"
-	case sourcev1.GoogleOCIProvider:
-		return "GCP"
-	}
-	return provider
 }
 
 // clientOptions turns the spec and its Secrets into registry client
