@@ -2,9 +2,14 @@ package ocirepository_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -12,6 +17,7 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/ocitest"
 	"github.com/driftless/driftless/internal/testkit/testca"
 )
 
@@ -158,4 +164,54 @@ func TestTLS(t *testing.T) {
 	}
 	controllertest.Update(t, kube, obj, func(o *sourcev1.OCIRepository) { o.Spec.Insecure = true })
 	waitRevision(t, obj, "v1@"+d)
+}
+
+// TestTokenAuthThroughAProxy: the real registry behind the token flow that
+// public registries use, with credentials from spec.secretRef, reached
+// through an HTTP proxy named by spec.proxySecretRef that counts what it
+// forwards.
+func TestTokenAuthThroughAProxy(t *testing.T) {
+	real := ocitest.Start(t, ocitest.Options{Auth: ocitest.TokenAuth})
+	reg := &testRegistry{host: real.Host, transport: &http.Transport{},
+		auth: &authn.Basic{Username: real.Username, Password: real.Password}}
+	d := reg.pushFiles(t, "private/app", "v1", map[string]string{"v": "token"}, nil)
+
+	var forwarded atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodConnect || !req.URL.IsAbs() {
+			http.Error(w, "a forward proxy for plain HTTP only", http.StatusMethodNotAllowed)
+			return
+		}
+		forwarded.Add(1)
+		out := req.Clone(req.Context())
+		out.RequestURI = ""
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(proxy.Close)
+
+	ns := env.Namespace(t)
+	creds := secret(t, ns, "creds", map[string][]byte{".dockerconfigjson": real.DockerConfigJSON()})
+	viaProxy := secret(t, ns, "proxy", map[string][]byte{"address": []byte(proxy.URL)})
+	obj := create(t, ns, "app", sourcev1.OCIRepositorySpec{URL: reg.url("private/app"), Reference: &sourcev1.OCIRepositoryRef{Tag: "v1"},
+		Insecure: true, SecretRef: creds, ProxySecretRef: viaProxy})
+	got := waitRevision(t, obj, "v1@"+d)
+	if files(t, got.Status.Artifact)["v"] != "token" {
+		t.Error("wrong content through the proxy")
+	}
+	if forwarded.Load() == 0 {
+		t.Error("the proxy forwarded nothing: the controller went to the registry directly")
+	}
+	if len(real.TokenServer.Requests()) == 0 {
+		t.Error("the token server issued no token")
+	}
 }
