@@ -74,9 +74,9 @@ func (r *registryFlags) addFlags(fs *pflag.FlagSet, insecureUsage string) {
 // is refused: its workload identity is not built.
 func (r *registryFlags) client(f *Factory) (*oci.Client, error) {
 	if r.provider != providerGeneric {
-		return nil, fmt.Errorf("--provider: %s; "+
+		return nil, fmt.Errorf("--provider %s: %s; "+
 			"give the registry's credentials with --creds <username>:<password> or with `docker login` (in ~/.docker/config.json, or $DOCKER_CONFIG), "+
-			"e.g. for %s", oci.CloudProviderUnsupported(string(r.provider)), cloudLogin(r.provider))
+			"e.g. for %s", r.provider, oci.CloudProviderUnsupported(string(r.provider)), cloudLogin(r.provider))
 	}
 	opts := oci.Options{Keychain: authn.DefaultKeychain, Insecure: r.insecure, Timeout: f.Timeout}
 	if r.creds != "" {

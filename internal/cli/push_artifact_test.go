@@ -195,7 +195,7 @@ func TestPushArtifactBadInput(t *testing.T) {
 		{"digest in url", pushArgs(reg.url("org/app", "@sha256:"+strings.Repeat("0", 64)), dir), []string{"names a digest", "push needs a tag"}},
 		{"bad creds", pushArgs(url, dir, "--creds", ":s3cret"), []string{"--creds has no username"}},
 		{"bad provider", pushArgs(url, dir, "--provider", "oracle"), []string{`unsupported OCI provider "oracle"`, "generic, aws, azure, gcp"}},
-		{"aws provider", pushArgs(url, dir, "--provider", "aws"), []string{"--provider: provider 'aws' needs AWS workload identity, which Driftless does not support yet", "--creds", "docker login", "aws ecr get-login-password"}},
+		{"aws provider", pushArgs(url, dir, "--provider", "aws"), []string{"--provider aws: provider 'aws' needs AWS workload identity, which is not built in Driftless yet", "--creds", "docker login", "aws ecr get-login-password"}},
 		{"empty stdin", pushArgs(url, "-"), []string{"standard input is empty"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,5 +10,5 @@ func CloudProviderUnsupported(provider string) string {
 	if cloud == "" {
 		cloud = provider
 	}
-	return fmt.Sprintf("provider '%s' needs %s workload identity, which Driftless does not support yet", provider, cloud)
+	return fmt.Sprintf("provider '%s' needs %s workload identity, which is not built in Driftless yet", provider, cloud)
 }

@@ -107,7 +107,7 @@ func TestServiceAccountPullSecrets(t *testing.T) {
 			t.Errorf("%s: not stalled:\n%s", p, controllertest.Describe(got))
 		}
 		msg := condition(got, meta.ReadyCondition).Message
-		for _, want := range []string{"provider '" + p + "'", "workload identity", "not support", "spec.secretRef", reg.url("app")} {
+		for _, want := range []string{"provider '" + p + "'", "workload identity", "not built", "spec.secretRef", reg.url("app")} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("%s: message %q does not say %q", p, msg, want)
 			}
