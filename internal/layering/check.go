@@ -49,6 +49,12 @@ func Check(rules []Rule, pkgs []Package) []Violation {
 				continue
 			}
 			matched = true
+			if r.Direct {
+				if i := slices.IndexFunc(p.Imports, func(imp string) bool { return matchAny(r.Forbid, imp) }); i >= 0 {
+					out = append(out, Violation{Rule: r.Name, Chain: []string{p.ImportPath, p.Imports[i]}})
+				}
+				continue
+			}
 			if chain := pathTo(graph, p.ImportPath, r.Forbid); chain != nil {
 				out = append(out, Violation{Rule: r.Name, Chain: chain})
 			}

@@ -84,6 +84,7 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		kit     = Module + "/internal/reconcile"
 		manager = Module + "/internal/manager"
 		names   = Module + "/internal/controller/names"
+		chart   = Module + "/internal/engine/chart"
 		client  = "sigs.k8s.io/controller-runtime/pkg/client"
 		cr      = "sigs.k8s.io/controller-runtime"
 	)
@@ -96,6 +97,9 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		manager + ": " + kit + " " + cr, kit + ": " + cr, cr + ": sigs.k8s.io/controller-runtime/pkg/manager",
 		"sigs.k8s.io/controller-runtime/pkg/manager: sigs.k8s.io/controller-runtime/pkg/metrics", "sigs.k8s.io/controller-runtime/pkg/metrics:",
 		names + ":",
+		// Helm's SDK imports a Flux module; a package of ours may import Helm.
+		chart + ": helm.sh/helm/v4/pkg/kube", "helm.sh/helm/v4/pkg/kube: github.com/fluxcd/cli-utils/pkg/kstatus",
+		"github.com/fluxcd/cli-utils/pkg/kstatus:", "github.com/fluxcd/pkg/ssa:",
 	}
 	for _, e := range []string{"artifact", "git", "kustomize", "envsubst", "sops", "apply", "health", "ignore", "signature", "kubeerr"} {
 		clean = append(clean, Module+"/internal/engine/"+e+": k8s.io/apimachinery/pkg/runtime")
@@ -123,6 +127,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 			"the kind catalogue is plain Go: no cobra, no controller-runtime: " + kinds + " -> " + client},
 		{"the CLI links the manager", cli + ": " + scheme + " " + client + " " + manager,
 			"flux never links the controller manager: " + flux + " -> " + cli + " -> " + manager},
+		{"an engine imports a Flux module", engine + ": github.com/fluxcd/pkg/ssa",
+			"no Driftless package imports a Flux module: " + engine + " -> github.com/fluxcd/pkg/ssa"},
 		{"the CLI links the reconcile kit", cli + ": " + scheme + " " + client + " " + kit,
 			"flux never links leader election or the controller metrics: " + flux + " -> " + cli + " -> " + kit + " -> " + cr +
 				" -> sigs.k8s.io/controller-runtime/pkg/manager"},

@@ -15,6 +15,10 @@ type Rule struct {
 	Name   string
 	From   []string
 	Forbid []string
+	// Direct makes only the packages' own imports count, not what those
+	// import in turn: for a rule about the project's code whose
+	// dependencies may do what it may not.
+	Direct bool
 }
 
 // Rules returns the import rules of this module (see the Layout section of
@@ -44,6 +48,15 @@ func Rules() []Rule {
 			Name:   "the controller group names are plain Go",
 			From:   []string{Module + "/internal/controller/names"},
 			Forbid: []string{controllerRuntime, Module + "/internal/manager/..."},
+		},
+		{
+			// Flux's own modules are the reference to match, never code
+			// to run; Helm's SDK imports one of them (its status waiter),
+			// which is accepted: only our own imports count.
+			Name:   "no Driftless package imports a Flux module",
+			From:   []string{Module + "/..."},
+			Forbid: []string{"github.com/fluxcd/..."},
+			Direct: true,
 		},
 		{
 			Name:   "flux never links the controller manager",
