@@ -14,7 +14,8 @@ func parseRepoURL(raw string) (*url.URL, error) {
 		return nil, &Error{Kind: ErrInvalidURL, Detail: "the repository URL cannot be parsed"}
 	}
 	if u.User != nil {
-		return nil, &Error{Kind: ErrInvalidURL, URL: u.Redacted(),
+		u.User = nil
+		return nil, &Error{Kind: ErrInvalidURL, URL: u.String(),
 			Detail: "credentials in the URL are not allowed; give them in secretRef"}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -55,7 +56,8 @@ func resolveChartURL(repo *url.URL, ref string) (*url.URL, error) {
 		return nil, fmt.Errorf("the entry's URL %q cannot be parsed", ref)
 	}
 	if r.User != nil {
-		return nil, fmt.Errorf("the entry's URL %q carries credentials", r.Redacted())
+		r.User = nil
+		return nil, fmt.Errorf("the entry's URL %q carries credentials", r.String())
 	}
 	if r.IsAbs() {
 		if r.Scheme != "http" && r.Scheme != "https" {
