@@ -20,7 +20,7 @@ func (c *fakeClock) add(d time.Duration) {
 }
 
 type counter struct {
-	mu          sync.Mutex
+	mu           sync.Mutex
 	hits, misses int
 }
 
