@@ -1,0 +1,33 @@
+package chartrepo
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestSecretOptions(t *testing.T) {
+	opts, warnings, err := SecretOptions(map[string][]byte{"username": []byte(testUser), "password": []byte(testPass)})
+	if err != nil || opts.Username != testUser || opts.Password != testPass || opts.TLS != nil || len(warnings) != 0 {
+		t.Fatalf("basic auth: %+v %v %v", opts, warnings, err)
+	}
+	for _, tc := range []struct {
+		data map[string][]byte
+		msg  string
+	}{
+		{map[string][]byte{"username": []byte(testUser)}, "has username but no password"},
+		{map[string][]byte{"password": []byte(testPass)}, "has password but no username"},
+		{map[string][]byte{"other": []byte("x")}, "has none of username"},
+		{map[string][]byte{"username": []byte(testUser), "password": []byte(testPass), "ca.crt": []byte(testPass)}, "ca.crt holds no PEM certificate"},
+		{map[string][]byte{"username": []byte(testUser), "password": []byte(testPass), "tls.crt": []byte(testPass)}, "no tls.key"},
+	} {
+		_, _, err := SecretOptions(tc.data)
+		if !errors.Is(err, ErrInvalidSecret) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%v, want %q", err, tc.msg)
+		}
+		assertNoSecret(t, err)
+	}
+	if _, err := TLSFromCertSecret(map[string][]byte{"tls.key": []byte(testPass)}); !errors.Is(err, ErrInvalidSecret) || !strings.Contains(err.Error(), "certSecretRef") {
+		t.Errorf("certSecretRef: %v", err)
+	}
+}
