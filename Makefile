@@ -66,7 +66,8 @@ test: bin/localcluster
 ## fuzz: run every fuzz target for FUZZTIME each (their seed corpora already run in make test)
 FUZZTIME ?= 30s
 FUZZ_TARGETS := envsubst:FuzzSubstitute artifact:FuzzParseRevision artifact:FuzzUntar \
-	signature:FuzzVerifySSH kustomize:FuzzResolvePath ignore:FuzzMatch sops:FuzzDecrypt
+	signature:FuzzVerifySSH kustomize:FuzzResolvePath ignore:FuzzMatch sops:FuzzDecrypt \
+	chartrepo:FuzzParseIndex
 fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/engine/$${t%%:*} || exit 1; \

@@ -208,5 +208,7 @@ func catalogue() []existing {
 			Expected: "no panic; output bounded", Observed: "seed corpus passes"})},
 		{kz, none(row{Area: areaFuzz, Case: "Kustomization path resolution", Tests: []string{"FuzzResolvePath"},
 			Expected: "no panic; never outside the root", Observed: "seed corpus passes"})},
+		{"internal/engine/chartrepo", none(row{Area: areaFuzz, Case: "Helm repository index parsing", Tests: []string{"FuzzParseIndex"},
+			Expected: "no panic; what parses has a stable digest", Observed: "seed corpus passes"})},
 	}
 }
