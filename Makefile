@@ -12,7 +12,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 25m
 
 LOCALCLUSTER_SRC := $(shell find localcluster -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.yaml' -o -name '*.sh' \) -not -name '*_test.go' 2>/dev/null)
 
-.PHONY: build demo cluster image bench reliability test generate fuzz clean bin/registry bin/crane bin/cosign
+.PHONY: build demo cluster image bench reliability test generate fuzz clean bin/registry bin/crane bin/cosign bin/helm
 
 ## build: bin/flux, bin/driftless-controller, bin/driftless-demo and bin/localcluster
 build: bin/localcluster
@@ -23,13 +23,15 @@ bin/localcluster: $(LOCALCLUSTER_SRC)
 	@mkdir -p bin
 	localcluster/build.sh $(CURDIR)/bin/localcluster
 
-## bin/registry, bin/crane, bin/cosign: the real OCI registry, crane and cosign the OCI tests run
-## (internal/testkit/ocitest builds them on demand). Each is `go install pkg@version` in its own module
-## graph, outside go.mod; the recipe does nothing while the binary already has that version.
+## bin/registry, bin/crane, bin/cosign, bin/helm: the real OCI registry, crane, cosign and the helm CLI
+## the tests cross-check against (internal/testkit/ocitest and helmtest build them on demand). Each is
+## `go install pkg@version` in its own module graph, outside go.mod; the recipe does nothing while the
+## binary already has that version.
 OCI_TOOL_registry := github.com/distribution/distribution/v3/cmd/registry@v3.1.2
 OCI_TOOL_crane := github.com/google/go-containerregistry/cmd/crane@v0.22.1
 OCI_TOOL_cosign := github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3
-bin/registry bin/crane bin/cosign:
+OCI_TOOL_helm := helm.sh/helm/v4/cmd/helm@v4.2.4
+bin/registry bin/crane bin/cosign bin/helm:
 	@mkdir -p bin
 	@tool='$(OCI_TOOL_$(notdir $@))'; pkg="$${tool%@*}"; ver="$${tool#*@}"; \
 	if go version -m $@ 2>/dev/null | awk -v pkg="$$pkg" -v ver="$$ver" \
