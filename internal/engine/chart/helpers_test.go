@@ -55,7 +55,7 @@ type tarEntry struct {
 }
 
 // makeTgz builds a gzip-compressed tar archive of entries, in order.
-func makeTgz(t *testing.T, entries ...tarEntry) []byte {
+func makeTgz(t testing.TB, entries ...tarEntry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
