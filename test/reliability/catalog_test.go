@@ -210,5 +210,7 @@ func catalogue() []existing {
 			Expected: "no panic; never outside the root", Observed: "seed corpus passes"})},
 		{"internal/engine/chartrepo", none(row{Area: areaFuzz, Case: "Helm repository index parsing", Tests: []string{"FuzzParseIndex"},
 			Expected: "no panic; what parses has a stable digest", Observed: "seed corpus passes"})},
+		{"internal/engine/chart", none(row{Area: areaFuzz, Case: "Helm chart archives and values files", Tests: []string{"FuzzLoadArchive", "FuzzMergeValues"},
+			Expected: "no panic; nothing read outside the chart or the source", Observed: "seed corpus passes"})},
 	}
 }
