@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -192,7 +193,7 @@ func TestDemoInterrupt(t *testing.T) {
 
 	// localcluster runs etcd, kube-apiserver... as re-executions of itself;
 	// /proc truncates names to 15 bytes.
-	seen := tracker.names()
+	seen := tracker.seenNames()
 	for _, want := range []string{"localcluster", "driftless-contr"} {
 		if !seen[want] {
 			t.Errorf("no %s process was seen among the demo's descendants: %v", want, seen)
@@ -222,11 +223,15 @@ type procInfo struct {
 type procTracker struct {
 	root int
 	mu   sync.Mutex
+	// seen is the last process seen on each PID.
 	seen map[int]procInfo
+	// names are every name a descendant had: a child is seen under its
+	// parent's name between fork and exec, then under its own.
+	names map[string]bool
 }
 
 func newProcTracker(root int) *procTracker {
-	return &procTracker{root: root, seen: map[int]procInfo{}}
+	return &procTracker{root: root, seen: map[int]procInfo{}, names: map[string]bool{}}
 }
 
 // readStat returns a process's name, parent PID and start time.
@@ -277,22 +282,19 @@ func (p *procTracker) scan() {
 		pid := queue[0]
 		queue = queue[1:]
 		for _, c := range children[pid] {
-			if _, known := p.seen[c]; !known {
-				p.seen[c] = info[c]
-			}
+			// A PID reused by a new process, or the same process after
+			// exec, replaces what was recorded.
+			p.seen[c] = info[c]
+			p.names[info[c].comm] = true
 			queue = append(queue, c)
 		}
 	}
 }
 
-func (p *procTracker) names() map[string]bool {
+func (p *procTracker) seenNames() map[string]bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := map[string]bool{}
-	for _, i := range p.seen {
-		n[i.comm] = true
-	}
-	return n
+	return maps.Clone(p.names)
 }
 
 // alive lists the recorded processes that still exist (same PID and start
