@@ -1,9 +1,6 @@
 package oci
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -136,60 +133,6 @@ func imageWithLayers(t *testing.T, ann map[string]string, layers ...v1.Layer) v1
 		img = mutate.Annotations(img, ann).(v1.Image)
 	}
 	return img
-}
-
-// tarEntry is one entry of a test tarball.
-type tarEntry struct {
-	name, content, linkname string
-	typ                     byte
-	size                    int64 // for zero-filled content
-}
-
-// tgz builds a gzip-compressed tarball.
-func tgz(t testing.TB, entries ...tarEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.linkname, Mode: 0o644}
-		if h.Typeflag == 0 {
-			h.Typeflag = tar.TypeReg
-		}
-		var body io.Reader
-		if h.Typeflag == tar.TypeReg {
-			h.Size = int64(len(e.content))
-			body = strings.NewReader(e.content)
-			if e.size > 0 {
-				h.Size, body = e.size, io.LimitReader(zeros{}, e.size)
-			}
-		}
-		if h.Typeflag == tar.TypeDir {
-			h.Mode = 0o755
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if body != nil {
-			if _, err := io.Copy(tw, body); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }
 
 // fluxLayer is a layer of Flux's content media type.

@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/driftless/driftless/internal/testkit/tartest"
 )
 
 const helmMediaType = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -24,11 +26,11 @@ func TestPullExtract(t *testing.T) {
 	reg := startRegistry(t)
 	c := insecureClient()
 	repo := reg.repo("org/app")
-	layer := tgz(t,
-		tarEntry{name: "deploy/", typ: tar.TypeDir},
-		tarEntry{name: "deploy/app.yaml", content: "kind: Deployment\n"},
-		tarEntry{name: "deploy/link", typ: tar.TypeSymlink, linkname: "app.yaml"},
-		tarEntry{name: "cm.yaml", content: "kind: ConfigMap\n"},
+	layer := tartest.TarGz(t,
+		tartest.Entry{Name: "deploy/", Type: tar.TypeDir},
+		tartest.Entry{Name: "deploy/app.yaml", Content: "kind: Deployment\n"},
+		tartest.Entry{Name: "deploy/link", Type: tar.TypeSymlink, Linkname: "app.yaml"},
+		tartest.Entry{Name: "cm.yaml", Content: "kind: ConfigMap\n"},
 	)
 	digest, err := c.Push(context.Background(), repo, "v1", layer, PushOptions{Source: "https://git.example/repo", Revision: "main@sha1:abc", Annotations: map[string]string{"team": "a"}})
 	if err != nil {
@@ -65,7 +67,7 @@ func TestPullCopyAndLayerSelection(t *testing.T) {
 	reg := startRegistry(t)
 	c := insecureClient()
 	repo := reg.repo("charts/podinfo")
-	chart := tgz(t, tarEntry{name: "podinfo/Chart.yaml", content: "name: podinfo\n"})
+	chart := tartest.TarGz(t, tartest.Entry{Name: "podinfo/Chart.yaml", Content: "Name: podinfo\n"})
 	prov := []byte("-----BEGIN PGP SIGNED MESSAGE-----\n")
 	img := imageWithLayers(t, map[string]string{"chart": "podinfo"},
 		static.NewLayer(prov, "application/vnd.cncf.helm.chart.provenance.v1.prov"),
@@ -102,8 +104,8 @@ func TestPullIndexReadsLinuxAmd64(t *testing.T) {
 	reg := startRegistry(t)
 	c := insecureClient()
 	repo := reg.repo("multi")
-	arm := imageWithLayers(t, map[string]string{"arch": "arm64"}, fluxLayer(tgz(t, tarEntry{name: "arch", content: "arm64"})))
-	amd := imageWithLayers(t, map[string]string{"arch": "amd64"}, fluxLayer(tgz(t, tarEntry{name: "arch", content: "amd64"})))
+	arm := imageWithLayers(t, map[string]string{"arch": "arm64"}, fluxLayer(tartest.TarGz(t, tartest.Entry{Name: "arch", Content: "arm64"})))
+	amd := imageWithLayers(t, map[string]string{"arch": "amd64"}, fluxLayer(tartest.TarGz(t, tartest.Entry{Name: "arch", Content: "amd64"})))
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
 		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}},
 		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
@@ -154,7 +156,7 @@ func TestPullSizeLimitBeforeDownload(t *testing.T) {
 	reg := startRegistry(t, countBlobGets(&gets))
 	c := insecureClient()
 	repo := reg.repo("big")
-	layer := tgz(t, tarEntry{name: "a", content: strings.Repeat("x", 4096)})
+	layer := tartest.TarGz(t, tartest.Entry{Name: "a", Content: strings.Repeat("x", 4096)})
 	d, err := c.Push(context.Background(), repo, "1", layer, PushOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +202,7 @@ func TestPullDigestMismatch(t *testing.T) {
 	reg := startRegistry(t, corruptBlob(&bad))
 	c := insecureClient()
 	repo := reg.repo("tampered")
-	layer := tgz(t, tarEntry{name: "a", content: "a"})
+	layer := tartest.TarGz(t, tartest.Entry{Name: "a", Content: "a"})
 	d, err := c.Push(context.Background(), repo, "1", layer, PushOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -237,22 +239,22 @@ func TestPullRefusesUnsafeTarballs(t *testing.T) {
 	reg := startRegistry(t)
 	c := insecureClient()
 	repo := reg.repo("unsafe")
-	many := make([]tarEntry, 11)
+	many := make([]tartest.Entry, 11)
 	for i := range many {
-		many[i] = tarEntry{name: "f" + string(rune('a'+i)), content: "x"}
+		many[i] = tartest.Entry{Name: "f" + string(rune('a'+i)), Content: "x"}
 	}
 	for _, tc := range []struct {
 		name  string
 		layer []byte
 		want  string
 	}{
-		{"gzip bomb", tgz(t, tarEntry{name: "zeros", size: 64 << 20}), "exceed the maximum size"},
-		{"too many files", tgz(t, many...), "more than 10 entries"},
-		{"parent", tgz(t, tarEntry{name: "../x", content: "x"}), "path escapes the target directory"},
-		{"absolute", tgz(t, tarEntry{name: "/etc/x", content: "x"}), "absolute paths are not allowed"},
-		{"device", tgz(t, tarEntry{name: "dev", typ: tar.TypeChar}), "unsupported type"},
-		{"fifo", tgz(t, tarEntry{name: "fifo", typ: tar.TypeFifo}), "unsupported type"},
-		{"hard link", tgz(t, tarEntry{name: "a", content: "a"}, tarEntry{name: "b", typ: tar.TypeLink, linkname: "/etc/passwd"}), "links are not allowed"},
+		{"gzip bomb", tartest.TarGz(t, tartest.Entry{Name: "zeros", Zeros: 64 << 20}), "exceed the maximum size"},
+		{"too many files", tartest.TarGz(t, many...), "more than 10 entries"},
+		{"parent", tartest.TarGz(t, tartest.Entry{Name: "../x", Content: "x"}), "path escapes the target directory"},
+		{"absolute", tartest.TarGz(t, tartest.Entry{Name: "/etc/x", Content: "x"}), "absolute paths are not allowed"},
+		{"device", tartest.TarGz(t, tartest.Entry{Name: "dev", Type: tar.TypeChar}), "unsupported type"},
+		{"fifo", tartest.TarGz(t, tartest.Entry{Name: "fifo", Type: tar.TypeFifo}), "unsupported type"},
+		{"hard link", tartest.TarGz(t, tartest.Entry{Name: "a", Content: "a"}, tartest.Entry{Name: "b", Type: tar.TypeLink, Linkname: "/etc/passwd"}), "links are not allowed"},
 		{"not gzip", []byte("plain text, not a tarball"), "is not a gzip-compressed tarball"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftless/driftless/internal/testkit/tartest"
 )
 
 // rawGet reads a registry path with plain net/http, independently of the
@@ -34,7 +36,7 @@ func TestPushFormat(t *testing.T) {
 	reg := startRegistry(t)
 	c := insecureClient()
 	repo := reg.repo("org/app")
-	layer := tgz(t, tarEntry{name: "app.yaml", content: "kind: Deployment\n"})
+	layer := tartest.TarGz(t, tartest.Entry{Name: "app.yaml", Content: "kind: Deployment\n"})
 	created := time.Date(2026, 3, 4, 5, 6, 7, 0, time.FixedZone("CET", 3600))
 	digest, err := c.Push(context.Background(), repo, "v1.0.0", layer, PushOptions{
 		Source:      "https://github.com/org/app",
@@ -100,7 +102,7 @@ func TestPushReproducible(t *testing.T) {
 	reg := startRegistry(t)
 	c := insecureClient()
 	repo := reg.repo("repro")
-	layer := tgz(t, tarEntry{name: "a.yaml", content: "a: 1\n"})
+	layer := tartest.TarGz(t, tartest.Entry{Name: "a.yaml", Content: "a: 1\n"})
 	opts := PushOptions{Source: "s", Revision: "r", Reproducible: true}
 	d1, err := c.Push(context.Background(), repo, "one", layer, opts)
 	if err != nil {
@@ -132,7 +134,7 @@ func TestPushRefusesNonGzip(t *testing.T) {
 	reg := startRegistry(t)
 	_, err := insecureClient().Push(context.Background(), reg.repo("x"), "1", []byte("not gzip"), PushOptions{})
 	wantKind(t, err, ErrInvalidArtifact, "not a gzip-compressed tarball")
-	_, err = insecureClient().Push(context.Background(), reg.repo("x"), "-bad", tgz(t), PushOptions{})
+	_, err = insecureClient().Push(context.Background(), reg.repo("x"), "-bad", tartest.TarGz(t), PushOptions{})
 	wantKind(t, err, ErrInvalidSelector, `tag "-bad"`)
 	if reg.requests.Load() != 0 {
 		t.Error("a refused push reached the registry")

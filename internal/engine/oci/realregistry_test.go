@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/driftless/driftless/internal/testkit/ocitest"
+	"github.com/driftless/driftless/internal/testkit/tartest"
 )
 
 // debianRegistryEnv overrides where Debian's docker-registry is.
@@ -47,7 +48,7 @@ func TestResolveAndListOnRealRegistries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			digest, err := client.Push(ctx, repo, "seed", tgz(t, tarEntry{name: "a.yaml", content: "a: 1\n"}),
+			digest, err := client.Push(ctx, repo, "seed", tartest.TarGz(t, tartest.Entry{Name: "a.yaml", Content: "a: 1\n"}),
 				PushOptions{Source: "https://example.com/fleet", Revision: "main@sha1:" + fmt.Sprintf("%040d", 1)})
 			if err != nil {
 				t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/driftless/driftless/internal/testkit/tartest"
 )
 
 // pushTags pushes one small Flux artifact per tag and returns their digests.
@@ -18,7 +20,7 @@ func pushTags(t *testing.T, c *Client, repo Repository, tags ...string) map[stri
 	t.Helper()
 	out := map[string]string{}
 	for _, tag := range tags {
-		d, err := c.Push(context.Background(), repo, tag, tgz(t, tarEntry{name: "tag.txt", content: tag}), PushOptions{Source: "test", Revision: tag + "@sha1:" + strings.Repeat("0", 40)})
+		d, err := c.Push(context.Background(), repo, tag, tartest.TarGz(t, tartest.Entry{Name: "tag.txt", Content: tag}), PushOptions{Source: "test", Revision: tag + "@sha1:" + strings.Repeat("0", 40)})
 		if err != nil {
 			t.Fatalf("push %s: %v", tag, err)
 		}

@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/driftless/driftless/internal/testkit/tartest"
 )
 
 // basicAuth requires user:pass on every /v2/ request.
@@ -73,7 +75,7 @@ func TestBasicAuth(t *testing.T) {
 	for name, call := range map[string]func() error{
 		"resolve": func() error { _, err := wrong.Resolve(context.Background(), repo, Selector{Tag: "1.0.0"}); return err },
 		"push": func() error {
-			_, err := wrong.Push(context.Background(), repo, "2", tgz(t), PushOptions{})
+			_, err := wrong.Push(context.Background(), repo, "2", tartest.TarGz(t), PushOptions{})
 			return err
 		},
 		"list": func() error { _, err := wrong.List(context.Background(), repo, ListOptions{}); return err },
@@ -280,7 +282,7 @@ func TestInsecureRule(t *testing.T) {
 			secure := NewClient(Options{Dial: dial})
 			_, err := secure.Resolve(context.Background(), repo, Selector{Tag: "1.0.0"})
 			wantKind(t, err, ErrTLS, "HTTPS was expected but the registry answered in plain HTTP", "registry "+host)
-			_, err = secure.Push(context.Background(), repo, "2.0.0", tgz(t), PushOptions{})
+			_, err = secure.Push(context.Background(), repo, "2.0.0", tartest.TarGz(t), PushOptions{})
 			wantKind(t, err, ErrTLS)
 			if n := reg.requests.Load() - before; n != 0 {
 				t.Errorf("%d plain HTTP requests reached the registry without insecure", n)
@@ -465,7 +467,7 @@ func TestTimeout(t *testing.T) {
 		c := NewClient(Options{Timeout: 200 * time.Millisecond, Insecure: insecure})
 		_, err := c.Resolve(context.Background(), repo, Selector{Tag: "1.0.0"})
 		wantKind(t, err, ErrTimeout, "no answer from the registry within 200ms", `tag "1.0.0"`)
-		_, err = c.Push(context.Background(), repo, "1.0.0", tgz(t), PushOptions{})
+		_, err = c.Push(context.Background(), repo, "1.0.0", tartest.TarGz(t), PushOptions{})
 		wantKind(t, err, ErrTimeout)
 		_, err = c.Pull(context.Background(), repo, "sha256:"+strings.Repeat("a", 64), PullOptions{Dir: t.TempDir()})
 		wantKind(t, err, ErrTimeout)

@@ -32,7 +32,7 @@ func TestIgnoreRules(t *testing.T) {
 	ns := env.Namespace(t)
 
 	defaults := controllertest.WaitReady(t, kube, create(t, ns, "defaults", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref}))
-	got := names(files(t, defaults.Status.Artifact))
+	got := names(controllertest.ArtifactFiles(t, defaults.Status.Artifact))
 	// .sourceignore files replace Flux's default exclusions, except the VCS ones.
 	want := []string{".github/workflows/ci.yml", "deploy/app.yaml", "deploy/notes.md", "docs/guide.md", "logo.png", "scripts/.sourceignore", "scripts/keep.py"}
 	if !slices.Equal(got, want) {
@@ -41,7 +41,7 @@ func TestIgnoreRules(t *testing.T) {
 
 	ignore := "/docs/\n*.md\n"
 	spec := controllertest.WaitReady(t, kube, create(t, ns, "spec-ignore", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: ref, Ignore: &ignore}))
-	got = names(files(t, spec.Status.Artifact))
+	got = names(controllertest.ArtifactFiles(t, spec.Status.Artifact))
 	for _, gone := range []string{"docs/guide.md", "deploy/notes.md", "scripts/build.sh"} {
 		if slices.Contains(got, gone) {
 			t.Errorf("spec.ignore: %s should be excluded, got %v", gone, got)
@@ -59,7 +59,7 @@ func TestIgnoreRules(t *testing.T) {
 	plain.CommitFiles("main", map[string]string{"app.yaml": "a", "logo.png": "png", ".github/ci.yml": "ci", "archive.zip": "zip"}, "init")
 	srv2 := gittest.NewHTTPServer(t, plain.Root(), gittest.HTTPOptions{})
 	def := controllertest.WaitReady(t, kube, create(t, ns, "flux-defaults", sourcev1.GitRepositorySpec{URL: srv2.RepoURL(plain.Name()), Reference: ref}))
-	if got := names(files(t, def.Status.Artifact)); !slices.Equal(got, []string{"app.yaml"}) {
+	if got := names(controllertest.ArtifactFiles(t, def.Status.Artifact)); !slices.Equal(got, []string{"app.yaml"}) {
 		t.Errorf("default exclusions: got %v, want [app.yaml]", got)
 	}
 }
@@ -86,7 +86,7 @@ func TestInclude(t *testing.T) {
 	}
 	create(t, ns, "lib", sourcev1.GitRepositorySpec{URL: libSrv.RepoURL(lib.Name()), Reference: ref})
 	got := controllertest.WaitReady(t, kube, obj)
-	content := files(t, got.Status.Artifact)
+	content := controllertest.ArtifactFiles(t, got.Status.Artifact)
 	if content["vendor/lib/deploy.yaml"] != "lib v1" || content["app.yaml"] != "app" {
 		t.Errorf("included content wrong: %v", content)
 	}
@@ -106,7 +106,7 @@ func TestInclude(t *testing.T) {
 	updated := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "includer rebuilt with lib v2", func(o *sourcev1.GitRepository) bool {
 		return o.Status.Artifact != nil && o.Status.Artifact.Digest != got.Status.Artifact.Digest
 	})
-	if files(t, updated.Status.Artifact)["vendor/lib/deploy.yaml"] != "lib v2" {
+	if controllertest.ArtifactFiles(t, updated.Status.Artifact)["vendor/lib/deploy.yaml"] != "lib v2" {
 		t.Error("includer did not pick up the included repository's new artifact")
 	}
 }
@@ -122,19 +122,19 @@ func TestSubmodulesAndSparseCheckout(t *testing.T) {
 	ref := &sourcev1.GitRepositoryRef{Branch: "main"}
 
 	with := controllertest.WaitReady(t, kube, create(t, ns, "with-submodules", sourcev1.GitRepositorySpec{URL: srv.RepoURL("parent"), Reference: ref, RecurseSubmodules: true}))
-	if files(t, with.Status.Artifact)["vendor/sub/lib.yaml"] != "from submodule" {
-		t.Errorf("submodule content missing: %v", names(files(t, with.Status.Artifact)))
+	if controllertest.ArtifactFiles(t, with.Status.Artifact)["vendor/sub/lib.yaml"] != "from submodule" {
+		t.Errorf("submodule content missing: %v", names(controllertest.ArtifactFiles(t, with.Status.Artifact)))
 	}
 	if !with.Status.ObservedRecurseSubmodules {
 		t.Error("observedRecurseSubmodules not set")
 	}
 	without := controllertest.WaitReady(t, kube, create(t, ns, "without-submodules", sourcev1.GitRepositorySpec{URL: srv.RepoURL("parent"), Reference: ref}))
-	if _, ok := files(t, without.Status.Artifact)["vendor/sub/lib.yaml"]; ok {
+	if _, ok := controllertest.ArtifactFiles(t, without.Status.Artifact)["vendor/sub/lib.yaml"]; ok {
 		t.Error("submodule checked out without recurseSubmodules")
 	}
 
 	sparse := controllertest.WaitReady(t, kube, create(t, ns, "sparse", sourcev1.GitRepositorySpec{URL: srv.RepoURL("parent"), Reference: ref, SparseCheckout: []string{"apps"}}))
-	if got := names(files(t, sparse.Status.Artifact)); !slices.Equal(got, []string{"apps/a.yaml"}) {
+	if got := names(controllertest.ArtifactFiles(t, sparse.Status.Artifact)); !slices.Equal(got, []string{"apps/a.yaml"}) {
 		t.Errorf("sparse checkout: got %v, want [apps/a.yaml]", got)
 	}
 	if !slices.Equal(sparse.Status.ObservedSparseCheckout, []string{"apps"}) {

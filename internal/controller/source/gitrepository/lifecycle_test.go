@@ -67,7 +67,7 @@ func TestNewRevisionsAndCheapChecks(t *testing.T) {
 		got = controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "revision "+hash, func(o *sourcev1.GitRepository) bool {
 			return o.Status.Artifact != nil && o.Status.Artifact.Revision == "main@sha1:"+hash && reconcile.IsTrue(o, meta.ReadyCondition)
 		})
-		if files(t, got.Status.Artifact)["v"] != v {
+		if controllertest.ArtifactFiles(t, got.Status.Artifact)["v"] != v {
 			t.Errorf("commit %d: content wrong", i)
 		}
 		controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, meta.SucceededReason, hash)
@@ -224,7 +224,7 @@ func TestSymlinksNeverLeaveTheRepository(t *testing.T) {
 	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
 	ns := env.Namespace(t)
 	got := controllertest.WaitReady(t, kube, create(t, ns, "links", sourcev1.GitRepositorySpec{URL: srv.RepoURL(repo.Name()), Reference: &sourcev1.GitRepositoryRef{Branch: "main"}}))
-	content := files(t, got.Status.Artifact)
+	content := controllertest.ArtifactFiles(t, got.Status.Artifact)
 	for name, body := range content {
 		if strings.Contains(body, "root:") {
 			t.Errorf("%s carries content from outside the repository", name)

@@ -51,7 +51,7 @@ func TestEveryRefKind(t *testing.T) {
 			if a.Revision != tc.revision {
 				t.Errorf("revision %s, want %s", a.Revision, tc.revision)
 			}
-			if content := files(t, a)["which"]; content != tc.content {
+			if content := controllertest.ArtifactFiles(t, a)["which"]; content != tc.content {
 				t.Errorf("checked out %q, want %q", content, tc.content)
 			}
 			if want := "stored artifact for revision '" + tc.revision + "'"; got.Status.Conditions != nil {

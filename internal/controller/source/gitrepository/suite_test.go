@@ -3,8 +3,6 @@ package gitrepository_test
 import (
 	"context"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/source"
-	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
@@ -68,34 +65,6 @@ func secret(t *testing.T, ns, name string, data map[string][]byte) *meta.LocalOb
 		t.Fatalf("create secret: %v", err)
 	}
 	return &meta.LocalObjectReference{Name: name}
-}
-
-// files downloads the artifact over HTTP, as a consumer does, and returns
-// its files with their content.
-func files(t *testing.T, a *meta.Artifact) map[string]string {
-	t.Helper()
-	dir := t.TempDir()
-	f, err := artifact.NewFetcher(artifact.FetcherOptions{Retries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Fetch(context.Background(), a.URL, a.Digest, dir); err != nil {
-		t.Fatalf("fetch %s: %v", a.URL, err)
-	}
-	out := map[string]string{}
-	err = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func names(m map[string]string) []string {

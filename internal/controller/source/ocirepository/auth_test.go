@@ -151,7 +151,7 @@ func TestTLS(t *testing.T) {
 	crt, key := client.CertPEM, client.KeyPEM
 	full := secret(t, ns, "client", map[string][]byte{"ca.crt": ca.CertPEM, "tls.crt": crt, "tls.key": key})
 	controllertest.Update(t, kube, obj, func(o *sourcev1.OCIRepository) { o.Spec.CertSecretRef = full })
-	if got := waitRevision(t, obj, "v1@"+d); files(t, got.Status.Artifact)["v"] != "mtls" {
+	if got := waitRevision(t, obj, "v1@"+d); controllertest.ArtifactFiles(t, got.Status.Artifact)["v"] != "mtls" {
 		t.Error("wrong content over mutual TLS")
 	}
 
@@ -205,7 +205,7 @@ func TestTokenAuthThroughAProxy(t *testing.T) {
 	obj := create(t, ns, "app", sourcev1.OCIRepositorySpec{URL: reg.url("private/app"), Reference: &sourcev1.OCIRepositoryRef{Tag: "v1"},
 		Insecure: true, SecretRef: creds, ProxySecretRef: viaProxy})
 	got := waitRevision(t, obj, "v1@"+d)
-	if files(t, got.Status.Artifact)["v"] != "token" {
+	if controllertest.ArtifactFiles(t, got.Status.Artifact)["v"] != "token" {
 		t.Error("wrong content through the proxy")
 	}
 	if forwarded.Load() == 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/driftless/driftless/internal/engine/oci"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/tartest"
 )
 
 // TestBadInput changes a Ready OCIRepository to each bad input of the
@@ -43,11 +44,11 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	layer("too-large", huge)
-	layer("gzip-bomb", tgz(t, tarEntry{name: "zeros", zeros: 5 * maxArtifactSize}))
-	layer("dotdot", tgz(t, tarEntry{name: "ok.yaml", content: "a"}, tarEntry{name: "../x", content: "escape"}))
-	layer("absolute", tgz(t, tarEntry{name: "/etc/x", content: "escape"}))
-	layer("hardlink", tgz(t, tarEntry{name: "passwd", typ: tar.TypeLink, linkname: "../../../etc/passwd"}))
-	layer("device", tgz(t, tarEntry{name: "dev", typ: tar.TypeChar}))
+	layer("gzip-bomb", tartest.TarGz(t, tartest.Entry{Name: "zeros", Zeros: 5 * maxArtifactSize}))
+	layer("dotdot", tartest.TarGz(t, tartest.Entry{Name: "ok.yaml", Content: "a"}, tartest.Entry{Name: "../x", Content: "escape"}))
+	layer("absolute", tartest.TarGz(t, tartest.Entry{Name: "/etc/x", Content: "escape"}))
+	layer("hardlink", tartest.TarGz(t, tartest.Entry{Name: "passwd", Type: tar.TypeLink, Linkname: "../../../etc/passwd"}))
+	layer("device", tartest.TarGz(t, tartest.Entry{Name: "dev", Type: tar.TypeChar}))
 
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -151,14 +152,14 @@ func TestBadInput(t *testing.T) {
 // does, even one pointing out of the tree; the rest is stored.
 func TestSymlinksDropped(t *testing.T) {
 	reg := newRegistry(t, regOptions{})
-	d := reg.push(t, "app", "links", fluxImage(t, nil, staticLayer(tgz(t,
-		tarEntry{name: "app.yaml", content: "a"},
-		tarEntry{name: "out", typ: tar.TypeSymlink, linkname: "../../../etc/passwd"},
-		tarEntry{name: "in", typ: tar.TypeSymlink, linkname: "app.yaml"}), oci.ContentMediaType)))
+	d := reg.push(t, "app", "links", fluxImage(t, nil, staticLayer(tartest.TarGz(t,
+		tartest.Entry{Name: "app.yaml", Content: "a"},
+		tartest.Entry{Name: "out", Type: tar.TypeSymlink, Linkname: "../../../etc/passwd"},
+		tartest.Entry{Name: "in", Type: tar.TypeSymlink, Linkname: "app.yaml"}), oci.ContentMediaType)))
 	ns := env.Namespace(t)
 	obj := create(t, ns, "app", sourcev1.OCIRepositorySpec{URL: reg.url("app"), Insecure: true, Reference: &sourcev1.OCIRepositoryRef{Tag: "links"}})
 	got := waitRevision(t, obj, "links@"+d)
-	if n := names(files(t, got.Status.Artifact)); n != "app.yaml" {
+	if n := names(controllertest.ArtifactFiles(t, got.Status.Artifact)); n != "app.yaml" {
 		t.Errorf("files %s", n)
 	}
 }

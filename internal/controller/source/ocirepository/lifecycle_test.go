@@ -18,6 +18,7 @@ import (
 	"github.com/driftless/driftless/internal/controller/source/ocirepository"
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/tartest"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
@@ -48,7 +49,7 @@ func TestUnchangedIsOneHead(t *testing.T) {
 		current = reg.pushFiles(t, "app", "main", map[string]string{"v": v}, nil)
 		controllertest.RequestReconcile(t, kube, obj, "push-"+v)
 		got = waitRevision(t, obj, "main@"+current)
-		if f := files(t, got.Status.Artifact); f["v"] != v {
+		if f := controllertest.ArtifactFiles(t, got.Status.Artifact); f["v"] != v {
 			t.Errorf("push %s: files %v", v, f)
 		}
 		controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, meta.SucceededReason, current)
@@ -90,7 +91,7 @@ func TestIgnoreRules(t *testing.T) {
 	ns := env.Namespace(t)
 	obj := create(t, ns, "app", sourcev1.OCIRepositorySpec{URL: reg.url("app"), Reference: &sourcev1.OCIRepositoryRef{Tag: "v1"}, Insecure: true})
 	got := waitRevision(t, obj, "v1@"+d)
-	if n := names(files(t, got.Status.Artifact)); n != "deploy/app.yaml,docs/readme.md" {
+	if n := names(controllertest.ArtifactFiles(t, got.Status.Artifact)); n != "deploy/app.yaml,docs/readme.md" {
 		t.Errorf("default exclusions: files %s", n)
 	}
 	before := got.Status.Artifact.Digest
@@ -103,14 +104,14 @@ func TestIgnoreRules(t *testing.T) {
 	if got.Status.Artifact.Digest == before {
 		t.Error("a new spec.ignore did not rebuild the artifact")
 	}
-	if n := names(files(t, got.Status.Artifact)); n != ".github/workflows/ci.yaml,deploy/app.yaml,logo.png" {
+	if n := names(controllertest.ArtifactFiles(t, got.Status.Artifact)); n != ".github/workflows/ci.yaml,deploy/app.yaml,logo.png" {
 		t.Errorf("spec.ignore replaces the defaults (VCS files stay out): files %s", n)
 	}
 
 	d2 := reg.pushFiles(t, "app", "v2", map[string]string{".sourceignore": "*.md\n/tmp/\n", "a.yaml": "a", "b.md": "b", "tmp/x": "x", "sub/c.md": "c"}, nil)
 	other := create(t, ns, "sourceignore", sourcev1.OCIRepositorySpec{URL: reg.url("app"), Reference: &sourcev1.OCIRepositoryRef{Tag: "v2"}, Insecure: true})
 	got = waitRevision(t, other, "v2@"+d2)
-	if n := names(files(t, got.Status.Artifact)); n != ".sourceignore,a.yaml" {
+	if n := names(controllertest.ArtifactFiles(t, got.Status.Artifact)); n != ".sourceignore,a.yaml" {
 		t.Errorf(".sourceignore: files %s", n)
 	}
 }
@@ -121,9 +122,9 @@ func TestIgnoreRules(t *testing.T) {
 func TestCopyLayer(t *testing.T) {
 	reg := newRegistry(t, regOptions{})
 	const chartType = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
-	chart := tgz(t, fileEntries(map[string]string{"podinfo/Chart.yaml": "name: podinfo\nversion: 6.0.0\n", "podinfo/values.yaml": "replicas: 1\n"})...)
+	chart := tartest.TarGz(t, tartest.Files(map[string]string{"podinfo/Chart.yaml": "name: podinfo\nversion: 6.0.0\n", "podinfo/values.yaml": "replicas: 1\n"})...)
 	img := fluxImage(t, map[string]string{"org.opencontainers.image.title": "podinfo"},
-		staticLayer(tgz(t, fileEntries(map[string]string{"other": "x"})...), "application/vnd.cncf.helm.config.v1+json"),
+		staticLayer(tartest.TarGz(t, tartest.Files(map[string]string{"other": "x"})...), "application/vnd.cncf.helm.config.v1+json"),
 		staticLayer(chart, chartType))
 	d := reg.push(t, "charts/podinfo", "6.0.0", img)
 	ns := env.Namespace(t)
@@ -157,7 +158,7 @@ func TestCopyLayer(t *testing.T) {
 	if !strings.HasSuffix(got.Status.Artifact.Path, ".tar.gz") {
 		t.Errorf("extract stored %s", got.Status.Artifact.Path)
 	}
-	if n := names(files(t, got.Status.Artifact)); n != "podinfo/Chart.yaml,podinfo/values.yaml" {
+	if n := names(controllertest.ArtifactFiles(t, got.Status.Artifact)); n != "podinfo/Chart.yaml,podinfo/values.yaml" {
 		t.Errorf("extracted files %s", n)
 	}
 }

@@ -56,7 +56,7 @@ func TestRefKinds(t *testing.T) {
 			if wantPath := "ocirepository/" + ns + "/" + tc.name + "/" + hexDigest + ".tar.gz"; a.Path != wantPath {
 				t.Errorf("path %s, want %s", a.Path, wantPath)
 			}
-			if f := files(t, a); f["version"] != tc.wantTag || f["deploy/cm.yaml"] != "kind: ConfigMap" {
+			if f := controllertest.ArtifactFiles(t, a); f["version"] != tc.wantTag || f["deploy/cm.yaml"] != "kind: ConfigMap" {
 				t.Errorf("files %v", f)
 			}
 			if a.Metadata["tag"] != tc.wantTag || a.Metadata[meta.OCIRevisionAnnotation] == "" {

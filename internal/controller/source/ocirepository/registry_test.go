@@ -1,9 +1,6 @@
 package ocirepository_test
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -17,7 +14,6 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,6 +31,7 @@ import (
 	"github.com/driftless/driftless/internal/engine/cosign/cosigntest"
 	"github.com/driftless/driftless/internal/engine/oci"
 	"github.com/driftless/driftless/internal/testkit/ocitest"
+	"github.com/driftless/driftless/internal/testkit/tartest"
 	"github.com/driftless/driftless/internal/testkit/testca"
 )
 
@@ -179,7 +176,7 @@ func (r *testRegistry) push(t *testing.T, path, tag string, img v1.Image) string
 // pushFiles pushes a Flux artifact of files, annotated, to path:tag.
 func (r *testRegistry) pushFiles(t *testing.T, path, tag string, files map[string]string, ann map[string]string) string {
 	t.Helper()
-	return r.push(t, path, tag, fluxImage(t, ann, static.NewLayer(tgz(t, fileEntries(files)...), oci.ContentMediaType)))
+	return r.push(t, path, tag, fluxImage(t, ann, static.NewLayer(tartest.TarGz(t, tartest.Files(files)...), oci.ContentMediaType)))
 }
 
 // sign signs path@digest with key in cosign's bundle or legacy format.
@@ -226,69 +223,6 @@ func fluxImage(t *testing.T, ann map[string]string, layers ...v1.Layer) v1.Image
 		img = mutate.Annotations(img, ann).(v1.Image)
 	}
 	return img
-}
-
-// tarEntry is one entry of a test tarball.
-type tarEntry struct {
-	name, content, linkname string
-	typ                     byte
-	zeros                   int64 // size of a zero-filled file
-}
-
-func fileEntries(files map[string]string) []tarEntry {
-	var names []string
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var out []tarEntry
-	for _, n := range names {
-		out = append(out, tarEntry{name: n, content: files[n]})
-	}
-	return out
-}
-
-// tgz builds a gzip-compressed tarball.
-func tgz(t *testing.T, entries ...tarEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Typeflag: e.typ, Linkname: e.linkname, Mode: 0o644}
-		if h.Typeflag == 0 {
-			h.Typeflag = tar.TypeReg
-		}
-		var body io.Reader
-		if h.Typeflag == tar.TypeReg {
-			h.Size, body = int64(len(e.content)), strings.NewReader(e.content)
-			if e.zeros > 0 {
-				h.Size, body = e.zeros, io.LimitReader(zeroReader{}, e.zeros)
-			}
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if body != nil {
-			if _, err := io.Copy(tw, body); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-type zeroReader struct{}
-
-func (zeroReader) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }
 
 // newKey is an ECDSA P-256 key, what cosign generate-key-pair makes.
