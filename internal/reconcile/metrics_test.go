@@ -26,8 +26,18 @@ func TestMetricsShareOneCollectorPerRegistry(t *testing.T) {
 	if n := testutil.CollectAndCount(reg, "gotk_reconcile_duration_seconds"); n != 1 {
 		t.Fatalf("want one series, got %d", n)
 	}
+	a.CacheEvent(obj, false)
+	b.CacheEvent(obj, true)
+	b.CacheEvent(obj, true)
+	if got := testutil.ToFloat64(a.cacheEvents.WithLabelValues(CacheHit, "n", "ns")); got != 2 {
+		t.Errorf("cache hits %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(b.cacheEvents.WithLabelValues(CacheMiss, "n", "ns")); got != 1 {
+		t.Errorf("cache misses %v, want 1", got)
+	}
 	var nilMetrics *Metrics
 	nilMetrics.ObserveDuration("GitRepository", obj, time.Second) // must not panic
+	nilMetrics.CacheEvent(obj, true)
 }
 
 func TestJitterStaysWithinPercent(t *testing.T) {

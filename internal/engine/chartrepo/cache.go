@@ -29,9 +29,6 @@ type CacheOptions struct {
 	PurgeInterval time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// OnEvent, when set, is called once per lookup with hit true or false
-	// (gotk_cache_events_total{event_type="cache_hit"|"cache_miss"}).
-	OnEvent func(hit bool)
 }
 
 // Cache keeps one compact Index (Index.Compact) per repository and index
@@ -78,13 +75,11 @@ func NewCache(opts CacheOptions) *Cache {
 }
 
 // Get returns the index of repo (a key such as "<namespace>/<name>") at
-// revision, if kept and not expired, counting a hit or a miss.
+// revision, if kept and not expired.
 func (c *Cache) Get(repo, revision string) (*Index, bool) {
 	c.mu.Lock()
-	idx, ok := c.lookup(cacheKey{repo, revision})
-	c.mu.Unlock()
-	c.event(ok)
-	return idx, ok
+	defer c.mu.Unlock()
+	return c.lookup(cacheKey{repo, revision})
 }
 
 // lookup returns a live entry and marks it used; c.mu is held.
@@ -133,30 +128,28 @@ func (c *Cache) set(k cacheKey, idx *Index) {
 
 // GetOrLoad returns the index of repo at revision from the cache, or
 // calls load once (concurrent callers for the same key wait for that one
-// load and count as hits) and keeps its compact form. A failed load is not
-// kept.
-func (c *Cache) GetOrLoad(repo, revision string, load func() (*Index, error)) (*Index, error) {
+// load and count as hits) and keeps its compact form. hit tells whether
+// the index came from the cache, for gotk_cache_events_total. A failed
+// load is not kept.
+func (c *Cache) GetOrLoad(repo, revision string, load func() (*Index, error)) (idx *Index, hit bool, err error) {
 	k := cacheKey{repo, revision}
 	c.mu.Lock()
 	if idx, ok := c.lookup(k); ok {
 		c.mu.Unlock()
-		c.event(true)
-		return idx, nil
+		return idx, true, nil
 	}
 	if l, ok := c.loading[k]; ok {
 		c.mu.Unlock()
-		c.event(true)
 		<-l.done
-		return l.idx, l.err
+		return l.idx, true, l.err
 	}
 	l := newLoad()
 	c.loading[k] = l
 	c.mu.Unlock()
-	c.event(false)
 
-	idx, err := load()
+	loaded, err := load()
 	if err == nil {
-		l.idx = idx.Compact()
+		l.idx = loaded.Compact()
 	}
 	l.err = err
 	c.mu.Lock()
@@ -166,7 +159,7 @@ func (c *Cache) GetOrLoad(repo, revision string, load func() (*Index, error)) (*
 	}
 	c.mu.Unlock()
 	close(l.done)
-	return l.idx, l.err
+	return l.idx, false, l.err
 }
 
 func newLoad() *load { return &load{done: make(chan struct{})} }
@@ -216,11 +209,5 @@ func (c *Cache) Run(ctx context.Context) {
 		case <-t.C:
 			c.Purge()
 		}
-	}
-}
-
-func (c *Cache) event(hit bool) {
-	if c.opts.OnEvent != nil {
-		c.opts.OnEvent(hit)
 	}
 }

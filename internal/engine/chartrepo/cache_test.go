@@ -46,7 +46,7 @@ func testIndex(t *testing.T) *Index {
 func TestCacheLoadsOncePerRevision(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1000, 0)}
 	var events counter
-	c := NewCache(CacheOptions{Now: clock.Now, OnEvent: events.event})
+	c := NewCache(CacheOptions{Now: clock.Now})
 	var mu sync.Mutex
 	loads := 0
 	load := func() (*Index, error) {
@@ -60,7 +60,8 @@ func TestCacheLoadsOncePerRevision(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			idx, err := c.GetOrLoad("ns/repo", "sha256:1", load)
+			idx, hit, err := c.GetOrLoad("ns/repo", "sha256:1", load)
+			events.event(hit)
 			if err != nil || idx.Bytes() != nil || idx.Len() != 5 {
 				t.Errorf("GetOrLoad: %v %v", idx, err)
 			}
@@ -71,7 +72,7 @@ func TestCacheLoadsOncePerRevision(t *testing.T) {
 		t.Errorf("loads %d, misses %d, hits %d; want 1, 1, 49", loads, events.misses, events.hits)
 	}
 	// A new revision replaces the old one.
-	if _, err := c.GetOrLoad("ns/repo", "sha256:2", load); err != nil {
+	if _, hit, err := c.GetOrLoad("ns/repo", "sha256:2", load); err != nil || hit {
 		t.Fatal(err)
 	}
 	if _, ok := c.Get("ns/repo", "sha256:1"); ok || c.Len() != 1 || loads != 2 {
@@ -79,7 +80,7 @@ func TestCacheLoadsOncePerRevision(t *testing.T) {
 	}
 	// A failed load is not kept.
 	boom := errors.New("boom")
-	if _, err := c.GetOrLoad("ns/other", "r", func() (*Index, error) { return nil, boom }); !errors.Is(err, boom) {
+	if _, _, err := c.GetOrLoad("ns/other", "r", func() (*Index, error) { return nil, boom }); !errors.Is(err, boom) {
 		t.Errorf("load error %v", err)
 	}
 	if _, ok := c.Get("ns/other", "r"); ok {
