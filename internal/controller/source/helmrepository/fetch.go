@@ -126,10 +126,8 @@ func fetchFailed(obj *sourcev1.HelmRepository, err error) error {
 	switch {
 	case errors.Is(err, chartrepo.ErrUnauthorized), errors.Is(err, chartrepo.ErrForbidden):
 		reason = sourcev1.AuthenticationFailedReason
-		if obj.Spec.SecretRef == nil {
-			err = fmt.Errorf("%w (no spec.secretRef is set: name a Secret with 'username' and 'password')", err)
-		} else {
-			err = fmt.Errorf("%w (sent the credentials of Secret '%s')", err, obj.Spec.SecretRef.Name)
+		if ref := obj.Spec.SecretRef; ref != nil {
+			err = fmt.Errorf("%w (the credentials of Secret '%s', spec.secretRef)", err, ref.Name)
 		}
 	case errors.Is(err, chartrepo.ErrInvalidURL):
 		reason = sourcev1.URLInvalidReason
