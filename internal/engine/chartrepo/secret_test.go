@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/driftless/driftless/internal/testkit/testca"
 )
 
 func TestSecretOptions(t *testing.T) {
@@ -26,6 +28,18 @@ func TestSecretOptions(t *testing.T) {
 			t.Errorf("%v, want %q", err, tc.msg)
 		}
 		assertNoSecret(t, err)
+	}
+	// The first API's key names still work, and the caller's map is left alone.
+	legacy := map[string][]byte{"caFile": testca.New("legacy keys").CertPEM}
+	opts, warnings, err = SecretOptions(legacy)
+	if err != nil || opts.TLS == nil || opts.TLS.RootCAs == nil || len(warnings) != 1 {
+		t.Errorf("caFile in secretRef: %+v %v %v", opts, warnings, err)
+	}
+	if _, ok := legacy["ca.crt"]; ok {
+		t.Error("SecretOptions wrote into the caller's map")
+	}
+	if _, _, err := SecretOptions(map[string][]byte{"certFile": []byte(testPass)}); err == nil || !strings.Contains(err.Error(), "no tls.key") {
+		t.Errorf("certFile without keyFile: %v", err)
 	}
 	if _, err := TLSFromCertSecret(map[string][]byte{"tls.key": []byte(testPass)}); !errors.Is(err, ErrInvalidSecret) || !strings.Contains(err.Error(), "certSecretRef") {
 		t.Errorf("certSecretRef: %v", err)
