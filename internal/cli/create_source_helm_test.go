@@ -83,9 +83,9 @@ func TestCreateSourceHelmBadFlags(t *testing.T) {
 		{helm("--url=https://charts.example.com/%zz"), `invalid --url "https://charts.example.com/%zz"`},
 		{helm(podinfoHelmOCI, "-u", "username"), "--username and --password must be given together"},
 		{helm(podinfoHelm, "-p", "password"), "--username and --password must be given together"},
-		{helm(podinfoHelm, "--cert-file=" + testClientCrt), "--cert-file and --key-file must be given together"},
+		{helm(podinfoHelm, "--cert-file="+testClientCrt), "--cert-file and --key-file must be given together"},
 		{helm(podinfoHelm, "-u", "u", "-p", "p", "--secret-ref=auth"), "--username cannot be combined with --secret-ref"},
-		{helm(podinfoHelm, "--ca-file=" + testCA, "--secret-ref=auth"), "--ca-file cannot be combined with --secret-ref"},
+		{helm(podinfoHelm, "--ca-file="+testCA, "--secret-ref=auth"), "--ca-file cannot be combined with --secret-ref"},
 		{helm(podinfoHelm, "--pass-credentials"), "--pass-credentials sends the repository's credentials to other hosts, but there are none"},
 		{helm(podinfoHelm, "--secret-ref=Bad_Secret"), `invalid --secret-ref "Bad_Secret": not a valid Secret name`},
 		{helm(podinfoHelm, "--oci-provider=aws"), "--oci-provider is only used with an oci:// --url"},
@@ -94,8 +94,8 @@ func TestCreateSourceHelmBadFlags(t *testing.T) {
 		{helm(podinfoHelm, "--interval=0s"), "--interval must be positive"},
 		{helm(podinfoHelm, "--label=novalue"), "key=value"},
 		{helm(podinfoHelm, "--ca-file=/nonexistent/ca.crt"), "read --ca-file"},
-		{helm(podinfoHelm, "--ca-file=" + testClientKey), "--ca-file " + testClientKey + ": no PEM certificate found"},
-		{helm(podinfoHelm, "--cert-file=" + testClientCrt, "--key-file=" + testCA), "are not a valid PEM certificate and private key"},
+		{helm(podinfoHelm, "--ca-file="+testClientKey), "--ca-file " + testClientKey + ": no PEM certificate found"},
+		{helm(podinfoHelm, "--cert-file="+testClientCrt, "--key-file="+testCA), "are not a valid PEM certificate and private key"},
 	} {
 		t.Run(strings.Join(tc.args[3:], " "), func(t *testing.T) {
 			_, _, err := runFlux(t, "", append(tc.args, "--export")...)

@@ -96,7 +96,7 @@ func TestHelmChartEntry(t *testing.T) {
 			Chart: "podinfo", Version: "6.x", Interval: metav1.Duration{Duration: 5 * time.Minute},
 			SourceRef:   sourcev1.LocalHelmChartSourceReference{Kind: sourcev1.HelmRepositoryKind, Name: "podinfo"},
 			ValuesFiles: []string{"values.yaml", "values-prod.yaml"},
-			Verify: &sourcev1.HelmChartVerification{Provider: "cosign", SecretRef: &meta.LocalObjectReference{Name: "cosign-pub"}},
+			Verify:      &sourcev1.HelmChartVerification{Provider: "cosign", SecretRef: &meta.LocalObjectReference{Name: "cosign-pub"}},
 		},
 		Status: sourcev1.HelmChartStatus{ObservedChartName: "podinfo", ObservedSourceArtifactRevision: "sha256:ef",
 			Artifact: &meta.Artifact{Revision: "6.1.0"}},

@@ -38,7 +38,9 @@ func HelmRepository() Kind {
 			{"TYPE", func(o meta.Object) string { return helmRepositoryType(o.(*sourcev1.HelmRepository)) }},
 			{"URL", func(o meta.Object) string { return o.(*sourcev1.HelmRepository).Spec.URL }},
 		},
-		Sections: func(o meta.Object, age Age) []Section { return helmRepositorySections(o.(*sourcev1.HelmRepository), age) },
+		Sections: func(o meta.Object, age Age) []Section {
+			return helmRepositorySections(o.(*sourcev1.HelmRepository), age)
+		},
 		Summary: func(o meta.Object) []Pair {
 			h := o.(*sourcev1.HelmRepository)
 			return []Pair{{"URL", h.Spec.URL}, {"Type", helmRepositoryType(h)}}
