@@ -14,9 +14,11 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/source/gitrepository"
+	"github.com/driftless/driftless/internal/controller/source/helmrepository"
 	"github.com/driftless/driftless/internal/controller/source/ocirepository"
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/chart"
@@ -125,7 +127,23 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Storage: storage,
 		MaxSize: deps.Options.Storage.MaxSize,
 	}
-	return reconcile.Start(context.Background(), mgr, or.Kind(), deps.Runtime(mgr, "source-controller"))
+	if err := reconcile.Start(context.Background(), mgr, or.Kind(), deps.Runtime(mgr, "source-controller")); err != nil {
+		return err
+	}
+	helmCache := g.helmCache()
+	if helmCache != nil {
+		if err := mgr.Add(ctrlmanager.RunnableFunc(func(ctx context.Context) error { helmCache.Run(ctx); return nil })); err != nil {
+			return err
+		}
+	}
+	hr := &helmrepository.Reconciler{
+		Client:       mgr.GetClient(),
+		Secrets:      mgr.GetAPIReader(),
+		Storage:      storage,
+		Cache:        helmCache,
+		MaxIndexSize: g.opts.HelmIndexMaxSize,
+	}
+	return reconcile.Start(context.Background(), mgr, hr.Kind(), deps.Runtime(mgr, "source-controller"))
 }
 
 // artifactServer serves the storage over HTTP while this process leads.
