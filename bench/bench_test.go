@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/driftless/driftless/internal/engine/chartrepo"
 )
 
 func TestW1FilesRenderFourObjectsPerIndex(t *testing.T) {
@@ -211,6 +215,9 @@ gotk_reconcile_duration_seconds_sum{kind="Kustomization",name="a",namespace="n"}
 gotk_reconcile_duration_seconds_sum{kind="Kustomization",name="b",namespace="n"} 1.25
 gotk_reconcile_duration_seconds_sum{kind="GitRepository",name="r",namespace="n"} 9
 gotk_reconcile_duration_seconds_count{kind="Kustomization",name="a",namespace="n"} 3
+gotk_cache_events_total{event_type="cache_miss",name="a",namespace="n"} 1
+gotk_cache_events_total{event_type="cache_hit",name="a",namespace="n"} 4
+gotk_cache_events_total{event_type="cache_hit",name="b",namespace="n"} 5
 `
 	m, err := parseMetrics(strings.NewReader(text))
 	if err != nil {
@@ -218,6 +225,9 @@ gotk_reconcile_duration_seconds_count{kind="Kustomization",name="a",namespace="n
 	}
 	if m.requests != 7 || m.reconcile != 1.75 || !m.found {
 		t.Fatalf("got %+v, want 7 requests and 1.75 s of Kustomization reconciles", m)
+	}
+	if m.cacheMisses != 1 || m.cacheHits != 9 {
+		t.Errorf("cache misses %v, hits %v; want 1, 9", m.cacheMisses, m.cacheHits)
 	}
 }
 
@@ -259,5 +269,39 @@ func TestFormatTableW2HasNoKustomizationRate(t *testing.T) {
 	fields := strings.Fields(strings.Split(out, "\n")[1])
 	if len(fields) < 6 || fields[4] != "–" || fields[5] != "80.0" {
 		t.Errorf("W2 row %q: want – for KS/s and 80.0 objects/s", fields)
+	}
+}
+
+func TestW7IndexIsABigValidIndex(t *testing.T) {
+	url, size, stop, err := serveW7Repository(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if size < 20<<20 || size > 30<<20 {
+		t.Errorf("index of %.1f MiB, want about 25", float64(size)/(1<<20))
+	}
+	idx, err := chartrepo.FetchIndex(context.Background(), url, chartrepo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.Len() != w7Charts*w7Versions || idx.Skipped() != 0 {
+		t.Errorf("%d entries (%d skipped), want %d", idx.Len(), idx.Skipped(), w7Charts*w7Versions)
+	}
+	versions, err := idx.Versions(w7ChartName(1))
+	if err != nil || versions[0] != w7Newest {
+		t.Fatalf("newest version of %s: %v %v", w7ChartName(1), versions, err)
+	}
+	// The picked charts are real and match their entries' digests.
+	entry, err := idx.Get(w7ChartName(1), w7Newest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chartrepo.DownloadChart(context.Background(), url, entry, chartrepo.Options{}); err != nil {
+		t.Errorf("download the picked chart: %v", err)
+	}
+	f, err := parseFlags([]string{"-workload", "W7"}, io.Discard)
+	if err != nil || len(f.sizesOf("W7")) != 1 || f.sizesOf("W7")[0] != w7DefaultCharts {
+		t.Errorf("W7 sizes %v (%v), want [%d]", f.sizesOf("W7"), err, w7DefaultCharts)
 	}
 }

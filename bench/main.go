@@ -8,8 +8,10 @@
 // Workloads: W0 the same objects as W1 applied directly (the
 // floor), W1 Flux's benchmark (N Kustomizations on one source), W2 one
 // Kustomization of many objects, W3 a dependsOn chain, W4 change
-// propagation to Kustomizations already Ready, W8 Flux's OCI shape (one
-// OCIRepository per Kustomization, one artifact in a local registry).
+// propagation to Kustomizations already Ready, W7 Helm sources (one HTTP
+// repository with a 25 MiB index, N HelmCharts of it, 50 by default), W8
+// Flux's OCI shape (one OCIRepository per Kustomization, one artifact in a
+// local registry).
 package main
 
 import (
@@ -79,7 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W8, the OCI one, only when named)")
+	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W7, the Helm one, and W8, the OCI one, only when named)")
 	sizes := fs.String("n", "100,500", "sizes for W0 and W1; when given, also for W3 and W4 (comma-separated)")
 	fs.IntVar(&f.w2Objects, "w2-objects", 2000, "objects in W2's one Kustomization")
 	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
@@ -101,8 +103,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.Visit(func(fl *flag.Flag) { f.sizesSet = f.sizesSet || fl.Name == "n" })
 	for w := range strings.SplitSeq(*workloads, ",") {
 		w = strings.ToUpper(strings.TrimSpace(w))
-		if !slices.Contains([]string{"W0", "W1", "W2", "W3", "W4", "W8"}, w) {
-			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W4, or W8)", w)
+		if !slices.Contains([]string{"W0", "W1", "W2", "W3", "W4", "W7", "W8"}, w) {
+			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W4, W7 or W8)", w)
 		}
 		if !slices.Contains(f.workloads, w) {
 			f.workloads = append(f.workloads, w)
@@ -130,6 +132,8 @@ func (f flags) sizesOf(w string) []int {
 		return []int{f.w3Chain}
 	case w == "W4" && !f.sizesSet:
 		return []int{f.w4N}
+	case w == "W7" && !f.sizesSet:
+		return []int{w7DefaultCharts}
 	}
 	return f.sizes
 }
@@ -203,6 +207,8 @@ func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error)
 		return c.runW2(ctx, n)
 	case "W3":
 		return c.runW3(ctx, n)
+	case "W7":
+		return c.runW7(ctx, n)
 	case "W8":
 		return c.runW8(ctx, n)
 	}

@@ -156,9 +156,11 @@ func parseRequestsTotal(r io.Reader) (float64, error) {
 
 // metrics are the sums the benchmark reads from the controller's /metrics.
 type metrics struct {
-	requests  float64 // rest_client_requests_total, every series
-	reconcile float64 // gotk_reconcile_duration_seconds_sum of Kustomizations
-	found     bool    // rest_client_requests_total was there
+	requests    float64 // rest_client_requests_total, every series
+	reconcile   float64 // gotk_reconcile_duration_seconds_sum of Kustomizations
+	cacheHits   float64 // gotk_cache_events_total of hits (the Helm index cache)
+	cacheMisses float64 // gotk_cache_events_total of misses
+	found       bool    // rest_client_requests_total was there
 }
 
 func parseMetrics(r io.Reader) (metrics, error) {
@@ -173,6 +175,8 @@ func parseMetrics(r io.Reader) (metrics, error) {
 		}{
 			{"rest_client_requests_total", "", &m.requests},
 			{"gotk_reconcile_duration_seconds_sum", `kind="Kustomization"`, &m.reconcile},
+			{"gotk_cache_events_total", `event_type="cache_hit"`, &m.cacheHits},
+			{"gotk_cache_events_total", `event_type="cache_miss"`, &m.cacheMisses},
 		} {
 			rest, ok := strings.CutPrefix(line, series.name)
 			if !ok || rest == "" || (rest[0] != '{' && rest[0] != ' ') || !strings.Contains(rest, series.label) {

@@ -208,7 +208,8 @@ func readyAt(hash string) func(*unstructured.Unstructured) bool {
 			return false
 		}
 		rev, _, _ := unstructured.NestedString(o.Object, "status", "lastAppliedRevision")
-		if o.GetKind() == "GitRepository" || o.GetKind() == "OCIRepository" {
+		switch o.GetKind() {
+		case "GitRepository", "OCIRepository", "HelmRepository", "HelmChart":
 			rev, _, _ = unstructured.NestedString(o.Object, "status", "artifact", "revision")
 		}
 		return strings.HasSuffix(rev, ":"+hash) || rev == hash
