@@ -57,6 +57,7 @@ func newCreateCommand(f *Factory) *cobra.Command {
 		"set labels on the resource (can specify multiple labels with commas: label1=value1,label2=value2)")
 	source := &cobra.Command{Use: "source", Short: "Create or update sources"}
 	source.AddCommand(newCreateSourceGitCommand(f, opts), newCreateSourceOCICommand(f, opts))
+	source.AddCommand(newCreateSourceHelmCommand(f, opts), newCreateSourceChartCommand(f, opts))
 	cmd.AddCommand(source, newCreateKustomizationCommand(f, opts))
 	cmd.AddCommand(newCreateSecretCommand(f, opts), newCreateTenantCommand(f, opts))
 	return cmd
@@ -185,6 +186,11 @@ func applyAndWait(ctx context.Context, f *Factory, k kinds.Kind, obj meta.Object
 		return nil, fmt.Errorf("apply %s %s: %w", k.Kind, key, err)
 	}
 	p.success("%s %s", k.Kind, verb)
+	if isStatic(k, obj) {
+		// No controller writes its status, so there is nothing to wait for.
+		p.success("%s %s is a static object: ready to be used", k.Kind, key.Name)
+		return obj, nil
+	}
 	p.waiting("waiting for %s reconciliation", k.Kind)
 	wctx, cancel := f.withTimeout(ctx)
 	defer cancel()

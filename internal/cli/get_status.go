@@ -7,11 +7,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/kinds"
 )
 
 // readyColumns is the READY and MESSAGE columns: the Ready condition, or
-// False and "waiting to be reconciled" before the controller wrote one.
+// False and "waiting to be reconciled" before the controller wrote one. A
+// static object (a HelmRepository of type oci) has no status and reads as
+// Ready, as in Flux.
 func readyColumns(o meta.Object) (status, message string) {
+	if msg := kinds.StaticMessage(o); msg != "" {
+		return string(metav1.ConditionTrue), msg
+	}
 	for _, c := range o.GetConditions() {
 		if c.Type == meta.ReadyCondition {
 			return string(c.Status), c.Message
@@ -38,6 +44,9 @@ func parseStatusSelector(s string) (*statusSelector, error) {
 func (s *statusSelector) matches(o meta.Object) bool {
 	if s == nil {
 		return true
+	}
+	if kinds.StaticMessage(o) != "" {
+		return strings.EqualFold(s.condType, meta.ReadyCondition) && strings.EqualFold(s.status, "true")
 	}
 	for _, c := range o.GetConditions() {
 		if strings.EqualFold(c.Type, s.condType) {

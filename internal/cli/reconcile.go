@@ -96,6 +96,11 @@ func reconcileIn(ctx context.Context, f *Factory, k kinds.Kind, key client.Objec
 			k.Kind, key, k.Command.Path(), key.Name, key.Namespace)
 	}
 	p := progress{f.Err}
+	if isStatic(k, obj) {
+		// As Flux: no controller reconciles it, so there is nothing to ask.
+		p.success("reconciliation not supported by the object")
+		return nil
+	}
 	p.action("annotating %s %s in %s namespace", k.Kind, key.Name, key.Namespace)
 	token, err := requestReconcile(ctx, c, obj)
 	if err != nil {
@@ -137,4 +142,10 @@ func notFoundHint(err error, k kinds.Kind, name, ns string) error {
 		return fmt.Errorf("%s %s/%s not found: list them with 'flux get %s -n %s'", k.Kind, ns, name, k.Command.GetPath(), ns)
 	}
 	return err
+}
+
+// isStatic tells whether obj is a static object of k (a HelmRepository of
+// type oci), which no controller reconciles: nothing waits for it.
+func isStatic(k kinds.Kind, obj meta.Object) bool {
+	return k.Static != nil && k.Static(obj) != ""
 }

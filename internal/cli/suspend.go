@@ -142,13 +142,21 @@ func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind
 		}
 		p.success("%s resumed", k.Command.Path())
 	}
-	if !wait {
+	// A static object (a HelmRepository of type oci) is never reconciled.
+	var waited []meta.Object
+	var waitedTokens []string
+	for i, obj := range objs {
+		if !isStatic(k, obj) {
+			waited, waitedTokens = append(waited, obj), append(waitedTokens, tokens[i])
+		}
+	}
+	switch {
+	case !wait || len(waited) == 0:
 		return nil
+	case len(objs) == 1:
+		return waitReconciled(ctx, f, c, k, client.ObjectKeyFromObject(waited[0]), waitedTokens[0])
 	}
-	if len(objs) == 1 {
-		return waitReconciled(ctx, f, c, k, client.ObjectKeyFromObject(objs[0]), tokens[0])
-	}
-	return waitAllReconciled(ctx, f, c, k, objs, tokens)
+	return waitAllReconciled(ctx, f, c, k, waited, waitedTokens)
 }
 
 // waitAllReconciled waits for every resumed object within one --timeout,

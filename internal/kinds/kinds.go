@@ -9,6 +9,7 @@
 package kinds
 
 import (
+	"reflect"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,6 +49,11 @@ type Kind struct {
 	RevisionVerb string
 	// SetSuspend sets spec.suspend; the object's IsSuspended reads it.
 	SetSuspend func(meta.Object, bool)
+	// Static returns, for an object no controller reconciles (a
+	// HelmRepository of type oci), the message it reads as Ready with, and
+	// "" for any other; nil for kinds whose objects are all reconciled. A
+	// static object has no status: nothing waits for it.
+	Static func(meta.Object) string
 
 	// Wide are the columns `-o wide` adds after MESSAGE.
 	Wide []Column
@@ -128,10 +134,21 @@ func (r Ref) GroupKind() schema.GroupKind {
 }
 
 // All is the catalogue, in the order the command line lists kinds: sources
-// first (in the order of Flux's `get sources all`: OCIRepository, then
-// GitRepository), then what reads them.
+// first (in the order of Flux's `get sources all`: OCIRepository,
+// GitRepository, HelmRepository, HelmChart), then what reads them.
 func All() []Kind {
-	return []Kind{OCIRepository(), GitRepository(), Kustomization()}
+	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization()}
+}
+
+// StaticMessage is the Ready message of obj when it is a static object of
+// a kind in the catalogue (see Kind.Static), "" otherwise.
+func StaticMessage(obj meta.Object) string {
+	for _, k := range All() {
+		if k.Static != nil && reflect.TypeOf(k.New()) == reflect.TypeOf(obj) {
+			return k.Static(obj)
+		}
+	}
+	return ""
 }
 
 // ByKind is the entry of an API kind (GitRepository), matched exactly.
