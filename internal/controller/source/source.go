@@ -14,9 +14,11 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/source/gitrepository"
+	"github.com/driftless/driftless/internal/controller/source/helmchart"
 	"github.com/driftless/driftless/internal/controller/source/ocirepository"
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/chart"
@@ -125,7 +127,25 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Storage: storage,
 		MaxSize: deps.Options.Storage.MaxSize,
 	}
-	return reconcile.Start(context.Background(), mgr, or.Kind(), deps.Runtime(mgr, "source-controller"))
+	if err := reconcile.Start(context.Background(), mgr, or.Kind(), deps.Runtime(mgr, "source-controller")); err != nil {
+		return err
+	}
+	cache := g.helmCache()
+	if cache != nil {
+		if err := mgr.Add(crmanager.RunnableFunc(func(ctx context.Context) error { cache.Run(ctx); return nil })); err != nil {
+			return err
+		}
+	}
+	hc := &helmchart.Reconciler{
+		Client:       mgr.GetClient(),
+		Secrets:      mgr.GetAPIReader(),
+		Storage:      storage,
+		Cache:        cache,
+		Metrics:      deps.Metrics,
+		Limits:       chart.Limits{MaxSize: g.opts.HelmChartMaxSize, MaxFileSize: g.opts.HelmChartFileMaxSize},
+		MaxIndexSize: g.opts.HelmIndexMaxSize,
+	}
+	return reconcile.Start(context.Background(), mgr, hc.Kind(), deps.Runtime(mgr, "source-controller"))
 }
 
 // artifactServer serves the storage over HTTP while this process leads.
