@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -53,6 +54,13 @@ type Kind[T meta.Object, S any] struct {
 	// Watches are what else reconciles an object: its source's artifact,
 	// a dependency becoming ready, a ConfigMap it reads.
 	Watches []Watch
+	// Inert, when set, tells the objects the kind keeps no state for (a
+	// HelmRepository of type oci is a data object in Flux 2.9): for those
+	// the skeleton runs no step and writes no condition, but undoes what
+	// an earlier pass of another type left: Finalize (its artifacts), the
+	// finalizer, and the status, which ResetStatus empties.
+	Inert       func(obj T) bool
+	ResetStatus func(obj T)
 }
 
 // Reconciler runs a Kind's plan with the one skeleton.
@@ -100,6 +108,9 @@ func (r *Reconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Request) (res
 
 	if !obj.GetDeletionTimestamp().IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, obj)
+	}
+	if r.Kind.Inert != nil && r.Kind.Inert(obj) {
+		return ctrl.Result{}, r.leaveInert(ctx, obj)
 	}
 	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
 		patch := client.MergeFrom(obj.DeepCopyObject().(T))
@@ -197,6 +208,27 @@ func (r *Reconciler[T, S]) finalize(ctx context.Context, obj T) error {
 	controllerutil.RemoveFinalizer(obj, meta.Finalizer)
 	if err := r.Client.Patch(ctx, obj, patch); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("remove finalizer: %w", err)
+	}
+	return nil
+}
+
+// leaveInert cleans up an object the kind keeps no state for: what an
+// earlier pass stored goes (Finalize, the finalizer) and its status is
+// emptied, once; after that it costs one read per event.
+func (r *Reconciler[T, S]) leaveInert(ctx context.Context, obj T) error {
+	if err := r.finalize(ctx, obj); err != nil {
+		return err
+	}
+	if r.Kind.ResetStatus == nil {
+		return nil
+	}
+	base := obj.DeepCopyObject().(T)
+	r.Kind.ResetStatus(obj)
+	if equality.Semantic.DeepEqual(base, obj) {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reset status: %w", err)
 	}
 	return nil
 }

@@ -173,6 +173,8 @@ func testKind() reconcile.Kind[*sourcev1.GitRepository, struct{}] {
 		Succeeded: func(obj *sourcev1.GitRepository) (string, string) {
 			return meta.SucceededReason, "all good at " + obj.Spec.URL
 		},
+		Inert:       func(obj *sourcev1.GitRepository) bool { return obj.GetAnnotations()[behaviourAnnotation] == "inert" },
+		ResetStatus: func(obj *sourcev1.GitRepository) { obj.Status = sourcev1.GitRepositoryStatus{} },
 	}
 }
 
@@ -358,6 +360,30 @@ func TestDeletionRunsFinalizer(t *testing.T) {
 	if final.get(client.ObjectKeyFromObject(repo)) != 1 {
 		t.Errorf("Finalize ran %d times, want 1", final.get(client.ObjectKeyFromObject(repo)))
 	}
+}
+
+func TestInertObjectIsCleanedUpOnceAndLeftAlone(t *testing.T) {
+	repo := newRepo(t, "ok")
+	key := client.ObjectKeyFromObject(repo)
+	controllertest.WaitReady(t, kube, repo)
+	before := runs.get(key)
+	setBehaviour(t, repo, "inert")
+	got := controllertest.WaitFor(t, kube, key, "no finalizer and an empty status", func(o *sourcev1.GitRepository) bool {
+		return len(o.Finalizers) == 0 && len(o.Status.Conditions) == 0 && o.Status.ObservedGeneration == 0
+	})
+	if n := final.get(key); n != 1 {
+		t.Errorf("Finalize ran %d times when the object became inert, want 1", n)
+	}
+	if n := runs.get(key); n != before {
+		t.Errorf("the plan ran %d more times on an inert object", n-before)
+	}
+	if got.Status.LastHandledReconcileAt != "" {
+		t.Errorf("an inert object's status was not emptied: %+v", got.Status)
+	}
+	// Back to a kind of object the controller keeps: it is reconciled again.
+	setBehaviour(t, got, "ok")
+	controllertest.WaitFor(t, kube, key, "finalizer back", func(o *sourcev1.GitRepository) bool { return len(o.Finalizers) == 1 })
+	controllertest.WaitReady(t, kube, got)
 }
 
 func setBehaviour(t *testing.T, repo *sourcev1.GitRepository, b string) {

@@ -14,11 +14,12 @@ import (
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	crmanager "sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/source/gitrepository"
 	"github.com/driftless/driftless/internal/controller/source/helmchart"
+	"github.com/driftless/driftless/internal/controller/source/helmrepository"
 	"github.com/driftless/driftless/internal/controller/source/ocirepository"
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/chart"
@@ -130,17 +131,27 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 	if err := reconcile.Start(context.Background(), mgr, or.Kind(), deps.Runtime(mgr, "source-controller")); err != nil {
 		return err
 	}
-	cache := g.helmCache()
-	if cache != nil {
-		if err := mgr.Add(crmanager.RunnableFunc(func(ctx context.Context) error { cache.Run(ctx); return nil })); err != nil {
+	helmCache := g.helmCache()
+	if helmCache != nil {
+		if err := mgr.Add(ctrlmanager.RunnableFunc(func(ctx context.Context) error { helmCache.Run(ctx); return nil })); err != nil {
 			return err
 		}
+	}
+	hr := &helmrepository.Reconciler{
+		Client:       mgr.GetClient(),
+		Secrets:      mgr.GetAPIReader(),
+		Storage:      storage,
+		Cache:        helmCache,
+		MaxIndexSize: g.opts.HelmIndexMaxSize,
+	}
+	if err := reconcile.Start(context.Background(), mgr, hr.Kind(), deps.Runtime(mgr, "source-controller")); err != nil {
+		return err
 	}
 	hc := &helmchart.Reconciler{
 		Client:       mgr.GetClient(),
 		Secrets:      mgr.GetAPIReader(),
 		Storage:      storage,
-		Cache:        cache,
+		Cache:        helmCache,
 		Metrics:      deps.Metrics,
 		Limits:       chart.Limits{MaxSize: g.opts.HelmChartMaxSize, MaxFileSize: g.opts.HelmChartFileMaxSize},
 		MaxIndexSize: g.opts.HelmIndexMaxSize,
