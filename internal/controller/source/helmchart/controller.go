@@ -164,6 +164,13 @@ func (r *Reconciler) record(ctx context.Context, obj *sourcev1.HelmChart, p *rec
 		return err
 	}
 	p.MarkTrue(sourcev1.ArtifactInStorageCondition, b.reason(), b.summary())
+	// The source revision the chart was last resolved from, whether or not
+	// it made a new artifact.
+	if a := sourceArtifact(b.src); a != nil {
+		obj.Status.ObservedSourceArtifactRevision = a.Revision
+	} else if b.oci != nil && b.oci.digest != "" {
+		obj.Status.ObservedSourceArtifactRevision = b.oci.digest
+	}
 	return nil
 }
 
@@ -171,11 +178,6 @@ func (r *Reconciler) record(ctx context.Context, obj *sourcev1.HelmChart, p *rec
 func (r *Reconciler) recorded(obj *sourcev1.HelmChart, b *Build) {
 	obj.Status.ObservedChartName = b.chartName
 	obj.Status.ObservedValuesFiles = b.valuesFiles
-	if a := sourceArtifact(b.src); a != nil {
-		obj.Status.ObservedSourceArtifactRevision = a.Revision
-	} else if b.oci != nil {
-		obj.Status.ObservedSourceArtifactRevision = b.oci.digest
-	}
 	r.setURL(obj)
 }
 

@@ -123,7 +123,7 @@ func waitRefused(t *testing.T, obj *sourcev1.HelmChart, reason, text string, kep
 	got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), reason+": "+text, func(o *sourcev1.HelmChart) bool {
 		c := reconcile.Get(o, meta.ReadyCondition)
 		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reason && strings.Contains(c.Message, text) &&
-			o.Status.ObservedGeneration == o.Generation
+			(!reconcile.IsTrue(o, "Stalled") || o.Status.ObservedGeneration == o.Generation)
 	})
 	controllertest.AssertKStatus(t, got)
 	if kept != nil {

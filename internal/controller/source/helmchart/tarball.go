@@ -139,7 +139,7 @@ func (d *dependencies) Fetch(ctx context.Context, repoURL, name, versionRange st
 	}
 	v, err := chart.PickVersion(versions, versionRange)
 	if err != nil {
-		return nil, err
+		return nil, named(name, err)
 	}
 	entry, err := idx.Get(name, v)
 	if err != nil {
@@ -166,11 +166,20 @@ func (d *dependencies) fetchOCI(ctx context.Context, repo *sourcev1.HelmReposito
 	}
 	v, err := chart.PickVersion(tags, versionRange)
 	if err != nil {
-		return nil, err
+		return nil, named(name, err)
 	}
 	pulled, err := chartrepo.PullOCIChart(ctx, c, base, name, v, d.r.Limits.MaxSize)
 	if err != nil {
 		return nil, err
 	}
 	return pulled.Data, nil
+}
+
+// named sets the chart's name in a NoVersionError, for its message.
+func named(name string, err error) error {
+	var nv *chart.NoVersionError
+	if errors.As(err, &nv) {
+		nv.Chart = name
+	}
+	return err
 }
