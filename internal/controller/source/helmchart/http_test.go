@@ -189,3 +189,20 @@ func TestCacheParsesTheIndexOncePerRevision(t *testing.T) {
 }
 
 func key(o client.Object) client.ObjectKey { return client.ObjectKeyFromObject(o) }
+
+// TestNoVersionInRangeUntilPublished stalls on a range no version matches,
+// and builds the chart once the repository publishes one, through the
+// watch on the repository's artifact.
+func TestNoVersionInRangeUntilPublished(t *testing.T) {
+	ns := env.Namespace(t)
+	hr := helmtest.NewRepository(t, helmtest.RepositoryOptions{})
+	hr.MustPublish(t, helmtest.ConfigMapChart("app", "1.0.0"))
+	repo := readyRepo(t, ns, "charts", sourcev1.HelmRepositorySpec{URL: hr.URL})
+	obj := createChart(t, ns, "app", sourcev1.HelmChartSpec{Chart: "app", Version: "2.x", SourceRef: fromRepo("charts")})
+	got := waitRefused(t, obj, sourcev1.InvalidChartReferenceReason, "no 'app' chart with version matching '2.x' found", nil)
+	checkCondition(t, got, "Stalled", metav1.ConditionTrue, sourcev1.InvalidChartReferenceReason, "'2.x'")
+
+	hr.MustPublish(t, helmtest.ConfigMapChart("app", "2.0.0"))
+	reconcileNow(t, repo, "published")
+	waitRevision(t, obj, "2.0.0")
+}
