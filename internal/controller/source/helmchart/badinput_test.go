@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
 	"github.com/driftless/driftless/internal/testkit/helmtest"
@@ -99,4 +100,26 @@ func TestCloudProviderStalls(t *testing.T) {
 	obj := createChart(t, ns, "app", sourcev1.HelmChartSpec{Chart: "app", SourceRef: fromRepo("ecr")})
 	got := waitRefused(t, obj, sourcev1.InvalidProviderConfigurationReason, "spec.secretRef", nil)
 	checkCondition(t, got, "Stalled", metav1.ConditionTrue, sourcev1.InvalidProviderConfigurationReason, "aws")
+}
+
+// TestUnsupportedVerificationStalls stalls on keyless cosign and notation,
+// which are not built, saying what works instead.
+func TestUnsupportedVerificationStalls(t *testing.T) {
+	ns := env.Namespace(t)
+	createRepo(t, ns, "oci", sourcev1.HelmRepositorySpec{URL: "oci://127.0.0.1:1/charts", Type: sourcev1.HelmRepositoryTypeOCI, Insecure: true})
+	for _, tc := range []struct {
+		name   string
+		verify *sourcev1.HelmChartVerification
+		text   string
+	}{
+		{"keyless", &sourcev1.HelmChartVerification{Provider: sourcev1.VerificationProviderCosign}, "keyless"},
+		{"notation", &sourcev1.HelmChartVerification{Provider: sourcev1.VerificationProviderNotation, SecretRef: &meta.LocalObjectReference{Name: "x"}}, "notation"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			obj := createChart(t, ns, tc.name, sourcev1.HelmChartSpec{Chart: "app", SourceRef: fromRepo("oci"), Verify: tc.verify})
+			got := waitRefused(t, obj, sourcev1.VerificationErrorReason, tc.text, nil)
+			checkCondition(t, got, "Stalled", metav1.ConditionTrue, sourcev1.VerificationErrorReason, "cosign sign --key")
+		})
+	}
 }

@@ -1,10 +1,13 @@
 package helmchart_test
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -12,6 +15,7 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
 	"github.com/driftless/driftless/internal/testkit/helmtest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // TestVersionRanges resolves spec.version over one repository's index:
@@ -205,4 +209,35 @@ func TestNoVersionInRangeUntilPublished(t *testing.T) {
 	hr.MustPublish(t, helmtest.ConfigMapChart("app", "2.0.0"))
 	reconcileNow(t, repo, "published")
 	waitRevision(t, obj, "2.0.0")
+}
+
+// TestDeletionRemovesTheStoredChart deletes a HelmChart: its artifacts go
+// from storage with it.
+func TestDeletionRemovesTheStoredChart(t *testing.T) {
+	ns := env.Namespace(t)
+	hr := helmtest.NewRepository(t, helmtest.RepositoryOptions{})
+	hr.MustPublish(t, helmtest.ConfigMapChart("app", "1.0.0"))
+	readyRepo(t, ns, "charts", sourcev1.HelmRepositorySpec{URL: hr.URL})
+	obj := createChart(t, ns, "app", sourcev1.HelmChartSpec{Chart: "app", SourceRef: fromRepo("charts")})
+	got := waitRevision(t, obj, "1.0.0")
+	if err := kube.Delete(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	err := testcluster.Poll(controllertest.Timeout, func() (bool, error) {
+		err := kube.Get(context.Background(), key(got), &sourcev1.HelmChart{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		t.Fatalf("HelmChart not deleted: %v", err)
+	}
+	for _, u := range []string{got.Status.Artifact.URL, got.Status.URL} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s after deletion: %s", u, resp.Status)
+		}
+	}
 }

@@ -28,6 +28,13 @@ type ociPull struct {
 // newest version in range and pulls it, with the repository's settings.
 func (r *Reconciler) buildFromOCI(ctx context.Context, obj *sourcev1.HelmChart, p *reconcile.Pass, b *Build) error {
 	repo := b.repo
+	// A verification that cannot be done stops the pass before the
+	// registry is asked anything.
+	if v := obj.Spec.Verify; v != nil {
+		if err := supported(v); err != nil {
+			return reconcile.StallingOn(sourcev1.SourceVerifiedCondition, sourcev1.VerificationErrorReason, err)
+		}
+	}
 	base, err := oci.ParseURL(repo.Spec.URL)
 	if err != nil {
 		return reconcile.StallingOn(sourcev1.FetchFailedCondition, sourcev1.URLInvalidReason,
