@@ -166,3 +166,25 @@ func publicPEM(t *testing.T, k crypto.Signer) []byte {
 	}
 	return b
 }
+
+// TestOCIDependency builds a Git chart whose dependency is in an OCI
+// registry with basic auth and TLS, through the same-namespace
+// HelmRepository of that URL.
+func TestOCIDependency(t *testing.T) {
+	reg := ocitest.Start(t, ocitest.Options{Auth: ocitest.BasicAuth, TLS: true})
+	helmtest.PushOCI(t, reg, helmtest.ConfigMapChart("lib", "1.0.3"))
+	url := "oci://" + reg.Host + "/charts"
+	ns := env.Namespace(t)
+	creds := secret(t, ns, "docker", corev1.SecretTypeDockerConfigJson, map[string][]byte{corev1.DockerConfigJsonKey: reg.DockerConfigJSON()})
+	ca := secret(t, ns, "registry-ca", corev1.SecretTypeOpaque, map[string][]byte{"ca.crt": reg.CAPEM})
+	createRepo(t, ns, "registry", sourcev1.HelmRepositorySpec{URL: url, Type: sourcev1.HelmRepositoryTypeOCI, SecretRef: creds, CertSecretRef: ca})
+
+	umbrella := helmtest.ConfigMapChart("umbrella", "0.1.0").Dependency(helmtest.Dependency{Name: "lib", Version: "1.0.x", Repository: url})
+	newGitSource(t, ns, "git", gitFiles(t, "umbrella", umbrella))
+	obj := createChart(t, ns, "umbrella", sourcev1.HelmChartSpec{Chart: "umbrella", SourceRef: fromGit("git")})
+	got := waitRevision(t, obj, "0.1.0")
+	data, _ := download(t, got.Status.Artifact.URL)
+	if !strings.Contains(chartFiles(t, data)["umbrella/charts/lib/Chart.yaml"], "version: 1.0.3") {
+		t.Fatalf("the OCI dependency is not in the packaged chart")
+	}
+}
