@@ -18,6 +18,7 @@ import (
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/source/gitrepository"
+	"github.com/driftless/driftless/internal/controller/source/helmchart"
 	"github.com/driftless/driftless/internal/controller/source/helmrepository"
 	"github.com/driftless/driftless/internal/controller/source/ocirepository"
 	"github.com/driftless/driftless/internal/engine/artifact"
@@ -143,7 +144,19 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Cache:        helmCache,
 		MaxIndexSize: g.opts.HelmIndexMaxSize,
 	}
-	return reconcile.Start(context.Background(), mgr, hr.Kind(), deps.Runtime(mgr, "source-controller"))
+	if err := reconcile.Start(context.Background(), mgr, hr.Kind(), deps.Runtime(mgr, "source-controller")); err != nil {
+		return err
+	}
+	hc := &helmchart.Reconciler{
+		Client:       mgr.GetClient(),
+		Secrets:      mgr.GetAPIReader(),
+		Storage:      storage,
+		Cache:        helmCache,
+		Metrics:      deps.Metrics,
+		Limits:       chart.Limits{MaxSize: g.opts.HelmChartMaxSize, MaxFileSize: g.opts.HelmChartFileMaxSize},
+		MaxIndexSize: g.opts.HelmIndexMaxSize,
+	}
+	return reconcile.Start(context.Background(), mgr, hc.Kind(), deps.Runtime(mgr, "source-controller"))
 }
 
 // artifactServer serves the storage over HTTP while this process leads.
