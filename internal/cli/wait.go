@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/api/meta"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/kinds"
 )
 
@@ -45,9 +46,13 @@ func readyAfter(k kinds.Kind, token string) readiness {
 }
 
 // waitingReason tells whether a Ready=False reason means the controller is
-// waiting for a dependency to be ready.
+// waiting for a dependency to be ready (a HelmChart for its source).
 func waitingReason(reason string) bool {
-	return reason == meta.DependencyNotReadyReason
+	switch reason {
+	case meta.DependencyNotReadyReason, sourcev1.SourceUnavailableReason, sourcev1.NoSourceArtifactReason:
+		return true
+	}
+	return false
 }
 
 // waitFor watches the named object until cond says it is done, the object

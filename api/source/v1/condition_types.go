@@ -100,6 +100,12 @@ const (
 	IllegalPathReason string = "IllegalPath"
 	// NewChartReason: a new chart version is available (reason of ArtifactOutdated).
 	NewChartReason string = "NewChart"
+	// SourceUnavailableReason: the HelmChart's source does not exist (yet);
+	// it waits for it.
+	SourceUnavailableReason string = "SourceUnavailable"
+	// NoSourceArtifactReason: the HelmChart's source has no artifact yet;
+	// it waits for one.
+	NoSourceArtifactReason string = "NoSourceArtifact"
 
 	// BucketOperationSucceededReason: listing and downloading the bucket succeeded.
 	BucketOperationSucceededReason string = "BucketOperationSucceeded"

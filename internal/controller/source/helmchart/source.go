@@ -14,13 +14,6 @@ import (
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
-// Reasons of a source that is not there yet: the HelmChart waits for it,
-// and its watch brings it back as soon as the source has an artifact.
-const (
-	SourceUnavailableReason = "SourceUnavailable"
-	NoSourceArtifactReason  = "NoSourceArtifact"
-)
-
 // reconcileSource resolves spec.sourceRef in the HelmChart's namespace. A
 // source that does not exist, or has no artifact yet, is waited for; an OCI
 // HelmRepository has no artifact and needs none.
@@ -36,14 +29,14 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.HelmChar
 	case sourcev1.BucketKind:
 		src = &sourcev1.Bucket{}
 	default:
-		return reconcile.StallingOn(sourcev1.FetchFailedCondition, SourceUnavailableReason,
+		return reconcile.StallingOn(sourcev1.FetchFailedCondition, sourcev1.SourceUnavailableReason,
 			fmt.Errorf("unsupported source kind '%s': a HelmChart's sourceRef is a HelmRepository, GitRepository or Bucket", ref.Kind))
 	}
 	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}, src); err != nil {
 		if apierrors.IsNotFound(err) {
-			return reconcile.Waiting(SourceUnavailableReason, 0, "%s '%s/%s' not found", ref.Kind, obj.Namespace, ref.Name)
+			return reconcile.Waiting(sourcev1.SourceUnavailableReason, 0, "%s '%s/%s' not found", ref.Kind, obj.Namespace, ref.Name)
 		}
-		return reconcile.FailedOn(sourcev1.FetchFailedCondition, SourceUnavailableReason,
+		return reconcile.FailedOn(sourcev1.FetchFailedCondition, sourcev1.SourceUnavailableReason,
 			fmt.Errorf("failed to get source %s '%s/%s': %w", ref.Kind, obj.Namespace, ref.Name, err))
 	}
 	b.src = src
@@ -52,15 +45,15 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.HelmChar
 	}
 	a := sourceArtifact(src)
 	if a == nil {
-		return reconcile.Waiting(NoSourceArtifactReason, 0, "no artifact available for %s source '%s'", ref.Kind, ref.Name)
+		return reconcile.Waiting(sourcev1.NoSourceArtifactReason, 0, "no artifact available for %s source '%s'", ref.Kind, ref.Name)
 	}
 	// The artifact is read from this storage: it must be the source's own.
 	if !strings.HasPrefix(a.Path, artifact.ObjectDir(ref.Kind, obj.Namespace, ref.Name)+"/") {
-		return reconcile.FailedOn(sourcev1.FetchFailedCondition, SourceUnavailableReason,
+		return reconcile.FailedOn(sourcev1.FetchFailedCondition, sourcev1.SourceUnavailableReason,
 			fmt.Errorf("artifact path '%s' of %s '%s' is not filed under that source", a.Path, ref.Kind, ref.Name))
 	}
 	if !r.Storage.Exists(a) {
-		return reconcile.Waiting(NoSourceArtifactReason, 0, "no artifact available for %s source '%s': not in storage yet", ref.Kind, ref.Name)
+		return reconcile.Waiting(sourcev1.NoSourceArtifactReason, 0, "no artifact available for %s source '%s': not in storage yet", ref.Kind, ref.Name)
 	}
 	return nil
 }
