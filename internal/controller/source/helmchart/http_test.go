@@ -2,8 +2,10 @@ package helmchart_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -239,5 +241,33 @@ func TestDeletionRemovesTheStoredChart(t *testing.T) {
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s after deletion: %s", u, resp.Status)
 		}
+	}
+}
+
+// TestPassCredentials: a repository whose index names its charts on
+// another host gets the credentials of its secretRef sent there only with
+// passCredentials; the second host records what it was sent.
+func TestPassCredentials(t *testing.T) {
+	ns := env.Namespace(t)
+	const user, password = "reader", "p4ss-w0rd"
+	hr := helmtest.NewRepository(t, helmtest.RepositoryOptions{Username: user, Password: password, AbsoluteChartURLs: true})
+	hr.MustPublish(t, helmtest.ConfigMapChart("app", "1.0.0"))
+	auth := secret(t, ns, "auth", "", map[string][]byte{"username": []byte(user), "password": []byte(password)})
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
+
+	readyRepo(t, ns, "withheld", sourcev1.HelmRepositorySpec{URL: hr.URL, SecretRef: auth})
+	obj := createChart(t, ns, "withheld", sourcev1.HelmChartSpec{Chart: "app", SourceRef: fromRepo("withheld")})
+	waitRevision(t, obj, "1.0.0")
+	got := hr.ChartHost.Authorizations()
+	if len(got) == 0 || slices.ContainsFunc(got, func(a string) bool { return a != "" }) {
+		t.Fatalf("without passCredentials the chart host got %q, want requests without credentials", got)
+	}
+
+	readyRepo(t, ns, "passed", sourcev1.HelmRepositorySpec{URL: hr.URL, SecretRef: auth, PassCredentials: true})
+	obj = createChart(t, ns, "passed", sourcev1.HelmChartSpec{Chart: "app", SourceRef: fromRepo("passed")})
+	waitRevision(t, obj, "1.0.0")
+	got = hr.ChartHost.Authorizations()
+	if last := got[len(got)-1]; last != want {
+		t.Errorf("with passCredentials the chart host got %q, want the repository's basic auth", last)
 	}
 }

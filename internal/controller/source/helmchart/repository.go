@@ -62,6 +62,9 @@ func (r *Reconciler) buildFromIndex(ctx context.Context, obj *sourcev1.HelmChart
 func (r *Reconciler) index(obj *sourcev1.HelmChart, repo *sourcev1.HelmRepository) (*chartrepo.Index, error) {
 	a := repo.Status.Artifact
 	load := func() (*chartrepo.Index, error) {
+		if err := ownArtifact(sourcev1.HelmRepositoryKind, repo.Namespace, repo.Name, a); err != nil {
+			return nil, err
+		}
 		path, err := r.Storage.LocalPath(a.Path)
 		if err != nil {
 			return nil, err

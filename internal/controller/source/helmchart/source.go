@@ -3,12 +3,14 @@ package helmchart
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/reconcile"
@@ -48,12 +50,22 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.HelmChar
 		return reconcile.Waiting(sourcev1.NoSourceArtifactReason, 0, "no artifact available for %s source '%s'", ref.Kind, ref.Name)
 	}
 	// The artifact is read from this storage: it must be the source's own.
-	if !strings.HasPrefix(a.Path, artifact.ObjectDir(ref.Kind, obj.Namespace, ref.Name)+"/") {
-		return reconcile.FailedOn(sourcev1.FetchFailedCondition, sourcev1.SourceUnavailableReason,
-			fmt.Errorf("artifact path '%s' of %s '%s' is not filed under that source", a.Path, ref.Kind, ref.Name))
+	if err := ownArtifact(ref.Kind, obj.Namespace, ref.Name, a); err != nil {
+		return reconcile.FailedOn(sourcev1.FetchFailedCondition, sourcev1.SourceUnavailableReason, err)
 	}
 	if !r.Storage.Exists(a) {
 		return reconcile.Waiting(sourcev1.NoSourceArtifactReason, 0, "no artifact available for %s source '%s': not in storage yet", ref.Kind, ref.Name)
+	}
+	return nil
+}
+
+// ownArtifact checks that a, read from this process's storage, is filed
+// under the source it belongs to (<kind>/<namespace>/<name>/), once
+// cleaned: a status naming another object's file, "../" included, is
+// refused rather than read.
+func ownArtifact(kind, namespace, name string, a *meta.Artifact) error {
+	if !strings.HasPrefix(path.Clean(a.Path), artifact.ObjectDir(kind, namespace, name)+"/") {
+		return fmt.Errorf("artifact path '%s' of %s '%s' is not filed under that source", a.Path, kind, name)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 )
 
@@ -46,5 +47,25 @@ func TestVersionMetadata(t *testing.T) {
 	}
 	if _, err := withMetadata("not-semver", "7"); err == nil {
 		t.Error("a version that is not semver took metadata")
+	}
+}
+
+// TestOwnArtifact: a source status can only name a file of that source,
+// whatever "../" it holds.
+func TestOwnArtifact(t *testing.T) {
+	for p, ok := range map[string]bool{
+		"gitrepository/ns/app/abc.tar.gz":                    true,
+		"gitrepository/ns/app/sub/../abc.tar.gz":             true,
+		"gitrepository/ns/app/../other/abc.tar.gz":           false,
+		"gitrepository/ns/app/../../tenant-b/app/abc.tar.gz": false,
+		"gitrepository/ns/application/abc.tar.gz":            false,
+		"helmrepository/ns/app/index-0123.yaml":              false,
+		"gitrepository/ns/app":                               false,
+		"/gitrepository/ns/app/abc.tar.gz":                   false,
+	} {
+		err := ownArtifact(sourcev1.GitRepositoryKind, "ns", "app", &meta.Artifact{Path: p})
+		if (err == nil) != ok {
+			t.Errorf("%s: accepted %v, want %v (%v)", p, err == nil, ok, err)
+		}
 	}
 }
