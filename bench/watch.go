@@ -39,6 +39,10 @@ func resourceOf(apiVersion, kind string) (schema.GroupVersionResource, error) {
 		return gv.WithResource("ingresses"), nil
 	case "OCIRepository":
 		return gv.WithResource("ocirepositories"), nil
+	case "HelmRepository":
+		return gv.WithResource("helmrepositories"), nil
+	case "HelmChart":
+		return gv.WithResource("helmcharts"), nil
 	case "ServiceAccount", "Service", "ConfigMap", "Secret", "Namespace", "Deployment", "GitRepository", "Kustomization":
 		return gv.WithResource(strings.ToLower(kind) + "s"), nil
 	}

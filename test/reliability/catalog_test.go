@@ -12,11 +12,13 @@ type existing struct {
 
 func catalogue() []existing {
 	const (
-		gitrepo = "internal/controller/source/gitrepository"
-		ocirepo = "internal/controller/source/ocirepository"
-		ks      = "internal/controller/kustomize/kustomization"
-		art     = "internal/engine/artifact"
-		kz      = "internal/engine/kustomize"
+		gitrepo   = "internal/controller/source/gitrepository"
+		ocirepo   = "internal/controller/source/ocirepository"
+		helmrepo  = "internal/controller/source/helmrepository"
+		helmchart = "internal/controller/source/helmchart"
+		ks        = "internal/controller/kustomize/kustomization"
+		art       = "internal/engine/artifact"
+		kz        = "internal/engine/kustomize"
 	)
 	none := func(r row) row { r.Lost, r.Wrong = -1, -1; return r }
 	return []existing{
@@ -53,7 +55,32 @@ func catalogue() []existing {
 			Tests:    []string{"TestArchiveDiskFull", "TestArchiveReplacesAtomically"},
 			Expected: "a 'storage is full' error; no temporary or partial file left; replacement atomic",
 			Observed: "error names the artifact; storage empty afterwards; readers never see a partial file"})},
+		{helmrepo, none(row{Area: areaFault, Case: "Helm repository unreachable, or accepting connections and never answering",
+			Tests:    []string{"TestBadRepositoriesFailWithTheirReason/unreachable", "TestAStallingServerFailsWithinTheTimeout"},
+			Expected: "Ready=False IndexationFailed naming the URL within spec.timeout; retried; recovery without a request",
+			Observed: "'connection refused' and 'timeout' messages naming the URL, not stalled; Ready once the server answers"})},
+		{helmrepo, none(row{Area: areaFault, Case: "Helm repository index turns bad after a good one",
+			Tests:    []string{"TestAFailedFetchKeepsServingThePreviousIndex"},
+			Expected: "Ready=False IndexationFailed; previous index kept in status and served",
+			Observed: "ArtifactInStorage stays True; status.url serves the same bytes; Ready again once fixed"})},
 		// Bad input.
+		{helmrepo, none(row{Area: areaBadInput, Case: "A Helm repository index that is missing, not YAML, over --helm-index-max-size, or an oci:// or credentialed URL on an HTTP repository",
+			Tests: []string{"TestBadRepositoriesFailWithTheirReason/no-index", "TestBadRepositoriesFailWithTheirReason/not-yaml",
+				"TestBadRepositoriesFailWithTheirReason/too-big", "TestBadRepositoriesFailWithTheirReason/oci-without-type",
+				"TestBadRepositoriesFailWithTheirReason/credentials-in-url"},
+			Expected: "Ready=False with Flux's reason and a message naming the URL; URL errors stall; no password in any message",
+			Observed: "IndexationFailed '404', 'YAML', the byte limit; URLInvalid stalled naming spec.type or spec.secretRef; the password redacted"})},
+		{helmchart, none(row{Area: areaBadInput, Case: "A chart absent or out of range, a 404 or tampered download, an archive over the limits, with traversal or a broken Chart.yaml",
+			Tests: []string{"TestRepositoryBadInput/chart-absent", "TestRepositoryBadInput/no-version-in-range", "TestRepositoryBadInput/download-404",
+				"TestRepositoryBadInput/digest-mismatch", "TestRepositoryBadInput/over-limits", "TestRepositoryBadInput/path-traversal",
+				"TestRepositoryBadInput/broken-chart-yaml"},
+			Expected: "Ready=False with Flux's reason naming chart, version, file; Stalled where Flux stalls; previous artifact kept and served",
+			Observed: "InvalidChartReference stalled ('no 'app' chart with version matching '9.*' found'); ChartPullError retried naming the file; same artifact served"})},
+		{helmchart, none(row{Area: areaBadInput, Case: "A HelmChart path or values file leaving the Git artifact, a missing values file, a broken Chart.yaml",
+			Tests: []string{"TestGitBadInput/path-escaping", "TestGitBadInput/values-escaping", "TestGitBadInput/values-missing",
+				"TestGitBadInput/path-missing", "TestGitBadInput/broken-chart-yaml", "TestOwnArtifact"},
+			Expected: "IllegalPath stalled, nothing read outside the artifact; the previous chart kept",
+			Observed: "Stalled IllegalPath naming the path; ValuesFilesError naming the file; a status path with ../ refused"})},
 		{art, none(row{Area: areaBadInput, Case: "Path traversal, absolute paths, links and devices in a tarball",
 			Tests: []string{"TestUntarRejects/parent_traversal", "TestUntarRejects/nested_traversal", "TestUntarRejects/absolute_path",
 				"TestUntarRejects/symbolic_link", "TestUntarRejects/hard_link", "TestUntarRejects/character_device", "TestFetchUnsafeArchives"},
