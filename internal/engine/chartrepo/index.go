@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
-	"sigs.k8s.io/yaml"
 )
 
 // Entry is one chart version of an index, in the compact form the cache
@@ -67,37 +67,30 @@ type parsedEntry struct {
 	raw json.RawMessage
 }
 
-// ParseIndex parses the index.yaml data served at url (or stored as an
-// artifact), sorts it and computes its canonical bytes and digest. url is
-// only used in errors and must carry no credentials.
+// ParseIndex parses the index.yaml (or JSON) data served at url, or stored
+// as an artifact, sorts it and computes its canonical bytes and digest. url
+// is only used in errors and must carry no credentials.
 func ParseIndex(url string, data []byte) (*Index, error) {
 	fail := func(kind error, detail string, err error) error {
 		return &Error{Kind: kind, URL: url, Detail: detail, Err: err}
 	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fail(ErrNotYAML, "", err)
-	}
-	js = bytes.TrimSpace(js)
-	if len(js) == 0 || js[0] != '{' {
-		return nil, fail(ErrNotYAML, "the document is not a YAML mapping (an HTML page or a wrong URL?)", nil)
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(js, &top); err != nil {
+	d, err := decodeIndex(data)
+	switch {
+	case errors.Is(err, errNotMapping):
+		return nil, fail(ErrNotYAML, errNotMapping.Error(), nil)
+	case errors.Is(err, errEntriesShape):
+		return nil, fail(ErrInvalidIndex, errEntriesShape.Error(), nil)
+	case errors.Is(err, ErrTooLarge):
+		return nil, fail(ErrTooLarge, "", err)
+	case err != nil:
 		return nil, fail(ErrNotYAML, "", err)
 	}
 	idx := &Index{url: url, charts: map[string][]Entry{}}
-	if err := json.Unmarshal(top["apiVersion"], &idx.apiVersion); err != nil || idx.apiVersion == "" {
+	if err := json.Unmarshal(d.top["apiVersion"], &idx.apiVersion); err != nil || idx.apiVersion == "" {
 		return nil, fail(ErrInvalidIndex, "no apiVersion: not a Helm repository index", nil)
 	}
-	var entries map[string][]json.RawMessage
-	if raw, ok := top["entries"]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &entries); err != nil {
-			return nil, fail(ErrInvalidIndex, "entries must map chart names to lists of chart versions", nil)
-		}
-	}
-	kept := make(map[string][]json.RawMessage, len(entries))
-	for name, list := range entries {
+	kept := make(map[string][]json.RawMessage, len(d.entries))
+	for name, list := range d.entries {
 		parsed := make([]parsedEntry, 0, len(list))
 		for _, raw := range list {
 			var f entryFields
@@ -128,9 +121,7 @@ func ParseIndex(url string, data []byte) (*Index, error) {
 		kept[name] = raws
 	}
 	slices.Sort(idx.names)
-	if err := idx.canonical(top, kept); err != nil {
-		return nil, fail(ErrInvalidIndex, "writing the sorted index", err)
-	}
+	idx.canonical(d, kept)
 	return idx, nil
 }
 
@@ -144,26 +135,58 @@ func newestFirst(a, b parsedEntry) int {
 	return strings.Compare(a.Version, b.Version)
 }
 
-// canonical sets raw and digest: the index's top-level fields as served,
-// its entries sorted, every mapping's keys sorted (sigs.k8s.io/yaml writes
-// them so), which makes the bytes, and the digest, the same for the same
-// content however the server orders or formats it.
-func (idx *Index) canonical(top map[string]json.RawMessage, entries map[string][]json.RawMessage) error {
-	doc := make(map[string]any, len(top))
-	for k, v := range top {
-		doc[k] = v
+// canonical sets raw and digest: the index as compact JSON (which is YAML,
+// and what Flux stores too), the top-level fields as served, the entries
+// sorted, every mapping's keys sorted. The same content gives the same
+// bytes, and digest, however the server orders or formats it.
+func (idx *Index) canonical(d *decoded, entries map[string][]json.RawMessage) {
+	keys := make([]string, 0, len(d.top)+1)
+	for k := range d.top {
+		keys = append(keys, k)
 	}
-	doc["entries"] = entries
-	js, err := json.Marshal(doc)
-	if err != nil {
-		return err
+	if d.hasEntries || len(entries) > 0 {
+		keys = append(keys, "entries")
 	}
-	if idx.raw, err = yaml.JSONToYAML(js); err != nil {
-		return err
+	slices.Sort(keys)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, k)
+		b.WriteByte(':')
+		if k != "entries" {
+			b.Write(d.top[k])
+			continue
+		}
+		b.WriteByte('{')
+		for j, name := range idx.names {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(&b, name)
+			b.WriteString(":[")
+			for n, raw := range entries[name] {
+				if n > 0 {
+					b.WriteByte(',')
+				}
+				b.Write(raw)
+			}
+			b.WriteByte(']')
+		}
+		b.WriteByte('}')
 	}
+	b.WriteString("}\n")
+	idx.raw = b.Bytes()
 	sum := sha256.Sum256(idx.raw)
 	idx.digest = "sha256:" + hex.EncodeToString(sum[:])
-	return nil
+}
+
+// writeJSONString writes s as a JSON string.
+func writeJSONString(b *bytes.Buffer, s string) {
+	js, _ := json.Marshal(s) // a string always marshals
+	b.Write(js)
 }
 
 // URL returns the URL the index was read from.

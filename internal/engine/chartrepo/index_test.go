@@ -1,6 +1,7 @@
 package chartrepo
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -171,6 +172,7 @@ func FuzzParseIndex(f *testing.F) {
 	f.Add([]byte(indexA))
 	f.Add([]byte(indexB))
 	f.Add([]byte("apiVersion: v1\n"))
+	f.Add([]byte(helmLayout))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		idx, err := ParseIndex("u", data)
 		if err != nil {
@@ -183,5 +185,122 @@ func FuzzParseIndex(f *testing.F) {
 		if again.Digest() != idx.Digest() {
 			t.Fatal("canonical bytes are not stable")
 		}
+		// Cut chart by chart or parsed whole, a document decodes the same.
+		if top, blocks, ok := splitDocument(data); ok {
+			byBlocks, err1 := decodeBlocks(top, blocks, len(data))
+			whole, err2 := decodeYAML(data)
+			if err1 == nil && err2 == nil && mustJSON(t, byBlocks) != mustJSON(t, whole) {
+				t.Fatalf("cut and whole parses differ:\n%s\n%s", mustJSON(t, byBlocks), mustJSON(t, whole))
+			}
+		}
 	})
+}
+
+// helmLayout is an index as `helm repo index` writes it, with what the
+// line cutter must carry: comments, block scalars, anchors inside one
+// chart, quoted values, a chart with no entries.
+const helmLayout = `apiVersion: v1
+entries:
+  # the first chart
+  alpha:
+  - annotations:
+      category: Test
+    apiVersion: v2
+    description: |
+      A multi-line
+        description: not a key
+      - not an item
+    name: alpha
+    urls:
+    - https://charts.example/alpha-1.0.0.tgz
+    version: 1.0.0
+  - &base
+    name: alpha
+    version: 1.1.0
+    urls: ["alpha-1.1.0.tgz"]
+  - <<: *base
+    version: "1.2.0"
+  beta:
+  - name: beta
+    version: 0.1.0
+    home: "https://example.com/a: b"
+  empty:
+generated: "2024-01-01T00:00:00Z"
+serverInfo:
+  contextPath: /charts
+`
+
+func TestSplitDocumentParsesChartByChart(t *testing.T) {
+	top, blocks, ok := splitDocument([]byte(helmLayout))
+	if !ok || len(blocks) != 3 {
+		t.Fatalf("split: ok %v, %d blocks", ok, len(blocks))
+	}
+	if !strings.Contains(string(top), "entries: {}") || strings.Contains(string(top), "alpha") || !strings.Contains(string(top), "contextPath") {
+		t.Errorf("the document without its entries:\n%s", top)
+	}
+	byBlocks, err := decodeBlocks(top, blocks, len(helmLayout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := decodeYAML([]byte(helmLayout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := mustJSON(t, byBlocks), mustJSON(t, whole); g != w {
+		t.Errorf("chart by chart:\n%s\nwhole document:\n%s", g, w)
+	}
+	idx, err := ParseIndex("u", []byte(helmLayout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := idx.Versions("alpha"); strings.Join(v, ",") != "1.2.0,1.1.0,1.0.0" {
+		t.Errorf("alpha versions %v (the merge key's entry included)", v)
+	}
+	if e, _ := idx.Get("alpha", "1.2.0"); len(e.URLs) != 1 || e.URLs[0] != "alpha-1.1.0.tgz" {
+		t.Errorf("the merged entry %+v", e)
+	}
+
+	// Layouts the cutter cannot vouch for fall back to the whole document.
+	for name, doc := range map[string]string{
+		"document marker": "---\n" + helmLayout,
+		"flow entries":    "apiVersion: v1\nentries: {a: [{name: a, version: 1.0.0}]}\n",
+		"no entries":      "apiVersion: v1\n",
+		"tab":             strings.Replace(helmLayout, "    name: alpha\n    version: 1.1.0", "\tname: alpha\n    version: 1.1.0", 1),
+	} {
+		if _, _, ok := splitDocument([]byte(doc)); ok {
+			t.Errorf("%s: cut into blocks", name)
+		}
+	}
+	// An alias to an anchor of another chart's block: the cut parse fails,
+	// the whole document parses it.
+	shared := "apiVersion: v1\nentries:\n  a:\n  - &e {name: a, version: 1.0.0}\n  b:\n  - *e\n"
+	if _, _, ok := splitDocument([]byte(shared)); !ok {
+		t.Fatal("shared anchors: not cut")
+	}
+	idx, err = ParseIndex("u", []byte(shared))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := idx.Versions("b"); len(v) != 1 {
+		t.Errorf("the alias across charts was lost: %v", v)
+	}
+}
+
+func TestAliasBombIsRefused(t *testing.T) {
+	bomb := "apiVersion: v1\na: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n" +
+		"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n" +
+		"entries: {}\n"
+	_, err := ParseIndex("https://charts.example/index.yaml", []byte(bomb))
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "aliases expand") {
+		t.Fatalf("an alias bomb: %v", err)
+	}
+}
+
+func mustJSON(t *testing.T, d *decoded) string {
+	t.Helper()
+	js, err := json.Marshal(map[string]any{"top": d.top, "entries": d.entries, "has": d.hasEntries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(js)
 }
