@@ -127,7 +127,7 @@ func (r *Reconciler) finishRemote(obj *sourcev1.HelmChart, p *reconcile.Pass, b 
 	c, err := chart.LoadArchive(from, data, "", r.Limits)
 	if err != nil {
 		return reconcile.FailedOn(sourcev1.FetchFailedCondition, ChartPullErrorReason,
-			fmt.Errorf("chart pull error: failed to load chart '%s' version '%s' from '%s': %w", obj.Spec.Chart, b.version, from, err))
+			fmt.Errorf("chart pull error: failed to load chart '%s' version '%s': %w", obj.Spec.Chart, b.version, err)) // err names the archive's URL
 	}
 	if c.Name() != obj.Spec.Chart {
 		return reconcile.FailedOn(sourcev1.FetchFailedCondition, ChartPullErrorReason,
