@@ -16,6 +16,12 @@ const BinaryEnv = "LOCALCLUSTER_BIN"
 
 const modulePath = "github.com/driftless/driftless"
 
+// ExitCodeAnnotation, on a pod meant to finish (restartPolicy Never or
+// OnFailure), makes localcluster's KWOK end it Failed with that non-zero
+// exit code instead of Succeeded: how tests make a Helm hook or test pod
+// fail. (localcluster/internal/kwokstage, another module, names it too.)
+const ExitCodeAnnotation = "localcluster.driftless.dev/exit-code"
+
 // RepoRoot returns the root of the Driftless repository, found by walking up
 // from the working directory to the go.mod of the main module.
 func RepoRoot() (string, error) {

@@ -259,3 +259,47 @@ func TestUnusableStartIsRefusedClearly(t *testing.T) {
 		})
 	}
 }
+
+// TestPodExitCodeAnnotation: a pod meant to finish succeeds, unless
+// annotated with a non-zero exit code, which it then fails with, as a
+// failing Helm hook or test does on a real node.
+func TestPodExitCodeAnnotation(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	for name, code := range map[string]string{"ok": "", "fails": "7"} {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+				Containers: []corev1.Container{{Name: "hook", Image: "busybox"}}},
+		}
+		if code != "" {
+			p.Annotations = map[string]string{testcluster.ExitCodeAnnotation: code}
+		}
+		if _, err := env.Kube.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finished := func(name string) *corev1.Pod {
+		var got *corev1.Pod
+		err := testcluster.Poll(time.Minute, func() (bool, error) {
+			p, err := env.Kube.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			got = p
+			return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed, nil
+		})
+		if err != nil {
+			t.Fatalf("pod %s never finished: %v (%+v)", name, err, got.Status)
+		}
+		return got
+	}
+	if p := finished("ok"); p.Status.Phase != corev1.PodSucceeded {
+		t.Errorf("pod without the annotation: %s", p.Status.Phase)
+	}
+	p := finished("fails")
+	term := p.Status.ContainerStatuses[0].State.Terminated
+	if p.Status.Phase != corev1.PodFailed || term == nil || term.ExitCode != 7 || term.Reason != "Error" {
+		t.Errorf("annotated pod: phase %s, terminated %+v; want Failed with exit code 7", p.Status.Phase, term)
+	}
+}

@@ -32,6 +32,11 @@ var nodeStages []byte
 //go:embed pod.yaml
 var podStages []byte
 
+// ExitCodeAnnotation, set on a pod meant to finish (restartPolicy Never or
+// OnFailure) to a non-zero exit code, makes its containers exit with it and
+// the pod fail: how tests make a Helm hook or test pod fail.
+const ExitCodeAnnotation = "localcluster.driftless.dev/exit-code"
+
 // Config returns the multi-document YAML to pass to KWOK with --config.
 func Config() []byte {
 	return bytes.Join([][]byte{settings, nodeStages, podStages}, []byte("\n---\n"))

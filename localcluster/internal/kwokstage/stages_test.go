@@ -3,6 +3,7 @@ package kwokstage
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,8 +36,8 @@ func load(t *testing.T) map[string]lifecycle.Lifecycle {
 	for _, s := range config.FilterWithType[*internalversion.Stage](objs) {
 		byKind[s.Spec.ResourceRef.Kind] = append(byKind[s.Spec.ResourceRef.Kind], s)
 	}
-	if len(byKind["Node"]) != 2 || len(byKind["Pod"]) != 4 {
-		t.Fatalf("stages loaded: %d node, %d pod; want 2 and 4", len(byKind["Node"]), len(byKind["Pod"]))
+	if len(byKind["Node"]) != 2 || len(byKind["Pod"]) != 5 {
+		t.Fatalf("stages loaded: %d node, %d pod; want 2 and 5", len(byKind["Node"]), len(byKind["Pod"]))
 	}
 	out := map[string]lifecycle.Lifecycle{}
 	for kind, stages := range byKind {
@@ -212,6 +213,32 @@ func TestPodLifecycle(t *testing.T) {
 		if done.Status.Phase != corev1.PodSucceeded || done.Status.ContainerStatuses[0].State.Terminated == nil {
 			t.Errorf("finished status = %+v", done.Status)
 		}
+	}
+
+	// One annotated with a non-zero exit code fails with it; with 0 it succeeds.
+	for code, want := range map[string]corev1.PodPhase{"3": corev1.PodFailed, "0": corev1.PodSucceeded} {
+		job := pod(corev1.RestartPolicyNever)
+		job.Annotations = map[string]string{ExitCodeAnnotation: code}
+		job.Status = st
+		got := play(t, lcs["Pod"], job)
+		if got == nil {
+			t.Fatalf("no stage for a running pod with exit code %s", code)
+		}
+		var done corev1.Pod
+		if err := json.Unmarshal(got.patch, &done); err != nil {
+			t.Fatalf("patch %s: %v", got.patch, err)
+		}
+		term := done.Status.ContainerStatuses[0].State.Terminated
+		if done.Status.Phase != want || term == nil || fmt.Sprint(term.ExitCode) != code {
+			t.Errorf("exit code %s: stage %s, phase %s, terminated %+v; want %s", code, got.stage, done.Status.Phase, term, want)
+		}
+	}
+	// A long-lived pod ignores the annotation.
+	svc := pod(corev1.RestartPolicyAlways)
+	svc.Annotations = map[string]string{ExitCodeAnnotation: "1"}
+	svc.Status = st
+	if got := play(t, lcs["Pod"], svc); got == nil || got.stage != "localcluster-pod-keep-running" {
+		t.Errorf("stage for an annotated long-lived pod = %+v", got)
 	}
 
 	// A pod being deleted is removed, whatever its phase.
