@@ -69,7 +69,7 @@ test: bin/localcluster
 FUZZTIME ?= 30s
 FUZZ_TARGETS := envsubst:FuzzSubstitute artifact:FuzzParseRevision artifact:FuzzUntar \
 	signature:FuzzVerifySSH kustomize:FuzzResolvePath ignore:FuzzMatch sops:FuzzDecrypt \
-	chartrepo:FuzzParseIndex chart:FuzzLoadArchive chart:FuzzMergeValues
+	chartrepo:FuzzParseIndex chart:FuzzLoadArchive chart:FuzzMergeValues helmvalues:FuzzCompose
 fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/engine/$${t%%:*} || exit 1; \
