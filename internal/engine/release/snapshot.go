@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v2 "github.com/driftless/driftless/api/helm/v2"
+	"github.com/driftless/driftless/internal/engine/helmvalues"
 )
 
 // SnapshotAPIVersion is the version of the snapshot format: how Digest is
@@ -45,24 +46,21 @@ func (d Digester) Of(data []byte) string {
 		h = sha256.New()
 	}
 	h.Write(data)
-	algo := d.algo
-	if algo == "" {
-		algo = "sha256"
-	}
-	return algo + ":" + hex.EncodeToString(h.Sum(nil))
+	return d.name() + ":" + hex.EncodeToString(h.Sum(nil))
 }
 
-// Values returns the digest of release values: their JSON encoding, keys
-// sorted, so equal values give equal digests whatever their order.
+// Values returns the digest of release values, as helmvalues computes
+// the desired one (Flux's format, so a release Flux made is not upgraded
+// for nothing when Driftless takes it over).
 func (d Digester) Values(values map[string]any) (string, error) {
-	if values == nil {
-		values = map[string]any{}
+	return helmvalues.DigestWith(d.name(), values)
+}
+
+func (d Digester) name() string {
+	if d.algo == "" {
+		return "sha256"
 	}
-	js, err := json.Marshal(values)
-	if err != nil {
-		return "", fmt.Errorf("encode values: %w", err)
-	}
-	return d.Of(js), nil
+	return d.algo
 }
 
 // Record returns the digest of a release record: what status.history keeps

@@ -10,6 +10,7 @@ import (
 	helmrelease "helm.sh/helm/v4/pkg/release/v1"
 
 	v2 "github.com/driftless/driftless/api/helm/v2"
+	"github.com/driftless/driftless/internal/engine/helmvalues"
 )
 
 func helmRecord(version int, status common.Status, values map[string]any) *helmrelease.Release {
@@ -42,6 +43,10 @@ func TestDigester(t *testing.T) {
 	none, _ := d.Values(map[string]any{})
 	if a != b || a == c || empty != none {
 		t.Errorf("values digests: equal maps %s %s, other %s, nil %s, empty %s", a, b, c, empty, none)
+	}
+	// The stored release's values and the composed ones are digested alike.
+	if want := helmvalues.Digest(map[string]any{"a": 1}); want == "" || func() string { v, _ := d.Values(map[string]any{"a": 1}); return v }() != want {
+		t.Errorf("release and helmvalues digests differ")
 	}
 }
 
