@@ -28,7 +28,9 @@
 // action by spec.postRenderStrategy (Strategy): combined (the default) sends
 // hooks and templates in one stream, so hooks are patched and labelled too;
 // separate sends them in two streams (two Run calls), so one object can be
-// both a hook and a template without kustomize refusing it as a duplicate;
+// both a hook and a template without kustomize refusing it as a duplicate
+// (under combined, a kustomize post-renderer refuses it naming both
+// templates; commonMetadata and the origin labels alone accept it);
 // nohooks sends the templates only, as Helm 3 did, so hooks get neither the
 // patches nor commonMetadata nor the origin labels. Helm marks each document
 // with the annotation postrenderer.helm.sh/postrender-filename, which Run

@@ -432,3 +432,17 @@ func TestDigests(t *testing.T) {
 		t.Error("Digest is the same for combined and for the Helm 3 default nohooks")
 	}
 }
+
+func TestRunStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	hr := release(v2.HelmReleaseSpec{PostRenderers: []v2.PostRenderer{kustomizer(nil, []meta.Image{{Name: "nginx", NewTag: "2"}})}})
+	r, err := New(ctx, hr, Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("the release was deleted")
+	cancel(stop)
+	if _, err := r.Run(bytes.NewBufferString(rendered)); !errors.Is(err, stop) || !strings.Contains(err.Error(), "post-renderer 0") {
+		t.Errorf("Run after its context ended: %v, want the context's cause naming post-renderer 0", err)
+	}
+}
