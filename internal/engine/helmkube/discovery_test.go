@@ -154,7 +154,7 @@ func createCRD(t *testing.T, group, kind string) {
 	if err := yaml.Unmarshal([]byte(helmtest.CRDManifest(group, kind)), &obj); err != nil {
 		t.Fatal(err)
 	}
-	crds := env.Dynamic.Resource(apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions"))
+	crds := env.Dynamic.Resource(crdResource)
 	crd, err := crds.Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -175,3 +175,5 @@ func createCRD(t *testing.T, group, kind string) {
 		return false, nil
 	})
 }
+
+var crdResource = apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
