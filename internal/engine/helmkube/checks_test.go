@@ -61,7 +61,9 @@ func TestContextEndsWaits(t *testing.T) {
 	}
 	resources := create(t, cfg.KubeClient, hookPod("waiting"))
 	done := make(chan error, 1)
-	go func() { done <- getWaiter(t, cfg.KubeClient, kube.StatusWatcherStrategy).WatchUntilReady(resources, timeout) }()
+	go func() {
+		done <- getWaiter(t, cfg.KubeClient, kube.StatusWatcherStrategy).WatchUntilReady(resources, timeout)
+	}()
 	cancel()
 	if err := <-done; !errors.Is(err, health.ErrCanceled) {
 		t.Errorf("wait after cancelling its context: %v, want health.ErrCanceled", err)
