@@ -60,10 +60,9 @@ func TestContextEndsWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	resources := create(t, cfg.KubeClient, hookPod("waiting"))
+	waiter := getWaiter(t, cfg.KubeClient, kube.StatusWatcherStrategy)
 	done := make(chan error, 1)
-	go func() {
-		done <- getWaiter(t, cfg.KubeClient, kube.StatusWatcherStrategy).WatchUntilReady(resources, timeout)
-	}()
+	go func() { done <- waiter.WatchUntilReady(resources, timeout) }()
 	cancel()
 	if err := <-done; !errors.Is(err, health.ErrCanceled) {
 		t.Errorf("wait after cancelling its context: %v, want health.ErrCanceled", err)

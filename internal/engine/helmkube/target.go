@@ -192,6 +192,10 @@ func (t *Target) ActionConfig(opts ActionOptions) (*action.Configuration, error)
 	}
 	kc.Factory = t.sharedFactory()
 	kc.Namespace = opts.Namespace
-	cfg.KubeClient = &Client{Client: kc, target: t, ctx: ctx, checks: opts.HealthCheckExprs}
+	client := &Client{Client: kc, target: t, ctx: ctx, checks: opts.HealthCheckExprs}
+	// Helm's client keeps a default waiter of its own, unset here; whoever
+	// reaches it directly gets the watcher strategy's.
+	kc.Waiter = client.waiter(false)
+	cfg.KubeClient = client
 	return cfg, nil
 }
