@@ -55,7 +55,7 @@ func Check(rules []Rule, pkgs []Package) []Violation {
 				}
 				continue
 			}
-			if chain := pathTo(graph, p.ImportPath, r.Forbid); chain != nil {
+			if chain := pathTo(graph, p.ImportPath, r.Forbid, r.Opaque); chain != nil {
 				out = append(out, Violation{Rule: r.Name, Chain: chain})
 			}
 		}
@@ -68,8 +68,9 @@ func Check(rules []Rule, pkgs []Package) []Violation {
 
 // pathTo returns the shortest import chain from root to a package matching
 // one of forbid (breadth first), or nil when there is none. root itself
-// counts: a rule may not allow what it forbids.
-func pathTo(graph map[string][]string, root string, forbid []string) []string {
+// counts: a rule may not allow what it forbids. The imports of a package
+// matching one of opaque are not followed.
+func pathTo(graph map[string][]string, root string, forbid, opaque []string) []string {
 	parent := map[string]string{root: ""}
 	queue := []string{root}
 	for len(queue) > 0 {
@@ -82,6 +83,9 @@ func pathTo(graph map[string][]string, root string, forbid []string) []string {
 			}
 			slices.Reverse(chain)
 			return chain
+		}
+		if matchAny(opaque, p) {
+			continue
 		}
 		for _, imp := range graph[p] {
 			if _, seen := parent[imp]; !seen {

@@ -17,7 +17,7 @@ func graph(lines ...string) []Package {
 }
 
 func TestCheck(t *testing.T) {
-	rule := Rule{Name: "no cr", From: []string{"m/api/...", "m/engine"}, Forbid: []string{"cr/..."}}
+	rule := Rule{Name: "no cr", From: []string{"m/api/...", "m/engine"}, Forbid: []string{"cr/..."}, Opaque: []string{"helm/kube"}}
 	for _, c := range []struct {
 		name string
 		pkgs []Package
@@ -47,6 +47,11 @@ func TestCheck(t *testing.T) {
 		{
 			name: "a sibling with a common prefix is not under the tree",
 			pkgs: graph("m/apifoo: cr", "cr:", "m/engine: crx", "crx:", "m/api/a:"),
+		},
+		{
+			name: "an opaque package's imports are not followed, other chains are",
+			pkgs: graph("m/engine: helm/kube x", "helm/kube: cr/pkg/client", "x: cr/pkg/log", "cr/pkg/client:", "cr/pkg/log:", "m/api/a: helm/kube"),
+			want: []string{"no cr: m/engine -> x -> cr/pkg/log"},
 		},
 		{
 			name: "cycles end",
@@ -98,7 +103,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		"sigs.k8s.io/controller-runtime/pkg/manager: sigs.k8s.io/controller-runtime/pkg/metrics", "sigs.k8s.io/controller-runtime/pkg/metrics:",
 		names + ":",
 		// Helm's SDK imports a Flux module; a package of ours may import Helm.
-		chart + ": helm.sh/helm/v4/pkg/kube", "helm.sh/helm/v4/pkg/kube: github.com/fluxcd/cli-utils/pkg/kstatus",
+		// Helm's kube client imports controller-runtime: accepted for it alone.
+		chart + ": helm.sh/helm/v4/pkg/kube", "helm.sh/helm/v4/pkg/kube: github.com/fluxcd/cli-utils/pkg/kstatus " + client,
 		"github.com/fluxcd/cli-utils/pkg/kstatus:", "github.com/fluxcd/pkg/ssa:",
 	}
 	for _, e := range []string{"artifact", "git", "kustomize", "envsubst", "sops", "apply", "health", "ignore", "signature", "kubeerr"} {
@@ -127,6 +133,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 			"the kind catalogue is plain Go: no cobra, no controller-runtime: " + kinds + " -> " + client},
 		{"the CLI links the manager", cli + ": " + scheme + " " + client + " " + manager,
 			"flux never links the controller manager: " + flux + " -> " + cli + " -> " + manager},
+		{"an engine imports controller-runtime beside Helm's kube client", chart + ": helm.sh/helm/v4/pkg/kube " + client,
+			"engines never import controller-runtime: " + chart + " -> " + client},
 		{"an engine imports a Flux module", engine + ": github.com/fluxcd/pkg/ssa",
 			"no Driftless package imports a Flux module: " + engine + " -> github.com/fluxcd/pkg/ssa"},
 		{"the CLI links the reconcile kit", cli + ": " + scheme + " " + client + " " + kit,

@@ -6,6 +6,9 @@ const Module = "github.com/driftless/driftless"
 // controllerRuntime is every package of controller-runtime.
 const controllerRuntime = "sigs.k8s.io/controller-runtime/..."
 
+// helmKube is Helm's kube client package.
+const helmKube = "helm.sh/helm/v4/pkg/kube"
+
 // Rule forbids packages matching From to import, directly or through any
 // chain of imports, a package matching Forbid. A pattern is an import path,
 // or a path ending in "/..." for that path and everything beneath it, as the
@@ -19,6 +22,11 @@ type Rule struct {
 	// import in turn: for a rule about the project's code whose
 	// dependencies may do what it may not.
 	Direct bool
+	// Opaque lists packages whose own imports the rule does not follow:
+	// third-party code the project cannot change and must use. A chain to a
+	// forbidden package through one of them is accepted; every other chain
+	// still counts.
+	Opaque []string
 }
 
 // Rules returns the import rules of this module (see the Layout section of
@@ -36,6 +44,10 @@ func Rules() []Rule {
 			Name:   "engines never import controller-runtime",
 			From:   []string{Module + "/internal/engine/..."},
 			Forbid: []string{controllerRuntime},
+			// Helm's kube client, which the Helm engines wrap, imports
+			// controller-runtime's apiutil and, through its status waiter,
+			// its client: accepted, as Helm's own choice.
+			Opaque: []string{helmKube},
 		},
 		{
 			// The catalogue serves the command line and the web UI alike.
