@@ -1,9 +1,10 @@
 // Package controller is the one list of the controller groups
-// driftless-controller runs; each group (source, kustomize) registers its
+// driftless-controller runs; each group (source, kustomize, helm) registers its
 // kinds, its flags and what it serves in its own package beneath.
 package controller
 
 import (
+	"github.com/driftless/driftless/internal/controller/helm"
 	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
@@ -13,5 +14,5 @@ import (
 // names.Implemented, each with its flags at their defaults until the
 // command line binds them.
 func All() []manager.Controller {
-	return []manager.Controller{source.Controller(), kustomize.Controller()}
+	return []manager.Controller{source.Controller(), kustomize.Controller(), helm.Controller()}
 }

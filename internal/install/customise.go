@@ -85,7 +85,7 @@ func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers 
 			args = append(args, "--controllers="+strings.Join(controllers, ","))
 		}
 	}
-	if o.MultiTenant && slices.Contains(runs, "kustomize") {
+	if o.MultiTenant && (slices.Contains(runs, "kustomize") || slices.Contains(runs, "helm")) {
 		for _, a := range lockdownArgs {
 			args = append(args, a)
 		}

@@ -121,7 +121,7 @@ func (o Options) Controllers() (run, missing []string, err error) {
 		}
 	}
 	if len(run) == 0 {
-		return nil, missing, errors.New("no implemented controller selected; --components must include source-controller or kustomize-controller")
+		return nil, missing, errors.New("no implemented controller selected; --components must include source-controller, kustomize-controller or helm-controller")
 	}
 	return run, missing, nil
 }

@@ -76,7 +76,7 @@ func TestRenderOptions(t *testing.T) {
 	o.LogLevel = "debug"
 	o.ClusterDomain = "corp.example"
 	o.TolerationKeys = []string{"dedicated"}
-	o.Components = []string{"source-controller", "helm-controller"}
+	o.Components = []string{"source-controller", "notification-controller"}
 	objs, err := Render(o)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestRenderOptions(t *testing.T) {
 		t.Errorf("image %s", o.Image())
 	}
 	_, missing, _ := o.Controllers()
-	if strings.Join(missing, ",") != "helm-controller" {
+	if strings.Join(missing, ",") != "notification-controller" {
 		t.Errorf("missing %v", missing)
 	}
 }
@@ -126,7 +126,7 @@ func TestRenderOptions(t *testing.T) {
 func TestRenderRefusesBadOptions(t *testing.T) {
 	for name, mut := range map[string]func(*Options){
 		"unknown component": func(o *Options) { o.Components = []string{"bogus-controller"} },
-		"nothing runnable":  func(o *Options) { o.Components = []string{"helm-controller"} },
+		"nothing runnable":  func(o *Options) { o.Components = []string{"notification-controller"} },
 		"log level":         func(o *Options) { o.LogLevel = "loud" },
 		"no namespace":      func(o *Options) { o.Namespace = "" },
 	} {
