@@ -109,4 +109,3 @@ func (r *Reconciler) finalize(ctx context.Context, obj *helmv2.HelmRelease, p *r
 	}
 	return r.deleteGeneratedChart(ctx, obj)
 }
-

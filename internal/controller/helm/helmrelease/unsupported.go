@@ -36,4 +36,3 @@ func (r *Reconciler) refuseUnbuilt(_ context.Context, obj *helmv2.HelmRelease, _
 	}
 	return reconcile.Stalling(notBuiltReason, "%s is not supported by Driftless yet; %s (see the README's feature table)", field, instead)
 }
-
