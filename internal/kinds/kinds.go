@@ -137,7 +137,7 @@ func (r Ref) GroupKind() schema.GroupKind {
 // first (in the order of Flux's `get sources all`: OCIRepository,
 // GitRepository, HelmRepository, HelmChart), then what reads them.
 func All() []Kind {
-	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization()}
+	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization(), HelmRelease()}
 }
 
 // StaticMessage is the Ready message of obj when it is a static object of
