@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	helmv2 "github.com/driftless/driftless/api/helm/v2"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
@@ -115,16 +116,19 @@ func trace(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, ke
 		}
 		return nil, fmt.Errorf("getting %s %s: %w (check --kind and --api-version)", gvk.Kind, key, err)
 	}
-	ksName, ksNS := obj.GetLabels()[ksNameLabel], obj.GetLabels()[ksNamespaceLabel]
-	if ksName == "" || ksNS == "" {
-		return nil, fmt.Errorf("%s %s/%s is not managed by Flux: it has no %s and %s labels",
-			gvk.Kind, obj.GetNamespace(), obj.GetName(), ksNameLabel, ksNamespaceLabel)
-	}
 	sections := [][]pair{{
 		{"Object", gvk.Kind + "/" + obj.GetName()},
 		{"Namespace", obj.GetNamespace()},
 		{"Status", "Managed by Flux"},
 	}}
+	if hrName, hrNS := obj.GetLabels()[helmv2.NameLabel], obj.GetLabels()[helmv2.NamespaceLabel]; hrName != "" && hrNS != "" {
+		return traceHelmRelease(ctx, c, gvk, key, client.ObjectKey{Namespace: hrNS, Name: hrName}, sections)
+	}
+	ksName, ksNS := obj.GetLabels()[ksNameLabel], obj.GetLabels()[ksNamespaceLabel]
+	if ksName == "" || ksNS == "" {
+		return nil, fmt.Errorf("%s %s/%s is not managed by Flux: it has neither the %s and %s labels nor Helm's %s and %s",
+			gvk.Kind, obj.GetNamespace(), obj.GetName(), ksNameLabel, ksNamespaceLabel, helmv2.NameLabel, helmv2.NamespaceLabel)
+	}
 	kk := kinds.Kustomization()
 	ks := kk.New()
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ksNS, Name: ksName}, ks); err != nil {
