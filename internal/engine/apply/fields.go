@@ -67,11 +67,23 @@ func parseFields(e metav1.ManagedFieldsEntry) (*fieldpath.Set, error) {
 	return s, nil
 }
 
+// overrideRules lists only the override managers (apply and update): the
+// hand-over of Compare and Reapply, which leave kubectl's fields to it.
+func overrideRules(overrides []string) []managerRule {
+	var rules []managerRule
+	for _, m := range overrides {
+		if m != "" {
+			rules = append(rules, managerRule{prefix: m})
+		}
+	}
+	return rules
+}
+
 // cleanupPatch returns a JSON patch that hands the fields of the entries
-// matched by rules over to the owner's apply entry, and removes the
-// annotations and label of client-side apply and Flux v1; nil when live
-// has none of them.
-func (o Owner) cleanupPatch(live *unstructured.Unstructured, rules []managerRule) ([]byte, error) {
+// matched by rules over to the owner's apply entry and, with legacy,
+// removes the annotations and label of client-side apply and Flux v1; nil
+// when live has none of them.
+func (o Owner) cleanupPatch(live *unstructured.Unstructured, rules []managerRule, legacy bool) ([]byte, error) {
 	var keep []metav1.ManagedFieldsEntry
 	taken := &fieldpath.Set{}
 	found, own := false, -1
@@ -107,6 +119,9 @@ func (o Owner) cleanupPatch(live *unstructured.Unstructured, rules []managerRule
 		keep[own].FieldsV1 = &metav1.FieldsV1{Raw: raw}
 		ops = append(ops, map[string]any{"op": "replace", "path": "/metadata/managedFields", "value": keep})
 	}
+	if !legacy {
+		return cleanupOps(ops)
+	}
 	annotations := live.GetAnnotations()
 	for _, k := range []string{lastAppliedAnnotation, o.key(legacyChecksumSuffix), syncChecksumAnnotation} {
 		if _, ok := annotations[k]; ok {
@@ -116,6 +131,12 @@ func (o Owner) cleanupPatch(live *unstructured.Unstructured, rules []managerRule
 	if _, ok := live.GetLabels()[syncGarbageCollectLabel]; ok {
 		ops = append(ops, map[string]any{"op": "remove", "path": "/metadata/labels/" + escapePointer(syncGarbageCollectLabel)})
 	}
+	return cleanupOps(ops)
+}
+
+// cleanupOps encodes the operations of a cleanup patch; nil when there is
+// nothing but the resourceVersion test.
+func cleanupOps(ops []map[string]any) ([]byte, error) {
 	if len(ops) == 1 {
 		return nil, nil
 	}
@@ -130,10 +151,15 @@ func escapePointer(s string) string {
 // when it changed in between, and returns the patched object and whether
 // it patched it.
 func (m *Manager) cleanup(ctx context.Context, o *object, live *unstructured.Unstructured, overrides []string) (*unstructured.Unstructured, bool, error) {
-	rules := m.owner.cleanupRules(overrides)
+	return m.handOver(ctx, o, live, m.owner.cleanupRules(overrides), true)
+}
+
+// handOver is cleanup with the given rules; legacy also removes the
+// metadata of client-side apply and Flux v1.
+func (m *Manager) handOver(ctx context.Context, o *object, live *unstructured.Unstructured, rules []managerRule, legacy bool) (*unstructured.Unstructured, bool, error) {
 	res := m.resource(o)
 	for attempt := 0; ; attempt++ {
-		patch, err := m.owner.cleanupPatch(live, rules)
+		patch, err := m.owner.cleanupPatch(live, rules, legacy)
 		if err != nil || patch == nil {
 			return live, false, err
 		}

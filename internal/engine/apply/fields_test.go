@@ -64,7 +64,7 @@ func TestCleanupPatch(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			patch, err := flux.cleanupPatch(liveDeployment(t), flux.cleanupRules(tc.overrides))
+			patch, err := flux.cleanupPatch(liveDeployment(t), flux.cleanupRules(tc.overrides), true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +80,7 @@ func TestCleanupPatch(t *testing.T) {
 		live.SetManagedFields(live.GetManagedFields()[:1])
 		live.SetAnnotations(nil)
 		live.SetLabels(nil)
-		if patch, err := flux.cleanupPatch(live, flux.cleanupRules(nil)); patch != nil || err != nil {
+		if patch, err := flux.cleanupPatch(live, flux.cleanupRules(nil), true); patch != nil || err != nil {
 			t.Errorf("patch %s, error %v; want none", patch, err)
 		}
 	})
@@ -88,7 +88,7 @@ func TestCleanupPatch(t *testing.T) {
 		live := liveDeployment(t)
 		entries := live.Object["metadata"].(map[string]any)["managedFields"].([]any)
 		entries[1].(map[string]any)["fieldsV1"] = map[string]any{"zz:not-a-path": map[string]any{}}
-		_, err := flux.cleanupPatch(live, flux.cleanupRules(nil))
+		_, err := flux.cleanupPatch(live, flux.cleanupRules(nil), true)
 		wantErr(t, err, "managedFields of kubectl-edit (Update)")
 	})
 }

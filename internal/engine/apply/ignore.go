@@ -34,10 +34,16 @@ type ignoreRule struct {
 
 // compileIgnore checks and compiles spec.ignore; errors name the rule.
 func compileIgnore(rules []IgnoreRule) ([]ignoreRule, error) {
+	return compileIgnoreAt(rules, "spec.ignore")
+}
+
+// compileIgnoreAt is compileIgnore for rules found at the given field,
+// which errors name.
+func compileIgnoreAt(rules []IgnoreRule, at string) ([]ignoreRule, error) {
 	out := make([]ignoreRule, 0, len(rules))
 	var errs []error
 	for i, r := range rules {
-		field := fmt.Sprintf("spec.ignore[%d]", i)
+		field := fmt.Sprintf("%s[%d]", at, i)
 		var c ignoreRule
 		if len(r.Paths) == 0 {
 			errs = append(errs, fmt.Errorf("%s.paths: at least one path is required", field))

@@ -117,6 +117,9 @@ type object struct {
 	desired *unstructured.Unstructured // with labels and annotations set
 	ref     ObjectRef
 	mapping *meta.RESTMapping // nil until its kind is known
+	// defaultNamespace is given to a namespaced object without one (the
+	// namespace of a Helm release); "" requires one.
+	defaultNamespace string
 }
 
 // ApplyAll applies objects in stages and returns what it did. It checks
@@ -220,6 +223,10 @@ func (m *Manager) prepare(objects []*unstructured.Unstructured, opts ApplyOption
 // for namespaced kinds, dropped for cluster-scoped ones.
 func (o *object) setScope() error {
 	if o.mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		if o.ref.Namespace == "" && o.defaultNamespace != "" {
+			o.ref.Namespace = o.defaultNamespace
+			o.desired.SetNamespace(o.defaultNamespace)
+		}
 		if o.ref.Namespace == "" {
 			return fmt.Errorf("%s: namespace not specified: set metadata.namespace or spec.targetNamespace", o.ref)
 		}

@@ -244,7 +244,7 @@ func (m *Manager) planCached(ctx context.Context, o *object, rules []ignoreRule,
 	if err != nil || dry.GetResourceVersion() != cached.GetResourceVersion() {
 		return nil
 	}
-	if patch, err := m.owner.cleanupPatch(dry, m.owner.cleanupRules(opts.OverrideManagers)); err != nil || patch != nil {
+	if patch, err := m.owner.cleanupPatch(dry, m.owner.cleanupRules(opts.OverrideManagers), true); err != nil || patch != nil {
 		return nil
 	}
 	p := &plan{obj: o, payload: o.desired.DeepCopy(), live: cached, action: Unchanged}

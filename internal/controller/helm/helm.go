@@ -1,0 +1,91 @@
+// Package helm wires the "helm" controller group of driftless-controller:
+// its flags and the HelmRelease controller.
+package helm
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/pflag"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	helmv2 "github.com/driftless/driftless/api/helm/v2"
+	"github.com/driftless/driftless/internal/controller/helm/helmrelease"
+	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/release"
+	"github.com/driftless/driftless/internal/manager"
+	"github.com/driftless/driftless/internal/reconcile"
+)
+
+// Options are the flags of the helm controller.
+type Options struct {
+	// SnapshotDigestAlgo digests release records in status.history.
+	SnapshotDigestAlgo string
+}
+
+// chartRetries is the number of retries of a chart artifact download
+// (Flux's --http-retry default; the flag itself belongs to the kustomize
+// group, which registers it first in the one process).
+const chartRetries = 9
+
+// BindFlags registers the helm controller's own flags on fs with their
+// defaults, Flux's names.
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.SnapshotDigestAlgo, "snapshot-digest-algo", "sha256", "digest algorithm of the release snapshots in HelmRelease status.history: sha256, sha384 or sha512")
+}
+
+// DefaultOptions are the flags' defaults.
+func DefaultOptions() Options {
+	var o Options
+	o.BindFlags(pflag.NewFlagSet("helm", pflag.ContinueOnError))
+	return o
+}
+
+// Controller is the helm controller as the manager selects it.
+func Controller() manager.Controller { return New(DefaultOptions()) }
+
+// New is the helm controller with the given options.
+func New(o Options) manager.Controller {
+	g := &group{opts: o}
+	return manager.Controller{
+		Name:    "helm",
+		Objects: []client.Object{&helmv2.HelmRelease{}},
+		Flags:   g.opts.BindFlags,
+		Setup:   g.setup,
+	}
+}
+
+type group struct{ opts Options }
+
+func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
+	digester, err := release.NewDigester(g.opts.SnapshotDigestAlgo)
+	if err != nil {
+		return fmt.Errorf("--snapshot-digest-algo: %w", err)
+	}
+	maxSize := deps.Options.Storage.MaxSize
+	if maxSize == 0 {
+		maxSize = -1
+	}
+	fetcher, err := artifact.NewFetcher(artifact.FetcherOptions{
+		Retries:            chartRetries,
+		MaxDownloadSize:    maxSize,
+		MaxUntarSize:       maxSize,
+		SkipLinks:          true,
+		AllowedURLPrefixes: []string{deps.Options.Storage.Advertised()},
+	})
+	if err != nil {
+		return err
+	}
+	r := &helmrelease.Reconciler{
+		Client:                mgr.GetClient(),
+		APIReader:             mgr.GetAPIReader(),
+		Config:                mgr.GetConfig(),
+		Fetcher:               fetcher,
+		Digester:              digester,
+		Log:                   deps.Logger.WithName("helm"),
+		NoCrossNamespaceRefs:  deps.Options.NoCrossNamespaceRefs,
+		DefaultServiceAccount: deps.Options.DefaultServiceAccount,
+	}
+	return reconcile.Start(context.Background(), mgr, r.Kind(), deps.Runtime(mgr, "helm-controller"))
+}

@@ -1,0 +1,268 @@
+package helmrelease
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	helmv2 "github.com/driftless/driftless/api/helm/v2"
+	"github.com/driftless/driftless/api/meta"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controller/sourceref"
+	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/chart"
+	"github.com/driftless/driftless/internal/reconcile"
+)
+
+// fieldOwner is the field manager of what the controller applies.
+const fieldOwner = "helm-controller"
+
+// chartNamespace is the namespace of the HelmChart spec.chart generates:
+// the template's sourceRef's.
+func chartNamespace(obj *helmv2.HelmRelease) string {
+	if tpl := obj.Spec.Chart; tpl != nil && tpl.Spec.SourceRef.Namespace != "" {
+		return tpl.Spec.SourceRef.Namespace
+	}
+	return obj.Namespace
+}
+
+// reconcileChart resolves the chart to release: it applies the HelmChart
+// spec.chart describes (or removes the one a former spec.chart made) and
+// waits for its artifact, or reads spec.chartRef's; then downloads the
+// artifact from the storage server, checks its digest and loads the chart.
+func (r *Reconciler) reconcileChart(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State) error {
+	var src sourceref.Source
+	var err error
+	if obj.Spec.ChartRef != nil {
+		if err := r.deleteGeneratedChart(ctx, obj); err != nil {
+			return err
+		}
+		src, err = r.chartRef(ctx, obj)
+	} else {
+		src, err = r.generatedChart(ctx, obj)
+	}
+	if err != nil {
+		return err
+	}
+	a := src.GetArtifact()
+	if err := sourceref.CheckArtifactURL(src); err != nil {
+		return reconcile.Stalling(meta.ArtifactFailedReason, "%s", err)
+	}
+	dir, err := os.MkdirTemp(r.TempDir, "helmrelease-"+obj.Namespace+"-"+obj.Name+"-")
+	if err != nil {
+		return reconcile.Failed(meta.ArtifactFailedReason, "create temporary directory: %w", err)
+	}
+	p.Defer(func() { _ = os.RemoveAll(dir) })
+	if err := r.Fetcher.Fetch(ctx, a.URL, a.Digest, dir); err != nil {
+		return reconcile.Failed(meta.ArtifactFailedReason, "failed to download the chart artifact of %s '%s/%s' (revision '%s'): %w",
+			sourceref.KindOf(src), src.GetNamespace(), src.GetName(), a.Revision, err)
+	}
+	root, err := chartRoot(dir)
+	if err != nil {
+		return reconcile.Stalling(meta.ArtifactFailedReason, "the artifact of %s '%s/%s' (revision '%s') %v",
+			sourceref.KindOf(src), src.GetNamespace(), src.GetName(), a.Revision, err)
+	}
+	c, err := chart.Load(root, chart.Limits{})
+	if err != nil {
+		return reconcile.Stalling(meta.ArtifactFailedReason, "failed to load the chart of %s '%s/%s' (revision '%s'): %v",
+			sourceref.KindOf(src), src.GetNamespace(), src.GetName(), a.Revision, err)
+	}
+	if c.SDK().Metadata.APIVersion != "v2" {
+		return reconcile.Stalling(meta.ArtifactFailedReason, "chart '%s' has apiVersion %s: only v2 (Helm 3) charts are released",
+			c.Name(), c.SDK().Metadata.APIVersion)
+	}
+	st.chart, st.version = c.SDK(), c.Version()
+	if _, isOCI := src.(*sourcev1.OCIRepository); isOCI {
+		// A new digest of the same version is a new chart: it upgrades.
+		st.ociDigest = artifact.RevisionDigest(a.Revision)
+		if hex := revisionHex(st.ociDigest); hex != "" {
+			st.version = c.Version() + "+" + hex[:min(12, len(hex))]
+		}
+	}
+	return nil
+}
+
+// chartRoot finds the chart in an unpacked artifact: the directory itself
+// (an OCI layer extracted) or its one top directory (a packaged chart).
+func chartRoot(dir string) (string, error) {
+	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err == nil {
+		return dir, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, e := range entries {
+		if e.IsDir() {
+			if _, err := os.Stat(filepath.Join(dir, e.Name(), "Chart.yaml")); err == nil {
+				found = append(found, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	if len(found) != 1 {
+		return "", fmt.Errorf("holds %d charts, want one (a directory with a Chart.yaml)", len(found))
+	}
+	return found[0], nil
+}
+
+// revisionHex is the hex part of "<algo>:<hex>".
+func revisionHex(digest string) string {
+	for i := 0; i < len(digest); i++ {
+		if digest[i] == ':' {
+			return digest[i+1:]
+		}
+	}
+	return ""
+}
+
+// generatedChart applies the HelmChart spec.chart describes, server-side,
+// and returns it once it has an artifact for its current spec.
+func (r *Reconciler) generatedChart(ctx context.Context, obj *helmv2.HelmRelease) (sourceref.Source, error) {
+	tpl := obj.Spec.Chart
+	if tpl == nil {
+		return nil, reconcile.Stalling(meta.ReconciliationFailedReason, "neither spec.chart nor spec.chartRef is set")
+	}
+	ns := chartNamespace(obj)
+	if r.NoCrossNamespaceRefs && ns != obj.Namespace {
+		return nil, reconcile.Stalling(meta.AccessDeniedReason,
+			"spec.chart.spec.sourceRef names namespace '%s': cross-namespace references are not allowed", ns)
+	}
+	hc := desiredChart(obj, ns)
+	if err := r.Client.Patch(ctx, hc, client.Apply, client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+		return nil, reconcile.Failed(meta.ArtifactFailedReason, "failed to apply HelmChart '%s/%s': %w", ns, hc.Name, err)
+	}
+	obj.Status.HelmChart = ns + "/" + hc.Name
+	got := &sourcev1.HelmChart{}
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(hc), got); err != nil {
+		return nil, reconcile.Failed(meta.ArtifactFailedReason, "failed to get HelmChart '%s/%s': %w", ns, hc.Name, err)
+	}
+	return got, chartReady(got)
+}
+
+// chartReady waits for a chart source that has no artifact for its current
+// spec yet, or whose last attempt failed, with its own words.
+func chartReady(src sourceref.Source) error {
+	kind := sourceref.KindOf(src)
+	cond, _ := src.(interface{ GetConditions() []metav1.Condition })
+	ready := (*metav1.Condition)(nil)
+	if cond != nil {
+		for i, c := range cond.GetConditions() {
+			if c.Type == meta.ReadyCondition {
+				ready = &cond.GetConditions()[i]
+			}
+		}
+	}
+	gen, _ := src.(interface{ GetObservedGeneration() int64 })
+	switch {
+	case gen != nil && gen.GetObservedGeneration() < src.GetGeneration():
+		return reconcile.Waiting(meta.ArtifactFailedReason, 0, "%s '%s/%s' is not reconciled yet", kind, src.GetNamespace(), src.GetName())
+	case ready != nil && ready.Status == metav1.ConditionFalse:
+		return reconcile.Waiting(meta.ArtifactFailedReason, 0, "%s '%s/%s' is not ready: %s", kind, src.GetNamespace(), src.GetName(), ready.Message)
+	case src.GetArtifact() == nil:
+		return reconcile.Waiting(meta.ArtifactFailedReason, 0, "%s '%s/%s' has no artifact yet", kind, src.GetNamespace(), src.GetName())
+	}
+	return nil
+}
+
+// desiredChart is the HelmChart spec.chart describes: named
+// <namespace>-<name> of the HelmRelease, labelled with it.
+func desiredChart(obj *helmv2.HelmRelease, ns string) *sourcev1.HelmChart {
+	tpl := obj.Spec.Chart
+	labels := map[string]string{}
+	var annotations map[string]string
+	if m := tpl.ObjectMeta; m != nil {
+		for k, v := range m.Labels {
+			labels[k] = v
+		}
+		annotations = m.Annotations
+	}
+	for k, v := range ownerLabels(obj) {
+		labels[k] = v
+	}
+	interval := obj.Spec.Interval
+	if tpl.Spec.Interval != nil {
+		interval = *tpl.Spec.Interval
+	}
+	version := tpl.Spec.Version
+	if version == "" {
+		version = "*"
+	}
+	strategy := tpl.Spec.ReconcileStrategy
+	if strategy == "" {
+		strategy = sourcev1.ReconcileStrategyChartVersion
+	}
+	hc := &sourcev1.HelmChart{
+		TypeMeta:   metav1.TypeMeta{APIVersion: sourcev1.GroupVersion.String(), Kind: sourcev1.HelmChartKind},
+		ObjectMeta: metav1.ObjectMeta{Name: obj.GetHelmChartName(), Namespace: ns, Labels: labels, Annotations: annotations},
+		Spec: sourcev1.HelmChartSpec{
+			Chart:   tpl.Spec.Chart,
+			Version: version,
+			SourceRef: sourcev1.LocalHelmChartSourceReference{
+				APIVersion: tpl.Spec.SourceRef.APIVersion, Kind: tpl.Spec.SourceRef.Kind, Name: tpl.Spec.SourceRef.Name,
+			},
+			Interval:                 interval,
+			ReconcileStrategy:        strategy,
+			ValuesFiles:              tpl.Spec.ValuesFiles,
+			IgnoreMissingValuesFiles: tpl.Spec.IgnoreMissingValuesFiles,
+		},
+	}
+	if v := tpl.Spec.Verify; v != nil {
+		hc.Spec.Verify = &sourcev1.HelmChartVerification{Provider: v.Provider, SecretRef: v.SecretRef}
+	}
+	return hc
+}
+
+// chartRef reads spec.chartRef's object and waits for its artifact.
+func (r *Reconciler) chartRef(ctx context.Context, obj *helmv2.HelmRelease) (sourceref.Source, error) {
+	ref := obj.Spec.ChartRef
+	ns := ref.Namespace
+	if ns == "" {
+		ns = obj.Namespace
+	}
+	if r.NoCrossNamespaceRefs && ns != obj.Namespace {
+		return nil, reconcile.Stalling(meta.AccessDeniedReason,
+			"spec.chartRef names namespace '%s': cross-namespace references are not allowed", ns)
+	}
+	src, err := sourceref.New(ref.Kind)
+	if err != nil {
+		return nil, reconcile.Stalling(meta.ArtifactFailedReason, "spec.chartRef: %v", err)
+	}
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, src); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, reconcile.Waiting(meta.ArtifactFailedReason, 0, "%s '%s/%s' not found", ref.Kind, ns, ref.Name)
+		}
+		return nil, reconcile.Failed(meta.ArtifactFailedReason, "failed to get %s '%s/%s': %w", ref.Kind, ns, ref.Name, err)
+	}
+	return src, chartReady(src)
+}
+
+// deleteGeneratedChart removes the HelmChart a former spec.chart made.
+func (r *Reconciler) deleteGeneratedChart(ctx context.Context, obj *helmv2.HelmRelease) error {
+	ns, name, ok := splitKey(obj.Status.HelmChart)
+	if !ok {
+		return nil
+	}
+	hc := &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	if err := r.Client.Delete(ctx, hc); err != nil && !apierrors.IsNotFound(err) {
+		return reconcile.Failed(meta.ReconciliationFailedReason, "failed to delete HelmChart '%s': %w", obj.Status.HelmChart, err)
+	}
+	obj.Status.HelmChart = ""
+	return nil
+}
+
+// splitKey splits "<namespace>/<name>".
+func splitKey(key string) (ns, name string, ok bool) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:], i > 0 && i < len(key)-1
+		}
+	}
+	return "", "", false
+}
