@@ -30,9 +30,11 @@ func newTraceCommand(f *Factory) *cobra.Command {
 	var kind, apiVersion string
 	cmd := &cobra.Command{
 		Use:   "trace (KIND/NAME | NAME --kind --api-version)...",
-		Short: "Show which Kustomization and source manage an object in the cluster",
+		Short: "Show which Kustomization or HelmRelease and source manage an object in the cluster",
 		Long: "Trace reads the kustomize.toolkit.fluxcd.io/name and /namespace labels of an object and prints\n" +
-			"the Kustomization that applied it (path, revision, status) and that Kustomization's source.",
+			"the Kustomization that applied it (path, revision, status) and that Kustomization's source; for an\n" +
+			"object a Helm release made (helm.toolkit.fluxcd.io/name and /namespace labels), the HelmRelease,\n" +
+			"the HelmChart its chart comes through and the chart's source.",
 		Example: "  flux trace deployment/podinfo -n apps\n" +
 			"  flux trace podinfo --kind=Deployment --api-version=apps/v1 -n apps\n" +
 			"  flux trace app-config --kind=ConfigMap --api-version=v1 -n apps",
