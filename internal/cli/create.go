@@ -58,7 +58,7 @@ func newCreateCommand(f *Factory) *cobra.Command {
 	source := &cobra.Command{Use: "source", Short: "Create or update sources"}
 	source.AddCommand(newCreateSourceGitCommand(f, opts), newCreateSourceOCICommand(f, opts))
 	source.AddCommand(newCreateSourceHelmCommand(f, opts), newCreateSourceChartCommand(f, opts))
-	cmd.AddCommand(source, newCreateKustomizationCommand(f, opts))
+	cmd.AddCommand(source, newCreateKustomizationCommand(f, opts), newCreateHelmReleaseCommand(f, opts))
 	cmd.AddCommand(newCreateSecretCommand(f, opts), newCreateTenantCommand(f, opts))
 	return cmd
 }

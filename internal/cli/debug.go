@@ -20,7 +20,7 @@ func newDebugCommand(f *Factory) *cobra.Command {
 		Short: "Debug a Flux resource",
 		Long:  "The debug commands print what Flux works from, to troubleshoot a failing reconciliation.",
 	}
-	cmd.AddCommand(newDebugKustomizationCommand(f))
+	cmd.AddCommand(newDebugKustomizationCommand(f), newDebugHelmReleaseCommand(f))
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/driftless/driftless/internal/controller/helm"
 	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
@@ -14,7 +15,7 @@ import (
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
-// The CLI tests run against a real cluster with the source and kustomize
+// The CLI tests run against a real cluster with the source, kustomize and helm
 // controllers running, so commands that wait (reconcile, resume) see the
 // real status they wait for.
 var (
@@ -31,7 +32,7 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	if kube, err = controllertest.Client(c); err != nil {
 		return nil, err
 	}
-	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomizeController()},
+	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomizeController(), helm.Controller()},
 		func(o *manager.Options) {
 			o.LeaderElectionID = "driftless-cli-test"
 			// Flux's sharding: objects labelled with a shard key belong to

@@ -20,6 +20,9 @@ func newReconcileCommand(f *Factory) *cobra.Command {
 	addKindCommands(cmd, func(group string) *cobra.Command {
 		return &cobra.Command{Use: group, Short: "Reconcile " + group + "s now"}
 	}, func(k kinds.Kind) *cobra.Command {
+		if k.GroupKind() == kinds.HelmRelease().GroupKind() {
+			return newReconcileHelmReleaseCommand(f, k) // --force, --reset
+		}
 		return newReconcileKindCommand(f, k)
 	})
 	return cmd

@@ -78,6 +78,7 @@ func TestStats(t *testing.T) {
 	writeRow(tw, "HelmRepository", "0", "0", "0", "-")
 	writeRow(tw, "HelmChart", "0", "0", "0", "-")
 	writeRow(tw, "Kustomization", "1", "0", "0", "-")
+	writeRow(tw, "HelmRelease", "0", "0", "0", "-")
 	if err := tw.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	helmv2 "github.com/driftless/driftless/api/helm/v2"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
@@ -29,9 +30,11 @@ func newTraceCommand(f *Factory) *cobra.Command {
 	var kind, apiVersion string
 	cmd := &cobra.Command{
 		Use:   "trace (KIND/NAME | NAME --kind --api-version)...",
-		Short: "Show which Kustomization and source manage an object in the cluster",
+		Short: "Show which Kustomization or HelmRelease and source manage an object in the cluster",
 		Long: "Trace reads the kustomize.toolkit.fluxcd.io/name and /namespace labels of an object and prints\n" +
-			"the Kustomization that applied it (path, revision, status) and that Kustomization's source.",
+			"the Kustomization that applied it (path, revision, status) and that Kustomization's source; for an\n" +
+			"object a Helm release made (helm.toolkit.fluxcd.io/name and /namespace labels), the HelmRelease,\n" +
+			"the HelmChart its chart comes through and the chart's source.",
 		Example: "  flux trace deployment/podinfo -n apps\n" +
 			"  flux trace podinfo --kind=Deployment --api-version=apps/v1 -n apps\n" +
 			"  flux trace app-config --kind=ConfigMap --api-version=v1 -n apps",
@@ -115,16 +118,19 @@ func trace(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, ke
 		}
 		return nil, fmt.Errorf("getting %s %s: %w (check --kind and --api-version)", gvk.Kind, key, err)
 	}
-	ksName, ksNS := obj.GetLabels()[ksNameLabel], obj.GetLabels()[ksNamespaceLabel]
-	if ksName == "" || ksNS == "" {
-		return nil, fmt.Errorf("%s %s/%s is not managed by Flux: it has no %s and %s labels",
-			gvk.Kind, obj.GetNamespace(), obj.GetName(), ksNameLabel, ksNamespaceLabel)
-	}
 	sections := [][]pair{{
 		{"Object", gvk.Kind + "/" + obj.GetName()},
 		{"Namespace", obj.GetNamespace()},
 		{"Status", "Managed by Flux"},
 	}}
+	if hrName, hrNS := obj.GetLabels()[helmv2.NameLabel], obj.GetLabels()[helmv2.NamespaceLabel]; hrName != "" && hrNS != "" {
+		return traceHelmRelease(ctx, c, gvk, key, client.ObjectKey{Namespace: hrNS, Name: hrName}, sections)
+	}
+	ksName, ksNS := obj.GetLabels()[ksNameLabel], obj.GetLabels()[ksNamespaceLabel]
+	if ksName == "" || ksNS == "" {
+		return nil, fmt.Errorf("%s %s/%s is not managed by Flux: it has neither the %s and %s labels nor Helm's %s and %s",
+			gvk.Kind, obj.GetNamespace(), obj.GetName(), ksNameLabel, ksNamespaceLabel, helmv2.NameLabel, helmv2.NamespaceLabel)
+	}
 	kk := kinds.Kustomization()
 	ks := kk.New()
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ksNS, Name: ksName}, ks); err != nil {

@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	helmv2 "github.com/driftless/driftless/api/helm/v2"
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/internal/engine/apply"
 )
@@ -27,7 +28,7 @@ type treeGroupKind struct {
 	Kind  string `json:"Kind"`
 }
 
-// treeNode is an object and, for a Kustomization, what it applied.
+// treeNode is an object and, for a Kustomization or HelmRelease, what it applied.
 type treeNode struct {
 	Resource  treeObject  `json:"resource"`
 	Resources []*treeNode `json:"resources,omitempty"`
@@ -42,6 +43,10 @@ func (o treeObject) String() string {
 
 func (o treeObject) isKustomization() bool {
 	return o.GroupKind.Group == kustomizev1.GroupVersion.Group && o.GroupKind.Kind == kustomizev1.KustomizationKind
+}
+
+func (o treeObject) isHelmRelease() bool {
+	return o.GroupKind.Group == helmv2.GroupVersion.Group && o.GroupKind.Kind == helmv2.HelmReleaseKind
 }
 
 func newTreeCommand(f *Factory) *cobra.Command {
@@ -111,38 +116,70 @@ type treeBuilder struct {
 }
 
 // fill adds the inventory of ks under node, recursing into the
-// Kustomizations it lists.
+// Kustomizations and HelmReleases it lists.
 func (b *treeBuilder) fill(ctx context.Context, node *treeNode, ks *kustomizev1.Kustomization) error {
 	if ks.Status.Inventory == nil {
 		return nil
 	}
+	ids := make([]string, 0, len(ks.Status.Inventory.Entries))
 	for _, e := range ks.Status.Inventory.Entries {
-		obj, err := parseInventoryID(e.ID)
+		ids = append(ids, e.ID)
+	}
+	return b.fillIDs(ctx, node, ids)
+}
+
+// fillIDs adds the objects of inventory entry IDs under node, and under
+// each Kustomization and HelmRelease among them what that one applied.
+func (b *treeBuilder) fillIDs(ctx context.Context, node *treeNode, ids []string) error {
+	for _, id := range ids {
+		obj, err := parseInventoryID(id)
 		if err != nil {
-			return fmt.Errorf("Kustomization %s: %w", node.Resource, err)
+			return fmt.Errorf("%s: %w", node.Resource, err)
 		}
 		if b.compact && !strings.HasSuffix(obj.GroupKind.Group, fluxGroupSuffix) {
 			continue
 		}
 		child := &treeNode{Resource: obj}
 		node.Resources = append(node.Resources, child)
-		if !obj.isKustomization() || b.seen[obj.String()] {
+		if !(obj.isKustomization() || obj.isHelmRelease()) || b.seen[obj.String()] {
 			continue
 		}
 		b.seen[obj.String()] = true
-		nested := &kustomizev1.Kustomization{}
-		err = b.client.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.Name}, nested)
+		key := client.ObjectKey{Namespace: obj.Namespace, Name: obj.Name}
+		if obj.isHelmRelease() {
+			err = b.fillHelmRelease(ctx, child, key)
+		} else {
+			nested := &kustomizev1.Kustomization{}
+			err = b.client.Get(ctx, key, nested)
+			if err == nil {
+				err = b.fill(ctx, child, nested)
+			}
+		}
 		if apierrors.IsNotFound(err) {
 			continue // listed, but since deleted: a leaf
 		}
 		if err != nil {
-			return fmt.Errorf("getting Kustomization %s: %w", obj, err)
-		}
-		if err := b.fill(ctx, child, nested); err != nil {
-			return err
+			return fmt.Errorf("getting %s %s: %w", obj.GroupKind.Kind, obj, err)
 		}
 	}
 	return nil
+}
+
+// fillHelmRelease adds what the HelmRelease released (status.inventory,
+// entries as a Kustomization's) under node.
+func (b *treeBuilder) fillHelmRelease(ctx context.Context, node *treeNode, key client.ObjectKey) error {
+	hr := &helmv2.HelmRelease{}
+	if err := b.client.Get(ctx, key, hr); err != nil {
+		return err
+	}
+	if hr.Status.Inventory == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(hr.Status.Inventory.Entries))
+	for _, e := range hr.Status.Inventory.Entries {
+		ids = append(ids, e.ID)
+	}
+	return b.fillIDs(ctx, node, ids)
 }
 
 // parseInventoryID reads '<namespace>_<name>_<group>_<kind>' as the

@@ -77,6 +77,11 @@ type Kind struct {
 	// which `export --with-credentials` writes too; nil for kinds without.
 	SecretRef func(meta.Object) string
 
+	// WaitingReasons are Ready=False reasons of the kind's objects that
+	// mean the controller waits for something that may still turn up (a
+	// HelmRelease for its chart), which the CLI keeps waiting through.
+	WaitingReasons []string
+
 	// Examples are command-line examples by verb ("reconcile"); a verb
 	// without one writes its own.
 	Examples map[string]string
@@ -137,7 +142,7 @@ func (r Ref) GroupKind() schema.GroupKind {
 // first (in the order of Flux's `get sources all`: OCIRepository,
 // GitRepository, HelmRepository, HelmChart), then what reads them.
 func All() []Kind {
-	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization()}
+	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization(), HelmRelease()}
 }
 
 // StaticMessage is the Ready message of obj when it is a static object of

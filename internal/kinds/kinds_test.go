@@ -166,7 +166,7 @@ func TestOCIRepositoryEntry(t *testing.T) {
 	for _, k := range All() {
 		order = append(order, k.Kind)
 	}
-	if got := strings.Join(order, ","); got != "OCIRepository,GitRepository,HelmRepository,HelmChart,Kustomization" {
+	if got := strings.Join(order, ","); got != "OCIRepository,GitRepository,HelmRepository,HelmChart,Kustomization,HelmRelease" {
 		t.Errorf("catalogue order %s; want sources in the order of Flux's get sources all", got)
 	}
 }
