@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -39,7 +38,7 @@ func readyAfter(k kinds.Kind, token string) readiness {
 		switch {
 		case ready.Status == "True" && obj.GetObservedGeneration() == obj.GetGeneration():
 			return true, nil
-		case ready.Status == "False" && !waitingReason(ready.Reason) && !slices.Contains(k.WaitingReasons, ready.Reason):
+		case ready.Status == "False" && !waitingReason(ready.Reason):
 			return true, fmt.Errorf("%s %s/%s reconciliation failed: %s", k.Kind, obj.GetNamespace(), obj.GetName(), ready.Message)
 		}
 		return false, nil

@@ -45,9 +45,6 @@ func HelmRelease() Kind {
 		// The kinds of spec.chart.spec.sourceRef, which Flux's --source takes.
 		SourceKinds: []string{sourcev1.HelmRepositoryKind, sourcev1.GitRepositoryKind, sourcev1.BucketKind},
 		Related:     func(o meta.Object) []Ref { return helmReleaseRelated(o.(*helmv2.HelmRelease)) },
-		// The controller says ArtifactFailed while the chart has no
-		// artifact yet (a HelmChart it just made), Flux HelmChartNotReady.
-		WaitingReasons: []string{meta.ArtifactFailedReason, "HelmChartNotReady"},
 		Examples: map[string]string{"reconcile": `  # Trigger a HelmRelease apply outside of the reconciliation interval
   flux reconcile hr podinfo
 

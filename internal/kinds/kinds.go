@@ -77,11 +77,6 @@ type Kind struct {
 	// which `export --with-credentials` writes too; nil for kinds without.
 	SecretRef func(meta.Object) string
 
-	// WaitingReasons are Ready=False reasons of the kind's objects that
-	// mean the controller waits for something that may still turn up (a
-	// HelmRelease for its chart), which the CLI keeps waiting through.
-	WaitingReasons []string
-
 	// Examples are command-line examples by verb ("reconcile"); a verb
 	// without one writes its own.
 	Examples map[string]string

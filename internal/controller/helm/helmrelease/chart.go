@@ -160,13 +160,15 @@ func chartReady(src sourceref.Source) error {
 		}
 	}
 	gen, _ := src.(interface{ GetObservedGeneration() int64 })
+	// Not there yet is waiting (DependencyNotReady); a chart source that
+	// failed is ArtifactFailed, still looked at again when it changes.
 	switch {
 	case gen != nil && gen.GetObservedGeneration() < src.GetGeneration():
-		return reconcile.Waiting(meta.ArtifactFailedReason, 0, "%s '%s/%s' is not reconciled yet", kind, src.GetNamespace(), src.GetName())
+		return reconcile.Waiting(meta.DependencyNotReadyReason, 0, "%s '%s/%s' is not reconciled yet", kind, src.GetNamespace(), src.GetName())
 	case ready != nil && ready.Status == metav1.ConditionFalse:
 		return reconcile.Waiting(meta.ArtifactFailedReason, 0, "%s '%s/%s' is not ready: %s", kind, src.GetNamespace(), src.GetName(), ready.Message)
 	case src.GetArtifact() == nil:
-		return reconcile.Waiting(meta.ArtifactFailedReason, 0, "%s '%s/%s' has no artifact yet", kind, src.GetNamespace(), src.GetName())
+		return reconcile.Waiting(meta.DependencyNotReadyReason, 0, "%s '%s/%s' has no artifact yet", kind, src.GetNamespace(), src.GetName())
 	}
 	return nil
 }
@@ -236,7 +238,7 @@ func (r *Reconciler) chartRef(ctx context.Context, obj *helmv2.HelmRelease) (sou
 	}
 	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, src); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, reconcile.Waiting(meta.ArtifactFailedReason, 0, "%s '%s/%s' not found", ref.Kind, ns, ref.Name)
+			return nil, reconcile.Waiting(meta.DependencyNotReadyReason, 0, "%s '%s/%s' not found", ref.Kind, ns, ref.Name)
 		}
 		return nil, reconcile.Failed(meta.ArtifactFailedReason, "failed to get %s '%s/%s': %w", ref.Kind, ns, ref.Name, err)
 	}
