@@ -26,6 +26,7 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/dependency"
 	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/helmdrift"
 	"github.com/driftless/driftless/internal/engine/helmkube"
 	"github.com/driftless/driftless/internal/engine/postrender"
 	"github.com/driftless/driftless/internal/engine/release"
@@ -53,6 +54,7 @@ type Reconciler struct {
 
 	targetsMu sync.Mutex
 	targets   map[string]*helmkube.Target
+	detectors map[string]*helmdrift.Detector
 	exprs     dependency.Expressions
 }
 
@@ -61,9 +63,10 @@ func (r *Reconciler) Kind() reconcile.Kind[*helmv2.HelmRelease, State] {
 	return reconcile.Kind[*helmv2.HelmRelease, State]{
 		Name: helmv2.HelmReleaseKind,
 		New:  func() *helmv2.HelmRelease { return &helmv2.HelmRelease{} },
+		// TestSuccess (ignored failures leave Ready alone) and Drifted (warn
+		// reports and stays Ready) are set by the steps themselves.
 		Conditions: reconcile.ConditionSet{
-			NegativePolarity: []string{helmv2.DriftedCondition},
-			Owned:            []string{helmv2.ReleasedCondition, helmv2.TestSuccessCondition, helmv2.RemediatedCondition},
+			Owned: []string{helmv2.ReleasedCondition, helmv2.RemediatedCondition},
 		},
 		Plan: []reconcile.Step[*helmv2.HelmRelease, State]{
 			{Name: "unsupported", Run: r.refuseUnbuilt},
@@ -97,6 +100,9 @@ type State struct {
 	renderer     *postrender.Renderer
 	target       *helmkube.Target
 	cfg          *action.Configuration
+	// restConfig is the release's identity, targetKey its cache key.
+	restConfig *rest.Config
+	targetKey  string
 }
 
 // succeeded is Ready's reason and message after a pass that left nothing

@@ -54,7 +54,7 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 		switch verdict.State {
 		case release.InSync:
 			if !force {
-				return r.settled(obj, st)
+				return r.settled(ctx, obj, p, st)
 			}
 			force = false
 			obj.Status.LastHandledForceAt = obj.GetAnnotations()[meta.ForceRequestAnnotation]
@@ -166,7 +166,7 @@ func asRelease(rel ri.Releaser) (*helmrelease.Release, error) {
 
 // settled records a release in sync: its snapshot, its inventory and
 // Released, unless a failure is being reported.
-func (r *Reconciler) settled(obj *helmv2.HelmRelease, st *State) error {
+func (r *Reconciler) settled(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State) error {
 	rls, err := lastRecord(st.cfg, obj.GetReleaseName())
 	if err != nil || rls == nil {
 		return reconcile.Failed(helmv2.GetLastReleaseFailedReason, "failed to read release %s: %v", releaseRef(obj), err)
@@ -182,7 +182,7 @@ func (r *Reconciler) settled(obj *helmv2.HelmRelease, st *State) error {
 		reconcile.MarkTrue(obj, helmv2.ReleasedCondition, helmv2.UpgradeSucceededReason,
 			fmt.Sprintf("Helm release %s.v%d with chart %s@%s is in sync", releaseRef(obj), rls.Version, st.chart.Metadata.Name, st.version))
 	}
-	return nil
+	return r.checkDrift(ctx, obj, p, st, rls)
 }
 
 // install runs a Helm install with the spec's install options.
@@ -259,6 +259,7 @@ func (r *Reconciler) afterAction(ctx context.Context, obj *helmv2.HelmRelease, p
 		msg := fmt.Sprintf("Helm %s succeeded for release %s with chart %s@%s", verb, ref, st.chart.Metadata.Name, st.version)
 		p.MarkTrue(helmv2.ReleasedCondition, okReason, msg)
 		reconcile.Delete(obj, helmv2.TestSuccessCondition)
+		reconcile.Delete(obj, helmv2.RemediatedCondition) // a success ends the remediation story
 		p.Event(corev1.EventTypeNormal, okReason, msg)
 		return nil
 	}

@@ -22,8 +22,6 @@ func (r *Reconciler) refuseUnbuilt(_ context.Context, obj *helmv2.HelmRelease, _
 	switch {
 	case s.KubeConfig != nil:
 		field, instead = "spec.kubeConfig (a remote cluster)", "release to the local cluster"
-	case obj.GetDriftDetectionMode() != helmv2.DriftDetectionDisabled:
-		field, instead = fmt.Sprintf("spec.driftDetection.mode %q", obj.GetDriftDetectionMode()), "set it to disabled"
 	case s.Install != nil && s.Install.CRDs == helmv2.CreateReplace:
 		field, instead = "spec.install.crds CreateReplace", "use Create or Skip"
 	case s.Upgrade != nil && s.Upgrade.CRDs != "" && s.Upgrade.CRDs != helmv2.Skip:

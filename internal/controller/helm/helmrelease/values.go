@@ -111,7 +111,7 @@ func (r *Reconciler) target(ctx context.Context, obj *helmv2.HelmRelease, _ *rec
 	if err != nil {
 		return reconcile.Failed(helmv2.InitFailedReason, "failed to initialise Helm for %s: %w", releaseRef(obj), err)
 	}
-	st.target, st.cfg = t, ac
+	st.target, st.cfg, st.restConfig, st.targetKey = t, ac, cfg, key
 	obj.Status.StorageNamespace = obj.GetStorageNamespace()
 	return nil
 }
