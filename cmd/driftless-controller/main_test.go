@@ -187,7 +187,7 @@ func TestRefusesBadFlagsClearly(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--controllers=helm"}, "the helm controller is not implemented yet"},
+		{[]string{"--controllers=notification"}, "the notification controller is not implemented yet"},
 		{[]string{"--controllers=sorcery"}, `unknown controller "sorcery"`},
 		{[]string{"--kubeconfig=/nonexistent/kubeconfig"}, "/nonexistent/kubeconfig"},
 		{[]string{"--watch-label-selector=a in (b"}, "--watch-label-selector"},

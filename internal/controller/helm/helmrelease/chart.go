@@ -139,11 +139,9 @@ func (r *Reconciler) generatedChart(ctx context.Context, obj *helmv2.HelmRelease
 		return nil, reconcile.Failed(meta.ArtifactFailedReason, "failed to apply HelmChart '%s/%s': %w", ns, hc.Name, err)
 	}
 	obj.Status.HelmChart = ns + "/" + hc.Name
-	got := &sourcev1.HelmChart{}
-	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(hc), got); err != nil {
-		return nil, reconcile.Failed(meta.ArtifactFailedReason, "failed to get HelmChart '%s/%s': %w", ns, hc.Name, err)
-	}
-	return got, chartReady(got)
+	// The patch answered with the object as it is now, status included: no
+	// read through the cache, which may not have seen a new HelmChart yet.
+	return hc, chartReady(hc)
 }
 
 // chartReady waits for a chart source that has no artifact for its current
