@@ -61,12 +61,19 @@ type Kind[T meta.Object, S any] struct {
 	// finalizer, and the status, which ResetStatus empties.
 	Inert       func(obj T) bool
 	ResetStatus func(obj T)
+	// ReadFresh reads each object from the API server rather than the
+	// shared cache, for a kind whose status is its memory (a HelmRelease's
+	// release history): a pass must never start from a copy that has not
+	// seen the previous pass's status yet, or it would act twice.
+	ReadFresh bool
 }
 
 // Reconciler runs a Kind's plan with the one skeleton.
 type Reconciler[T meta.Object, S any] struct {
 	Kind   Kind[T, S]
 	Client client.Client
+	// Fresh reads objects when Kind.ReadFresh is set: uncached.
+	Fresh client.Reader
 	// Events receives the events of every pass; nil records none.
 	Events  EventSink
 	Metrics *Metrics
@@ -99,7 +106,11 @@ const DefaultRequeueDependency = 30 * time.Second
 func (r *Reconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	start := r.now()
 	obj := r.Kind.New()
-	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+	var reader client.Reader = r.Client
+	if r.Kind.ReadFresh && r.Fresh != nil {
+		reader = r.Fresh
+	}
+	if err := reader.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	logger := log.FromContext(ctx).WithValues("kind", r.Kind.Name)

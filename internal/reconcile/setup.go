@@ -61,6 +61,7 @@ func Start[T meta.Object, S any](ctx context.Context, mgr ctrl.Manager, kind Kin
 	r := &Reconciler[T, S]{
 		Kind:              kind,
 		Client:            mgr.GetClient(),
+		Fresh:             mgr.GetAPIReader(),
 		Events:            rt.Events,
 		Metrics:           rt.Metrics,
 		Jitter:            rt.Controller.Retry.Jitter,

@@ -84,6 +84,10 @@ func (r *Reconciler) Kind() reconcile.Kind[*helmv2.HelmRelease, State] {
 			{Field: dependsOnIndex, Keys: dependsOnKeys},
 		},
 		Watches: r.watches(),
+		// status.history is what tells a release this object made from one
+		// made behind its back: a pass reading a cached copy that has not
+		// seen the last pass's status would upgrade for nothing.
+		ReadFresh: true,
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"helm.sh/helm/v4/pkg/storage/driver"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
 	"github.com/driftless/driftless/api/meta"
@@ -51,6 +52,7 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 		}
 		want := r.desired(obj, st)
 		verdict := release.Decide(stored, want)
+		log.FromContext(ctx).V(1).Info("release state", "state", verdict.State, "reason", verdict.Reason)
 		switch verdict.State {
 		case release.InSync:
 			if !force {
