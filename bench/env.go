@@ -22,6 +22,7 @@ type config struct {
 	dataDir       string
 	keep          bool
 	concurrent    int
+	w5Source      string
 	ctrlArgs      []string
 	nodes         int
 	timeout       time.Duration
