@@ -478,3 +478,35 @@ func TestW5HTTPRepositoryServesTheChart(t *testing.T) {
 		t.Errorf("download %s %s (digest checked): %v", w5Chart, w5ChartVersion, err)
 	}
 }
+
+func TestW5CRDs(t *testing.T) {
+	crds, err := benchCRDs(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := map[string]bool{}
+	for _, o := range crds {
+		if _, err := resourceOf(o.GetAPIVersion(), o.GetKind()); err != nil {
+			t.Error(err)
+		}
+		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
+		plural, _, _ := unstructured.NestedString(o.Object, "spec", "names", "plural")
+		if o.GetName() != plural+"."+group {
+			t.Errorf("CRD %s, want %s.%s", o.GetName(), plural, group)
+		}
+		groups[group] = true
+	}
+	if len(crds) != 3 || len(groups) != 3 {
+		t.Errorf("%d CRDs in %d groups, want 3 in 3", len(crds), len(groups))
+	}
+	f, err := parseFlags([]string{"-workload", "W5", "-crds", "250"}, io.Discard)
+	if err != nil || f.crds != 250 {
+		t.Errorf("-crds 250: %d %v", f.crds, err)
+	}
+	if _, err := parseFlags([]string{"-crds", "-1"}, io.Discard); err == nil {
+		t.Error("-crds -1 accepted")
+	}
+	if w5Workload(0) != "W5" || w5Workload(250) != "W5+250CRDs" {
+		t.Errorf("workload names %q %q", w5Workload(0), w5Workload(250))
+	}
+}

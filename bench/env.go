@@ -23,6 +23,7 @@ type config struct {
 	keep          bool
 	concurrent    int
 	w5Source      string
+	crds          int
 	ctrlArgs      []string
 	nodes         int
 	timeout       time.Duration

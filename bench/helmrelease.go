@@ -182,6 +182,12 @@ func (c config) runW5(ctx context.Context, n int, source string) (rows []row, er
 	if err := e.createTargetNamespaces(ctx, n); err != nil {
 		return nil, err
 	}
+	if c.crds > 0 {
+		c.logf("W5 N=%d: creating %d CRDs", n, c.crds)
+		if err := e.createCRDs(ctx, c.crds); err != nil {
+			return nil, err
+		}
+	}
 	c.logf("W5 N=%d: starting driftless-controller --concurrent=%d %s", n, c.concurrent, strings.Join(c.ctrlArgs, " "))
 	if e.ctrl, err = startController(ctx, c.controllerBin, e.cluster.kubeconfig, e.dir, c.concurrent, c.ctrlArgs...); err != nil {
 		return nil, err
@@ -212,7 +218,7 @@ func (c config) runW5(ctx context.Context, n int, source string) (rows []row, er
 		return nil, err
 	}
 	defer releases.close()
-	base := row{Workload: "W5", N: n, Kustomizations: n, Objects: n * w1Objects}
+	base := row{Workload: w5Workload(c.crds), N: n, Kustomizations: n, Objects: n * w1Objects}
 
 	c.logf("W5 N=%d: install", n)
 	install := base
@@ -381,4 +387,57 @@ entries:
     - %[4]s
 `, chart.Name(), chart.Version(), hex.EncodeToString(sum[:]), chart.Filename())
 	return serveRepository([]byte(index), map[string][]byte{"/" + chart.Filename(): archive})
+}
+
+// w5Workload names W5's rows: with -crds, the number of CRDs the cluster
+// held.
+func w5Workload(crds int) string {
+	if crds > 0 {
+		return fmt.Sprintf("W5+%dCRDs", crds)
+	}
+	return "W5"
+}
+
+func crdsGVR() schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+}
+
+// benchCRDs are n CustomResourceDefinitions, each of its own API group
+// (as operators add them: every group is one more discovery document the
+// controller's RESTMapper has to hold).
+func benchCRDs(n int) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	for i := range n {
+		objs, err := decodeObjects(helmtest.CRDManifest(fmt.Sprintf("crd%04d.bench.driftless.io", i), fmt.Sprintf("Bench%04d", i)))
+		if err != nil {
+			return nil, fmt.Errorf("CRD %d: %w", i, err)
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// createCRDs creates benchCRDs(n) and waits until every one is
+// Established, before the controller starts.
+func (e *env) createCRDs(ctx context.Context, n int) error {
+	crds, err := benchCRDs(n)
+	if err != nil {
+		return err
+	}
+	t, err := newTracker(ctx, e.cluster.dynamic, crdsGVR(), "")
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	if err := e.createAll(ctx, crds); err != nil {
+		return err
+	}
+	established := func(o *unstructured.Unstructured) bool {
+		s, _, _ := condition(o, "Established")
+		return s == "True"
+	}
+	if err := t.waitAll(ctx, keysOf(crds), established, 5*time.Minute); err != nil {
+		return fmt.Errorf("CRDs: %w", err)
+	}
+	return nil
 }

@@ -74,6 +74,7 @@ type flags struct {
 	// helm-controller default, w5Concurrent.
 	concurrentSet bool
 	w5Source      string
+	crds          int
 	ctrlArgs      string
 	nodes         int
 	timeout       time.Duration
@@ -93,6 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
 	fs.IntVar(&f.w4N, "w4-n", 100, "Kustomizations of W4, unless -n is given")
 	fs.IntVar(&f.concurrent, "concurrent", 20, fmt.Sprintf("driftless-controller --concurrent (W5: %d unless given, as Flux's run)", w5Concurrent))
+	fs.IntVar(&f.crds, "crds", 0, "W5: CustomResourceDefinitions to create first, each of its own API group (Flux's runs: 50, 250, 500)")
 	fs.StringVar(&f.w5Source, "w5-source", w5SourceOCI, "W5's chart repository: oci (a HelmRepository of type oci on a local registry) or http (an index served over HTTP)")
 	fs.StringVar(&f.ctrlArgs, "controller-args", "", "more driftless-controller flags, space-separated (e.g. \"--kube-api-qps=200\")")
 	fs.IntVar(&f.nodes, "nodes", 2, "KWOK nodes of the local cluster")
@@ -129,6 +131,9 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 			return f, fmt.Errorf("-n: %q is not a positive size", s)
 		}
 		f.sizes = append(f.sizes, n)
+	}
+	if f.crds < 0 {
+		return f, fmt.Errorf("-crds: %d is negative", f.crds)
 	}
 	if f.concurrent < 1 || f.nodes < 1 || f.w2Objects < 1 || f.w3Chain < 1 || f.w4N < 1 {
 		return f, errors.New("-concurrent, -nodes, -w2-objects, -w3-chain and -w4-n must be positive")
@@ -182,7 +187,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if f.dataDir == "" {
 		f.dataDir = filepath.Join(root, ".cache", "bench")
 	}
-	c := config{root: root, dataDir: f.dataDir, keep: f.keep, w5Source: f.w5Source, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr}
+	c := config{root: root, dataDir: f.dataDir, keep: f.keep, w5Source: f.w5Source, crds: f.crds, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr}
 	c.logf("building driftless-controller and localcluster")
 	if c.controllerBin, c.clusterBin, err = buildBinaries(ctx, root, filepath.Join(f.dataDir, "bin")); err != nil {
 		return err
@@ -250,7 +255,7 @@ func formatTable(rows []row) string {
 	for _, r := range rows {
 		w0 = w0 || r.Workload == "W0"
 		w2 = w2 || r.Workload == "W2"
-		w5 = w5 || r.Workload == "W5"
+		w5 = w5 || strings.HasPrefix(r.Workload, "W5")
 		if r.Workload == "W3" && r.ReconcileSeconds > 0 {
 			notes = append(notes, fmt.Sprintf("W3 N=%d: wall %.1f s, the chain's own reconcile time %.1f s: %.2f×\n",
 				r.N, r.WallSeconds, r.ReconcileSeconds, r.WallSeconds/r.ReconcileSeconds))
