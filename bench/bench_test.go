@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"strings"
 	"testing"
+
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/engine"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/driftless/driftless/internal/engine/chartrepo"
 )
@@ -303,5 +311,202 @@ func TestW7IndexIsABigValidIndex(t *testing.T) {
 	f, err := parseFlags([]string{"-workload", "W7"}, io.Discard)
 	if err != nil || len(f.sizesOf("W7")) != 1 || f.sizesOf("W7")[0] != w7DefaultCharts {
 		t.Errorf("W7 sizes %v (%v), want [%d]", f.sizesOf("W7"), err, w7DefaultCharts)
+	}
+}
+
+// renderW5 renders W5's chart, loaded from its package as the controller
+// loads it, with HelmRelease i's values at version v, as Helm would
+// install it in i's target namespace.
+func renderW5(t *testing.T, i, v int) []*unstructured.Unstructured {
+	t.Helper()
+	archive, err := w5ChartOf().Package()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chrt, err := loader.LoadArchive(bytes.NewReader(archive))
+	if err != nil {
+		t.Fatalf("load the packaged chart: %v", err)
+	}
+	// The values go through JSON, as a HelmRelease's spec.values do.
+	raw, err := json.Marshal(w5Values(i, v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals map[string]any
+	if err := json.Unmarshal(raw, &vals); err != nil {
+		t.Fatal(err)
+	}
+	top, err := chartutil.ToRenderValues(chrt, vals, common.ReleaseOptions{Name: "r", Namespace: targetNamespace(i), IsInstall: true}, common.DefaultCapabilities)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := engine.Render(chrt, top)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	var out []*unstructured.Unstructured
+	for _, name := range []string{"serviceaccount.yaml", "service.yaml", "deployment.yaml", "ingress.yaml"} {
+		objs, err := decodeObjects(files[w5Chart+"/templates/"+name])
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, o := range objs {
+			o.SetNamespace(targetNamespace(i))
+		}
+		out = append(out, objs...)
+	}
+	return out
+}
+
+func TestW5ChartRendersW1Objects(t *testing.T) {
+	for _, v := range []int{1, 2} {
+		got := renderW5(t, 7, v)
+		want, err := renderW1(7, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != w1Objects {
+			t.Fatalf("version %d: %d objects, want %d", v, len(got), w1Objects)
+		}
+		for k := range want {
+			// Compare through JSON: YAML gives int64 and float64 alike.
+			g, _ := json.Marshal(got[k].Object)
+			w, _ := json.Marshal(want[k].Object)
+			if !bytes.Equal(g, w) {
+				t.Errorf("version %d, %s: chart renders\n%s\nW1 applies\n%s", v, want[k].GetKind(), g, w)
+			}
+		}
+	}
+	if d := renderW5(t, 3, 1)[2]; d.GetKind() != "Deployment" || fmt.Sprint(d.Object["spec"].(map[string]any)["replicas"]) != "0" {
+		t.Errorf("Deployment %s replicas %v, want 0", d.GetName(), d.Object["spec"].(map[string]any)["replicas"])
+	}
+	if got, want := renderW5(t, 3, 2)[2], "example.com/app:1.0.2"; !strings.Contains(fmt.Sprint(got.Object["spec"]), want) {
+		t.Errorf("upgraded Deployment lacks image %s: %v", want, got.Object["spec"])
+	}
+}
+
+func TestW5HelmRelease(t *testing.T) {
+	hr := helmRelease(42, 1)
+	spec := hr.Object["spec"].(map[string]any)
+	if hr.GetName() != "hr-0042" || hr.GetNamespace() != fleetNamespace {
+		t.Errorf("HelmRelease %s/%s", hr.GetNamespace(), hr.GetName())
+	}
+	if spec["targetNamespace"] != "bench-0042" || spec["storageNamespace"] != "bench-0042" || spec["interval"] != "60m" {
+		t.Errorf("spec %v: want target and storage namespace bench-0042, interval 60m", spec)
+	}
+	chart := spec["chart"].(map[string]any)["spec"].(map[string]any)
+	if chart["chart"] != w5Chart || chart["version"] != "*" || chart["interval"] != "600m" ||
+		chart["sourceRef"].(map[string]any)["name"] != w5Repository {
+		t.Errorf("chart %v", chart)
+	}
+	if spec["install"].(map[string]any)["crds"] != "Create" || spec["driftDetection"].(map[string]any)["mode"] != "enabled" {
+		t.Errorf("install %v, driftDetection %v", spec["install"], spec["driftDetection"])
+	}
+	if _, ok := spec["upgrade"]; ok {
+		t.Errorf("upgrade %v set: CreateReplace is not built, so it stays unset", spec["upgrade"])
+	}
+	if _, err := resourceOf(hr.GetAPIVersion(), hr.GetKind()); err != nil {
+		t.Error(err)
+	}
+	// The Ready test: revision 1, not 2; not while reconciling; not for an
+	// older generation.
+	status := func(gen, observed, version int64, reconciling string) *unstructured.Unstructured {
+		o := helmRelease(0, 1)
+		o.SetGeneration(gen)
+		o.Object["status"] = map[string]any{
+			"observedGeneration": observed,
+			"conditions": []any{
+				map[string]any{"type": "Ready", "status": "True"},
+				map[string]any{"type": "Reconciling", "status": reconciling},
+			},
+			"history": []any{map[string]any{"version": version}, map[string]any{"version": version - 1}},
+		}
+		return o
+	}
+	for _, tc := range []struct {
+		obj  *unstructured.Unstructured
+		want int64
+		ok   bool
+	}{
+		{status(1, 1, 1, "False"), 1, true},
+		{status(1, 1, 1, "False"), 2, false},
+		{status(2, 2, 2, "False"), 2, true},
+		{status(2, 1, 2, "False"), 2, false},
+		{status(2, 2, 2, "True"), 2, false},
+	} {
+		if got := releasedAt(tc.want)(tc.obj); got != tc.ok {
+			t.Errorf("releasedAt(%d) of %v: %v, want %v", tc.want, tc.obj.Object["status"], got, tc.ok)
+		}
+	}
+}
+
+func TestW5Flags(t *testing.T) {
+	f, err := parseFlags([]string{"-workload", "W5,W1", "-n", "100"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.concurrentOf("W5") != w5Concurrent || f.concurrentOf("W1") != 20 || f.w5Source != w5SourceOCI || f.sizesOf("W5")[0] != 100 {
+		t.Errorf("W5 --concurrent %d, W1 %d, source %q; want %d, 20, oci", f.concurrentOf("W5"), f.concurrentOf("W1"), f.w5Source, w5Concurrent)
+	}
+	f, err = parseFlags([]string{"-workload", "W5", "-concurrent", "4", "-w5-source", "http"}, io.Discard)
+	if err != nil || f.concurrentOf("W5") != 4 || f.w5Source != w5SourceHTTP {
+		t.Errorf("-concurrent 4 -w5-source http: %+v %v", f, err)
+	}
+	if _, err := parseFlags([]string{"-workload", "W5", "-w5-source", "git"}, io.Discard); err == nil || !strings.Contains(err.Error(), "git") {
+		t.Errorf("-w5-source git: %v, want an error naming it", err)
+	}
+	if out := formatTable([]row{{Workload: "W5", N: 100, Phase: "install", WallSeconds: 10, PerSecond: 10}}); !strings.Contains(out, "HelmReleases") {
+		t.Errorf("no W5 note:\n%s", out)
+	}
+}
+
+func TestW5HTTPRepositoryServesTheChart(t *testing.T) {
+	url, stop, err := serveW5Repository(w5ChartOf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	idx, err := chartrepo.FetchIndex(context.Background(), url, chartrepo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := idx.Get(w5Chart, w5ChartVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chartrepo.DownloadChart(context.Background(), url, entry, chartrepo.Options{}); err != nil {
+		t.Errorf("download %s %s (digest checked): %v", w5Chart, w5ChartVersion, err)
+	}
+}
+
+func TestW5CRDs(t *testing.T) {
+	crds, err := benchCRDs(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := map[string]bool{}
+	for _, o := range crds {
+		if _, err := resourceOf(o.GetAPIVersion(), o.GetKind()); err != nil {
+			t.Error(err)
+		}
+		group, _, _ := unstructured.NestedString(o.Object, "spec", "group")
+		plural, _, _ := unstructured.NestedString(o.Object, "spec", "names", "plural")
+		if o.GetName() != plural+"."+group {
+			t.Errorf("CRD %s, want %s.%s", o.GetName(), plural, group)
+		}
+		groups[group] = true
+	}
+	if len(crds) != 3 || len(groups) != 3 {
+		t.Errorf("%d CRDs in %d groups, want 3 in 3", len(crds), len(groups))
+	}
+	f, err := parseFlags([]string{"-workload", "W5", "-crds", "250"}, io.Discard)
+	if err != nil || f.crds != 250 {
+		t.Errorf("-crds 250: %d %v", f.crds, err)
+	}
+	if _, err := parseFlags([]string{"-crds", "-1"}, io.Discard); err == nil {
+		t.Error("-crds -1 accepted")
+	}
+	if w5Workload(0) != "W5" || w5Workload(250) != "W5+250CRDs" {
+		t.Errorf("workload names %q %q", w5Workload(0), w5Workload(250))
 	}
 }

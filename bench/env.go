@@ -22,6 +22,8 @@ type config struct {
 	dataDir       string
 	keep          bool
 	concurrent    int
+	w5Source      string
+	crds          int
 	ctrlArgs      []string
 	nodes         int
 	timeout       time.Duration

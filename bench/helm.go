@@ -171,6 +171,17 @@ func serveW7Repository(n int) (url string, size int, stop func(), err error) {
 		digests[w7ChartName(i)] = hex.EncodeToString(sum[:])
 	}
 	index := w7Index(digests)
+	url, stop, err = serveRepository(index, archives)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	return url, len(index), stop, nil
+}
+
+// serveRepository serves a chart repository on a loopback port: index at
+// /index.yaml, and archives by path. It returns the repository URL and
+// the function that stops the server.
+func serveRepository(index []byte, archives map[string][]byte) (url string, stop func(), err error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/index.yaml", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(index) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -183,11 +194,11 @@ func serveW7Repository(n int) (url string, size int, stop func(), err error) {
 	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", 0, nil, err
+		return "", nil, err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
-	return "http://" + l.Addr().String(), len(index), func() { _ = srv.Close() }, nil
+	return "http://" + l.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 // w7Index writes the repository's index.yaml: every chart, every version,

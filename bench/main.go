@@ -11,7 +11,9 @@
 // propagation to Kustomizations already Ready, W7 Helm sources (one HTTP
 // repository with a 25 MiB index, N HelmCharts of it, 50 by default), W8
 // Flux's OCI shape (one OCIRepository per Kustomization, one artifact in a
-// local registry).
+// local registry), W5 Flux's Helm benchmark (N HelmReleases of one chart
+// in an OCI registry, or an HTTP repository with -w5-source http; install,
+// then upgrade).
 package main
 
 import (
@@ -68,25 +70,32 @@ type flags struct {
 	w3Chain    int
 	w4N        int
 	concurrent int
-	ctrlArgs   string
-	nodes      int
-	timeout    time.Duration
-	jsonOut    bool
-	requests   bool
-	keep       bool
-	dataDir    string
+	// concurrentSet is -concurrent given: otherwise W5 runs at Flux's
+	// helm-controller default, w5Concurrent.
+	concurrentSet bool
+	w5Source      string
+	crds          int
+	ctrlArgs      string
+	nodes         int
+	timeout       time.Duration
+	jsonOut       bool
+	requests      bool
+	keep          bool
+	dataDir       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W7, the Helm one, and W8, the OCI one, only when named)")
+	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W5 and W7, the Helm ones, and W8, the OCI one, only when named)")
 	sizes := fs.String("n", "100,500", "sizes for W0 and W1; when given, also for W3 and W4 (comma-separated)")
 	fs.IntVar(&f.w2Objects, "w2-objects", 2000, "objects in W2's one Kustomization")
 	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
 	fs.IntVar(&f.w4N, "w4-n", 100, "Kustomizations of W4, unless -n is given")
-	fs.IntVar(&f.concurrent, "concurrent", 20, "driftless-controller --concurrent")
+	fs.IntVar(&f.concurrent, "concurrent", 20, fmt.Sprintf("driftless-controller --concurrent (W5: %d unless given, as Flux's run)", w5Concurrent))
+	fs.IntVar(&f.crds, "crds", 0, "W5: CustomResourceDefinitions to create first, each of its own API group (Flux's runs: 50, 250, 500)")
+	fs.StringVar(&f.w5Source, "w5-source", w5SourceOCI, "W5's chart repository: oci (a HelmRepository of type oci on a local registry) or http (an index served over HTTP)")
 	fs.StringVar(&f.ctrlArgs, "controller-args", "", "more driftless-controller flags, space-separated (e.g. \"--kube-api-qps=200\")")
 	fs.IntVar(&f.nodes, "nodes", 2, "KWOK nodes of the local cluster")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest wait for one phase to be all Ready")
@@ -100,11 +109,17 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	fs.Visit(func(fl *flag.Flag) { f.sizesSet = f.sizesSet || fl.Name == "n" })
+	fs.Visit(func(fl *flag.Flag) {
+		f.sizesSet = f.sizesSet || fl.Name == "n"
+		f.concurrentSet = f.concurrentSet || fl.Name == "concurrent"
+	})
+	if f.w5Source != w5SourceOCI && f.w5Source != w5SourceHTTP {
+		return f, fmt.Errorf("-w5-source: %q is neither %s nor %s", f.w5Source, w5SourceOCI, w5SourceHTTP)
+	}
 	for w := range strings.SplitSeq(*workloads, ",") {
 		w = strings.ToUpper(strings.TrimSpace(w))
-		if !slices.Contains([]string{"W0", "W1", "W2", "W3", "W4", "W7", "W8"}, w) {
-			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W4, W7 or W8)", w)
+		if !slices.Contains([]string{"W0", "W1", "W2", "W3", "W4", "W5", "W7", "W8"}, w) {
+			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W5, W7 or W8)", w)
 		}
 		if !slices.Contains(f.workloads, w) {
 			f.workloads = append(f.workloads, w)
@@ -116,6 +131,9 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 			return f, fmt.Errorf("-n: %q is not a positive size", s)
 		}
 		f.sizes = append(f.sizes, n)
+	}
+	if f.crds < 0 {
+		return f, fmt.Errorf("-crds: %d is negative", f.crds)
 	}
 	if f.concurrent < 1 || f.nodes < 1 || f.w2Objects < 1 || f.w3Chain < 1 || f.w4N < 1 {
 		return f, errors.New("-concurrent, -nodes, -w2-objects, -w3-chain and -w4-n must be positive")
@@ -136,6 +154,14 @@ func (f flags) sizesOf(w string) []int {
 		return []int{w7DefaultCharts}
 	}
 	return f.sizes
+}
+
+// concurrentOf is driftless-controller's --concurrent for workload w.
+func (f flags) concurrentOf(w string) int {
+	if w == "W5" && !f.concurrentSet {
+		return w5Concurrent
+	}
+	return f.concurrent
 }
 
 func main() {
@@ -161,7 +187,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if f.dataDir == "" {
 		f.dataDir = filepath.Join(root, ".cache", "bench")
 	}
-	c := config{root: root, dataDir: f.dataDir, keep: f.keep, concurrent: f.concurrent, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr}
+	c := config{root: root, dataDir: f.dataDir, keep: f.keep, w5Source: f.w5Source, crds: f.crds, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr}
 	c.logf("building driftless-controller and localcluster")
 	if c.controllerBin, c.clusterBin, err = buildBinaries(ctx, root, filepath.Join(f.dataDir, "bin")); err != nil {
 		return err
@@ -169,8 +195,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var rows []row
 	var failures []error
 	for _, w := range f.workloads {
+		wc := c
+		wc.concurrent = f.concurrentOf(w)
 		for _, n := range f.sizesOf(w) {
-			got, err := c.runWorkload(ctx, w, n)
+			got, err := wc.runWorkload(ctx, w, n)
 			for _, r := range got {
 				if f.jsonOut {
 					if err := json.NewEncoder(stdout).Encode(r); err != nil {
@@ -207,6 +235,8 @@ func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error)
 		return c.runW2(ctx, n)
 	case "W3":
 		return c.runW3(ctx, n)
+	case "W5":
+		return c.runW5(ctx, n, c.w5Source)
 	case "W7":
 		return c.runW7(ctx, n)
 	case "W8":
@@ -220,11 +250,12 @@ func formatTable(rows []row) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "WORKLOAD\tN\tPHASE\tWALL s\tKS/s\tOBJECTS/s\tPEAK RSS MiB\tCPU s\tAPI REQUESTS\tAPISERVER CPU s\tCLUSTER REQUESTS\t")
-	w0, w2 := false, false
+	w0, w2, w5 := false, false, false
 	var notes []string
 	for _, r := range rows {
 		w0 = w0 || r.Workload == "W0"
 		w2 = w2 || r.Workload == "W2"
+		w5 = w5 || strings.HasPrefix(r.Workload, "W5")
 		if r.Workload == "W3" && r.ReconcileSeconds > 0 {
 			notes = append(notes, fmt.Sprintf("W3 N=%d: wall %.1f s, the chain's own reconcile time %.1f s: %.2f×\n",
 				r.N, r.WallSeconds, r.ReconcileSeconds, r.WallSeconds/r.ReconcileSeconds))
@@ -243,6 +274,9 @@ func formatTable(rows []row) string {
 	}
 	if w2 {
 		b.WriteString("W2: N is the number of objects in its one Kustomization.\n")
+	}
+	if w5 {
+		b.WriteString("W5: KS/s counts HelmReleases: releases per second.\n")
 	}
 	for _, n := range notes {
 		b.WriteString(n)

@@ -43,6 +43,10 @@ func resourceOf(apiVersion, kind string) (schema.GroupVersionResource, error) {
 		return gv.WithResource("helmrepositories"), nil
 	case "HelmChart":
 		return gv.WithResource("helmcharts"), nil
+	case "HelmRelease":
+		return gv.WithResource("helmreleases"), nil
+	case "CustomResourceDefinition":
+		return gv.WithResource("customresourcedefinitions"), nil
 	case "ServiceAccount", "Service", "ConfigMap", "Secret", "Namespace", "Deployment", "GitRepository", "Kustomization":
 		return gv.WithResource(strings.ToLower(kind) + "s"), nil
 	}
