@@ -110,7 +110,7 @@ func NewTarget(cfg *rest.Config, opts TargetOptions) (*Target, error) {
 // build and validate objects with; it keeps the OpenAPI v2 schema it fetches,
 // so it is shared by every action and replaced on Invalidate.
 func (t *Target) newFactory() kube.Factory {
-	return kube.New(&getter{target: t}).Factory
+	return &cachingFactory{Factory: kube.New(&getter{target: t}).Factory}
 }
 
 // Invalidate forgets the discovery, RESTMapper and OpenAPI caches, so that
