@@ -51,6 +51,9 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 		}
 		want := r.desired(obj, st)
 		verdict := release.Decide(stored, want)
+		if err := exhausted(obj, verdict, force); err != nil {
+			return err
+		}
 		switch verdict.State {
 		case release.InSync:
 			if !force {
@@ -89,13 +92,6 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 				return err
 			}
 		case release.Failed:
-			last := obj.Status.LastAttemptedReleaseAction
-			if last == "" {
-				last = helmv2.ReleaseActionUpgrade
-			}
-			if out := release.AfterFailure(last, &obj.Spec, actionFailures(obj, last)); out.Exhausted && !force {
-				return reconcile.Stalling(helmv2.RetriesExceededReason, "%s: %s", verdict.Reason, out.Message)
-			}
 			force = false
 			if err := r.upgrade(ctx, obj, p, st); err != nil {
 				return err
@@ -103,6 +99,31 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 		}
 	}
 	return reconcile.Failed(meta.ReconciliationFailedReason, "%s did not settle after %d Helm actions in one pass", releaseRef(obj), maxActions)
+}
+
+// exhausted stalls a release that would take another install or upgrade
+// while the retries of the last failed action are spent: only a new chart,
+// new values, a new generation, resetAt or forceAt try again, as Flux.
+// A request to reconcile does not.
+func exhausted(obj *helmv2.HelmRelease, verdict release.Verdict, force bool) error {
+	switch verdict.State {
+	case release.Absent, release.Unmanaged, release.OutOfSync, release.Failed:
+	default:
+		return nil
+	}
+	last := obj.Status.LastAttemptedReleaseAction
+	if force || last == "" || actionFailures(obj, last) == 0 {
+		return nil
+	}
+	out := release.AfterFailure(last, &obj.Spec, actionFailures(obj, last))
+	if !out.Exhausted {
+		return nil
+	}
+	why := verdict.Reason
+	if c := reconcile.Get(obj, helmv2.ReleasedCondition); c != nil && c.Status == metav1.ConditionFalse {
+		why = c.Message
+	}
+	return reconcile.Stalling(helmv2.RetriesExceededReason, "%s; %s", why, out.Message)
 }
 
 // desired is what release.Decide compares storage with.
@@ -470,12 +491,25 @@ func (r *Reconciler) unlock(obj *helmv2.HelmRelease, st *State) error {
 
 // snapshot records a release record in status.history.
 func (r *Reconciler) snapshot(obj *helmv2.HelmRelease, st *State, rls *helmrelease.Release) error {
-	snap, err := r.Digester.Snapshot(rls, st.version, st.ociDigest)
+	// The record's own chart version (an OCIRepository chart's carries its
+	// +<digest>); the artifact digest only when the record is of the chart
+	// this pass releases, not of one a rollback went back to.
+	ociDigest := ""
+	if rls.Chart != nil && rls.Chart.Metadata != nil && rls.Chart.Metadata.Version == st.version {
+		ociDigest = st.ociDigest
+	}
+	snap, err := r.Digester.Snapshot(rls, "", ociDigest)
 	if err != nil {
 		return reconcile.Failed(meta.ReconciliationFailedReason, "%w", err)
 	}
-	if prev := obj.Status.History; len(prev) > 0 && prev[0].Version == snap.Version && prev[0].Name == snap.Name && snap.TestHooks == nil {
-		snap.TestHooks = prev[0].TestHooks // a test's outcome stays with its release
+	// A test's outcome stays with its record: the record's hooks tell when
+	// its tests ran; a record unchanged since a run without test hooks keeps
+	// the run's (empty) result. A record installed afresh under the same
+	// version (after an uninstall) has not been tested.
+	if hooks := testHooks(rls); len(hooks) > 0 {
+		snap.TestHooks = &hooks
+	} else if prev := obj.Status.History; len(prev) > 0 && prev[0].Digest == snap.Digest && prev[0].Name == snap.Name {
+		snap.TestHooks = prev[0].TestHooks
 	}
 	obj.Status.History = release.Record(obj.Status.History, snap, obj.GetMaxHistory())
 	obj.Status.LastReleaseRevision = snap.Version
