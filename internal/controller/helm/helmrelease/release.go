@@ -33,6 +33,9 @@ const maxActions = 8
 // release is in sync or an action failed (then the spec's remediation
 // runs and the pass ends, to retry with back-off or stall).
 func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State) error {
+	if err := r.uninstallMoved(ctx, obj, p, st); err != nil {
+		return err
+	}
 	r.handleReset(obj)
 	if obj.Status.LastAttemptedRevision != st.version || obj.Status.LastAttemptedConfigDigest != st.configDigest ||
 		obj.Status.LastAttemptedGeneration != obj.Generation {
@@ -578,4 +581,64 @@ func ssaMode(v string) string {
 		return "false"
 	}
 	return "auto"
+}
+
+// uninstallMoved uninstalls the release this HelmRelease made last when
+// its name, namespace, storage namespace or chart name changed since, as
+// Flux does: the new release is installed afresh, the old one does not
+// linger. A record the HelmRelease's labels do not name is left alone.
+func (r *Reconciler) uninstallMoved(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State) error {
+	oldStorage := obj.Status.StorageNamespace
+	newStorage := obj.GetStorageNamespace()
+	if oldStorage == "" {
+		oldStorage = newStorage
+	}
+	if len(obj.Status.History) == 0 {
+		obj.Status.StorageNamespace = newStorage
+		return nil
+	}
+	prev := obj.Status.History[0]
+	if prev.Name == obj.GetReleaseName() && prev.Namespace == obj.GetReleaseNamespace() &&
+		oldStorage == newStorage && prev.ChartName == st.chart.Metadata.Name {
+		obj.Status.StorageNamespace = newStorage
+		return nil
+	}
+	old := fmt.Sprintf("%s/%s", prev.Namespace, prev.Name)
+	cfg, err := st.target.ActionConfig(helmkube.ActionOptions{Namespace: prev.Namespace, StorageNamespace: oldStorage, Context: ctx})
+	if err != nil {
+		return reconcile.Failed(helmv2.InitFailedReason, "failed to initialise Helm for the former release %s: %w", old, err)
+	}
+	rls, err := lastRecord(cfg, prev.Name)
+	if err != nil {
+		return reconcile.Failed(helmv2.GetLastReleaseFailedReason, "failed to read the former release %s from storage in namespace '%s': %w", old, oldStorage, err)
+	}
+	if rls != nil && rls.Labels[helmv2.NameLabel] == obj.Name && rls.Labels[helmv2.NamespaceLabel] == obj.Namespace {
+		un := obj.Spec.Uninstall
+		if un == nil {
+			un = &helmv2.Uninstall{}
+		}
+		a := action.NewUninstall(cfg)
+		a.Timeout = timeoutOf(un.Timeout, obj)
+		a.DisableHooks, a.KeepHistory, a.IgnoreNotFound = un.DisableHooks, un.KeepHistory, true
+		a.WaitStrategy = helmkube.WaitStrategy(waitStrategyName(obj))
+		if un.DisableWait {
+			a.WaitStrategy = kube.HookOnlyStrategy
+		}
+		a.DeletionPropagation = helmv2.DeletionPropagationBackground
+		if un.DeletionPropagation != nil && *un.DeletionPropagation != "" {
+			a.DeletionPropagation = *un.DeletionPropagation
+		}
+		if _, err := a.Run(prev.Name); err != nil {
+			msg := fmt.Sprintf("Helm uninstall failed for the former release %s: %s", old, err)
+			p.Event(corev1.EventTypeWarning, helmv2.UninstallFailedReason, msg)
+			return reconcile.Failed(helmv2.UninstallFailedReason, "%s", msg)
+		}
+		p.Event(corev1.EventTypeNormal, helmv2.UninstallSucceededReason, fmt.Sprintf(
+			"Helm uninstall succeeded for the former release %s: the release is now %s with chart %s",
+			old, releaseRef(obj), st.chart.Metadata.Name))
+	}
+	obj.Status.History = nil
+	obj.Status.StorageNamespace = newStorage
+	resetCounters(obj)
+	return nil
 }

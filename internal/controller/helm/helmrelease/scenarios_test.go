@@ -273,3 +273,45 @@ func TestServiceAccountWithoutRights(t *testing.T) {
 		t.Errorf("helm list %v", list)
 	}
 }
+
+// upgrade-chart-name-change and a new releaseName: the former release is
+// uninstalled, the new one installed afresh.
+func TestMovedReleaseUninstallsTheFormerOne(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	repository(t, ns, helmtest.ConfigMapChart("app", "1.0.0"), helmtest.ConfigMapChart("other", "1.0.0"))
+	hr := release(t, ns, "mv", "app", "", func(hr *helmv2.HelmRelease) { hr.Spec.ReleaseName = "one" })
+	controllertest.WaitReady(t, kube, hr)
+
+	controllertest.Patch(t, kube, hr, `{"spec":{"releaseName":"two"}}`)
+	got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(hr), "release two", func(o *helmv2.HelmRelease) bool {
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.ObservedGeneration == o.Generation && o.Status.History[0].Name == "two"
+	})
+	if len(got.Status.History) != 1 || got.Status.History[0].Version != 1 {
+		t.Errorf("history %+v", got.Status.History)
+	}
+	if c := condition(got, helmv2.ReleasedCondition); c.Reason != helmv2.InstallSucceededReason {
+		t.Errorf("Released = %+v", c)
+	}
+	if _, err := configMap(t, ns, "one-app"); !apierrors.IsNotFound(err) {
+		t.Errorf("the former release's ConfigMap: %v", err)
+	}
+	if list := helmList(t, ns); len(list) != 1 || list[0]["name"] != "two" {
+		t.Errorf("helm list %v", list)
+	}
+	controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, helmv2.UninstallSucceededReason, "former release "+ns+"/one")
+
+	controllertest.Patch(t, kube, hr, `{"spec":{"chart":{"spec":{"chart":"other"}}}}`)
+	got = controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(hr), "chart other", func(o *helmv2.HelmRelease) bool {
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.ObservedGeneration == o.Generation && o.Status.History[0].ChartName == "other"
+	})
+	if got.Status.History[0].Version != 1 {
+		t.Errorf("the new chart was not installed afresh: %+v", got.Status.History)
+	}
+	if _, err := configMap(t, ns, "two-app"); !apierrors.IsNotFound(err) {
+		t.Errorf("the former chart's ConfigMap: %v", err)
+	}
+	if _, err := configMap(t, ns, "two-other"); err != nil {
+		t.Errorf("the new chart's ConfigMap: %v", err)
+	}
+}
