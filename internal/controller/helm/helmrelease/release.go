@@ -321,14 +321,20 @@ func (r *Reconciler) remediate(ctx context.Context, obj *helmv2.HelmRelease, p *
 	return reconcile.Failed(reason, "%s", msg)
 }
 
-// rollback rolls back to the newest successful release the history knows.
+// rollback rolls back to the newest successful release before the one
+// being remediated (status.history[0], which may be deployed with failed
+// tests); when the history does not know one, to the record before it, as
+// Helm's rollback to version 0 does.
 func (r *Reconciler) rollback(obj *helmv2.HelmRelease, p *reconcile.Pass, st *State) error {
 	target := 0
-	for _, s := range obj.Status.History {
+	for _, s := range obj.Status.History[min(1, len(obj.Status.History)):] {
 		if s.Status == release.StatusDeployed || s.Status == release.StatusSuperseded {
 			target = s.Version
 			break
 		}
+	}
+	if h := obj.Status.History; target == 0 && len(h) > 0 && h[0].Version > 1 {
+		target = h[0].Version - 1
 	}
 	rb := obj.Spec.Rollback
 	if rb == nil {

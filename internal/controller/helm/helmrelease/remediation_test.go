@@ -250,3 +250,41 @@ func TestFailingTests(t *testing.T) {
 		t.Errorf("an ignored test failure counted or changed the release: %+v", got.Status)
 	}
 }
+
+// upgrade-test-fail: tests failing after an upgrade are remediated as the
+// upgrade's (remediateLastFailure: a rollback), then the release stalls.
+func TestFailingTestsAfterAnUpgradeRollBack(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	passing := helmtest.ConfigMapChart("app", "1.0.0").Template("tests/smoke.yaml",
+		strings.Replace(hookPod("smoke", "test", ""), `"`+testcluster.ExitCodeAnnotation+`": "1"`, `"note": "passes"`, 1))
+	kit := repository(t, ns, passing)
+	yes := true
+	hr := release(t, ns, "ut", "app", "", func(hr *helmv2.HelmRelease) {
+		hr.Spec.Test = &helmv2.Test{Enable: true}
+		hr.Spec.Upgrade = &helmv2.Upgrade{Remediation: &helmv2.UpgradeRemediation{RemediateLastFailure: &yes}}
+	})
+	got := controllertest.WaitReady(t, kube, hr)
+	if c := condition(got, helmv2.TestSuccessCondition); c == nil || c.Status != metav1.ConditionTrue || c.Reason != helmv2.TestSucceededReason {
+		t.Errorf("TestSuccess after install = %+v", c)
+	}
+
+	publish(t, kit, ns, testChart("app", "1.1.0"))
+	got = controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(hr), "Stalled RetriesExceeded", stalledWith(helmv2.RetriesExceededReason))
+	if c := condition(got, helmv2.TestSuccessCondition); c == nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "ut-smoke") {
+		t.Errorf("TestSuccess = %+v", c)
+	}
+	if c := condition(got, helmv2.RemediatedCondition); c == nil || c.Reason != helmv2.RollbackSucceededReason ||
+		!strings.Contains(c.Message, "rollback to v1 succeeded") {
+		t.Errorf("Remediated = %+v", c)
+	}
+	if got.Status.UpgradeFailures != 1 {
+		t.Errorf("upgrade failures %d, want 1", got.Status.UpgradeFailures)
+	}
+	if h := historyLine(helmHistory(t, ns, "ut")); h != "1:superseded:app-1.0.0 2:superseded:app-1.1.0 3:deployed:app-1.0.0" {
+		t.Errorf("helm history %s", h)
+	}
+	if cm, _ := configMap(t, ns, "ut-app"); cm.Data["chartVersion"] != "1.0.0" {
+		t.Errorf("ConfigMap at %q after the rollback", cm.Data["chartVersion"])
+	}
+}

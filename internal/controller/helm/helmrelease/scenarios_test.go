@@ -311,7 +311,24 @@ func TestMovedReleaseUninstallsTheFormerOne(t *testing.T) {
 	if _, err := configMap(t, ns, "two-app"); !apierrors.IsNotFound(err) {
 		t.Errorf("the former chart's ConfigMap: %v", err)
 	}
-	if _, err := configMap(t, ns, "two-other"); err != nil {
-		t.Errorf("the new chart's ConfigMap: %v", err)
+	before, err := configMap(t, ns, "two-other")
+	if err != nil {
+		t.Fatalf("the new chart's ConfigMap: %v", err)
+	}
+
+	// A new storage namespace: the records move by a fresh install.
+	storage := env.Namespace(t)
+	controllertest.Patch(t, kube, hr, `{"spec":{"storageNamespace":"`+storage+`"}}`)
+	got = controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(hr), "stored in "+storage, func(o *helmv2.HelmRelease) bool {
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.ObservedGeneration == o.Generation && o.Status.StorageNamespace == storage
+	})
+	if list := helmList(t, ns); len(list) != 0 {
+		t.Errorf("records left in the former storage namespace: %v", list)
+	}
+	if list := helmList(t, storage); len(list) != 1 || list[0]["name"] != "two" || list[0]["namespace"] != ns || list[0]["revision"] != "1" {
+		t.Errorf("helm list -n %s: %v", storage, list)
+	}
+	if after, err := configMap(t, ns, "two-other"); err != nil || after.UID == before.UID {
+		t.Errorf("the ConfigMap was not released afresh: %v", err)
 	}
 }
