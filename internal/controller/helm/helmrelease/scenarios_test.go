@@ -16,6 +16,7 @@ import (
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
 	"github.com/driftless/driftless/internal/testkit/helmtest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 func create(t *testing.T, obj client.Object) {
@@ -331,4 +332,21 @@ func TestMovedReleaseUninstallsTheFormerOne(t *testing.T) {
 	if after, err := configMap(t, ns, "two-other"); err != nil || after.UID == before.UID {
 		t.Errorf("the ConfigMap was not released afresh: %v", err)
 	}
+}
+
+// delete-ns: deleting the namespace of a HelmRelease uninstalls the
+// release and the namespace goes; the finalizer does not hold it.
+func TestDeleteNamespace(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	repository(t, ns, helmtest.ConfigMapChart("app", "1.0.0"))
+	hr := release(t, ns, "gone", "app", "")
+	controllertest.WaitReady(t, kube, hr)
+	if err := env.Kube.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	testcluster.Eventually(t, time30s, "namespace "+ns+" deleted", func() (bool, error) {
+		_, err := env.Kube.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
 }
