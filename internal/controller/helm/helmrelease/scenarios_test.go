@@ -2,6 +2,8 @@ package helmrelease_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -349,4 +351,26 @@ func TestDeleteNamespace(t *testing.T) {
 		_, err := env.Kube.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
+}
+
+// A release name past Helm's 53 characters is shortened as Flux does:
+// 40 characters, "-", 12 hex of the full name's sha256.
+func TestLongReleaseName(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	repository(t, ns, helmtest.ConfigMapChart("app", "1.0.0"))
+	name := "a-helmrelease-whose-name-is-too-long-for-a-helm-release-name"
+	sum := sha256.Sum256([]byte(name))
+	want := name[:40] + "-" + hex.EncodeToString(sum[:])[:12]
+	hr := release(t, ns, name, "app", "")
+	got := controllertest.WaitReady(t, kube, hr)
+	if got.Status.History[0].Name != want {
+		t.Errorf("release name %q, want %q", got.Status.History[0].Name, want)
+	}
+	if list := helmList(t, ns); len(list) != 1 || list[0]["name"] != want {
+		t.Errorf("helm list %v", list)
+	}
+	if _, err := configMap(t, ns, want+"-app"); err != nil {
+		t.Errorf("released ConfigMap: %v", err)
+	}
 }
