@@ -1,7 +1,10 @@
 package helmrelease_test
 
 import (
+	"slices"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -44,5 +47,43 @@ func TestPostRendererKustomize(t *testing.T) {
 	}
 	if c := condition(got, helmv2.ReleasedCondition); c.Reason != helmv2.UpgradeSucceededReason {
 		t.Errorf("Released = %+v", c)
+	}
+}
+
+// managers is "<manager>/<operation>" of each managedFields entry.
+func managers(fields []metav1.ManagedFieldsEntry) []string {
+	var out []string
+	for _, f := range fields {
+		out = append(out, f.Manager+"/"+string(f.Operation))
+	}
+	return out
+}
+
+// server-side-apply: installs apply server-side as helm-controller (the
+// default); an upgrade with serverSideApply disabled updates client-side.
+func TestServerSideApply(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	repository(t, ns, helmtest.ConfigMapChart("app", "1.0.0"))
+	hr := release(t, ns, "ssa", "app", `{"message":"one"}`)
+	controllertest.WaitReady(t, kube, hr)
+	cm, err := configMap(t, ns, "ssa-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := managers(cm.ManagedFields); !slices.Contains(m, "helm-controller/Apply") {
+		t.Errorf("managers after install %v, want helm-controller/Apply", m)
+	}
+
+	controllertest.Patch(t, kube, hr, `{"spec":{"values":{"message":"two"},"upgrade":{"serverSideApply":"disabled"}}}`)
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(hr), "revision 2", func(o *helmv2.HelmRelease) bool {
+		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.ObservedGeneration == o.Generation && o.Status.LastReleaseRevision == 2
+	})
+	cm, err = configMap(t, ns, "ssa-app")
+	if err != nil || cm.Data["message"] != "two" {
+		t.Fatalf("after a client-side upgrade: %v %v", err, cm.Data)
+	}
+	if m := managers(cm.ManagedFields); !slices.Contains(m, "helm-controller/Update") {
+		t.Errorf("managers after a client-side upgrade %v, want helm-controller/Update", m)
 	}
 }
