@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -255,8 +256,9 @@ func TestAdoptsAReleaseInstalledByHelm(t *testing.T) {
 	}
 }
 
-// A ServiceAccount without rights: Ready=False naming it, nothing made.
-func TestServiceAccountWithoutRights(t *testing.T) {
+// impersonation: a ServiceAccount without rights gives Ready=False naming
+// it, nothing made; given the rights, it installs.
+func TestImpersonatedServiceAccount(t *testing.T) {
 	t.Parallel()
 	ns := env.Namespace(t)
 	repository(t, ns, helmtest.ConfigMapChart("app", "1.0.0"))
@@ -274,6 +276,21 @@ func TestServiceAccountWithoutRights(t *testing.T) {
 	}
 	if list := helmList(t, ns); len(list) != 0 {
 		t.Errorf("helm list %v", list)
+	}
+
+	// Given the rights, the account installs the release.
+	create(t, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "release"}, Rules: []rbacv1.PolicyRule{{
+		APIGroups: []string{""}, Resources: []string{"configmaps", "secrets"}, Verbs: []string{"*"},
+	}}})
+	create(t, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "release"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "release"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: "nobody"}}})
+	controllertest.RequestReconcile(t, kube, got, "granted")
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(hr), "Ready once granted", func(o *helmv2.HelmRelease) bool {
+		return o.Status.LastHandledReconcileAt == "granted" && reconcile.IsTrue(o, meta.ReadyCondition)
+	})
+	if list := helmList(t, ns); len(list) != 1 || list[0]["name"] != "denied" {
+		t.Errorf("helm list once granted %v", list)
 	}
 }
 
