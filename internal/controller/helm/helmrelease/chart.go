@@ -83,6 +83,9 @@ func (r *Reconciler) reconcileChart(ctx context.Context, obj *helmv2.HelmRelease
 		st.ociDigest = artifact.RevisionDigest(a.Revision)
 		if hex := revisionHex(st.ociDigest); hex != "" {
 			st.version = c.Version() + "+" + hex[:min(12, len(hex))]
+			// As Flux: the release records the revision as its chart's
+			// version, so storage tells one digest from another.
+			st.chart.Metadata.Version = st.version
 		}
 	}
 	return nil

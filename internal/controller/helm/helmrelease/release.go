@@ -34,6 +34,9 @@ const maxActions = 8
 // release is in sync or an action failed (then the spec's remediation
 // runs and the pass ends, to retry with back-off or stall).
 func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State) error {
+	if err := r.uninstallMoved(ctx, obj, p, st); err != nil {
+		return err
+	}
 	r.handleReset(obj)
 	if obj.Status.LastAttemptedRevision != st.version || obj.Status.LastAttemptedConfigDigest != st.configDigest ||
 		obj.Status.LastAttemptedGeneration != obj.Generation {
@@ -53,6 +56,9 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 		want := r.desired(obj, st)
 		verdict := release.Decide(stored, want)
 		log.FromContext(ctx).V(1).Info("release state", "state", verdict.State, "reason", verdict.Reason)
+		if err := exhausted(obj, verdict, force); err != nil {
+			return err
+		}
 		switch verdict.State {
 		case release.InSync:
 			if !force {
@@ -91,13 +97,6 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 				return err
 			}
 		case release.Failed:
-			last := obj.Status.LastAttemptedReleaseAction
-			if last == "" {
-				last = helmv2.ReleaseActionUpgrade
-			}
-			if out := release.AfterFailure(last, &obj.Spec, actionFailures(obj, last)); out.Exhausted && !force {
-				return reconcile.Stalling(helmv2.RetriesExceededReason, "%s: %s", verdict.Reason, out.Message)
-			}
 			force = false
 			if err := r.upgrade(ctx, obj, p, st); err != nil {
 				return err
@@ -105,6 +104,31 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 		}
 	}
 	return reconcile.Failed(meta.ReconciliationFailedReason, "%s did not settle after %d Helm actions in one pass", releaseRef(obj), maxActions)
+}
+
+// exhausted stalls a release that would take another install or upgrade
+// while the retries of the last failed action are spent: only a new chart,
+// new values, a new generation, resetAt or forceAt try again, as Flux.
+// A request to reconcile does not.
+func exhausted(obj *helmv2.HelmRelease, verdict release.Verdict, force bool) error {
+	switch verdict.State {
+	case release.Absent, release.Unmanaged, release.OutOfSync, release.Failed:
+	default:
+		return nil
+	}
+	last := obj.Status.LastAttemptedReleaseAction
+	if force || last == "" || actionFailures(obj, last) == 0 {
+		return nil
+	}
+	out := release.AfterFailure(last, &obj.Spec, actionFailures(obj, last))
+	if !out.Exhausted {
+		return nil
+	}
+	why := verdict.Reason
+	if c := reconcile.Get(obj, helmv2.ReleasedCondition); c != nil && c.Status == metav1.ConditionFalse {
+		why = c.Message
+	}
+	return reconcile.Stalling(helmv2.RetriesExceededReason, "%s; %s", why, out.Message)
 }
 
 // desired is what release.Decide compares storage with.
@@ -299,14 +323,20 @@ func (r *Reconciler) remediate(ctx context.Context, obj *helmv2.HelmRelease, p *
 	return reconcile.Failed(reason, "%s", msg)
 }
 
-// rollback rolls back to the newest successful release the history knows.
+// rollback rolls back to the newest successful release before the one
+// being remediated (status.history[0], which may be deployed with failed
+// tests); when the history does not know one, to the record before it, as
+// Helm's rollback to version 0 does.
 func (r *Reconciler) rollback(obj *helmv2.HelmRelease, p *reconcile.Pass, st *State) error {
 	target := 0
-	for _, s := range obj.Status.History {
+	for _, s := range obj.Status.History[min(1, len(obj.Status.History)):] {
 		if s.Status == release.StatusDeployed || s.Status == release.StatusSuperseded {
 			target = s.Version
 			break
 		}
+	}
+	if h := obj.Status.History; target == 0 && len(h) > 0 && h[0].Version > 1 {
+		target = h[0].Version - 1
 	}
 	rb := obj.Spec.Rollback
 	if rb == nil {
@@ -472,12 +502,25 @@ func (r *Reconciler) unlock(obj *helmv2.HelmRelease, st *State) error {
 
 // snapshot records a release record in status.history.
 func (r *Reconciler) snapshot(obj *helmv2.HelmRelease, st *State, rls *helmrelease.Release) error {
-	snap, err := r.Digester.Snapshot(rls, st.version, st.ociDigest)
+	// The record's own chart version (an OCIRepository chart's carries its
+	// +<digest>); the artifact digest only when the record is of the chart
+	// this pass releases, not of one a rollback went back to.
+	ociDigest := ""
+	if rls.Chart != nil && rls.Chart.Metadata != nil && rls.Chart.Metadata.Version == st.version {
+		ociDigest = st.ociDigest
+	}
+	snap, err := r.Digester.Snapshot(rls, "", ociDigest)
 	if err != nil {
 		return reconcile.Failed(meta.ReconciliationFailedReason, "%w", err)
 	}
-	if prev := obj.Status.History; len(prev) > 0 && prev[0].Version == snap.Version && prev[0].Name == snap.Name && snap.TestHooks == nil {
-		snap.TestHooks = prev[0].TestHooks // a test's outcome stays with its release
+	// A test's outcome stays with its record: the record's hooks tell when
+	// its tests ran; a record unchanged since a run without test hooks keeps
+	// the run's (empty) result. A record installed afresh under the same
+	// version (after an uninstall) has not been tested.
+	if hooks := testHooks(rls); len(hooks) > 0 {
+		snap.TestHooks = &hooks
+	} else if prev := obj.Status.History; len(prev) > 0 && prev[0].Digest == snap.Digest && prev[0].Name == snap.Name {
+		snap.TestHooks = prev[0].TestHooks
 	}
 	obj.Status.History = release.Record(obj.Status.History, snap, obj.GetMaxHistory())
 	obj.Status.LastReleaseRevision = snap.Version
@@ -546,4 +589,64 @@ func ssaMode(v string) string {
 		return "false"
 	}
 	return "auto"
+}
+
+// uninstallMoved uninstalls the release this HelmRelease made last when
+// its name, namespace, storage namespace or chart name changed since, as
+// Flux does: the new release is installed afresh, the old one does not
+// linger. A record the HelmRelease's labels do not name is left alone.
+func (r *Reconciler) uninstallMoved(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State) error {
+	oldStorage := obj.Status.StorageNamespace
+	newStorage := obj.GetStorageNamespace()
+	if oldStorage == "" {
+		oldStorage = newStorage
+	}
+	if len(obj.Status.History) == 0 {
+		obj.Status.StorageNamespace = newStorage
+		return nil
+	}
+	prev := obj.Status.History[0]
+	if prev.Name == obj.GetReleaseName() && prev.Namespace == obj.GetReleaseNamespace() &&
+		oldStorage == newStorage && prev.ChartName == st.chart.Metadata.Name {
+		obj.Status.StorageNamespace = newStorage
+		return nil
+	}
+	old := fmt.Sprintf("%s/%s", prev.Namespace, prev.Name)
+	cfg, err := st.target.ActionConfig(helmkube.ActionOptions{Namespace: prev.Namespace, StorageNamespace: oldStorage, Context: ctx})
+	if err != nil {
+		return reconcile.Failed(helmv2.InitFailedReason, "failed to initialise Helm for the former release %s: %w", old, err)
+	}
+	rls, err := lastRecord(cfg, prev.Name)
+	if err != nil {
+		return reconcile.Failed(helmv2.GetLastReleaseFailedReason, "failed to read the former release %s from storage in namespace '%s': %w", old, oldStorage, err)
+	}
+	if rls != nil && rls.Labels[helmv2.NameLabel] == obj.Name && rls.Labels[helmv2.NamespaceLabel] == obj.Namespace {
+		un := obj.Spec.Uninstall
+		if un == nil {
+			un = &helmv2.Uninstall{}
+		}
+		a := action.NewUninstall(cfg)
+		a.Timeout = timeoutOf(un.Timeout, obj)
+		a.DisableHooks, a.KeepHistory, a.IgnoreNotFound = un.DisableHooks, un.KeepHistory, true
+		a.WaitStrategy = helmkube.WaitStrategy(waitStrategyName(obj))
+		if un.DisableWait {
+			a.WaitStrategy = kube.HookOnlyStrategy
+		}
+		a.DeletionPropagation = helmv2.DeletionPropagationBackground
+		if un.DeletionPropagation != nil && *un.DeletionPropagation != "" {
+			a.DeletionPropagation = *un.DeletionPropagation
+		}
+		if _, err := a.Run(prev.Name); err != nil {
+			msg := fmt.Sprintf("Helm uninstall failed for the former release %s: %s", old, err)
+			p.Event(corev1.EventTypeWarning, helmv2.UninstallFailedReason, msg)
+			return reconcile.Failed(helmv2.UninstallFailedReason, "%s", msg)
+		}
+		p.Event(corev1.EventTypeNormal, helmv2.UninstallSucceededReason, fmt.Sprintf(
+			"Helm uninstall succeeded for the former release %s: the release is now %s with chart %s",
+			old, releaseRef(obj), st.chart.Metadata.Name))
+	}
+	obj.Status.History = nil
+	obj.Status.StorageNamespace = newStorage
+	resetCounters(obj)
+	return nil
 }

@@ -112,6 +112,10 @@ func (r *Reconciler) target(ctx context.Context, obj *helmv2.HelmRelease, _ *rec
 		return reconcile.Failed(helmv2.InitFailedReason, "failed to initialise Helm for %s: %w", releaseRef(obj), err)
 	}
 	st.target, st.cfg, st.restConfig, st.targetKey = t, ac, cfg, key
-	obj.Status.StorageNamespace = obj.GetStorageNamespace()
+	if obj.Status.StorageNamespace == "" {
+		obj.Status.StorageNamespace = obj.GetStorageNamespace()
+	}
+	// A storage namespace that changed is recorded once the release kept
+	// in the old one is uninstalled (reconcileRelease).
 	return nil
 }
