@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -81,7 +82,7 @@ func (r *Reconciler) reconcileChart(ctx context.Context, obj *helmv2.HelmRelease
 	if _, isOCI := src.(*sourcev1.OCIRepository); isOCI {
 		// A new digest of the same version is a new chart: it upgrades.
 		st.ociDigest = artifact.RevisionDigest(a.Revision)
-		if hex := revisionHex(st.ociDigest); hex != "" {
+		if _, hex, err := artifact.ParseDigest(st.ociDigest); err == nil && hex != "" {
 			st.version = c.Version() + "+" + hex[:min(12, len(hex))]
 			// As Flux: the release records the revision as its chart's
 			// version, so storage tells one digest from another.
@@ -115,16 +116,6 @@ func chartRoot(dir string) (string, error) {
 	return found[0], nil
 }
 
-// revisionHex is the hex part of "<algo>:<hex>".
-func revisionHex(digest string) string {
-	for i := 0; i < len(digest); i++ {
-		if digest[i] == ':' {
-			return digest[i+1:]
-		}
-	}
-	return ""
-}
-
 // generatedChart applies the HelmChart spec.chart describes, server-side,
 // and returns it once it has an artifact for its current spec.
 func (r *Reconciler) generatedChart(ctx context.Context, obj *helmv2.HelmRelease) (sourceref.Source, error) {
@@ -151,14 +142,9 @@ func (r *Reconciler) generatedChart(ctx context.Context, obj *helmv2.HelmRelease
 // spec yet, or whose last attempt failed, with its own words.
 func chartReady(src sourceref.Source) error {
 	kind := sourceref.KindOf(src)
-	cond, _ := src.(interface{ GetConditions() []metav1.Condition })
-	ready := (*metav1.Condition)(nil)
-	if cond != nil {
-		for i, c := range cond.GetConditions() {
-			if c.Type == meta.ReadyCondition {
-				ready = &cond.GetConditions()[i]
-			}
-		}
+	var ready *metav1.Condition
+	if c, ok := src.(meta.Conditioned); ok {
+		ready = reconcile.Get(c, meta.ReadyCondition)
 	}
 	gen, _ := src.(interface{ GetObservedGeneration() int64 })
 	// Not there yet is waiting (DependencyNotReady); a chart source that
@@ -248,8 +234,8 @@ func (r *Reconciler) chartRef(ctx context.Context, obj *helmv2.HelmRelease) (sou
 
 // deleteGeneratedChart removes the HelmChart a former spec.chart made.
 func (r *Reconciler) deleteGeneratedChart(ctx context.Context, obj *helmv2.HelmRelease) error {
-	ns, name, ok := splitKey(obj.Status.HelmChart)
-	if !ok {
+	ns, name, ok := strings.Cut(obj.Status.HelmChart, "/")
+	if !ok || ns == "" || name == "" {
 		return nil
 	}
 	hc := &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
@@ -258,14 +244,4 @@ func (r *Reconciler) deleteGeneratedChart(ctx context.Context, obj *helmv2.HelmR
 	}
 	obj.Status.HelmChart = ""
 	return nil
-}
-
-// splitKey splits "<namespace>/<name>".
-func splitKey(key string) (ns, name string, ok bool) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:], i > 0 && i < len(key)-1
-		}
-	}
-	return "", "", false
 }
