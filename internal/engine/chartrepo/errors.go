@@ -2,14 +2,12 @@ package chartrepo
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
-	"syscall"
+
+	"github.com/driftless/driftless/internal/engine/netfail"
 )
 
 // The kinds of failure; an *Error matches one of them with errors.Is.
@@ -145,35 +143,18 @@ func classify(err error, ctx context.Context) (kind error, detail string, cause 
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 	}
-	var (
-		unknown x509.UnknownAuthorityError
-		hostErr x509.HostnameError
-		invalid x509.CertificateInvalidError
-		verify  *tls.CertificateVerificationError
-		record  tls.RecordHeaderError
-		alert   tls.AlertError
-		dnsErr  *net.DNSError
-		opErr   *net.OpError
-	)
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+	if ctx.Err() != nil {
 		return ErrTimeout, "no answer within the timeout", nil
-	case errors.As(err, &unknown):
-		return ErrTLS, "the server's certificate is signed by an unknown authority (give its CA as ca.crt in certSecretRef)", nil
-	case errors.As(err, &hostErr):
-		return ErrTLS, "the server's certificate is not valid for its host name", nil
-	case errors.As(err, &invalid) || errors.As(err, &verify):
-		return ErrTLS, "the server's certificate is not valid", err
-	case errors.As(err, &opErr) && opErr.Op == "remote error":
-		return ErrTLS, "the server refused the TLS handshake (a client certificate, tls.crt and tls.key, may be required)", nil
-	case errors.As(err, &alert):
-		return ErrTLS, "the TLS handshake failed", err
-	case errors.As(err, &record):
-		return ErrTLS, "the server does not speak TLS", nil
-	case errors.As(err, &dnsErr):
-		return ErrUnreachable, "the host name does not resolve", nil
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return ErrUnreachable, "connection refused", nil
 	}
-	return ErrUnreachable, "", err
+	c := netfail.Classify(err, "the server", "give its CA as ca.crt in certSecretRef")
+	if c.Generic {
+		cause = err
+	}
+	switch c.Kind {
+	case netfail.Timeout:
+		return ErrTimeout, "no answer within the timeout", nil
+	case netfail.TLS:
+		return ErrTLS, c.Detail, cause
+	}
+	return ErrUnreachable, c.Detail, cause
 }

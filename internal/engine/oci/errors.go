@@ -2,17 +2,15 @@ package oci
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/driftless/driftless/internal/engine/netfail"
 )
 
 // The kinds of failure; an *Error matches one of them with errors.Is.
@@ -154,15 +152,7 @@ const errHTTPToHTTPS = "server gave HTTP response to HTTPS client"
 func classify(err error, timeout time.Duration) (kind error, detail string) {
 	var (
 		terr    *transport.Error
-		unknown x509.UnknownAuthorityError
-		hostErr x509.HostnameError
-		invalid x509.CertificateInvalidError
-		verify  *tls.CertificateVerificationError
-		record  tls.RecordHeaderError
-		alert   tls.AlertError
 		refused *errInsecureRefused
-		dnsErr  *net.DNSError
-		opErr   *net.OpError
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
@@ -171,25 +161,15 @@ func classify(err error, timeout time.Duration) (kind error, detail string) {
 		return classifyStatus(terr)
 	case strings.Contains(err.Error(), errHTTPToHTTPS):
 		return ErrTLS, "HTTPS was expected but the registry answered in plain HTTP (set insecure for a plain HTTP registry)"
-	case errors.As(err, &unknown):
-		return ErrTLS, "the registry's certificate is signed by an unknown authority (give its CA as ca.crt)"
-	case errors.As(err, &hostErr):
-		return ErrTLS, "the registry's certificate is not valid for its host name"
-	case errors.As(err, &invalid) || errors.As(err, &verify):
-		return ErrTLS, "the registry's certificate is not valid"
-	case errors.As(err, &opErr) && opErr.Op == "remote error":
-		return ErrTLS, "the registry refused the TLS handshake (a client certificate, tls.crt and tls.key, may be required)"
-	case errors.As(err, &alert):
-		return ErrTLS, "the TLS handshake failed"
-	case errors.As(err, &record):
-		return ErrTLS, "the registry does not speak TLS"
-	case errors.As(err, &dnsErr):
-		return ErrUnreachable, "the registry host name does not resolve"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return ErrUnreachable, "connection refused"
-	case errors.As(err, &opErr), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return ErrUnreachable, ""
-	case errors.As(err, &refused):
+	}
+	c := netfail.Classify(err, "the registry", "give its CA as ca.crt")
+	switch c.Kind {
+	case netfail.TLS:
+		return ErrTLS, c.Detail
+	case netfail.Unreachable:
+		return ErrUnreachable, c.Detail
+	}
+	if errors.As(err, &refused) {
 		// Only when nothing else failed: the HTTPS attempt tells more.
 		return ErrTLS, ""
 	}
