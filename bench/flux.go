@@ -239,3 +239,24 @@ func labelRows(rows []row, workload, variant string) []row {
 	}
 	return rows
 }
+
+// checkOutsideRepo refuses a -flux directory inside the repository at
+// root: Flux's binaries are built in a scratch directory and never
+// committed (nor kept in the repository's ignored caches, where a broad
+// `git add -f` would take them).
+func checkOutsideRepo(dir, root string) error {
+	resolve := func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		return filepath.Clean(p)
+	}
+	rel, err := filepath.Rel(resolve(root), resolve(dir))
+	if err != nil {
+		return nil // not under root: on another volume, or unrelated
+	}
+	if rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))) {
+		return fmt.Errorf("-flux %s is inside the repository %s; build Flux's controllers in a scratch directory outside it, as docs/performance.md describes", dir, root)
+	}
+	return nil
+}

@@ -441,3 +441,41 @@ func TestFluxVariantsAndRowLabels(t *testing.T) {
 		t.Errorf("JSON of the driftless row %s", raw)
 	}
 }
+
+func TestFluxDirInsideTheRepositoryIsRefused(t *testing.T) {
+	root := t.TempDir()
+	for _, sub := range []string{".cache/flux", "bin"} {
+		if err := os.MkdirAll(filepath.Join(root, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outside := t.TempDir()
+	link := filepath.Join(outside, "to-repo")
+	if err := os.Symlink(filepath.Join(root, "bin"), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir     string
+		refused bool
+	}{
+		{filepath.Join(root, ".cache", "flux"), true},
+		{root, true},
+		{link, true}, // a symlink into the repository is inside it
+		{outside, false},
+		{root + "-flux", false}, // a sibling whose name starts alike
+	} {
+		if tc.dir == root+"-flux" {
+			if err := os.MkdirAll(tc.dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(tc.dir) })
+		}
+		err := checkOutsideRepo(tc.dir, root)
+		if (err != nil) != tc.refused {
+			t.Errorf("checkOutsideRepo(%s): %v, want refused %v", tc.dir, err, tc.refused)
+		}
+		if err != nil && !strings.Contains(err.Error(), "outside it") {
+			t.Errorf("error %v does not say what to do", err)
+		}
+	}
+}

@@ -212,6 +212,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if f.dataDir == "" {
 		f.dataDir = filepath.Join(root, ".cache", "bench")
 	}
+	if f.fluxDir != "" {
+		if err := checkOutsideRepo(f.fluxDir, root); err != nil {
+			return err
+		}
+	}
 	c := config{root: root, dataDir: f.dataDir, keep: f.keep, w5Source: f.w5Source, crds: f.crds, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr,
 		fluxDir: f.fluxDir}
 	if f.fluxDir != "" && f.ctrlArgs != "" {
