@@ -143,7 +143,8 @@ func fluxArgs(name, dir string, a fluxAddrs, concurrent int) []string {
 // controllers read it from the environment), RUNTIME_NAMESPACE as Flux's
 // Deployments set it, and HOME and TMPDIR in the run's directory, so
 // that nothing the controller writes (Helm's caches, kustomize builds)
-// lands outside it.
+// lands outside it, and no controller can fall back to the user's
+// ~/.kube/config and reach another cluster.
 func fluxEnv(base []string, kubeconfig, dir string) []string {
 	drop := []string{"GOMAXPROCS", "KUBECONFIG", "HOME", "TMPDIR", "RUNTIME_NAMESPACE"}
 	env := slices.DeleteFunc(slices.Clone(base), func(kv string) bool {

@@ -278,6 +278,8 @@ func readRecord(t *testing.T, runDir, name string) fakeRecord {
 func TestFluxControllersRunAndAreMeasuredAsASum(t *testing.T) {
 	t.Setenv(fakeFluxEnv, "1")
 	t.Setenv("GOMAXPROCS", "1") // the bench's own: the controllers run without it
+	// The user's cluster: no controller may see it.
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "users-own-kubeconfig"))
 	dir := fakeFluxDir(t, fluxSource, fluxKustomize, fluxHelm)
 	for _, tc := range []struct {
 		workload string
@@ -421,6 +423,9 @@ func TestFluxVariantsAndRowLabels(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+	if req := formatRequests(rows); !strings.Contains(req, "W1 N=100 install (driftless): ") || !strings.Contains(req, "W1 N=100 install (flux): ") {
+		t.Errorf("-requests does not say whose rows are whose:\n%s", req)
 	}
 	if strings.Contains(formatTable(rows[:1]), "flux:") {
 		t.Error("the flux note is printed without flux rows")

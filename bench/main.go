@@ -359,7 +359,11 @@ func formatRequests(rows []row) string {
 		if r.Workload == "W2" || per == 0 {
 			per, unit = float64(max(r.Objects, 1)), "object"
 		}
-		fmt.Fprintf(&b, "\n%s N=%d %s: %.0f requests, %.1f per %s\n", r.Workload, r.N, r.Phase, r.ClusterRequests, r.ClusterRequests/per, unit)
+		who := ""
+		if r.Controller != "" {
+			who = " (" + r.Controller + ")"
+		}
+		fmt.Fprintf(&b, "\n%s N=%d %s%s: %.0f requests, %.1f per %s\n", r.Workload, r.N, r.Phase, who, r.ClusterRequests, r.ClusterRequests/per, unit)
 		keys := make([]string, 0, len(r.ClusterRequestsBy))
 		for k := range r.ClusterRequestsBy {
 			keys = append(keys, k)
