@@ -427,6 +427,11 @@ func TestFluxVariantsAndRowLabels(t *testing.T) {
 	if req := formatRequests(rows); !strings.Contains(req, "W1 N=100 install (driftless): ") || !strings.Contains(req, "W1 N=100 install (flux): ") {
 		t.Errorf("-requests does not say whose rows are whose:\n%s", req)
 	}
+	w3 := formatTable([]row{{Workload: "W3", Controller: labelDriftless, N: 50, WallSeconds: 3, ReconcileSeconds: 9},
+		{Workload: "W3", Controller: labelFlux, N: 50, WallSeconds: 30, ReconcileSeconds: 20}})
+	if !strings.Contains(w3, "W3 N=50 (driftless): wall 3.0 s") || !strings.Contains(w3, "W3 N=50 (flux): wall 30.0 s") {
+		t.Errorf("W3 notes do not say whose they are:\n%s", w3)
+	}
 	if strings.Contains(formatTable(rows[:1]), "flux:") {
 		t.Error("the flux note is printed without flux rows")
 	}

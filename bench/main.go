@@ -14,6 +14,11 @@
 // local registry), W5 Flux's Helm benchmark (N HelmReleases of one chart
 // in an OCI registry, or an HTTP repository with -w5-source http; install,
 // then upgrade).
+//
+// With -flux DIR, W1 to W5 run a second time in the same invocation, on a
+// fresh cluster, with Flux's own source-, kustomize- and helm-controller
+// executables from DIR (built outside the project) as separate processes;
+// their rows are labelled flux, Driftless's driftless.
 package main
 
 import (
@@ -302,8 +307,12 @@ func formatTable(rows []row) string {
 		w2 = w2 || r.Workload == "W2"
 		w5 = w5 || strings.HasPrefix(r.Workload, "W5")
 		if r.Workload == "W3" && r.ReconcileSeconds > 0 {
-			notes = append(notes, fmt.Sprintf("W3 N=%d: wall %.1f s, the chain's own reconcile time %.1f s: %.2f×\n",
-				r.N, r.WallSeconds, r.ReconcileSeconds, r.WallSeconds/r.ReconcileSeconds))
+			who := ""
+			if r.Controller != "" {
+				who = " (" + r.Controller + ")"
+			}
+			notes = append(notes, fmt.Sprintf("W3 N=%d%s: wall %.1f s, the chain's own reconcile time %.1f s: %.2f×\n",
+				r.N, who, r.WallSeconds, r.ReconcileSeconds, r.WallSeconds/r.ReconcileSeconds))
 		}
 		perSecond := fmt.Sprintf("%.1f", r.PerSecond)
 		if r.Workload == "W2" {
