@@ -133,9 +133,31 @@ func (e *env) teardown(failed bool) {
 // subject is the controller processes of the run: driftless-controller,
 // or Flux's controllers, summed.
 func (e *env) subject() subject {
-	s := subject{apiserverPID: e.cluster.apiserverPID, apiserver: e.cluster.kube.CoreV1().RESTClient()}
-	s.procs = controllerProcs(append([]*controller{e.ctrl}, e.flux...))
+	s := e.controllersSubject()
+	s.apiserverPID, s.apiserver = e.cluster.apiserverPID, e.cluster.kube.CoreV1().RESTClient()
 	return s
+}
+
+// controllersSubject is subject without kube-apiserver's figures.
+func (e *env) controllersSubject() subject {
+	return subject{procs: controllerProcs(append([]*controller{e.ctrl}, e.flux...)), byProcess: e.flux != nil}
+}
+
+// scrapeControllers reads the /metrics of the run's controllers, summed.
+func (e *env) scrapeControllers(ctx context.Context) (metrics, error) {
+	var sum metrics
+	for _, p := range controllerProcs(append([]*controller{e.ctrl}, e.flux...)) {
+		m, err := scrapeMetrics(ctx, p.metricsURL)
+		if err != nil {
+			return sum, fmt.Errorf("%s: %w", p.name, err)
+		}
+		sum.requests += m.requests
+		sum.reconcile += m.reconcile
+		sum.cacheHits += m.cacheHits
+		sum.cacheMisses += m.cacheMisses
+		sum.found = sum.found || m.found
+	}
+	return sum, nil
 }
 
 // controllerProcs are the measured processes of cs (nil entries left out).

@@ -35,20 +35,21 @@ const (
 const fluxNamespace = fleetNamespace
 
 // fluxControllers are the Flux controllers workload w needs, source first;
-// nil for a workload with no Flux counterpart (W0 runs no controller; W7
-// and W8 are not built with -flux).
+// nil for a workload with no Flux counterpart (W0 runs no controller).
 func fluxControllers(w string) []string {
 	switch w {
-	case "W1", "W2", "W3", "W4":
+	case "W1", "W2", "W3", "W4", "W8":
 		return []string{fluxSource, fluxKustomize}
 	case "W5":
 		return []string{fluxSource, fluxHelm}
+	case "W7":
+		return []string{fluxSource}
 	}
 	return nil
 }
 
 // fluxWorkloads lists the workloads -flux runs Flux for, for messages.
-const fluxWorkloads = "W1 to W4 (source-controller, kustomize-controller) and W5 (source-controller, helm-controller)"
+const fluxWorkloads = "W1 to W4 and W8 (source-controller, kustomize-controller), W5 (source-controller, helm-controller) and W7 (source-controller)"
 
 // resolveFlux checks -flux DIR against the workloads to run: every Flux
 // controller one of them needs must be an executable file in DIR. It

@@ -15,7 +15,7 @@
 // in an OCI registry, or an HTTP repository with -w5-source http; install,
 // then upgrade).
 //
-// With -flux DIR, W1 to W5 run a second time in the same invocation, on a
+// With -flux DIR, every workload but W0 runs a second time in the same invocation, on a
 // fresh cluster, with Flux's own source-, kustomize- and helm-controller
 // executables from DIR (built outside the project) as separate processes;
 // their rows are labelled flux, Driftless's driftless.
@@ -125,7 +125,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.keep, "keep", false, "keep each run's data directory (cluster, logs, repository)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "where runs keep their data (default REPO/.cache/bench)")
 	fs.StringVar(&f.fluxDir, "flux", "", "directory of Flux's source-controller, kustomize-controller and helm-controller executables, built outside the project: "+
-		"W1 to W4 (source, kustomize) and W5 (source, helm) then run again on a fresh cluster with Flux's controllers, rows labelled flux")
+		"W1 to W4 and W8 (source, kustomize), W5 (source, helm) and W7 (source) then run again on a fresh cluster with Flux's controllers, rows labelled flux")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -338,7 +338,7 @@ func formatTable(rows []row) string {
 	}
 	if len(flux) > 0 {
 		b.WriteString("flux: Flux's controllers from -flux, each a process of its own, on a fresh cluster of the same machine after Driftless's run " +
-			"(W1 to W4: source-controller and kustomize-controller; W5: source-controller and helm-controller). " +
+			"(" + fluxWorkloads + "). " +
 			"CPU s and API REQUESTS are sums over those processes; PEAK RSS MiB is the sum of each process's own peak. " +
 			"driftless is one process running every controller. By process (CPU s, peak RSS MiB):\n")
 		for _, l := range flux {

@@ -304,7 +304,7 @@ type sample struct {
 	reconcile    float64            // seconds the controllers spent reconciling Kustomizations
 	cluster      map[string]float64 // kube-apiserver's requests from everyone, by request
 	// cpuBy and peakRSSBy are cpu and peakRSS by process name, when the
-	// subject is more than one process.
+	// subject asks for them (Flux's controllers).
 	cpuBy, peakRSSBy map[string]float64
 }
 
@@ -320,6 +320,7 @@ type measuredProc struct {
 // bench process itself.
 type subject struct {
 	procs        []measuredProc // none means this process
+	byProcess    bool           // sample each process's CPU and peak RSS too
 	counter      *atomic.Int64  // requests this process made, when procs is empty
 	apiserverPID int
 	apiserver    rest.Interface // reads kube-apiserver's /metrics; nil skips it
@@ -337,7 +338,7 @@ func (s subject) sample(ctx context.Context) (sample, error) {
 			return out, err
 		}
 	}
-	if len(s.procs) > 1 {
+	if s.byProcess {
 		out.cpuBy, out.peakRSSBy = map[string]float64{}, map[string]float64{}
 	}
 	for _, p := range s.procs {
