@@ -183,8 +183,8 @@ rest_client_request_duration_seconds_count 7
 
 func TestFormatTable(t *testing.T) {
 	out := formatTable([]row{
-		{Workload: "W0", N: 100, Phase: "install", WallSeconds: 5.25, PerSecond: 19.05, ObjectsPerSecond: 76.2, PeakRSSMiB: 80, CPUSeconds: 1.5, APIRequests: 410, APIServerCPUSeconds: 3},
-		{Workload: "W1", N: 1000, Phase: "upgrade", WallSeconds: 20, PerSecond: 50, ObjectsPerSecond: 200, PeakRSSMiB: 120.4, CPUSeconds: 30, APIRequests: 12000, APIServerCPUSeconds: 25},
+		{Workload: "W0", Controller: labelBench, N: 100, Phase: "install", WallSeconds: 5.25, PerSecond: 19.05, ObjectsPerSecond: 76.2, PeakRSSMiB: 80, CPUSeconds: 1.5, APIRequests: 410, APIServerCPUSeconds: 3},
+		{Workload: "W1", Controller: labelDriftless, N: 1000, Phase: "upgrade", WallSeconds: 20, PerSecond: 50, ObjectsPerSecond: 200, PeakRSSMiB: 120.4, CPUSeconds: 30, APIRequests: 12000, APIServerCPUSeconds: 25},
 	})
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if len(lines) != 4 {
@@ -193,7 +193,7 @@ func TestFormatTable(t *testing.T) {
 	if len(lines[0]) != len(lines[1]) || len(lines[1]) != len(lines[2]) {
 		t.Errorf("columns not aligned:\n%s", out)
 	}
-	for _, want := range []string{"WORKLOAD", "KS/s", "PEAK RSS MiB", "5.2", "19.1", "12000", "upgrade"} {
+	for _, want := range []string{"WORKLOAD", "CONTROLLER", "bench", "driftless", "KS/s", "PEAK RSS MiB", "5.2", "19.1", "12000", "upgrade"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -273,9 +273,9 @@ func TestFormatRequests(t *testing.T) {
 }
 
 func TestFormatTableW2HasNoKustomizationRate(t *testing.T) {
-	out := formatTable([]row{{Workload: "W2", N: 2000, Phase: "install", WallSeconds: 25, PerSecond: 0.04, ObjectsPerSecond: 80, Kustomizations: 1, Objects: 2000}})
+	out := formatTable([]row{{Workload: "W2", Controller: labelDriftless, N: 2000, Phase: "install", WallSeconds: 25, PerSecond: 0.04, ObjectsPerSecond: 80, Kustomizations: 1, Objects: 2000}})
 	fields := strings.Fields(strings.Split(out, "\n")[1])
-	if len(fields) < 6 || fields[4] != "–" || fields[5] != "80.0" {
+	if len(fields) < 7 || fields[1] != labelDriftless || fields[5] != "–" || fields[6] != "80.0" {
 		t.Errorf("W2 row %q: want – for KS/s and 80.0 objects/s", fields)
 	}
 }

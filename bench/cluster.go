@@ -27,6 +27,11 @@ import (
 // (every core, as deployed).
 func startProc(name, logPath, bin string, args ...string) (*child.Process, error) {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") })
+	return startProcEnv(name, logPath, bin, env, args...)
+}
+
+// startProcEnv is startProc with the child's whole environment given.
+func startProcEnv(name, logPath, bin string, env []string, args ...string) (*child.Process, error) {
 	p, err := child.Start(name, logPath, bin, args, child.Options{Env: env})
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)

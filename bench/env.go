@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +29,12 @@ type config struct {
 	controllerBin string
 	clusterBin    string
 	progress      io.Writer
+	// fluxDir holds Flux's controllers (-flux), "" without.
+	fluxDir string
+	// workload is the one being run, variant whose controllers it
+	// measures: labelDriftless or labelFlux.
+	workload string
+	variant  string
 }
 
 func (c config) logf(format string, args ...any) {
@@ -44,13 +49,17 @@ type env struct {
 	cluster *cluster
 	fleet   *fleet
 	ctrl    *controller
-	head    string // the fleet's commit the GitRepository is Ready at
+	flux    []*controller // Flux's controllers, in the flux variant
+	head    string        // the fleet's commit the GitRepository is Ready at
 	ks      *tracker
 }
 
 // setup starts the run's cluster; with files, also the fleet repository
 // holding them, the controller, and the GitRepository, Ready.
 func (c config) setup(ctx context.Context, name string, files map[string]string) (*env, error) {
+	if c.variant == labelFlux {
+		name += "-flux"
+	}
 	dir := filepath.Join(c.dataDir, fmt.Sprintf("%s-%s", name, time.Now().Format("20060102-150405")))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create run dir: %w", err)
@@ -70,8 +79,7 @@ func (c config) setup(ctx context.Context, name string, files map[string]string)
 	if e.fleet, e.head, err = newFleet(dir, files); err != nil {
 		return e, err
 	}
-	c.logf("%s: starting driftless-controller --concurrent=%d %s", name, c.concurrent, strings.Join(c.ctrlArgs, " "))
-	if e.ctrl, err = startController(ctx, c.controllerBin, e.cluster.kubeconfig, dir, c.concurrent, c.ctrlArgs...); err != nil {
+	if err := e.startControllers(ctx); err != nil {
 		return e, err
 	}
 	repos, err := newTracker(ctx, e.cluster.dynamic, gitRepositoriesGVR(), fleetNamespace)
@@ -97,8 +105,11 @@ func (e *env) teardown(failed bool) {
 	if e.ks != nil {
 		e.ks.close()
 	}
-	if e.ctrl != nil {
-		if err := e.ctrl.stop(); err != nil {
+	for _, c := range append([]*controller{e.ctrl}, e.flux...) {
+		if c == nil {
+			continue
+		}
+		if err := c.stop(); err != nil {
 			e.cfg.logf("%v", err)
 		}
 	}
@@ -119,10 +130,45 @@ func (e *env) teardown(failed bool) {
 	}
 }
 
-// subject is the driftless-controller process of the run.
+// subject is the controller processes of the run: driftless-controller,
+// or Flux's controllers, summed.
 func (e *env) subject() subject {
-	return subject{pid: e.ctrl.proc.PID(), metricsURL: e.ctrl.metricsURL, apiserverPID: e.cluster.apiserverPID,
-		apiserver: e.cluster.kube.CoreV1().RESTClient()}
+	s := e.controllersSubject()
+	s.apiserverPID, s.apiserver = e.cluster.apiserverPID, e.cluster.kube.CoreV1().RESTClient()
+	return s
+}
+
+// controllersSubject is subject without kube-apiserver's figures.
+func (e *env) controllersSubject() subject {
+	return subject{procs: controllerProcs(append([]*controller{e.ctrl}, e.flux...)), byProcess: e.flux != nil}
+}
+
+// scrapeControllers reads the /metrics of the run's controllers, summed.
+func (e *env) scrapeControllers(ctx context.Context) (metrics, error) {
+	var sum metrics
+	for _, p := range controllerProcs(append([]*controller{e.ctrl}, e.flux...)) {
+		m, err := scrapeMetrics(ctx, p.metricsURL)
+		if err != nil {
+			return sum, fmt.Errorf("%s: %w", p.name, err)
+		}
+		sum.requests += m.requests
+		sum.reconcile += m.reconcile
+		sum.cacheHits += m.cacheHits
+		sum.cacheMisses += m.cacheMisses
+		sum.found = sum.found || m.found
+	}
+	return sum, nil
+}
+
+// controllerProcs are the measured processes of cs (nil entries left out).
+func controllerProcs(cs []*controller) []measuredProc {
+	var out []measuredProc
+	for _, c := range cs {
+		if c != nil {
+			out = append(out, measuredProc{name: c.proc.Name, pid: c.proc.PID(), metricsURL: c.metricsURL})
+		}
+	}
+	return out
 }
 
 func (e *env) createNamespace(ctx context.Context, name string) error {
@@ -174,6 +220,12 @@ func measure(ctx context.Context, s subject, r row, fn func() error) (row, error
 	r.ObjectsPerSecond = float64(r.Objects) / wall
 	r.PeakRSSMiB = after.peakRSS
 	r.CPUSeconds = after.cpu - before.cpu
+	if after.cpuBy != nil {
+		r.Processes = map[string]processCost{}
+		for name, cpu := range after.cpuBy {
+			r.Processes[name] = processCost{CPUSeconds: cpu - before.cpuBy[name], PeakRSSMiB: after.peakRSSBy[name]}
+		}
+	}
 	r.APIRequests = after.requests - before.requests
 	r.APIServerCPUSeconds = after.apiserverCPU - before.apiserverCPU
 	r.ReconcileSeconds = after.reconcile - before.reconcile

@@ -66,8 +66,7 @@ func (c config) runW7(ctx context.Context, n int) (rows []row, err error) {
 	if err := e.createNamespace(ctx, fleetNamespace); err != nil {
 		return nil, err
 	}
-	c.logf("W7 N=%d: starting driftless-controller --concurrent=%d %s", n, c.concurrent, strings.Join(c.ctrlArgs, " "))
-	if e.ctrl, err = startController(ctx, c.controllerBin, e.cluster.kubeconfig, e.dir, c.concurrent, c.ctrlArgs...); err != nil {
+	if err := e.startControllers(ctx); err != nil {
 		return nil, err
 	}
 	repo := &unstructured.Unstructured{Object: map[string]any{
@@ -116,7 +115,7 @@ func (c config) runW7(ctx context.Context, n int) (rows []row, err error) {
 	}
 	rows = append(rows, r)
 
-	before, err := scrapeMetrics(ctx, e.ctrl.metricsURL)
+	before, err := e.scrapeControllers(ctx)
 	if err != nil {
 		return rows, err
 	}
@@ -132,7 +131,7 @@ func (c config) runW7(ctx context.Context, n int) (rows []row, err error) {
 	if err != nil {
 		return rows, err
 	}
-	after, err := scrapeMetrics(ctx, e.ctrl.metricsURL)
+	after, err := e.scrapeControllers(ctx)
 	if err != nil {
 		return rows, err
 	}

@@ -188,8 +188,7 @@ func (c config) runW5(ctx context.Context, n int, source string) (rows []row, er
 			return nil, err
 		}
 	}
-	c.logf("W5 N=%d: starting driftless-controller --concurrent=%d %s", n, c.concurrent, strings.Join(c.ctrlArgs, " "))
-	if e.ctrl, err = startController(ctx, c.controllerBin, e.cluster.kubeconfig, e.dir, c.concurrent, c.ctrlArgs...); err != nil {
+	if err := e.startControllers(ctx); err != nil {
 		return nil, err
 	}
 	if err := e.createAll(ctx, []*unstructured.Unstructured{repo}); err != nil {

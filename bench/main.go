@@ -14,6 +14,11 @@
 // local registry), W5 Flux's Helm benchmark (N HelmReleases of one chart
 // in an OCI registry, or an HTTP repository with -w5-source http; install,
 // then upgrade).
+//
+// With -flux DIR, every workload but W0 runs a second time in the same invocation, on a
+// fresh cluster, with Flux's own source-, kustomize- and helm-controller
+// executables from DIR (built outside the project) as separate processes;
+// their rows are labelled flux, Driftless's driftless.
 package main
 
 import (
@@ -24,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,7 +45,11 @@ import (
 
 // row is one phase of one run.
 type row struct {
-	Workload            string  `json:"workload"`
+	Workload string `json:"workload"`
+	// Controller is whose controllers the row measures: driftless,
+	// flux (-flux: Flux's controllers, each a process of its own, summed),
+	// or bench (W0: the bench's own applier).
+	Controller          string  `json:"controller"`
 	N                   int     `json:"n"`
 	Phase               string  `json:"phase"`
 	WallSeconds         float64 `json:"wall_seconds"`
@@ -59,6 +69,16 @@ type row struct {
 	ReconcileSeconds float64 `json:"reconcile_seconds"`
 	Kustomizations   int     `json:"kustomizations"`
 	Objects          int     `json:"objects"`
+	// Processes breaks CPU and peak RSS down by process when the
+	// controllers are more than one (Flux's): CPUSeconds and PeakRSSMiB
+	// are their sums.
+	Processes map[string]processCost `json:"processes,omitempty"`
+}
+
+// processCost is one controller process's share of a row.
+type processCost struct {
+	CPUSeconds float64 `json:"cpu_seconds"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
 }
 
 // flags are the command line.
@@ -82,6 +102,7 @@ type flags struct {
 	requests      bool
 	keep          bool
 	dataDir       string
+	fluxDir       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -103,6 +124,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.requests, "requests", false, "after the table, list the requests kube-apiserver served in each phase, per Kustomization")
 	fs.BoolVar(&f.keep, "keep", false, "keep each run's data directory (cluster, logs, repository)")
 	fs.StringVar(&f.dataDir, "data-dir", "", "where runs keep their data (default REPO/.cache/bench)")
+	fs.StringVar(&f.fluxDir, "flux", "", "directory of Flux's source-controller, kustomize-controller and helm-controller executables, built outside the project: "+
+		"W1 to W4 and W8 (source, kustomize), W5 (source, helm) and W7 (source) then run again on a fresh cluster with Flux's controllers, rows labelled flux")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -134,6 +157,13 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	if f.crds < 0 {
 		return f, fmt.Errorf("-crds: %d is negative", f.crds)
+	}
+	if f.fluxDir != "" {
+		dir, err := resolveFlux(f.fluxDir, f.workloads)
+		if err != nil {
+			return f, err
+		}
+		f.fluxDir = dir
 	}
 	if f.concurrent < 1 || f.nodes < 1 || f.w2Objects < 1 || f.w3Chain < 1 || f.w4N < 1 {
 		return f, errors.New("-concurrent, -nodes, -w2-objects, -w3-chain and -w4-n must be positive")
@@ -187,7 +217,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if f.dataDir == "" {
 		f.dataDir = filepath.Join(root, ".cache", "bench")
 	}
-	c := config{root: root, dataDir: f.dataDir, keep: f.keep, w5Source: f.w5Source, crds: f.crds, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr}
+	if f.fluxDir != "" {
+		if err := checkOutsideRepo(f.fluxDir, root); err != nil {
+			return err
+		}
+	}
+	c := config{root: root, dataDir: f.dataDir, keep: f.keep, w5Source: f.w5Source, crds: f.crds, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr,
+		fluxDir: f.fluxDir}
+	if f.fluxDir != "" && f.ctrlArgs != "" {
+		c.logf("-controller-args are driftless-controller's: Flux's controllers run without them")
+	}
 	c.logf("building driftless-controller and localcluster")
 	if c.controllerBin, c.clusterBin, err = buildBinaries(ctx, root, filepath.Join(f.dataDir, "bin")); err != nil {
 		return err
@@ -197,22 +236,30 @@ func run(args []string, stdout, stderr io.Writer) error {
 	for _, w := range f.workloads {
 		wc := c
 		wc.concurrent = f.concurrentOf(w)
+		wc.workload = w
 		for _, n := range f.sizesOf(w) {
-			got, err := wc.runWorkload(ctx, w, n)
-			for _, r := range got {
-				if f.jsonOut {
-					if err := json.NewEncoder(stdout).Encode(r); err != nil {
-						return err
+			// With -flux, Flux's run follows Driftless's, each on a
+			// fresh cluster of its own.
+			for _, variant := range variantsOf(f.fluxDir, w) {
+				vc := wc
+				vc.variant = variant
+				got, err := vc.runWorkload(ctx, w, n)
+				got = labelRows(got, w, variant)
+				for _, r := range got {
+					if f.jsonOut {
+						if err := json.NewEncoder(stdout).Encode(r); err != nil {
+							return err
+						}
 					}
 				}
-			}
-			rows = append(rows, got...)
-			if err != nil {
-				c.logf("%s N=%d failed (the reasons follow the table)", w, n)
-				failures = append(failures, fmt.Errorf("%s N=%d: %w", w, n, err))
-			}
-			if ctx.Err() != nil {
-				return errors.Join(append(failures, ctx.Err())...)
+				rows = append(rows, got...)
+				if err != nil {
+					c.logf("%s N=%d (%s) failed (the reasons follow the table)", w, n, variant)
+					failures = append(failures, fmt.Errorf("%s N=%d (%s): %w", w, n, variant, err))
+				}
+				if ctx.Err() != nil {
+					return errors.Join(append(failures, ctx.Err())...)
+				}
 			}
 		}
 	}
@@ -249,23 +296,31 @@ func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error)
 func formatTable(rows []row) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "WORKLOAD\tN\tPHASE\tWALL s\tKS/s\tOBJECTS/s\tPEAK RSS MiB\tCPU s\tAPI REQUESTS\tAPISERVER CPU s\tCLUSTER REQUESTS\t")
+	fmt.Fprintln(tw, "WORKLOAD\tCONTROLLER\tN\tPHASE\tWALL s\tKS/s\tOBJECTS/s\tPEAK RSS MiB\tCPU s\tAPI REQUESTS\tAPISERVER CPU s\tCLUSTER REQUESTS\t")
 	w0, w2, w5 := false, false, false
-	var notes []string
+	var notes, flux []string
 	for _, r := range rows {
+		if r.Controller == labelFlux {
+			flux = append(flux, fmt.Sprintf("  %s N=%d %s: %s\n", r.Workload, r.N, r.Phase, formatProcesses(r.Processes)))
+		}
 		w0 = w0 || r.Workload == "W0"
 		w2 = w2 || r.Workload == "W2"
 		w5 = w5 || strings.HasPrefix(r.Workload, "W5")
 		if r.Workload == "W3" && r.ReconcileSeconds > 0 {
-			notes = append(notes, fmt.Sprintf("W3 N=%d: wall %.1f s, the chain's own reconcile time %.1f s: %.2f×\n",
-				r.N, r.WallSeconds, r.ReconcileSeconds, r.WallSeconds/r.ReconcileSeconds))
+			who := ""
+			if r.Controller != "" {
+				who = " (" + r.Controller + ")"
+			}
+			notes = append(notes, fmt.Sprintf("W3 N=%d%s: wall %.1f s, the chain's own reconcile time %.1f s: %.2f×\n",
+				r.N, who, r.WallSeconds, r.ReconcileSeconds, r.WallSeconds/r.ReconcileSeconds))
 		}
 		perSecond := fmt.Sprintf("%.1f", r.PerSecond)
 		if r.Workload == "W2" {
 			perSecond = "–" // one Kustomization: objects per second is the figure
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.1f\t%s\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t%.0f\t\n",
-			r.Workload, r.N, r.Phase, r.WallSeconds, perSecond, r.ObjectsPerSecond,
+		controller := cmp.Or(r.Controller, "-")
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.1f\t%s\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t%.0f\t\n",
+			r.Workload, controller, r.N, r.Phase, r.WallSeconds, perSecond, r.ObjectsPerSecond,
 			r.PeakRSSMiB, r.CPUSeconds, r.APIRequests, r.APIServerCPUSeconds, r.ClusterRequests)
 	}
 	_ = tw.Flush()
@@ -281,7 +336,26 @@ func formatTable(rows []row) string {
 	for _, n := range notes {
 		b.WriteString(n)
 	}
+	if len(flux) > 0 {
+		b.WriteString("flux: Flux's controllers from -flux, each a process of its own, on a fresh cluster of the same machine after Driftless's run " +
+			"(" + fluxWorkloads + "). " +
+			"CPU s and API REQUESTS are sums over those processes; PEAK RSS MiB is the sum of each process's own peak. " +
+			"driftless is one process running every controller. By process (CPU s, peak RSS MiB):\n")
+		for _, l := range flux {
+			b.WriteString(l)
+		}
+	}
 	return b.String()
+}
+
+// formatProcesses lists a row's processes by name: CPU seconds and peak RSS.
+func formatProcesses(ps map[string]processCost) string {
+	names := slices.Sorted(maps.Keys(ps))
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		parts = append(parts, fmt.Sprintf("%s %.1f s, %.0f MiB", name, ps[name].CPUSeconds, ps[name].PeakRSSMiB))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // formatRequests lists, for each row, the requests kube-apiserver served
@@ -294,7 +368,11 @@ func formatRequests(rows []row) string {
 		if r.Workload == "W2" || per == 0 {
 			per, unit = float64(max(r.Objects, 1)), "object"
 		}
-		fmt.Fprintf(&b, "\n%s N=%d %s: %.0f requests, %.1f per %s\n", r.Workload, r.N, r.Phase, r.ClusterRequests, r.ClusterRequests/per, unit)
+		who := ""
+		if r.Controller != "" {
+			who = " (" + r.Controller + ")"
+		}
+		fmt.Fprintf(&b, "\n%s N=%d %s%s: %.0f requests, %.1f per %s\n", r.Workload, r.N, r.Phase, who, r.ClusterRequests, r.ClusterRequests/per, unit)
 		keys := make([]string, 0, len(r.ClusterRequestsBy))
 		for k := range r.ClusterRequestsBy {
 			keys = append(keys, k)

@@ -297,20 +297,31 @@ func scrapeAPIServer(ctx context.Context, client rest.Interface) (map[string]flo
 
 // sample is what a phase costs, read before and after it.
 type sample struct {
-	cpu          float64            // CPU seconds of the subject
+	cpu          float64            // CPU seconds of the subject (summed over its processes)
 	requests     float64            // API requests the subject made
-	peakRSS      float64            // peak RSS of the subject in MiB; <0 means not known
+	peakRSS      float64            // peak RSS of the subject in MiB: the sum of each process's own peak
 	apiserverCPU float64            // CPU seconds of kube-apiserver
-	reconcile    float64            // seconds the controller spent reconciling Kustomizations
+	reconcile    float64            // seconds the controllers spent reconciling Kustomizations
 	cluster      map[string]float64 // kube-apiserver's requests from everyone, by request
+	// cpuBy and peakRSSBy are cpu and peakRSS by process name, when the
+	// subject asks for them (Flux's controllers).
+	cpuBy, peakRSSBy map[string]float64
 }
 
-// subject is what a workload measures: the controller process, or for W0
-// the bench process itself.
+// measuredProc is one controller process of a subject.
+type measuredProc struct {
+	name       string
+	pid        int
+	metricsURL string // its /metrics
+}
+
+// subject is what a workload measures: the controller processes (one
+// driftless-controller, or Flux's controllers, summed), or for W0 the
+// bench process itself.
 type subject struct {
-	pid          int           // 0 means this process
-	metricsURL   string        // /metrics of pid
-	counter      *atomic.Int64 // requests this process made, when pid is 0
+	procs        []measuredProc // none means this process
+	byProcess    bool           // sample each process's CPU and peak RSS too
+	counter      *atomic.Int64  // requests this process made, when procs is empty
 	apiserverPID int
 	apiserver    rest.Interface // reads kube-apiserver's /metrics; nil skips it
 }
@@ -318,7 +329,7 @@ type subject struct {
 func (s subject) sample(ctx context.Context) (sample, error) {
 	var out sample
 	var err error
-	if s.pid == 0 {
+	if len(s.procs) == 0 {
 		if out.cpu, err = selfCPUSeconds(); err != nil {
 			return out, err
 		}
@@ -326,18 +337,31 @@ func (s subject) sample(ctx context.Context) (sample, error) {
 		if out.peakRSS, err = procPeakRSSMiB(os.Getpid()); err != nil {
 			return out, err
 		}
-	} else {
-		if out.cpu, err = procCPUSeconds(s.pid); err != nil {
-			return out, err
-		}
-		if out.peakRSS, err = procPeakRSSMiB(s.pid); err != nil {
-			return out, err
-		}
-		m, err := scrapeMetrics(ctx, s.metricsURL)
+	}
+	if s.byProcess {
+		out.cpuBy, out.peakRSSBy = map[string]float64{}, map[string]float64{}
+	}
+	for _, p := range s.procs {
+		cpu, err := procCPUSeconds(p.pid)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("%s: %w", p.name, err)
 		}
-		out.requests, out.reconcile = m.requests, m.reconcile
+		rss, err := procPeakRSSMiB(p.pid)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", p.name, err)
+		}
+		m, err := scrapeMetrics(ctx, p.metricsURL)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", p.name, err)
+		}
+		out.cpu += cpu
+		out.peakRSS += rss
+		out.requests += m.requests
+		out.reconcile += m.reconcile
+		if out.cpuBy != nil {
+			out.cpuBy[p.name] += cpu
+			out.peakRSSBy[p.name] += rss
+		}
 	}
 	if s.apiserverPID != 0 {
 		if out.apiserverCPU, err = procCPUSeconds(s.apiserverPID); err != nil {

@@ -54,8 +54,7 @@ func (c config) runW8(ctx context.Context, n int) (rows []row, err error) {
 	if err := e.createTargetNamespaces(ctx, n); err != nil {
 		return nil, err
 	}
-	c.logf("W8 N=%d: starting driftless-controller --concurrent=%d %s", n, c.concurrent, strings.Join(c.ctrlArgs, " "))
-	if e.ctrl, err = startController(ctx, c.controllerBin, e.cluster.kubeconfig, e.dir, c.concurrent, c.ctrlArgs...); err != nil {
+	if err := e.startControllers(ctx); err != nil {
 		return nil, err
 	}
 	var sources, kss []*unstructured.Unstructured
