@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
@@ -67,6 +68,12 @@ type Deps struct {
 	// Events records the controllers' Kubernetes events; Recorder gives
 	// each controller its own source.
 	Events *reconcile.Events
+	// Grace ends --graceful-shutdown-timeout after the manager begins to
+	// stop (never, when the timeout is negative). A group whose passes
+	// must not be cut midway (helm: a cut Helm action leaves its release
+	// locked) runs them on it, through reconcile.Runtime.Grace; the
+	// others' passes end as the manager stops.
+	Grace context.Context
 }
 
 // Runtime is what every kind of a controller group takes from the process
@@ -165,12 +172,18 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 	if err != nil {
 		return nil, err
 	}
+	grace, endGrace := context.WithCancel(context.Background())
+	if err := mgr.Add(graceTimer{grace: opts.GracefulShutdownTime, end: endGrace}); err != nil {
+		endGrace()
+		return nil, err
+	}
 	deps := Deps{
 		Options:    opts,
 		Controller: reconcile.ControllerOptions{Concurrent: opts.Concurrent, Retry: opts.Retry},
 		Metrics:    metrics,
 		Logger:     logger,
 		Events:     events,
+		Grace:      grace,
 	}
 	for _, c := range selected {
 		if err := c.Setup(mgr, deps); err != nil {
@@ -283,3 +296,22 @@ func (s eventsStopper) Start(ctx context.Context) error {
 }
 
 func (eventsStopper) NeedLeaderElection() bool { return false }
+
+// graceTimer ends Deps.Grace the graceful shutdown timeout after the
+// manager begins to stop, when controller-runtime stops waiting for the
+// passes in flight too. It runs leader or not, and is among the first
+// runnables the manager stops, so the timer starts with the stop.
+type graceTimer struct {
+	grace time.Duration
+	end   context.CancelFunc
+}
+
+func (g graceTimer) Start(ctx context.Context) error {
+	<-ctx.Done()
+	if g.grace >= 0 {
+		time.AfterFunc(g.grace, g.end)
+	}
+	return nil
+}
+
+func (graceTimer) NeedLeaderElection() bool { return false }
