@@ -15,8 +15,6 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/kubernetes"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -67,6 +65,15 @@ type Deps struct {
 	// Events records the controllers' Kubernetes events; Recorder gives
 	// each controller its own source.
 	Events *reconcile.Events
+	// senders counts what Runtime's sinks record, for Run to wait for at
+	// the end.
+	senders *eventSenders
+	// Grace ends --graceful-shutdown-timeout after the manager begins to
+	// stop (never, when the timeout is negative). A group whose passes
+	// must not be cut midway (helm: a cut Helm action leaves its release
+	// locked) runs them on it, through reconcile.Runtime.Grace; the
+	// others' passes end as the manager stops.
+	Grace context.Context
 }
 
 // Runtime is what every kind of a controller group takes from the process
@@ -74,11 +81,18 @@ type Deps struct {
 // controllers do ("source-controller").
 func (d Deps) Runtime(mgr ctrl.Manager, component string) reconcile.Runtime {
 	return reconcile.Runtime{
-		Events:            d.Events.Sink(mgr.GetScheme(), component),
+		Events:            d.eventSink(mgr, component),
 		Metrics:           d.Metrics,
 		RequeueDependency: d.Options.RequeueDependency,
 		Controller:        d.Controller,
 	}
+}
+
+func (d Deps) eventSink(mgr ctrl.Manager, component string) reconcile.EventSink {
+	if d.senders != nil {
+		return d.senders.sink(mgr.GetScheme(), component)
+	}
+	return d.Events.Sink(mgr.GetScheme(), component)
 }
 
 // Selected returns the controllers to run: those named in opts, or every
@@ -123,13 +137,19 @@ func RESTConfig(opts Options) (*rest.Config, error) {
 
 // New builds the manager with the selected controllers added.
 func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logger) (ctrl.Manager, error) {
+	mgr, _, err := build(cfg, opts, selected, logger)
+	return mgr, err
+}
+
+// build is New, also returning the event senders for Run to drain.
+func build(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logger) (ctrl.Manager, *eventSenders, error) {
 	s, err := scheme.New()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cacheOpts, err := cacheOptions(opts, selected)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cfg.WarningHandler == nil && cfg.WarningHandlerWithContext == nil {
 		cfg = rest.CopyConfig(cfg)
@@ -152,32 +172,39 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 		Controller:                    config.Controller{SkipNameValidation: &opts.SeveralManagersPerProcess},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create manager: %w", err)
+		return nil, nil, fmt.Errorf("create manager: %w", err)
 	}
 	if err := errors.Join(mgr.AddHealthzCheck("ping", healthz.Ping), mgr.AddReadyzCheck("ping", healthz.Ping)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	metrics, err := reconcile.NewMetrics(metricsRegistry())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	events, err := startEvents(mgr, logger)
+	grace, endGrace := context.WithCancel(context.Background())
+	if err := mgr.Add(graceTimer{grace: opts.GracefulShutdownTime, end: endGrace}); err != nil {
+		endGrace()
+		return nil, nil, err
+	}
+	events, err := startEvents(mgr, grace, logger)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	deps := Deps{
 		Options:    opts,
 		Controller: reconcile.ControllerOptions{Concurrent: opts.Concurrent, Retry: opts.Retry},
 		Metrics:    metrics,
 		Logger:     logger,
-		Events:     events,
+		Events:     events.events,
+		senders:    events,
+		Grace:      grace,
 	}
 	for _, c := range selected {
 		if err := c.Setup(mgr, deps); err != nil {
-			return nil, fmt.Errorf("set up the %s controller: %w", c.Name, err)
+			return nil, nil, fmt.Errorf("set up the %s controller: %w", c.Name, err)
 		}
 	}
-	return mgr, nil
+	return mgr, events, nil
 }
 
 // Run builds the manager and runs it until ctx ends.
@@ -193,13 +220,18 @@ func Run(ctx context.Context, opts Options, available []Controller, logger logr.
 	if err != nil {
 		return err
 	}
-	mgr, err := New(cfg, opts, selected, logger)
+	mgr, events, err := build(cfg, opts, selected, logger)
 	if err != nil {
 		return err
 	}
 	logger.Info("starting", "controllers", names(selected), "watchAllNamespaces", opts.WatchAllNamespaces,
 		"watchLabelSelector", opts.WatchLabelSelector, "leaderElection", opts.LeaderElection)
-	return mgr.Start(ctx)
+	err = mgr.Start(ctx)
+	// The passes that ran on through the grace have recorded their events
+	// (an upgrade that finished after SIGTERM): write them before the
+	// process ends.
+	events.drain(eventDrainBound)
+	return err
 }
 
 // cacheOptions limit the shared cache to the runtime namespace unless every
@@ -256,30 +288,3 @@ func runtimeNamespace(opts Options) string {
 	}
 	return "flux-system"
 }
-
-// startEvents starts the event senders, writing with the manager's client
-// settings, and stops them when the manager stops.
-func startEvents(mgr ctrl.Manager, logger logr.Logger) (*reconcile.Events, error) {
-	kube, err := kubernetes.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
-	if err != nil {
-		return nil, fmt.Errorf("events client: %w", err)
-	}
-	events := reconcile.NewEvents(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")},
-		reconcile.DefaultEventShards, logger.WithName("events"))
-	if err := mgr.Add(eventsStopper{events}); err != nil {
-		return nil, err
-	}
-	return events, nil
-}
-
-// eventsStopper shuts the event senders down when the manager stops,
-// leader or not.
-type eventsStopper struct{ events *reconcile.Events }
-
-func (s eventsStopper) Start(ctx context.Context) error {
-	<-ctx.Done()
-	s.events.Shutdown()
-	return nil
-}
-
-func (eventsStopper) NeedLeaderElection() bool { return false }

@@ -97,7 +97,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.EnablePprof, "enable-pprof", false, "also serve Go's profiles under /debug/pprof/ on the metrics address")
 	fs.StringVar(&o.LogEncoding, "log-encoding", "json", "log format: json or console")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info or error")
-	fs.DurationVar(&o.GracefulShutdownTime, "graceful-shutdown-timeout", 30*time.Second, "how long running reconciliations may finish on shutdown")
+	fs.DurationVar(&o.GracefulShutdownTime, "graceful-shutdown-timeout", 10*time.Minute, "how long running reconciliations may finish on shutdown; Helm actions run on until it ends, the other controllers' passes stop at once; negative waits for ever")
 
 	fs.DurationVar(&o.Retry.MinRetryDelay, "min-retry-delay", retry.MinRetryDelay, "first back-off after a failed reconciliation")
 	fs.DurationVar(&o.Retry.MaxRetryDelay, "max-retry-delay", retry.MaxRetryDelay, "longest back-off after failed reconciliations")

@@ -50,6 +50,14 @@ type Runtime struct {
 	// ProgressAfter is Reconciler.ProgressAfter; 0 means DefaultProgressAfter.
 	ProgressAfter time.Duration
 	Controller    ControllerOptions
+	// Grace, when set, lets a pass in flight outlive the controller's stop:
+	// its context is not cancelled when the manager begins to shut down but
+	// when Grace ends (--graceful-shutdown-timeout later). It is for kinds
+	// whose work must not be cut midway: a Helm action cut by a cancelled
+	// context leaves its release pending, locked to every later action.
+	// Without it a pass's context ends as the manager stops, as
+	// controller-runtime makes it.
+	Grace context.Context
 }
 
 // Start is the one constructor of a kind's controller: it builds the
@@ -90,5 +98,33 @@ func Start[T meta.Object, S any](ctx context.Context, mgr ctrl.Manager, kind Kin
 	for _, w := range kind.Watches {
 		b = b.Watches(w.Object, handler.EnqueueRequestsFromMapFunc(w.Map), builder.WithPredicates(w.Predicates...))
 	}
+	if rt.Grace != nil {
+		return b.Complete(outliving{next: r, grace: rt.Grace})
+	}
 	return b.Complete(r)
+}
+
+// outliving runs each pass on a context that the manager's stop does not
+// cancel: controller-runtime derives a pass's context from the
+// controller's, which it cancels the moment the process is told to stop,
+// and then waits up to its graceful shutdown timeout for the pass to
+// return. The pass keeps the values and any deadline of its context, and
+// ends when grace does.
+type outliving struct {
+	next interface {
+		Reconcile(context.Context, ctrl.Request) (ctrl.Result, error)
+	}
+	grace context.Context
+}
+
+func (o outliving) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	pass, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancelDeadline context.CancelFunc
+		pass, cancelDeadline = context.WithDeadline(pass, deadline)
+		defer cancelDeadline()
+	}
+	defer context.AfterFunc(o.grace, cancel)()
+	return o.next.Reconcile(pass, req)
 }

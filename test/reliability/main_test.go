@@ -1,7 +1,8 @@
 // Package reliability is the fault suite: it runs the built
 // driftless-controller as a process against a local cluster and breaks
 // things under it — the API server stops in the middle of an apply, the
-// controller is killed with SIGKILL in the middle of an apply, the artifact
+// controller is killed with SIGKILL in the middle of an apply or of a Helm
+// upgrade, or stopped with SIGTERM in the middle of one, the artifact
 // storage fills up, the Git server answers garbage, a stored artifact is
 // altered, another field manager takes a field — and checks that it
 // converges with nothing lost and nothing wrongly deleted. Bad input meets

@@ -87,5 +87,11 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		NoCrossNamespaceRefs:  deps.Options.NoCrossNamespaceRefs,
 		DefaultServiceAccount: deps.Options.DefaultServiceAccount,
 	}
-	return reconcile.Start(context.Background(), mgr, r.Kind(), deps.Runtime(mgr, "helm-controller"))
+	// A Helm action cut by a cancelled context leaves its release pending,
+	// locked to every later action until the next pass unlocks it by
+	// marking it failed; a stop (SIGTERM) lets the passes in flight end,
+	// within --graceful-shutdown-timeout.
+	rt := deps.Runtime(mgr, "helm-controller")
+	rt.Grace = deps.Grace
+	return reconcile.Start(context.Background(), mgr, r.Kind(), rt)
 }
