@@ -13,6 +13,7 @@ import (
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
 	"github.com/driftless/driftless/internal/controller/helm/helmrelease"
 	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/kubeconfig"
 	"github.com/driftless/driftless/internal/engine/release"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/reconcile"
@@ -22,6 +23,10 @@ import (
 type Options struct {
 	// SnapshotDigestAlgo digests release records in status.history.
 	SnapshotDigestAlgo string
+	// Kubeconfig binds --insecure-kubeconfig-exec and
+	// --insecure-kubeconfig-tls: the kustomize group's flags when it
+	// registered them first, this group's own otherwise.
+	Kubeconfig kubeconfig.Flags
 }
 
 // chartRetries is the number of retries of a chart artifact download
@@ -32,6 +37,7 @@ const chartRetries = 9
 // BindFlags registers the helm controller's own flags on fs with their
 // defaults, Flux's names.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	o.Kubeconfig.Bind(fs)
 	fs.StringVar(&o.SnapshotDigestAlgo, "snapshot-digest-algo", "sha256", "digest algorithm of the release snapshots in HelmRelease status.history: sha256, sha384 or sha512")
 }
 
@@ -86,6 +92,7 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Log:                   deps.Logger.WithName("helm"),
 		NoCrossNamespaceRefs:  deps.Options.NoCrossNamespaceRefs,
 		DefaultServiceAccount: deps.Options.DefaultServiceAccount,
+		Kubeconfig:            g.opts.Kubeconfig.Policy(),
 	}
 	return reconcile.Start(context.Background(), mgr, r.Kind(), deps.Runtime(mgr, "helm-controller"))
 }
