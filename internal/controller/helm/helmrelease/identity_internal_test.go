@@ -118,4 +118,3 @@ func TestForeignExternalArtifactStallsWithoutCrossNamespaceRefs(t *testing.T) {
 		t.Errorf("allowed: %v %v", src, err)
 	}
 }
-
