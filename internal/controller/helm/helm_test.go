@@ -8,7 +8,8 @@ import (
 	"github.com/driftless/driftless/internal/controller/kustomize"
 )
 
-// --insecure-kubeconfig-exec and --insecure-kubeconfig-tls reach the helm
+// --insecure-kubeconfig-exec, --insecure-kubeconfig-tls and
+// --artifact-servers (an ExternalArtifact's producer) reach the helm
 // group whether the kustomize group registered them first (one process
 // with every group) or not (a helm-only command line).
 func TestKubeconfigFlagsReachTheHelmGroup(t *testing.T) {
@@ -23,11 +24,14 @@ func TestKubeconfigFlagsReachTheHelmGroup(t *testing.T) {
 			if p := o.Kubeconfig.Policy(); p.AllowExec || p.AllowInsecureTLS {
 				t.Errorf("defaults allow %+v", p)
 			}
-			if err := fs.Parse([]string{"--insecure-kubeconfig-exec", "--insecure-kubeconfig-tls"}); err != nil {
+			if err := fs.Parse([]string{"--insecure-kubeconfig-exec", "--insecure-kubeconfig-tls", "--artifact-servers=producer.example:8080,https://other.example"}); err != nil {
 				t.Fatal(err)
 			}
 			if p := o.Kubeconfig.Policy(); !p.AllowExec || !p.AllowInsecureTLS {
 				t.Errorf("the helm group reads %+v after both flags", p)
+			}
+			if got := o.ArtifactServers(); len(got) != 2 || got[0] != "producer.example:8080" || got[1] != "https://other.example" {
+				t.Errorf("--artifact-servers reads %q", got)
 			}
 		})
 	}
