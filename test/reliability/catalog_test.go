@@ -168,8 +168,8 @@ func catalogue() []existing {
 			Observed: "every error checked against the plaintext and keys: none appears"})},
 		// Tenant isolation: the findings of the security review (docs/security.md).
 		{ks, none(row{Area: areaTenant, Case: "A tenant's kubeconfig names the controller's files (tokenFile, certificate paths) or another identity",
-			Tests: []string{"TestKubeconfigRefusesControllerFilesAndIdentities", "TestKubeconfigInlineCredentials",
-				"TestKubeconfigTokenFileIsNeverRead"},
+			Tests: []string{"internal/engine/kubeconfig#TestKubeconfigRefusesControllerFilesAndIdentities", "internal/engine/kubeconfig#TestKubeconfigInlineCredentials",
+				"TestKubeconfigTokenFileIsNeverRead", "internal/controller/helm/helmrelease#TestKubeConfigReadingControllerFilesIsRefused"},
 			Expected: "Stalled naming the field; the tenant's server receives no credentials of the controller",
 			Observed: "every path and impersonation field refused by name; an HTTPS listener recording Authorization headers received none, and the tenant's inline token once it was inline"})},
 		{ks, none(row{Area: areaTenant, Case: "A health check of an object the tenant may not read (a Secret in another namespace)",

@@ -13,6 +13,7 @@ import (
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
 	"github.com/driftless/driftless/internal/controller/helm/helmrelease"
 	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/kubeconfig"
 	"github.com/driftless/driftless/internal/engine/release"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/reconcile"
@@ -22,6 +23,28 @@ import (
 type Options struct {
 	// SnapshotDigestAlgo digests release records in status.history.
 	SnapshotDigestAlgo string
+	// Kubeconfig binds --insecure-kubeconfig-exec and
+	// --insecure-kubeconfig-tls: the kustomize group's flags when it
+	// registered them first, this group's own otherwise.
+	Kubeconfig kubeconfig.Flags
+	// artifactServers is --artifact-servers: the servers besides the
+	// storage server that chart artifacts (an ExternalArtifact's) may come
+	// from. The kustomize group's flag when it registered it first.
+	artifactServers *pflag.Flag
+}
+
+// artifactServersFlag is the flag naming the extra artifact servers.
+const artifactServersFlag = "artifact-servers"
+
+// ArtifactServers are the servers --artifact-servers names.
+func (o *Options) ArtifactServers() []string {
+	if o.artifactServers == nil {
+		return nil
+	}
+	if v, ok := o.artifactServers.Value.(pflag.SliceValue); ok {
+		return v.GetSlice()
+	}
+	return nil
 }
 
 // chartRetries is the number of retries of a chart artifact download
@@ -32,6 +55,11 @@ const chartRetries = 9
 // BindFlags registers the helm controller's own flags on fs with their
 // defaults, Flux's names.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	o.Kubeconfig.Bind(fs)
+	if fs.Lookup(artifactServersFlag) == nil {
+		fs.StringSlice(artifactServersFlag, nil, "servers (host[:port] or URL) artifacts may be downloaded from besides --storage-adv-addr; a source status naming any other is refused")
+	}
+	o.artifactServers = fs.Lookup(artifactServersFlag)
 	fs.StringVar(&o.SnapshotDigestAlgo, "snapshot-digest-algo", "sha256", "digest algorithm of the release snapshots in HelmRelease status.history: sha256, sha384 or sha512")
 }
 
@@ -68,11 +96,13 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		maxSize = -1
 	}
 	fetcher, err := artifact.NewFetcher(artifact.FetcherOptions{
-		Retries:            chartRetries,
-		MaxDownloadSize:    maxSize,
-		MaxUntarSize:       maxSize,
-		SkipLinks:          true,
-		AllowedURLPrefixes: []string{deps.Options.Storage.Advertised()},
+		Retries:         chartRetries,
+		MaxDownloadSize: maxSize,
+		MaxUntarSize:    maxSize,
+		SkipLinks:       true,
+		// An ExternalArtifact's producer may serve from its own server,
+		// allowed by --artifact-servers as for Kustomizations.
+		AllowedURLPrefixes: append([]string{deps.Options.Storage.Advertised()}, g.opts.ArtifactServers()...),
 	})
 	if err != nil {
 		return err
@@ -86,6 +116,7 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Log:                   deps.Logger.WithName("helm"),
 		NoCrossNamespaceRefs:  deps.Options.NoCrossNamespaceRefs,
 		DefaultServiceAccount: deps.Options.DefaultServiceAccount,
+		Kubeconfig:            g.opts.Kubeconfig.Policy(),
 	}
 	// A Helm action cut by a cancelled context leaves its release pending,
 	// locked to every later action until the next pass unlocks it by

@@ -24,18 +24,20 @@ import (
 	"github.com/driftless/driftless/internal/controller/kustomize/kustomization"
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/health"
+	"github.com/driftless/driftless/internal/engine/kubeconfig"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // Options are the flags of the kustomize controller.
 type Options struct {
-	NoRemoteBases          bool
-	ConcurrentSSA          int
-	OverrideManagers       []string
-	InsecureKubeconfigExec bool
-	InsecureKubeconfigTLS  bool
-	HTTPRetry              int
+	NoRemoteBases    bool
+	ConcurrentSSA    int
+	OverrideManagers []string
+	// Kubeconfig binds --insecure-kubeconfig-exec and
+	// --insecure-kubeconfig-tls, shared with the helm group.
+	Kubeconfig kubeconfig.Flags
+	HTTPRetry  int
 	// ArtifactServers are the servers, besides this process's own storage
 	// address, that artifacts may be downloaded from (a separate source
 	// controller's, or a third party's that publishes ExternalArtifacts).
@@ -51,8 +53,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoRemoteBases, "no-remote-bases", false, "refuse kustomize resources and bases fetched from URLs")
 	fs.IntVar(&o.ConcurrentSSA, "concurrent-ssa", 4, "server-side dry-runs run at once per Kustomization")
 	fs.StringArrayVar(&o.OverrideManagers, "override-manager", nil, "field manager whose edits are reverted like kubectl's (repeatable)")
-	fs.BoolVar(&o.InsecureKubeconfigExec, "insecure-kubeconfig-exec", false, "allow exec plugins in kubeConfig secrets")
-	fs.BoolVar(&o.InsecureKubeconfigTLS, "insecure-kubeconfig-tls", false, "allow kubeConfig secrets that skip TLS verification")
+	o.Kubeconfig.Bind(fs)
 	fs.IntVar(&o.HTTPRetry, "http-retry", 9, "retries of an artifact download")
 	fs.StringSliceVar(&o.ArtifactServers, "artifact-servers", nil, "servers (host[:port] or URL) artifacts may be downloaded from besides --storage-adv-addr; a source status naming any other is refused")
 	fs.StringVar(&o.WatchConfigsLabelSelector, "watch-configs-label-selector", "reconcile.fluxcd.io/watch=Enabled", "ConfigMaps and Secrets matching this selector reconcile their Kustomizations when they change")
@@ -129,6 +130,7 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 	}
 	log := deps.Logger.WithName("kustomize")
 	o := deps.Options
+	policy := g.opts.Kubeconfig.Policy()
 	r := &kustomization.Reconciler{
 		Client:                 mgr.GetClient(),
 		APIReader:              mgr.GetAPIReader(),
@@ -141,8 +143,8 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		NoCrossNamespaceRefs:   o.NoCrossNamespaceRefs,
 		NoRemoteBases:          g.opts.NoRemoteBases,
 		DefaultServiceAccount:  o.DefaultServiceAccount,
-		InsecureKubeconfigExec: g.opts.InsecureKubeconfigExec,
-		InsecureKubeconfigTLS:  g.opts.InsecureKubeconfigTLS,
+		InsecureKubeconfigExec: policy.AllowExec,
+		InsecureKubeconfigTLS:  policy.AllowInsecureTLS,
 		OverrideManagers:       g.opts.OverrideManagers,
 		ConcurrentSSA:          g.opts.ConcurrentSSA,
 	}

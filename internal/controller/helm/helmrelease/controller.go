@@ -26,8 +26,9 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/dependency"
 	"github.com/driftless/driftless/internal/engine/artifact"
-	"github.com/driftless/driftless/internal/engine/helmdrift"
+	"github.com/driftless/driftless/internal/engine/clientcache"
 	"github.com/driftless/driftless/internal/engine/helmkube"
+	"github.com/driftless/driftless/internal/engine/kubeconfig"
 	"github.com/driftless/driftless/internal/engine/postrender"
 	"github.com/driftless/driftless/internal/engine/release"
 	"github.com/driftless/driftless/internal/reconcile"
@@ -52,10 +53,18 @@ type Reconciler struct {
 	// TempDir is where charts are unpacked; "" means the system default.
 	TempDir string
 
-	targetsMu sync.Mutex
-	targets   map[string]*helmkube.Target
-	detectors map[string]*helmdrift.Detector
-	exprs     dependency.Expressions
+	// Kubeconfig is what --insecure-kubeconfig-exec and
+	// --insecure-kubeconfig-tls allow in spec.kubeConfig's Secret.
+	Kubeconfig kubeconfig.Policy
+	// Identities bounds the per-identity clients kept; the zero value is
+	// clientcache's defaults.
+	Identities clientcache.Options
+
+	// identities are the clients of each identity the releases act as
+	// (clientcache.Key of the REST config), made on first use.
+	identities     *clientcache.Cache[*identity]
+	identitiesOnce sync.Once
+	exprs          dependency.Expressions
 }
 
 // Kind declares the HelmRelease reconciliation for the reconcile skeleton.
@@ -104,9 +113,8 @@ type State struct {
 	renderer     *postrender.Renderer
 	target       *helmkube.Target
 	cfg          *action.Configuration
-	// restConfig is the release's identity, targetKey its cache key.
-	restConfig *rest.Config
-	targetKey  string
+	// identity holds the release's REST config and its clients.
+	identity *identity
 }
 
 // succeeded is Ready's reason and message after a pass that left nothing
@@ -181,6 +189,7 @@ func (r *Reconciler) watches() []reconcile.Watch {
 	return []reconcile.Watch{
 		{Object: &sourcev1.HelmChart{}, Map: byChart(sourcev1.HelmChartKind), Predicates: artifactChanged()},
 		{Object: &sourcev1.OCIRepository{}, Map: byChart(sourcev1.OCIRepositoryKind), Predicates: artifactChanged()},
+		{Object: &sourcev1.ExternalArtifact{}, Map: byChart(sourcev1.ExternalArtifactKind), Predicates: artifactChanged()},
 		{Object: &helmv2.HelmRelease{}, Map: func(ctx context.Context, o client.Object) []ctrl.Request {
 			return reconcile.Indexed(ctx, r.Client, &helmv2.HelmReleaseList{},
 				client.MatchingFields{dependsOnIndex: o.GetNamespace() + "/" + o.GetName()})

@@ -68,24 +68,6 @@ func (r *Reconciler) checkDrift(ctx context.Context, obj *helmv2.HelmRelease, p 
 	return nil
 }
 
-// detector is the drift detector of the pass's target, one per identity.
-func (r *Reconciler) detector(st *State) (*helmdrift.Detector, error) {
-	r.targetsMu.Lock()
-	defer r.targetsMu.Unlock()
-	if d, ok := r.detectors[st.targetKey]; ok {
-		return d, nil
-	}
-	d, err := helmdrift.NewForConfig(st.restConfig)
-	if err != nil {
-		return nil, err
-	}
-	if r.detectors == nil {
-		r.detectors = map[string]*helmdrift.Detector{}
-	}
-	r.detectors[st.targetKey] = d
-	return d, nil
-}
-
 // manifestObjects parses a release's manifest (hooks are not in it).
 func manifestObjects(rls *helmrelease.Release) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured

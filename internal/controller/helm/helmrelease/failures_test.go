@@ -89,23 +89,6 @@ func TestAReleaseOfAnotherHelmReleaseIsNotTouched(t *testing.T) {
 	}
 }
 
-func TestUnbuiltFieldsStallSayingSo(t *testing.T) {
-	ns := env.Namespace(t)
-	repository(t, ns, helmtest.ConfigMapChart("app", "1.0.0"))
-	hr := release(t, ns, "remote", "app", "", func(hr *helmv2.HelmRelease) {
-		hr.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "remote-kubeconfig"}}
-	})
-	got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(hr), "stalled", func(o *helmv2.HelmRelease) bool {
-		return reconcile.IsTrue(o, meta.StalledCondition)
-	})
-	if c := condition(got, meta.ReadyCondition); c.Reason != "NotSupported" || !strings.Contains(c.Message, "spec.kubeConfig (a remote cluster) is not supported") {
-		t.Errorf("Ready = %+v", c)
-	}
-	if len(helmList(t, ns)) != 0 {
-		t.Error("a release was made despite the unsupported field")
-	}
-}
-
 func TestChartNotFoundWaitsWithTheHelmChartsWords(t *testing.T) {
 	ns := env.Namespace(t)
 	repository(t, ns, helmtest.ConfigMapChart("app", "1.0.0"))

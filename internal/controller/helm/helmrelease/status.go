@@ -92,9 +92,15 @@ func namespaced(t *helmkube.Target, u *unstructured.Unstructured) bool {
 func (r *Reconciler) finalize(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass) error {
 	if obj.Spec.Suspend {
 		p.Event("Normal", "Suspended", fmt.Sprintf("the HelmRelease is suspended: release %s is left in place", releaseRef(obj)))
-	} else if obj.Spec.KubeConfig == nil {
+	} else {
 		st := &State{}
 		if err := r.target(ctx, obj, p, st); err != nil {
+			if why := cannotReach(obj, err); why != "" {
+				// A finalizer waiting for a kubeconfig that is gone or
+				// refused would hold the object (and its namespace) forever.
+				p.Event("Warning", "UninstallSkipped", fmt.Sprintf("release %s is left in place: %s", releaseRef(obj), why))
+				return r.deleteGeneratedChart(ctx, obj)
+			}
 			return err
 		}
 		rls, err := lastRecord(st.cfg, obj.GetReleaseName())

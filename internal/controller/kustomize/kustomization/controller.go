@@ -16,6 +16,7 @@ import (
 
 	"github.com/driftless/driftless/internal/controller/dependency"
 	"github.com/driftless/driftless/internal/engine/artifact"
+	"github.com/driftless/driftless/internal/engine/clientcache"
 	"github.com/driftless/driftless/internal/engine/health"
 )
 
@@ -60,9 +61,11 @@ type Reconciler struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	targets    sync.Map // identity → *target
-	readyExprs dependency.Expressions
-	inflight   sync.Map // namespace/name → *inflightWait
+	// targets are the clients per identity (clientcache.Key), made on first use.
+	targets     *clientcache.Cache[*target]
+	targetsOnce sync.Once
+	readyExprs  dependency.Expressions
+	inflight    sync.Map // namespace/name → *inflightWait
 }
 
 func (r *Reconciler) now() time.Time {

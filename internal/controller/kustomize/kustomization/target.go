@@ -2,7 +2,6 @@ package kustomization
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,12 +14,11 @@ import (
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/engine/apply"
+	"github.com/driftless/driftless/internal/engine/clientcache"
 	"github.com/driftless/driftless/internal/engine/health"
+	"github.com/driftless/driftless/internal/engine/kubeconfig"
 	"github.com/driftless/driftless/internal/reconcile"
 )
-
-// Keys of a kubeConfig.secretRef Secret tried when spec.kubeConfig.secretRef.key is empty.
-var kubeconfigKeys = []string{"value", "value.yaml"}
 
 // targetConfig returns the REST config a Kustomization applies with: the
 // controller's own, or a remote cluster's from kubeConfig.secretRef, acting
@@ -28,13 +26,13 @@ var kubeconfigKeys = []string{"value", "value.yaml"}
 func (r *Reconciler) targetConfig(ctx context.Context, obj *kustomizev1.Kustomization) (*rest.Config, error) {
 	cfg := rest.CopyConfig(r.Config)
 	if ref := obj.Spec.KubeConfig; ref != nil {
-		if ref.ConfigMapRef != nil {
-			return nil, reconcile.Stalling(meta.ReconciliationFailedReason,
-				"kubeConfig.configMapRef (cloud provider workload identity) is not supported yet; use kubeConfig.secretRef")
+		remote, err := kubeconfig.Remote(ctx, r.readSecret, r.Config, obj.Namespace, ref,
+			kubeconfig.Policy{AllowExec: r.InsecureKubeconfigExec, AllowInsecureTLS: r.InsecureKubeconfigTLS})
+		if kubeconfig.IsRefused(err) {
+			return nil, reconcile.Stalling(meta.ReconciliationFailedReason, "%s", err)
 		}
-		remote, err := r.remoteConfig(ctx, obj.Namespace, ref.SecretRef)
 		if err != nil {
-			return nil, err
+			return nil, reconcile.Failed(meta.ReconciliationFailedReason, "%w", err)
 		}
 		cfg = remote
 	}
@@ -52,32 +50,13 @@ func (r *Reconciler) serviceAccount(obj *kustomizev1.Kustomization) string {
 	return r.DefaultServiceAccount
 }
 
-func (r *Reconciler) remoteConfig(ctx context.Context, namespace string, ref *meta.SecretKeyReference) (*rest.Config, error) {
+// readSecret reads a kubeconfig Secret straight from the API server.
+func (r *Reconciler) readSecret(ctx context.Context, namespace, name string) (map[string][]byte, error) {
 	var secret corev1.Secret
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, &secret); err != nil {
-		return nil, reconcile.Failed(meta.ReconciliationFailedReason, "get kubeconfig secret '%s/%s': %w", namespace, ref.Name, err)
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &secret); err != nil {
+		return nil, err
 	}
-	keys := kubeconfigKeys
-	if ref.Key != "" {
-		keys = []string{ref.Key}
-	}
-	var data []byte
-	for _, k := range keys {
-		if v, ok := secret.Data[k]; ok {
-			data = v
-			break
-		}
-	}
-	if data == nil {
-		return nil, reconcile.Stalling(meta.ReconciliationFailedReason,
-			"kubeconfig secret '%s/%s' has no key %v", namespace, ref.Name, keys)
-	}
-	cfg, err := restConfigFromKubeconfig(data, kubeconfigPolicy{AllowExec: r.InsecureKubeconfigExec, AllowInsecureTLS: r.InsecureKubeconfigTLS})
-	if err != nil {
-		return nil, reconcile.Stalling(meta.ReconciliationFailedReason, "kubeconfig secret '%s/%s': %v", namespace, ref.Name, err)
-	}
-	cfg.QPS, cfg.Burst = r.Config.QPS, r.Config.Burst
-	return cfg, nil
+	return secret.Data, nil
 }
 
 // target is the cluster a Kustomization applies to, as the identity it acts as.
@@ -101,22 +80,21 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 		return nil, err
 	}
 	remote := obj.Spec.KubeConfig != nil
-	key := cfg.Host + "|" + cfg.Impersonate.UserName
 	if remote {
 		// A request to a remote cluster takes at most the Kustomization's
-		// timeout, and at most remoteClientTimeout.
+		// timeout, and at most kubeconfig.ClientTimeout.
 		cfg.Timeout = min(cfg.Timeout, obj.GetTimeout())
-		// Keyed on the credentials too: a rotated kubeconfig gets new clients.
-		sum := sha256.New()
-		for _, b := range [][]byte{[]byte(cfg.BearerToken), cfg.CertData, cfg.KeyData, cfg.CAData, []byte(cfg.Timeout.String())} {
-			sum.Write(b)
-			sum.Write([]byte{0})
-		}
-		key += fmt.Sprintf("|%x", sum.Sum(nil))
 	}
-	if t, ok := r.targets.Load(key); ok {
-		return t.(*target), nil
-	}
+	// Keyed on the credentials too: a rotated kubeconfig gets new clients.
+	// The cache is bounded: a tenant naming ever new identities replaces
+	// clients, it does not pile them up.
+	r.targetsOnce.Do(func() { r.targets = clientcache.New[*target](clientcache.Options{}) })
+	return r.targets.Get(clientcache.Key(cfg), func() (*target, error) { return r.newTarget(cfg, remote) })
+}
+
+// newTarget builds the clients of one identity.
+func (r *Reconciler) newTarget(cfg *rest.Config, remote bool) (*target, error) {
+	key := cfg.Host + " as " + cfg.Impersonate.UserName
 	dyn, err := apply.NewKindClient(cfg)
 	if err != nil {
 		return nil, reconcile.Failed(meta.ReconciliationFailedReason, "client for %s: %w", key, err)
@@ -151,6 +129,5 @@ func (r *Reconciler) target(ctx context.Context, obj *kustomizev1.Kustomization)
 		t.apply = apply.New(dyn, r.Mapper, Owner)
 		t.health, t.listed = r.Health, r.Health
 	}
-	actual, _ := r.targets.LoadOrStore(key, t)
-	return actual.(*target), nil
+	return t, nil
 }

@@ -1,4 +1,4 @@
-package kustomization
+package kubeconfig
 
 import (
 	"strings"
@@ -44,7 +44,7 @@ func TestKubeconfigRefusesControllerFilesAndIdentities(t *testing.T) {
 		{"skipped TLS verification", "    token: inline", "    insecure-skip-tls-verify: true", "skips TLS verification"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := restConfigFromKubeconfig(kubeconfigWith(tc.user, tc.cluster), kubeconfigPolicy{})
+			cfg, err := RESTConfig(kubeconfigWith(tc.user, tc.cluster), Policy{})
 			if err == nil {
 				t.Fatalf("accepted: %+v", cfg)
 			}
@@ -58,26 +58,26 @@ func TestKubeconfigRefusesControllerFilesAndIdentities(t *testing.T) {
 // The flags that allow exec plugins and skipped TLS verification do, and
 // nothing else; the config keeps only inline credentials and gets a timeout.
 func TestKubeconfigInlineCredentials(t *testing.T) {
-	cfg, err := restConfigFromKubeconfig(kubeconfigWith("    token: inline-token", ""), kubeconfigPolicy{})
+	cfg, err := RESTConfig(kubeconfigWith("    token: inline-token", ""), Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Host != "https://remote.example:6443" || cfg.BearerToken != "inline-token" || cfg.BearerTokenFile != "" {
 		t.Errorf("config %+v", cfg)
 	}
-	if cfg.Timeout != remoteClientTimeout {
-		t.Errorf("timeout %s, want %s", cfg.Timeout, remoteClientTimeout)
+	if cfg.Timeout != ClientTimeout {
+		t.Errorf("timeout %s, want %s", cfg.Timeout, ClientTimeout)
 	}
 	exec := "    exec: {apiVersion: client.authentication.k8s.io/v1, command: get-token, interactiveMode: Never}"
-	if _, err := restConfigFromKubeconfig(kubeconfigWith(exec, ""), kubeconfigPolicy{AllowExec: true}); err != nil {
+	if _, err := RESTConfig(kubeconfigWith(exec, ""), Policy{AllowExec: true}); err != nil {
 		t.Errorf("exec refused with --insecure-kubeconfig-exec: %v", err)
 	}
 	insecure := "    insecure-skip-tls-verify: true"
-	if _, err := restConfigFromKubeconfig(kubeconfigWith("    token: x", insecure), kubeconfigPolicy{AllowInsecureTLS: true}); err != nil {
+	if _, err := RESTConfig(kubeconfigWith("    token: x", insecure), Policy{AllowInsecureTLS: true}); err != nil {
 		t.Errorf("insecure TLS refused with --insecure-kubeconfig-tls: %v", err)
 	}
 	withFile := "    token: x\n    tokenFile: /etc/passwd"
-	if _, err := restConfigFromKubeconfig(kubeconfigWith(withFile, ""), kubeconfigPolicy{AllowExec: true, AllowInsecureTLS: true}); err == nil {
+	if _, err := RESTConfig(kubeconfigWith(withFile, ""), Policy{AllowExec: true, AllowInsecureTLS: true}); err == nil {
 		t.Error("tokenFile accepted under the insecure flags")
 	}
 }

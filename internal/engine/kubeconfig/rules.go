@@ -1,4 +1,10 @@
-package kustomization
+// Package kubeconfig turns a kubeconfig a tenant handed over in a Secret
+// (spec.kubeConfig.secretRef of a Kustomization or a HelmRelease) into the
+// REST config of a remote cluster, under one set of rules for every
+// controller: inline data only, no impersonation fields, exec plugins and
+// skipped TLS verification only when the controller's flags allow them, and
+// a client timeout.
+package kubeconfig
 
 import (
 	"fmt"
@@ -11,31 +17,31 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-// remoteClientTimeout bounds every request to a remote cluster, so that a
+// ClientTimeout bounds every request to a remote cluster, so that a
 // kubeconfig pointing at a server that accepts and never answers cannot hold
 // a worker: discovery takes no context, only the client's timeout stops it.
-const remoteClientTimeout = 30 * time.Second
+const ClientTimeout = 30 * time.Second
 
-// kubeconfigPolicy is what the controller's flags allow in a tenant's kubeconfig.
-type kubeconfigPolicy struct {
+// Policy is what the controller's flags allow in a tenant's kubeconfig.
+type Policy struct {
 	// AllowExec allows exec credential plugins (--insecure-kubeconfig-exec).
 	AllowExec bool
 	// AllowInsecureTLS allows clusters that skip TLS verification (--insecure-kubeconfig-tls).
 	AllowInsecureTLS bool
 }
 
-// restConfigFromKubeconfig builds the REST config of a kubeconfig a tenant
-// handed over in a Secret. The kubeconfig is the tenant's, but the process
-// reading it is the controller: every field that names a file would be read
-// from the controller's filesystem (its own ServiceAccount token, say, sent
-// to a server the tenant chose), and every impersonation field would let the
+// RESTConfig builds the REST config of a kubeconfig a tenant handed over in
+// a Secret. The kubeconfig is the tenant's, but the process reading it is
+// the controller: every field that names a file would be read from the
+// controller's filesystem (its own ServiceAccount token, say, sent to a
+// server the tenant chose), and every impersonation field would let the
 // tenant pick an identity. Both are refused; only inline data is used.
-func restConfigFromKubeconfig(data []byte, policy kubeconfigPolicy) (*rest.Config, error) {
+func RESTConfig(data []byte, policy Policy) (*rest.Config, error) {
 	raw, err := clientcmd.Load(data)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkKubeconfig(raw, policy); err != nil {
+	if err := check(raw, policy); err != nil {
 		return nil, err
 	}
 	cfg, err := clientcmd.NewDefaultClientConfig(*raw, &clientcmd.ConfigOverrides{}).ClientConfig()
@@ -48,14 +54,14 @@ func restConfigFromKubeconfig(data []byte, policy kubeconfigPolicy) (*rest.Confi
 	cfg.CertFile, cfg.KeyFile, cfg.CAFile = "", "", ""
 	cfg.Impersonate = rest.ImpersonationConfig{}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = remoteClientTimeout
+		cfg.Timeout = ClientTimeout
 	}
 	return cfg, nil
 }
 
-// checkKubeconfig refuses the fields that read the controller's files, run
-// its programs or switch identity, naming the first one found.
-func checkKubeconfig(raw *clientcmdapi.Config, policy kubeconfigPolicy) error {
+// check refuses the fields that read the controller's files, run its
+// programs or switch identity, naming the first one found.
+func check(raw *clientcmdapi.Config, policy Policy) error {
 	for _, name := range slices.Sorted(maps.Keys(raw.AuthInfos)) {
 		auth := raw.AuthInfos[name]
 		for _, f := range []struct {

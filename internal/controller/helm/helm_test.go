@@ -1,0 +1,38 @@
+package helm
+
+import (
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/driftless/driftless/internal/controller/kustomize"
+)
+
+// --insecure-kubeconfig-exec, --insecure-kubeconfig-tls and
+// --artifact-servers (an ExternalArtifact's producer) reach the helm
+// group whether the kustomize group registered them first (one process
+// with every group) or not (a helm-only command line).
+func TestKubeconfigFlagsReachTheHelmGroup(t *testing.T) {
+	for name, withKustomize := range map[string]bool{"with kustomize": true, "helm alone": false} {
+		t.Run(name, func(t *testing.T) {
+			fs := pflag.NewFlagSet("driftless-controller", pflag.ContinueOnError)
+			if withKustomize {
+				kustomize.Controller().Flags(fs)
+			}
+			o := DefaultOptions()
+			o.BindFlags(fs)
+			if p := o.Kubeconfig.Policy(); p.AllowExec || p.AllowInsecureTLS {
+				t.Errorf("defaults allow %+v", p)
+			}
+			if err := fs.Parse([]string{"--insecure-kubeconfig-exec", "--insecure-kubeconfig-tls", "--artifact-servers=producer.example:8080,https://other.example"}); err != nil {
+				t.Fatal(err)
+			}
+			if p := o.Kubeconfig.Policy(); !p.AllowExec || !p.AllowInsecureTLS {
+				t.Errorf("the helm group reads %+v after both flags", p)
+			}
+			if got := o.ArtifactServers(); len(got) != 2 || got[0] != "producer.example:8080" || got[1] != "https://other.example" {
+				t.Errorf("--artifact-servers reads %q", got)
+			}
+		})
+	}
+}
