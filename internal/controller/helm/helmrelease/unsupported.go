@@ -2,7 +2,6 @@ package helmrelease
 
 import (
 	"context"
-	"fmt"
 
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
@@ -22,10 +21,6 @@ func (r *Reconciler) refuseUnbuilt(_ context.Context, obj *helmv2.HelmRelease, _
 	switch {
 	case s.KubeConfig != nil:
 		field, instead = "spec.kubeConfig (a remote cluster)", "release to the local cluster"
-	case s.Install != nil && s.Install.CRDs == helmv2.CreateReplace:
-		field, instead = "spec.install.crds CreateReplace", "use Create or Skip"
-	case s.Upgrade != nil && s.Upgrade.CRDs != "" && s.Upgrade.CRDs != helmv2.Skip:
-		field, instead = fmt.Sprintf("spec.upgrade.crds %s", s.Upgrade.CRDs), "use Skip (Helm's own upgrade leaves CRDs alone)"
 	case s.ChartRef != nil && s.ChartRef.Kind == sourcev1.ExternalArtifactKind:
 		field, instead = "spec.chartRef of kind ExternalArtifact", "use an OCIRepository or a HelmChart"
 	}
