@@ -115,6 +115,8 @@ func (t *Target) ApplyCRDs(ctx context.Context, cfg *action.Configuration, files
 		if _, err := t.checker.Wait(ctx, refs, health.WaitOptions{Timeout: timeout}); err != nil {
 			return changes, fmt.Errorf("CRDs not established: %w", err)
 		}
+	} else if t.knowsKinds(crds) {
+		return changes, nil // nothing written and every kind known: the caches are right
 	}
 	// The discovery, RESTMapper and OpenAPI caches learn the new kinds; the
 	// configuration's kube client takes the fresh factory.
@@ -126,7 +128,8 @@ func (t *Target) ApplyCRDs(ctx context.Context, cfg *action.Configuration, files
 }
 
 // applyCRD creates or, under CreateReplace, replaces one CRD; it returns
-// what it did and the resourceVersion it left.
+// what it did ("unchanged" when the CRD exists under Create, or when the
+// replacement changed nothing) and the resourceVersion it left.
 func (t *Target) applyCRD(ctx context.Context, api dynamic.ResourceInterface, want *unstructured.Unstructured, policy CRDPolicy) (string, string, error) {
 	name := want.GetName()
 	live, err := api.Get(ctx, name, metav1.GetOptions{})
@@ -163,11 +166,18 @@ func (t *Target) applyCRD(ctx context.Context, api dynamic.ResourceInterface, wa
 			live = nil
 			return err
 		}
+		if updated.GetResourceVersion() == live.GetResourceVersion() {
+			rv = "" // the API server found nothing to change
+			return nil
+		}
 		rv = updated.GetResourceVersion()
 		return nil
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("replace: %w", err)
+	}
+	if rv == "" {
+		return "unchanged", live.GetResourceVersion(), nil
 	}
 	return "replaced", rv, nil
 }
@@ -190,6 +200,28 @@ func replacement(live, want *unstructured.Unstructured) *unstructured.Unstructur
 		}
 	}
 	return next
+}
+
+// knowsKinds tells whether the Target's RESTMapper already maps every
+// served version of every CRD's kind (one someone else created or changed
+// since its discovery was read would not be).
+func (t *Target) knowsKinds(crds []crdObject) bool {
+	for _, c := range crds {
+		group, _, _ := unstructured.NestedString(c.obj.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(c.obj.Object, "spec", "names", "kind")
+		versions, _, _ := unstructured.NestedSlice(c.obj.Object, "spec", "versions")
+		for _, v := range versions {
+			m, _ := v.(map[string]any)
+			name, _ := m["name"].(string)
+			if served, _ := m["served"].(bool); !served || name == "" {
+				continue
+			}
+			if _, err := t.mapper.RESTMapping(schema.GroupKind{Group: group, Kind: kind}, name); err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // asWhom adds the impersonated identity to a refusal.

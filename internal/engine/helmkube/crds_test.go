@@ -72,6 +72,10 @@ func TestApplyCRDs(t *testing.T) {
 	if now.GetLabels()["origin"] != "replaced" || !strings.Contains(strings.Join(now.GetFinalizers(), ","), "example.com/keep") {
 		t.Errorf("replaced CRD labels %v finalizers %v", now.GetLabels(), now.GetFinalizers())
 	}
+	// The same replacement again writes nothing.
+	if changes, err = target.ApplyCRDs(ctx, cfg, files, opts); err != nil || changes[0].Action != "unchanged" {
+		t.Errorf("CreateReplace of the same CRD: %+v %v", changes, err)
+	}
 	// The configuration's kube client builds objects of the new kind.
 	thing := "apiVersion: " + group + "/v1\nkind: Thing\nmetadata:\n  name: one\n  namespace: " + ns + "\n"
 	if res, err := cfg.KubeClient.Build(strings.NewReader(thing), false); err != nil || len(res) != 1 {
