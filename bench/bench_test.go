@@ -399,11 +399,8 @@ func TestW5HelmRelease(t *testing.T) {
 		chart["sourceRef"].(map[string]any)["name"] != w5Repository {
 		t.Errorf("chart %v", chart)
 	}
-	if spec["install"].(map[string]any)["crds"] != "Create" || spec["driftDetection"].(map[string]any)["mode"] != "enabled" {
-		t.Errorf("install %v, driftDetection %v", spec["install"], spec["driftDetection"])
-	}
-	if _, ok := spec["upgrade"]; ok {
-		t.Errorf("upgrade %v set: CreateReplace is not built, so it stays unset", spec["upgrade"])
+	if spec["install"].(map[string]any)["crds"] != "Create" || spec["upgrade"].(map[string]any)["crds"] != "CreateReplace" || spec["driftDetection"].(map[string]any)["mode"] != "enabled" {
+		t.Errorf("install %v, upgrade %v, driftDetection %v", spec["install"], spec["upgrade"], spec["driftDetection"])
 	}
 	if _, err := resourceOf(hr.GetAPIVersion(), hr.GetKind()); err != nil {
 		t.Error(err)

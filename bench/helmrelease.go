@@ -85,8 +85,8 @@ func w5Values(i, v int) map[string]any {
 // helmRelease is W5's HelmRelease i as Flux's benchmark writes them: its
 // own target namespace, which is also its storage namespace, the chart at
 // version `*` with a 600m interval, a 60m interval, CRDs created on
-// install, drift detection on. upgrade.crds is left unset: Flux's run sets
-// CreateReplace, which Driftless does not do yet.
+// install and replaced on upgrade (install.crds Create, upgrade.crds
+// CreateReplace, as Flux's run sets them), drift detection on.
 func helmRelease(i, v int) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "helm.toolkit.fluxcd.io/v2",
@@ -103,6 +103,7 @@ func helmRelease(i, v int) *unstructured.Unstructured {
 				"sourceRef": map[string]any{"kind": "HelmRepository", "name": w5Repository},
 			}},
 			"install":        map[string]any{"crds": "Create"},
+			"upgrade":        map[string]any{"crds": "CreateReplace"},
 			"driftDetection": map[string]any{"mode": "enabled"},
 			"values":         w5Values(i, v),
 		},

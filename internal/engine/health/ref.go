@@ -24,6 +24,11 @@ type ObjectRef struct {
 	// caller applied it with them), so it may be read from the shared
 	// cluster-scope informer. Ignored by a Cache without OwnedSelector.
 	Owned bool
+	// DoneWhenGone says the object is removed once it has finished (a Job
+	// with ttlSecondsAfterFinished): when the wait never sees it, it
+	// counts as done rather than NotFound. Set it only for an object the
+	// caller has just created, so that missing can only mean removed.
+	DoneWhenGone bool
 }
 
 // RefFromObject names an object, with its resourceVersion.

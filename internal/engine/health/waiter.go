@@ -36,6 +36,7 @@ type waiter struct {
 // tracked is the latest state the informer reported for one object.
 type tracked struct {
 	obj     *unstructured.Unstructured // nil when deleted or not seen
+	final   *unstructured.Unstructured // the state a deletion event carried
 	rv      string                     // of the latest event, deletions included
 	deleted bool                       // the latest event was a deletion
 	absent  bool                       // the synced cache did not hold it
@@ -117,9 +118,9 @@ func (w *waiter) observe(k objectKey, obj *unstructured.Unstructured, deleted bo
 		}
 	}
 	t.rv, t.deleted, t.absent = rv, deleted, false
-	t.obj = obj
+	t.obj, t.final = obj, nil
 	if deleted {
-		t.obj = nil
+		t.obj, t.final = nil, obj
 	}
 	w.dirty[k] = struct{}{}
 	w.poke()
@@ -193,17 +194,41 @@ func (w *waiter) status(ctx context.Context, i int, t tracked) ObjectStatus {
 			}
 		}
 		s.Result = w.checks.Status(ctx, t.obj)
-	case t.deleted && w.everCurrent[i] && ref.Group == "batch" && ref.Kind == "Job":
-		// A finished Job removed by its ttlSecondsAfterFinished stays done.
-		s.Result = current("Job completed and was deleted")
+	case t.deleted && ref.Group == "batch" && ref.Kind == "Job":
+		s.Result = w.deletedJob(ctx, i, t)
 	case t.deleted:
 		s.Result = Result{Status: NotFound, Message: "object was deleted"}
+	case t.absent && ref.DoneWhenGone:
+		s.Result = current("%s not found: removed once finished (ttlSecondsAfterFinished)", ref.Kind)
 	case t.absent:
 		s.Result = Result{Status: NotFound, Message: "object not found"}
 	default:
 		s.Result = Result{Status: Unknown, Message: "waiting for the watch to list it"}
 	}
 	return s
+}
+
+// deletedJob is the status of a deleted Job: a finished Job removed by its
+// ttlSecondsAfterFinished keeps its outcome, read from the state the
+// deletion event carried (the completion and the deletion may come in one
+// batch of events) or from what this wait saw before.
+func (w *waiter) deletedJob(ctx context.Context, i int, t tracked) Result {
+	if t.final != nil {
+		// The TTL controller deletes in the foreground: the last state is
+		// marked for deletion, which would read as Terminating.
+		last := t.final.DeepCopy()
+		last.SetDeletionTimestamp(nil)
+		switch r := w.checks.Status(ctx, last); r.Status {
+		case Current:
+			return current("Job completed and was deleted")
+		case Failed:
+			return failed("Job failed and was deleted: %s", r.Message)
+		}
+	}
+	if w.everCurrent[i] {
+		return current("Job completed and was deleted")
+	}
+	return Result{Status: NotFound, Message: "object was deleted"}
 }
 
 // failedAndPending splits the objects that are not Current.

@@ -153,7 +153,26 @@ func refOf(info *resource.Info, gvk schema.GroupVersionKind) health.ObjectRef {
 		Namespace:       info.Namespace,
 		Name:            info.Name,
 		ResourceVersion: info.ResourceVersion,
+		DoneWhenGone:    gvk.GroupKind() == schema.GroupKind{Group: "batch", Kind: "Job"} && hasTTL(info),
 	}
+}
+
+// hasTTL tells a Job with ttlSecondsAfterFinished: the TTL controller may
+// remove it as soon as it finishes, before a wait has seen it done. Helm
+// has just written it, so not finding it means it finished and went; as
+// with Helm's own waiter, a wait that never saw it cannot tell a success
+// from a failure (one that saw its deletion can, and does).
+func hasTTL(info *resource.Info) bool {
+	u, ok := info.Object.(*unstructured.Unstructured)
+	if !ok {
+		obj, err := toUnstructured(info)
+		if err != nil {
+			return false
+		}
+		u = obj
+	}
+	_, found, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "ttlSecondsAfterFinished")
+	return found
 }
 
 // paused tells a Deployment with spec.paused: Helm does not wait for one.

@@ -36,13 +36,18 @@ func (r *Reconciler) install(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	a.WaitStrategy, a.WaitForJobs = waitOf(obj, in.DisableWait, in.DisableWaitForJobs)
 	a.DisableHooks, a.DisableOpenAPIValidation, a.SkipSchemaValidation = in.DisableHooks, in.DisableOpenAPIValidation, in.DisableSchemaValidation
 	a.Replace, a.CreateNamespace, a.TakeOwnership = in.Replace, in.CreateNamespace, !in.DisableTakeOwnership
-	a.SkipCRDs = in.SkipCRDs || in.CRDs == helmv2.Skip
+	// The chart's CRDs are the controller's to apply (install.crds), not
+	// Helm's, whose install only creates them.
+	a.SkipCRDs = true
 	a.ServerSideApply = in.ServerSideApply == nil || *in.ServerSideApply
 	a.ForceConflicts = a.ServerSideApply
 	a.Labels = ownerLabels(obj)
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Installed by Driftless"
 	started := time.Now()
+	if err := r.applyCRDs(ctx, obj, st, installCRDsPolicy(in), a.Timeout); err != nil {
+		return r.crdsFailed(obj, p, st, helmv2.ReleaseActionInstall, started, err)
+	}
 	_, err := a.RunWithContext(ctx, st.chart, st.values)
 	return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionInstall, started, err)
 }
@@ -68,6 +73,11 @@ func (r *Reconciler) upgrade(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Upgraded by Driftless"
 	started := time.Now()
+	// Helm's upgrade leaves CRDs alone; upgrade.crds says what the
+	// controller does with them first.
+	if err := r.applyCRDs(ctx, obj, st, upgradeCRDsPolicy(up), a.Timeout); err != nil {
+		return r.crdsFailed(obj, p, st, helmv2.ReleaseActionUpgrade, started, err)
+	}
 	_, err := a.RunWithContext(ctx, obj.GetReleaseName(), st.chart, st.values)
 	return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionUpgrade, started, err)
 }

@@ -78,7 +78,6 @@ func (r *Reconciler) Kind() reconcile.Kind[*helmv2.HelmRelease, State] {
 			Owned: []string{helmv2.ReleasedCondition, helmv2.RemediatedCondition},
 		},
 		Plan: []reconcile.Step[*helmv2.HelmRelease, State]{
-			{Name: "unsupported", Run: r.refuseUnbuilt},
 			{Name: "dependencies", Run: r.checkDependencies},
 			{Name: "chart", Run: r.reconcileChart},
 			{Name: "values", Run: r.composeValues},
