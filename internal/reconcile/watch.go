@@ -20,8 +20,9 @@ type ArtifactSource interface {
 }
 
 // ArtifactChanged passes the updates of a source whose artifact appeared,
-// went away, or changed its digest or revision: what a consumer of the
-// artifact must react to. Creations and deletions pass as asked: a
+// went away, or changed its digest, revision or URL: what a consumer of the
+// artifact must react to (a consumer that refused or could not reach the
+// old URL tries the new one). Creations and deletions pass as asked: a
 // Kustomization reacts to a source that appears, a GitRepository that
 // includes another to one that goes.
 func ArtifactChanged(onCreate, onDelete bool) predicate.Predicate {
@@ -39,7 +40,7 @@ func ArtifactChanged(onCreate, onDelete bool) predicate.Predicate {
 			if a == nil || b == nil {
 				return (a == nil) != (b == nil)
 			}
-			return a.Digest != b.Digest || a.Revision != b.Revision
+			return a.Digest != b.Digest || a.Revision != b.Revision || a.URL != b.URL
 		},
 	}
 }

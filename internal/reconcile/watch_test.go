@@ -25,6 +25,7 @@ func TestArtifactChanged(t *testing.T) {
 		{"same", v1, &meta.Artifact{Revision: "main@sha1:1", Digest: "sha256:1"}, false},
 		{"new digest", v1, &meta.Artifact{Revision: "main@sha1:1", Digest: "sha256:2"}, true},
 		{"new revision", v1, &meta.Artifact{Revision: "main@sha1:2", Digest: "sha256:1"}, true},
+		{"new URL", v1, &meta.Artifact{Revision: "main@sha1:1", Digest: "sha256:1", URL: "http://storage/gitrepository/a/b/1.tar.gz"}, true},
 	} {
 		p := ArtifactChanged(false, false)
 		if got := p.Update(event.UpdateEvent{ObjectOld: repo(tc.old), ObjectNew: repo(tc.new)}); got != tc.want {

@@ -112,6 +112,7 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		APIReader:             mgr.GetAPIReader(),
 		Config:                mgr.GetConfig(),
 		Fetcher:               fetcher,
+		Storage:               deps.Options.Storage.Advertised(),
 		Digester:              digester,
 		Log:                   deps.Logger.WithName("helm"),
 		NoCrossNamespaceRefs:  deps.Options.NoCrossNamespaceRefs,

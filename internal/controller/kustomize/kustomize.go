@@ -138,6 +138,7 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Mapper:                 mapper,
 		Health:                 health.NewChecker(healthCache(dyn, log, o), mapper, health.CheckerOptions{Log: log}),
 		Fetcher:                fetcher,
+		Storage:                o.Storage.Advertised(),
 		Unpacked:               artifact.NewUnpacked(fetcher, "", 10*time.Second),
 		Log:                    log,
 		NoCrossNamespaceRefs:   o.NoCrossNamespaceRefs,

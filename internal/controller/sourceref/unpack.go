@@ -22,6 +22,10 @@ type Unpacker struct {
 	Unpacked *artifact.Unpacked
 	// TempDir is where artifacts are unpacked; "" means the system default.
 	TempDir string
+	// Storage is the storage server's advertised address
+	// (--storage-adv-addr), where an ExternalArtifact must be filed under
+	// its own name.
+	Storage string
 }
 
 // Unpack returns a directory holding src's artifact, valid until the plan
@@ -31,7 +35,7 @@ type Unpacker struct {
 // os.MkdirTemp), when nothing is shared.
 func (u *Unpacker) Unpack(ctx context.Context, p *reconcile.Pass, src Source, progress, tempPattern string) (string, error) {
 	a := src.GetArtifact()
-	if err := CheckArtifactURL(src); err != nil {
+	if err := CheckArtifactURL(src, u.Storage); err != nil {
 		return "", err
 	}
 	// Unpacked copies are shared per source object, never across sources by
@@ -64,15 +68,17 @@ func (u *Unpacker) Unpack(ctx context.Context, p *reconcile.Pass, src Source, pr
 	return dir, nil
 }
 
-// CheckArtifactURL refuses an artifact URL of a source kind the storage
-// server keeps that is not filed under that very source
-// (<kind>/<namespace>/<name>/): the fetcher only talks to the storage
-// server, and this keeps a forged status from naming another tenant's
-// artifact on it. ExternalArtifacts, published by other controllers, are
-// filed as those controllers choose.
-func CheckArtifactURL(src Source) error {
+// CheckArtifactURL refuses an artifact URL on the storage server that is
+// not filed under the source that names it (<kind>/<namespace>/<name>/):
+// the fetcher only talks to the storage server and --artifact-servers, and
+// this keeps a forged status from naming another tenant's artifact there.
+// Every kind the storage server keeps is checked whatever the host (the
+// fetcher pins hosts); an ExternalArtifact, published by another
+// controller, may be filed as that controller chooses on its own server,
+// but on storage, the server at address storage, only under its own name.
+func CheckArtifactURL(src Source, storage string) error {
 	kind := KindOf(src)
-	if kind == sourcev1.ExternalArtifactKind {
+	if kind == sourcev1.ExternalArtifactKind && (storage == "" || !artifact.OnServer(src.GetArtifact().URL, storage)) {
 		return nil
 	}
 	raw := src.GetArtifact().URL

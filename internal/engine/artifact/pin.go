@@ -152,3 +152,18 @@ func (f *Fetcher) checkRedirect(next func(*http.Request, []*http.Request) error)
 		return nil
 	}
 }
+
+// OnServer tells whether rawURL is on server, given as --storage-adv-addr
+// takes it (host[:port] or an http(s) URL), and under its path. A URL or a
+// server that does not parse is on no server.
+func OnServer(rawURL, server string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	prefixes, err := parseAllowedPrefixes([]string{server})
+	if err != nil {
+		return false
+	}
+	return prefixes[0].allows(u)
+}

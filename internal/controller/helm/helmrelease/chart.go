@@ -52,7 +52,7 @@ func (r *Reconciler) reconcileChart(ctx context.Context, obj *helmv2.HelmRelease
 		return err
 	}
 	a := src.GetArtifact()
-	if err := sourceref.CheckArtifactURL(src); err != nil {
+	if err := sourceref.CheckArtifactURL(src, r.Storage); err != nil {
 		return reconcile.Stalling(meta.ArtifactFailedReason, "%s", err)
 	}
 	dir, err := os.MkdirTemp(r.TempDir, "helmrelease-"+obj.Namespace+"-"+obj.Name+"-")

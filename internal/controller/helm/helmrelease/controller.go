@@ -43,7 +43,10 @@ type Reconciler struct {
 	// Config is the controller's own REST config.
 	Config *rest.Config
 	// Fetcher downloads chart artifacts from the storage server only.
-	Fetcher  *artifact.Fetcher
+	Fetcher *artifact.Fetcher
+	// Storage is the storage server's advertised address; an
+	// ExternalArtifact filed there must be filed under its own name.
+	Storage  string
 	Digester release.Digester
 	Log      logr.Logger
 	// NoCrossNamespaceRefs refuses charts and dependencies in other namespaces.

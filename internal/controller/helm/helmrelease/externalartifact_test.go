@@ -2,6 +2,11 @@ package helmrelease_test
 
 import (
 	"context"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +33,34 @@ func readyChart(t *testing.T, ns, name, version string) *meta.Artifact {
 		t.Fatal(err)
 	}
 	return controllertest.WaitReady(t, kube, hc).Status.Artifact
+}
+
+// fileAsExternal files a copy of a's file on the storage server under the
+// ExternalArtifact ea, as a producer writing to that storage would, and
+// returns the artifact pointing at the copy.
+func fileAsExternal(t *testing.T, ea *sourcev1.ExternalArtifact, a *meta.Artifact) *meta.Artifact {
+	t.Helper()
+	u, err := url.Parse(a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(artifactStorage.Path, filepath.FromSlash(u.Path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := path.Join("externalartifact", ea.Namespace, ea.Name, path.Base(u.Path))
+	dst := filepath.Join(artifactStorage.Path, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := a.DeepCopy()
+	out.Path = rel
+	u.Path = "/" + rel
+	out.URL = u.String()
+	return out
 }
 
 // publishArtifact sets the ExternalArtifact's status, as its producer would.
@@ -63,7 +96,19 @@ func TestChartRefExternalArtifact(t *testing.T) {
 	// No artifact yet: the release waits, saying so.
 	controllertest.WaitNotReady(t, kube, hr, meta.DependencyNotReadyReason)
 
+	// A status naming another source's artifact on the storage server (a
+	// HelmChart's, which a tenant writing the status could name whatever
+	// its namespace) is refused, saying where the artifact must be filed.
 	publishArtifact(t, ea, v1)
+	refused := controllertest.WaitNotReady(t, kube, hr, meta.ArtifactFailedReason)
+	if c := condition(refused, meta.ReadyCondition); !strings.Contains(c.Message, "externalartifact/"+ns+"/generated/") {
+		t.Errorf("a foreign artifact refused with %q, which does not say where it must be filed", c.Message)
+	}
+	if _, err := configMap(t, ns, "external-app"); err == nil {
+		t.Error("a release was made from another source's artifact")
+	}
+
+	publishArtifact(t, ea, fileAsExternal(t, ea, v1))
 	got := controllertest.WaitReady(t, kube, hr)
 	if got.Status.LastAttemptedRevision != "1.0.0" || len(got.Status.History) != 1 || got.Status.History[0].ChartVersion != "1.0.0" {
 		t.Errorf("revision %q, history %+v: want the chart version 1.0.0", got.Status.LastAttemptedRevision, got.Status.History)
@@ -74,7 +119,7 @@ func TestChartRefExternalArtifact(t *testing.T) {
 
 	// The producer publishes another chart: the watch on ExternalArtifacts
 	// brings the release to it.
-	publishArtifact(t, ea, v2)
+	publishArtifact(t, ea, fileAsExternal(t, ea, v2))
 	got = controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(hr), "upgraded to 2.0.0", func(o *helmv2.HelmRelease) bool {
 		return reconcile.IsTrue(o, meta.ReadyCondition) && o.Status.LastAttemptedRevision == "2.0.0"
 	})

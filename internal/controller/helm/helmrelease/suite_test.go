@@ -26,6 +26,8 @@ import (
 var (
 	env  *testcluster.Cluster
 	kube client.Client
+	// artifactStorage is the controllers' artifact storage (path and address).
+	artifactStorage manager.StorageOptions
 )
 
 func TestMain(m *testing.M) {
@@ -39,7 +41,9 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	if kube, err = controllertest.Client(c); err != nil {
 		return nil, err
 	}
-	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), helm.Controller()}, nil)
+	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), helm.Controller()}, func(o *manager.Options) {
+		artifactStorage = o.Storage
+	})
 }
 
 // repository serves charts from a kit repository through a Ready

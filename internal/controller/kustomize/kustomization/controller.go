@@ -36,6 +36,9 @@ type Reconciler struct {
 	Health *health.Checker
 	// Fetcher downloads and verifies source artifacts.
 	Fetcher *artifact.Fetcher
+	// Storage is the storage server's advertised address; an
+	// ExternalArtifact filed there must be filed under its own name.
+	Storage string
 	Log     logr.Logger
 	// TempDir is where artifacts are unpacked; "" means the system default.
 	TempDir string

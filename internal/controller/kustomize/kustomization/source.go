@@ -41,5 +41,5 @@ func (r *Reconciler) resolveSource(ctx context.Context, obj *kustomizev1.Kustomi
 // unpacker downloads and unpacks source artifacts, shared per source
 // revision when Unpacked is set.
 func (r *Reconciler) unpacker() *sourceref.Unpacker {
-	return &sourceref.Unpacker{Fetcher: r.Fetcher, Unpacked: r.Unpacked, TempDir: r.TempDir}
+	return &sourceref.Unpacker{Fetcher: r.Fetcher, Unpacked: r.Unpacked, TempDir: r.TempDir, Storage: r.Storage}
 }
