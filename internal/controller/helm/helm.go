@@ -51,8 +51,12 @@ func New(o Options) manager.Controller {
 	return manager.Controller{
 		Name:    "helm",
 		Objects: []client.Object{&helmv2.HelmRelease{}},
-		Flags:   g.opts.BindFlags,
-		Setup:   g.setup,
+		// valuesFrom ConfigMaps and Secrets that --watch-configs-label-selector
+		// selects reconcile their releases; the flag is the process's, shared
+		// with the kustomize group.
+		Cache: manager.WatchedConfigs,
+		Flags: g.opts.BindFlags,
+		Setup: g.setup,
 	}
 }
 

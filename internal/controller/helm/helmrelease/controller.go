@@ -82,6 +82,7 @@ func (r *Reconciler) Kind() reconcile.Kind[*helmv2.HelmRelease, State] {
 		Indexes: []reconcile.Index[*helmv2.HelmRelease]{
 			{Field: chartIndex, Keys: chartKeys},
 			{Field: dependsOnIndex, Keys: dependsOnKeys},
+			{Field: valuesFromIndex, Keys: valuesFromKeys},
 		},
 		Watches: r.watches(),
 		// status.history is what tells a release this object made from one
@@ -169,8 +170,9 @@ func dependsOnKeys(obj *helmv2.HelmRelease) []string {
 	return keys
 }
 
-// watches reconcile a HelmRelease when its chart artifact changes or a
-// dependency becomes ready.
+// watches reconcile a HelmRelease when its chart artifact changes, a
+// dependency becomes ready, or a watched valuesFrom ConfigMap or Secret
+// changes.
 func (r *Reconciler) watches() []reconcile.Watch {
 	byChart := func(kind string) func(context.Context, client.Object) []ctrl.Request {
 		return func(ctx context.Context, o client.Object) []ctrl.Request {
@@ -178,12 +180,12 @@ func (r *Reconciler) watches() []reconcile.Watch {
 				client.MatchingFields{chartIndex: kind + "/" + o.GetNamespace() + "/" + o.GetName()})
 		}
 	}
-	return []reconcile.Watch{
+	return append([]reconcile.Watch{
 		{Object: &sourcev1.HelmChart{}, Map: byChart(sourcev1.HelmChartKind), Predicates: artifactChanged()},
 		{Object: &sourcev1.OCIRepository{}, Map: byChart(sourcev1.OCIRepositoryKind), Predicates: artifactChanged()},
 		{Object: &helmv2.HelmRelease{}, Map: func(ctx context.Context, o client.Object) []ctrl.Request {
 			return reconcile.Indexed(ctx, r.Client, &helmv2.HelmReleaseList{},
 				client.MatchingFields{dependsOnIndex: o.GetNamespace() + "/" + o.GetName()})
 		}, Predicates: readyChanged()},
-	}
+	}, r.valuesFromWatches()...)
 }
