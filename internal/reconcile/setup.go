@@ -90,5 +90,8 @@ func Start[T meta.Object, S any](ctx context.Context, mgr ctrl.Manager, kind Kin
 	for _, w := range kind.Watches {
 		b = b.Watches(w.Object, handler.EnqueueRequestsFromMapFunc(w.Map), builder.WithPredicates(w.Predicates...))
 	}
+	for _, src := range kind.Sources {
+		b = b.WatchesRawSource(src)
+	}
 	return b.Complete(r)
 }

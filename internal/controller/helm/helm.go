@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/dynamic"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -91,5 +92,12 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		NoCrossNamespaceRefs:  deps.Options.NoCrossNamespaceRefs,
 		DefaultServiceAccount: deps.Options.DefaultServiceAccount,
 	}
+	// Drift on watch events: the released objects are watched as the
+	// controller itself, through informers shared by every release.
+	dyn, err := dynamic.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	r.WatchDrift(dyn, mgr.GetRESTMapper(), deps.Options.WatchAllNamespaces)
 	return reconcile.Start(context.Background(), mgr, r.Kind(), deps.Runtime(mgr, "helm-controller"))
 }

@@ -56,6 +56,8 @@ type Reconciler struct {
 	targets   map[string]*helmkube.Target
 	detectors map[string]*helmdrift.Detector
 	exprs     dependency.Expressions
+	// drift reconciles on the edits of released objects (WatchDrift).
+	drift *driftWatch
 }
 
 // Kind declares the HelmRelease reconciliation for the reconcile skeleton.
@@ -85,6 +87,7 @@ func (r *Reconciler) Kind() reconcile.Kind[*helmv2.HelmRelease, State] {
 			{Field: valuesFromIndex, Keys: valuesFromKeys},
 		},
 		Watches: r.watches(),
+		Sources: r.driftSources(),
 		// status.history is what tells a release this object made from one
 		// made behind its back: a pass reading a cached copy that has not
 		// seen the last pass's status would upgrade for nothing.

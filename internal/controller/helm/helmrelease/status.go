@@ -101,6 +101,7 @@ func namespaced(t *helmkube.Target, u *unstructured.Unstructured) bool {
 // suspended: then the release is left, and an event says so) and removes
 // the HelmChart spec.chart made.
 func (r *Reconciler) finalize(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass) error {
+	r.forgetReleasedObjects(obj)
 	if obj.Spec.Suspend {
 		p.Event("Normal", "Suspended", fmt.Sprintf("the HelmRelease is suspended: release %s is left in place", releaseRef(obj)))
 	} else if obj.Spec.KubeConfig == nil {
