@@ -20,8 +20,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
+	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/engine/apply"
 	"github.com/driftless/driftless/internal/engine/helmdrift"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // driftTriggerGap is the shortest time between two passes of one release
@@ -117,7 +119,8 @@ func (r *Reconciler) forgetReleasedObjects(obj *helmv2.HelmRelease) {
 // onDriftEdit reconciles the release an edited object belongs to, if the
 // object is in that release's inventory (labels are anyone's to write:
 // a tenant labelling its objects with another release's name triggers
-// nothing), the release checks drift, and the object has not opted out.
+// nothing), the release checks drift and is Ready, and the object has not
+// opted out.
 func (r *Reconciler) onDriftEdit(e helmdrift.Edit) {
 	key := types.NamespacedName{Namespace: e.Labels[helmv2.NamespaceLabel], Name: e.Labels[helmv2.NameLabel]}
 	if key.Name == "" || key.Namespace == "" || optedOutOfDrift(e) {
@@ -127,7 +130,11 @@ func (r *Reconciler) onDriftEdit(e helmdrift.Edit) {
 	if err := r.Client.Get(context.Background(), key, hr); err != nil {
 		return
 	}
-	if hr.Spec.Suspend || hr.GetDriftDetectionMode() == helmv2.DriftDetectionDisabled || !inInventory(hr, e) {
+	// A release that is not Ready is retried by its back-off or its
+	// remediation's schedule; edits of its objects must not retry it
+	// sooner.
+	if hr.Spec.Suspend || hr.GetDriftDetectionMode() == helmv2.DriftDetectionDisabled ||
+		!reconcile.IsTrue(hr, meta.ReadyCondition) || !inInventory(hr, e) {
 		return
 	}
 	r.drift.trigger(hr)
