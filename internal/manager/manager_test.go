@@ -90,3 +90,30 @@ func TestShardsGetTheirOwnLeaseAndCacheFilter(t *testing.T) {
 		t.Errorf("--watch-all-namespaces=false should watch only the runtime namespace: %v", scoped.DefaultNamespaces)
 	}
 }
+
+// --watch-configs-label-selector is one flag of the process, shared by the
+// kustomize and helm groups: empty means Flux's default, and a selector of
+// everything is refused (the shared cache would hold every Secret).
+func TestWatchConfigsSelector(t *testing.T) {
+	o := parse(t)
+	if sel, err := o.WatchConfigsSelector(); err != nil || sel.String() != DefaultWatchConfigsLabelSelector {
+		t.Errorf("default: %v %v", sel, err)
+	}
+	if sel, err := (Options{}).WatchConfigsSelector(); err != nil || sel.String() != DefaultWatchConfigsLabelSelector {
+		t.Errorf("empty: %v %v", sel, err)
+	}
+	for _, bad := range []string{"a in (", " "} {
+		if err := parse(t, "--watch-configs-label-selector="+bad).Validate(); err == nil || !strings.Contains(err.Error(), "--watch-configs-label-selector") {
+			t.Errorf("%q: want an error naming the flag, got %v", bad, err)
+		}
+	}
+	by, err := WatchedConfigs(parse(t, "--watch-configs-label-selector=team=a"))
+	if err != nil || len(by) != 2 {
+		t.Fatalf("WatchedConfigs: %v %v", by, err)
+	}
+	for o, b := range by {
+		if b.Label.String() != "team=a" {
+			t.Errorf("%T cached with %q", o, b.Label)
+		}
+	}
+}

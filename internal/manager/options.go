@@ -51,6 +51,12 @@ type Options struct {
 	// again should the watch miss the change.
 	RequeueDependency time.Duration
 
+	// WatchConfigsLabelSelector selects the ConfigMaps and Secrets whose
+	// changes reconcile the objects that read them (a Kustomization's
+	// substituteFrom, a HelmRelease's valuesFrom). Shared by two groups,
+	// so it is one flag of the process; "" is the default selector.
+	WatchConfigsLabelSelector string
+
 	// Storage is shared by two groups: the source group stores and serves
 	// artifacts, the kustomize group downloads them from the advertised
 	// address, up to the same size. A group's own flags live in its package
@@ -107,6 +113,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.DefaultServiceAccount, "default-service-account", "", "service account appliers impersonate when spec.serviceAccountName is empty")
 	fs.DurationVar(&o.RequeueDependency, "requeue-dependency", 30*time.Second, "how soon an object waiting for a dependency looks again, should the watch miss the change")
 
+	fs.StringVar(&o.WatchConfigsLabelSelector, "watch-configs-label-selector", DefaultWatchConfigsLabelSelector, "ConfigMaps and Secrets matching this selector reconcile the Kustomizations and HelmReleases that read them when they change")
+
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
 	fs.StringVar(&o.Storage.Addr, "storage-addr", ":9090", "address the artifact server listens on")
 	fs.StringVar(&o.Storage.AdvAddr, "storage-adv-addr", "", "address advertised in artifact URLs (default: the hostname and the storage port)")
@@ -137,6 +145,9 @@ func (o Options) Validate() error {
 		if _, err := labels.Parse(o.WatchLabelSelector); err != nil {
 			return fmt.Errorf("--watch-label-selector %q: %w", o.WatchLabelSelector, err)
 		}
+	}
+	if _, err := o.WatchConfigsSelector(); err != nil {
+		return err
 	}
 	if o.Concurrent < 1 {
 		return fmt.Errorf("--concurrent must be at least 1, not %d", o.Concurrent)

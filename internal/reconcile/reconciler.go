@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/driftless/driftless/api/meta"
 )
@@ -54,6 +55,10 @@ type Kind[T meta.Object, S any] struct {
 	// Watches are what else reconciles an object: its source's artifact,
 	// a dependency becoming ready, a ConfigMap it reads.
 	Watches []Watch
+	// Sources are other event sources that reconcile an object, such as
+	// a channel fed by informers the kind runs itself (a HelmRelease's
+	// released objects).
+	Sources []source.Source
 	// Inert, when set, tells the objects the kind keeps no state for (a
 	// HelmRepository of type oci is a data object in Flux 2.9): for those
 	// the skeleton runs no step and writes no condition, but undoes what

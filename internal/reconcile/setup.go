@@ -98,6 +98,9 @@ func Start[T meta.Object, S any](ctx context.Context, mgr ctrl.Manager, kind Kin
 	for _, w := range kind.Watches {
 		b = b.Watches(w.Object, handler.EnqueueRequestsFromMapFunc(w.Map), builder.WithPredicates(w.Predicates...))
 	}
+	for _, src := range kind.Sources {
+		b = b.WatchesRawSource(src)
+	}
 	if rt.Grace != nil {
 		return b.Complete(outliving{next: r, grace: rt.Grace})
 	}

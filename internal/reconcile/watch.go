@@ -3,10 +3,12 @@ package reconcile
 import (
 	"context"
 
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -65,4 +67,26 @@ func Indexed(ctx context.Context, c client.Reader, list client.ObjectList, opts 
 		}
 	}
 	return reqs
+}
+
+// ConfigKey is the field-index key of a ConfigMap or Secret an object
+// reads in its own namespace: "ConfigMap/<name>" or "Secret/<name>".
+func ConfigKey(kind, name string) string { return kind + "/" + name }
+
+// ConfigWatches reconcile the objects that read a ConfigMap or Secret when
+// it changes: newList makes a list of their kind, field is their index of
+// ConfigKey keys. The shared cache holds only the ConfigMaps and Secrets
+// that --watch-configs-label-selector selects (manager.WatchedConfigs), so
+// only those trigger; values are still read from the API server.
+func ConfigWatches(c client.Reader, newList func() client.ObjectList, field string) []Watch {
+	referrers := func(kind string) handler.MapFunc {
+		return func(ctx context.Context, o client.Object) []ctrl.Request {
+			return Indexed(ctx, c, newList(), client.InNamespace(o.GetNamespace()),
+				client.MatchingFields{field: ConfigKey(kind, o.GetName())})
+		}
+	}
+	return []Watch{
+		{Object: &corev1.ConfigMap{}, Map: referrers("ConfigMap")},
+		{Object: &corev1.Secret{}, Map: referrers("Secret")},
+	}
 }

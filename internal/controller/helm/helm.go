@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/dynamic"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -79,8 +80,12 @@ func New(o Options) manager.Controller {
 	return manager.Controller{
 		Name:    "helm",
 		Objects: []client.Object{&helmv2.HelmRelease{}},
-		Flags:   g.opts.BindFlags,
-		Setup:   g.setup,
+		// valuesFrom ConfigMaps and Secrets that --watch-configs-label-selector
+		// selects reconcile their releases; the flag is the process's, shared
+		// with the kustomize group.
+		Cache: manager.WatchedConfigs,
+		Flags: g.opts.BindFlags,
+		Setup: g.setup,
 	}
 }
 
@@ -119,6 +124,13 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		DefaultServiceAccount: deps.Options.DefaultServiceAccount,
 		Kubeconfig:            g.opts.Kubeconfig.Policy(),
 	}
+	// Drift on watch events: the released objects are watched as the
+	// controller itself, through informers shared by every release.
+	dyn, err := dynamic.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	r.WatchDrift(dyn, mgr.GetRESTMapper(), deps.Options.WatchAllNamespaces)
 	// A Helm action cut by a cancelled context leaves its release pending,
 	// locked to every later action until the next pass unlocks it by
 	// marking it failed; a stop (SIGTERM) lets the passes in flight end,

@@ -5,19 +5,15 @@ package kustomize
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
@@ -42,9 +38,6 @@ type Options struct {
 	// address, that artifacts may be downloaded from (a separate source
 	// controller's, or a third party's that publishes ExternalArtifacts).
 	ArtifactServers []string
-	// WatchConfigsLabelSelector selects the ConfigMaps and Secrets whose
-	// changes reconcile the Kustomizations that read them.
-	WatchConfigsLabelSelector string
 }
 
 // BindFlags registers the kustomize controller's flags on fs with their
@@ -56,7 +49,6 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	o.Kubeconfig.Bind(fs)
 	fs.IntVar(&o.HTTPRetry, "http-retry", 9, "retries of an artifact download")
 	fs.StringSliceVar(&o.ArtifactServers, "artifact-servers", nil, "servers (host[:port] or URL) artifacts may be downloaded from besides --storage-adv-addr; a source status naming any other is refused")
-	fs.StringVar(&o.WatchConfigsLabelSelector, "watch-configs-label-selector", "reconcile.fluxcd.io/watch=Enabled", "ConfigMaps and Secrets matching this selector reconcile their Kustomizations when they change")
 }
 
 // DefaultOptions are the flags' defaults.
@@ -77,27 +69,16 @@ func New(o Options) manager.Controller {
 	return manager.Controller{
 		Name:    "kustomize",
 		Objects: []client.Object{&kustomizev1.Kustomization{}},
-		Cache:   g.watchedConfigs,
-		Setup:   g.setup,
-		Flags:   g.opts.BindFlags,
+		// --watch-configs-label-selector is the process's (the helm group
+		// reads it too).
+		Cache: manager.WatchedConfigs,
+		Setup: g.setup,
+		Flags: g.opts.BindFlags,
 	}
 }
 
 // group holds the options the kustomize controller's flags bind.
 type group struct{ opts Options }
-
-// watchedConfigs keeps only the labelled ConfigMaps and Secrets in the
-// shared cache: Secrets are otherwise read straight from the API server.
-func (g *group) watchedConfigs(manager.Options) (map[client.Object]cache.ByObject, error) {
-	sel, err := labels.Parse(g.opts.WatchConfigsLabelSelector)
-	if err != nil {
-		return nil, fmt.Errorf("--watch-configs-label-selector: %w", err)
-	}
-	return map[client.Object]cache.ByObject{
-		&corev1.ConfigMap{}: {Label: sel},
-		&corev1.Secret{}:    {Label: sel},
-	}, nil
-}
 
 func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 	cfg := mgr.GetConfig()

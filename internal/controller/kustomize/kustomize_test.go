@@ -10,7 +10,7 @@ import (
 
 func TestDefaultsFollowFlux(t *testing.T) {
 	o := DefaultOptions()
-	if o.ConcurrentSSA != 4 || o.HTTPRetry != 9 || o.WatchConfigsLabelSelector != "reconcile.fluxcd.io/watch=Enabled" || o.NoRemoteBases {
+	if o.ConcurrentSSA != 4 || o.HTTPRetry != 9 || o.NoRemoteBases {
 		t.Errorf("defaults: %+v", o)
 	}
 }
@@ -20,12 +20,17 @@ func TestFlagsBindTheGroupsOptions(t *testing.T) {
 	c := New(DefaultOptions())
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	c.Flags(fs)
+	var opts manager.Options
+	opts.BindFlags(fs)
 	if err := fs.Parse([]string{"--no-remote-bases", "--concurrent-ssa=2", "--watch-configs-label-selector=a=b"}); err != nil {
 		t.Fatal(err)
 	}
-	by, err := c.Cache(manager.Options{})
+	by, err := c.Cache(opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(by) != 2 {
+		t.Errorf("cache narrows %d kinds, want ConfigMaps and Secrets", len(by))
 	}
 	for _, b := range by {
 		if b.Label.String() != "a=b" {

@@ -80,7 +80,8 @@ func (d Digester) Observe(rls *helmrelease.Release) (*Stored, error) {
 		return nil, nil
 	}
 	s := &Stored{Name: rls.Name, Namespace: rls.Namespace, Version: rls.Version,
-		OwnerName: rls.Labels[v2.NameLabel], OwnerNamespace: rls.Labels[v2.NamespaceLabel]}
+		OwnerName: rls.Labels[v2.NameLabel], OwnerNamespace: rls.Labels[v2.NamespaceLabel],
+		PostRenderStrategy: rls.Labels[PostRenderStrategyLabel]}
 	if rls.Info != nil {
 		s.Status = string(rls.Info.Status)
 	}

@@ -47,7 +47,20 @@ type Stored struct {
 	// OwnerName and OwnerNamespace are the HelmRelease its labels name
 	// ("" when it has none: a release made by hand or by another tool).
 	OwnerName, OwnerNamespace string
+	// PostRenderStrategy is the post-render strategy the record was
+	// rendered with, from its PostRenderStrategyLabel ("" when the record
+	// does not say: made by Flux, by hand, or before the label existed).
+	PostRenderStrategy string
 }
+
+// PostRenderStrategyLabel records on a release record the post-render
+// strategy (nohooks, combined, separate) it was rendered with. Flux's
+// status digests cover the post-renderers and commonMetadata but not the
+// strategy, and Flux 2.9 does not upgrade when only the strategy changes;
+// the label lets a strategy change upgrade without a status field Flux
+// does not know. A record without it (Flux made it) is not upgraded for
+// the strategy alone, so moving from Flux causes no upgrade storm.
+const PostRenderStrategyLabel = "driftless.dev/post-render-strategy"
 
 // Desired is what the HelmRelease asks for, and what it remembers.
 type Desired struct {
@@ -61,6 +74,9 @@ type Desired struct {
 	// PostRenderersDigest and CommonMetadataDigest are the spec's, to
 	// compare with status.observed*Digest.
 	PostRenderersDigest, CommonMetadataDigest string
+	// PostRenderStrategy is the effective strategy of the spec (its
+	// default applied), to compare with Stored.PostRenderStrategy.
+	PostRenderStrategy string
 	// Status is the object's status: history, observed digests, counters.
 	Status *v2.HelmReleaseStatus
 	// TestEnabled says spec.test.enable.
@@ -140,6 +156,10 @@ func Decide(stored *Stored, want Desired) Verdict {
 	if want.Status != nil && (want.Status.ObservedPostRenderersDigest != want.PostRenderersDigest ||
 		want.Status.ObservedCommonMetadataDigest != want.CommonMetadataDigest) {
 		return Verdict{OutOfSync, fmt.Sprintf("release %s was rendered with other post-renderers or common metadata", ref)}
+	}
+	if stored.PostRenderStrategy != "" && want.PostRenderStrategy != "" && stored.PostRenderStrategy != want.PostRenderStrategy {
+		return Verdict{OutOfSync, fmt.Sprintf("release %s was rendered with postRenderStrategy %s, want %s", ref,
+			stored.PostRenderStrategy, want.PostRenderStrategy)}
 	}
 	if want.TestEnabled {
 		switch testsOutcome(last) {

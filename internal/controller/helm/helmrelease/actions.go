@@ -41,7 +41,7 @@ func (r *Reconciler) install(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	a.SkipCRDs = true
 	a.ServerSideApply = in.ServerSideApply == nil || *in.ServerSideApply
 	a.ForceConflicts = a.ServerSideApply
-	a.Labels = ownerLabels(obj)
+	a.Labels = recordLabels(obj, st)
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Installed by Driftless"
 	started := time.Now()
@@ -69,7 +69,7 @@ func (r *Reconciler) upgrade(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	a.MaxHistory = obj.GetMaxHistory()
 	a.ServerSideApply = ssaMode(up.ServerSideApply)
 	a.ForceConflicts = a.ServerSideApply != "false"
-	a.Labels = ownerLabels(obj)
+	a.Labels = recordLabels(obj, st)
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Upgraded by Driftless"
 	started := time.Now()

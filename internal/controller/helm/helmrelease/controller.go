@@ -68,6 +68,8 @@ type Reconciler struct {
 	identities     *clientcache.Cache[*identity]
 	identitiesOnce sync.Once
 	exprs          dependency.Expressions
+	// drift reconciles on the edits of released objects (WatchDrift).
+	drift *driftWatch
 }
 
 // Kind declares the HelmRelease reconciliation for the reconcile skeleton.
@@ -93,8 +95,10 @@ func (r *Reconciler) Kind() reconcile.Kind[*helmv2.HelmRelease, State] {
 		Indexes: []reconcile.Index[*helmv2.HelmRelease]{
 			{Field: chartIndex, Keys: chartKeys},
 			{Field: dependsOnIndex, Keys: dependsOnKeys},
+			{Field: valuesFromIndex, Keys: valuesFromKeys},
 		},
 		Watches: r.watches(),
+		Sources: r.driftSources(),
 		// status.history is what tells a release this object made from one
 		// made behind its back: a pass reading a cached copy that has not
 		// seen the last pass's status would upgrade for nothing.
@@ -179,8 +183,9 @@ func dependsOnKeys(obj *helmv2.HelmRelease) []string {
 	return keys
 }
 
-// watches reconcile a HelmRelease when its chart artifact changes or a
-// dependency becomes ready.
+// watches reconcile a HelmRelease when its chart artifact changes, a
+// dependency becomes ready, or a watched valuesFrom ConfigMap or Secret
+// changes.
 func (r *Reconciler) watches() []reconcile.Watch {
 	byChart := func(kind string) func(context.Context, client.Object) []ctrl.Request {
 		return func(ctx context.Context, o client.Object) []ctrl.Request {
@@ -188,7 +193,7 @@ func (r *Reconciler) watches() []reconcile.Watch {
 				client.MatchingFields{chartIndex: kind + "/" + o.GetNamespace() + "/" + o.GetName()})
 		}
 	}
-	return []reconcile.Watch{
+	return append([]reconcile.Watch{
 		{Object: &sourcev1.HelmChart{}, Map: byChart(sourcev1.HelmChartKind), Predicates: artifactChanged()},
 		{Object: &sourcev1.OCIRepository{}, Map: byChart(sourcev1.OCIRepositoryKind), Predicates: artifactChanged()},
 		{Object: &sourcev1.ExternalArtifact{}, Map: byChart(sourcev1.ExternalArtifactKind), Predicates: artifactChanged()},
@@ -196,5 +201,5 @@ func (r *Reconciler) watches() []reconcile.Watch {
 			return reconcile.Indexed(ctx, r.Client, &helmv2.HelmReleaseList{},
 				client.MatchingFields{dependsOnIndex: o.GetNamespace() + "/" + o.GetName()})
 		}, Predicates: readyChanged()},
-	}
+	}, r.valuesFromWatches()...)
 }

@@ -25,6 +25,7 @@ import (
 // ones from the release's manifest.
 func (r *Reconciler) checkDrift(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State, rls *helmrelease.Release) error {
 	mode := obj.GetDriftDetectionMode()
+	r.watchReleasedObjects(obj)
 	if mode == helmv2.DriftDetectionDisabled {
 		reconcile.Delete(obj, helmv2.DriftedCondition)
 		return nil

@@ -132,6 +132,7 @@ func (r *Reconciler) desired(obj *helmv2.HelmRelease, st *State) release.Desired
 		TestEnabled: obj.Spec.Test != nil && obj.Spec.Test.Enable,
 	}
 	want.PostRenderersDigest, want.CommonMetadataDigest = postRenderDigests(obj)
+	want.PostRenderStrategy = st.renderer.Strategy()
 	want.IgnoreTestFailures = release.IgnoreTestFailures(lastAction(obj), &obj.Spec)
 	return want
 }

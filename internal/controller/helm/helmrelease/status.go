@@ -17,6 +17,7 @@ import (
 	"github.com/driftless/driftless/internal/engine/apply"
 	"github.com/driftless/driftless/internal/engine/helmkube"
 	"github.com/driftless/driftless/internal/engine/postrender"
+	"github.com/driftless/driftless/internal/engine/release"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
@@ -24,6 +25,16 @@ import (
 // digests, Flux's status.observed*Digest.
 func postRenderDigests(obj *helmv2.HelmRelease) (string, string) {
 	return postrender.PostRenderersDigest(obj.Spec.PostRenderers), postrender.CommonMetadataDigest(obj.Spec.CommonMetadata)
+}
+
+// recordLabels are the labels of the release records an install or
+// upgrade writes: the owner labels, and the post-render strategy the
+// release is rendered with (release.PostRenderStrategyLabel), so that a
+// change of spec.postRenderStrategy upgrades.
+func recordLabels(obj *helmv2.HelmRelease, st *State) map[string]string {
+	labels := ownerLabels(obj)
+	labels[release.PostRenderStrategyLabel] = st.renderer.Strategy()
+	return labels
 }
 
 // inventory lists the objects of a release's manifest (hooks are not in
@@ -90,6 +101,7 @@ func namespaced(t *helmkube.Target, u *unstructured.Unstructured) bool {
 // suspended: then the release is left, and an event says so) and removes
 // the HelmChart spec.chart made.
 func (r *Reconciler) finalize(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass) error {
+	r.forgetReleasedObjects(obj)
 	if obj.Spec.Suspend {
 		p.Event("Normal", "Suspended", fmt.Sprintf("the HelmRelease is suspended: release %s is left in place", releaseRef(obj)))
 	} else {

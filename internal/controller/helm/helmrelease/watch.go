@@ -3,6 +3,7 @@ package helmrelease
 import (
 	"context"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -51,4 +52,24 @@ func (r *Reconciler) checkDependencies(ctx context.Context, obj *helmv2.HelmRele
 		Expressions:          &r.exprs,
 	}
 	return c.Check(ctx, obj, func(*helmv2.HelmRelease) bool { return true })
+}
+
+// valuesFromIndex indexes HelmReleases by the ConfigMaps and Secrets of
+// their valuesFrom (reconcile.ConfigKey, in their own namespace).
+const valuesFromIndex = ".spec.valuesFrom"
+
+func valuesFromKeys(obj *helmv2.HelmRelease) []string {
+	keys := make([]string, 0, len(obj.Spec.ValuesFrom))
+	for _, v := range obj.Spec.ValuesFrom {
+		keys = append(keys, reconcile.ConfigKey(v.Kind, v.Name))
+	}
+	return keys
+}
+
+// valuesFromWatches reconcile the releases reading a ConfigMap or Secret
+// that --watch-configs-label-selector selects when it changes, as Flux
+// does: new values upgrade at once, not at the next interval. An
+// unlabelled one is not in the shared cache, and is read at the next pass.
+func (r *Reconciler) valuesFromWatches() []reconcile.Watch {
+	return reconcile.ConfigWatches(r.Client, func() client.ObjectList { return &helmv2.HelmReleaseList{} }, valuesFromIndex)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -51,9 +50,7 @@ func (r *Reconciler) watches() []reconcile.Watch {
 		ws = append(ws, reconcile.Watch{Object: src, Map: r.forSource, Predicates: []predicate.Predicate{reconcile.ArtifactChanged(true, false)}})
 	}
 	ws = append(ws, reconcile.Watch{Object: &kustomizev1.Kustomization{}, Map: r.dependants, Predicates: []predicate.Predicate{readinessChanged()}})
-	for _, cfg := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
-		ws = append(ws, reconcile.Watch{Object: cfg, Map: r.configReferrers})
-	}
+	ws = append(ws, reconcile.ConfigWatches(r.Client, func() client.ObjectList { return &kustomizev1.KustomizationList{} }, configIndex)...)
 	return ws
 }
 
@@ -62,14 +59,14 @@ func configRefs(k *kustomizev1.Kustomization) []string {
 	var refs []string
 	if pb := k.Spec.PostBuild; pb != nil {
 		for _, s := range pb.SubstituteFrom {
-			refs = append(refs, s.Kind+"/"+s.Name)
+			refs = append(refs, reconcile.ConfigKey(s.Kind, s.Name))
 		}
 	}
 	if d := k.Spec.Decryption; d != nil && d.SecretRef != nil {
-		refs = append(refs, "Secret/"+d.SecretRef.Name)
+		refs = append(refs, reconcile.ConfigKey("Secret", d.SecretRef.Name))
 	}
 	if kc := k.Spec.KubeConfig; kc != nil && kc.SecretRef != nil {
-		refs = append(refs, "Secret/"+kc.SecretRef.Name)
+		refs = append(refs, reconcile.ConfigKey("Secret", kc.SecretRef.Name))
 	}
 	return refs
 }
@@ -89,15 +86,6 @@ func (r *Reconciler) forSource(ctx context.Context, src client.Object) []ctrl.Re
 // dependants lists the Kustomizations that depend on k.
 func (r *Reconciler) dependants(ctx context.Context, k client.Object) []ctrl.Request {
 	return r.list(ctx, client.MatchingFields{dependsOnIndex: k.GetNamespace() + "/" + k.GetName()})
-}
-
-// configReferrers lists the Kustomizations that read a watched ConfigMap or Secret.
-func (r *Reconciler) configReferrers(ctx context.Context, o client.Object) []ctrl.Request {
-	kind := "ConfigMap"
-	if _, ok := o.(*corev1.Secret); ok {
-		kind = "Secret"
-	}
-	return r.list(ctx, client.InNamespace(o.GetNamespace()), client.MatchingFields{configIndex: kind + "/" + o.GetName()})
 }
 
 func (r *Reconciler) list(ctx context.Context, opts ...client.ListOption) []ctrl.Request {
