@@ -112,9 +112,12 @@ func TestDiscoveryBuiltOnce(t *testing.T) {
 	}
 }
 
-// TestInvalidateSeesNewCRD creates a CRD behind the Target's back: its kind
-// is unknown to the cached discovery until Invalidate.
-func TestInvalidateSeesNewCRD(t *testing.T) {
+// TestNewCRDIsSeen: a kind the cached discovery does not know is looked up
+// afresh, so a CRD created behind the Target's back (by another release, a
+// Kustomization, by hand) is mapped by the next action without Invalidate,
+// as Helm, which re-reads discovery for every action, would map it. A kind
+// the server does not serve still fails, naming it.
+func TestNewCRDIsSeen(t *testing.T) {
 	ns := env.Namespace(t)
 	target := newTarget(t, env.Config)
 	if _, err := install(actionConfig(t, target, ns), ns, "warm", sdkChart(t, helmtest.ConfigMapChart("demo", "1.0.0")), nil); err != nil {
@@ -122,7 +125,6 @@ func TestInvalidateSeesNewCRD(t *testing.T) {
 	}
 
 	group := strings.ToLower(t.Name()) + ".driftless.dev"
-	createCRD(t, group, "Gadget")
 	chart := helmtest.NewChart("gadgets", "1.0.0").Template("gadget.yaml", fmt.Sprintf(`apiVersion: %s/v1
 kind: Gadget
 metadata:
@@ -132,16 +134,26 @@ spec:
 `, group))
 
 	_, err := install(actionConfig(t, target, ns), ns, "before", sdkChart(t, chart), nil)
-	if err == nil || !strings.Contains(err.Error(), "Gadget") {
-		t.Fatalf("install before Invalidate: %v, want an error naming the unknown kind Gadget", err)
+	if err == nil || !strings.Contains(err.Error(), `no matches for kind "Gadget"`) {
+		t.Fatalf("install before the CRD: %v, want an error naming the unknown kind Gadget", err)
 	}
-	target.Invalidate()
+	before := target.Stats().Invalidations
+	createCRD(t, group, "Gadget")
 	if _, err := install(actionConfig(t, target, ns), ns, "after", sdkChart(t, chart), nil); err != nil {
-		t.Fatalf("install after Invalidate: %v", err)
+		t.Fatalf("install after the CRD was created: %v", err)
 	}
 	gvr := schema.GroupVersionResource{Group: group, Version: "v1", Resource: "gadgets"}
 	if _, err := env.Dynamic.Resource(gvr).Namespace(ns).Get(context.Background(), "after", metav1.GetOptions{}); err != nil {
 		t.Errorf("Gadget after: %v", err)
+	}
+	if s := target.Stats(); s.DiscoveryClients != 1 || s.Invalidations != before+1 {
+		t.Errorf("stats %+v, want 1 discovery client and one reset more than %d", s, before)
+	}
+
+	// Invalidate still forgets everything, for callers that applied CRDs.
+	target.Invalidate()
+	if _, err := upgrade(actionConfig(t, target, ns), ns, "after", sdkChart(t, chart), nil); err != nil {
+		t.Fatalf("upgrade after Invalidate: %v", err)
 	}
 }
 
