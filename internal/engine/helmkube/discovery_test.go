@@ -189,3 +189,49 @@ func createCRD(t *testing.T, group, kind string) {
 }
 
 var crdResource = apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
+
+// TestUnknownKindLookup: a kind nobody serves costs one uncached GET of its
+// group version per install, and a group that is no valid API group name (a
+// manifest is tenant content) costs none: it never becomes a request path.
+func TestUnknownKindLookup(t *testing.T) {
+	ns := env.Namespace(t)
+	var counter discoveryCounter
+	target := newTarget(t, counter.wrap(env.Config))
+	if _, err := install(actionConfig(t, target, ns), ns, "warm", sdkChart(t, helmtest.ConfigMapChart("demo", "1.0.0")), nil); err != nil {
+		t.Fatalf("install: %v", err)
+	}
+	for _, tc := range []struct{ apiVersion, want string }{
+		{"nowhere.driftless.dev/v1", "/apis/nowhere.driftless.dev/v1"},
+		{"..%2F..%2Fapi/v1", ""},
+		{"UPPER.driftless.dev/v1", ""},
+	} {
+		chart := helmtest.NewChart("unknown", "1.0.0").Template("thing.yaml", "apiVersion: "+tc.apiVersion+`
+kind: Thing
+metadata:
+  name: {{ .Release.Name }}
+`)
+		before := counter.count()
+		_, err := install(actionConfig(t, target, ns), ns, "unknown", sdkChart(t, chart), nil)
+		if err == nil || !strings.Contains(err.Error(), `no matches for kind "Thing"`) {
+			t.Errorf("%s: install: %v, want no matches for kind Thing", tc.apiVersion, err)
+		}
+		// Group discovery only: the validator reads OpenAPI on its own terms.
+		var paths []string
+		counter.mu.Lock()
+		for _, p := range counter.paths[before:] {
+			if strings.HasPrefix(p, "/api") {
+				paths = append(paths, p)
+			}
+		}
+		counter.mu.Unlock()
+		switch {
+		case tc.want == "" && len(paths) != 0:
+			t.Errorf("%s: discovery requests %v, want none", tc.apiVersion, paths)
+		case tc.want != "" && (len(paths) != 1 || paths[0] != tc.want):
+			t.Errorf("%s: discovery requests %v, want %s once", tc.apiVersion, paths, tc.want)
+		}
+	}
+	if s := target.Stats(); s.Invalidations != 0 {
+		t.Errorf("unknown kinds reset the mapper: %+v", s)
+	}
+}

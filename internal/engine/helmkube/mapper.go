@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/restmapper"
 )
@@ -57,7 +58,9 @@ func (m *resettingMapper) RESTMappings(gk schema.GroupKind, versions ...string) 
 // servedSince tells whether err is a no-match for gk which the server,
 // asked now, does serve in one of versions; if so it resets the mapper.
 // Without versions it does not ask (a whole-group lookup would read every
-// group), and a nil live client never does.
+// group), and a nil live client never does. The group and version come from
+// a manifest a tenant may write: only names Kubernetes accepts for them
+// become a request path.
 func (m *resettingMapper) servedSince(err error, gk schema.GroupKind, versions []string) bool {
 	if m.live == nil || !meta.IsNoMatchError(err) {
 		return false
@@ -66,8 +69,11 @@ func (m *resettingMapper) servedSince(err error, gk schema.GroupKind, versions [
 	if !errors.As(err, &noKind) {
 		return false
 	}
+	if gk.Group != "" && len(validation.IsDNS1123Subdomain(gk.Group)) > 0 {
+		return false
+	}
 	for _, v := range versions {
-		if v == "" {
+		if len(validation.IsDNS1035Label(v)) > 0 {
 			continue
 		}
 		list, err := m.live.ServerResourcesForGroupVersion(schema.GroupVersion{Group: gk.Group, Version: v}.String())
