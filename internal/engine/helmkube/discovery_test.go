@@ -112,9 +112,12 @@ func TestDiscoveryBuiltOnce(t *testing.T) {
 	}
 }
 
-// TestInvalidateSeesNewCRD creates a CRD behind the Target's back: its kind
-// is unknown to the cached discovery until Invalidate.
-func TestInvalidateSeesNewCRD(t *testing.T) {
+// TestNewCRDIsSeen: a kind the cached discovery does not know is looked up
+// afresh, so a CRD created behind the Target's back (by another release, a
+// Kustomization, by hand) is mapped by the next action without Invalidate,
+// as Helm, which re-reads discovery for every action, would map it. A kind
+// the server does not serve still fails, naming it.
+func TestNewCRDIsSeen(t *testing.T) {
 	ns := env.Namespace(t)
 	target := newTarget(t, env.Config)
 	if _, err := install(actionConfig(t, target, ns), ns, "warm", sdkChart(t, helmtest.ConfigMapChart("demo", "1.0.0")), nil); err != nil {
@@ -122,7 +125,6 @@ func TestInvalidateSeesNewCRD(t *testing.T) {
 	}
 
 	group := strings.ToLower(t.Name()) + ".driftless.dev"
-	createCRD(t, group, "Gadget")
 	chart := helmtest.NewChart("gadgets", "1.0.0").Template("gadget.yaml", fmt.Sprintf(`apiVersion: %s/v1
 kind: Gadget
 metadata:
@@ -132,16 +134,26 @@ spec:
 `, group))
 
 	_, err := install(actionConfig(t, target, ns), ns, "before", sdkChart(t, chart), nil)
-	if err == nil || !strings.Contains(err.Error(), "Gadget") {
-		t.Fatalf("install before Invalidate: %v, want an error naming the unknown kind Gadget", err)
+	if err == nil || !strings.Contains(err.Error(), `no matches for kind "Gadget"`) {
+		t.Fatalf("install before the CRD: %v, want an error naming the unknown kind Gadget", err)
 	}
-	target.Invalidate()
+	before := target.Stats().Invalidations
+	createCRD(t, group, "Gadget")
 	if _, err := install(actionConfig(t, target, ns), ns, "after", sdkChart(t, chart), nil); err != nil {
-		t.Fatalf("install after Invalidate: %v", err)
+		t.Fatalf("install after the CRD was created: %v", err)
 	}
 	gvr := schema.GroupVersionResource{Group: group, Version: "v1", Resource: "gadgets"}
 	if _, err := env.Dynamic.Resource(gvr).Namespace(ns).Get(context.Background(), "after", metav1.GetOptions{}); err != nil {
 		t.Errorf("Gadget after: %v", err)
+	}
+	if s := target.Stats(); s.DiscoveryClients != 1 || s.Invalidations != before+1 {
+		t.Errorf("stats %+v, want 1 discovery client and one reset more than %d", s, before)
+	}
+
+	// Invalidate still forgets everything, for callers that applied CRDs.
+	target.Invalidate()
+	if _, err := upgrade(actionConfig(t, target, ns), ns, "after", sdkChart(t, chart), nil); err != nil {
+		t.Fatalf("upgrade after Invalidate: %v", err)
 	}
 }
 
@@ -177,3 +189,49 @@ func createCRD(t *testing.T, group, kind string) {
 }
 
 var crdResource = apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
+
+// TestUnknownKindLookup: a kind nobody serves costs one uncached GET of its
+// group version per install, and a group that is no valid API group name (a
+// manifest is tenant content) costs none: it never becomes a request path.
+func TestUnknownKindLookup(t *testing.T) {
+	ns := env.Namespace(t)
+	var counter discoveryCounter
+	target := newTarget(t, counter.wrap(env.Config))
+	if _, err := install(actionConfig(t, target, ns), ns, "warm", sdkChart(t, helmtest.ConfigMapChart("demo", "1.0.0")), nil); err != nil {
+		t.Fatalf("install: %v", err)
+	}
+	for _, tc := range []struct{ apiVersion, want string }{
+		{"nowhere.driftless.dev/v1", "/apis/nowhere.driftless.dev/v1"},
+		{"..%2F..%2Fapi/v1", ""},
+		{"UPPER.driftless.dev/v1", ""},
+	} {
+		chart := helmtest.NewChart("unknown", "1.0.0").Template("thing.yaml", "apiVersion: "+tc.apiVersion+`
+kind: Thing
+metadata:
+  name: {{ .Release.Name }}
+`)
+		before := counter.count()
+		_, err := install(actionConfig(t, target, ns), ns, "unknown", sdkChart(t, chart), nil)
+		if err == nil || !strings.Contains(err.Error(), `no matches for kind "Thing"`) {
+			t.Errorf("%s: install: %v, want no matches for kind Thing", tc.apiVersion, err)
+		}
+		// Group discovery only: the validator reads OpenAPI on its own terms.
+		var paths []string
+		counter.mu.Lock()
+		for _, p := range counter.paths[before:] {
+			if strings.HasPrefix(p, "/api") {
+				paths = append(paths, p)
+			}
+		}
+		counter.mu.Unlock()
+		switch {
+		case tc.want == "" && len(paths) != 0:
+			t.Errorf("%s: discovery requests %v, want none", tc.apiVersion, paths)
+		case tc.want != "" && (len(paths) != 1 || paths[0] != tc.want):
+			t.Errorf("%s: discovery requests %v, want %s once", tc.apiVersion, paths, tc.want)
+		}
+	}
+	if s := target.Stats(); s.Invalidations != 0 {
+		t.Errorf("unknown kinds reset the mapper: %+v", s)
+	}
+}

@@ -2,10 +2,12 @@
 // per cluster and identity (the controller's own, an impersonated
 // ServiceAccount or a remote kubeconfig's, as the caller's rest.Config
 // says), whose action.Configurations share one cached discovery client,
-// one RESTMapper and one OpenAPI schema cache, built once and refreshed only
-// when the caller says CRDs changed (Invalidate). Helm would otherwise
-// rebuild discovery for every action, which is how Flux's helm-controller ran
-// out of memory.
+// one RESTMapper and one OpenAPI schema cache, built once and refreshed
+// when the caller says CRDs changed (Invalidate), after Helm installs a
+// chart's CRDs, or when a manifest names a kind the cache does not know but
+// the server, asked for that one group version, now serves (a CRD created
+// since by anyone). Helm would otherwise rebuild discovery for every action,
+// which is how Flux's helm-controller ran out of memory.
 //
 // Every configuration keeps its releases as Secrets in the release's storage
 // namespace under the same identity, writes with the field manager

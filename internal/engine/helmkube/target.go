@@ -91,6 +91,7 @@ func NewTarget(cfg *rest.Config, opts TargetOptions) (*Target, error) {
 	t.mapper = &resettingMapper{
 		DeferredDiscoveryRESTMapper: restmapper.NewDeferredDiscoveryRESTMapper(t.dc),
 		resets:                      &t.invalidations,
+		live:                        dc,
 	}
 	// Watches outlive any one request: no client timeout on them.
 	watchCfg := rest.CopyConfig(t.config)
