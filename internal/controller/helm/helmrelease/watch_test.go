@@ -47,7 +47,14 @@ func TestValuesFromWatch(t *testing.T) {
 	watched := release(t, ns, "watched", "app", "", from("watched"))
 	plain := release(t, ns, "plain", "app", "", from("plain"))
 	controllertest.WaitReady(t, kube, watched)
-	before := controllertest.WaitReady(t, kube, plain)
+	controllertest.WaitReady(t, kube, plain)
+	// A pass queued while the first one ran (the HelmChart's artifact
+	// arriving, say) may still be to come, and would read the new values:
+	// one handled request later, the queue holds nothing of "plain".
+	controllertest.RequestReconcile(t, kube, plain, "settled")
+	before := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(plain), "the settling pass", func(o *helmv2.HelmRelease) bool {
+		return o.Status.LastHandledReconcileAt == "settled"
+	})
 
 	// The unlabelled change first, then the labelled one: both are
 	// ConfigMap events, delivered in order by one informer, so had the
