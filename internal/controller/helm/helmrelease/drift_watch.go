@@ -80,7 +80,7 @@ func (r *Reconciler) watchReleasedObjects(obj *helmv2.HelmRelease) {
 		return
 	}
 	user := obj.Namespace + "/" + obj.Name
-	if obj.GetDriftDetectionMode() == helmv2.DriftDetectionDisabled || obj.Status.Inventory == nil {
+	if !driftWatched(obj) {
 		dw.watcher.Set(user, nil)
 		return
 	}
@@ -102,6 +102,14 @@ func (r *Reconciler) watchReleasedObjects(obj *helmv2.HelmRelease) {
 		resources = append(resources, res)
 	}
 	dw.watcher.Set(user, resources)
+}
+
+// driftWatched tells whether obj's released objects are watched for
+// drift: drift detection on, an inventory, and the local cluster (a
+// release on a remote one, through kubeConfig, is checked at its
+// interval: the informers watch the local cluster only).
+func driftWatched(obj *helmv2.HelmRelease) bool {
+	return obj.GetDriftDetectionMode() != helmv2.DriftDetectionDisabled && obj.Status.Inventory != nil && obj.Spec.KubeConfig == nil
 }
 
 // forgetReleasedObjects lets go of a deleted HelmRelease's watches.

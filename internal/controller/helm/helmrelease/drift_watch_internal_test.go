@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
+	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/engine/helmdrift"
 )
 
@@ -56,6 +57,31 @@ func TestOptedOutOfDrift(t *testing.T) {
 	} {
 		if got := optedOutOfDrift(helmdrift.Edit{Labels: c.labels, Annotations: c.annotations}); got != c.want {
 			t.Errorf("labels %v annotations %v: opted out = %v", c.labels, c.annotations, got)
+		}
+	}
+}
+
+func TestDriftWatchedReleases(t *testing.T) {
+	inventory := &helmv2.ResourceInventory{Entries: []helmv2.ResourceRef{{ID: "team-a_web__ConfigMap", Version: "v1"}}}
+	for _, c := range []struct {
+		name string
+		hr   helmv2.HelmRelease
+		want bool
+	}{
+		{"enabled", helmv2.HelmRelease{Spec: helmv2.HelmReleaseSpec{DriftDetection: &helmv2.DriftDetection{Mode: helmv2.DriftDetectionEnabled}},
+			Status: helmv2.HelmReleaseStatus{Inventory: inventory}}, true},
+		{"warn", helmv2.HelmRelease{Spec: helmv2.HelmReleaseSpec{DriftDetection: &helmv2.DriftDetection{Mode: helmv2.DriftDetectionWarn}},
+			Status: helmv2.HelmReleaseStatus{Inventory: inventory}}, true},
+		{"disabled", helmv2.HelmRelease{Status: helmv2.HelmReleaseStatus{Inventory: inventory}}, false},
+		{"no inventory yet", helmv2.HelmRelease{Spec: helmv2.HelmReleaseSpec{DriftDetection: &helmv2.DriftDetection{Mode: helmv2.DriftDetectionEnabled}}}, false},
+		// Its objects are on another cluster: a local object of the same
+		// name must not trigger it.
+		{"remote cluster", helmv2.HelmRelease{Spec: helmv2.HelmReleaseSpec{DriftDetection: &helmv2.DriftDetection{Mode: helmv2.DriftDetectionEnabled},
+			KubeConfig: &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "remote"}}},
+			Status: helmv2.HelmReleaseStatus{Inventory: inventory}}, false},
+	} {
+		if got := driftWatched(&c.hr); got != c.want {
+			t.Errorf("%s: watched = %v, want %v", c.name, got, c.want)
 		}
 	}
 }
