@@ -243,9 +243,18 @@ func (r *Reconciler) afterAction(ctx context.Context, obj *helmv2.HelmRelease, p
 		return nil
 	}
 	countFailure(obj, act)
-	msg := fmt.Sprintf("Helm %s failed for release %s with chart %s@%s: %s", verb, ref, st.chart.Metadata.Name, st.version, actErr)
+	msg := fmt.Sprintf("Helm %s failed for release %s with chart %s@%s: %s", verb, ref, st.chart.Metadata.Name, st.version,
+		actionError(actErr, obj, act, st.values, rls))
 	p.MarkFalse(helmv2.ReleasedCondition, failReason, msg)
 	p.Event(corev1.EventTypeWarning, failReason, msg)
+	if !wroteRecord(rls) {
+		// Nothing reached the cluster: no rollback or uninstall, only
+		// the retries (as Flux, which remediates failed releases only).
+		if out := release.AfterFailure(act, &obj.Spec, actionFailures(obj, act)); out.Exhausted {
+			return reconcile.Stalling(helmv2.RetriesExceededReason, "%s; %s", msg, out.Message)
+		}
+		return reconcile.Failed(failReason, "%s", msg)
+	}
 	return r.remediate(ctx, obj, p, st, act, failReason, msg)
 }
 
