@@ -10,8 +10,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -475,4 +480,59 @@ func TestDependencyCycle(t *testing.T) {
 		}
 		assertNotApplied(t, ns, hr.Name+"-app")
 	}
+}
+
+// A values.schema.json that refers to a schema outside the chart (a file
+// of the controller's, a URL of its network, a relative name that Helm
+// resolves to a file) is refused before anything is applied: Helm's
+// validator would load it and could quote it (an enum) in its error. A
+// schema with references inside itself and a known draft installs.
+func TestSchemaReferencesOutsideTheChartAreNotLoaded(t *testing.T) {
+	t.Parallel()
+	ns := env.Namespace(t)
+	leak := filepath.Join(t.TempDir(), "leak.json")
+	if err := os.WriteFile(leak, []byte(`{"enum":["LEAKED-CONTROLLER-FILE"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		_, _ = w.Write([]byte(`{"enum":["LEAKED-FROM-NETWORK"]}`))
+	}))
+	t.Cleanup(srv.Close)
+	withRef := func(name, ref string) *helmtest.Chart {
+		return helmtest.ConfigMapChart(name, "1.0.0").Schema(`{"type":"object","properties":{"message":{"$ref":"` + ref + `"}}}`)
+	}
+	refs := map[string]string{"fileref": "file://" + leak, "httpref": srv.URL + "/schema.json", "relref": "leak.json"}
+	charts := []*helmtest.Chart{helmtest.ConfigMapChart("inside", "1.0.0").Schema(`{"$schema":"http://json-schema.org/draft-07/schema#",
+  "type":"object","definitions":{"msg":{"type":"string"}},"properties":{"message":{"$ref":"#/definitions/msg"}}}`)}
+	for name, ref := range refs {
+		charts = append(charts, withRef(name, ref))
+	}
+	repository(t, ns, charts...)
+
+	for name, ref := range refs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			hr := release(t, ns, name, name, "")
+			got := waitStalled(t, hr, helmv2.RetriesExceededReason)
+			msg := condition(got, meta.ReadyCondition).Message
+			for _, want := range []string{"Helm install failed", "values.schema.json refers to \"" + ref + "\"", "/properties/message/$ref"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("Ready message %q lacks %q", msg, want)
+				}
+			}
+			assertNotApplied(t, ns, name+"-"+name)
+			assertSilent(t, hr, "LEAKED")
+		})
+	}
+	t.Run("inside", func(t *testing.T) {
+		t.Parallel()
+		controllertest.WaitReady(t, kube, release(t, ns, "inside", "inside", ""))
+	})
+	t.Cleanup(func() {
+		if n := requests.Load(); n != 0 {
+			t.Errorf("the schema URL was fetched %d time(s)", n)
+		}
+	})
 }
