@@ -45,6 +45,13 @@ func (r *Reconciler) install(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Installed by Driftless"
 	started := time.Now()
+	// Nothing is applied (CRDs neither) for a chart whose schema Helm
+	// would load from outside the chart.
+	if !a.SkipSchemaValidation {
+		if err := checkSchemaRefs(st.chart); err != nil {
+			return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionInstall, started, err)
+		}
+	}
 	if err := r.applyCRDs(ctx, obj, st, installCRDsPolicy(in), a.Timeout); err != nil {
 		return r.crdsFailed(obj, p, st, helmv2.ReleaseActionInstall, started, err)
 	}
@@ -73,6 +80,13 @@ func (r *Reconciler) upgrade(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Upgraded by Driftless"
 	started := time.Now()
+	// Nothing is applied (CRDs neither) for a chart whose schema Helm
+	// would load from outside the chart.
+	if !a.SkipSchemaValidation {
+		if err := checkSchemaRefs(st.chart); err != nil {
+			return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionUpgrade, started, err)
+		}
+	}
 	// Helm's upgrade leaves CRDs alone; upgrade.crds says what the
 	// controller does with them first.
 	if err := r.applyCRDs(ctx, obj, st, upgradeCRDsPolicy(up), a.Timeout); err != nil {

@@ -160,15 +160,28 @@ func (r *Reconciler) latest(st *State, obj *helmv2.HelmRelease) (*helmrelease.Re
 }
 
 // lastRecord returns the latest release record, nil when there is none.
+// Records Helm cannot decode are skipped, as Helm's storage skips them
+// (its Last fails instead when no record of the name decodes: a Secret
+// labelled as a record with garbage data would block the release).
 func lastRecord(cfg *action.Configuration, name string) (*helmrelease.Release, error) {
-	rel, err := cfg.Releases.Last(name)
+	history, err := cfg.Releases.History(name)
 	if errors.Is(err, driver.ErrReleaseNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return asRelease(rel)
+	var last *helmrelease.Release
+	for _, h := range history {
+		rls, err := asRelease(h)
+		if err != nil {
+			return nil, err
+		}
+		if rls != nil && (last == nil || rls.Version > last.Version) {
+			last = rls
+		}
+	}
+	return last, nil
 }
 
 func asRelease(rel ri.Releaser) (*helmrelease.Release, error) {
@@ -230,9 +243,18 @@ func (r *Reconciler) afterAction(ctx context.Context, obj *helmv2.HelmRelease, p
 		return nil
 	}
 	countFailure(obj, act)
-	msg := fmt.Sprintf("Helm %s failed for release %s with chart %s@%s: %s", verb, ref, st.chart.Metadata.Name, st.version, actErr)
+	msg := fmt.Sprintf("Helm %s failed for release %s with chart %s@%s: %s", verb, ref, st.chart.Metadata.Name, st.version,
+		actionError(actErr, obj, act, st.values, rls))
 	p.MarkFalse(helmv2.ReleasedCondition, failReason, msg)
 	p.Event(corev1.EventTypeWarning, failReason, msg)
+	if !wroteRecord(rls) {
+		// Nothing reached the cluster: no rollback or uninstall, only
+		// the retries (as Flux, which remediates failed releases only).
+		if out := release.AfterFailure(act, &obj.Spec, actionFailures(obj, act)); out.Exhausted {
+			return reconcile.Stalling(helmv2.RetriesExceededReason, "%s; %s", msg, out.Message)
+		}
+		return reconcile.Failed(failReason, "%s", msg)
+	}
 	return r.remediate(ctx, obj, p, st, act, failReason, msg)
 }
 
