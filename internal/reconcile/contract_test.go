@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,5 +164,39 @@ func TestEventsGoThroughTheSink(t *testing.T) {
 	want := []string{"Normal Progressing stored main@sha1:abc", "Normal Succeeded reconciliation succeeded main@sha1:abc"}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("events %q, want %q", got, want)
+	}
+}
+
+// A step that recorded the very event Ready would announce (a Helm
+// install's "Helm install succeeded ...") is not announced twice: an alert
+// per event would page twice.
+func TestReadyDoesNotRepeatAStepsEvent(t *testing.T) {
+	for name, c := range map[string]struct {
+		step func(p *reconcile.Pass) error
+		want []string
+	}{
+		"success": {func(p *reconcile.Pass) error {
+			p.Event("Normal", "Succeeded", "reconciliation succeeded")
+			return nil
+		}, []string{"Normal Succeeded reconciliation succeeded"}},
+		"failure": {func(p *reconcile.Pass) error {
+			p.Event("Warning", "InstallFailed", "install failed: boom")
+			return reconcile.Failed("InstallFailed", "install failed: boom")
+		}, []string{"Warning InstallFailed install failed: boom"}},
+		"another event": {func(p *reconcile.Pass) error {
+			p.Event("Normal", "Succeeded", "something else")
+			return nil
+		}, []string{"Normal Succeeded something else", "Normal Succeeded reconciliation succeeded"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var got []string
+			r := &reconcile.Reconciler[*sourcev1.GitRepository, struct{}]{Events: sinkFunc(func(_ map[string]string, typ, reason, msg string) {
+				got = append(got, typ+" "+reason+" "+msg)
+			})}
+			_, _, _ = passOnce(t, r, nil, c.step)
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("events %q, want %q", got, c.want)
+			}
+		})
 	}
 }

@@ -47,12 +47,27 @@ func (r *Reconciler[T, S]) emit(obj T, pass *Pass, wasReady bool, oldMessage str
 		if errors.As(stepErr, &waiting) {
 			return // waiting is not news; the condition says it
 		}
-		r.Events.Event(obj, annotations, corev1.EventTypeWarning, ready.Reason, ready.Message)
+		if !pass.recorded(corev1.EventTypeWarning, ready.Reason, ready.Message) {
+			r.Events.Event(obj, annotations, corev1.EventTypeWarning, ready.Reason, ready.Message)
+		}
 		return
 	}
-	if ready.Status == "True" && (!wasReady || oldMessage != ready.Message) {
+	if ready.Status == "True" && (!wasReady || oldMessage != ready.Message) &&
+		!pass.recorded(corev1.EventTypeNormal, ready.Reason, ready.Message) {
 		r.Events.Event(obj, annotations, corev1.EventTypeNormal, ready.Reason, ready.Message)
 	}
+}
+
+// recorded tells whether a step of the pass already recorded this very
+// event: Ready then says what the step said (a HelmRelease's
+// "Helm install succeeded ..."), and an alert should come once, not twice.
+func (p *Pass) recorded(eventType, reason, message string) bool {
+	for _, e := range p.events {
+		if e.eventType == eventType && e.reason == reason && e.message == message {
+			return true
+		}
+	}
+	return false
 }
 
 // emitRecorded records the events the steps asked for on the pass.
