@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,13 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/driftless/driftless/internal/testkit/helmtest"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
@@ -81,4 +89,71 @@ func TestOOMWatchShutsTheProcessDown(t *testing.T) {
 	if t.Failed() {
 		t.Logf("log:\n%s", log)
 	}
+}
+
+var (
+	helmrepositories = schema.GroupVersionResource{Group: "source.toolkit.fluxcd.io", Version: "v1", Resource: "helmrepositories"}
+	helmreleases     = schema.GroupVersionResource{Group: "helm.toolkit.fluxcd.io", Version: "v2", Resource: "helmreleases"}
+)
+
+// CacheSecretsAndConfigMaps: valuesFrom is read from the group's cache of
+// every ConfigMap and Secret, the unlabelled ones included, and a Secret
+// changed later is read anew at the next pass.
+func TestCacheSecretsAndConfigMaps(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	kit := helmtest.NewRepository(t, helmtest.RepositoryOptions{})
+	kit.MustPublish(t, helmtest.ConfigMapChart("app", "1.0.0"))
+	if _, err := env.Kube.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "values", Namespace: ns},
+		Data:       map[string][]byte{"values.yaml": []byte("message: cached\n")},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, "--controllers=source,helm", "--feature-gates=CacheSecretsAndConfigMaps=true")
+	create := func(gvr schema.GroupVersionResource, obj map[string]any) {
+		t.Helper()
+		if _, err := env.Dynamic.Resource(gvr).Namespace(ns).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create(helmrepositories, map[string]any{
+		"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+		"metadata": map[string]any{"name": "charts", "namespace": ns},
+		"spec":     map[string]any{"interval": "1h", "url": kit.URL},
+	})
+	create(helmreleases, map[string]any{
+		"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+		"metadata": map[string]any{"name": "web", "namespace": ns},
+		"spec": map[string]any{"interval": "1h",
+			"chart":      map[string]any{"spec": map[string]any{"chart": "app", "sourceRef": map[string]any{"kind": "HelmRepository", "name": "charts"}}},
+			"valuesFrom": []any{map[string]any{"kind": "Secret", "name": "values"}}},
+	})
+	released := func(want string) {
+		t.Helper()
+		testcluster.Eventually(t, 2*time.Minute, "the release's ConfigMap says "+want, func() (bool, error) {
+			cm, err := env.Kube.CoreV1().ConfigMaps(ns).Get(ctx, "web-app", metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			return cm.Data["message"] == want, nil
+		})
+	}
+	released("cached")
+
+	// The Secret is unlabelled: no watch reconciles on its change; a
+	// requested reconcile reads it from the cache.
+	sec, err := env.Kube.CoreV1().Secrets(ns).Get(ctx, "values", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec.Data["values.yaml"] = []byte("message: changed\n")
+	if _, err := env.Kube.CoreV1().Secrets(ns).Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	patch := []byte(`{"metadata":{"annotations":{"reconcile.fluxcd.io/requestedAt":"` + time.Now().Format(time.RFC3339Nano) + `"}}}`)
+	if _, err := env.Dynamic.Resource(helmreleases).Namespace(ns).Patch(ctx, "web", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	released("changed")
 }

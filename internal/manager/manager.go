@@ -299,6 +299,10 @@ func leaderElectionID(opts Options) string {
 	return fmt.Sprintf("%s-%x", opts.LeaderElectionID, sum[:4])
 }
 
+// RuntimeNamespace is the namespace the process runs in, the only one it
+// watches under --watch-all-namespaces=false.
+func RuntimeNamespace(opts Options) string { return runtimeNamespace(opts) }
+
 func runtimeNamespace(opts Options) string {
 	if opts.RuntimeNamespace != "" {
 		return opts.RuntimeNamespace

@@ -37,7 +37,7 @@ func TestHelmGatesReachTheReconciler(t *testing.T) {
 		t.Errorf("defaults: %+v", g)
 	}
 	opts, err = parseGates(t, helmOnly, "--feature-gates=DefaultToRetryOnFailure=true,DisableChartDigestTracking=true,DisableConfigWatchers=true",
-		"--feature-gates=UseHelm3Defaults=true,AllowDNSLookups=true,ExternalArtifact=false,ObjectLevelWorkloadIdentity=false,OOMWatch=false")
+		"--feature-gates=UseHelm3Defaults=true,AllowDNSLookups=true,ExternalArtifact=false,ObjectLevelWorkloadIdentity=false,OOMWatch=false,CacheSecretsAndConfigMaps=true")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestHelmGatesRefused(t *testing.T) {
 		{all, "--feature-gates=NoSuchGate=true", []string{`"NoSuchGate"`, "UseHelm3Defaults=false", "ExternalArtifact=true"}},
 		// A helm gate when the process runs no helm group.
 		{all[:1], "--feature-gates=UseHelm3Defaults=true", []string{`"UseHelm3Defaults"`}},
-		{all, "--feature-gates=CacheSecretsAndConfigMaps=true", []string{"CacheSecretsAndConfigMaps=true"}},
+		{all, "--feature-gates=DirectSourceFetch=true", []string{"DirectSourceFetch=true", "not built"}},
 	} {
 		if _, err := parseGates(t, tc.selected, tc.arg); err == nil {
 			t.Errorf("%s accepted", tc.arg)

@@ -9,8 +9,10 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/dynamic"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
@@ -116,8 +118,7 @@ var (
 
 	ObjectLevelWorkloadIdentity = features.Gate{Name: "ObjectLevelWorkloadIdentity",
 		Unsupported: "Driftless does not build cloud workload identity"}
-	CacheSecretsAndConfigMaps = features.Gate{Name: "CacheSecretsAndConfigMaps",
-		Unsupported: "Driftless reads Secrets and ConfigMaps from the API server only, never through a cache of every one"}
+	CacheSecretsAndConfigMaps  = features.Gate{Name: "CacheSecretsAndConfigMaps"}
 	AdditiveCELDependencyCheck = features.Gate{Name: "AdditiveCELDependencyCheck",
 		Unsupported: "not built in Driftless"}
 	CancelHealthCheckOnNewRevision = features.Gate{Name: "CancelHealthCheckOnNewRevision",
@@ -141,6 +142,46 @@ func warnDeprecatedGates(fg features.Values, log logr.Logger) {
 	if _, set := fg[AdoptLegacyReleases.Name]; set {
 		log.Info("warning: the AdoptLegacyReleases feature gate is deprecated and has no effect; remove it from --feature-gates")
 	}
+}
+
+// configReader reads the ConfigMaps and Secrets of valuesFrom and
+// kubeConfig: from the API server, or, under CacheSecretsAndConfigMaps,
+// from a cache of every ConfigMap and Secret the controller watches (more
+// memory; the list/watch the controller's role already has). The cache is
+// the group's own: the shared one keeps only the labelled objects whose
+// changes reconcile (--watch-configs-label-selector), for both groups
+// that watch them, and that is left as it is.
+func configReader(mgr ctrl.Manager, opts manager.Options) (client.Reader, error) {
+	if !opts.FeatureGates.Enabled(CacheSecretsAndConfigMaps) {
+		return mgr.GetAPIReader(), nil
+	}
+	co := cache.Options{
+		Scheme: mgr.GetScheme(),
+		Mapper: mgr.GetRESTMapper(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.ConfigMap{}: {}, &corev1.Secret{}: {},
+		},
+		// Only the two kinds: a read of any other is an error, not a new
+		// informer.
+		ReaderFailOnMissingInformer: true,
+	}
+	if !opts.WatchAllNamespaces {
+		co.DefaultNamespaces = map[string]cache.Config{manager.RuntimeNamespace(opts): {}}
+	}
+	c, err := cache.New(mgr.GetConfig(), co)
+	if err != nil {
+		return nil, fmt.Errorf("CacheSecretsAndConfigMaps: %w", err)
+	}
+	for _, o := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
+		if _, err := c.GetInformer(context.Background(), o); err != nil {
+			return nil, fmt.Errorf("CacheSecretsAndConfigMaps: %w", err)
+		}
+	}
+	// Started with the leader's runnables: only the leader reconciles.
+	if err := mgr.Add(c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // gates are the helmrelease package's gates from --feature-gates.
@@ -174,6 +215,10 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 			return err
 		}
 	}
+	reader, err := configReader(mgr, deps.Options)
+	if err != nil {
+		return err
+	}
 	maxSize := deps.Options.Storage.MaxSize
 	if maxSize == 0 {
 		maxSize = -1
@@ -192,7 +237,7 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 	}
 	r := &helmrelease.Reconciler{
 		Client:                mgr.GetClient(),
-		APIReader:             mgr.GetAPIReader(),
+		APIReader:             reader,
 		Config:                mgr.GetConfig(),
 		Fetcher:               fetcher,
 		Storage:               deps.Options.Storage.Advertised(),

@@ -38,7 +38,9 @@ import (
 type Reconciler struct {
 	// Client reads and writes Flux objects (through the shared cache).
 	Client client.Client
-	// APIReader reads Secrets, ConfigMaps and ServiceAccounts directly.
+	// APIReader reads the Secrets and ConfigMaps of valuesFrom and
+	// kubeConfig: the API server directly, or a cache of every one under
+	// the CacheSecretsAndConfigMaps gate.
 	APIReader client.Reader
 	// Config is the controller's own REST config.
 	Config *rest.Config
