@@ -26,6 +26,8 @@ func main() {
 		if errors.Is(err, pflag.ErrHelp) {
 			return
 		}
+		// ContinueOnError leaves the message to the caller.
+		fmt.Fprintf(os.Stderr, "driftless-controller: %v\n", err)
 		os.Exit(2)
 	}
 	if *showVersion {

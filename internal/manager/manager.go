@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 
 	"github.com/driftless/driftless/api/scheme"
+	"github.com/driftless/driftless/internal/features"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
@@ -43,6 +44,19 @@ type Controller struct {
 	// selected or not, so the command line is the same whatever
 	// --controllers says.
 	Flags func(fs *pflag.FlagSet)
+	// Gates are the feature gates the group knows, with Flux's defaults
+	// for its controller; Options.FeatureGates.Enabled reads one.
+	Gates []features.Gate
+}
+
+// CheckGates refuses a --feature-gates entry no selected group knows, or
+// one a group cannot honour.
+func CheckGates(opts Options, selected []Controller) error {
+	var known []features.Gate
+	for _, c := range selected {
+		known = append(known, c.Gates...)
+	}
+	return opts.FeatureGates.Check(known)
 }
 
 // BindFlags registers the shared flags into opts and every available
@@ -143,6 +157,9 @@ func New(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logg
 
 // build is New, also returning the event senders for Run to drain.
 func build(cfg *rest.Config, opts Options, selected []Controller, logger logr.Logger) (ctrl.Manager, *eventSenders, error) {
+	if err := CheckGates(opts, selected); err != nil {
+		return nil, nil, err
+	}
 	s, err := scheme.New()
 	if err != nil {
 		return nil, nil, err
@@ -216,6 +233,9 @@ func Run(ctx context.Context, opts Options, available []Controller, logger logr.
 	if err != nil {
 		return err
 	}
+	if err := CheckGates(opts, selected); err != nil {
+		return err
+	}
 	cfg, err := RESTConfig(opts)
 	if err != nil {
 		return err
@@ -225,7 +245,7 @@ func Run(ctx context.Context, opts Options, available []Controller, logger logr.
 		return err
 	}
 	logger.Info("starting", "controllers", names(selected), "watchAllNamespaces", opts.WatchAllNamespaces,
-		"watchLabelSelector", opts.WatchLabelSelector, "leaderElection", opts.LeaderElection)
+		"watchLabelSelector", opts.WatchLabelSelector, "leaderElection", opts.LeaderElection, "featureGates", opts.FeatureGates.String())
 	err = mgr.Start(ctx)
 	// The passes that ran on through the grace have recorded their events
 	// (an upgrade that finished after SIGTERM): write them before the
@@ -278,6 +298,10 @@ func leaderElectionID(opts Options) string {
 	sum := sha256.Sum256([]byte(opts.WatchLabelSelector))
 	return fmt.Sprintf("%s-%x", opts.LeaderElectionID, sum[:4])
 }
+
+// RuntimeNamespace is the namespace the process runs in, the only one it
+// watches under --watch-all-namespaces=false.
+func RuntimeNamespace(opts Options) string { return runtimeNamespace(opts) }
 
 func runtimeNamespace(opts Options) string {
 	if opts.RuntimeNamespace != "" {

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	groupnames "github.com/driftless/driftless/internal/controller/names"
+	"github.com/driftless/driftless/internal/features"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
@@ -63,6 +64,11 @@ type Options struct {
 	// (Controller.Flags).
 	Storage StorageOptions
 
+	// FeatureGates is --feature-gates: the gates set explicitly. Each
+	// group declares the gates it knows (Controller.Gates) with Flux's
+	// defaults and reads its own through Enabled.
+	FeatureGates features.Values
+
 	// SeveralManagersPerProcess lets more than one manager run in one
 	// process (tests of sharding do), which controller-runtime otherwise
 	// refuses because their controllers share metric names. Not a flag.
@@ -114,6 +120,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.RequeueDependency, "requeue-dependency", 30*time.Second, "how soon an object waiting for a dependency looks again, should the watch miss the change")
 
 	fs.StringVar(&o.WatchConfigsLabelSelector, "watch-configs-label-selector", DefaultWatchConfigsLabelSelector, "ConfigMaps and Secrets matching this selector reconcile the Kustomizations and HelmReleases that read them when they change")
+
+	fs.Var(&o.FeatureGates, "feature-gates", "feature gates to set, Name=true|false separated by commas; a gate the selected controllers do not know is refused")
 
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
 	fs.StringVar(&o.Storage.Addr, "storage-addr", ":9090", "address the artifact server listens on")

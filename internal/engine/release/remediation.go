@@ -133,3 +133,36 @@ func IgnoreTestFailures(action v2.ReleaseAction, spec *v2.HelmReleaseSpec) bool 
 	}
 	return spec.Test != nil && spec.Test.IgnoreFailures
 }
+
+// WithDefaultStrategy returns spec with name as the install and upgrade
+// strategy where spec sets none (helm-controller's DefaultToRetryOnFailure
+// gate makes it RetryOnFailure); spec itself is left as it is. A strategy
+// the spec sets, RemediateOnFailure included, is kept.
+func WithDefaultStrategy(spec *v2.HelmReleaseSpec, name string) *v2.HelmReleaseSpec {
+	out := *spec
+	if out.Install == nil || out.Install.Strategy == nil || out.Install.Strategy.Name == "" {
+		in := v2.Install{}
+		if out.Install != nil {
+			in = *out.Install
+		}
+		s := v2.InstallStrategy{Name: name}
+		if in.Strategy != nil {
+			s.RetryInterval = in.Strategy.RetryInterval
+		}
+		in.Strategy = &s
+		out.Install = &in
+	}
+	if out.Upgrade == nil || out.Upgrade.Strategy == nil || out.Upgrade.Strategy.Name == "" {
+		up := v2.Upgrade{}
+		if out.Upgrade != nil {
+			up = *out.Upgrade
+		}
+		s := v2.UpgradeStrategy{Name: name}
+		if up.Strategy != nil {
+			s.RetryInterval = up.Strategy.RetryInterval
+		}
+		up.Strategy = &s
+		out.Upgrade = &up
+	}
+	return &out
+}

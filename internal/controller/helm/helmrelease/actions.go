@@ -30,17 +30,7 @@ func (r *Reconciler) install(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	if in == nil {
 		in = &helmv2.Install{}
 	}
-	a := action.NewInstall(st.cfg)
-	a.ReleaseName, a.Namespace = obj.GetReleaseName(), obj.GetReleaseNamespace()
-	a.Timeout = timeoutOf(in.Timeout, obj)
-	a.WaitStrategy, a.WaitForJobs = waitOf(obj, in.DisableWait, in.DisableWaitForJobs)
-	a.DisableHooks, a.DisableOpenAPIValidation, a.SkipSchemaValidation = in.DisableHooks, in.DisableOpenAPIValidation, in.DisableSchemaValidation
-	a.Replace, a.CreateNamespace, a.TakeOwnership = in.Replace, in.CreateNamespace, !in.DisableTakeOwnership
-	// The chart's CRDs are the controller's to apply (install.crds), not
-	// Helm's, whose install only creates them.
-	a.SkipCRDs = true
-	a.ServerSideApply = in.ServerSideApply == nil || *in.ServerSideApply
-	a.ForceConflicts = a.ServerSideApply
+	a := r.newInstall(st.cfg, obj, in)
 	a.Labels = recordLabels(obj, st)
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Installed by Driftless"
@@ -59,6 +49,24 @@ func (r *Reconciler) install(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionInstall, started, err)
 }
 
+// newInstall is a Helm install with the spec's install options and the
+// gates' defaults.
+func (r *Reconciler) newInstall(cfg *action.Configuration, obj *helmv2.HelmRelease, in *helmv2.Install) *action.Install {
+	a := action.NewInstall(cfg)
+	a.ReleaseName, a.Namespace = obj.GetReleaseName(), obj.GetReleaseNamespace()
+	a.Timeout = timeoutOf(in.Timeout, obj)
+	a.WaitStrategy, a.WaitForJobs = r.waitOf(obj, in.DisableWait, in.DisableWaitForJobs)
+	a.EnableDNS = r.Gates.AllowDNSLookups
+	a.DisableHooks, a.DisableOpenAPIValidation, a.SkipSchemaValidation = in.DisableHooks, in.DisableOpenAPIValidation, in.DisableSchemaValidation
+	a.Replace, a.CreateNamespace, a.TakeOwnership = in.Replace, in.CreateNamespace, !in.DisableTakeOwnership
+	// The chart's CRDs are the controller's to apply (install.crds), not
+	// Helm's, whose install only creates them.
+	a.SkipCRDs = true
+	a.ServerSideApply = r.installSSA(in)
+	a.ForceConflicts = a.ServerSideApply
+	return a
+}
+
 // upgrade runs a Helm upgrade with the spec's upgrade options; it also
 // adopts a release made by hand and retries a failed one.
 func (r *Reconciler) upgrade(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State) error {
@@ -66,16 +74,7 @@ func (r *Reconciler) upgrade(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	if up == nil {
 		up = &helmv2.Upgrade{}
 	}
-	a := action.NewUpgrade(st.cfg)
-	a.Namespace = obj.GetReleaseNamespace()
-	a.Timeout = timeoutOf(up.Timeout, obj)
-	a.WaitStrategy, a.WaitForJobs = waitOf(obj, up.DisableWait, up.DisableWaitForJobs)
-	a.DisableHooks, a.DisableOpenAPIValidation, a.SkipSchemaValidation = up.DisableHooks, up.DisableOpenAPIValidation, up.DisableSchemaValidation
-	a.ForceReplace, a.CleanupOnFail, a.TakeOwnership = up.Force, up.CleanupOnFail, !up.DisableTakeOwnership
-	a.ReuseValues, a.ResetValues = up.PreserveValues, !up.PreserveValues
-	a.MaxHistory = obj.GetMaxHistory()
-	a.ServerSideApply = ssaMode(up.ServerSideApply)
-	a.ForceConflicts = a.ServerSideApply != "false"
+	a := r.newUpgrade(st.cfg, obj, up)
 	a.Labels = recordLabels(obj, st)
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Upgraded by Driftless"
@@ -94,6 +93,23 @@ func (r *Reconciler) upgrade(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	}
 	_, err := a.RunWithContext(ctx, obj.GetReleaseName(), st.chart, st.values)
 	return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionUpgrade, started, err)
+}
+
+// newUpgrade is a Helm upgrade with the spec's upgrade options and the
+// gates' defaults.
+func (r *Reconciler) newUpgrade(cfg *action.Configuration, obj *helmv2.HelmRelease, up *helmv2.Upgrade) *action.Upgrade {
+	a := action.NewUpgrade(cfg)
+	a.Namespace = obj.GetReleaseNamespace()
+	a.Timeout = timeoutOf(up.Timeout, obj)
+	a.WaitStrategy, a.WaitForJobs = r.waitOf(obj, up.DisableWait, up.DisableWaitForJobs)
+	a.EnableDNS = r.Gates.AllowDNSLookups
+	a.DisableHooks, a.DisableOpenAPIValidation, a.SkipSchemaValidation = up.DisableHooks, up.DisableOpenAPIValidation, up.DisableSchemaValidation
+	a.ForceReplace, a.CleanupOnFail, a.TakeOwnership = up.Force, up.CleanupOnFail, !up.DisableTakeOwnership
+	a.ReuseValues, a.ResetValues = up.PreserveValues, !up.PreserveValues
+	a.MaxHistory = obj.GetMaxHistory()
+	a.ServerSideApply = ssaMode(up.ServerSideApply)
+	a.ForceConflicts = a.ServerSideApply != "false"
+	return a
 }
 
 // rollback rolls back to the newest successful release before the one
@@ -118,7 +134,7 @@ func (r *Reconciler) rollback(obj *helmv2.HelmRelease, p *reconcile.Pass, st *St
 	a := action.NewRollback(st.cfg)
 	a.Version = target
 	a.Timeout = timeoutOf(rb.Timeout, obj)
-	a.WaitStrategy, a.WaitForJobs = waitOf(obj, rb.DisableWait, rb.DisableWaitForJobs)
+	a.WaitStrategy, a.WaitForJobs = r.waitOf(obj, rb.DisableWait, rb.DisableWaitForJobs)
 	a.DisableHooks, a.ForceReplace, a.CleanupOnFail = rb.DisableHooks, rb.Force, rb.CleanupOnFail
 	a.MaxHistory = obj.GetMaxHistory()
 	a.ServerSideApply = ssaMode(rb.ServerSideApply)
@@ -143,7 +159,7 @@ func (r *Reconciler) rollback(obj *helmv2.HelmRelease, p *reconcile.Pass, st *St
 
 // uninstall removes the release (remediation or deletion).
 func (r *Reconciler) uninstall(_ context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State, remediation bool) error {
-	_, err := newUninstall(st.cfg, obj).Run(obj.GetReleaseName())
+	_, err := r.newUninstall(st.cfg, obj).Run(obj.GetReleaseName())
 	if rls, _ := lastRecord(st.cfg, obj.GetReleaseName()); rls != nil {
 		if serr := r.snapshot(obj, st, rls); serr != nil && err == nil {
 			err = serr
@@ -166,7 +182,7 @@ func (r *Reconciler) uninstall(_ context.Context, obj *helmv2.HelmRelease, p *re
 }
 
 // newUninstall is a Helm uninstall with the spec's uninstall options.
-func newUninstall(cfg *action.Configuration, obj *helmv2.HelmRelease) *action.Uninstall {
+func (r *Reconciler) newUninstall(cfg *action.Configuration, obj *helmv2.HelmRelease) *action.Uninstall {
 	un := obj.Spec.Uninstall
 	if un == nil {
 		un = &helmv2.Uninstall{}
@@ -174,7 +190,7 @@ func newUninstall(cfg *action.Configuration, obj *helmv2.HelmRelease) *action.Un
 	a := action.NewUninstall(cfg)
 	a.Timeout = timeoutOf(un.Timeout, obj)
 	a.DisableHooks, a.KeepHistory, a.IgnoreNotFound = un.DisableHooks, un.KeepHistory, true
-	a.WaitStrategy = helmkube.WaitStrategy(waitStrategyName(obj))
+	a.WaitStrategy = helmkube.WaitStrategy(r.waitStrategyName(obj))
 	if un.DisableWait {
 		a.WaitStrategy = kube.HookOnlyStrategy
 	}
@@ -282,11 +298,11 @@ func timeoutOf(d *metav1.Duration, obj *helmv2.HelmRelease) time.Duration {
 }
 
 // waitOf is the wait strategy and WaitForJobs of an action.
-func waitOf(obj *helmv2.HelmRelease, disableWait, disableWaitForJobs bool) (kube.WaitStrategy, bool) {
+func (r *Reconciler) waitOf(obj *helmv2.HelmRelease, disableWait, disableWaitForJobs bool) (kube.WaitStrategy, bool) {
 	if disableWait {
 		return kube.HookOnlyStrategy, false
 	}
-	return helmkube.WaitStrategy(waitStrategyName(obj)), !disableWaitForJobs
+	return helmkube.WaitStrategy(r.waitStrategyName(obj)), !disableWaitForJobs
 }
 
 func waitStrategyName(obj *helmv2.HelmRelease) string {

@@ -78,18 +78,29 @@ func (r *Reconciler) reconcileChart(ctx context.Context, obj *helmv2.HelmRelease
 		return reconcile.Stalling(meta.ArtifactFailedReason, "chart '%s' has apiVersion %s: only v2 (Helm 3) charts are released",
 			c.Name(), c.SDK().Metadata.APIVersion)
 	}
-	st.chart, st.version = c.SDK(), c.Version()
-	if _, isOCI := src.(*sourcev1.OCIRepository); isOCI {
-		// A new digest of the same version is a new chart: it upgrades.
-		st.ociDigest = artifact.RevisionDigest(a.Revision)
-		if _, hex, err := artifact.ParseDigest(st.ociDigest); err == nil && hex != "" {
-			st.version = c.Version() + "+" + hex[:min(12, len(hex))]
-			// As Flux: the release records the revision as its chart's
-			// version, so storage tells one digest from another.
-			st.chart.Metadata.Version = st.version
-		}
-	}
+	st.chart = c.SDK()
+	_, isOCI := src.(*sourcev1.OCIRepository)
+	st.version, st.ociDigest = r.chartVersion(c.Version(), a.Revision, isOCI)
+	// As Flux: the release records the revision as its chart's version,
+	// so storage tells one digest from another.
+	st.chart.Metadata.Version = st.version
 	return nil
+}
+
+// chartVersion is the version a release records of a chart of version
+// from an artifact of revision, and the artifact's digest for an
+// OCIRepository's. An OCI chart's version carries +<digest> (12 hex
+// digits): a new digest of the same version is a new chart, and upgrades;
+// unless DisableChartDigestTracking says the version alone counts.
+func (r *Reconciler) chartVersion(version, revision string, isOCI bool) (string, string) {
+	if !isOCI {
+		return version, ""
+	}
+	digest := artifact.RevisionDigest(revision)
+	if _, hex, err := artifact.ParseDigest(digest); err == nil && hex != "" && !r.Gates.DisableChartDigestTracking {
+		return version + "+" + hex[:min(12, len(hex))], digest
+	}
+	return version, digest
 }
 
 // chartRoot finds the chart in an unpacked artifact: the directory itself
@@ -218,6 +229,11 @@ func (r *Reconciler) chartRef(ctx context.Context, obj *helmv2.HelmRelease) (sou
 	if r.NoCrossNamespaceRefs && ns != obj.Namespace {
 		return nil, reconcile.Stalling(meta.AccessDeniedReason,
 			"spec.chartRef names namespace '%s': cross-namespace references are not allowed", ns)
+	}
+	if ref.Kind == sourcev1.ExternalArtifactKind && r.Gates.NoExternalArtifact {
+		return nil, reconcile.Stalling(sourcev1.InvalidChartReferenceReason,
+			"spec.chartRef names ExternalArtifact '%s/%s', but this controller runs with --feature-gates=ExternalArtifact=false; enable the gate or use another chart source",
+			ns, ref.Name)
 	}
 	src, err := sourceref.New(ref.Kind)
 	if err != nil {

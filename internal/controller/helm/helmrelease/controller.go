@@ -38,7 +38,9 @@ import (
 type Reconciler struct {
 	// Client reads and writes Flux objects (through the shared cache).
 	Client client.Client
-	// APIReader reads Secrets, ConfigMaps and ServiceAccounts directly.
+	// APIReader reads the Secrets and ConfigMaps of valuesFrom and
+	// kubeConfig: the API server directly, or a cache of every one under
+	// the CacheSecretsAndConfigMaps gate.
 	APIReader client.Reader
 	// Config is the controller's own REST config.
 	Config *rest.Config
@@ -59,6 +61,8 @@ type Reconciler struct {
 	// Kubeconfig is what --insecure-kubeconfig-exec and
 	// --insecure-kubeconfig-tls allow in spec.kubeConfig's Secret.
 	Kubeconfig kubeconfig.Policy
+	// Gates are the feature gates (--feature-gates) acting here.
+	Gates Gates
 	// Identities bounds the per-identity clients kept; the zero value is
 	// clientcache's defaults.
 	Identities clientcache.Options
@@ -91,7 +95,7 @@ func (r *Reconciler) Kind() reconcile.Kind[*helmv2.HelmRelease, State] {
 		},
 		Finalize:   r.finalize,
 		Succeeded:  succeeded,
-		RetryAfter: retryAfter,
+		RetryAfter: r.retryAfter,
 		Indexes: []reconcile.Index[*helmv2.HelmRelease]{
 			{Field: chartIndex, Keys: chartKeys},
 			{Field: dependsOnIndex, Keys: dependsOnKeys},
@@ -134,12 +138,12 @@ func succeeded(obj *helmv2.HelmRelease) (string, string) {
 
 // retryAfter is the wait before retrying a failed release under the
 // RetryOnFailure strategy; 0 (the back-off) otherwise.
-func retryAfter(obj *helmv2.HelmRelease) time.Duration {
+func (r *Reconciler) retryAfter(obj *helmv2.HelmRelease) time.Duration {
 	action := obj.Status.LastAttemptedReleaseAction
 	if action == "" {
 		return 0
 	}
-	out := release.AfterFailure(action, &obj.Spec, obj.Status.Failures)
+	out := release.AfterFailure(action, r.remediationSpec(obj), obj.Status.Failures)
 	return out.RetryAfter
 }
 
@@ -193,13 +197,21 @@ func (r *Reconciler) watches() []reconcile.Watch {
 				client.MatchingFields{chartIndex: kind + "/" + o.GetNamespace() + "/" + o.GetName()})
 		}
 	}
-	return append([]reconcile.Watch{
+	w := []reconcile.Watch{
 		{Object: &sourcev1.HelmChart{}, Map: byChart(sourcev1.HelmChartKind), Predicates: artifactChanged()},
 		{Object: &sourcev1.OCIRepository{}, Map: byChart(sourcev1.OCIRepositoryKind), Predicates: artifactChanged()},
-		{Object: &sourcev1.ExternalArtifact{}, Map: byChart(sourcev1.ExternalArtifactKind), Predicates: artifactChanged()},
 		{Object: &helmv2.HelmRelease{}, Map: func(ctx context.Context, o client.Object) []ctrl.Request {
 			return reconcile.Indexed(ctx, r.Client, &helmv2.HelmReleaseList{},
 				client.MatchingFields{dependsOnIndex: o.GetNamespace() + "/" + o.GetName()})
 		}, Predicates: readyChanged()},
-	}, r.valuesFromWatches()...)
+	}
+	// ExternalArtifact=false: no such chart is released, none is watched.
+	if !r.Gates.NoExternalArtifact {
+		w = append(w, reconcile.Watch{Object: &sourcev1.ExternalArtifact{}, Map: byChart(sourcev1.ExternalArtifactKind), Predicates: artifactChanged()})
+	}
+	// DisableConfigWatchers: valuesFrom is read at each pass only.
+	if !r.Gates.DisableConfigWatchers {
+		w = append(w, r.valuesFromWatches()...)
+	}
+	return w
 }

@@ -79,7 +79,7 @@ func (r *Reconciler) crdsFailed(obj *helmv2.HelmRelease, p *reconcile.Pass, st *
 		verb, releaseRef(obj), st.chart.Metadata.Name, st.version, err)
 	p.MarkFalse(helmv2.ReleasedCondition, reason, msg)
 	p.Event(corev1.EventTypeWarning, reason, msg)
-	if out := release.AfterFailure(act, &obj.Spec, actionFailures(obj, act)); out.Exhausted {
+	if out := release.AfterFailure(act, r.remediationSpec(obj), actionFailures(obj, act)); out.Exhausted {
 		return reconcile.Stalling(helmv2.RetriesExceededReason, "%s; %s", msg, out.Message)
 	}
 	return reconcile.Failed(reason, "%s", msg)

@@ -60,7 +60,7 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 		want := r.desired(obj, st)
 		verdict := release.Decide(stored, want)
 		log.FromContext(ctx).V(1).Info("release state", "state", verdict.State, "reason", verdict.Reason)
-		if err := exhausted(obj, verdict, force); err != nil {
+		if err := r.exhausted(obj, verdict, force); err != nil {
 			return err
 		}
 		switch verdict.State {
@@ -102,7 +102,7 @@ func (r *Reconciler) reconcileRelease(ctx context.Context, obj *helmv2.HelmRelea
 // while the retries of the last failed action are spent: only a new chart,
 // new values, a new generation, resetAt or forceAt try again, as Flux.
 // A request to reconcile does not.
-func exhausted(obj *helmv2.HelmRelease, verdict release.Verdict, force bool) error {
+func (r *Reconciler) exhausted(obj *helmv2.HelmRelease, verdict release.Verdict, force bool) error {
 	switch verdict.State {
 	case release.Absent, release.Unmanaged, release.OutOfSync, release.Failed:
 	default:
@@ -112,7 +112,7 @@ func exhausted(obj *helmv2.HelmRelease, verdict release.Verdict, force bool) err
 	if force || last == "" || actionFailures(obj, last) == 0 {
 		return nil
 	}
-	out := release.AfterFailure(last, &obj.Spec, actionFailures(obj, last))
+	out := release.AfterFailure(last, r.remediationSpec(obj), actionFailures(obj, last))
 	if !out.Exhausted {
 		return nil
 	}
@@ -250,7 +250,7 @@ func (r *Reconciler) afterAction(ctx context.Context, obj *helmv2.HelmRelease, p
 	if !wroteRecord(rls) {
 		// Nothing reached the cluster: no rollback or uninstall, only
 		// the retries (as Flux, which remediates failed releases only).
-		if out := release.AfterFailure(act, &obj.Spec, actionFailures(obj, act)); out.Exhausted {
+		if out := release.AfterFailure(act, r.remediationSpec(obj), actionFailures(obj, act)); out.Exhausted {
 			return reconcile.Stalling(helmv2.RetriesExceededReason, "%s; %s", msg, out.Message)
 		}
 		return reconcile.Failed(failReason, "%s", msg)
@@ -263,7 +263,7 @@ func (r *Reconciler) afterAction(ctx context.Context, obj *helmv2.HelmRelease, p
 // RetryOnFailure interval, or stalled once retries are exhausted.
 func (r *Reconciler) remediate(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State,
 	act helmv2.ReleaseAction, reason, msg string) error {
-	out := release.AfterFailure(act, &obj.Spec, actionFailures(obj, act))
+	out := release.AfterFailure(act, r.remediationSpec(obj), actionFailures(obj, act))
 	switch out.Remedy {
 	case release.Rollback:
 		if err := r.rollback(obj, p, st); err != nil {
@@ -376,7 +376,7 @@ func (r *Reconciler) uninstallMoved(ctx context.Context, obj *helmv2.HelmRelease
 		return reconcile.Failed(helmv2.GetLastReleaseFailedReason, "failed to read the former release %s from storage in namespace '%s': %w", old, oldStorage, err)
 	}
 	if rls != nil && rls.Labels[helmv2.NameLabel] == obj.Name && rls.Labels[helmv2.NamespaceLabel] == obj.Namespace {
-		if _, err := newUninstall(cfg, obj).Run(prev.Name); err != nil {
+		if _, err := r.newUninstall(cfg, obj).Run(prev.Name); err != nil {
 			msg := fmt.Sprintf("Helm uninstall failed for the former release %s: %s", old, err)
 			p.Event(corev1.EventTypeWarning, helmv2.UninstallFailedReason, msg)
 			return reconcile.Failed(helmv2.UninstallFailedReason, "%s", msg)

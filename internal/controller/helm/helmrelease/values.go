@@ -28,7 +28,7 @@ func (r *Reconciler) composeValues(ctx context.Context, obj *helmv2.HelmRelease,
 		return reconcile.Stalling(meta.ReconciliationFailedReason, "failed to digest values: %v", err)
 	}
 	st.values, st.configDigest = values, digest
-	if st.renderer, err = postrender.New(ctx, obj, postrender.Options{TempDir: r.TempDir}); err != nil {
+	if st.renderer, err = postrender.New(ctx, obj, postrender.Options{TempDir: r.TempDir, Helm3Defaults: r.Gates.UseHelm3Defaults}); err != nil {
 		return reconcile.Stalling(meta.ReconciliationFailedReason, "%v", err)
 	}
 	return nil
