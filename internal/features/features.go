@@ -20,8 +20,8 @@ type Gate struct {
 	// Default is the gate's value when --feature-gates does not name it.
 	Default bool
 	// Unsupported, when not empty, says why Driftless cannot honour the
-	// gate enabled: setting it true is refused with this reason, setting
-	// it false (what Driftless does) is accepted.
+	// gate set away from its default: that value is refused with this
+	// reason, the default (what Driftless does) is accepted.
 	Unsupported string
 }
 
@@ -84,7 +84,7 @@ func (v *Values) String() string {
 func (*Values) Type() string { return "mapStringBool" }
 
 // Check refuses a gate that none of known names (listing the known ones),
-// and an unsupported gate set to true (saying why).
+// and an unsupported gate set away from its default (saying why).
 func (v Values) Check(known []Gate) error {
 	names := make([]string, 0, len(v))
 	for n := range v {
@@ -96,12 +96,9 @@ func (v Values) Check(known []Gate) error {
 		if i < 0 {
 			return fmt.Errorf("unknown feature gate %q in --feature-gates; the selected controllers know: %s", n, Names(known))
 		}
-		if !v[n] {
-			continue
-		}
 		for _, g := range known {
-			if g.Name == n && g.Unsupported != "" {
-				return fmt.Errorf("feature gate %s=true is not supported: %s; remove it or set it to false", n, g.Unsupported)
+			if g.Name == n && g.Unsupported != "" && v[n] != g.Default {
+				return fmt.Errorf("feature gate %s=%t is not supported: %s; remove it or set it to %t", n, v[n], g.Unsupported, g.Default)
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/health"
 	"github.com/driftless/driftless/internal/engine/kubeconfig"
+	"github.com/driftless/driftless/internal/features"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/reconcile"
 )
@@ -74,8 +75,32 @@ func New(o Options) manager.Controller {
 		Cache: manager.WatchedConfigs,
 		Setup: g.setup,
 		Flags: g.opts.BindFlags,
+		Gates: Gates,
 	}
 }
+
+// kustomize-controller's feature gates with Flux's defaults, but for
+// ExternalArtifact (on, as for HelmReleases). Those Driftless does not
+// build take only their default; CacheSecretsAndConfigMaps is the helm
+// group's (Kustomizations read Secrets directly either way).
+var (
+	DisableConfigWatchers = features.Gate{Name: "DisableConfigWatchers"}
+	ExternalArtifact      = features.Gate{Name: "ExternalArtifact", Default: true}
+
+	Gates = []features.Gate{
+		DisableConfigWatchers, ExternalArtifact,
+		{Name: "CacheSecretsAndConfigMaps"},
+		{Name: "AdditiveCELDependencyCheck", Unsupported: "not built in Driftless"},
+		{Name: "CancelHealthCheckOnNewRevision", Unsupported: "not built in Driftless"},
+		{Name: "DirectSourceFetch", Unsupported: "not built in Driftless"},
+		{Name: "DisableFailFastBehavior", Unsupported: "not built in Driftless: health checks always fail fast"},
+		{Name: "DisableStatusPollerCache", Default: true, Unsupported: "Driftless's health checks always watch through shared informers"},
+		{Name: "GroupChangeLog", Unsupported: "not built in Driftless"},
+		{Name: "MigrateAPIVersion", Unsupported: "not built in Driftless"},
+		{Name: "ObjectLevelWorkloadIdentity", Unsupported: "Driftless does not build cloud workload identity"},
+		{Name: "StrictPostBuildSubstitutions", Default: true, Unsupported: "Driftless's substitution keeps Flux's default"},
+	}
+)
 
 // group holds the options the kustomize controller's flags bind.
 type group struct{ opts Options }
@@ -120,6 +145,8 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Health:                 health.NewChecker(healthCache(dyn, log, o), mapper, health.CheckerOptions{Log: log}),
 		Fetcher:                fetcher,
 		Storage:                o.Storage.Advertised(),
+		NoExternalArtifact:     !o.FeatureGates.Enabled(ExternalArtifact),
+		NoConfigWatchers:       o.FeatureGates.Enabled(DisableConfigWatchers),
 		Unpacked:               artifact.NewUnpacked(fetcher, "", 10*time.Second),
 		Log:                    log,
 		NoCrossNamespaceRefs:   o.NoCrossNamespaceRefs,

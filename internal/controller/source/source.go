@@ -25,6 +25,7 @@ import (
 	"github.com/driftless/driftless/internal/engine/chart"
 	"github.com/driftless/driftless/internal/engine/chartrepo"
 	"github.com/driftless/driftless/internal/engine/git"
+	"github.com/driftless/driftless/internal/features"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/reconcile"
 )
@@ -81,7 +82,17 @@ func New(o Options) manager.Controller {
 		},
 		Flags: g.opts.BindFlags,
 		Setup: g.setup,
+		Gates: Gates,
 	}
+}
+
+// Gates are source-controller's feature gates with Flux's defaults; those
+// Driftless does not build take only their default. CacheSecretsAndConfigMaps
+// is the helm group's (the source controllers read Secrets directly).
+var Gates = []features.Gate{
+	{Name: "CacheSecretsAndConfigMaps"},
+	{Name: "ObjectLevelWorkloadIdentity", Unsupported: "Driftless does not build cloud workload identity"},
+	{Name: "OptimizedGitClones", Default: true, Unsupported: "Driftless always skips the clone when the remote revision is the stored one"},
 }
 
 type group struct{ opts Options }

@@ -39,7 +39,13 @@ type Reconciler struct {
 	// Storage is the storage server's advertised address; an
 	// ExternalArtifact filed there must be filed under its own name.
 	Storage string
-	Log     logr.Logger
+	// NoExternalArtifact is --feature-gates=ExternalArtifact=false: an
+	// ExternalArtifact sourceRef stalls naming the gate.
+	NoExternalArtifact bool
+	// NoConfigWatchers is DisableConfigWatchers: labelled ConfigMaps and
+	// Secrets are read at the next pass only.
+	NoConfigWatchers bool
+	Log              logr.Logger
 	// TempDir is where artifacts are unpacked; "" means the system default.
 	TempDir string
 	// Unpacked, when set, shares unpacked artifacts between the

@@ -46,11 +46,17 @@ func indexes() []reconcile.Index[*kustomizev1.Kustomization] {
 // reads.
 func (r *Reconciler) watches() []reconcile.Watch {
 	var ws []reconcile.Watch
-	for _, src := range []client.Object{&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.Bucket{}, &sourcev1.ExternalArtifact{}} {
+	sources := []client.Object{&sourcev1.GitRepository{}, &sourcev1.OCIRepository{}, &sourcev1.Bucket{}}
+	if !r.NoExternalArtifact {
+		sources = append(sources, &sourcev1.ExternalArtifact{})
+	}
+	for _, src := range sources {
 		ws = append(ws, reconcile.Watch{Object: src, Map: r.forSource, Predicates: []predicate.Predicate{reconcile.ArtifactChanged(true, false)}})
 	}
 	ws = append(ws, reconcile.Watch{Object: &kustomizev1.Kustomization{}, Map: r.dependants, Predicates: []predicate.Predicate{readinessChanged()}})
-	ws = append(ws, reconcile.ConfigWatches(r.Client, func() client.ObjectList { return &kustomizev1.KustomizationList{} }, configIndex)...)
+	if !r.NoConfigWatchers {
+		ws = append(ws, reconcile.ConfigWatches(r.Client, func() client.ObjectList { return &kustomizev1.KustomizationList{} }, configIndex)...)
+	}
 	return ws
 }
 

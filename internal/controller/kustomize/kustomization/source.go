@@ -4,8 +4,10 @@ import (
 	"context"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/controller/sourceref"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 // artifactSource is any source kind that publishes an artifact.
@@ -34,6 +36,10 @@ func sourceKey(obj *kustomizev1.Kustomization) string {
 // missing source is looked for again after spec.retryInterval, a missing
 // artifact when the watch on sources brings the Kustomization back.
 func (r *Reconciler) resolveSource(ctx context.Context, obj *kustomizev1.Kustomization) (artifactSource, error) {
+	if ref := obj.Spec.SourceRef; ref.Kind == sourcev1.ExternalArtifactKind && r.NoExternalArtifact {
+		return nil, reconcile.Stalling(meta.ArtifactFailedReason,
+			"spec.sourceRef names ExternalArtifact '%s', but this controller runs with --feature-gates=ExternalArtifact=false; enable the gate or use another source", ref.Name)
+	}
 	resolver := sourceref.Resolver{Client: r.Client, Kinds: sourceKinds, NoCrossNamespaceRefs: r.NoCrossNamespaceRefs}
 	return resolver.Resolve(ctx, obj.Namespace, sourceRef(obj), obj.GetRetryInterval())
 }
