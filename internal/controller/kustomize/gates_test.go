@@ -13,10 +13,10 @@ import (
 func TestKustomizeGates(t *testing.T) {
 	for gates, want := range map[string]string{
 		"StrictPostBuildSubstitutions=true,DisableStatusPollerCache=true,GroupChangeLog=false": "",
-		"DisableConfigWatchers=true,ExternalArtifact=false":                                  "",
-		"StrictPostBuildSubstitutions=false":                                                 "StrictPostBuildSubstitutions=false is not supported",
-		"GroupChangeLog=true":                                                                "GroupChangeLog=true is not supported",
-		"NoSuchGate=true":                                                                    `unknown feature gate "NoSuchGate"`,
+		"DisableConfigWatchers=true,ExternalArtifact=false":                                    "",
+		"StrictPostBuildSubstitutions=false":                                                   "StrictPostBuildSubstitutions=false is not supported",
+		"GroupChangeLog=true":                                                                  "GroupChangeLog=true is not supported",
+		"NoSuchGate=true":                                                                      `unknown feature gate "NoSuchGate"`,
 	} {
 		var v features.Values
 		if err := v.Set(gates); err != nil {
