@@ -5,6 +5,7 @@ package helm
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -37,6 +38,9 @@ type Options struct {
 	// storage server that chart artifacts (an ExternalArtifact's) may come
 	// from. The kustomize group's flag when it registered it first.
 	artifactServers *pflag.Flag
+	// httpRetry is --http-retry: the retries of a chart artifact download.
+	// The kustomize group's flag when it registered it first.
+	httpRetry *pflag.Flag
 	// OOMWatch is --oom-watch-*, acting under the OOMWatch gate.
 	OOMWatch manager.OOMWatchOptions
 }
@@ -55,10 +59,21 @@ func (o *Options) ArtifactServers() []string {
 	return nil
 }
 
-// chartRetries is the number of retries of a chart artifact download
-// (Flux's --http-retry default; the flag itself belongs to the kustomize
-// group, which registers it first in the one process).
-const chartRetries = 9
+// httpRetryFlag is Flux's flag for the retries of an artifact download.
+const httpRetryFlag = "http-retry"
+
+// HTTPRetry is --http-retry: the retries of a chart artifact download
+// (Flux's default, 9, when the flag is not bound).
+func (o *Options) HTTPRetry() int {
+	if o.httpRetry == nil {
+		return 9
+	}
+	n, err := strconv.Atoi(o.httpRetry.Value.String())
+	if err != nil {
+		return 9
+	}
+	return n
+}
 
 // BindFlags registers the helm controller's own flags on fs with their
 // defaults, Flux's names.
@@ -68,6 +83,10 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 		fs.StringSlice(artifactServersFlag, nil, "servers (host[:port] or URL) artifacts may be downloaded from besides --storage-adv-addr; a source status naming any other is refused")
 	}
 	o.artifactServers = fs.Lookup(artifactServersFlag)
+	if fs.Lookup(httpRetryFlag) == nil {
+		fs.Int(httpRetryFlag, 9, "retries of an artifact download")
+	}
+	o.httpRetry = fs.Lookup(httpRetryFlag)
 	fs.DurationVar(&o.OOMWatch.Interval, "oom-watch-interval", 500*time.Millisecond, "how often the OOMWatch feature gate reads the memory use")
 	fs.Uint8Var(&o.OOMWatch.Threshold, "oom-watch-memory-threshold", 95, "percentage of the memory limit at which the OOMWatch feature gate shuts the process down gracefully")
 	fs.StringVar(&o.OOMWatch.MaxPath, "oom-watch-max-memory-path", "", "file of the memory limit (default the cgroup v2 memory.max, else cgroup v1's memory.limit_in_bytes)")
@@ -224,7 +243,7 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		maxSize = -1
 	}
 	fetcher, err := artifact.NewFetcher(artifact.FetcherOptions{
-		Retries:         chartRetries,
+		Retries:         g.opts.HTTPRetry(),
 		MaxDownloadSize: maxSize,
 		MaxUntarSize:    maxSize,
 		SkipLinks:       true,

@@ -61,3 +61,27 @@ func TestHelmAloneTakesWatchConfigsLabelSelector(t *testing.T) {
 		}
 	}
 }
+
+// --http-retry reaches the helm group's chart downloads whether the
+// kustomize group registered it first or the helm group runs alone.
+func TestHTTPRetryReachesTheHelmGroup(t *testing.T) {
+	for name, withKustomize := range map[string]bool{"with kustomize": true, "helm alone": false} {
+		t.Run(name, func(t *testing.T) {
+			fs := pflag.NewFlagSet("driftless-controller", pflag.ContinueOnError)
+			if withKustomize {
+				kustomize.Controller().Flags(fs)
+			}
+			o := DefaultOptions()
+			o.BindFlags(fs)
+			if got := o.HTTPRetry(); got != 9 {
+				t.Errorf("default --http-retry reads %d, want Flux's 9", got)
+			}
+			if err := fs.Parse([]string{"--http-retry=3"}); err != nil {
+				t.Fatal(err)
+			}
+			if got := o.HTTPRetry(); got != 3 {
+				t.Errorf("--http-retry=3 reads %d in the helm group", got)
+			}
+		})
+	}
+}
