@@ -163,13 +163,9 @@ func refOf(info *resource.Info, gvk schema.GroupVersionKind) health.ObjectRef {
 // with Helm's own waiter, a wait that never saw it cannot tell a success
 // from a failure (one that saw its deletion can, and does).
 func hasTTL(info *resource.Info) bool {
-	u, ok := info.Object.(*unstructured.Unstructured)
+	u, ok := asUnstructured(info)
 	if !ok {
-		obj, err := toUnstructured(info)
-		if err != nil {
-			return false
-		}
-		u = obj
+		return false
 	}
 	_, found, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "ttlSecondsAfterFinished")
 	return found
@@ -177,16 +173,22 @@ func hasTTL(info *resource.Info) bool {
 
 // paused tells a Deployment with spec.paused: Helm does not wait for one.
 func paused(info *resource.Info) bool {
-	u, ok := info.Object.(*unstructured.Unstructured)
+	u, ok := asUnstructured(info)
 	if !ok {
-		obj, err := toUnstructured(info)
-		if err != nil {
-			return false
-		}
-		u = obj
+		return false
 	}
 	p, _, _ := unstructured.NestedBool(u.Object, "spec", "paused")
 	return p
+}
+
+// asUnstructured is info's object as unstructured data, converted when
+// Helm built a typed one; false when it cannot be.
+func asUnstructured(info *resource.Info) (*unstructured.Unstructured, bool) {
+	if u, ok := info.Object.(*unstructured.Unstructured); ok {
+		return u, true
+	}
+	u, err := toUnstructured(info)
+	return u, err == nil
 }
 
 func toUnstructured(info *resource.Info) (*unstructured.Unstructured, error) {
