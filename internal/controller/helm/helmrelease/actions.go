@@ -35,18 +35,29 @@ func (r *Reconciler) install(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Installed by Driftless"
 	started := time.Now()
-	// Nothing is applied (CRDs neither) for a chart whose schema Helm
-	// would load from outside the chart.
-	if !a.SkipSchemaValidation {
-		if err := checkSchemaRefs(st.chart); err != nil {
-			return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionInstall, started, err)
-		}
-	}
-	if err := r.applyCRDs(ctx, obj, st, installCRDsPolicy(in), a.Timeout); err != nil {
-		return r.crdsFailed(obj, p, st, helmv2.ReleaseActionInstall, started, err)
+	if failed, err := r.prepareChart(ctx, obj, p, st, helmv2.ReleaseActionInstall, started, a.SkipSchemaValidation, installCRDsPolicy(in), a.Timeout); failed {
+		return err
 	}
 	_, err := a.RunWithContext(ctx, st.chart, st.values)
 	return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionInstall, started, err)
+}
+
+// prepareChart does what comes before an install or upgrade act: it
+// refuses a chart whose schema Helm would load from outside the chart
+// (unless schema validation is off), then applies the chart's CRDs per
+// policy. When either fails, nothing is applied: failed is set and err
+// is the pass's outcome.
+func (r *Reconciler) prepareChart(ctx context.Context, obj *helmv2.HelmRelease, p *reconcile.Pass, st *State,
+	act helmv2.ReleaseAction, started time.Time, skipSchema bool, policy helmv2.CRDsPolicy, timeout time.Duration) (failed bool, err error) {
+	if !skipSchema {
+		if err := checkSchemaRefs(st.chart); err != nil {
+			return true, r.afterAction(ctx, obj, p, st, act, started, err)
+		}
+	}
+	if err := r.applyCRDs(ctx, obj, st, policy, timeout); err != nil {
+		return true, r.crdsFailed(obj, p, st, act, started, err)
+	}
+	return false, nil
 }
 
 // newInstall is a Helm install with the spec's install options and the
@@ -79,17 +90,10 @@ func (r *Reconciler) upgrade(ctx context.Context, obj *helmv2.HelmRelease, p *re
 	a.PostRenderer, a.PostRenderStrategy = st.renderer, action.PostRenderStrategy(st.renderer.Strategy())
 	a.Description = "Upgraded by Driftless"
 	started := time.Now()
-	// Nothing is applied (CRDs neither) for a chart whose schema Helm
-	// would load from outside the chart.
-	if !a.SkipSchemaValidation {
-		if err := checkSchemaRefs(st.chart); err != nil {
-			return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionUpgrade, started, err)
-		}
-	}
 	// Helm's upgrade leaves CRDs alone; upgrade.crds says what the
 	// controller does with them first.
-	if err := r.applyCRDs(ctx, obj, st, upgradeCRDsPolicy(up), a.Timeout); err != nil {
-		return r.crdsFailed(obj, p, st, helmv2.ReleaseActionUpgrade, started, err)
+	if failed, err := r.prepareChart(ctx, obj, p, st, helmv2.ReleaseActionUpgrade, started, a.SkipSchemaValidation, upgradeCRDsPolicy(up), a.Timeout); failed {
+		return err
 	}
 	_, err := a.RunWithContext(ctx, obj.GetReleaseName(), st.chart, st.values)
 	return r.afterAction(ctx, obj, p, st, helmv2.ReleaseActionUpgrade, started, err)
