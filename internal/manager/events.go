@@ -2,6 +2,7 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -29,7 +32,8 @@ const eventDrainBound = 5 * time.Second
 type eventSenders struct {
 	events *reconcile.Events
 	// recorded counts the events the controllers recorded (Deps.Runtime's
-	// sink), written the writes the senders finished, failed or not.
+	// sink), written the events the senders are done with, written or
+	// refused (countedWrites).
 	recorded, written atomic.Int64
 	once              sync.Once
 }
@@ -100,23 +104,49 @@ func (s countedSink) Event(obj runtime.Object, annotations map[string]string, ev
 	s.next.Event(obj, annotations, eventType, reason, message)
 }
 
-// countedWrites counts the writes of client-go's senders once they end.
+// countedWrites counts the events client-go's senders are done with: one
+// per recorded event at most, so that drain never stops them early. A sink
+// call is not always the last for its event: a repeated event is patched,
+// and created when the patch finds no event (404); a transport error is
+// retried 10 s or more later, longer than drain waits anyway.
 type countedWrites struct {
 	next record.EventSink
 	n    *atomic.Int64
 }
 
 func (w countedWrites) Create(e *corev1.Event) (*corev1.Event, error) {
-	defer w.n.Add(1)
-	return w.next.Create(e)
+	out, err := w.next.Create(e)
+	w.count(err, false)
+	return out, err
 }
 
 func (w countedWrites) Update(e *corev1.Event) (*corev1.Event, error) {
-	defer w.n.Add(1)
-	return w.next.Update(e)
+	out, err := w.next.Update(e)
+	w.count(err, false)
+	return out, err
 }
 
 func (w countedWrites) Patch(e *corev1.Event, data []byte) (*corev1.Event, error) {
-	defer w.n.Add(1)
-	return w.next.Patch(e, data)
+	out, err := w.next.Patch(e, data)
+	w.count(err, true)
+	return out, err
+}
+
+// count counts the event done unless client-go writes it again: after a
+// patch that found no event, or after an error it retries (anything but
+// an answer of the API server or a request it cannot build).
+func (w countedWrites) count(err error, patch bool) {
+	var status *apierrors.StatusError
+	var construction *rest.RequestConstructionError
+	switch {
+	case err == nil:
+	case errors.As(err, &status):
+		if patch && apierrors.IsNotFound(err) {
+			return
+		}
+	case errors.As(err, &construction):
+	default:
+		return
+	}
+	w.n.Add(1)
 }

@@ -152,10 +152,15 @@ func TestObjectDeletedWhileWaiting(t *testing.T) {
 	t.Run("deleted for good", func(t *testing.T) {
 		checker, _, _ := newChecker(t, nil)
 		ref := createDeployment(t, ns, deployment("gone", 1, unschedulable))
+		deleted := false
 		_, err := checker.Wait(ctx, []health.ObjectRef{ref}, health.WaitOptions{
 			Timeout: 5 * time.Second,
 			OnChange: func(s health.ObjectStatus) {
-				if s.Status == health.InProgress {
+				// The Deployment may report InProgress more than once (its
+				// controller updates the status as it goes): delete it at
+				// the first.
+				if s.Status == health.InProgress && !deleted {
+					deleted = true
 					if err := env.Kube.AppsV1().Deployments(ns).Delete(ctx, "gone", metav1.DeleteOptions{}); err != nil {
 						t.Fatal(err)
 					}
