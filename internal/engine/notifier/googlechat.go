@@ -59,7 +59,7 @@ func (n *googleChat) format(e eventv1.Event) ([]byte, error) {
 	card := googleChatCard{
 		Header: googleChatHeader{Title: title(e), Subtitle: clean(subtitle)},
 		Sections: []googleChatSection{{Widgets: []map[string]any{
-			{"textParagraph": map[string]string{"text": escapeHTML(message(e, googleChatMaxText))}},
+			{"textParagraph": map[string]string{"text": cut(escapeHTML(clean(e.Message)), googleChatMaxText)}},
 		}}},
 	}
 	if fs := fields(e); len(fs) > 0 {

@@ -86,7 +86,7 @@ func (n *slack) format(e eventv1.Event) ([]byte, error) {
 	a := slackAttachment{
 		Color:      color,
 		AuthorName: esc(objectName(e)),
-		Text:       esc(message(e, n.maxText)),
+		Text:       cut(esc(clean(e.Message)), n.maxText),
 		MrkdwnIn:   []string{"text"},
 	}
 	if t := title(e); t != objectName(e) {
