@@ -147,11 +147,21 @@ func checkChannel(typ, channel string, n int) error {
 	return nil
 }
 
-// neutralizeMentions puts a zero-width space after each @ of text, so
-// a chat that expands @all, @here or @**everyone** in a message does not
-// page a whole room because an event's message quotes one.
+// neutralizeMentions puts a zero-width space after each @ that starts a
+// word, so a chat that expands @all or @here (Rocket.Chat) does not page
+// a whole room because an event's message quotes one; an @ inside a word
+// (main@sha1:…) is kept as it is.
 func neutralizeMentions(text string) string {
-	return strings.ReplaceAll(text, "@", "@\u200b")
+	var b strings.Builder
+	prev := ' '
+	for _, r := range text {
+		b.WriteRune(r)
+		if r == '@' && !unicode.IsLetter(prev) && !unicode.IsDigit(prev) {
+			b.WriteRune('\u200b')
+		}
+		prev = r
+	}
+	return b.String()
 }
 
 // escapeHTML replaces &, < and > with their entities: the escaping Slack,

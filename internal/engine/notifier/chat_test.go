@@ -212,3 +212,15 @@ func TestTitleAndFields(t *testing.T) {
 		t.Errorf("fields = %+v", fs)
 	}
 }
+
+func TestNeutralizeMentions(t *testing.T) {
+	for in, want := range map[string]string{
+		"@all please":         "@\u200ball please",
+		"ping @here, (@team)": "ping @\u200bhere, (@\u200bteam)",
+		"main@sha1:abc":       "main@sha1:abc",
+	} {
+		if got := neutralizeMentions(in); got != want {
+			t.Errorf("neutralizeMentions(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -53,27 +53,31 @@ func newZulip(s Settings) (Notifier, error) {
 	return &zulip{s: s, url: u.String(), stream: stream, topic: topic}, nil
 }
 
-// format is the form Zulip's API takes. Zulip expands @**all** and
-// @*group* in Markdown, so each @ of the event's text is broken.
+// zulipMentions breaks Zulip's mention syntax (@**all**, @_**name**,
+// @*group*) with a zero-width space, keeping other @s (main@sha1:…).
+var zulipMentions = strings.NewReplacer("@*", "@\u200b*", "@_*", "@\u200b_*")
+
+// format is the form Zulip's API takes; the event's text cannot mention
+// anyone (zulipMentions).
 func (n *zulip) format(e eventv1.Event) ([]byte, error) {
 	mark := ":check:"
 	if isError(e) {
 		mark = ":warning:"
 	}
-	head := fmt.Sprintf("%s **%s**\n", mark, neutralizeMentions(title(e)))
+	head := fmt.Sprintf("%s **%s**\n", mark, zulipMentions.Replace(title(e)))
 	if title(e) != objectName(e) {
-		head += "*" + neutralizeMentions(objectName(e)) + "*\n"
+		head += "*" + zulipMentions.Replace(objectName(e)) + "*\n"
 	}
 	var tail strings.Builder
 	for _, f := range fields(e) {
-		fmt.Fprintf(&tail, "\n* **%s**: %s", neutralizeMentions(f.Key), neutralizeMentions(f.Value))
+		fmt.Fprintf(&tail, "\n* **%s**: %s", zulipMentions.Replace(f.Key), zulipMentions.Replace(f.Value))
 	}
 	room := zulipMaxContent - len(head) - tail.Len() - 1
 	if room < 200 {
 		tail.Reset()
 		room = zulipMaxContent - len(head) - 1
 	}
-	content := head + cut(neutralizeMentions(clean(e.Message)), room) + "\n" + tail.String()
+	content := head + cut(zulipMentions.Replace(clean(e.Message)), room) + "\n" + tail.String()
 	form := url.Values{"type": {"stream"}, "to": {n.stream}, "topic": {n.topic}, "content": {strings.TrimSpace(content)}}
 	return []byte(form.Encode()), nil
 }
