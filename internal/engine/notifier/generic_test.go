@@ -20,6 +20,10 @@ func TestGenericPayload(t *testing.T) {
 	post(t, build(t, s), testEvent("error"))
 	r := fake.only(t)
 	golden(t, "generic-error", r, "Content-Type", "Gotk-Component", "X-Team", "X-Signature")
+
+	info := newFakeService(t)
+	post(t, build(t, Settings{Type: "generic", Address: info.URL + "/hook"}), testEvent("info"))
+	golden(t, "generic-info", info.only(t), "Content-Type", "Gotk-Component")
 	var got eventv1.Event
 	if err := json.Unmarshal(r.Body, &got); err != nil || !reflect.DeepEqual(got.Metadata, testEvent("error").Metadata) || got.Message != testEvent("error").Message {
 		t.Errorf("the body is not the event: %v %s", err, r.Body)

@@ -12,6 +12,10 @@ func TestGoogleChatPayload(t *testing.T) {
 	s := Settings{Type: "googlechat", Address: fake.URL + "/v1/spaces/AAA/messages?key=k&token=t", AddressFromSecret: true}
 	post(t, build(t, s), testEvent("error"))
 	golden(t, "googlechat-error", fake.only(t), "Content-Type", "Authorization")
+
+	info := newFakeService(t)
+	post(t, build(t, Settings{Type: "googlechat", Address: info.URL + "/v1/spaces/AAA/messages"}), testEvent("info"))
+	golden(t, "googlechat-info", info.only(t), "Content-Type")
 	failsWithStatus(t, s, fake, http.StatusInternalServerError)
 }
 

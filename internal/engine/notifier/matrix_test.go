@@ -19,6 +19,10 @@ func TestMatrixPayload(t *testing.T) {
 	post(t, n, testEvent("error"))
 	golden(t, "matrix-error", fake.only(t), "Content-Type", "Authorization")
 
+	info := newFakeService(t)
+	post(t, build(t, matrixSettings(info)), testEvent("info"))
+	golden(t, "matrix-info", info.only(t), "Content-Type")
+
 	post(t, n, testEvent("error"))
 	post(t, n, testEvent("info"))
 	got := fake.received()

@@ -124,7 +124,7 @@ func (n *msteams) messageCard(e eventv1.Event) ([]byte, error) {
 		Type:       "MessageCard",
 		Context:    "http://schema.org/extensions",
 		ThemeColor: color,
-		Summary:    title(e),
+		Summary:    objectName(e),
 		Sections:   []messageCardSection{section},
 	})
 }

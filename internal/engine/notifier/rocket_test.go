@@ -12,6 +12,10 @@ func TestRocketPayload(t *testing.T) {
 	s := Settings{Type: "rocket", Address: fake.URL + "/hooks/abc/def", AddressFromSecret: true, Channel: "#ops", Username: "flux"}
 	post(t, build(t, s), testEvent("error"))
 	golden(t, "rocket-error", fake.only(t), "Content-Type", "Authorization")
+
+	info := newFakeService(t)
+	post(t, build(t, Settings{Type: "rocket", Address: info.URL + "/hooks/abc/def"}), testEvent("info"))
+	golden(t, "rocket-info", info.only(t), "Content-Type")
 	failsWithStatus(t, s, fake, http.StatusNotFound)
 }
 

@@ -9,7 +9,7 @@ import (
 	eventv1 "github.com/driftless/driftless/api/event/v1beta1"
 )
 
-// zoomMaxText bounds the message of a Team Chat message.
+// zoomMaxText keeps a message well within what Team Chat shows in one message.
 const zoomMaxText = 4000
 
 // zoom posts to Zoom Team Chat's Incoming Webhook chatbot in its full

@@ -14,6 +14,12 @@ func TestZoomPayload(t *testing.T) {
 	post(t, build(t, s), testEvent("error"))
 	golden(t, "zoom-error", fake.only(t), "Content-Type", "Authorization")
 
+	info := newFakeService(t)
+	e := testEvent("info")
+	delete(e.Metadata, "summary")
+	post(t, build(t, Settings{Type: "zoom", Address: info.URL + "/inbound/hook/abc", Token: secretToken}), e)
+	golden(t, "zoom-info", info.only(t), "Content-Type")
+
 	// An address that sets a format keeps it.
 	fake = newFakeService(t)
 	s.Address = fake.URL + "/inbound/hook/abc?format=message"

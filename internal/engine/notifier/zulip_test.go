@@ -19,6 +19,12 @@ func TestZulipPayload(t *testing.T) {
 	fake.answerWith(http.StatusOK, `{"result":"success","msg":"","id":42}`)
 	post(t, build(t, zulipSettings(fake)), testEvent("error"))
 	golden(t, "zulip-error", fake.only(t), "Content-Type", "Authorization")
+
+	info := newFakeService(t)
+	e := testEvent("info")
+	delete(e.Metadata, "summary")
+	post(t, build(t, zulipSettings(info)), e)
+	golden(t, "zulip-info", info.only(t), "Content-Type")
 	form, err := url.ParseQuery(string(fake.only(t).Body))
 	if err != nil || form.Get("type") != "stream" || form.Get("to") != "ops" || form.Get("topic") != "flux alerts" {
 		t.Errorf("form %v, %v", form, err)
