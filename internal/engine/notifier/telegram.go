@@ -62,7 +62,9 @@ func newTelegram(s Settings) (Notifier, error) {
 	// The URL carries the token: errors show only its scheme and host.
 	s.AddressFromSecret = true
 	t.s = s
-	t.url = strings.TrimSuffix(u.String(), "/") + "/bot" + s.Token + "/sendMessage"
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/bot" + s.Token + "/sendMessage"
+	u.RawPath, u.Fragment = "", ""
+	t.url = u.String()
 	return t, nil
 }
 

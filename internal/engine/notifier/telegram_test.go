@@ -36,8 +36,13 @@ func TestTelegramFailure(t *testing.T) {
 	if strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "/***") {
 		t.Errorf("error %q", err)
 	}
-	if got := build(t, Settings{Type: "telegram", Channel: "123", Token: secretToken}).(*telegram).url; !strings.HasPrefix(got, telegramAPI+"/bot") {
-		t.Errorf("default address %s", got)
+	for address, want := range map[string]string{
+		"":                                 telegramAPI + "/bot" + secretToken + "/sendMessage",
+		"https://tg.example/api/?x=1#frag": "https://tg.example/api/bot" + secretToken + "/sendMessage?x=1",
+	} {
+		if got := build(t, Settings{Type: "telegram", Address: address, Channel: "123", Token: secretToken}).(*telegram).url; got != want {
+			t.Errorf("address %q sends to %s, want %s", address, got, want)
+		}
 	}
 }
 
