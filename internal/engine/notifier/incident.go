@@ -1,7 +1,119 @@
 package notifier
 
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	eventv1 "github.com/driftless/driftless/api/event/v1beta1"
+)
+
 // incidentNotifiers are the incident and monitoring types: alertmanager,
 // pagerduty, opsgenie, incident.io, datadog, grafana, sentry.
 func incidentNotifiers() map[string]constructor {
-	return map[string]constructor{}
+	return map[string]constructor{
+		"alertmanager": newAlertmanager,
+		"pagerduty":    newPagerDuty,
+		"opsgenie":     newOpsgenie,
+		"incident.io":  newIncidentIO,
+		"datadog":      newDatadog,
+		"grafana":      newGrafana,
+		"sentry":       newSentry,
+	}
+}
+
+// httpAddress checks that the Provider's address is set and is an http or
+// https URL with a host, naming where the address comes from when it is
+// not. The address itself is never quoted: it may come from a Secret.
+func httpAddress(s Settings) (*url.URL, error) {
+	if strings.TrimSpace(s.Address) == "" {
+		return nil, fmt.Errorf("%s provider: no address: set spec.address or the address key of the Secret in spec.secretRef", s.Type)
+	}
+	u, err := url.Parse(s.Address)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s provider: the address %s is not an http or https URL with a host", s.Type, addressSource(s))
+	}
+	return u, nil
+}
+
+// addressSource names where an address came from, for errors.
+func addressSource(s Settings) string {
+	if s.AddressFromSecret {
+		return "from the Secret's address key"
+	}
+	return "in spec.address"
+}
+
+// requireToken refuses settings without the Secret's token key.
+func requireToken(s Settings, what string) error {
+	if s.Token == "" {
+		return fmt.Errorf("%s provider: no %s: set the token key of the Secret in spec.secretRef", s.Type, what)
+	}
+	return nil
+}
+
+// objectName is the involved object as Flux's messages show it:
+// Kind/name.namespace.
+func objectName(e eventv1.Event) string {
+	return fmt.Sprintf("%s/%s.%s", e.InvolvedObject.Kind, e.InvolvedObject.Name, e.InvolvedObject.Namespace)
+}
+
+// sortedKeys returns the keys of m in order, so payloads are stable.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// cut shortens s to at most n bytes without splitting a UTF-8 character,
+// ending with … when it cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	end := n - len(mark)
+	if end < 0 {
+		end = 0
+	}
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return s[:end] + mark
+}
+
+// cutRunes shortens s to at most n characters, for the services whose
+// limits count characters, ending with … when it cut.
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// message is the event's message cut to what an event may carry, for
+// the services that document no limit of their own.
+func message(e eventv1.Event) string {
+	return cutRunes(e.Message, eventv1.MaxMessageLength)
+}
+
+// serviceURL replaces the path of base with path, keeping scheme, host
+// and credentials: the services whose address is a host and whose API
+// paths are fixed (PagerDuty, Datadog).
+func serviceURL(base *url.URL, path string) string {
+	u := *base
+	u.Path, u.RawPath, u.RawQuery, u.Fragment = path, "", "", ""
+	return u.String()
+}
+
+// basicAuth is the Authorization header value of HTTP basic auth.
+func basicAuth(username, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
 }
