@@ -107,6 +107,9 @@ func otelPayload(e eventv1.Event) otlpTraces {
 		otlpString("flux.event.message", message(e)),
 	}
 	for _, k := range sortedKeys(e.Metadata) {
+		if strings.HasPrefix(k, "flux.object.") || strings.HasPrefix(k, "flux.event.") {
+			continue // the event's own attributes are not a tenant's to set
+		}
 		attrs = append(attrs, otlpString(k, e.Metadata[k]))
 	}
 	status := otlpStatus{Code: otlpStatusOK}
@@ -118,7 +121,7 @@ func otelPayload(e eventv1.Event) otlpTraces {
 		traceKey = "revision\x00" + rev
 	}
 	traceID := sha256.Sum256([]byte(traceKey))
-	spanID := sha256.Sum256([]byte(strings.Join([]string{string(e.InvolvedObject.UID), nanos, e.Reason, e.Message}, "\x00")))
+	spanID := sha256.Sum256([]byte(strings.Join([]string{string(e.InvolvedObject.UID), nanos, e.Reason, e.Severity, e.Message}, "\x00")))
 	return otlpTraces{ResourceSpans: []otlpResourceSpans{{
 		Resource: otlpResource{Attributes: []otlpAttribute{
 			otlpString("service.name", e.ReportingController),
