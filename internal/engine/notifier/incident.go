@@ -71,28 +71,14 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// cut shortens s to at most n bytes without splitting a UTF-8 character,
-// ending with … when it cut.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	const mark = "…"
-	end := n - len(mark)
-	if end < 0 {
-		end = 0
-	}
-	for end > 0 && !utf8.RuneStart(s[end]) {
-		end--
-	}
-	return s[:end] + mark
-}
-
 // cutRunes shortens s to at most n characters, for the services whose
 // limits count characters, ending with … when it cut.
 func cutRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
+	}
+	if n < 1 {
+		return ""
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"

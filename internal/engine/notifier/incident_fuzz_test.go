@@ -55,6 +55,11 @@ func FuzzIncidentPayloads(f *testing.F) {
 		if n := utf8.RuneCountInString(opsgeniePayload(e).Message); n > opsgenieMessageLimit {
 			t.Fatalf("opsgenie message of %d characters", n)
 		}
+		for _, tag := range opsgeniePayload(e).Tags {
+			if tag == "" || utf8.RuneCountInString(tag) > opsgenieTagLimit {
+				t.Fatalf("opsgenie tag %q", tag)
+			}
+		}
 		for _, tag := range datadogPayload(e).Tags {
 			if utf8.RuneCountInString(tag) > datadogTagLimit || strings.ContainsAny(tag, ",\n") {
 				t.Fatalf("datadog tag %q", tag)

@@ -3,14 +3,18 @@ package notifier
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	eventv1 "github.com/driftless/driftless/api/event/v1beta1"
 )
 
-// Opsgenie's documented limits of an alert's fields, in characters.
+// Opsgenie's documented limits of an alert's fields, in characters, and
+// of its tags.
 const (
 	opsgenieMessageLimit     = 130
 	opsgenieDescriptionLimit = 15000
+	opsgenieTagLimit         = 50
+	opsgenieMaxTags          = 20
 )
 
 // opsgenie creates an Opsgenie alert at the address
@@ -63,9 +67,21 @@ func opsgeniePayload(e eventv1.Event) opsgenieAlert {
 		Message:     cutRunes(objectName(e)+": "+e.Message, opsgenieMessageLimit),
 		Alias:       string(e.InvolvedObject.UID),
 		Description: cutRunes(e.Message, opsgenieDescriptionLimit),
-		Tags:        []string{"flux", e.Severity, e.InvolvedObject.Kind, e.Reason},
+		Tags:        opsgenieTags("flux", e.Severity, e.InvolvedObject.Kind, e.Reason),
 		Details:     details,
 		Source:      e.ReportingController,
 		Priority:    priority,
 	}
+}
+
+// opsgenieTags are the non-empty tags, each cut to 50 characters, at most
+// 20 of them.
+func opsgenieTags(tags ...string) []string {
+	var out []string
+	for _, tag := range tags {
+		if tag = strings.TrimSpace(tag); tag != "" && len(out) < opsgenieMaxTags {
+			out = append(out, cutRunes(tag, opsgenieTagLimit))
+		}
+	}
+	return out
 }

@@ -23,7 +23,12 @@ func TestOpsgeniePayload(t *testing.T) {
 func TestOpsgenieLimits(t *testing.T) {
 	e := testEvent(eventv1.EventSeverityError)
 	e.Message = strings.Repeat("x", 100*1024)
+	e.Reason = strings.Repeat("R", 80)
+	e.InvolvedObject.Kind = ""
 	p := opsgeniePayload(e)
+	if len(p.Tags) != 3 || len([]rune(p.Tags[2])) != opsgenieTagLimit {
+		t.Errorf("tags %q: want no empty tag and each at most 50 characters", p.Tags)
+	}
 	if len([]rune(p.Message)) != opsgenieMessageLimit || len([]rune(p.Description)) != opsgenieDescriptionLimit {
 		t.Errorf("message %d, description %d characters", len([]rune(p.Message)), len([]rune(p.Description)))
 	}
