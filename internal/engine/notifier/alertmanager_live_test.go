@@ -160,7 +160,8 @@ func (a *liveAlertmanager) alerts(t *testing.T) []gettableAlert {
 // keys posted unsanitised are refused.
 func TestAlertmanagerLive(t *testing.T) {
 	am := startAlertmanager(t)
-	n, err := New(Settings{Type: "alertmanager", Address: am.URL + "/api/v2/alerts"})
+	// The address as Flux documents it, trailing slash included.
+	n, err := New(Settings{Type: "alertmanager", Address: am.URL + "/api/v2/alerts/"})
 	if err != nil {
 		t.Fatal(err)
 	}

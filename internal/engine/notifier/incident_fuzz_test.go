@@ -65,6 +65,9 @@ func FuzzIncidentPayloads(f *testing.F) {
 				t.Fatalf("datadog tag %q", tag)
 			}
 		}
+		if envelope, err := sentryEnvelope(sentryPayload(e, value)); err != nil || strings.Count(string(envelope), "\n") != 3 {
+			t.Fatalf("sentry envelope %q: %v", envelope, err)
+		}
 		if n := utf8.RuneCountInString(sentryPayload(e, "").LogEntry.Formatted); n > sentryMessageLimit {
 			t.Fatalf("sentry message of %d characters", n)
 		}

@@ -1,9 +1,11 @@
 package notifier
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -20,13 +22,15 @@ const (
 	sentryTagLimit     = 200
 )
 
-// sentry stores an event in the Sentry project its DSN (the address)
-// names, over the store endpoint the DSN implies, with the X-Sentry-Auth
-// header: the level is the severity, the channel the environment.
+// sentry sends an event to the Sentry project its DSN (the address)
+// names, as an envelope to the envelope endpoint the DSN implies (the
+// store endpoint is what Sentry's SDKs have moved off), with the
+// X-Sentry-Auth header: the level is the severity, the channel the
+// environment.
 type sentry struct {
-	s     Settings
-	store string
-	auth  string
+	s        Settings
+	envelope string
+	auth     string
 }
 
 func newSentry(s Settings) (Notifier, error) {
@@ -43,7 +47,7 @@ func newSentry(s Settings) (Notifier, error) {
 	if project == "" {
 		return nil, fmt.Errorf("sentry provider: the address %s is not a DSN: it names no project (https://<key>@<host>/<project>)", addressSource(s))
 	}
-	store := url.URL{Scheme: u.Scheme, Host: u.Host, Path: path[:i+1] + "api/" + project + "/store/"}
+	envelope := url.URL{Scheme: u.Scheme, Host: u.Host, Path: path[:i+1] + "api/" + project + "/envelope/"}
 	key := u.User.Username()
 	auth := "Sentry sentry_version=7, sentry_client=driftless-notifier/1.0, sentry_key=" + key
 	// The DSN's keys are credentials: errors scrub them like a token.
@@ -52,10 +56,10 @@ func newSentry(s Settings) (Notifier, error) {
 		auth += ", sentry_secret=" + secret
 		s.Password = secret
 	}
-	return &sentry{s: s, store: store.String(), auth: auth}, nil
+	return &sentry{s: s, envelope: envelope.String(), auth: auth}, nil
 }
 
-// sentryEvent is an event of Sentry's store endpoint.
+// sentryEvent is the payload of an event item.
 type sentryEvent struct {
 	EventID     string            `json:"event_id"`
 	Timestamp   string            `json:"timestamp"`
@@ -76,10 +80,38 @@ type sentryLogEntry struct {
 }
 
 func (n *sentry) Post(ctx context.Context, e eventv1.Event) error {
+	body, err := sentryEnvelope(sentryPayload(e, n.s.Channel))
+	if err != nil {
+		return &PermanentError{Err: fmt.Errorf("encode the Sentry envelope: %w", err)}
+	}
 	header := http.Header{}
+	header.Set("Content-Type", "application/x-sentry-envelope")
 	header.Set("X-Sentry-Auth", n.auth)
-	_, err := n.s.postJSON(ctx, n.store, sentryPayload(e, n.s.Channel), header)
+	_, err = n.s.do(ctx, request{method: http.MethodPost, url: n.envelope, body: body, header: header})
 	return err
+}
+
+// sentryEnvelope is an envelope of one event item: the envelope's header
+// line, the item's header line with the payload's length, the payload.
+func sentryEnvelope(ev sentryEvent) ([]byte, error) {
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	head, err := json.Marshal(map[string]string{"event_id": ev.EventID})
+	if err != nil {
+		return nil, err
+	}
+	item, err := json.Marshal(map[string]any{"type": "event", "length": len(payload)})
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	for _, line := range [][]byte{head, item, payload} {
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return b.Bytes(), nil
 }
 
 func sentryPayload(e eventv1.Event, environment string) sentryEvent {

@@ -8,7 +8,7 @@ import (
 	eventv1 "github.com/driftless/driftless/api/event/v1beta1"
 )
 
-// The DSN gives the store endpoint and the key of X-Sentry-Auth; the
+// The DSN gives the envelope endpoint and the key of X-Sentry-Auth; the
 // level is the severity, the channel the environment.
 func TestSentryPayload(t *testing.T) {
 	fake := newFakeService(t)
@@ -21,6 +21,32 @@ func TestSentryPayload(t *testing.T) {
 	}
 	golden(t, "sentry-error", got[0], "Content-Type", "X-Sentry-Auth")
 	golden(t, "sentry-info", got[1], "Content-Type", "X-Sentry-Auth")
+	checkEnvelope(t, got[0].Body)
+}
+
+// checkEnvelope reads an envelope as Sentry does: three JSON lines, the
+// item's length that of the payload, the same event ID in both.
+func checkEnvelope(t *testing.T, body []byte) sentryEvent {
+	t.Helper()
+	lines := strings.SplitN(strings.TrimSuffix(string(body), "\n"), "\n", 3)
+	if len(lines) != 3 {
+		t.Fatalf("envelope of %d lines: %q", len(lines), body)
+	}
+	var head struct {
+		EventID string `json:"event_id"`
+	}
+	var item struct {
+		Type   string `json:"type"`
+		Length int    `json:"length"`
+	}
+	var ev sentryEvent
+	if json.Unmarshal([]byte(lines[0]), &head) != nil || json.Unmarshal([]byte(lines[1]), &item) != nil || json.Unmarshal([]byte(lines[2]), &ev) != nil {
+		t.Fatalf("envelope lines are not JSON: %q", body)
+	}
+	if item.Type != "event" || item.Length != len(lines[2]) || head.EventID != ev.EventID || len(ev.EventID) != 32 {
+		t.Errorf("envelope header %+v, item %+v, payload of %d bytes, event %s", head, item, len(lines[2]), ev.EventID)
+	}
+	return ev
 }
 
 // A self-hosted Sentry under a path, and a DSN with the legacy secret key.
@@ -30,8 +56,8 @@ func TestSentryDSNForms(t *testing.T) {
 		t.Fatal(err)
 	}
 	sn := n.(*sentry)
-	if sn.store != "https://sentry.example.com:9000/sentry/api/7/store/" {
-		t.Errorf("store %s", sn.store)
+	if sn.envelope != "https://sentry.example.com:9000/sentry/api/7/envelope/" {
+		t.Errorf("envelope endpoint %s", sn.envelope)
 	}
 	if sn.auth != "Sentry sentry_version=7, sentry_client=driftless-notifier/1.0, sentry_key=pub, sentry_secret=priv" {
 		t.Errorf("auth %s", sn.auth)
