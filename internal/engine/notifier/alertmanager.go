@@ -47,7 +47,7 @@ func (n *alertmanager) Post(ctx context.Context, e eventv1.Event) error {
 // annotation instead), the message and summary as annotations.
 func alertmanagerAlert(e eventv1.Event) amAlert {
 	labels := map[string]string{
-		"alertname":           labelName("Flux" + e.InvolvedObject.Kind + e.Reason),
+		"alertname":           "Flux" + e.InvolvedObject.Kind + e.Reason,
 		"severity":            e.Severity,
 		"reason":              e.Reason,
 		"kind":                e.InvolvedObject.Kind,
