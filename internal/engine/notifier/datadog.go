@@ -70,6 +70,9 @@ func datadogPayload(e eventv1.Event) datadogEvent {
 		datadogTag("reportingcontroller", e.ReportingController),
 	}
 	for _, k := range sortedKeys(e.Metadata) {
+		if isOwnKey(k) {
+			continue
+		}
 		tags = append(tags, datadogTag(k, e.Metadata[k]))
 	}
 	ev := datadogEvent{

@@ -64,3 +64,20 @@ func TestDatadogFailure(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// A tenant's eventMetadata cannot add a second namespace or kind tag.
+func TestDatadogMetadataCannotPose(t *testing.T) {
+	e := testEvent(eventv1.EventSeverityError)
+	e.Metadata["namespace"] = "kube-system"
+	e.Metadata["Kind "] = "Secret"
+	for _, tag := range datadogPayload(e).Tags {
+		if tag == "namespace:kube-system" || strings.HasPrefix(tag, "Kind ") {
+			t.Errorf("tag %q from metadata", tag)
+		}
+	}
+	for _, tag := range grafanaPayload(e).Tags {
+		if tag == "namespace: kube-system" || strings.HasPrefix(tag, "Kind ") {
+			t.Errorf("grafana tag %q from metadata", tag)
+		}
+	}
+}

@@ -47,6 +47,9 @@ func (n *grafana) Post(ctx context.Context, e eventv1.Event) error {
 func grafanaPayload(e eventv1.Event) grafanaAnnotation {
 	tags := []string{"flux", e.ReportingController}
 	for _, k := range sortedKeys(e.Metadata) {
+		if isOwnKey(k) {
+			continue
+		}
 		tags = append(tags, k+": "+e.Metadata[k])
 	}
 	tags = append(tags,

@@ -103,3 +103,15 @@ func serviceURL(base *url.URL, path string) string {
 func basicAuth(username, password string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(username+":"+password))
 }
+
+// isOwnKey tells whether k, in any case, is a key the tag-based types
+// (datadog, grafana) set from the event itself: metadata under such a key
+// is left out, so a tenant's eventMetadata cannot pose as another
+// namespace or kind.
+func isOwnKey(k string) bool {
+	switch strings.ToLower(strings.TrimSpace(k)) {
+	case "kind", "name", "namespace", "reason", "reportingcontroller", "severity":
+		return true
+	}
+	return false
+}
