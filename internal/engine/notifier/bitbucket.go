@@ -33,6 +33,7 @@ func newBitbucketStatus(s Settings) (Notifier, error) {
 	if repo.host == "bitbucket.org" {
 		api = "https://api.bitbucket.org/2.0"
 	}
+	s.Username, s.Password = user, password // the app password is scrubbed from errors
 	h := bitbucketHost{
 		s:             s,
 		repo:          api + "/repositories/" + repo.segments[0] + "/" + repo.segments[1],
