@@ -157,20 +157,11 @@ func (a *githubApp) token(ctx context.Context) (string, error) {
 	header.Set("Authorization", "Bearer "+jwt)
 	installation := a.installationID
 	if installation == "" {
-		var found struct {
-			ID int64 `json:"id"`
-		}
-		lookup := a.base + "/repos/" + a.api.owner + "/" + a.api.name + "/installation"
-		if a.owner != "" {
-			lookup = a.base + "/users/" + a.owner + "/installation"
-		}
-		if err := s.call(ctx, http.MethodGet, lookup, header, nil, &found); err != nil {
+		id, err := a.findInstallation(ctx, s, header)
+		if err != nil {
 			return "", fmt.Errorf("find the GitHub App installation: %w", err)
 		}
-		if found.ID <= 0 {
-			return "", &PermanentError{Err: errors.New("github answered no GitHub App installation id")}
-		}
-		installation = strconv.FormatInt(found.ID, 10)
+		installation = strconv.FormatInt(id, 10)
 	}
 	var answer struct {
 		Token     string    `json:"token"`
@@ -185,4 +176,47 @@ func (a *githubApp) token(ctx context.Context) (string, error) {
 	}
 	a.cached, a.expires = answer.Token, answer.ExpiresAt
 	return a.cached, nil
+}
+
+// maxInstallationPages bounds the App's installations searched for the
+// owner's.
+const maxInstallationPages = 10
+
+// findInstallation finds the installation ID: the owner's among the App's
+// installations when the Secret names one (a user or an organisation),
+// else the repository's.
+func (a *githubApp) findInstallation(ctx context.Context, s Settings, header http.Header) (int64, error) {
+	if a.owner == "" {
+		var found struct {
+			ID int64 `json:"id"`
+		}
+		if err := s.call(ctx, http.MethodGet, a.base+"/repos/"+a.api.owner+"/"+a.api.name+"/installation", header, nil, &found); err != nil {
+			return 0, err
+		}
+		if found.ID <= 0 {
+			return 0, &PermanentError{Err: errors.New("github answered no installation id for the repository")}
+		}
+		return found.ID, nil
+	}
+	for page := 1; page <= maxInstallationPages; page++ {
+		var installations []struct {
+			ID      int64 `json:"id"`
+			Account struct {
+				Login string `json:"login"`
+			} `json:"account"`
+		}
+		address := a.base + "/app/installations?per_page=100&page=" + strconv.Itoa(page)
+		if err := s.call(ctx, http.MethodGet, address, header, nil, &installations); err != nil {
+			return 0, err
+		}
+		for _, i := range installations {
+			if strings.EqualFold(i.Account.Login, a.owner) && i.ID > 0 {
+				return i.ID, nil
+			}
+		}
+		if len(installations) < 100 {
+			break
+		}
+	}
+	return 0, &PermanentError{Err: fmt.Errorf("the GitHub App has no installation on %s (the Secret's %s)", a.owner, githubAppInstallationOwnerKey)}
 }

@@ -102,12 +102,15 @@ func TestGitHubAppAuth(t *testing.T) {
 		pkcs8  bool
 		secret map[string][]byte
 		lookup string // the installation lookup path, if any
+		found  string // and its answer
 		tokens string
 	}{
 		{name: "installation id", secret: map[string][]byte{githubAppInstallationIDKey: []byte("42")},
 			tokens: "/api/v3/app/installations/42/access_tokens"},
 		{name: "installation owner", pkcs8: true, secret: map[string][]byte{githubAppInstallationOwnerKey: []byte("org")},
-			lookup: "/api/v3/users/org/installation", tokens: "/api/v3/app/installations/77/access_tokens"},
+			lookup: "/api/v3/app/installations", found: `[{"id":76,"account":{"login":"someone"}},{"id":77,"account":{"login":"Org"}}]`, tokens: "/api/v3/app/installations/77/access_tokens"},
+		{name: "repository installation", secret: map[string][]byte{},
+			lookup: "/api/v3/repos/org/repo/installation", found: `{"id":77}`, tokens: "/api/v3/app/installations/77/access_tokens"},
 		{name: "base URL", secret: map[string][]byte{githubAppInstallationIDKey: []byte("42"), githubAppBaseURLKey: []byte("BASE/ghe/api/v3/")},
 			tokens: "/ghe/api/v3/app/installations/42/access_tokens"},
 	} {
@@ -119,7 +122,7 @@ func TestGitHubAppAuth(t *testing.T) {
 			app := &appFake{t: t, key: &key.PublicKey, appID: "123", now: clock}
 			f.on(http.MethodPost, c.tokens, app.tokens)
 			if c.lookup != "" {
-				f.answer(http.MethodGet, c.lookup, http.StatusOK, `{"id":77,"account":{"login":"org"}}`)
+				f.answer(http.MethodGet, c.lookup, http.StatusOK, c.found)
 			}
 			sc := statusCases()[0]
 			sc.serve(t, f, sc, &statusList{})
@@ -178,6 +181,18 @@ func TestGitHubAppErrors(t *testing.T) {
 	jwt := strings.TrimPrefix(f.all()[0].Header.Get("Authorization"), "Bearer ")
 	if strings.Contains(err.Error(), jwt) || strings.Contains(err.Error(), strings.Split(jwt, ".")[2]) {
 		t.Errorf("error carries the JWT: %v", err)
+	}
+
+	g := newGitFake(t)
+	g.answer(http.MethodGet, "/api/v3/app/installations", http.StatusOK, `[{"id":76,"account":{"login":"someone"}}]`)
+	secret = map[string][]byte{githubAppIDKey: []byte("123"), githubAppPrivateKeyKey: pemKey, githubAppInstallationOwnerKey: []byte("org")}
+	err = appNotifier(t, g, secret, time.Now).Post(context.Background(), testEvent(eventv1.EventSeverityError))
+	var notInstalled *PermanentError
+	if !errors.As(err, &notInstalled) || !strings.Contains(err.Error(), "no installation on org") {
+		t.Errorf("owner without installation: %v", err)
+	}
+	if len(g.to(http.MethodPost, "/api/v3/repos/org/repo/statuses/"+testSHA)) != 0 {
+		t.Errorf("a status was posted without a token")
 	}
 
 	for name, s := range map[string]map[string][]byte{
