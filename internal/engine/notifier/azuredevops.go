@@ -21,13 +21,18 @@ type azureDevOpsHost struct {
 }
 
 func newAzureDevOpsStatus(s Settings) (Notifier, error) {
-	const want = "the repository's URL, https://dev.azure.com/<org>/<project>/_git/<repo>"
+	const want = "the repository's URL, https://dev.azure.com/<org>/<project>/_git/<repo> (or https://<org>.visualstudio.com/<project>/_git/<repo>)"
 	repo, err := parseRepositoryURL(s.Address)
 	if err != nil {
 		return nil, s.addressError(err.Error(), want)
 	}
-	n := len(repo.segments)
-	if n < 4 || repo.segments[n-2] != "_git" {
+	// dev.azure.com names the organisation in the path, <org>.visualstudio.com
+	// in the host, Azure DevOps Server a collection in the path.
+	n, least := len(repo.segments), 3
+	if repo.host == "dev.azure.com" {
+		least = 4
+	}
+	if n < least || repo.segments[n-2] != "_git" {
 		return nil, s.addressError("is not an Azure DevOps repository URL", want)
 	}
 	if s.Token == "" {

@@ -5,18 +5,20 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	eventv1 "github.com/driftless/driftless/api/event/v1beta1"
 )
 
 // Bounds of a change-request comment: the pages of comments searched for
-// ours, and the length of the message quoted (hosts refuse comments over
-// 65536 characters).
+// ours, its length (hosts refuse comments over 65536 characters) and the
+// metadata it lists.
 const (
-	maxCommentPages   = 20
-	commentPageSize   = 100
-	maxCommentMessage = 60000
-	maxMetadataValue  = 1024
+	maxCommentPages  = 20
+	commentPageSize  = 100
+	maxComment       = 65000
+	maxMetadataLines = 50
+	maxMetadataValue = 512
 )
 
 // hostComment is a comment of a change request.
@@ -119,31 +121,36 @@ func firstLine(body string) string {
 }
 
 // commentBody is the comment: the marker, a heading with the outcome, the
-// message in a fenced block and the metadata. The event's text is the
-// tenant's: it goes inside code (no Markdown or HTML of it is rendered)
-// and cannot forge a marker, which is only ever the first line.
+// message in a fenced block and the metadata, within maxComment
+// characters. The event's text is the tenant's: it goes inside code (no
+// Markdown or HTML of it is rendered) and cannot forge a marker, which is
+// only ever the first line.
 func commentBody(marker string, event eventv1.Event) string {
 	o := event.InvolvedObject
 	outcome := "succeeded"
 	if event.Severity == eventv1.EventSeverityError {
 		outcome = "failed"
 	}
-	var b strings.Builder
-	b.WriteString(marker + "\n")
-	fmt.Fprintf(&b, "**%s `%s/%s`** %s: `%s`\n\n", code(o.Kind), code(o.Namespace), code(o.Name), outcome, code(event.Reason))
-	b.WriteString(fence(cut(event.Message, maxCommentMessage)))
+	head := fmt.Sprintf("%s\n**%s `%s/%s`** %s: `%s`\n\n", marker,
+		code(cut(o.Kind, 253)), code(cut(o.Namespace, 253)), code(cut(o.Name, 253)), outcome, code(cut(event.Reason, 253)))
 	keys := make([]string, 0, len(event.Metadata))
 	for k := range event.Metadata {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	if len(keys) > 0 {
-		b.WriteString("\n")
+	var meta strings.Builder
+	for i, k := range keys {
+		if i == maxMetadataLines {
+			fmt.Fprintf(&meta, "\n- (%d more)", len(keys)-i)
+			break
+		}
+		if i == 0 {
+			meta.WriteString("\n")
+		}
+		fmt.Fprintf(&meta, "\n- `%s`: `%s`", code(cut(k, 253)), code(cut(event.Metadata[k], maxMetadataValue)))
 	}
-	for _, k := range keys {
-		fmt.Fprintf(&b, "\n- `%s`: `%s`", code(k), code(cut(event.Metadata[k], maxMetadataValue)))
-	}
-	return b.String()
+	room := maxComment - utf8.RuneCountInString(head) - utf8.RuneCountInString(meta.String()) - 2*maxFence - 2
+	return head + fence(cut(event.Message, room)) + meta.String()
 }
 
 // code makes text safe inside an inline code span: no backtick to close
@@ -151,6 +158,10 @@ func commentBody(marker string, event eventv1.Event) string {
 func code(text string) string {
 	return strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(text)
 }
+
+// maxFence is the longest fence of a code block; a message with longer
+// runs of backticks has them replaced, so the fence cannot outgrow it.
+const maxFence = 10
 
 // fence puts text in a fenced code block whose fence is longer than any
 // run of backticks in it.
@@ -163,6 +174,9 @@ func fence(text string) string {
 		} else {
 			run = 0
 		}
+	}
+	if longest >= maxFence {
+		text, longest = strings.ReplaceAll(text, "`", "'"), 0
 	}
 	f := strings.Repeat("`", max(3, longest+1))
 	return f + "\n" + text + "\n" + f

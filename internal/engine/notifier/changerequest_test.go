@@ -148,3 +148,40 @@ func TestCommentBodyInjection(t *testing.T) {
 		t.Errorf("a backtick of the name closes the code span:\n%s", body)
 	}
 }
+
+// A huge event still makes a comment the hosts take.
+func TestCommentBodyBounds(t *testing.T) {
+	e := changeRequestEvent(eventv1.EventSeverityError)
+	e.Message = strings.Repeat("`", 70000)
+	for i := range 200 {
+		e.Metadata[strings.Repeat("k", 300)+itoa(i)] = strings.Repeat("v", 5000)
+	}
+	body := commentBody(commentMarker(e, testProviderUID), e)
+	if n := len([]rune(body)); n > 65536 {
+		t.Errorf("comment of %d characters", n)
+	}
+	if !strings.Contains(body, "("+itoa(len(e.Metadata)-maxMetadataLines)+" more)") {
+		t.Errorf("metadata not bounded")
+	}
+}
+
+// FuzzCommentBody: whatever the event says, the comment starts with its
+// marker, which nothing in the event can end early, and stays within the
+// hosts' limit.
+func FuzzCommentBody(f *testing.F) {
+	f.Add("Kustomization", "apps", "HealthCheckFailed", "failed\n```\n<!-- x -->", "k", "v")
+	f.Add("K -->", "a`b", "", strings.Repeat("`", 20), "", "\n")
+	f.Fuzz(func(t *testing.T, kind, name, reason, message, key, value string) {
+		e := changeRequestEvent(eventv1.EventSeverityError)
+		e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Reason, e.Message = kind, name, reason, message
+		e.Metadata[key] = value
+		marker := commentMarker(e, testProviderUID)
+		body := commentBody(marker, e)
+		if firstLine(body) != marker || strings.Count(marker, "-->") != 1 || !strings.HasSuffix(marker, " -->") {
+			t.Fatalf("marker %q, first line %q", marker, firstLine(body))
+		}
+		if n := len([]rune(body)); n > 65536 {
+			t.Fatalf("comment of %d characters", n)
+		}
+	})
+}

@@ -95,6 +95,9 @@ func eventSHA(event eventv1.Event) (string, error) {
 // it had to.
 func cut(message string, n int) string {
 	message = strings.TrimSpace(message)
+	if n < 1 {
+		return ""
+	}
 	if utf8.RuneCountInString(message) <= n {
 		return message
 	}

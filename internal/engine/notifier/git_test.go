@@ -111,6 +111,19 @@ func TestGitPublicAPIs(t *testing.T) {
 	if err != nil || api.repoURL("/statuses/x") != "https://api.github.com/repos/org/repo/statuses/x" {
 		t.Errorf("github.com API %v, %v", api, err)
 	}
+	for address, want := range map[string]string{
+		"https://dev.azure.com/org/proj/_git/repo":       "https://dev.azure.com/org/proj/_apis/git/repositories/repo",
+		"https://org.visualstudio.com/proj/_git/repo":    "https://org.visualstudio.com/proj/_apis/git/repositories/repo",
+		"https://tfs.example/DefaultCollection/p/_git/r": "https://tfs.example/DefaultCollection/p/_apis/git/repositories/r",
+	} {
+		n, err := New(Settings{Type: "azuredevops", Address: address, Token: testToken})
+		if err != nil || n.(*statusNotifier).host.(azureDevOpsHost).repo != want {
+			t.Errorf("azuredevops %s: %v, %v; want %s", address, n, err, want)
+		}
+	}
+	if _, err := New(Settings{Type: "azuredevops", Address: "https://dev.azure.com/proj/_git/repo", Token: testToken}); err == nil {
+		t.Errorf("dev.azure.com without organisation accepted")
+	}
 	n, err := New(Settings{Type: "bitbucket", Address: "https://bitbucket.org/ws/repo.git", Token: "u:p"})
 	if err != nil || n.(*statusNotifier).host.(bitbucketHost).repo != "https://api.bitbucket.org/2.0/repositories/ws/repo" {
 		t.Errorf("bitbucket.org API %v, %v", n, err)

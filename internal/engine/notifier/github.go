@@ -28,7 +28,7 @@ func newGitHubAPI(s Settings) (*githubAPI, error) {
 		return nil, err
 	}
 	g := &githubAPI{s: s, owner: repo.segments[0], name: repo.segments[1], base: repo.base("api", "v3")}
-	if repo.host == "github.com" {
+	if repo.host == "github.com" || repo.host == "www.github.com" {
 		g.base = "https://api.github.com"
 	}
 	app, err := newGitHubApp(s, g)
