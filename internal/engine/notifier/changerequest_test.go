@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -184,4 +185,33 @@ func FuzzCommentBody(f *testing.F) {
 			t.Fatalf("comment of %d characters", n)
 		}
 	})
+}
+
+// The object's comment is found on a later page of a long conversation.
+func TestChangeRequestCommentPages(t *testing.T) {
+	f := newGitFake(t)
+	marker := commentMarker(changeRequestEvent(eventv1.EventSeverityError), testProviderUID)
+	f.on(http.MethodGet, "/api/v3/repos/org/repo/issues/7/comments", func(r recorded) (int, string) {
+		if !strings.Contains(r.Query, "page=2") {
+			page := make([]map[string]any, commentPageSize)
+			for i := range page {
+				page[i] = map[string]any{"id": i + 1, "body": "comment " + itoa(i)}
+			}
+			data, _ := json.Marshal(page)
+			return http.StatusOK, string(data)
+		}
+		data, _ := json.Marshal([]map[string]any{{"id": 500, "body": marker + "\nold"}})
+		return http.StatusOK, string(data)
+	})
+	f.answer(http.MethodPatch, "/api/v3/repos/org/repo/issues/comments/500", http.StatusOK, "{}")
+	n, err := New(Settings{Type: "githubpullrequestcomment", Address: f.URL + "/org/repo", Token: testToken, ProviderUID: testProviderUID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Post(context.Background(), changeRequestEvent(eventv1.EventSeverityError)); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.to(http.MethodPatch, "/api/v3/repos/org/repo/issues/comments/500")) != 1 || len(f.to(http.MethodPost, "/api/v3/repos/org/repo/issues/7/comments")) != 0 {
+		t.Errorf("requests %v, want the comment of page 2 updated", f.all())
+	}
 }
