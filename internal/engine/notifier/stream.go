@@ -6,5 +6,6 @@ func streamNotifiers() map[string]constructor {
 	return map[string]constructor{
 		"generic":      newGeneric,
 		"generic-hmac": newGenericHMAC,
+		"otel":         newOtel,
 	}
 }
