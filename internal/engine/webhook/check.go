@@ -8,6 +8,7 @@ package webhook
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +70,12 @@ type Config struct {
 	Type   string
 	Events []string
 	Token  []byte
+	// GCR holds a gcr Receiver's email and audience.
+	GCR GCR
+	// OIDC are a generic-oidc Receiver's compiled providers.
+	OIDC []*OIDCProvider
+	// Keys fetches the keys of ID tokens (gcr, generic-oidc).
+	Keys *Keys
 }
 
 // Result is an accepted request.
@@ -79,12 +86,23 @@ type Result struct {
 	// Payload is the request body decoded from JSON (a form's payload
 	// field for GitHub), nil when it is not JSON: CEL's 'req'.
 	Payload any
+	// Claims are a verified ID token's claims (gcr, generic-oidc): CEL's
+	// 'claims'.
+	Claims map[string]any
 }
 
 // Check verifies r as a Receiver of c.Type would: nil error means accepted.
-// An unknown type, or one this package does not check, is refused.
-func Check(c Config, r Request) (Result, error) {
+// An unknown type is refused. ctx bounds the key fetches of ID tokens.
+func Check(ctx context.Context, c Config, r Request) (Result, error) {
 	switch c.Type {
+	case notificationv1.GCRReceiver, notificationv1.GenericOIDCReceiver:
+		if c.Keys == nil {
+			return Result{}, &Error{Status: http.StatusInternalServerError, Reason: "no key source for ID tokens"}
+		}
+		if c.Type == notificationv1.GCRReceiver {
+			return checkGCR(ctx, c, r)
+		}
+		return checkGenericOIDC(ctx, c, r)
 	case notificationv1.GenericReceiver:
 		return accepted(r.Body), nil
 	case notificationv1.GenericHMACReceiver:

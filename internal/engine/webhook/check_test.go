@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1" //nolint:gosec // the senders' own algorithm
 	"crypto/sha256"
@@ -129,11 +130,11 @@ func TestChecks(t *testing.T) {
 		{"cdevents not an event", webhook.Config{Type: "cdevents", Token: theToken},
 			webhook.Request{Header: hdr("Ce-Type", "dev.cdevents.artifact.published.0.1.1"), Body: []byte(`{"context":{}}`)}, false, false, "'id', 'source' and 'type'"},
 
-		{"unsupported type", webhook.Config{Type: "gcr", Token: theToken}, webhook.Request{Header: hdr(), Body: []byte("{}")}, false, false, `"gcr" is not supported`},
+		{"unsupported type", webhook.Config{Type: "bogus", Token: theToken}, webhook.Request{Header: hdr(), Body: []byte("{}")}, false, false, `"bogus" is not supported`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := webhook.Check(tc.cfg, tc.req)
+			res, err := webhook.Check(context.Background(), tc.cfg, tc.req)
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("refused a genuine request: %v", err)
@@ -161,7 +162,7 @@ func TestChecks(t *testing.T) {
 
 func TestGitHubFormBody(t *testing.T) {
 	form := "payload=" + url.QueryEscape(pushBody)
-	res, err := webhook.Check(webhook.Config{Type: "github", Token: theToken}, webhook.Request{
+	res, err := webhook.Check(context.Background(), webhook.Config{Type: "github", Token: theToken}, webhook.Request{
 		Header: hdr("Content-Type", "application/x-www-form-urlencoded", "X-GitHub-Event", "push",
 			"X-Hub-Signature-256", "sha256="+sign(sha256.New, theToken, form)),
 		Body: []byte(form),
@@ -188,7 +189,7 @@ func TestReadBody(t *testing.T) {
 }
 
 func TestPayloadNumbers(t *testing.T) {
-	res, err := webhook.Check(webhook.Config{Type: "generic"}, webhook.Request{Body: []byte(`{"n":3,"f":1.5}`)})
+	res, err := webhook.Check(context.Background(), webhook.Config{Type: "generic"}, webhook.Request{Body: []byte(`{"n":3,"f":1.5}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +197,7 @@ func TestPayloadNumbers(t *testing.T) {
 	if m["n"] != int64(3) || m["f"] != 1.5 {
 		t.Fatalf("numbers: %#v", m)
 	}
-	res, _ = webhook.Check(webhook.Config{Type: "generic"}, webhook.Request{Body: []byte(`{} {}`)})
+	res, _ = webhook.Check(context.Background(), webhook.Config{Type: "generic"}, webhook.Request{Body: []byte(`{} {}`)})
 	if res.Payload != nil {
 		t.Fatalf("two JSON values decoded as a payload: %#v", res.Payload)
 	}

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 
@@ -17,6 +18,8 @@ func FuzzWebhookChecks(f *testing.F) {
 	f.Add("cdevents", "", "dev.cdevents.artifact.published.0.1.1", []byte(cdeventBody))
 	f.Add("dockerhub", "", "", []byte(dockerBody))
 	f.Add("gitlab", "s3cr3t", "Push Hook", []byte(`{`))
+	f.Add("gcr", "Bearer a.b.c", "", []byte(`{}`))
+	f.Add("generic-oidc", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.", "", []byte(`{}`))
 	f.Fuzz(func(t *testing.T, typ, sig, event string, body []byte) {
 		h := http.Header{}
 		for _, k := range []string{"X-Signature", "X-Hub-Signature", "X-Hub-Signature-256", "X-Nexus-Webhook-Signature", "X-Gitlab-Token", "Authorization"} {
@@ -25,7 +28,8 @@ func FuzzWebhookChecks(f *testing.F) {
 		for _, k := range []string{"X-GitHub-Event", "X-Gitlab-Event", "X-Event-Key", "Ce-Type"} {
 			h.Set(k, event)
 		}
-		res, err := webhook.Check(webhook.Config{Type: typ, Token: theToken, Events: []string{"push"}}, webhook.Request{Header: h, Body: body})
+		res, err := webhook.Check(context.Background(), webhook.Config{Type: typ, Token: theToken, Events: []string{"push"},
+			Keys: &webhook.Keys{GoogleURL: "http://127.0.0.1:1/keys"}, GCR: webhook.GCR{Email: "a@b", Audience: "x"}}, webhook.Request{Header: h, Body: body})
 		if err != nil {
 			if webhook.StatusOf(err) != http.StatusBadRequest {
 				t.Fatalf("status %d", webhook.StatusOf(err))
@@ -33,7 +37,7 @@ func FuzzWebhookChecks(f *testing.F) {
 			return
 		}
 		switch typ {
-		case "generic-hmac", "github", "bitbucket", "nexus", "gitlab", "harbor":
+		case "generic-hmac", "github", "bitbucket", "nexus", "gitlab", "harbor", "gcr", "generic-oidc":
 			if sig != string(theToken) {
 				t.Fatalf("%s accepted a request not signed with the theToken: sig %q, skip %v", typ, sig, res.Skip)
 			}

@@ -90,10 +90,8 @@ func validate(_ context.Context, obj *notificationv1.Receiver, _ *reconcile.Pass
 	if _, err := compileFilters(obj); err != nil {
 		return reconcile.Stalling(meta.InvalidCELExpressionReason, "%s", err)
 	}
-	switch obj.Spec.Type {
-	case notificationv1.GCRReceiver, notificationv1.GenericOIDCReceiver:
-		return reconcile.Stalling(notificationv1.ValidationFailedReason,
-			"receiver type '%s' is not supported yet by Driftless; use github, gitlab, generic-hmac or another type", obj.Spec.Type)
+	if _, err := compileProviders(obj); err != nil {
+		return reconcile.Stalling(meta.InvalidCELExpressionReason, "%s", err)
 	}
 	for i, res := range obj.Spec.Resources {
 		if _, ok := fluxVersion(res.Kind); !ok {
@@ -138,35 +136,71 @@ func compileFilters(obj *notificationv1.Receiver) (*filters, error) {
 	return f, nil
 }
 
-// publishPath reads the token and records the webhook path derived from it.
+// publishPath reads the token and records the webhook path derived from
+// it; a generic-oidc Receiver has no token, and its path hashes its name
+// and namespace alone.
 func (r *Reconciler) publishPath(ctx context.Context, obj *notificationv1.Receiver, _ *reconcile.Pass, _ *state) error {
-	token, err := readToken(ctx, r.Secrets, obj)
+	sec, err := readSecret(ctx, r.Secrets, obj)
 	if err != nil {
 		return err
 	}
-	obj.Status.WebhookPath = webhookPath(string(token), obj)
+	obj.Status.WebhookPath = webhookPath(string(sec.token), obj)
 	return nil
 }
 
-// readToken returns the 'token' of the Receiver's Secret; a missing Secret
-// or key is a TokenNotFound failure that names them.
-func readToken(ctx context.Context, c client.Reader, obj *notificationv1.Receiver) ([]byte, error) {
+// secretData is what a Receiver reads of its Secret.
+type secretData struct {
+	token []byte
+	gcr   webhook.GCR
+}
+
+// readSecret returns the 'token' of the Receiver's Secret (and for gcr its
+// 'email' and 'audience'); a missing Secret or key is a TokenNotFound
+// failure that names them. generic-oidc reads none.
+func readSecret(ctx context.Context, c client.Reader, obj *notificationv1.Receiver) (secretData, error) {
+	if obj.Spec.Type == notificationv1.GenericOIDCReceiver {
+		return secretData{}, nil
+	}
 	if obj.Spec.SecretRef == nil {
-		return nil, reconcile.Stalling(notificationv1.ValidationFailedReason, "spec.secretRef is required for receiver type '%s'", obj.Spec.Type)
+		return secretData{}, reconcile.Stalling(notificationv1.ValidationFailedReason, "spec.secretRef is required for receiver type '%s'", obj.Spec.Type)
 	}
 	key := client.ObjectKey{Namespace: obj.Namespace, Name: obj.Spec.SecretRef.Name}
 	var s corev1.Secret
 	if err := c.Get(ctx, key, &s); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, reconcile.Failed(notificationv1.TokenNotFoundReason, "token Secret '%s' not found: create it with a 'token' key", key)
+			return secretData{}, reconcile.Failed(notificationv1.TokenNotFoundReason, "token Secret '%s' not found: create it with a 'token' key", key)
 		}
-		return nil, reconcile.Failed(notificationv1.TokenNotFoundReason, "read token Secret '%s': %w", key, err)
+		return secretData{}, reconcile.Failed(notificationv1.TokenNotFoundReason, "read token Secret '%s': %w", key, err)
 	}
-	token := s.Data["token"]
-	if len(token) == 0 {
-		return nil, reconcile.Failed(notificationv1.TokenNotFoundReason, "Secret '%s' has no 'token' key", key)
+	d := secretData{token: s.Data["token"], gcr: webhook.GCR{Email: string(s.Data["email"]), Audience: string(s.Data["audience"])}}
+	if len(d.token) == 0 {
+		return secretData{}, reconcile.Failed(notificationv1.TokenNotFoundReason, "Secret '%s' has no 'token' key", key)
 	}
-	return token, nil
+	if obj.Spec.Type == notificationv1.GCRReceiver && (d.gcr.Email == "" || d.gcr.Audience == "") {
+		return secretData{}, reconcile.Failed(notificationv1.ValidationFailedReason, "Secret '%s' of a gcr receiver needs the 'email' and 'audience' keys", key)
+	}
+	return d, nil
+}
+
+// compileProviders compiles a generic-oidc Receiver's oidcProviders.
+func compileProviders(obj *notificationv1.Receiver) ([]*webhook.OIDCProvider, error) {
+	var out []*webhook.OIDCProvider
+	for i, p := range obj.Spec.OIDCProviders {
+		vars := make([]webhook.OIDCVariable, len(p.Variables))
+		for j, v := range p.Variables {
+			vars[j] = webhook.OIDCVariable{Name: v.Name, Expression: v.Expression}
+		}
+		rules := make([]webhook.OIDCValidation, len(p.Validations))
+		for j, v := range p.Validations {
+			rules[j] = webhook.OIDCValidation{Expression: v.Expression, Message: v.Message}
+		}
+		cp, err := webhook.CompileOIDCProvider(p.IssuerURL, p.GetAudience(), vars, rules)
+		if err != nil {
+			return nil, fmt.Errorf("invalid CEL expression in spec.oidcProviders[%d] (%s): %w", i, p.IssuerURL, err)
+		}
+		out = append(out, cp)
+	}
+	return out, nil
 }
 
 // webhookPath is Flux's: /hook/ and the hex SHA-256 of token, name and

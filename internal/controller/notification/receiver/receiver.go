@@ -48,6 +48,8 @@ type limits struct {
 	burst     int
 	// coalesce is the least time between two patches of one object.
 	coalesce time.Duration
+	// googleKeys is the JWKS of gcr tokens; "" means Google's.
+	googleKeys string
 }
 
 func defaultLimits() limits { return limits{perSecond: 5, burst: 20, coalesce: time.Second} }

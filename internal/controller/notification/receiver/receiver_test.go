@@ -107,14 +107,17 @@ func TestInvalidCELStalls(t *testing.T) {
 	ready(t, obj)
 }
 
-func TestUnsupportedTypeSaysSo(t *testing.T) {
+// A gcr Receiver's Secret needs 'email' and 'audience' besides the token.
+func TestGCRNeedsEmailAndAudience(t *testing.T) {
 	ns := namespace(t, "")
 	tokenSecret(t, ns, "token", "t")
 	obj := genericReceiver(ns, "hook", "token")
 	obj.Spec.Type = "gcr"
 	createReceiver(t, obj)
 	got := controllertest.WaitNotReady(t, kube, obj, notificationv1.ValidationFailedReason)
-	if c := reconcile.Get(got, meta.ReadyCondition); !strings.Contains(c.Message, "'gcr' is not supported yet") {
+	if c := reconcile.Get(got, meta.ReadyCondition); !strings.Contains(c.Message, "needs the 'email' and 'audience' keys") {
 		t.Fatalf("message %q", c.Message)
 	}
+	controllertest.Patch(t, kube, secretObject(ns, "token"), `{"stringData":{"email":"pusher@proj.iam.gserviceaccount.com","audience":"https://flux.example"}}`)
+	ready(t, obj)
 }

@@ -22,7 +22,7 @@ const patchTimeout = 10 * time.Second
 
 // requestReconcile annotates every object the Receiver's resources select
 // and its filters keep, and returns how many could not be.
-func (s *server) requestReconcile(ctx context.Context, obj *notificationv1.Receiver, payload any) int {
+func (s *server) requestReconcile(ctx context.Context, obj *notificationv1.Receiver, req webhook.Result) int {
 	log := s.log.WithValues("receiver", obj.Namespace+"/"+obj.Name)
 	f, err := compileFilters(obj)
 	if err != nil {
@@ -38,7 +38,7 @@ func (s *server) requestReconcile(ctx context.Context, obj *notificationv1.Recei
 			continue
 		}
 		for _, t := range targets {
-			keep, err := f.keep(ctx, i, t, payload)
+			keep, err := f.keep(ctx, i, t, req)
 			if err != nil {
 				log.Info("resource filter failed", "resource", i, "object", t.GetNamespace()+"/"+t.GetName(), "error", err.Error())
 				failed++
@@ -117,7 +117,7 @@ func resourceGVK(res notificationv1.ReceiverResource) (schema.GroupVersionKind, 
 }
 
 // keep evaluates spec.resourceFilter and resource i's filter over t.
-func (f *filters) keep(ctx context.Context, i int, t *metav1.PartialObjectMetadata, payload any) (bool, error) {
+func (f *filters) keep(ctx context.Context, i int, t *metav1.PartialObjectMetadata, req webhook.Result) (bool, error) {
 	if f.top == nil && f.resource[i] == nil {
 		return true, nil
 	}
@@ -125,7 +125,7 @@ func (f *filters) keep(ctx context.Context, i int, t *metav1.PartialObjectMetada
 	if err != nil {
 		return false, fmt.Errorf("read the object's metadata: %w", err)
 	}
-	vars := webhook.Vars{Req: payload, Res: map[string]any{
+	vars := webhook.Vars{Req: req.Payload, Claims: req.Claims, Res: map[string]any{
 		"apiVersion": t.APIVersion, "kind": t.Kind, "metadata": md,
 	}}
 	for _, filter := range []*webhook.Filter{f.top, f.resource[i]} {

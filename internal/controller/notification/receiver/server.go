@@ -44,7 +44,9 @@ type server struct {
 	metrics   *metrics
 	limiter   *rateLimiter
 	coalescer *coalescer
-	ready     atomic.Bool
+	// keys fetches and caches the keys of ID tokens (gcr, generic-oidc).
+	keys  *webhook.Keys
+	ready atomic.Bool
 
 	logMu      sync.Mutex
 	lastLogged time.Time
@@ -70,6 +72,7 @@ func newServer(mgr ctrl.Manager, deps manager.Deps, o Options, l limits) (*serve
 		metrics:   m,
 		limiter:   newRateLimiter(l.perSecond, l.burst),
 		coalescer: newCoalescer(l.coalesce),
+		keys:      &webhook.Keys{GoogleURL: l.googleKeys},
 	}, nil
 }
 
@@ -177,13 +180,18 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, r, start, http.StatusServiceUnavailable, "receiver is suspended or not ready", id...)
 		return
 	}
-	token, err := readToken(ctx, s.reader, obj)
+	sec, err := readSecret(ctx, s.reader, obj)
 	if err != nil {
 		s.answer(w, r, start, http.StatusServiceUnavailable, "receiver has no token", id...)
 		return
 	}
-	result, err := webhook.Check(webhook.Config{Type: obj.Spec.Type, Events: obj.Spec.Events, Token: token},
-		webhook.Request{Header: r.Header, Body: body})
+	providers, err := compileProviders(obj)
+	if err != nil {
+		s.answer(w, r, start, http.StatusServiceUnavailable, "receiver is not ready", id...)
+		return
+	}
+	result, err := webhook.Check(ctx, webhook.Config{Type: obj.Spec.Type, Events: obj.Spec.Events, Token: sec.token,
+		GCR: sec.gcr, OIDC: providers, Keys: s.keys}, webhook.Request{Header: r.Header, Body: body})
 	if err != nil {
 		s.answer(w, r, start, webhook.StatusOf(err), err.Error(), id...)
 		return
@@ -192,7 +200,7 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, r, start, http.StatusOK, "accepted; nothing to reconcile", id...)
 		return
 	}
-	if failed := s.requestReconcile(ctx, obj, result.Payload); failed > 0 {
+	if failed := s.requestReconcile(ctx, obj, result); failed > 0 {
 		s.answer(w, r, start, http.StatusInternalServerError, fmt.Sprintf("%d object(s) could not be annotated", failed), id...)
 		return
 	}
