@@ -28,6 +28,9 @@ const MaxBodySize = 3 << 20
 type Error struct {
 	Status int
 	Reason string
+	// Detail is for the log only, never the answer: why a key fetch
+	// failed, say, which would tell a caller about the network inside.
+	Detail string
 }
 
 func (e *Error) Error() string { return e.Reason }

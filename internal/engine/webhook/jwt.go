@@ -40,8 +40,15 @@ type Keys struct {
 	// GoogleURL is the JWKS of gcr tokens; "" means GoogleKeysURL.
 	GoogleURL string
 
-	mu   sync.Mutex
-	sets map[string]*keySet
+	mu        sync.Mutex
+	sets      map[string]*keySet
+	discovery map[string]discovered
+}
+
+// discovered is an issuer's jwks_uri and when it was read.
+type discovered struct {
+	jwks    string
+	fetched time.Time
 }
 
 type keySet struct {
@@ -138,6 +145,12 @@ func (k *Keys) key(ctx context.Context, url, kid string) (*rsa.PublicKey, error)
 // jwksOf returns the jwks_uri of issuer's discovery document, which must
 // name the same issuer.
 func (k *Keys) jwksOf(ctx context.Context, issuer string) (string, error) {
+	k.mu.Lock()
+	d, ok := k.discovery[issuer]
+	k.mu.Unlock()
+	if ok && time.Since(d.fetched) < keysTTL {
+		return d.jwks, nil
+	}
 	var doc struct {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
@@ -148,6 +161,12 @@ func (k *Keys) jwksOf(ctx context.Context, issuer string) (string, error) {
 	if doc.Issuer != issuer || doc.JWKSURI == "" {
 		return "", errors.New("OIDC discovery: the document names another issuer or no jwks_uri")
 	}
+	k.mu.Lock()
+	if k.discovery == nil {
+		k.discovery = map[string]discovered{}
+	}
+	k.discovery[issuer] = discovered{jwks: doc.JWKSURI, fetched: time.Now()}
+	k.mu.Unlock()
 	return doc.JWKSURI, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -132,11 +133,11 @@ func checkGenericOIDC(ctx context.Context, c Config, r Request) (Result, error) 
 		}
 		jwks, err := c.Keys.jwksOf(ctx, p.IssuerURL)
 		if err != nil {
-			return Result{}, refuse("cannot verify the ID token: %s", err)
+			return Result{}, keyError(err)
 		}
 		key, err := c.Keys.key(ctx, jwks, tok.kid)
 		if err != nil {
-			return Result{}, refuse("cannot verify the ID token: %s", err)
+			return Result{}, keyError(err)
 		}
 		if err := tok.verify(key, []string{p.IssuerURL}, p.Audience, time.Now()); err != nil {
 			return Result{}, err
@@ -171,7 +172,7 @@ func checkGCR(ctx context.Context, c Config, r Request) (Result, error) {
 	}
 	key, err := c.Keys.key(ctx, url, tok.kid)
 	if err != nil {
-		return Result{}, refuse("cannot verify the ID token: %s", err)
+		return Result{}, keyError(err)
 	}
 	if err := tok.verify(key, []string{"accounts.google.com", "https://accounts.google.com"}, c.GCR.Audience, time.Now()); err != nil {
 		return Result{}, err
@@ -204,4 +205,10 @@ func checkGCR(ctx context.Context, c Config, r Request) (Result, error) {
 	res := accepted(r.Body)
 	res.Claims = tok.claims
 	return res, nil
+}
+
+// keyError refuses a token whose key could not be had; why goes to the
+// log only.
+func keyError(err error) error {
+	return &Error{Status: http.StatusBadRequest, Reason: "cannot verify the ID token: its signing key is not available", Detail: err.Error()}
 }

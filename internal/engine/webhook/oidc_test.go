@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -182,5 +183,22 @@ func TestGCR(t *testing.T) {
 	if _, err := webhook.Check(context.Background(), noSecret, webhook.Request{Header: hdr("Authorization", claims(nil)), Body: push}); err == nil ||
 		!strings.Contains(err.Error(), "'email' and 'audience'") {
 		t.Fatalf("a Secret without email and audience: %v", err)
+	}
+}
+
+// A key that cannot be fetched refuses the token without telling the
+// caller why (an address inside the network, say): that is for the log.
+func TestKeyFetchFailureStaysInTheLog(t *testing.T) {
+	keys := &webhook.Keys{GoogleURL: "http://127.0.0.1:1/internal-keys"}
+	is := newIssuer(t)
+	cfg := webhook.Config{Type: "gcr", Keys: keys, GCR: webhook.GCR{Email: "a@b", Audience: "x"}}
+	tok := is.token(t, map[string]any{"iss": "https://accounts.google.com", "aud": "x", "exp": time.Now().Unix() + 60}, nil, "RS256")
+	_, err := webhook.Check(context.Background(), cfg, webhook.Request{Header: hdr("Authorization", "Bearer "+tok), Body: []byte("{}")})
+	var we *webhook.Error
+	if !errors.As(err, &we) || we.Status != http.StatusBadRequest {
+		t.Fatalf("got %v", err)
+	}
+	if strings.Contains(we.Reason, "127.0.0.1") || !strings.Contains(we.Detail, "127.0.0.1") {
+		t.Fatalf("reason %q, detail %q: the address belongs in the detail only", we.Reason, we.Detail)
 	}
 }

@@ -121,3 +121,16 @@ func TestGCRNeedsEmailAndAudience(t *testing.T) {
 	controllertest.Patch(t, kube, secretObject(ns, "token"), `{"stringData":{"email":"pusher@proj.iam.gserviceaccount.com","audience":"https://flux.example"}}`)
 	ready(t, obj)
 }
+
+// reconcile.fluxcd.io/requestedAt asks for a pass now, as `flux reconcile
+// receiver` does; the pass records it.
+func TestRequestedAtHonoured(t *testing.T) {
+	ns := namespace(t, "")
+	tokenSecret(t, ns, "token", "t")
+	obj := createReceiver(t, genericReceiver(ns, "hook", "token"))
+	ready(t, obj)
+	controllertest.RequestReconcile(t, kube, obj, "now-1")
+	controllertest.WaitFor(t, kube, keyOf(obj), "lastHandledReconcileAt", func(r *notificationv1.Receiver) bool {
+		return r.Status.LastHandledReconcileAt == "now-1"
+	})
+}

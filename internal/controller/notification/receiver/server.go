@@ -193,6 +193,10 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	result, err := webhook.Check(ctx, webhook.Config{Type: obj.Spec.Type, Events: obj.Spec.Events, Token: sec.token,
 		GCR: sec.gcr, OIDC: providers, Keys: s.keys}, webhook.Request{Header: r.Header, Body: body})
 	if err != nil {
+		var we *webhook.Error
+		if errors.As(err, &we) && we.Detail != "" {
+			id = append(id, "detail", we.Detail)
+		}
 		s.answer(w, r, start, webhook.StatusOf(err), err.Error(), id...)
 		return
 	}

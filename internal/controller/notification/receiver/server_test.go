@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
 	notificationv1 "github.com/driftless/driftless/api/notification/v1"
 	"github.com/driftless/driftless/internal/engine/webhook"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
@@ -187,6 +189,12 @@ func TestFloodIsLimited(t *testing.T) {
 	if n, err := strconv.Atoi(retry); err != nil || n < 1 {
 		t.Fatalf("Retry-After %q", retry)
 	}
+	if n := metricSum(t, "driftless_receiver_requests_refused_total", "429"); n < float64(limited) {
+		t.Fatalf("driftless_receiver_requests_refused_total{code=429} = %v, want at least %d", n, limited)
+	}
+	if n := metricSum(t, "gotk_receiver_http_request_duration_seconds", "429"); n < float64(limited) {
+		t.Fatalf("gotk_receiver_http_request_duration_seconds{code=429} counted %v, want at least %d", n, limited)
+	}
 	first := waitAnnotated(t, ns, "app", "")
 	// The burst's trailing patch comes after the first one.
 	waitAnnotated(t, ns, "app", first)
@@ -202,4 +210,28 @@ func TestPathsDiffer(t *testing.T) {
 	if a == b {
 		t.Fatal("two Receivers share a path")
 	}
+}
+
+// metricSum adds up the series of metric name with label code: a
+// counter's value, or a histogram's count of samples.
+func metricSum(t *testing.T, name, code string) float64 {
+	t.Helper()
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "code" && l.GetValue() == code {
+					sum += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
+				}
+			}
+		}
+	}
+	return sum
 }
