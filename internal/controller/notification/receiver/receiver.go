@@ -24,7 +24,8 @@ type Options struct {
 	// turns it off.
 	Addr string
 	// NoCrossNamespaceRefs refuses resources in another namespace than the
-	// Receiver's (--no-cross-namespace-refs).
+	// Receiver's. The manager's shared --no-cross-namespace-refs
+	// (deps.Options.NoCrossNamespaceRefs) turns it on as well.
 	NoCrossNamespaceRefs bool
 }
 
@@ -35,8 +36,8 @@ func DefaultOptions() Options {
 	return o
 }
 
-// BindFlags registers the Receiver's flags on fs. --no-cross-namespace-refs
-// is shared with other groups; the integrator binds it once and copies it.
+// BindFlags registers the Receiver's flags on fs: --receiver-addr.
+// --no-cross-namespace-refs is the manager's, which Setup reads.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Addr, "receiver-addr", ":9292", `the address the webhook receiver listens on ("0" turns it off)`)
 }
@@ -61,6 +62,7 @@ func Setup(mgr ctrl.Manager, deps manager.Deps, o Options) error {
 }
 
 func setup(mgr ctrl.Manager, deps manager.Deps, o Options, l limits) error {
+	o.NoCrossNamespaceRefs = o.NoCrossNamespaceRefs || deps.Options.NoCrossNamespaceRefs
 	r := &Reconciler{Client: mgr.GetClient(), Secrets: mgr.GetAPIReader()}
 	if err := reconcile.Start(context.Background(), mgr, r.Kind(), deps.Runtime(mgr, Component)); err != nil {
 		return fmt.Errorf("receiver controller: %w", err)

@@ -65,7 +65,9 @@ func start(c *testcluster.Cluster) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	stop2, err := controllertest.StartControllers(c, []manager.Controller{group(receiver.Options{Addr: lockedAddr, NoCrossNamespaceRefs: true})}, func(o *manager.Options) {
+	// The lockdown comes from the manager's shared flag.
+	stop2, err := controllertest.StartControllers(c, []manager.Controller{group(receiver.Options{Addr: lockedAddr})}, func(o *manager.Options) {
+		o.NoCrossNamespaceRefs = true
 		o.WatchLabelSelector = lockdownLabel + "=true"
 		o.LeaderElectionID = "driftless-test-lockdown"
 	})
