@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/driftless/driftless/internal/engine/webhook"
 )
@@ -200,5 +201,20 @@ func TestPayloadNumbers(t *testing.T) {
 	res, _ = webhook.Check(context.Background(), webhook.Config{Type: "generic"}, webhook.Request{Body: []byte(`{} {}`)})
 	if res.Payload != nil {
 		t.Fatalf("two JSON values decoded as a payload: %#v", res.Payload)
+	}
+}
+
+// What a caller sends reaches a reason bounded and as valid UTF-8: a huge
+// or binary event header cannot flood the answer or the log.
+func TestReasonsBoundCallerInput(t *testing.T) {
+	body := []byte(pushBody)
+	huge := strings.Repeat("\xff<script>", 2000)
+	_, err := webhook.Check(context.Background(), webhook.Config{Type: "github", Token: theToken, Events: []string{"push"}}, webhook.Request{
+		Header: hdr("X-Hub-Signature-256", "sha256="+sign(sha256.New, theToken, pushBody), "X-GitHub-Event", huge), Body: body})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if len(err.Error()) > 200 || !utf8.ValidString(err.Error()) {
+		t.Fatalf("reason of %d bytes, valid UTF-8 %v", len(err.Error()), utf8.ValidString(err.Error()))
 	}
 }

@@ -134,3 +134,17 @@ func TestRequestedAtHonoured(t *testing.T) {
 		return r.Status.LastHandledReconcileAt == "now-1"
 	})
 }
+
+// name '*' without matchLabels would select every object of the kind: the
+// Receiver stalls and says what to add.
+func TestWildcardNeedsMatchLabels(t *testing.T) {
+	ns := namespace(t, "")
+	tokenSecret(t, ns, "token", "t")
+	obj := genericReceiver(ns, "hook", "token", notificationv1.ReceiverResource{
+		CrossNamespaceObjectReference: notificationv1.CrossNamespaceObjectReference{Kind: "Kustomization", Name: "*"}})
+	createReceiver(t, obj)
+	got := controllertest.WaitNotReady(t, kube, obj, notificationv1.ValidationFailedReason)
+	if c := reconcile.Get(got, meta.ReadyCondition); !strings.Contains(c.Message, "spec.resources[0]: name '*' needs matchLabels") {
+		t.Fatalf("message %q", c.Message)
+	}
+}
