@@ -4,6 +4,7 @@ package notifier
 // whole: generic, generic-hmac, nats, googlepubsub, azureeventhub, otel.
 func streamNotifiers() map[string]constructor {
 	return map[string]constructor{
-		"nats": newNATS,
+		"nats":         newNATS,
+		"googlepubsub": newGooglePubSub,
 	}
 }
