@@ -4,7 +4,8 @@ package notifier
 // whole: generic, generic-hmac, nats, googlepubsub, azureeventhub, otel.
 func streamNotifiers() map[string]constructor {
 	return map[string]constructor{
-		"nats":         newNATS,
-		"googlepubsub": newGooglePubSub,
+		"nats":          newNATS,
+		"googlepubsub":  newGooglePubSub,
+		"azureeventhub": newAzureEventHub,
 	}
 }
