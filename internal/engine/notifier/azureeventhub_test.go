@@ -169,3 +169,28 @@ func TestAzureEventHubSettingsRefused(t *testing.T) {
 		t.Errorf("resource %s", got)
 	}
 }
+
+// Whatever the Secret's address holds, the notifier sends only to a host
+// and an event hub name, and no error quotes the key.
+func FuzzAzureEventHubConnectionString(f *testing.F) {
+	f.Add(connectionString("ns.servicebus.windows.net"))
+	f.Add("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessSignature=SharedAccessSignature sr=a&sig=b;EntityPath=hub")
+	f.Add("Endpoint=sb://a@b/;SharedAccessKeyName=k;SharedAccessKey=secretsecret;EntityPath=../x")
+	f.Add("endpoint=;;==;EntityPath=h%2F")
+	f.Fuzz(func(t *testing.T, address string) {
+		n, err := New(Settings{Type: "azureeventhub", Address: address, AddressFromSecret: true})
+		if err != nil {
+			for _, part := range strings.Split(address, ";") {
+				if k, v, _ := strings.Cut(part, "="); strings.EqualFold(strings.TrimSpace(k), "SharedAccessKey") && len(strings.TrimSpace(v)) >= 8 && strings.Contains(err.Error(), strings.TrimSpace(v)) {
+					t.Fatalf("error %q shows the key", err)
+				}
+			}
+			return
+		}
+		e := n.(*eventHubNotifier)
+		u, err := url.Parse(e.resource() + "/messages")
+		if err != nil || u.Host != e.host || u.Path != "/"+e.hub+"/messages" || u.RawQuery != "" || u.User != nil {
+			t.Fatalf("address %q sends to %s", address, e.resource())
+		}
+	})
+}

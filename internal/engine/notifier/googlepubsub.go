@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	eventv1 "github.com/driftless/driftless/api/event/v1beta1"
@@ -99,7 +100,11 @@ func pubsubProject(s Settings, keyProject string) (endpoint, project string, err
 		endpoint, project = pubsubEndpoint, address
 	}
 	if !projectID.MatchString(project) {
-		return "", "", fmt.Errorf("googlepubsub: %q is not a GCP project ID: set spec.address to the ID of the topic's project", project)
+		shown := strconv.Quote(project)
+		if s.AddressFromSecret {
+			shown = "the Secret's address"
+		}
+		return "", "", fmt.Errorf("googlepubsub: %s is not a GCP project ID: set spec.address to the ID of the topic's project", shown)
 	}
 	return endpoint, project, nil
 }

@@ -271,6 +271,13 @@ func TestGooglePubSubSettingsRefused(t *testing.T) {
 			t.Errorf("%s: error %q shows a secret", c.name, err)
 		}
 	}
+	// A refused address from the Secret is not quoted.
+	for _, address := range []string{"http://pubsub.example.com/v1/projects/hidden-project", "https://pubsub.example.com/hidden-project", "Hidden_Project"} {
+		_, err := New(Settings{Type: "googlepubsub", Address: address, AddressFromSecret: true, Channel: "flux-events", Token: sa})
+		if err == nil || strings.Contains(strings.ToLower(err.Error()), "hidden") {
+			t.Errorf("address %s: New = %v", address, err)
+		}
+	}
 	// Without an address, the key's project; with one, the project given.
 	for address, want := range map[string]string{
 		"":                       "https://pubsub.googleapis.com/v1/projects/driftless-test/topics/flux-events:publish",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,40 @@ func TestNATSUnreachableServerIsRetried(t *testing.T) {
 	}
 }
 
+// A server that accepts the connection and never answers costs the
+// Provider's timeout, not more, and is worth another try.
+func TestNATSSilentServerTimesOut(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, conn)
+		}
+	}()
+	n, err := New(Settings{Type: "nats", Address: "nats://" + l.Addr().String(), Channel: natsSubject, Client: &http.Client{Timeout: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Post(context.Background(), testEvent("error"))
+	if err == nil {
+		t.Fatal("a silent server accepted the event")
+	}
+	if retry, _ := Retryable(err); !retry {
+		t.Errorf("%v is not retried", err)
+	}
+}
+
 func TestNATSSettingsRefused(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -225,4 +260,26 @@ func TestNATSSettingsRefused(t *testing.T) {
 	if _, err := New(Settings{Type: "nats", Address: "nats://a:4222, tls://b:4222,c:4222", Channel: "flux.events"}); err != nil {
 		t.Errorf("server list: %v", err)
 	}
+}
+
+// A subject the notifier accepts is one a server takes for a publish: no
+// white space (which would end the protocol line), no wildcard, no empty
+// token.
+func FuzzNATSSubject(f *testing.F) {
+	for _, seed := range []string{"flux.events", "a..b", "a.>", "a\r\nPUB x 1", "*", "ünïcode.subject"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, subject string) {
+		if checkSubject(subject) != nil {
+			return
+		}
+		if strings.ContainsAny(subject, " \t\r\n") || strings.Contains(subject, "..") || strings.HasPrefix(subject, ".") || strings.HasSuffix(subject, ".") {
+			t.Fatalf("subject %q accepted", subject)
+		}
+		for _, token := range strings.Split(subject, ".") {
+			if token == "*" || token == ">" {
+				t.Fatalf("wildcard subject %q accepted", subject)
+			}
+		}
+	})
 }
