@@ -153,7 +153,7 @@ func (g *googleTokens) accessToken(ctx context.Context) (string, error) {
 		ExpiresIn   int64  `json:"expires_in"`
 	}
 	if err := json.Unmarshal(answer, &token); err != nil || token.AccessToken == "" {
-		return "", fmt.Errorf("the token endpoint %s answered without an access_token", g.tokenURI)
+		return "", &PermanentError{Err: fmt.Errorf("the token endpoint %s answered without an access_token: check the key's token_uri", g.tokenURI)}
 	}
 	if token.ExpiresIn <= 0 {
 		token.ExpiresIn = 3600

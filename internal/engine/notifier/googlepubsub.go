@@ -174,7 +174,8 @@ func (n *pubsubNotifier) Post(ctx context.Context, event eventv1.Event) error {
 		MessageIDs []string `json:"messageIds"`
 	}
 	if json.Unmarshal(answer, &published) != nil || len(published.MessageIDs) != 1 {
-		return fmt.Errorf("googlepubsub: %s answered without the message's ID", n.settings.Redact(n.publishURL))
+		// Not retried: the message may have been published all the same.
+		return &PermanentError{Err: fmt.Errorf("googlepubsub: %s answered without the message's ID: check the address is a Pub/Sub endpoint", n.settings.Redact(n.publishURL))}
 	}
 	return nil
 }

@@ -221,6 +221,28 @@ func TestGooglePubSubFailures(t *testing.T) {
 	}
 }
 
+// An endpoint that answers 200 without what Google's would send is not
+// retried: it is not the service the settings meant.
+func TestGooglePubSubForeignAnswersAreNotRetried(t *testing.T) {
+	fakes := newPubSubFakes(t)
+	sa, _ := serviceAccount(t, fakes.tokenURI)
+	n, err := New(Settings{Type: "googlepubsub", Address: fakes.project, Channel: "flux-events", Token: sa, Client: fakes.client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fakes.pubsub.answerWith(http.StatusOK, `<html>welcome</html>`)
+	err = n.Post(context.Background(), testEvent("error"))
+	if retry, _ := Retryable(err); err == nil || retry || !strings.Contains(err.Error(), "message's ID") {
+		t.Errorf("a publish answer without an ID: %v", err)
+	}
+	fakes.token.answerWith(http.StatusOK, `{}`)
+	n.(*pubsubNotifier).tokens.forget(fakeAccessToken)
+	err = n.Post(context.Background(), testEvent("error"))
+	if retry, _ := Retryable(err); err == nil || retry || !strings.Contains(err.Error(), "access_token") {
+		t.Errorf("a token answer without a token: %v", err)
+	}
+}
+
 func TestGooglePubSubSettingsRefused(t *testing.T) {
 	sa, _ := serviceAccount(t, "https://oauth2.example.com/token")
 	httpSA, _ := serviceAccount(t, "http://oauth2.example.com/token")
