@@ -2,8 +2,15 @@ package notifier
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -49,9 +56,9 @@ func natsUsers() *server.Options {
 
 // subscribe returns a subscription of the reader on the subject, ready
 // (the server has it) when it returns.
-func subscribe(t *testing.T, srv *server.Server, subject string) *nats.Subscription {
+func subscribe(t *testing.T, srv *server.Server, subject string, options ...nats.Option) *nats.Subscription {
 	t.Helper()
-	conn, err := nats.Connect(srv.ClientURL(), nats.UserInfo("reader", "reader-pw"))
+	conn, err := nats.Connect(srv.ClientURL(), append(options, nats.UserInfo("reader", "reader-pw"))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,4 +289,66 @@ func FuzzNATSSubject(f *testing.F) {
 			}
 		}
 	})
+}
+
+// selfSigned returns a TLS certificate for 127.0.0.1 and a pool trusting it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "nats test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, pool
+}
+
+// The Provider's CA (certSecretRef, in the client's TLS settings) is
+// used for a server that requires TLS, with a tls:// address or not.
+func TestNATSUsesTheProvidersCA(t *testing.T) {
+	cert, pool := selfSigned(t)
+	opts := natsUsers()
+	opts.TLS = true
+	opts.TLSTimeout = 5
+	opts.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv := startNATS(t, opts)
+	clientTLS := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	sub := subscribe(t, srv, natsSubject, nats.Secure(clientTLS))
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS}}
+	_, host, _ := strings.Cut(srv.ClientURL(), "://")
+	for _, address := range []string{"tls://" + host, "nats://" + host} {
+		n, err := New(Settings{Type: "nats", Address: address, Channel: natsSubject, Username: "flux", Password: natsPassword, Client: client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Post(context.Background(), testEvent("error")); err != nil {
+			t.Fatalf("%s: %v", address, err)
+		}
+		if _, err := sub.NextMsg(10 * time.Second); err != nil {
+			t.Fatalf("%s: %v", address, err)
+		}
+	}
+	// Without the CA, the server's certificate is not trusted.
+	n, err := New(Settings{Type: "nats", Address: "tls://" + host, Channel: natsSubject, Username: "flux", Password: natsPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Post(context.Background(), testEvent("error")); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("an unknown CA: %v", err)
+	}
 }
