@@ -2,14 +2,7 @@ package notifier
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -95,47 +88,19 @@ func newGitHubApp(s Settings, api *githubAPI) (*githubApp, error) {
 	return app, nil
 }
 
-// parseRSAKey reads a PEM RSA private key, PKCS#1 or PKCS#8. Its errors
-// never quote the key.
-func parseRSAKey(data []byte) (*rsa.PrivateKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, errors.New("is not a PEM private key")
-	}
-	if key, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return key, nil
-	}
-	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, errors.New("is not an RSA private key (PKCS#1 or PKCS#8)")
-	}
-	key, ok := parsed.(*rsa.PrivateKey)
-	if !ok {
-		return nil, errors.New("is not an RSA key (GitHub Apps sign with RS256)")
-	}
-	return key, nil
-}
-
 // jwt is the App's JSON Web Token: RS256, issued a minute in the past
 // against clock drift, valid nine minutes (GitHub allows ten).
 func (a *githubApp) jwt() (string, error) {
 	now := a.now()
-	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
-	claims, err := json.Marshal(map[string]any{
+	token, err := signRS256(a.key, nil, map[string]any{
 		"iat": now.Add(-time.Minute).Unix(),
 		"exp": now.Add(9 * time.Minute).Unix(),
 		"iss": a.appID,
 	})
 	if err != nil {
-		return "", err
-	}
-	signed := header + "." + base64.RawURLEncoding.EncodeToString(claims)
-	digest := sha256.Sum256([]byte(signed))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, a.key, crypto.SHA256, digest[:])
-	if err != nil {
 		return "", fmt.Errorf("sign the GitHub App JWT: %w", err)
 	}
-	return signed + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+	return token, nil
 }
 
 // token returns a valid installation token, from the cache or GitHub.

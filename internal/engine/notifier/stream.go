@@ -4,8 +4,11 @@ package notifier
 // whole: generic, generic-hmac, nats, googlepubsub, azureeventhub, otel.
 func streamNotifiers() map[string]constructor {
 	return map[string]constructor{
-		"generic":      newGeneric,
-		"generic-hmac": newGenericHMAC,
-		"otel":         newOtel,
+		"generic":       newGeneric,
+		"generic-hmac":  newGenericHMAC,
+		"otel":          newOtel,
+		"nats":          newNATS,
+		"googlepubsub":  newGooglePubSub,
+		"azureeventhub": newAzureEventHub,
 	}
 }
