@@ -206,7 +206,8 @@ type harness struct {
 	sink      *sink
 	logs      *logs
 	notifiers map[string]*fakeNotifier // by Provider name
-	stop      func()                   // ends Start and waits for it
+	cancel    func()                   // ends Start's context
+	stop      func()                   // ends Start's context and waits for Start
 }
 
 // newHarness builds a dispatcher on objs; notifiers answer for the
@@ -254,6 +255,7 @@ func (h *harness) start(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.d.Start(ctx) }()
+	h.cancel = cancel
 	var once sync.Once
 	h.stop = func() {
 		once.Do(func() {
