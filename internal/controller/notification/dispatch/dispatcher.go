@@ -19,6 +19,19 @@ import (
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
+// The path of an event: Submit (limiter, then a bounded queue per match
+// worker, chosen by object) → a match worker (Alerts from the cache by
+// the AlertSourceKindField index, eventSources, severity, patterns,
+// Provider, metadata, route) → a lane of the Provider (a bounded FIFO per
+// Provider and object hash, one goroutine while it has work) → the
+// notifier, retried within bounds → sent, or failed with an Alert event,
+// an error log and a count. Every drop on the way is counted by reason.
+//
+// The integrator calls IndexFields on the manager's field indexer, makes
+// the cache hold the metadata (metav1.PartialObjectMetadata) of the Flux
+// kinds Alerts select by matchLabels, and adds the Dispatcher to the
+// manager.
+
 // Config configures a Dispatcher. Reader, Notifier and Events are
 // required; the zero value of every other field is its default.
 type Config struct {
@@ -173,8 +186,11 @@ func (d *Dispatcher) NeedLeaderElection() bool { return false }
 // Submit applies the rate limiter and queues the event for matching. It
 // never blocks: ErrRateLimited for a duplicate within the interval,
 // ErrQueueFull when the queue has no room or the dispatcher is stopping
-// (both counted and logged). Trace events are never notified; they are
-// counted and accepted.
+// (both counted; a full queue logged). Any other error is an invalid
+// event (no involvedObject kind, name or namespace, an unknown severity),
+// the ingestion endpoint's 400. Trace events are never notified; they are
+// counted and accepted. A message longer than eventv1.MaxMessageLength is
+// cut to it.
 func (d *Dispatcher) Submit(e eventv1.Event) error {
 	obj := e.InvolvedObject
 	if obj.Kind == "" || obj.Name == "" || obj.Namespace == "" {

@@ -9,9 +9,16 @@ import (
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	notificationv1 "github.com/driftless/driftless/api/notification/v1"
 	"github.com/driftless/driftless/api/notification/v1beta3"
+)
+
+// The dispatcher is a manager Runnable that runs without the lease.
+var (
+	_ manager.Runnable               = &Dispatcher{}
+	_ manager.LeaderElectionRunnable = &Dispatcher{}
 )
 
 // TestNewRequires: the config's required fields are checked.
