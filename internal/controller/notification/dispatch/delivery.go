@@ -54,8 +54,8 @@ func (d *Dispatcher) enqueue(it item) {
 	d.lanesMu.Unlock()
 
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if len(l.items) >= d.cfg.ProviderQueueSize {
+		l.mu.Unlock()
 		d.metrics.delivery(l.typ, resultDropped, dropQueueFull)
 		msg := fmt.Sprintf("the queue of Provider %s/%s (%s) is full (%d events): events of this Alert are dropped until it drains; check that the provider answers",
 			p.Namespace, p.Name, p.Spec.Type, d.cfg.ProviderQueueSize)
@@ -70,6 +70,7 @@ func (d *Dispatcher) enqueue(it item) {
 		d.lanesWG.Add(1)
 		go d.run(l)
 	}
+	l.mu.Unlock()
 }
 
 // forgetIdleLanes drops the lanes with nothing queued. d.lanesMu is held.

@@ -219,12 +219,14 @@ func (d *Dispatcher) Submit(e eventv1.Event) error {
 		d.log.Error(ErrQueueFull, "event not dispatched: the dispatcher is stopping", "kind", obj.Kind, "namespace", obj.Namespace, "name", obj.Name, "reason", e.Reason)
 		return fmt.Errorf("%w: the dispatcher is stopping", ErrQueueFull)
 	}
+	ingress := d.metrics.queue.WithLabelValues(queueIngress)
+	ingress.Inc() // before the send, so a worker's Dec never comes first
 	select {
 	case d.shards[shardOf(objectKey(&e), len(d.shards))] <- queued{event: e, received: d.cfg.Now()}:
 		d.metrics.event("queued", "")
-		d.metrics.queue.WithLabelValues(queueIngress).Inc()
 		return nil
 	default:
+		ingress.Dec()
 		d.limiter.forget(key)
 		d.metrics.event(resultDropped, dropQueueFull)
 		d.log.Error(ErrQueueFull, "event not dispatched", "kind", obj.Kind, "namespace", obj.Namespace, "name", obj.Name, "reason", e.Reason, "queueSize", d.cfg.QueueSize)
