@@ -62,7 +62,9 @@ func TestDeliveryDeadProvider(t *testing.T) {
 	n := newFakeNotifier(unavailable)
 	h := newHarness(t, oneAlert("dead", "slack"), map[string]*fakeNotifier{"dead": n}, func(c *Config) { c.MaxAttempts = 3 })
 	h.start(t)
-	h.submit(t, ksEvent("flux-system", "apps", eventv1.EventSeverityError, "boom"))
+	e := ksEvent("flux-system", "apps", eventv1.EventSeverityError, "boom")
+	e.Metadata[ksGroup+"/token"] = "s3cr3t-token-value"
+	h.submit(t, e)
 	n.waitPosts(t, 3)
 	h.stop()
 	if calls, _ := n.count(); calls != 3 {
@@ -83,6 +85,9 @@ func TestDeliveryDeadProvider(t *testing.T) {
 	}
 	if got := h.delivered("slack", resultFailed, ""); got != 1 {
 		t.Errorf("failed count %d", got)
+	}
+	if strings.Contains(ev.message, "s3cr3t") || len(h.logs.find("s3cr3t")) != 0 {
+		t.Errorf("the event's token reached an event or a log")
 	}
 	if lines := h.logs.find("notification not sent", `"alert"="flux-system/dead"`, `"provider"="flux-system/dead"`, `"object"="Kustomization/flux-system/apps"`); len(lines) != 1 {
 		t.Errorf("want one error log naming alert, provider and object; logs: %v", h.logs.lines)
