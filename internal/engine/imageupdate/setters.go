@@ -47,19 +47,10 @@ type fileRun struct {
 // new bytes and whether anything changed; problems go to res.
 func rewrite(file string, data []byte, policies map[string]Image, res *Result) ([]byte, bool) {
 	run := &fileRun{file: file, src: newSource(data), policies: policies, res: res}
-	var docs []*yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			res.Skipped = append(res.Skipped, Skipped{File: file, Reason: "not valid YAML: " + err.Error()})
-			return data, false
-		}
-		docs = append(docs, &doc)
+	docs, err := parseDocuments(data)
+	if err != nil {
+		res.Skipped = append(res.Skipped, Skipped{File: file, Reason: "not valid YAML: " + err.Error()})
+		return data, false
 	}
 	// Changes are recorded only once the whole file parsed.
 	var changes []Change
@@ -83,6 +74,28 @@ func rewrite(file string, data []byte, policies map[string]Image, res *Result) (
 	return out.Bytes(), true
 }
 
+// parseDocuments decodes every document of data. The content is the
+// tenant's: a parser panic is turned into an error, never a crash.
+func parseDocuments(data []byte) (docs []*yaml.Node, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			docs, err = nil, fmt.Errorf("the YAML parser failed: %v", p)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, &doc)
+	}
+}
+
 // walk visits a node's scalars and applies the markers found on them.
 func (r *fileRun) walk(n *yaml.Node, flow bool) []Change {
 	var changes []Change
@@ -95,25 +108,26 @@ func (r *fileRun) walk(n *yaml.Node, flow bool) []Change {
 		flow = flow || n.Style&yaml.FlowStyle != 0
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			changes = append(changes, r.visit(v, flow, v.LineComment, v.HeadComment, k.HeadComment, k.LineComment)...)
+			changes = append(changes, r.visit(v, k.Line, flow, v.LineComment, v.HeadComment, k.HeadComment, k.LineComment)...)
 		}
 	case yaml.SequenceNode:
 		flow = flow || n.Style&yaml.FlowStyle != 0
 		for _, item := range n.Content {
-			changes = append(changes, r.visit(item, flow, item.LineComment, item.HeadComment)...)
+			changes = append(changes, r.visit(item, item.Line, flow, item.LineComment, item.HeadComment)...)
 		}
 	}
 	return changes
 }
 
 // visit applies the marker found in a value's comments, or walks into it.
-func (r *fileRun) visit(v *yaml.Node, flow bool, comments ...string) []Change {
-	m, line, found := r.findMarker(v, comments)
+// at is the line of the value's key (or of the item).
+func (r *fileRun) visit(v *yaml.Node, at int, flow bool, comments ...string) []Change {
+	m, found := r.findMarker(v, comments)
 	if !found {
 		return r.walk(v, flow)
 	}
 	if v.Kind != yaml.ScalarNode {
-		r.skip(line, fmt.Sprintf("marker '%s' is on a value that is not a scalar; put it on the image's line", m.setter))
+		r.skip(at, fmt.Sprintf("marker '%s' is on a value that is not a scalar; put it on the image's line", m.setter))
 		return r.walk(v, flow)
 	}
 	if c, ok := r.apply(v, m, flow); ok {
@@ -124,7 +138,7 @@ func (r *fileRun) visit(v *yaml.Node, flow bool, comments ...string) []Change {
 
 // findMarker reads the first comment holding a valid marker. A comment
 // that mentions the token but is no valid marker is reported.
-func (r *fileRun) findMarker(v *yaml.Node, comments []string) (marker, int, bool) {
+func (r *fileRun) findMarker(v *yaml.Node, comments []string) (marker, bool) {
 	for _, comment := range comments {
 		lines := strings.Split(comment, "\n")
 		for i := len(lines) - 1; i >= 0; i-- {
@@ -136,10 +150,10 @@ func (r *fileRun) findMarker(v *yaml.Node, comments []string) (marker, int, bool
 				r.skip(v.Line, err.Error())
 				continue
 			}
-			return m, v.Line, true
+			return m, true
 		}
 	}
-	return marker{}, 0, false
+	return marker{}, false
 }
 
 func (r *fileRun) skip(line int, reason string) {
