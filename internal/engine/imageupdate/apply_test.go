@@ -243,3 +243,21 @@ func TestConcurrentRuns(t *testing.T) {
 		t.Fatalf("result %s", results[0])
 	}
 }
+
+// TestColumnsCountCharacters puts multi-byte characters before marked
+// values: the parser counts characters, the rewrite must find bytes.
+func TestColumnsCountCharacters(t *testing.T) {
+	dir := t.TempDir()
+	src := "\ufeffимя: x\n" +
+		"образ: a:1 # {\"$imagepolicy\": \"apps:web:tag\"}\n" +
+		"список: [ 'ü', \"ö:1\", # {\"$imagepolicy\": \"apps:web:tag\"}\n  ]\n"
+	writeFile(t, filepath.Join(dir, "u.yaml"), src)
+	res := run(t, dir, testPolicies())
+	want := "\ufeffимя: x\n" +
+		"образ: 2.0.1 # {\"$imagepolicy\": \"apps:web:tag\"}\n" +
+		"список: [ 'ü', \"2.0.1\", # {\"$imagepolicy\": \"apps:web:tag\"}\n  ]\n"
+	out, _ := os.ReadFile(filepath.Join(dir, "u.yaml"))
+	if string(out) != want || len(res.Changes) != 2 {
+		t.Fatalf("got %q (%+v), want %q", out, res, want)
+	}
+}
