@@ -19,6 +19,7 @@
 package imageupdate
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -221,10 +222,7 @@ func updateFile(root *os.Root, p string, d fs.DirEntry, limit int64, policies ma
 	if err != nil {
 		return fmt.Errorf("read %s: %w", p, err)
 	}
-	if !strings.Contains(string(data), Token) {
-		return nil
-	}
-	out, changed := rewrite(p, data, policies, res)
+	out, changed := updateBytes(p, data, policies, res)
 	if !changed {
 		return nil
 	}
@@ -233,6 +231,15 @@ func updateFile(root *os.Root, p string, d fs.DirEntry, limit int64, policies ma
 	}
 	res.Files = append(res.Files, p)
 	return nil
+}
+
+// updateBytes rewrites one file's content; a file without the token is
+// not parsed at all.
+func updateBytes(file string, data []byte, policies map[string]Image, res *Result) ([]byte, bool) {
+	if !bytes.Contains(data, []byte(Token)) {
+		return data, false
+	}
+	return rewrite(file, data, policies, res)
 }
 
 func hasToken(root *os.Root, p string, limit int64) (bool, error) {

@@ -60,7 +60,7 @@ func (s *source) span(v *yaml.Node) (int, int, bool) {
 			n = len(v.Value)
 		}
 	}
-	if n == 0 || readScalar(rest[:n]) != v.Value {
+	if n == 0 || !readsAs(rest[:n], v.Value) {
 		return 0, 0, false
 	}
 	return lineStart + off, lineStart + off + n, true
@@ -85,14 +85,10 @@ func quotedLen(text string, q byte) int {
 	return 0
 }
 
-// readScalar parses text as one YAML scalar; "\x00" marks "not a scalar"
-// (no YAML value can hold a NUL).
-func readScalar(text string) string {
+// readsAs says whether text parses as one YAML scalar holding value.
+func readsAs(text, value string) bool {
 	v, ok := parseScalar(text)
-	if !ok {
-		return "\x00"
-	}
-	return v.Value
+	return ok && v.Value == value
 }
 
 func parseScalar(text string) (*yaml.Node, bool) {
@@ -126,7 +122,7 @@ func encode(value string, old *yaml.Node, flow bool) (string, bool) {
 	default:
 		text = doubleQuote(value)
 	}
-	if readScalar(text) != value {
+	if !readsAs(text, value) {
 		return "", false
 	}
 	return text, true
