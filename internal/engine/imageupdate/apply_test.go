@@ -261,3 +261,20 @@ func TestColumnsCountCharacters(t *testing.T) {
 		t.Fatalf("got %q (%+v), want %q", out, res, want)
 	}
 }
+
+func TestReportsBounded(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range MaxReports + 50 {
+		fmt.Fprintf(&b, "k%d: a:1 # {\"$imagepolicy\": \"apps:gone%d\"}\n", i, i)
+	}
+	b.WriteString("last: a:1 # {\"$imagepolicy\": \"apps:web:tag\"}\n")
+	writeFile(t, filepath.Join(dir, "many.yaml"), b.String())
+	res := run(t, dir, testPolicies())
+	if len(res.Missing) != MaxReports || res.Unreported != 50 {
+		t.Fatalf("missing %d, unreported %d", len(res.Missing), res.Unreported)
+	}
+	if len(res.Changes) != 1 || res.Changes[0].NewValue != "2.0.1" {
+		t.Fatalf("the known policy was not applied: %v", res.Changes)
+	}
+}

@@ -107,12 +107,38 @@ type Skipped struct {
 	Reason string `json:"reason"`
 }
 
+// MaxReports bounds Missing and Skipped together, so that a repository
+// full of broken markers cannot grow a Result without end.
+const MaxReports = 1000
+
 // Result is what a run did.
 type Result struct {
 	Changes []Change  `json:"changes,omitempty"`
 	Files   []string  `json:"files,omitempty"`
 	Missing []Missing `json:"missing,omitempty"`
 	Skipped []Skipped `json:"skipped,omitempty"`
+	// Unreported counts the problems left out past MaxReports.
+	Unreported int `json:"unreported,omitempty"`
+}
+
+func (r *Result) full() bool {
+	if len(r.Missing)+len(r.Skipped) < MaxReports {
+		return false
+	}
+	r.Unreported++
+	return true
+}
+
+func (r *Result) skip(s Skipped) {
+	if !r.full() {
+		r.Skipped = append(r.Skipped, s)
+	}
+}
+
+func (r *Result) missing(m Missing) {
+	if !r.full() {
+		r.Missing = append(r.Missing, m)
+	}
 }
 
 // Apply rewrites the marked values under opts.Root/opts.Path. It fails
@@ -191,7 +217,7 @@ func isYAMLName(p string) bool {
 func checkLink(root *os.Root, p string, res *Result) {
 	target, err := root.Readlink(p)
 	if err != nil {
-		res.Skipped = append(res.Skipped, Skipped{File: p, Reason: "symbolic link that cannot be read; not followed"})
+		res.skip(Skipped{File: p, Reason: "symbolic link that cannot be read; not followed"})
 		return
 	}
 	t := filepath.ToSlash(target)
@@ -199,7 +225,7 @@ func checkLink(root *os.Root, p string, res *Result) {
 		t = path.Join(path.Dir(p), t)
 	}
 	if path.IsAbs(t) || t == ".." || strings.HasPrefix(t, "../") {
-		res.Skipped = append(res.Skipped, Skipped{File: p,
+		res.skip(Skipped{File: p,
 			Reason: "symbolic link leaving the repository; refused"})
 	}
 }
@@ -214,7 +240,7 @@ func updateFile(root *os.Root, p string, d fs.DirEntry, limit int64, policies ma
 		if marked, err := hasToken(root, p, limit); err != nil || !marked {
 			return err
 		}
-		res.Skipped = append(res.Skipped, Skipped{File: p,
+		res.skip(Skipped{File: p,
 			Reason: fmt.Sprintf("file of %d bytes is larger than the limit of %d bytes; not parsed", info.Size(), limit)})
 		return nil
 	}

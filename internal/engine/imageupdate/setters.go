@@ -49,7 +49,7 @@ func rewrite(file string, data []byte, policies map[string]Image, res *Result) (
 	run := &fileRun{file: file, src: newSource(data), policies: policies, res: res}
 	docs, err := parseDocuments(data)
 	if err != nil {
-		res.Skipped = append(res.Skipped, Skipped{File: file, Reason: "not valid YAML: " + err.Error()})
+		res.skip(Skipped{File: file, Reason: "not valid YAML: " + err.Error()})
 		return data, false
 	}
 	// Changes are recorded only once the whole file parsed.
@@ -157,14 +157,14 @@ func (r *fileRun) findMarker(v *yaml.Node, comments []string) (marker, bool) {
 }
 
 func (r *fileRun) skip(line int, reason string) {
-	r.res.Skipped = append(r.res.Skipped, Skipped{File: r.file, Line: line, Reason: reason})
+	r.res.skip(Skipped{File: r.file, Line: line, Reason: reason})
 }
 
 // apply computes the new value of a marked scalar and records the edit.
 func (r *fileRun) apply(v *yaml.Node, m marker, flow bool) (Change, bool) {
 	img, ok := r.policies[m.policy]
 	if !ok {
-		r.res.Missing = append(r.res.Missing, Missing{File: r.file, Line: v.Line, Policy: m.policy})
+		r.res.missing(Missing{File: r.file, Line: v.Line, Policy: m.policy})
 		return Change{}, false
 	}
 	var want string
