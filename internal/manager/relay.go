@@ -2,11 +2,13 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"sync"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -130,8 +132,34 @@ func startRelay(mgr interface{ Add(manager.Runnable) error }, opts Options, sele
 		}
 		relay.SetTarget(poster)
 	}
+	if err := relay.registerMetrics(metricsRegistry()); err != nil {
+		return nil, err
+	}
 	if err := mgr.Add(relayStarter{relay: relay, grace: grace}); err != nil {
 		return nil, err
 	}
 	return relay, nil
+}
+
+// registerMetrics exposes the relay's counts: events handed to the target
+// (sent), refused as repeats (rate_limited) and lost (dropped: queue full,
+// target failed, or still queued at shutdown). A second manager in the
+// process (tests) keeps the first one's.
+func (r *Relay) registerMetrics(reg prometheus.Registerer) error {
+	for result, count := range map[string]func() int64{
+		"sent": r.queue.Sent, "rate_limited": r.queue.RateLimited, "dropped": r.queue.Dropped,
+	} {
+		c := prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "driftless_notification_relay_events_total",
+			Help:        "Flux events of this process's controllers handed to the notification dispatcher or --events-addr, by result.",
+			ConstLabels: prometheus.Labels{"result": result},
+		}, func() float64 { return float64(count()) })
+		if err := reg.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -2,10 +2,13 @@ package manager
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -67,5 +70,22 @@ func TestRelayTeesToItsTarget(t *testing.T) {
 	}
 	if relay.Queue().Dropped() != 0 || relay.Queue().Sent() != 1 {
 		t.Errorf("dropped %d, sent %d", relay.Queue().Dropped(), relay.Queue().Sent())
+	}
+	reg := prometheus.NewRegistry()
+	if err := relay.registerMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
+	if err := relay.registerMetrics(reg); err != nil {
+		t.Errorf("a second registration: %v", err)
+	}
+	want := `
+# HELP driftless_notification_relay_events_total Flux events of this process's controllers handed to the notification dispatcher or --events-addr, by result.
+# TYPE driftless_notification_relay_events_total counter
+driftless_notification_relay_events_total{result="dropped"} 0
+driftless_notification_relay_events_total{result="rate_limited"} 0
+driftless_notification_relay_events_total{result="sent"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
 	}
 }

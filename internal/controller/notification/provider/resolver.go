@@ -58,6 +58,9 @@ func (r *Resolver) Notifier(ctx context.Context, alert *v1beta3.Alert, p *v1beta
 		return nil, fmt.Errorf("Provider %s/%s: spec.serviceAccountName: workload identity is not supported yet; use spec.secretRef",
 			p.Namespace, p.Name)
 	}
+	if alert == nil {
+		alert = &v1beta3.Alert{}
+	}
 	secrets, err := r.secrets(ctx, p)
 	if err != nil {
 		return nil, err
