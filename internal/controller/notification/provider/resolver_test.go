@@ -144,6 +144,8 @@ func TestBadSettings(t *testing.T) {
 			secrets: []client.Object{secret("s", map[string]string{"headers": "- s3cr3t\n- list"})}, says: "key headers: not a YAML map"},
 		"header injection": {spec: v1beta3.ProviderSpec{Type: "generic", SecretRef: ref("s")},
 			secrets: []client.Object{secret("s", map[string]string{"headers": "X-A: \"s3cr3t\\r\\nX-Evil: 1\""})}, says: "line break"},
+		"cloud identity": {spec: v1beta3.ProviderSpec{Type: "azuredevops", Address: "https://dev.azure.com/org/proj/_git/repo"},
+			says: "workload identity, which is not supported yet"},
 		"service account": {spec: v1beta3.ProviderSpec{Type: "googlepubsub", ServiceAccountName: "sa"}, says: "spec.serviceAccountName: workload identity is not supported yet"},
 		"proxy not a URL": {spec: v1beta3.ProviderSpec{Type: "generic", Proxy: "s3cr3t proxy"}, says: "spec.proxy: the proxy"},
 		"deprecated proxy key": {spec: v1beta3.ProviderSpec{Type: "generic", SecretRef: ref("s")},
@@ -182,8 +184,8 @@ func TestBadSettings(t *testing.T) {
 
 // The non-URL addresses of googlepubsub and azureeventhub are taken.
 func TestAddressNotAURLForSomeTypes(t *testing.T) {
-	r, _, _ := resolver(t)
-	if _, err := settingsOf(t, r, provider(v1beta3.ProviderSpec{Type: "googlepubsub", Address: "my-project"})); err != nil {
+	r, _, _ := resolver(t, secret("gcp", map[string]string{"token": "{}"}))
+	if _, err := settingsOf(t, r, provider(v1beta3.ProviderSpec{Type: "googlepubsub", Address: "my-project", SecretRef: ref("gcp")})); err != nil {
 		t.Error(err)
 	}
 }

@@ -36,6 +36,11 @@ const (
 // azureeventhub.
 var addressNotURL = []string{"googlepubsub", "azureeventhub"}
 
+// cloudIdentityTypes fall back to the cloud's identity (Google's
+// application default credentials, Azure's workload identity) when their
+// Secret has no token: not supported yet, as GitRepository's provider.
+var cloudIdentityTypes = []string{"googlepubsub", "azuredevops"}
+
 // settings resolves the Provider's settings: spec fields overridden by
 // its Secret's keys, as Flux does.
 func (r *Resolver) settings(alert *v1beta3.Alert, p *v1beta3.Provider, sec providerSecrets) (notifier.Settings, error) {
@@ -72,6 +77,10 @@ func (r *Resolver) settings(alert *v1beta3.Alert, p *v1beta3.Provider, sec provi
 			proxy, proxyField = strings.TrimSpace(string(v)), in+" key "+ProxyKey
 		}
 		s.Secret = maps.Clone(data)
+	}
+	if slices.Contains(cloudIdentityTypes, s.Type) && s.Token == "" {
+		return s, fmt.Errorf("%s: type %s without spec.secretRef key %s would use the cloud's workload identity, which is not supported yet; set the token",
+			where, s.Type, TokenKey)
 	}
 	if err := checkAddress(s.Type, s.Address); err != nil {
 		return s, fmt.Errorf("%s: %s: %w", where, addressField, err)
