@@ -75,6 +75,10 @@ func (s *eventSenders) drain(bound time.Duration) {
 	}
 	s.shutdown()
 	if s.relay != nil {
+		// The last passes' Flux events too, within the same bound.
+		for s.relay.queue.Pending() > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
 		s.relay.shutdown()
 	}
 }

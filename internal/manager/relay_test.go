@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,7 @@ import (
 	eventv1 "github.com/driftless/driftless/api/event/v1beta1"
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/scheme"
+	"github.com/driftless/driftless/internal/reconcile"
 )
 
 type collect struct {
@@ -88,4 +90,22 @@ driftless_notification_relay_events_total{result="sent"} 1
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Error(err)
 	}
+}
+
+// At the end of Run, the Flux events still queued are handed over before
+// the relay stops, not dropped.
+func TestDrainHandsOverQueuedFluxEvents(t *testing.T) {
+	relay := NewRelay(16, logr.Discard())
+	target := &collect{}
+	relay.SetTarget(target)
+	for range 5 {
+		relay.queue.Enqueue(fluxEvent("last pass"))
+	}
+	senders := &eventSenders{events: reconcile.NewEvents(&slowSink{gate: make(chan struct{})}, 1, logr.Discard()), relay: relay}
+	relay.start(context.Background())
+	senders.drain(10 * time.Second)
+	if relay.Queue().Dropped() != 0 {
+		t.Errorf("dropped %d at shutdown", relay.Queue().Dropped())
+	}
+	waitFor(t, "the last one handed over", func() bool { return target.len() == 5 })
 }

@@ -107,6 +107,9 @@ func (q *EventQueue) drop(e eventv1.Event, err error) {
 // refused or failed, or the process stopped first.
 func (q *EventQueue) Dropped() int64 { return q.dropped.Load() }
 
+// Pending is how many events wait in the queue.
+func (q *EventQueue) Pending() int { return len(q.ch) }
+
 // Sent counts the events the Submitter took.
 func (q *EventQueue) Sent() int64 { return q.sent.Load() }
 
