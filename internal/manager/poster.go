@@ -3,6 +3,7 @@ package manager
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,7 +27,9 @@ const (
 // never on 429 (the receiver rate limited a repeat) or another 4xx.
 type Poster struct {
 	address string
-	client  *http.Client
+	// shown is the address as errors show it, without a password.
+	shown  string
+	client *http.Client
 	// Attempts bounds the tries of one event; Backoff is the first wait
 	// between them, doubled each time.
 	Attempts int
@@ -40,8 +43,10 @@ func NewPoster(address string) (*Poster, error) {
 	if err := checkEventsAddr(address); err != nil {
 		return nil, err
 	}
+	u, _ := url.Parse(address)
 	return &Poster{
 		address:  address,
+		shown:    u.Redacted(),
 		client:   &http.Client{Timeout: PostTimeout},
 		Attempts: PostAttempts,
 		Backoff:  PostBackoff,
@@ -53,7 +58,7 @@ func NewPoster(address string) (*Poster, error) {
 func checkEventsAddr(address string) error {
 	u, err := url.Parse(address)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--events-addr %q must be an http or https URL with a host, such as http://notification-controller.flux-system.svc.cluster.local./", address)
+		return errors.New("--events-addr must be an http or https URL with a host, such as http://notification-controller.flux-system.svc.cluster.local./")
 	}
 	return nil
 }
@@ -91,12 +96,12 @@ func (p *Poster) Submit(e eventv1.Event) error {
 func (p *Poster) post(body []byte) (retry bool, err error) {
 	req, err := http.NewRequest(http.MethodPost, p.address, bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("post event to --events-addr %s: %w", p.address, err)
+		return false, fmt.Errorf("post event to --events-addr %s: %w", p.shown, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return true, fmt.Errorf("post event to --events-addr %s: %w", p.address, err)
+		return true, fmt.Errorf("post event to --events-addr %s: %w", p.shown, err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
@@ -106,8 +111,8 @@ func (p *Poster) post(body []byte) (retry bool, err error) {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		return false, errRateLimited
 	case resp.StatusCode >= 500:
-		return true, fmt.Errorf("post event to --events-addr %s: %s", p.address, resp.Status)
+		return true, fmt.Errorf("post event to --events-addr %s: %s", p.shown, resp.Status)
 	default:
-		return false, fmt.Errorf("post event to --events-addr %s: %s, not retried", p.address, resp.Status)
+		return false, fmt.Errorf("post event to --events-addr %s: %s, not retried", p.shown, resp.Status)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,5 +165,21 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A password in --events-addr never reaches an error (the relay logs them).
+func TestPosterErrorsHideThePassword(t *testing.T) {
+	ep := &endpoint{codes: []int{400}}
+	srv := httptest.NewServer(ep)
+	defer srv.Close()
+	p, _ := testPoster(t, strings.Replace(srv.URL, "http://", "http://user:hunter2@", 1)+"/")
+	err := p.Submit(fluxEvent("x"))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %v", err)
+	}
+	if err := (Options{EventsAddr: "ftp://user:hunter2@x/", LogEncoding: "json", LogLevel: "info", Concurrent: 1}).Validate(); err == nil ||
+		strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("Validate: %v", err)
 	}
 }
