@@ -47,6 +47,10 @@ type Handler struct {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if h.Metrics != nil {
+		h.Metrics.inflight.Inc()
+		defer h.Metrics.inflight.Dec()
+	}
 	code, msg := h.serve(w, r)
 	if msg != "" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -111,6 +111,12 @@ func TestHandlerAnswers(t *testing.T) {
 			if strings.Contains(rec.Body.String(), "s3cr3t") {
 				t.Errorf("answer leaks the error: %q", rec.Body)
 			}
+			if v := testutil.ToFloat64(m.inflight); v != 0 {
+				t.Errorf("%v requests in flight after the answer", v)
+			}
+			if again, err := NewMetrics(reg); err != nil || again.duration != m.duration {
+				t.Errorf("a second NewMetrics on the registry: %v", err)
+			}
 			if n := testutil.CollectAndCount(reg, "gotk_event_http_request_duration_seconds"); n != 1 {
 				t.Errorf("%d duration series, want 1", n)
 			}

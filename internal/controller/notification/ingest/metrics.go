@@ -19,6 +19,7 @@ const handlerLabel = "/"
 type Metrics struct {
 	duration *prometheus.HistogramVec
 	size     *prometheus.HistogramVec
+	inflight prometheus.Gauge
 }
 
 // NewMetrics registers the metrics on reg (controller-runtime's
@@ -33,25 +34,32 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		Namespace: "gotk_event", Subsystem: "http", Name: "response_size_bytes",
 		Help: "The size of the HTTP responses.", Buckets: prometheus.ExponentialBuckets(100, 10, 8),
 	}, labels)
+	inflight := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "gotk_event", Subsystem: "http", Name: "requests_inflight",
+		Help: "The number of inflight requests being handled at the same time.",
+	}, []string{"service", "handler"})
 	var err error
+	if inflight, err = register(reg, inflight); err != nil {
+		return nil, err
+	}
 	if duration, err = register(reg, duration); err != nil {
 		return nil, err
 	}
 	if size, err = register(reg, size); err != nil {
 		return nil, err
 	}
-	return &Metrics{duration: duration, size: size}, nil
+	return &Metrics{duration: duration, size: size, inflight: inflight.WithLabelValues("", handlerLabel)}, nil
 }
 
-func register(reg prometheus.Registerer, c *prometheus.HistogramVec) (*prometheus.HistogramVec, error) {
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
 	if err := reg.Register(c); err != nil {
 		var already prometheus.AlreadyRegisteredError
 		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(*prometheus.HistogramVec); ok {
+			if existing, ok := already.ExistingCollector.(C); ok {
 				return existing, nil
 			}
 		}
-		return nil, err
+		return c, err
 	}
 	return c, nil
 }
