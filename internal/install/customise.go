@@ -85,6 +85,9 @@ func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers 
 			args = append(args, "--controllers="+strings.Join(controllers, ","))
 		}
 	}
+	if arg, ok := eventsAddrArg(o, runs, controllers); ok {
+		args = append(args, arg)
+	}
 	if o.MultiTenant && (slices.Contains(runs, "kustomize") || slices.Contains(runs, "helm")) {
 		for _, a := range lockdownArgs {
 			args = append(args, a)

@@ -107,12 +107,16 @@ func (o Options) Image() string {
 // selected components that Driftless does not implement yet (they are
 // accepted, so Flux's defaults work, and reported).
 func (o Options) Controllers() (run, missing []string, err error) {
+	return o.controllers(Implemented)
+}
+
+func (o Options) controllers(implemented []string) (run, missing []string, err error) {
 	for _, c := range append(slices.Clone(o.Components), o.ComponentsExtra...) {
 		if !slices.Contains(Components, c) {
 			return nil, nil, fmt.Errorf("unknown component %q; known: %s", c, strings.Join(Components, ", "))
 		}
 		name := strings.TrimSuffix(c, "-controller")
-		if slices.Contains(Implemented, name) {
+		if slices.Contains(implemented, name) {
 			if !slices.Contains(run, name) {
 				run = append(run, name)
 			}
@@ -143,10 +147,15 @@ func (o Options) validate() error {
 
 // Render returns every object to install, namespace and CRDs first.
 func Render(o Options) ([]*unstructured.Unstructured, error) {
+	return render(o, Implemented)
+}
+
+// render is Render with the list of the groups driftless-controller runs.
+func render(o Options, implemented []string) ([]*unstructured.Unstructured, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	controllers, _, err := o.Controllers()
+	controllers, _, err := o.controllers(implemented)
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +177,7 @@ func Render(o Options) ([]*unstructured.Unstructured, error) {
 	if o.NetworkPolicy {
 		files = append(files, "manager/network_policy.yaml")
 	}
+	files = append(files, notificationFiles(o, controllers)...)
 	var objs []*unstructured.Unstructured
 	for _, name := range files {
 		data, err := config.Manifests.ReadFile(name)
@@ -181,6 +191,9 @@ func Render(o Options) ([]*unstructured.Unstructured, error) {
 		objs = append(objs, docs...)
 	}
 	for _, obj := range objs {
+		if err := selectNotificationPods(obj, o); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
 		if err := customise(obj, o, controllers); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}

@@ -36,6 +36,8 @@ type eventSenders struct {
 	// refused (countedWrites).
 	recorded, written atomic.Int64
 	once              sync.Once
+	// relay queues the Flux events; drain stops it after the senders.
+	relay *Relay
 }
 
 // startEvents starts the event senders, writing with the manager's client
@@ -72,6 +74,13 @@ func (s *eventSenders) drain(bound time.Duration) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.shutdown()
+	if s.relay != nil {
+		// The last passes' Flux events too, within the same bound.
+		for s.relay.queue.Pending() > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		s.relay.shutdown()
+	}
 }
 
 // eventsStopper stops the event senders once grace has ended after the

@@ -79,6 +79,9 @@ type Deps struct {
 	// Events records the controllers' Kubernetes events; Recorder gives
 	// each controller its own source.
 	Events *reconcile.Events
+	// Relay takes every group's events as Flux events for notification;
+	// the notification group sets its dispatcher as the target.
+	Relay *Relay
 	// senders counts what Runtime's sinks record, for Run to wait for at
 	// the end.
 	senders *eventSenders
@@ -103,10 +106,16 @@ func (d Deps) Runtime(mgr ctrl.Manager, component string) reconcile.Runtime {
 }
 
 func (d Deps) eventSink(mgr ctrl.Manager, component string) reconcile.EventSink {
+	var sink reconcile.EventSink
 	if d.senders != nil {
-		return d.senders.sink(mgr.GetScheme(), component)
+		sink = d.senders.sink(mgr.GetScheme(), component)
+	} else {
+		sink = d.Events.Sink(mgr.GetScheme(), component)
 	}
-	return d.Events.Sink(mgr.GetScheme(), component)
+	if d.Relay != nil {
+		sink = d.Relay.sink(sink, mgr.GetScheme(), component)
+	}
+	return sink
 }
 
 // Selected returns the controllers to run: those named in opts, or every
@@ -207,7 +216,13 @@ func build(cfg *rest.Config, opts Options, selected []Controller, logger logr.Lo
 	if err != nil {
 		return nil, nil, err
 	}
+	relay, err := startRelay(mgr, opts, selected, grace, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	events.relay = relay
 	deps := Deps{
+		Relay:      relay,
 		Options:    opts,
 		Controller: reconcile.ControllerOptions{Concurrent: opts.Concurrent, Retry: opts.Retry},
 		Metrics:    metrics,

@@ -58,6 +58,12 @@ type Options struct {
 	// so it is one flag of the process; "" is the default selector.
 	WatchConfigsLabelSelector string
 
+	// EventsAddr is where the controllers post their Flux events when the
+	// notification controller runs in another process (Flux's
+	// --events-addr); "" posts nowhere. Ignored when this process runs the
+	// notification group: its dispatcher takes them directly.
+	EventsAddr string
+
 	// Storage is shared by two groups: the source group stores and serves
 	// artifacts, the kustomize group downloads them from the advertised
 	// address, up to the same size. A group's own flags live in its package
@@ -121,6 +127,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 
 	fs.StringVar(&o.WatchConfigsLabelSelector, "watch-configs-label-selector", DefaultWatchConfigsLabelSelector, "ConfigMaps and Secrets matching this selector reconcile the Kustomizations and HelmReleases that read them when they change")
 
+	fs.StringVar(&o.EventsAddr, "events-addr", "", "URL of the notification controller to post events to, when it runs in another process (http://notification-controller.flux-system.svc.cluster.local./); empty posts nowhere")
+
 	fs.Var(&o.FeatureGates, "feature-gates", "feature gates to set, Name=true|false separated by commas; a gate the selected controllers do not know is refused")
 
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
@@ -156,6 +164,11 @@ func (o Options) Validate() error {
 	}
 	if _, err := o.WatchConfigsSelector(); err != nil {
 		return err
+	}
+	if o.EventsAddr != "" {
+		if err := checkEventsAddr(o.EventsAddr); err != nil {
+			return err
+		}
 	}
 	if o.Concurrent < 1 {
 		return fmt.Errorf("--concurrent must be at least 1, not %d", o.Concurrent)

@@ -1,6 +1,10 @@
 package reconcile
 
-import "github.com/driftless/driftless/api/meta"
+import (
+	"time"
+
+	"github.com/driftless/driftless/api/meta"
+)
 
 // Pass is one reconciliation in progress, handed to every step. The steps
 // set their conditions through it, so that the skeleton knows which
@@ -16,6 +20,8 @@ type Pass struct {
 	complete bool
 	// EventMetadata is attached to the events this pass emits (revision...).
 	EventMetadata map[string]string
+	// took is how long the plan and the status patch took.
+	took time.Duration
 }
 
 func newPass(obj meta.Conditioned, progress func(reason, message string) error) *Pass {

@@ -44,6 +44,11 @@ type Kind[T meta.Object, S any] struct {
 	Finalize func(ctx context.Context, obj T, p *Pass) error
 	// Succeeded returns the reason and message of Ready=True after all steps passed.
 	Succeeded func(obj T) (reason, message string)
+	// SucceededEvent, when set, gives the message and extra metadata of
+	// the event a successful pass emits when Ready's message changes (a
+	// new revision) or Ready comes back; took is how long the pass ran.
+	// Ready keeps Succeeded's message. Nil emits Ready's message.
+	SucceededEvent func(obj T, took time.Duration) (message string, metadata map[string]string)
 	// RetryAfter, when set, schedules the retry of a failed reconciliation
 	// (spec.retryInterval, as kustomize-controller does) instead of the
 	// exponential back-off; zero means the back-off. A failure to reach
@@ -146,6 +151,7 @@ func (r *Reconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Request) (res
 // and on the way at each Progress call and, when the pass runs longer than
 // ProgressAfter, its start.
 func (r *Reconciler[T, S]) run(ctx context.Context, obj T) (ctrl.Result, error) {
+	began := r.now()
 	st := &statusPatcher[T]{client: r.Client, base: obj.DeepCopyObject().(T)}
 	wasReady := IsTrue(obj, meta.ReadyCondition)
 	oldMessage, retrying := "", false
@@ -177,6 +183,7 @@ func (r *Reconciler[T, S]) run(ctx context.Context, obj T) (ctrl.Result, error) 
 		return ctrl.Result{}, errors.Join(retErr, fmt.Errorf("patch status: %w", err))
 	}
 	r.logOutcome(ctx, obj, failed, stepErr, result, retErr)
+	pass.took = r.now().Sub(began)
 	r.emit(obj, pass, wasReady, oldMessage, stepErr)
 	return result, retErr
 }

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"errors"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -52,9 +53,21 @@ func (r *Reconciler[T, S]) emit(obj T, pass *Pass, wasReady bool, oldMessage str
 		}
 		return
 	}
-	if ready.Status == "True" && (!wasReady || oldMessage != ready.Message) &&
-		!pass.recorded(corev1.EventTypeNormal, ready.Reason, ready.Message) {
-		r.Events.Event(obj, annotations, corev1.EventTypeNormal, ready.Reason, ready.Message)
+	if ready.Status != "True" || (wasReady && oldMessage == ready.Message) {
+		return
+	}
+	message := ready.Message
+	if r.Kind.SucceededEvent != nil {
+		var extra map[string]string
+		message, extra = r.Kind.SucceededEvent(obj, pass.took)
+		annotations = maps.Clone(annotations)
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		maps.Copy(annotations, extra)
+	}
+	if !pass.recorded(corev1.EventTypeNormal, ready.Reason, message) {
+		r.Events.Event(obj, annotations, corev1.EventTypeNormal, ready.Reason, message)
 	}
 }
 

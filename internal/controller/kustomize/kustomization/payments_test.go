@@ -146,4 +146,7 @@ data: {env: production, worker_replicas: "3"}
 		t.Errorf("the SOPS Secret was not decrypted: token = %q", token.Data["token"])
 	}
 	controllertest.WaitEvent(t, env.Kube, ksNamed(ns, "payments-app"), "Normal", "", "Deployment/payments/payments-api created")
+	// The success event reads as kustomize-controller's (issue 19).
+	controllertest.WaitEvent(t, env.Kube, ksNamed(ns, "payments-app"), "Normal", meta.ReconciliationSucceededReason,
+		", reconciliation finished in ")
 }

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	eventv1 "github.com/driftless/driftless/api/event/v1beta1"
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/engine/apply"
@@ -42,11 +43,24 @@ func (r *Reconciler) Kind() reconcile.Kind[*kustomizev1.Kustomization, State] {
 		Succeeded: func(obj *kustomizev1.Kustomization) (string, string) {
 			return meta.ReconciliationSucceededReason, fmt.Sprintf("Applied revision: %s", obj.Status.LastAppliedRevision)
 		},
-		RetryAfter: func(obj *kustomizev1.Kustomization) time.Duration { return obj.GetRetryInterval() },
-		Indexes:    indexes(),
-		Watches:    r.watches(),
+		SucceededEvent: succeededEvent,
+		RetryAfter:     func(obj *kustomizev1.Kustomization) time.Duration { return obj.GetRetryInterval() },
+		Indexes:        indexes(),
+		Watches:        r.watches(),
 	}
 }
+
+// succeededEvent is the event of an apply that brought a new revision or a
+// recovery, as kustomize-controller words it (an Alert's
+// `.*reconciliation.*` matches it), marked for commit-status providers.
+func succeededEvent(obj *kustomizev1.Kustomization, took time.Duration) (string, map[string]string) {
+	message := fmt.Sprintf("Applied revision: %s, reconciliation finished in %s, next run in %s",
+		obj.Status.LastAppliedRevision, took.Round(time.Millisecond), obj.GetRequeueAfter())
+	return message, map[string]string{CommitStatusEventKey: eventv1.MetaCommitStatusUpdateValue}
+}
+
+// CommitStatusEventKey marks an event a commit-status provider reports.
+const CommitStatusEventKey = "kustomize.toolkit.fluxcd.io/" + eventv1.MetaCommitStatusKey
 
 // State is what the steps of one reconciliation hand to each other.
 type State struct {
