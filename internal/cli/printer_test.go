@@ -49,6 +49,8 @@ var (
 	portRE       = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	serverSetRE  = regexp.MustCompile(`(?m)^(\s*-?\s*"?(?:uid|resourceVersion|creationTimestamp|lastTransitionTime|lastUpdateTime|lastHandledReconcileAt|firstReconciled|lastReconciled|lastReconciledDuration)"?: ).+$`)
 	hexSuffixLen = 6
+	// A Kustomization's success event says how long the run took.
+	tookRE = regexp.MustCompile(`finished in [^,\n]+,`)
 )
 
 // normalise makes output stable across runs: the random suffix of the test
@@ -57,6 +59,7 @@ var (
 func normalise(s, ns string) string {
 	s = strings.ReplaceAll(s, ns, ns[:len(ns)-hexSuffixLen]+strings.Repeat("x", hexSuffixLen))
 	s = portRE.ReplaceAllString(s, "127.0.0.1:PORT")
+	s = tookRE.ReplaceAllString(s, "finished in <duration>,")
 	return serverSetRE.ReplaceAllString(s, "${1}X")
 }
 
