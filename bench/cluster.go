@@ -134,6 +134,7 @@ func startController(ctx context.Context, bin, kubeconfig, dir string, concurren
 		"--storage-path", filepath.Join(dir, "storage"),
 		"--storage-addr", storage, "--storage-adv-addr", storage,
 		"--metrics-addr", metrics, "--health-addr", health, "--enable-pprof",
+		"--events-listen-addr", "0", "--receiver-addr", "0",
 		"--log-encoding", "json"}, extra...)
 	p, err := startProc("driftless-controller", filepath.Join(dir, "controller.log"), bin, args...)
 	if err != nil {

@@ -67,6 +67,7 @@ func start(t *testing.T, extra ...string) *instance {
 		"--storage-path", t.TempDir(),
 		"--storage-addr", in.storage, "--storage-adv-addr", in.storage,
 		"--metrics-addr", in.metrics, "--health-addr", in.health,
+		"--events-listen-addr", addr(t), "--receiver-addr", addr(t),
 		"--log-encoding", "console",
 	}, extra...)
 	in.cmd = exec.Command(bin, args...)
@@ -187,7 +188,7 @@ func TestRefusesBadFlagsClearly(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--controllers=notification"}, "the notification controller is not implemented yet"},
+		{[]string{"--controllers=image-automation"}, "the image-automation controller is not implemented yet"},
 		{[]string{"--controllers=sorcery"}, `unknown controller "sorcery"`},
 		{[]string{"--kubeconfig=/nonexistent/kubeconfig"}, "/nonexistent/kubeconfig"},
 		{[]string{"--watch-label-selector=a in (b"}, "--watch-label-selector"},

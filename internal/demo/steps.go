@@ -137,6 +137,7 @@ func (d *demo) startController(ctx context.Context) (string, error) {
 		"--storage-path", filepath.Join(d.dataDir, "storage"),
 		"--storage-addr", storage, "--storage-adv-addr", storage,
 		"--metrics-addr", "0", "--health-addr", health,
+		"--events-listen-addr", "0", "--receiver-addr", "0",
 		"--log-encoding", "json")
 	if err != nil {
 		return "", err

@@ -117,16 +117,15 @@ func TestRenderOptions(t *testing.T) {
 	if o.Image() != "registry.local/mirror/driftless-controller:v1" {
 		t.Errorf("image %s", o.Image())
 	}
-	_, missing, _ := o.Controllers()
-	if strings.Join(missing, ",") != "notification-controller" {
-		t.Errorf("missing %v", missing)
+	if _, missing, _ := o.Controllers(); len(missing) != 0 {
+		t.Errorf("missing %v: every default component is built", missing)
 	}
 }
 
 func TestRenderRefusesBadOptions(t *testing.T) {
 	for name, mut := range map[string]func(*Options){
 		"unknown component": func(o *Options) { o.Components = []string{"bogus-controller"} },
-		"nothing runnable":  func(o *Options) { o.Components = []string{"notification-controller"} },
+		"nothing runnable":  func(o *Options) { o.Components = []string{"image-reflector-controller"} },
 		"log level":         func(o *Options) { o.LogLevel = "loud" },
 		"no namespace":      func(o *Options) { o.Namespace = "" },
 	} {

@@ -125,7 +125,7 @@ func TestRenderSplit(t *testing.T) {
 			t.Errorf("no %s %s", want[0], want[1])
 		}
 	}
-	if names, _ := o.Deployments(); strings.Join(names, ",") != "source-controller,kustomize-controller,helm-controller" {
+	if names, _ := o.Deployments(); strings.Join(names, ",") != "source-controller,kustomize-controller,helm-controller,notification-controller" {
 		t.Errorf("Deployments() = %v", names)
 	}
 
@@ -338,10 +338,13 @@ func TestStaleIsTheOtherLayout(t *testing.T) {
 	}
 	// The source-controller Service and cluster-reconciler binding are in
 	// both layouts: updated, not stale.
-	want := []string{"ClusterRole/driftless-source-flux-system", "ClusterRoleBinding/cluster-reconciler-helm-flux-system",
+	want := []string{"ClusterRole/driftless-notification-flux-system", "ClusterRole/driftless-source-flux-system",
+		"ClusterRoleBinding/cluster-reconciler-helm-flux-system", "ClusterRoleBinding/driftless-notification-flux-system",
 		"ClusterRoleBinding/driftless-source-flux-system", "Deployment/helm-controller",
-		"Deployment/kustomize-controller", "Deployment/source-controller", "Role/source-controller",
-		"RoleBinding/source-controller", "ServiceAccount/helm-controller", "ServiceAccount/kustomize-controller", "ServiceAccount/source-controller"}
+		"Deployment/kustomize-controller", "Deployment/notification-controller", "Deployment/source-controller",
+		"Role/notification-controller", "Role/source-controller", "RoleBinding/notification-controller",
+		"RoleBinding/source-controller", "ServiceAccount/helm-controller", "ServiceAccount/kustomize-controller",
+		"ServiceAccount/notification-controller", "ServiceAccount/source-controller"}
 	if got := refs(stale); !slices.Equal(got, want) {
 		t.Errorf("stale after a single install:\n got %v\nwant %v", got, want)
 	}

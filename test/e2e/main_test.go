@@ -108,6 +108,7 @@ func startController(t *testing.T, kubeconfig string, extra ...string) *controll
 		"--storage-path", t.TempDir(),
 		"--storage-addr", c.storage, "--storage-adv-addr", c.storage,
 		"--metrics-addr", freeAddr(t), "--health-addr", freeAddr(t),
+		"--events-listen-addr", freeAddr(t), "--receiver-addr", freeAddr(t),
 		"--log-encoding", "json", "--min-retry-delay", "200ms", "--max-retry-delay", "5s",
 		"--requeue-dependency", "5s",
 	}, extra...)

@@ -55,6 +55,7 @@ func startController(t *testing.T, o procOptions) *controller {
 		"--storage-path", o.storagePath,
 		"--storage-addr", o.storageAddr, "--storage-adv-addr", o.advAddr,
 		"--metrics-addr", "0", "--health-addr", c.health,
+		"--events-listen-addr", "0", "--receiver-addr", "0",
 		"--log-encoding", "console", "--min-retry-delay", "200ms", "--max-retry-delay", "3s",
 	}, o.extra...)
 	argv := append(append(append([]string{}, o.wrap...), controllerBin), args...)

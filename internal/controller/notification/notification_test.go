@@ -1,0 +1,247 @@
+package notification_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	eventv1 "github.com/driftless/driftless/api/event/v1beta1"
+	"github.com/driftless/driftless/api/meta"
+	notificationv1 "github.com/driftless/driftless/api/notification/v1"
+	"github.com/driftless/driftless/api/notification/v1beta3"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controller/notification"
+	"github.com/driftless/driftless/internal/controller/notification/ingest"
+	"github.com/driftless/driftless/internal/controller/notification/receiver"
+	"github.com/driftless/driftless/internal/controller/source"
+	"github.com/driftless/driftless/internal/manager"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
+)
+
+var (
+	env  *testcluster.Cluster
+	kube client.Client
+	// ingestAddr is the group's event endpoint, --events-listen-addr.
+	ingestAddr string
+)
+
+func TestMain(m *testing.M) {
+	testcluster.Main(m, testcluster.Options{Setup: start}, &env)
+}
+
+// start runs the source and notification groups in one manager, as
+// driftless-controller does by default: the source controller's events
+// reach the dispatcher through the in-process relay.
+func start(c *testcluster.Cluster) (func(), error) {
+	var err error
+	if kube, err = controllertest.Client(c); err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	ingestAddr = l.Addr().String()
+	l.Close()
+	group := notification.New(notification.Options{
+		Ingest:            ingest.Options{ListenAddr: ingestAddr},
+		Receiver:          receiver.Options{Addr: "0"},
+		RateLimitInterval: 5 * time.Minute,
+	})
+	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), group}, nil)
+}
+
+// inbox is a generic webhook that keeps the events posted to it.
+type inbox struct {
+	mu     sync.Mutex
+	events []eventv1.Event
+	url    string
+}
+
+func newInbox(t *testing.T) *inbox {
+	in := &inbox{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e eventv1.Event
+		if err := json.NewDecoder(r.Body).Decode(&e); err != nil {
+			t.Errorf("the provider posted a body that is not an event: %v", err)
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		in.mu.Lock()
+		in.events = append(in.events, e)
+		in.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	in.url = srv.URL
+	return in
+}
+
+// find returns the first event about kind/name in ns, if one came.
+func (in *inbox) find(kind, ns, name string) (eventv1.Event, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, e := range in.events {
+		o := e.InvolvedObject
+		if o.Kind == kind && o.Namespace == ns && o.Name == name {
+			return e, true
+		}
+	}
+	return eventv1.Event{}, false
+}
+
+func (in *inbox) wait(t *testing.T, kind, ns, name string) eventv1.Event {
+	t.Helper()
+	var got eventv1.Event
+	testcluster.Eventually(t, 60*time.Second, "an event about "+kind+"/"+ns+"/"+name+" at the provider", func() (bool, error) {
+		e, ok := in.find(kind, ns, name)
+		got = e
+		return ok, nil
+	})
+	return got
+}
+
+// alertTo makes, in ns, a generic Provider posting to url and an Alert
+// sending it the events of sources at severity.
+func alertTo(t *testing.T, ns, url, severity string, sources ...notificationv1.CrossNamespaceObjectReference) {
+	t.Helper()
+	ctx := context.Background()
+	p := &v1beta3.Provider{
+		ObjectMeta: metav1.ObjectMeta{Name: "hook", Namespace: ns},
+		Spec:       v1beta3.ProviderSpec{Type: "generic", Address: url},
+	}
+	a := &v1beta3.Alert{
+		ObjectMeta: metav1.ObjectMeta{Name: "alert", Namespace: ns},
+		Spec: v1beta3.AlertSpec{
+			ProviderRef:   meta.LocalObjectReference{Name: "hook"},
+			EventSeverity: severity,
+			EventSources:  sources,
+			EventMetadata: map[string]string{"cluster": "staging"},
+		},
+	}
+	for _, o := range []client.Object{p, a} {
+		if err := kube.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// failingRepo makes a GitRepository whose fetch fails at once (nothing
+// listens on its port) and waits for the controller's warning event.
+func failingRepo(t *testing.T, ns, name string) *sourcev1.GitRepository {
+	t.Helper()
+	gr := &sourcev1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: sourcev1.GitRepositorySpec{URL: "http://127.0.0.1:1/nothing.git",
+			Interval: metav1.Duration{Duration: time.Hour}},
+	}
+	if err := kube.Create(context.Background(), gr); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.WaitEvent(t, env.Kube, gr, corev1.EventTypeWarning, "GitOperationFailed", "failed to checkout")
+	return gr
+}
+
+// TestControllerEventsReachTheProvider follows an event from the source
+// controller, through the in-process relay and an Alert, to a generic
+// webhook; an object outside the Alert's sources sends nothing.
+func TestControllerEventsReachTheProvider(t *testing.T) {
+	ns, other := env.Namespace(t), env.Namespace(t)
+	hook := newInbox(t)
+	alertTo(t, ns, hook.url, "error", notificationv1.CrossNamespaceObjectReference{Kind: "GitRepository", Name: "*"})
+
+	// Not selected: another namespace's repository, made and failed first.
+	failingRepo(t, other, "elsewhere")
+	failingRepo(t, ns, "app")
+
+	e := hook.wait(t, "GitRepository", ns, "app")
+	if e.Severity != eventv1.EventSeverityError || e.Reason != "GitOperationFailed" || e.ReportingController != "source-controller" {
+		t.Errorf("event = severity %q, reason %q, from %q; want error GitOperationFailed from source-controller", e.Severity, e.Reason, e.ReportingController)
+	}
+	if !strings.Contains(e.Message, "failed to checkout") {
+		t.Errorf("message = %q; want the controller's", e.Message)
+	}
+	if e.Metadata["cluster"] != "staging" {
+		t.Errorf("metadata = %v; want the Alert's eventMetadata cluster=staging", e.Metadata)
+	}
+	if got, ok := hook.find("GitRepository", other, "elsewhere"); ok {
+		t.Errorf("an event of another namespace reached the Alert's provider: %+v", got)
+	}
+}
+
+// TestIngestedEventsReachTheProvider posts an event as another process
+// (or Flux's own controllers) would, to --events-listen-addr.
+func TestIngestedEventsReachTheProvider(t *testing.T) {
+	ns := env.Namespace(t)
+	hook := newInbox(t)
+	alertTo(t, ns, hook.url, "info", notificationv1.CrossNamespaceObjectReference{Kind: "Kustomization", Name: "apps"})
+	// The dispatcher reads Alerts from the cache: wait until the Alert is there.
+	post := func(body []byte) (int, string) {
+		resp, err := http.Post("http://"+ingestAddr+"/", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(msg)
+	}
+
+	if code, msg := post([]byte(`{"involvedObject": `)); code != http.StatusBadRequest {
+		t.Errorf("a cut-off body got %d %q; want 400", code, msg)
+	}
+
+	ev := eventv1.Event{
+		InvolvedObject: corev1.ObjectReference{Kind: "Kustomization", Namespace: ns, Name: "apps",
+			APIVersion: "kustomize.toolkit.fluxcd.io/v1"},
+		Severity: eventv1.EventSeverityInfo, Timestamp: metav1.Now(), Reason: "ReconciliationSucceeded",
+		Message: "Applied revision: main@sha1:0123456789abcdef0123456789abcdef01234567",
+		Metadata: map[string]string{
+			"kustomize.toolkit.fluxcd.io/revision": "main@sha1:0123456789abcdef0123456789abcdef01234567",
+			"kustomize.toolkit.fluxcd.io/token":    "rate-limit-discriminator",
+			"helm.toolkit.fluxcd.io/revision":      "another group's key",
+			"revision":                             "no group",
+		},
+		ReportingController: "kustomize-controller",
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Alert may not be in the dispatcher's cache yet: post until it
+	// delivers, changing the message so the rate limit lets each through.
+	testcluster.Eventually(t, 60*time.Second, "the posted event at the provider", func() (bool, error) {
+		if _, ok := hook.find("Kustomization", ns, "apps"); ok {
+			return true, nil
+		}
+		ev.Timestamp = metav1.Now()
+		ev.Message = "Applied revision at " + time.Now().Format(time.RFC3339Nano)
+		body, _ = json.Marshal(ev)
+		if code, msg := post(body); code != http.StatusAccepted {
+			t.Fatalf("a valid event got %d %q; want 202", code, msg)
+		}
+		return false, nil
+	})
+	// Only the object's group's keys go out, less the internal token, with
+	// the Alert's eventMetadata.
+	e, _ := hook.find("Kustomization", ns, "apps")
+	want := map[string]string{
+		"kustomize.toolkit.fluxcd.io/revision": "main@sha1:0123456789abcdef0123456789abcdef01234567",
+		"cluster":                              "staging",
+	}
+	if !maps.Equal(e.Metadata, want) {
+		t.Errorf("metadata = %v; want %v", e.Metadata, want)
+	}
+}
