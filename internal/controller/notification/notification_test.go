@@ -23,6 +23,7 @@ import (
 	notificationv1 "github.com/driftless/driftless/api/notification/v1"
 	"github.com/driftless/driftless/api/notification/v1beta3"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/notification"
 	"github.com/driftless/driftless/internal/controller/notification/ingest"
 	"github.com/driftless/driftless/internal/controller/notification/receiver"
@@ -35,34 +36,44 @@ import (
 var (
 	env  *testcluster.Cluster
 	kube client.Client
-	// ingestAddr is the group's event endpoint, --events-listen-addr.
-	ingestAddr string
+	// ingestAddr is the group's event endpoint, --events-listen-addr, and
+	// receiverAddr its webhook server, --receiver-addr.
+	ingestAddr, receiverAddr string
 )
 
 func TestMain(m *testing.M) {
 	testcluster.Main(m, testcluster.Options{Setup: start}, &env)
 }
 
-// start runs the source and notification groups in one manager, as
-// driftless-controller does by default: the source controller's events
-// reach the dispatcher through the in-process relay.
+// start runs the source, kustomize and notification groups in one
+// manager, as driftless-controller does by default: the other groups'
+// events reach the dispatcher through the in-process relay.
 func start(c *testcluster.Cluster) (func(), error) {
 	var err error
 	if kube, err = controllertest.Client(c); err != nil {
 		return nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if ingestAddr, err = freeAddr(); err != nil {
 		return nil, err
 	}
-	ingestAddr = l.Addr().String()
-	l.Close()
+	if receiverAddr, err = freeAddr(); err != nil {
+		return nil, err
+	}
 	group := notification.New(notification.Options{
 		Ingest:            ingest.Options{ListenAddr: ingestAddr},
-		Receiver:          receiver.Options{Addr: "0"},
+		Receiver:          receiver.Options{Addr: receiverAddr},
 		RateLimitInterval: 5 * time.Minute,
 	})
-	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), group}, nil)
+	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomize.Controller(), group}, nil)
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // inbox is a generic webhook that keeps the events posted to it.

@@ -29,10 +29,14 @@ func isChangeRequest(providerType string) bool {
 // route tells whether a provider of type providerType gets the event (its
 // metadata cleaned and merged), and when not, why (the dropped reason of
 // the metrics):
-//   - an event marked "<group>/commit_status: update" goes only to the
-//     commit-status and generic providers;
-//   - a commit-status provider gets only those, error events, and events
-//     naming a commit (event.toolkit.fluxcd.io/commit);
+//   - a commit-status provider gets only events marked
+//     "<group>/commit_status: update", error events, and events naming a
+//     commit (event.toolkit.fluxcd.io/commit);
+//   - every other provider gets update-marked events too: Flux keeps them
+//     from chat because its appliers send one every interval, while
+//     Driftless's send theirs once per revision or recovery, and that
+//     "Applied revision: …, reconciliation finished …" is what an info
+//     Alert on an applier is for (the mission's example 09);
 //   - a change-request provider gets only events naming a change request
 //     (event.toolkit.fluxcd.io/change_request).
 func route(providerType string, e *eventv1.Event) (bool, string) {
@@ -45,8 +49,6 @@ func route(providerType string, e *eventv1.Event) (bool, string) {
 			return true, ""
 		}
 		return false, "not_commit_status"
-	case update && providerType != v1beta3.GenericProvider && providerType != v1beta3.GenericHMACProvider:
-		return false, "commit_status_update"
 	case isChangeRequest(providerType):
 		if _, ok := e.Metadata[eventv1.Group+"/"+eventv1.MetaChangeRequestKey]; ok {
 			return true, ""
