@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -64,7 +65,24 @@ func start(c *testcluster.Cluster) (func(), error) {
 		Receiver:          receiver.Options{Addr: receiverAddr},
 		RateLimitInterval: 5 * time.Minute,
 	})
-	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomize.Controller(), group}, nil)
+	stop, err := controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomize.Controller(), group}, nil)
+	if err != nil {
+		return nil, err
+	}
+	// The endpoint and the webhook server start with the manager.
+	for _, a := range []string{ingestAddr, receiverAddr} {
+		if err := testcluster.Poll(30*time.Second, func() (bool, error) {
+			conn, err := net.Dial("tcp", a)
+			if err != nil {
+				return false, nil
+			}
+			return true, conn.Close()
+		}); err != nil {
+			stop()
+			return nil, fmt.Errorf("listening on %s: %w", a, err)
+		}
+	}
+	return stop, nil
 }
 
 func freeAddr() (string, error) {
