@@ -507,3 +507,39 @@ func TestW5CRDs(t *testing.T) {
 		t.Errorf("workload names %q %q", w5Workload(0), w5Workload(250))
 	}
 }
+
+func TestParseNotifyCountsEveryResult(t *testing.T) {
+	text := `# HELP driftless_notification_events_total x
+driftless_notification_events_total{result="queued"} 120
+driftless_notification_events_total{result="rate_limited"} 7
+driftless_notification_events_total{result="queue_full"} 2
+driftless_notification_deliveries_total{provider_type="generic",reason="",result="sent"} 100
+driftless_notification_deliveries_total{provider_type="generic",reason="",result="retried"} 9
+driftless_notification_deliveries_total{provider_type="generic",reason="",result="failed"} 1
+driftless_notification_deliveries_total{provider_type="generic",reason="queue_full",result="dropped"} 3
+driftless_notification_relay_events_total{result="dropped"} 4
+driftless_notification_relay_events_total{result="sent"} 500
+driftless_notification_queue_length{queue="ingress"} 5
+driftless_notification_queue_length{queue="generic"} 1
+`
+	n, err := parseNotify(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := notifyCounts{queued: 120, rateLimited: 7, dropped: 2, sent: 100, failed: 1, deliveryDropped: 3, relayDropped: 4, waiting: 6}
+	if n != want {
+		t.Errorf("parseNotify = %+v; want %+v", n, want)
+	}
+	d := want.minus(notifyCounts{queued: 20, sent: 50})
+	if d.queued != 100 || d.sent != 50 || d.waiting != 6 {
+		t.Errorf("minus = %+v", d)
+	}
+}
+
+func TestFormatTableAccountsNotifications(t *testing.T) {
+	out := formatTable([]row{{Workload: "W1A", N: 5, Phase: "install",
+		Notifications: &notificationFigures{Submitted: 16, Sent: 10, Received: 10, RateLimited: 0, Lost: 0}}})
+	if !strings.Contains(out, "W1A N=5 install: 16 events submitted: 10 sent (the webhook got 10), 0 rate limited, 0 lost") {
+		t.Errorf("the table does not account for W1A's notifications:\n%s", out)
+	}
+}

@@ -8,7 +8,9 @@
 // Workloads: W0 the same objects as W1 applied directly (the
 // floor), W1 Flux's benchmark (N Kustomizations on one source), W2 one
 // Kustomization of many objects, W3 a dependsOn chain, W4 change
-// propagation to Kustomizations already Ready, W7 Helm sources (one HTTP
+// propagation to Kustomizations already Ready, W1A W1 with an info Alert on
+// every Kustomization to a webhook in the benchmark (only when named; its
+// rows account for every notification), W7 Helm sources (one HTTP
 // repository with a 25 MiB index, N HelmCharts of it, 50 by default), W8
 // Flux's OCI shape (one OCIRepository per Kustomization, one artifact in a
 // local registry), W5 Flux's Helm benchmark (N HelmReleases of one chart
@@ -73,6 +75,8 @@ type row struct {
 	// controllers are more than one (Flux's): CPUSeconds and PeakRSSMiB
 	// are their sums.
 	Processes map[string]processCost `json:"processes,omitempty"`
+	// Notifications are W1A's accounts of the events its Alert sends.
+	Notifications *notificationFigures `json:"notifications,omitempty"`
 }
 
 // processCost is one controller process's share of a row.
@@ -109,7 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W5 and W7, the Helm ones, and W8, the OCI one, only when named)")
+	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W1A, W1 with an Alert, W5 and W7, the Helm ones, and W8, the OCI one, only when named)")
 	sizes := fs.String("n", "100,500", "sizes for W0 and W1; when given, also for W3 and W4 (comma-separated)")
 	fs.IntVar(&f.w2Objects, "w2-objects", 2000, "objects in W2's one Kustomization")
 	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
@@ -141,7 +145,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	for w := range strings.SplitSeq(*workloads, ",") {
 		w = strings.ToUpper(strings.TrimSpace(w))
-		if !slices.Contains([]string{"W0", "W1", "W2", "W3", "W4", "W5", "W7", "W8"}, w) {
+		if !slices.Contains([]string{"W0", "W1", "W1A", "W2", "W3", "W4", "W5", "W7", "W8"}, w) {
 			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W5, W7 or W8)", w)
 		}
 		if !slices.Contains(f.workloads, w) {
@@ -276,7 +280,7 @@ func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error)
 	switch w {
 	case "W0":
 		return c.runW0(ctx, n)
-	case "W1", "W4":
+	case "W1", "W1A", "W4":
 		return c.runW1(ctx, w, n)
 	case "W2":
 		return c.runW2(ctx, n)
@@ -332,6 +336,11 @@ func formatTable(rows []row) string {
 	}
 	if w5 {
 		b.WriteString("W5: KS/s counts HelmReleases: releases per second.\n")
+	}
+	for _, r := range rows {
+		if r.Notifications != nil {
+			notes = append(notes, fmt.Sprintf("%s N=%d %s: %s\n", r.Workload, r.N, r.Phase, r.Notifications))
+		}
 	}
 	for _, n := range notes {
 		b.WriteString(n)

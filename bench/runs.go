@@ -42,10 +42,18 @@ func (c config) runW1(ctx context.Context, workload string, n int) (rows []row, 
 	}
 	keys := keysOf(kss)
 	base := row{Workload: workload, N: n, Kustomizations: n, Objects: n * w1Objects}
+	alerts, err := e.alertsFor(ctx, workload)
+	if err != nil {
+		return nil, err
+	}
+	defer alerts.close()
 
 	c.logf("%s N=%d: install", workload, n)
 	install := base
 	install.Phase = "install"
+	if err := alerts.start(ctx); err != nil {
+		return nil, err
+	}
 	install, err = measure(ctx, e.subject(), install, func() error {
 		if err := e.createAll(ctx, kss); err != nil {
 			return err
@@ -55,13 +63,22 @@ func (c config) runW1(ctx context.Context, workload string, n int) (rows []row, 
 	if err != nil {
 		return nil, err
 	}
+	if err := alerts.account(ctx, &install); err != nil {
+		return nil, err
+	}
 	if workload != "W4" {
 		rows = append(rows, install)
 	}
 
 	c.logf("%s N=%d: upgrade", workload, n)
+	if err := alerts.start(ctx); err != nil {
+		return rows, err
+	}
 	upgrade, err := e.upgrade(ctx, base, keys, w1Files(2))
 	if err != nil {
+		return rows, err
+	}
+	if err := alerts.account(ctx, &upgrade); err != nil {
 		return rows, err
 	}
 	return append(rows, upgrade), nil
