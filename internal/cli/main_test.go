@@ -4,20 +4,24 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/internal/controller/helm"
 	"github.com/driftless/driftless/internal/controller/kustomize"
+	"github.com/driftless/driftless/internal/controller/notification"
+	"github.com/driftless/driftless/internal/controller/notification/ingest"
+	"github.com/driftless/driftless/internal/controller/notification/receiver"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
-// The CLI tests run against a real cluster with the source, kustomize and helm
-// controllers running, so commands that wait (reconcile, resume) see the
-// real status they wait for.
+// The CLI tests run against a real cluster with the source, kustomize, helm
+// and notification controllers running, so commands that wait (reconcile,
+// resume, create receiver) see the real status they wait for.
 var (
 	env  *testcluster.Cluster
 	kube client.Client
@@ -32,7 +36,8 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	if kube, err = controllertest.Client(c); err != nil {
 		return nil, err
 	}
-	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomizeController(), helm.Controller()},
+	controllers := []manager.Controller{source.Controller(), kustomizeController(), helm.Controller(), notificationController()}
+	return controllertest.StartControllers(c, controllers,
 		func(o *manager.Options) {
 			o.LeaderElectionID = "driftless-cli-test"
 			// Flux's sharding: objects labelled with a shard key belong to
@@ -48,6 +53,17 @@ func kustomizeController() manager.Controller {
 	o := kustomize.DefaultOptions()
 	o.HTTPRetry = 2
 	return kustomize.New(o)
+}
+
+// notificationController is the notification group with its ingestion
+// endpoint off and its webhook server on a free local port, so that tests
+// in parallel packages do not collide on Flux's :9292.
+func notificationController() manager.Controller {
+	return notification.New(notification.Options{
+		Ingest:            ingest.Options{ListenAddr: "0"},
+		Receiver:          receiver.Options{Addr: "127.0.0.1:0"},
+		RateLimitInterval: 5 * time.Minute,
+	})
 }
 
 // runFlux runs the flux command line in-process against the test cluster
