@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,9 @@ import (
 var (
 	env  *testcluster.Cluster
 	kube client.Client
+	// receiverAddr is where the notification group's webhook server
+	// listens, for `flux trigger receiver`.
+	receiverAddr string
 )
 
 func TestMain(m *testing.M) {
@@ -34,6 +38,9 @@ func TestMain(m *testing.M) {
 func startControllers(c *testcluster.Cluster) (func(), error) {
 	var err error
 	if kube, err = controllertest.Client(c); err != nil {
+		return nil, err
+	}
+	if receiverAddr, err = freeAddr(); err != nil {
 		return nil, err
 	}
 	controllers := []manager.Controller{source.Controller(), kustomizeController(), helm.Controller(), notificationController()}
@@ -56,14 +63,24 @@ func kustomizeController() manager.Controller {
 }
 
 // notificationController is the notification group with its ingestion
-// endpoint off and its webhook server on a free local port, so that tests
-// in parallel packages do not collide on Flux's :9292.
+// endpoint off and its webhook server on a free local port (receiverAddr),
+// so that tests in parallel packages do not collide on Flux's :9292.
 func notificationController() manager.Controller {
 	return notification.New(notification.Options{
 		Ingest:            ingest.Options{ListenAddr: "0"},
-		Receiver:          receiver.Options{Addr: "127.0.0.1:0"},
+		Receiver:          receiver.Options{Addr: receiverAddr},
 		RateLimitInterval: 5 * time.Minute,
 	})
+}
+
+// freeAddr is a local address no one listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // runFlux runs the flux command line in-process against the test cluster

@@ -5,13 +5,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/driftless/driftless/api/meta"
 	notificationv1 "github.com/driftless/driftless/api/notification/v1"
 	"github.com/driftless/driftless/api/notification/v1beta3"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
 )
 
 func TestCreateNotificationExport(t *testing.T) {
@@ -262,5 +266,81 @@ func TestReceiverCommands(t *testing.T) {
 		"--secret-ref=absent", "--resource=Kustomization/apps")
 	if err == nil || !strings.Contains(err.Error(), "absent") {
 		t.Errorf("create receiver with a missing Secret: want a failure naming it, got %v", err)
+	}
+}
+
+// TestTriggerReceiver: `flux trigger receiver` computes the path and the
+// signature the real webhook server checks: a signed request annotates
+// the resource; a wrong token finds no Receiver, a wrong signature is
+// refused, and neither annotates anything.
+func TestTriggerReceiver(t *testing.T) {
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "hook-token", Namespace: ns},
+		StringData: map[string]string{"token": "tr1gger-t0ken"}}
+	repo := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: "webapp", Namespace: ns},
+		Spec: sourcev1.GitRepositorySpec{URL: "https://git.example/webapp.git", Interval: metav1.Duration{Duration: time.Hour}, Suspend: true}}
+	for _, o := range []client.Object{secret, repo} {
+		if err := kube.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flux(t, "-n", ns, "--timeout=1m", "create", "receiver", "ci", "--type=generic-hmac",
+		"--secret-ref=hook-token", "--resource=GitRepository/webapp")
+	requested := func() string {
+		t.Helper()
+		got := &sourcev1.GitRepository{}
+		if err := kube.Get(ctx, client.ObjectKeyFromObject(repo), got); err != nil {
+			t.Fatal(err)
+		}
+		return got.Annotations[meta.ReconcileRequestAnnotation]
+	}
+	base := "http://" + receiverAddr
+
+	_, _, err := runFlux(t, "", "-n", ns, "trigger", "receiver", "ci", "--type=generic-hmac", "--token=wrong", "--url="+base, "--retries=0")
+	if err == nil || !strings.Contains(err.Error(), "404") || strings.Contains(err.Error(), "/hook/") {
+		t.Errorf("a wrong token: want a 404 that does not print the path, got %v", err)
+	}
+	_, _, err = runFlux(t, "", "-n", ns, "trigger", "receiver", "ci", "--type=generic", "--token=tr1gger-t0ken", "--url="+base, "--retries=0")
+	if err == nil || !strings.Contains(err.Error(), "400") {
+		t.Errorf("an unsigned request to a generic-hmac Receiver: want 400, got %v", err)
+	}
+	if v := requested(); v != "" {
+		t.Fatalf("a refused request annotated the resource: %q", v)
+	}
+
+	_, errOut := flux(t, "-n", ns, "trigger", "receiver", "ci", "--type=generic-hmac", "--token=tr1gger-t0ken",
+		"--url="+base+"/", "--payload", `{"image":"ghcr.io/org/app:v1.0.0"}`)
+	if !strings.Contains(errOut, "✔ Receiver "+ns+"/ci triggered") {
+		t.Errorf("trigger receiver output:\n%s", errOut)
+	}
+	// The server may coalesce the patch: wait for it, bounded.
+	controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(repo), "the GitRepository annotated by the receiver",
+		func(r *sourcev1.GitRepository) bool { return r.Annotations[meta.ReconcileRequestAnnotation] != "" })
+
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"--token=x"}, "--url must be the http(s) base URL"},
+		{[]string{"--token=x", "--url=ftp://h"}, "--url must be the http(s) base URL"},
+		{[]string{"--url=" + base}, "--token is required for a generic Receiver"},
+		{[]string{"--token=x", "--url=" + base, "--type=github"}, `invalid --type "github": must be one of generic, generic-hmac, generic-oidc`},
+		{[]string{"--token=x", "--url=" + base, "--payload={"}, "--payload is not valid JSON"},
+		{[]string{"--url=" + base, "--type=generic-oidc"}, "needs --oidc-token or --oidc-provider=github"},
+		{[]string{"--url=" + base, "--type=generic-oidc", "--oidc-provider=github"}, "works in a GitHub Actions job"},
+	} {
+		_, _, err := runFlux(t, "", append([]string{"-n", ns, "trigger", "receiver", "ci"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%v: want an error containing %q, got %v", tc.args, tc.wantErr, err)
+		}
+	}
+}
+
+// TestReceiverPathMatchesController: the path trigger computes is the one
+// the controller writes (the same inputs give the same digest).
+func TestReceiverPathMatchesController(t *testing.T) {
+	if got, want := receiverPath("tok", "name", "ns"), "/hook/"+sha256Hex([]byte("toknamens")); got != want {
+		t.Errorf("receiverPath = %s, want %s", got, want)
 	}
 }
