@@ -16,6 +16,7 @@ import (
 	"github.com/driftless/driftless/api/notification/v1beta3"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 func TestCreateNotificationExport(t *testing.T) {
@@ -342,5 +343,68 @@ func TestTriggerReceiver(t *testing.T) {
 func TestReceiverPathMatchesController(t *testing.T) {
 	if got, want := receiverPath("tok", "name", "ns"), "/hook/"+sha256Hex([]byte("toknamens")); got != want {
 		t.Errorf("receiverPath = %s, want %s", got, want)
+	}
+}
+
+var hookRE = regexp.MustCompile(`/hook/[0-9a-f]{64}`)
+
+// TestNotificationTables: the tables of the three kinds, in get all and
+// with -o wide (no REVISION column: they have none, as in Flux's), and a
+// watch that prints an Alert's row again when its Provider appears.
+func TestNotificationTables(t *testing.T) {
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	for _, o := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "token", Namespace: ns}, StringData: map[string]string{"token": "t"}},
+		&v1beta3.Provider{ObjectMeta: metav1.ObjectMeta{Name: "hook", Namespace: ns},
+			Spec: v1beta3.ProviderSpec{Type: "generic-hmac", Address: "https://hooks.example.com/flux", SecretRef: &meta.LocalObjectReference{Name: "token"}}},
+		&v1beta3.Alert{ObjectMeta: metav1.ObjectMeta{Name: "errors", Namespace: ns},
+			Spec: v1beta3.AlertSpec{ProviderRef: meta.LocalObjectReference{Name: "hook"}, EventSeverity: "error",
+				EventSources: []notificationv1.CrossNamespaceObjectReference{{Kind: "Kustomization", Name: "*"}, {Kind: "GitRepository", Name: "repo", Namespace: "infra"}}}},
+		&v1beta3.Alert{ObjectMeta: metav1.ObjectMeta{Name: "orphan", Namespace: ns},
+			Spec: v1beta3.AlertSpec{ProviderRef: meta.LocalObjectReference{Name: "gone"},
+				EventSources: []notificationv1.CrossNamespaceObjectReference{{Kind: "HelmRelease", Name: "podinfo"}}}},
+	} {
+		if err := kube.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flux(t, "-n", ns, "--timeout=1m", "create", "receiver", "ci", "--type=generic", "--secret-ref=token", "--resource=GitRepository/repo")
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"get/notification-all.txt", []string{"get", "all"}},
+		{"get/alerts-wide.txt", []string{"get", "alerts", "-o", "wide"}},
+		{"get/alert-providers-wide.txt", []string{"get", "alert-providers", "-o", "wide"}},
+		{"get/receivers-wide.txt", []string{"get", "receivers", "-o", "wide"}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, _ := flux(t, append([]string{"-n", ns}, tc.args...)...)
+			checkGolden(t, tc.golden, hookRE.ReplaceAllString(normalise(out, ns), "/hook/<digest>"))
+		})
+	}
+
+	// -w: the orphan's row, False, then True once it names the Provider.
+	var out syncBuffer
+	f := NewFactory(strings.NewReader(""), &out, &out)
+	f.Getenv = func(string) string { return "" }
+	root := NewRootCommand("v0.0.0-test", f)
+	root.SetArgs([]string{"--kubeconfig", env.Kubeconfig(), "-n", ns, "get", "alerts", "orphan", "-w", "--no-header"})
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(wctx) }()
+	testcluster.Eventually(t, 30*time.Second, "the first row", func() (bool, error) {
+		return strings.Contains(out.String(), `Provider "gone" of spec.providerRef not found`), nil
+	})
+	controllertest.Patch(t, kube, &v1beta3.Alert{ObjectMeta: metav1.ObjectMeta{Name: "orphan", Namespace: ns}},
+		`{"spec":{"providerRef":{"name":"hook"}}}`)
+	testcluster.Eventually(t, 30*time.Second, "a True row for the change", func() (bool, error) {
+		return strings.Contains(out.String(), `Alert is Ready: Provider "hook" is ready`), nil
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("watch ended with %v", err)
 	}
 }
