@@ -189,6 +189,13 @@ func TestAlertsTellTheTruth(t *testing.T) {
 		t.Errorf("get alert-providers does not show the Provider suspended:\n%s", out)
 	}
 	flux(t, "-n", ns, "resume", "alert-provider", "slack")
+	p := &v1beta3.Provider{}
+	if err := kube.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "slack"}, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Annotations[meta.ReconcileRequestAnnotation]; ok || p.Spec.Suspend {
+		t.Errorf("resume alert-provider: suspend %v, annotations %v (no controller reads a reconcile request)", p.Spec.Suspend, p.Annotations)
+	}
 	out, _ = flux(t, "-n", ns, "describe", "alert", "errors")
 	for _, want := range []string{"Provider:", "slack", "Event Sources:", "Kustomization/*", "Readiness (derived", `Alert is Ready: Provider "slack" is ready`} {
 		if !strings.Contains(out, want) {

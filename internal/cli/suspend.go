@@ -137,6 +137,10 @@ func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind
 		p.action("resuming %s %s in %s namespace", k.Command.Path(), obj.GetName(), obj.GetNamespace())
 		tokens[i] = requestToken()
 		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}},"spec":{"suspend":null}}`, meta.ReconcileRequestAnnotation, tokens[i])
+		if k.NotReconciled {
+			// An Alert or a Provider: no controller would read the request.
+			patch = `{"spec":{"suspend":null}}`
+		}
 		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
 			return fmt.Errorf("resume %s %s/%s: %w", k.Kind, obj.GetNamespace(), obj.GetName(), err)
 		}
