@@ -77,9 +77,9 @@ func answer(ctx context.Context, t *testing.T, c client.Client, k kinds.Kind, ob
 	fill(obj)
 	obj.SetLastHandledReconcileRequest(token)
 	obj.SetObservedGeneration(obj.GetGeneration())
-	msg := "stored artifact for revision '" + k.Revision(obj) + "'"
+	msg := "stored artifact for revision '" + k.RevisionOf(obj) + "'"
 	if k.Kind == kustomizev1.KustomizationKind {
-		msg = "Applied revision: " + k.Revision(obj)
+		msg = "Applied revision: " + k.RevisionOf(obj)
 	}
 	obj.SetConditions([]metav1.Condition{{
 		Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason, Message: msg,

@@ -236,6 +236,6 @@ func syncReady(k kinds.Kind, head string) readiness {
 		if !done {
 			return false, nil
 		}
-		return head == "" || strings.HasSuffix(k.Revision(obj), head), nil
+		return head == "" || strings.HasSuffix(k.RevisionOf(obj), head), nil
 	}
 }

@@ -12,11 +12,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
 
@@ -60,6 +60,7 @@ func newCreateCommand(f *Factory) *cobra.Command {
 	source.AddCommand(newCreateSourceHelmCommand(f, opts), newCreateSourceChartCommand(f, opts))
 	cmd.AddCommand(source, newCreateKustomizationCommand(f, opts), newCreateHelmReleaseCommand(f, opts))
 	cmd.AddCommand(newCreateSecretCommand(f, opts), newCreateTenantCommand(f, opts))
+	cmd.AddCommand(newCreateProviderCommand(f, opts), newCreateAlertCommand(f, opts), newCreateReceiverCommand(f, opts))
 	return cmd
 }
 
@@ -98,7 +99,7 @@ func checkName(args []string, what string) (string, error) {
 
 // manifest is obj as a user would write it: apiVersion, kind, metadata
 // (name, namespace, labels) and spec, without status or server fields.
-func manifest(obj meta.Object) (map[string]any, error) {
+func manifest(obj kinds.Object) (map[string]any, error) {
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func manifest(obj meta.Object) (map[string]any, error) {
 
 // exportYAML prints obj as Flux's --export does: a YAML document
 // starting with ---.
-func exportYAML(w io.Writer, obj meta.Object) error {
+func exportYAML(w io.Writer, obj kinds.Object) error {
 	m, err := manifest(obj)
 	if err != nil {
 		return err
@@ -135,7 +136,15 @@ func exportYAML(w io.Writer, obj meta.Object) error {
 // <kind> NAME`: build turns the name, the namespace and the flags into the
 // object, which --export prints and otherwise is applied and waited for.
 func newCreateKindCommand(f *Factory, common *createOptions, k kinds.Kind, cmd *cobra.Command,
-	build func(name, ns string) (meta.Object, error)) *cobra.Command {
+	build func(name, ns string) (kinds.Object, error)) *cobra.Command {
+	return newCreateKindCommandThen(f, common, k, cmd, build, nil)
+}
+
+// newCreateKindCommandThen is newCreateKindCommand with then, when not
+// nil, called with the object once it is applied and ready (a Receiver's
+// webhook path is printed so).
+func newCreateKindCommandThen(f *Factory, common *createOptions, k kinds.Kind, cmd *cobra.Command,
+	build func(name, ns string) (kinds.Object, error), then func(got kinds.Object)) *cobra.Command {
 	cmd.Use = k.Command.Name + " NAME"
 	cmd.Aliases = k.Command.Aliases
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -155,7 +164,10 @@ func newCreateKindCommand(f *Factory, common *createOptions, k kinds.Kind, cmd *
 			return exportYAML(f.Out, obj)
 		}
 		progress{f.Err}.action("generating %s", k.Command.Noun)
-		_, err = applyAndWait(cmd.Context(), f, k, obj)
+		got, err := applyAndWait(cmd.Context(), f, k, obj)
+		if err == nil && then != nil {
+			then(got)
+		}
 		return err
 	}
 	return cmd
@@ -163,7 +175,7 @@ func newCreateKindCommand(f *Factory, common *createOptions, k kinds.Kind, cmd *
 
 // applyAndWait applies obj with server-side apply, then waits, bounded by
 // --timeout, until it is Ready, printing progress as Flux does.
-func applyAndWait(ctx context.Context, f *Factory, k kinds.Kind, obj meta.Object) (meta.Object, error) {
+func applyAndWait(ctx context.Context, f *Factory, k kinds.Kind, obj kinds.Object) (kinds.Object, error) {
 	c, err := f.Client()
 	if err != nil {
 		return nil, err
@@ -186,6 +198,19 @@ func applyAndWait(ctx context.Context, f *Factory, k kinds.Kind, obj meta.Object
 		return nil, fmt.Errorf("apply %s %s: %w", k.Kind, key, err)
 	}
 	p.success("%s %s", k.Kind, verb)
+	if k.Derive != nil {
+		// An Alert or a Provider: no controller writes its status, so its
+		// readiness is derived now from what it refers to.
+		ready := k.Derive(ctx, func(ctx context.Context, key types.NamespacedName, o kinds.Object) error {
+			return c.Get(ctx, key, o)
+		}, obj)
+		if ready.Status == metav1.ConditionTrue {
+			p.success("%s %s is ready", k.Kind, key.Name)
+		} else {
+			fmt.Fprintf(f.Err, "⚠️ %s %s is not ready: %s\n", k.Kind, key.Name, ready.Message)
+		}
+		return obj, nil
+	}
 	if isStatic(k, obj) {
 		// No controller writes its status, so there is nothing to wait for.
 		p.success("%s %s is a static object: ready to be used", k.Kind, key.Name)
@@ -199,7 +224,7 @@ func applyAndWait(ctx context.Context, f *Factory, k kinds.Kind, obj meta.Object
 		return got, err
 	}
 	p.success("%s %s is ready", k.Kind, key.Name)
-	if rev := k.Revision(got); rev != "" {
+	if rev := k.RevisionOf(got); rev != "" {
 		p.success("%s revision %s", k.RevisionVerb, rev)
 	}
 	return got, nil

@@ -95,7 +95,7 @@ GitRepository or Bucket source (--source and --chart), or for the chart of an OC
     --chart=podinfo \
     --values=./values.yaml \
     --export > podinfo-release.yaml`,
-	}, func(name, ns string) (meta.Object, error) {
+	}, func(name, ns string) (kinds.Object, error) {
 		return o.build(name, ns, common, f.Err)
 	})
 	fl := cmd.Flags()

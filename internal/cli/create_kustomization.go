@@ -39,7 +39,7 @@ func newCreateKustomizationCommand(f *Factory, common *createOptions) *cobra.Com
 
   # Use a source from another namespace and wait for the workloads
   flux create ks podinfo --source=GitRepository/podinfo.flux-system --path=./kustomize --wait --health-check-timeout=3m`,
-	}, func(name, ns string) (meta.Object, error) {
+	}, func(name, ns string) (kinds.Object, error) {
 		if cmd.Flags().Changed("validation") {
 			fmt.Fprintln(f.Err, "Flag --validation has been deprecated, this arg is no longer used, all resources are validated using server-side apply dry-run")
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/kinds"
 )
@@ -52,7 +51,7 @@ func newCreateSourceChartCommand(f *Factory, common *createOptions) *cobra.Comma
     --verify-provider=cosign \
     --verify-issuer=https://token.actions.githubusercontent.com \
     --verify-subject=https://github.com/stefanprodan/podinfo/.github/workflows/release.yml@refs/tags/6.6.2`,
-	}, func(name, ns string) (meta.Object, error) {
+	}, func(name, ns string) (kinds.Object, error) {
 		return o.build(name, ns, common, f.Err)
 	})
 	fl := cmd.Flags()

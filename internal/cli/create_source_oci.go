@@ -70,7 +70,7 @@ func newCreateSourceOCICommand(f *Factory, common *createOptions) *cobra.Command
     --url=oci://ghcr.io/stefanprodan/manifests/podinfo \
     --digest=sha256:3b6cdcc7adcc9a84d3214ee1c029543789d90b5ae69debe9efa3f66e982875de \
     --export`,
-	}, func(name, ns string) (meta.Object, error) {
+	}, func(name, ns string) (kinds.Object, error) {
 		return o.build(name, ns, common, f.Err)
 	})
 	fl := cmd.Flags()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -71,12 +72,27 @@ func newDescribeKindCommand(f *Factory, o describeOptions, k kinds.Kind) *cobra.
 			if err != nil {
 				return err
 			}
+			sections := kinds.Describe(k, obj, o.age)
+			if k.Derive != nil {
+				sections = append(sections, derivedReadiness(readyCondition(cmd.Context(), c, k, obj)))
+			}
 			d := &describer{age: o.age}
-			d.describe(kinds.Describe(k, obj, o.age), events)
+			d.describe(sections, events)
 			_, err = f.Out.Write(d.buf.Bytes())
 			return err
 		},
 	}
+}
+
+// derivedReadiness is the section of a static kind's Ready (an Alert, a
+// Provider): derived from what it refers to, since no controller writes a
+// status for it.
+func derivedReadiness(ready *metav1.Condition) kinds.Section {
+	return kinds.Section{Title: "Readiness (derived: no controller writes its status)", Pairs: []kinds.Pair{
+		{Key: "Ready", Value: string(ready.Status)},
+		{Key: "Reason", Value: ready.Reason},
+		{Key: "Message", Value: ready.Message},
+	}}
 }
 
 // eventsFor lists the core/v1 Events about obj, oldest first.

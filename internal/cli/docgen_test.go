@@ -61,9 +61,13 @@ func TestDocgen(t *testing.T) {
 			t.Errorf("flux_build_artifact.md lacks %q:\n%s", want, page)
 		}
 	}
-	stub, err := os.ReadFile(filepath.Join(dir, "flux_trigger_receiver.md"))
-	if err != nil || !strings.Contains(string(stub), notBuiltMessage("trigger receiver")) {
-		t.Errorf("the page of a stub says it is not built: %v\n%s", err, stub)
+	// The page of a stub (the first one of the tree, whichever it is as
+	// commands get built) says it is not built.
+	if path := firstStub(o); path != "" {
+		stub, err := os.ReadFile(filepath.Join(dir, "flux_"+strings.ReplaceAll(path, " ", "_")+".md"))
+		if err != nil || !strings.Contains(string(stub), notBuiltMessage(path)) {
+			t.Errorf("the page of a stub says it is not built: %v\n%s", err, stub)
+		}
 	}
 
 	// The same tree gives the same pages.
@@ -94,4 +98,15 @@ func withoutKubeconfig(page string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// firstStub is the command path (after "flux") of the first not-built stub
+// in the tree, "" when every command is built.
+func firstStub(o *offlineFlux) string {
+	for _, path := range FluxCommandPaths() {
+		if cmd, rest, err := o.root.Find(strings.Fields(path)); err == nil && len(rest) == 0 && IsNotBuilt(cmd) {
+			return path
+		}
+	}
+	return ""
 }

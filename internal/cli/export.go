@@ -10,7 +10,6 @@ import (
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
 
@@ -58,7 +57,7 @@ func newExportKindCommand(f *Factory, o *exportOptions, k kinds.Kind) *cobra.Com
 			if err != nil {
 				return err
 			}
-			var objs []meta.Object
+			var objs []kinds.Object
 			if o.all {
 				list := k.NewList()
 				if err := c.List(cmd.Context(), list, client.InNamespace(ns)); err != nil {
@@ -122,7 +121,7 @@ func exportMetadata(obj client.Object) map[string]any {
 }
 
 // exportCredentials writes the Secret that obj's spec.secretRef names.
-func exportCredentials(ctx context.Context, w io.Writer, c client.Client, k kinds.Kind, obj meta.Object) error {
+func exportCredentials(ctx context.Context, w io.Writer, c client.Client, k kinds.Kind, obj kinds.Object) error {
 	if k.SecretRef == nil || k.SecretRef(obj) == "" {
 		return nil
 	}

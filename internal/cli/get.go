@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
 
@@ -81,7 +81,7 @@ func newGetKindCommand(f *Factory, o *getOptions, k kinds.Kind) *cobra.Command {
 				return nil
 			}
 			if o.tabular() {
-				return g.table(f.Out, k, objs, false)
+				return g.table(cmd.Context(), f.Out, k, objs, false)
 			}
 			return printObjects(f.Out, g.client.Scheme(), o.output, objs, name != "")
 		},
@@ -176,7 +176,7 @@ func (g *getter) listOptions() []client.ListOption {
 // list returns the objects of kind k that pass every filter. A named object
 // that does not exist is an error that says so, as kubectl's.
 func (g *getter) list(ctx context.Context, k kinds.Kind) ([]client.Object, error) {
-	var found []meta.Object
+	var found []kinds.Object
 	if g.name != "" {
 		obj := k.New()
 		if err := g.client.Get(ctx, client.ObjectKey{Namespace: g.namespace, Name: g.name}, obj); err != nil {
@@ -194,7 +194,7 @@ func (g *getter) list(ctx context.Context, k kinds.Kind) ([]client.Object, error
 	}
 	var out []client.Object
 	for _, o := range found {
-		if g.status.matches(o) {
+		if g.status.matches(o, g.ready(ctx, k, o)) {
 			out = append(out, o)
 		}
 	}
@@ -212,6 +212,10 @@ func notFoundError(err error, kind, name, namespace string) error {
 // header is the table's first line for kind k.
 func (g *getter) header(k kinds.Kind) []string {
 	h := []string{"NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"}
+	if k.Revision == nil {
+		// Alerts, Providers, Receivers have none; Flux's tables leave the column out.
+		h = slices.Delete(h, 1, 2)
+	}
 	if g.showSource {
 		h = slices.Insert(h, 1, "SOURCE")
 	}
@@ -228,20 +232,27 @@ func (g *getter) header(k kinds.Kind) []string {
 	return h
 }
 
+// ready is the Ready condition of o (see readyCondition).
+func (g *getter) ready(ctx context.Context, k kinds.Kind, o kinds.Object) *metav1.Condition {
+	return readyCondition(ctx, g.client, k, o)
+}
+
 // row is one object's table line; prefixed names read kind/name (get all).
-func (g *getter) row(k kinds.Kind, o client.Object, prefixed bool) []string {
-	fo := o.(meta.Object)
-	name := o.GetName()
+func (g *getter) row(ctx context.Context, k kinds.Kind, fo kinds.Object, prefixed bool) []string {
+	name := fo.GetName()
 	if prefixed {
 		name = strings.ToLower(k.Kind) + "/" + name
 	}
-	ready, msg := readyColumns(fo)
-	r := []string{name, k.Revision(fo), titleBool(fo.IsSuspended()), ready, msg}
+	ready, msg := readyColumns(g.ready(ctx, k, fo))
+	r := []string{name, k.RevisionOf(fo), titleBool(k.IsSuspended(fo)), ready, msg}
+	if k.Revision == nil {
+		r = slices.Delete(r, 1, 2)
+	}
 	if g.showSource {
 		r = slices.Insert(r, 1, sourceColumn(k, fo))
 	}
 	if g.namespace == "" {
-		r = append([]string{o.GetNamespace()}, r...)
+		r = append([]string{fo.GetNamespace()}, r...)
 	}
 	if g.output == outputWide {
 		for _, c := range k.Wide {
@@ -253,13 +264,13 @@ func (g *getter) row(k kinds.Kind, o client.Object, prefixed bool) []string {
 	return r
 }
 
-func (g *getter) table(w io.Writer, k kinds.Kind, objs []client.Object, prefixed bool) error {
+func (g *getter) table(ctx context.Context, w io.Writer, k kinds.Kind, objs []client.Object, prefixed bool) error {
 	tw := newTabWriter(w)
 	if !g.noHeader {
 		writeRow(tw, g.header(k)...)
 	}
 	for _, o := range objs {
-		writeRow(tw, g.row(k, o, prefixed)...)
+		writeRow(tw, g.row(ctx, k, o, prefixed)...)
 	}
 	return tw.Flush()
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
 
@@ -18,7 +17,7 @@ func addShowSourceFlag(cmd *cobra.Command, o *getOptions, k kinds.Kind) {
 }
 
 // sourceColumn is the SOURCE column of obj: its source as Kind/namespace/name.
-func sourceColumn(k kinds.Kind, obj meta.Object) string {
+func sourceColumn(k kinds.Kind, obj kinds.Object) string {
 	if k.Source == nil {
 		return ""
 	}

@@ -87,7 +87,7 @@ func (g *getter) printAll(ctx context.Context, errOut io.Writer, ks []kinds.Kind
 			fmt.Fprintln(g.out)
 		}
 		tables++
-		if err := g.table(g.out, k, objs, true); err != nil {
+		if err := g.table(ctx, g.out, k, objs, true); err != nil {
 			return err
 		}
 	}

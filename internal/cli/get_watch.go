@@ -9,7 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
 
@@ -24,13 +23,13 @@ func (g *getter) watch(ctx context.Context, k kinds.Kind) error {
 	rv := list.GetResourceVersion()
 	var objs []client.Object
 	for _, o := range k.Items(list) {
-		if g.status.matches(o) {
+		if g.status.matches(o, g.ready(ctx, k, o)) {
 			objs = append(objs, o)
 		}
 	}
 	out := g.out
 	if g.tabular() {
-		if err := g.table(out, k, objs, false); err != nil {
+		if err := g.table(ctx, out, k, objs, false); err != nil {
 			return err
 		}
 	} else {
@@ -42,13 +41,13 @@ func (g *getter) watch(ctx context.Context, k kinds.Kind) error {
 	}
 	opts := append(g.listOptions(), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: false}})
 	return followWatch(ctx, g.client, k.NewList(), k.Kind+" objects", func(ev watch.Event) error {
-		o, isFlux := ev.Object.(meta.Object)
-		if !isFlux || ev.Type == watch.Bookmark || !g.status.matches(o) {
+		o, isFlux := ev.Object.(kinds.Object)
+		if !isFlux || ev.Type == watch.Bookmark || !g.status.matches(o, g.ready(ctx, k, o)) {
 			return nil
 		}
 		if g.tabular() {
 			tw := newTabWriter(out)
-			writeRow(tw, g.row(k, o, false)...)
+			writeRow(tw, g.row(ctx, k, o, false)...)
 			return tw.Flush()
 		}
 		return g.printOne(o)

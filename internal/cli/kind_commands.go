@@ -10,11 +10,15 @@ import (
 
 // addKindCommands adds to verb one command per kind of the catalogue, made
 // by kindCommand, under the command of the kind's group ("source") when it
-// has one; group makes that command the first time a kind needs it.
+// has one; group makes that command the first time a kind needs it. A
+// kind for which kindCommand returns nil has no command under verb.
 func addKindCommands(verb *cobra.Command, group func(name string) *cobra.Command, kindCommand func(kinds.Kind) *cobra.Command) {
 	groups := map[string]*cobra.Command{}
 	for _, k := range kinds.All() {
 		cmd := kindCommand(k)
+		if cmd == nil {
+			continue
+		}
 		if k.Command.Group == "" {
 			verb.AddCommand(cmd)
 			continue

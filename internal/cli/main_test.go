@@ -2,25 +2,33 @@ package cli
 
 import (
 	"bytes"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/internal/controller/helm"
 	"github.com/driftless/driftless/internal/controller/kustomize"
+	"github.com/driftless/driftless/internal/controller/notification"
+	"github.com/driftless/driftless/internal/controller/notification/ingest"
+	"github.com/driftless/driftless/internal/controller/notification/receiver"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/manager"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
-// The CLI tests run against a real cluster with the source, kustomize and helm
-// controllers running, so commands that wait (reconcile, resume) see the
-// real status they wait for.
+// The CLI tests run against a real cluster with the source, kustomize, helm
+// and notification controllers running, so commands that wait (reconcile,
+// resume, create receiver) see the real status they wait for.
 var (
 	env  *testcluster.Cluster
 	kube client.Client
+	// receiverAddr is where the notification group's webhook server
+	// listens, for `flux trigger receiver`.
+	receiverAddr string
 )
 
 func TestMain(m *testing.M) {
@@ -32,7 +40,11 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	if kube, err = controllertest.Client(c); err != nil {
 		return nil, err
 	}
-	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), kustomizeController(), helm.Controller()},
+	if receiverAddr, err = freeAddr(); err != nil {
+		return nil, err
+	}
+	controllers := []manager.Controller{source.Controller(), kustomizeController(), helm.Controller(), notificationController()}
+	return controllertest.StartControllers(c, controllers,
 		func(o *manager.Options) {
 			o.LeaderElectionID = "driftless-cli-test"
 			// Flux's sharding: objects labelled with a shard key belong to
@@ -48,6 +60,27 @@ func kustomizeController() manager.Controller {
 	o := kustomize.DefaultOptions()
 	o.HTTPRetry = 2
 	return kustomize.New(o)
+}
+
+// notificationController is the notification group with its ingestion
+// endpoint off and its webhook server on a free local port (receiverAddr),
+// so that tests in parallel packages do not collide on Flux's :9292.
+func notificationController() manager.Controller {
+	return notification.New(notification.Options{
+		Ingest:            ingest.Options{ListenAddr: "0"},
+		Receiver:          receiver.Options{Addr: receiverAddr},
+		RateLimitInterval: 5 * time.Minute,
+	})
+}
+
+// freeAddr is a local address no one listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
 
 // runFlux runs the flux command line in-process against the test cluster

@@ -20,6 +20,9 @@ func newReconcileCommand(f *Factory) *cobra.Command {
 	addKindCommands(cmd, func(group string) *cobra.Command {
 		return &cobra.Command{Use: group, Short: "Reconcile " + group + "s now"}
 	}, func(k kinds.Kind) *cobra.Command {
+		if k.NotReconciled {
+			return nil // Alerts and Providers: Flux has no reconcile command for them
+		}
 		if k.GroupKind() == kinds.HelmRelease().GroupKind() {
 			return newReconcileHelmReleaseCommand(f, k) // --force, --reset
 		}
@@ -94,7 +97,7 @@ func reconcileIn(ctx context.Context, f *Factory, k kinds.Kind, key client.Objec
 	if err := c.Get(ctx, key, obj); err != nil {
 		return notFoundHint(err, k, key.Name, key.Namespace)
 	}
-	if obj.IsSuspended() {
+	if k.IsSuspended(obj) {
 		return fmt.Errorf("%s %s is suspended: resume it first with 'flux resume %s %s -n %s'",
 			k.Kind, key, k.Command.Path(), key.Name, key.Namespace)
 	}
@@ -115,7 +118,7 @@ func reconcileIn(ctx context.Context, f *Factory, k kinds.Kind, key client.Objec
 
 // requestReconcile sets reconcile.fluxcd.io/requestedAt by merge patch and
 // returns its value.
-func requestReconcile(ctx context.Context, c client.Client, obj meta.Object) (string, error) {
+func requestReconcile(ctx context.Context, c client.Client, obj kinds.Object) (string, error) {
 	token := requestToken()
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, meta.ReconcileRequestAnnotation, token)
 	return token, c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch)))
@@ -133,7 +136,7 @@ func waitReconciled(ctx context.Context, f *Factory, c client.WithWatch, k kinds
 		return err
 	}
 	p.success("%s reconciliation completed", k.Kind)
-	if rev := k.Revision(got); rev != "" {
+	if rev := k.RevisionOf(got); rev != "" {
 		p.success("%s revision %s", k.RevisionVerb, rev)
 	}
 	return nil
@@ -147,8 +150,9 @@ func notFoundHint(err error, k kinds.Kind, name, ns string) error {
 	return err
 }
 
-// isStatic tells whether obj is a static object of k (a HelmRepository of
-// type oci), which no controller reconciles: nothing waits for it.
-func isStatic(k kinds.Kind, obj meta.Object) bool {
-	return k.Static != nil && k.Static(obj) != ""
+// isStatic tells whether obj is a static object of k (an Alert, a Provider,
+// a HelmRepository of type oci), which no controller reconciles: nothing
+// waits for it.
+func isStatic(k kinds.Kind, obj kinds.Object) bool {
+	return k.NotReconciled || (k.Static != nil && k.Static(obj) != "")
 }

@@ -85,7 +85,7 @@ func newReconcileHelmReleaseCommand(f *Factory, k kinds.Kind) *cobra.Command {
 				return err
 			}
 			p.success("%s reconciliation completed", k.Kind)
-			if rev := k.Revision(got); rev != "" {
+			if rev := k.RevisionOf(got); rev != "" {
 				p.success("%s revision %s", k.RevisionVerb, rev)
 			}
 			return nil

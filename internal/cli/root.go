@@ -26,6 +26,7 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newCreateCommand(f), newReconcileCommand(f), newSuspendCommand(f), newResumeCommand(f), newDeleteCommand(f))
 	root.AddCommand(newGetCommand(f))
 	root.AddCommand(newExportCommand(f))
+	root.AddCommand(newTriggerCommand(f))
 	root.AddCommand(newDescribeCommand(f))
 	root.AddCommand(newEventsCommand(f))
 	root.AddCommand(newTreeCommand(f))

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -11,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
 
@@ -58,7 +58,7 @@ func newStatsCommand(f *Factory) *cobra.Command {
 					if !apimeta.IsNoMatchError(err) {
 						return fmt.Errorf("listing %s objects: %w", k.Kind, err)
 					}
-				} else if err := s.add(k.Items(list)); err != nil {
+				} else if err := s.add(cmd.Context(), c, k, k.Items(list)); err != nil {
 					return err
 				}
 				writeRow(tw, s.kind, strconv.Itoa(s.total-s.suspended), strconv.Itoa(s.failing),
@@ -72,13 +72,13 @@ func newStatsCommand(f *Factory) *cobra.Command {
 }
 
 // add counts objs.
-func (s *kindStats) add(objs []meta.Object) error {
+func (s *kindStats) add(ctx context.Context, c client.Reader, k kinds.Kind, objs []kinds.Object) error {
 	for _, o := range objs {
 		s.total++
-		if o.IsSuspended() {
+		if k.IsSuspended(o) {
 			s.suspended++
 		}
-		if c := apimeta.FindStatusCondition(o.GetConditions(), meta.ReadyCondition); c != nil && c.Status == metav1.ConditionFalse {
+		if ready := readyCondition(ctx, c, k, o); ready != nil && ready.Status == metav1.ConditionFalse {
 			s.failing++
 		}
 		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)

@@ -79,6 +79,9 @@ func TestStats(t *testing.T) {
 	writeRow(tw, "HelmChart", "0", "0", "0", "-")
 	writeRow(tw, "Kustomization", "1", "0", "0", "-")
 	writeRow(tw, "HelmRelease", "0", "0", "0", "-")
+	writeRow(tw, "Provider", "0", "0", "0", "-")
+	writeRow(tw, "Alert", "0", "0", "0", "-")
+	writeRow(tw, "Receiver", "0", "0", "0", "-")
 	if err := tw.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -83,9 +83,9 @@ func newToggleKindCommand(f *Factory, o *toggleOptions, k kinds.Kind, suspend bo
 // selectObjects is the named objects, or with no name every object of the
 // kind in the namespace. Every name is read before anything is changed: one
 // that does not exist fails the command with nothing changed.
-func selectObjects(ctx context.Context, c client.Client, k kinds.Kind, ns string, names []string) ([]meta.Object, error) {
+func selectObjects(ctx context.Context, c client.Client, k kinds.Kind, ns string, names []string) ([]kinds.Object, error) {
 	if len(names) > 0 {
-		var objs []meta.Object
+		var objs []kinds.Object
 		var errs []error
 		seen := map[string]bool{}
 		for _, name := range names {
@@ -116,7 +116,7 @@ func selectObjects(ctx context.Context, c client.Client, k kinds.Kind, ns string
 	return objs, nil
 }
 
-func suspendAll(ctx context.Context, f *Factory, c client.Client, k kinds.Kind, objs []meta.Object) error {
+func suspendAll(ctx context.Context, f *Factory, c client.Client, k kinds.Kind, objs []kinds.Object) error {
 	p := progress{f.Err}
 	for _, obj := range objs {
 		p.action("suspending %s %s in %s namespace", k.Command.Path(), obj.GetName(), obj.GetNamespace())
@@ -130,20 +130,24 @@ func suspendAll(ctx context.Context, f *Factory, c client.Client, k kinds.Kind, 
 
 // resumeAll clears spec.suspend and asks for a reconciliation in the same
 // merge patch, then, with wait, waits for each object as reconcile does.
-func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind, objs []meta.Object, wait bool) error {
+func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind, objs []kinds.Object, wait bool) error {
 	p := progress{f.Err}
 	tokens := make([]string, len(objs))
 	for i, obj := range objs {
 		p.action("resuming %s %s in %s namespace", k.Command.Path(), obj.GetName(), obj.GetNamespace())
 		tokens[i] = requestToken()
 		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}},"spec":{"suspend":null}}`, meta.ReconcileRequestAnnotation, tokens[i])
+		if k.NotReconciled {
+			// An Alert or a Provider: no controller would read the request.
+			patch = `{"spec":{"suspend":null}}`
+		}
 		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
 			return fmt.Errorf("resume %s %s/%s: %w", k.Kind, obj.GetNamespace(), obj.GetName(), err)
 		}
 		p.success("%s resumed", k.Command.Path())
 	}
 	// A static object (a HelmRepository of type oci) is never reconciled.
-	var waited []meta.Object
+	var waited []kinds.Object
 	var waitedTokens []string
 	for i, obj := range objs {
 		if !isStatic(k, obj) {
@@ -161,7 +165,7 @@ func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind
 
 // waitAllReconciled waits for every resumed object within one --timeout,
 // reporting each by name; a failure does not stop the wait for the others.
-func waitAllReconciled(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind, objs []meta.Object, tokens []string) error {
+func waitAllReconciled(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind, objs []kinds.Object, tokens []string) error {
 	p := progress{f.Err}
 	wctx, cancel := f.withTimeout(ctx)
 	defer cancel()
@@ -176,7 +180,7 @@ func waitAllReconciled(ctx context.Context, f *Factory, c client.WithWatch, k ki
 			continue
 		}
 		p.success("%s %s reconciliation completed", k.Kind, key)
-		if rev := k.Revision(got); rev != "" {
+		if rev := k.RevisionOf(got); rev != "" {
 			p.success("%s revision %s", k.RevisionVerb, rev)
 		}
 	}

@@ -172,19 +172,19 @@ func alignedSections(sections [][]pair) []byte {
 
 // traceLines are the lines of a Flux object the catalogue knows: kind and
 // name, namespace, its summary, revision and status.
-func traceLines(k kinds.Kind, obj meta.Object) []pair {
+func traceLines(k kinds.Kind, obj kinds.Object) []pair {
 	pairs := []pair{{k.Kind, obj.GetName()}, {"Namespace", obj.GetNamespace()}}
 	for _, p := range k.Summary(obj) {
 		pairs = append(pairs, pair{p.Key, p.Value})
 	}
-	status, message := traceStatus(obj.GetConditions())
-	return append(pairs, pair{"Revision", k.Revision(obj)}, pair{"Status", status}, pair{"Message", message})
+	status, message := traceStatus(kinds.Conditions(obj))
+	return append(pairs, pair{"Revision", k.RevisionOf(obj)}, pair{"Status", status}, pair{"Message", message})
 }
 
 // traceSource adds the source of obj (of kind k). A source kind the
 // catalogue knows is read as its type; others generically, from their
 // common status fields.
-func traceSource(ctx context.Context, c client.Client, k kinds.Kind, obj meta.Object) ([]pair, error) {
+func traceSource(ctx context.Context, c client.Client, k kinds.Kind, obj kinds.Object) ([]pair, error) {
 	ref := k.Source(obj)
 	src := &unstructured.Unstructured{}
 	src.SetAPIVersion(ref.APIVersion)

@@ -37,7 +37,7 @@ type Table struct {
 
 // Describe is the whole description of obj but its events: the metadata
 // every kind has, then the kind's sections.
-func Describe(k Kind, obj meta.Object, age Age) []Section {
+func Describe(k Kind, obj Object, age Age) []Section {
 	head := Section{Pairs: []Pair{
 		{"Name", obj.GetName()},
 		{"Namespace", obj.GetNamespace()},
@@ -50,8 +50,8 @@ func Describe(k Kind, obj meta.Object, age Age) []Section {
 }
 
 // conditions is the Conditions table of obj.
-func conditions(obj meta.Object, age Age) Section {
-	conds := obj.GetConditions()
+func conditions(obj Object, age Age) Section {
+	conds := Conditions(obj)
 	rows := make([][]string, 0, len(conds))
 	for _, c := range conds {
 		rows = append(rows, []string{c.Type, string(c.Status), c.Reason, age(c.LastTransitionTime.Time), c.Message})

@@ -15,19 +15,19 @@ func GitRepository() Kind {
 		GroupVersionKind: sourcev1.GroupVersion.WithKind(sourcev1.GitRepositoryKind),
 		Resource:         "gitrepositories",
 		Command:          Command{Group: "source", Name: "git", Plural: "git", Noun: "GitRepository source", Nouns: "GitRepository sources"},
-		New:              func() meta.Object { return &sourcev1.GitRepository{} },
+		New:              func() Object { return &sourcev1.GitRepository{} },
 		NewList:          func() List { return &sourcev1.GitRepositoryList{} },
-		Items:            func(l List) []meta.Object { return pointers(l.(*sourcev1.GitRepositoryList).Items) },
-		Revision:         func(o meta.Object) string { return artifactRevision(o.(*sourcev1.GitRepository).Status.Artifact) },
+		Items:            func(l List) []Object { return pointers(l.(*sourcev1.GitRepositoryList).Items) },
+		Revision:         func(o Object) string { return artifactRevision(o.(*sourcev1.GitRepository).Status.Artifact) },
 		RevisionVerb:     "fetched",
-		SetSuspend:       func(o meta.Object, s bool) { o.(*sourcev1.GitRepository).Spec.Suspend = s },
+		SetSuspend:       func(o Object, s bool) { o.(*sourcev1.GitRepository).Spec.Suspend = s },
 		Wide: []Column{
-			{"INTERVAL", func(o meta.Object) string { return o.(*sourcev1.GitRepository).Spec.Interval.Duration.String() }},
-			{"REF", func(o meta.Object) string { return gitRef(o.(*sourcev1.GitRepository).Spec.Reference) }},
-			{"URL", func(o meta.Object) string { return o.(*sourcev1.GitRepository).Spec.URL }},
+			{"INTERVAL", func(o Object) string { return o.(*sourcev1.GitRepository).Spec.Interval.Duration.String() }},
+			{"REF", func(o Object) string { return gitRef(o.(*sourcev1.GitRepository).Spec.Reference) }},
+			{"URL", func(o Object) string { return o.(*sourcev1.GitRepository).Spec.URL }},
 		},
-		Sections: func(o meta.Object, age Age) []Section { return gitRepositorySections(o.(*sourcev1.GitRepository), age) },
-		Summary: func(o meta.Object) []Pair {
+		Sections: func(o Object, age Age) []Section { return gitRepositorySections(o.(*sourcev1.GitRepository), age) },
+		Summary: func(o Object) []Pair {
 			g := o.(*sourcev1.GitRepository)
 			ref := "" // no spec.ref reads <none> here, where wide and describe say branch:master
 			if g.Spec.Reference != nil {
@@ -35,7 +35,7 @@ func GitRepository() Kind {
 			}
 			return []Pair{{"URL", g.Spec.URL}, {"Ref", ref}}
 		},
-		SecretRef: func(o meta.Object) string {
+		SecretRef: func(o Object) string {
 			if ref := o.(*sourcev1.GitRepository).Spec.SecretRef; ref != nil {
 				return ref.Name
 			}

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 )
 
@@ -18,27 +17,27 @@ func HelmChart() Kind {
 		GroupVersionKind: sourcev1.GroupVersion.WithKind(sourcev1.HelmChartKind),
 		Resource:         "helmcharts",
 		Command:          Command{Group: "source", Name: "chart", Plural: "chart", Noun: "HelmChart source", Nouns: "HelmChart sources"},
-		New:              func() meta.Object { return &sourcev1.HelmChart{} },
+		New:              func() Object { return &sourcev1.HelmChart{} },
 		NewList:          func() List { return &sourcev1.HelmChartList{} },
-		Items:            func(l List) []meta.Object { return pointers(l.(*sourcev1.HelmChartList).Items) },
-		Revision:         func(o meta.Object) string { return artifactRevision(o.(*sourcev1.HelmChart).Status.Artifact) },
+		Items:            func(l List) []Object { return pointers(l.(*sourcev1.HelmChartList).Items) },
+		Revision:         func(o Object) string { return artifactRevision(o.(*sourcev1.HelmChart).Status.Artifact) },
 		RevisionVerb:     "fetched",
-		SetSuspend:       func(o meta.Object, s bool) { o.(*sourcev1.HelmChart).Spec.Suspend = s },
+		SetSuspend:       func(o Object, s bool) { o.(*sourcev1.HelmChart).Spec.Suspend = s },
 		Wide: []Column{
-			{"INTERVAL", func(o meta.Object) string { return o.(*sourcev1.HelmChart).Spec.Interval.Duration.String() }},
-			{"CHART", func(o meta.Object) string { return o.(*sourcev1.HelmChart).Spec.Chart }},
-			{"VERSION", func(o meta.Object) string { return helmChartVersion(o.(*sourcev1.HelmChart)) }},
-			{"SOURCE", func(o meta.Object) string { return helmChartSourceString(o.(*sourcev1.HelmChart)) }},
+			{"INTERVAL", func(o Object) string { return o.(*sourcev1.HelmChart).Spec.Interval.Duration.String() }},
+			{"CHART", func(o Object) string { return o.(*sourcev1.HelmChart).Spec.Chart }},
+			{"VERSION", func(o Object) string { return helmChartVersion(o.(*sourcev1.HelmChart)) }},
+			{"SOURCE", func(o Object) string { return helmChartSourceString(o.(*sourcev1.HelmChart)) }},
 		},
-		Sections: func(o meta.Object, age Age) []Section { return helmChartSections(o.(*sourcev1.HelmChart), age) },
-		Summary: func(o meta.Object) []Pair {
+		Sections: func(o Object, age Age) []Section { return helmChartSections(o.(*sourcev1.HelmChart), age) },
+		Summary: func(o Object) []Pair {
 			c := o.(*sourcev1.HelmChart)
 			return []Pair{{"Chart", c.Spec.Chart}, {"Version", helmChartVersion(c)}}
 		},
-		Source: func(o meta.Object) Ref { return helmChartSource(o.(*sourcev1.HelmChart)) },
+		Source: func(o Object) Ref { return helmChartSource(o.(*sourcev1.HelmChart)) },
 		// The kinds of spec.sourceRef (the API's enum and Flux's --source).
 		SourceKinds: []string{sourcev1.HelmRepositoryKind, sourcev1.GitRepositoryKind, sourcev1.BucketKind},
-		Related:     func(o meta.Object) []Ref { return []Ref{helmChartSource(o.(*sourcev1.HelmChart))} },
+		Related:     func(o Object) []Ref { return []Ref{helmChartSource(o.(*sourcev1.HelmChart))} },
 		Examples: map[string]string{"reconcile": `  # Check the source of the HelmChart podinfo for a new chart now
   flux reconcile source chart podinfo
 

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
-	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 )
 
@@ -24,27 +23,27 @@ func HelmRelease() Kind {
 		Resource:         "helmreleases",
 		Command: Command{Name: "helmrelease", Plural: "helmreleases", Aliases: []string{"hr"},
 			Noun: "HelmRelease", Nouns: "HelmReleases"},
-		New:          func() meta.Object { return &helmv2.HelmRelease{} },
+		New:          func() Object { return &helmv2.HelmRelease{} },
 		NewList:      func() List { return &helmv2.HelmReleaseList{} },
-		Items:        func(l List) []meta.Object { return pointers(l.(*helmv2.HelmReleaseList).Items) },
-		Revision:     func(o meta.Object) string { return HelmReleaseRevision(o.(*helmv2.HelmRelease)) },
+		Items:        func(l List) []Object { return pointers(l.(*helmv2.HelmReleaseList).Items) },
+		Revision:     func(o Object) string { return HelmReleaseRevision(o.(*helmv2.HelmRelease)) },
 		RevisionVerb: "applied",
-		SetSuspend:   func(o meta.Object, s bool) { o.(*helmv2.HelmRelease).Spec.Suspend = s },
+		SetSuspend:   func(o Object, s bool) { o.(*helmv2.HelmRelease).Spec.Suspend = s },
 		Wide: []Column{
-			{"INTERVAL", func(o meta.Object) string { return o.(*helmv2.HelmRelease).Spec.Interval.Duration.String() }},
-			{"CHART", func(o meta.Object) string { return helmReleaseChart(o.(*helmv2.HelmRelease)) }},
-			{"RELEASE", func(o meta.Object) string { return helmReleaseName(o.(*helmv2.HelmRelease)) }},
-			{"SOURCE", func(o meta.Object) string { return refString(HelmReleaseSource(o.(*helmv2.HelmRelease))) }},
+			{"INTERVAL", func(o Object) string { return o.(*helmv2.HelmRelease).Spec.Interval.Duration.String() }},
+			{"CHART", func(o Object) string { return helmReleaseChart(o.(*helmv2.HelmRelease)) }},
+			{"RELEASE", func(o Object) string { return helmReleaseName(o.(*helmv2.HelmRelease)) }},
+			{"SOURCE", func(o Object) string { return refString(HelmReleaseSource(o.(*helmv2.HelmRelease))) }},
 		},
-		Sections: func(o meta.Object, age Age) []Section { return helmReleaseSections(o.(*helmv2.HelmRelease), age) },
-		Summary: func(o meta.Object) []Pair {
+		Sections: func(o Object, age Age) []Section { return helmReleaseSections(o.(*helmv2.HelmRelease), age) },
+		Summary: func(o Object) []Pair {
 			hr := o.(*helmv2.HelmRelease)
 			return []Pair{{"Chart", helmReleaseChart(hr)}, {"Release", helmReleaseName(hr)}}
 		},
-		Source: func(o meta.Object) Ref { return HelmReleaseSource(o.(*helmv2.HelmRelease)) },
+		Source: func(o Object) Ref { return HelmReleaseSource(o.(*helmv2.HelmRelease)) },
 		// The kinds of spec.chart.spec.sourceRef, which Flux's --source takes.
 		SourceKinds: []string{sourcev1.HelmRepositoryKind, sourcev1.GitRepositoryKind, sourcev1.BucketKind},
-		Related:     func(o meta.Object) []Ref { return helmReleaseRelated(o.(*helmv2.HelmRelease)) },
+		Related:     func(o Object) []Ref { return helmReleaseRelated(o.(*helmv2.HelmRelease)) },
 		Examples: map[string]string{"reconcile": `  # Trigger a HelmRelease apply outside of the reconciliation interval
   flux reconcile hr podinfo
 

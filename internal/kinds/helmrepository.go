@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 )
 
@@ -21,33 +20,33 @@ func HelmRepository() Kind {
 		GroupVersionKind: sourcev1.GroupVersion.WithKind(sourcev1.HelmRepositoryKind),
 		Resource:         "helmrepositories",
 		Command:          Command{Group: "source", Name: "helm", Plural: "helm", Noun: "HelmRepository source", Nouns: "HelmRepository sources"},
-		New:              func() meta.Object { return &sourcev1.HelmRepository{} },
+		New:              func() Object { return &sourcev1.HelmRepository{} },
 		NewList:          func() List { return &sourcev1.HelmRepositoryList{} },
-		Items:            func(l List) []meta.Object { return pointers(l.(*sourcev1.HelmRepositoryList).Items) },
-		Revision:         func(o meta.Object) string { return artifactRevision(o.(*sourcev1.HelmRepository).Status.Artifact) },
+		Items:            func(l List) []Object { return pointers(l.(*sourcev1.HelmRepositoryList).Items) },
+		Revision:         func(o Object) string { return artifactRevision(o.(*sourcev1.HelmRepository).Status.Artifact) },
 		RevisionVerb:     "fetched",
-		SetSuspend:       func(o meta.Object, s bool) { o.(*sourcev1.HelmRepository).Spec.Suspend = s },
-		Static: func(o meta.Object) string {
+		SetSuspend:       func(o Object, s bool) { o.(*sourcev1.HelmRepository).Spec.Suspend = s },
+		Static: func(o Object) string {
 			if o.(*sourcev1.HelmRepository).Spec.Type == sourcev1.HelmRepositoryTypeOCI {
 				return helmRepositoryStaticMessage
 			}
 			return ""
 		},
 		Wide: []Column{
-			{"INTERVAL", func(o meta.Object) string { return helmRepositoryInterval(o.(*sourcev1.HelmRepository)) }},
-			{"TYPE", func(o meta.Object) string { return helmRepositoryType(o.(*sourcev1.HelmRepository)) }},
-			{"URL", func(o meta.Object) string { return o.(*sourcev1.HelmRepository).Spec.URL }},
+			{"INTERVAL", func(o Object) string { return helmRepositoryInterval(o.(*sourcev1.HelmRepository)) }},
+			{"TYPE", func(o Object) string { return helmRepositoryType(o.(*sourcev1.HelmRepository)) }},
+			{"URL", func(o Object) string { return o.(*sourcev1.HelmRepository).Spec.URL }},
 		},
-		Sections: func(o meta.Object, age Age) []Section {
+		Sections: func(o Object, age Age) []Section {
 			return helmRepositorySections(o.(*sourcev1.HelmRepository), age)
 		},
-		Summary: func(o meta.Object) []Pair {
+		Summary: func(o Object) []Pair {
 			h := o.(*sourcev1.HelmRepository)
 			return []Pair{{"URL", h.Spec.URL}, {"Type", helmRepositoryType(h)}}
 		},
 		// As Flux's `export source helm --with-credentials`: the Secret of
 		// spec.secretRef (basic auth, or TLS keys the old way), not certSecretRef.
-		SecretRef: func(o meta.Object) string { return localName(o.(*sourcev1.HelmRepository).Spec.SecretRef) },
+		SecretRef: func(o Object) string { return localName(o.(*sourcev1.HelmRepository).Spec.SecretRef) },
 		Examples: map[string]string{"reconcile": `  # Fetch the index of the HelmRepository podinfo now
   flux reconcile source helm podinfo`},
 	}

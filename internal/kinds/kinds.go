@@ -9,15 +9,42 @@
 package kinds
 
 import (
+	"context"
 	"reflect"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/driftless/driftless/api/meta"
 )
+
+// Object is an object of a catalogue kind: any Kubernetes object. The
+// kinds a controller reconciles also implement meta.Object (conditions,
+// observedGeneration, lastHandledReconcileAt; see Reconciled); static kinds
+// (Alert, Provider) have no status at all, as in Flux, and their Kind
+// derives their readiness instead (Kind.Derive).
+type Object interface {
+	metav1.Object
+	runtime.Object
+}
+
+// Reconciled is obj's status accessor when a controller reconciles it
+// (it implements meta.Object), and false for a static kind's object.
+func Reconciled(obj Object) (meta.Object, bool) {
+	r, ok := obj.(meta.Object)
+	return r, ok
+}
+
+// Conditions is obj's status conditions, none for a static kind's object.
+func Conditions(obj Object) []metav1.Condition {
+	if c, ok := obj.(meta.Conditioned); ok {
+		return c.GetConditions()
+	}
+	return nil
+}
 
 // List is a typed list of one kind, what a List or a Watch fills. It has
 // the method set of controller-runtime's client.ObjectList, spelled with
@@ -39,48 +66,85 @@ type Kind struct {
 
 	// New returns an empty object of the kind; NewList an empty list, and
 	// Items the objects of such a list.
-	New     func() meta.Object
+	New     func() Object
 	NewList func() List
-	Items   func(List) []meta.Object
+	Items   func(List) []Object
 
 	// Revision is what the last successful reconciliation produced (the
-	// REVISION column), and RevisionVerb how to say so ("fetched").
-	Revision     func(meta.Object) string
+	// REVISION column), and RevisionVerb how to say so ("fetched"); both
+	// unset for a kind without revisions (Alert, Provider, Receiver): read
+	// it with RevisionOf.
+	Revision     func(Object) string
 	RevisionVerb string
-	// SetSuspend sets spec.suspend; the object's IsSuspended reads it.
-	SetSuspend func(meta.Object, bool)
+	// SetSuspend sets spec.suspend and Suspended reads it; Suspended may
+	// be nil for a kind whose objects implement meta.Object (see
+	// Kind.IsSuspended).
+	SetSuspend func(Object, bool)
+	Suspended  func(Object) bool
 	// Static returns, for an object no controller reconciles (a
 	// HelmRepository of type oci), the message it reads as Ready with, and
 	// "" for any other; nil for kinds whose objects are all reconciled. A
 	// static object has no status: nothing waits for it.
-	Static func(meta.Object) string
+	Static func(Object) string
+
+	// Derive is, for a static kind (Alert, Provider) that has no status at
+	// all, its Ready condition derived from what its spec refers to, read
+	// with get; nil for the kinds a controller reconciles. Every derived
+	// Ready=True has been checked: nothing reads as Ready by default.
+	Derive func(ctx context.Context, get Getter, obj Object) metav1.Condition
+	// NotReconciled is true for a kind that no controller reconciles at all
+	// (Alert, Provider): `flux reconcile` has no command for it, as Flux.
+	NotReconciled bool
 
 	// Wide are the columns `-o wide` adds after MESSAGE.
 	Wide []Column
 	// Sections are what describe shows after the metadata: spec, status,
 	// conditions and the kind's own (artifact, inventory), in order. age
 	// writes how long ago a time was.
-	Sections func(obj meta.Object, age Age) []Section
+	Sections func(obj Object, age Age) []Section
 	// Summary are the lines that stand for the object in a trace (URL and
 	// Ref of a source, Target and Path of a Kustomization).
-	Summary func(meta.Object) []Pair
+	Summary func(Object) []Pair
 
 	// Source is the source the object reads from, which `--with-source`
 	// reconciles first; nil for kinds without one. SourceKinds are the
 	// kinds a user may name as its source when creating one.
-	Source      func(meta.Object) Ref
+	Source      func(Object) Ref
 	SourceKinds []string
 	// Related are the objects whose events belong with this one's (a
 	// Kustomization's source); nil for kinds with none.
-	Related func(meta.Object) []Ref
+	Related func(Object) []Ref
 	// SecretRef is the name of the Secret in spec.secretRef ("" for none),
 	// which `export --with-credentials` writes too; nil for kinds without.
-	SecretRef func(meta.Object) string
+	SecretRef func(Object) string
 
 	// Examples are command-line examples by verb ("reconcile"); a verb
 	// without one writes its own.
 	Examples map[string]string
 }
+
+// RevisionOf is k.Revision of obj, "" for a kind without revisions.
+func (k Kind) RevisionOf(obj Object) string {
+	if k.Revision == nil {
+		return ""
+	}
+	return k.Revision(obj)
+}
+
+// IsSuspended reads spec.suspend of obj.
+func (k Kind) IsSuspended(obj Object) bool {
+	if k.Suspended != nil {
+		return k.Suspended(obj)
+	}
+	if r, ok := Reconciled(obj); ok {
+		return r.IsSuspended()
+	}
+	return false
+}
+
+// Getter reads the object key names into obj (an Alert's Provider, a
+// Secret), as a client's Get; a missing one is a NotFound error.
+type Getter func(ctx context.Context, key types.NamespacedName, obj Object) error
 
 // Command is how the command line names a kind: `flux <verb> source git`,
 // `flux get sources git`, `flux <verb> kustomization` (or ks).
@@ -119,7 +183,7 @@ func joinWords(a, b string) string {
 // Column is one `-o wide` column: its header and its value for an object.
 type Column struct {
 	Header string
-	Value  func(meta.Object) string
+	Value  func(Object) string
 }
 
 // Ref names one object of a kind: what a relation points to.
@@ -135,14 +199,17 @@ func (r Ref) GroupKind() schema.GroupKind {
 
 // All is the catalogue, in the order the command line lists kinds: sources
 // first (in the order of Flux's `get sources all`: OCIRepository,
-// GitRepository, HelmRepository, HelmChart), then what reads them.
+// GitRepository, HelmRepository, HelmChart), then what reads them, then
+// the notification kinds in the order of Flux's `get all`: alert
+// providers, alerts, receivers.
 func All() []Kind {
-	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization(), HelmRelease()}
+	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization(), HelmRelease(),
+		Provider(), Alert(), Receiver()}
 }
 
 // StaticMessage is the Ready message of obj when it is a static object of
 // a kind in the catalogue (see Kind.Static), "" otherwise.
-func StaticMessage(obj meta.Object) string {
+func StaticMessage(obj Object) string {
 	for _, k := range All() {
 		if k.Static != nil && reflect.TypeOf(k.New()) == reflect.TypeOf(obj) {
 			return k.Static(obj)
@@ -192,9 +259,9 @@ func Lookup(name string) (Kind, bool) {
 // the catalogue hands out.
 func pointers[T any, P interface {
 	*T
-	meta.Object
-}](items []T) []meta.Object {
-	out := make([]meta.Object, len(items))
+	Object
+}](items []T) []Object {
+	out := make([]Object, len(items))
 	for i := range items {
 		out[i] = P(&items[i])
 	}

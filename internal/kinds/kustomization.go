@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
-	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/engine/apply"
 )
@@ -19,28 +18,28 @@ func Kustomization() Kind {
 		Resource:         "kustomizations",
 		Command: Command{Name: "kustomization", Plural: "kustomizations", Aliases: []string{"ks"},
 			Noun: "Kustomization", Nouns: "Kustomizations"},
-		New:          func() meta.Object { return &kustomizev1.Kustomization{} },
+		New:          func() Object { return &kustomizev1.Kustomization{} },
 		NewList:      func() List { return &kustomizev1.KustomizationList{} },
-		Items:        func(l List) []meta.Object { return pointers(l.(*kustomizev1.KustomizationList).Items) },
-		Revision:     func(o meta.Object) string { return o.(*kustomizev1.Kustomization).Status.LastAppliedRevision },
+		Items:        func(l List) []Object { return pointers(l.(*kustomizev1.KustomizationList).Items) },
+		Revision:     func(o Object) string { return o.(*kustomizev1.Kustomization).Status.LastAppliedRevision },
 		RevisionVerb: "applied",
-		SetSuspend:   func(o meta.Object, s bool) { o.(*kustomizev1.Kustomization).Spec.Suspend = s },
+		SetSuspend:   func(o Object, s bool) { o.(*kustomizev1.Kustomization).Spec.Suspend = s },
 		Wide: []Column{
-			{"INTERVAL", func(o meta.Object) string { return o.(*kustomizev1.Kustomization).Spec.Interval.Duration.String() }},
-			{"SOURCE", func(o meta.Object) string { return sourceRefString(o.(*kustomizev1.Kustomization)) }},
-			{"PATH", func(o meta.Object) string { return o.(*kustomizev1.Kustomization).Spec.Path }},
+			{"INTERVAL", func(o Object) string { return o.(*kustomizev1.Kustomization).Spec.Interval.Duration.String() }},
+			{"SOURCE", func(o Object) string { return sourceRefString(o.(*kustomizev1.Kustomization)) }},
+			{"PATH", func(o Object) string { return o.(*kustomizev1.Kustomization).Spec.Path }},
 		},
-		Sections: func(o meta.Object, age Age) []Section {
+		Sections: func(o Object, age Age) []Section {
 			return kustomizationSections(o.(*kustomizev1.Kustomization), age)
 		},
-		Summary: func(o meta.Object) []Pair {
+		Summary: func(o Object) []Pair {
 			k := o.(*kustomizev1.Kustomization)
 			return []Pair{{"Target", k.Spec.TargetNamespace}, {"Path", k.Spec.Path}}
 		},
-		Source: func(o meta.Object) Ref { return kustomizationSource(o.(*kustomizev1.Kustomization)) },
+		Source: func(o Object) Ref { return kustomizationSource(o.(*kustomizev1.Kustomization)) },
 		// As Flux's `create kustomization --source`; the API also takes ExternalArtifact.
 		SourceKinds: []string{sourcev1.GitRepositoryKind, sourcev1.OCIRepositoryKind, sourcev1.BucketKind},
-		Related:     func(o meta.Object) []Ref { return []Ref{kustomizationSource(o.(*kustomizev1.Kustomization))} },
+		Related:     func(o Object) []Ref { return []Ref{kustomizationSource(o.(*kustomizev1.Kustomization))} },
 		Examples: map[string]string{"reconcile": `  # Apply the Kustomization podinfo outside of its interval
   flux reconcile kustomization podinfo
 

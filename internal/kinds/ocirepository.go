@@ -23,22 +23,22 @@ func OCIRepository() Kind {
 		GroupVersionKind: sourcev1.GroupVersion.WithKind(sourcev1.OCIRepositoryKind),
 		Resource:         "ocirepositories",
 		Command:          Command{Group: "source", Name: "oci", Plural: "oci", Noun: "OCIRepository source", Nouns: "OCIRepository sources"},
-		New:              func() meta.Object { return &sourcev1.OCIRepository{} },
+		New:              func() Object { return &sourcev1.OCIRepository{} },
 		NewList:          func() List { return &sourcev1.OCIRepositoryList{} },
-		Items:            func(l List) []meta.Object { return pointers(l.(*sourcev1.OCIRepositoryList).Items) },
-		Revision:         func(o meta.Object) string { return artifactRevision(o.(*sourcev1.OCIRepository).Status.Artifact) },
+		Items:            func(l List) []Object { return pointers(l.(*sourcev1.OCIRepositoryList).Items) },
+		Revision:         func(o Object) string { return artifactRevision(o.(*sourcev1.OCIRepository).Status.Artifact) },
 		RevisionVerb:     "fetched",
-		SetSuspend:       func(o meta.Object, s bool) { o.(*sourcev1.OCIRepository).Spec.Suspend = s },
+		SetSuspend:       func(o Object, s bool) { o.(*sourcev1.OCIRepository).Spec.Suspend = s },
 		Wide: []Column{
-			{"INTERVAL", func(o meta.Object) string { return o.(*sourcev1.OCIRepository).Spec.Interval.Duration.String() }},
-			{"REF", func(o meta.Object) string { return ociRef(o.(*sourcev1.OCIRepository).Spec.Reference) }},
-			{"URL", func(o meta.Object) string { return o.(*sourcev1.OCIRepository).Spec.URL }},
+			{"INTERVAL", func(o Object) string { return o.(*sourcev1.OCIRepository).Spec.Interval.Duration.String() }},
+			{"REF", func(o Object) string { return ociRef(o.(*sourcev1.OCIRepository).Spec.Reference) }},
+			{"URL", func(o Object) string { return o.(*sourcev1.OCIRepository).Spec.URL }},
 		},
-		Sections: func(o meta.Object, age Age) []Section { return ociRepositorySections(o.(*sourcev1.OCIRepository), age) },
-		Summary:  func(o meta.Object) []Pair { return ociRepositorySummary(o.(*sourcev1.OCIRepository)) },
+		Sections: func(o Object, age Age) []Section { return ociRepositorySections(o.(*sourcev1.OCIRepository), age) },
+		Summary:  func(o Object) []Pair { return ociRepositorySummary(o.(*sourcev1.OCIRepository)) },
 		// As Flux's `export source oci --with-credentials`: the pull Secret
 		// of spec.secretRef only, not the TLS, proxy or verification ones.
-		SecretRef: func(o meta.Object) string {
+		SecretRef: func(o Object) string {
 			if ref := o.(*sourcev1.OCIRepository).Spec.SecretRef; ref != nil {
 				return ref.Name
 			}
