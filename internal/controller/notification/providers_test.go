@@ -2,6 +2,12 @@ package notification_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +27,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	notificationv1 "github.com/driftless/driftless/api/notification/v1"
 	"github.com/driftless/driftless/api/notification/v1beta3"
+	"github.com/driftless/driftless/internal/testkit/testca"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
@@ -119,8 +126,9 @@ func providerCases(base string) []providerCase {
 // TestEveryProviderTypeDelivers sends one event through real Alert,
 // Provider and Secret objects for each provider type that an http(s)
 // address can point at a local service, and checks that the type's request
-// reached it. nats has its own test below; googlepubsub and azureeventhub
-// need Google's and Azure's hosts, so only their notifier tests cover them.
+// reached it. nats and googlepubsub have their own tests below;
+// azureeventhub needs an Azure host name, so only its notifier tests cover
+// it.
 func TestEveryProviderTypeDelivers(t *testing.T) {
 	svc := newService(t)
 	cases := providerCases(svc.url)
@@ -255,5 +263,95 @@ func TestNATSProviderDelivers(t *testing.T) {
 	})
 	if !strings.Contains(string(got.Data), `"name":"app"`) || !strings.Contains(string(got.Data), ns) {
 		t.Errorf("the NATS message is not the event: %s", got.Data)
+	}
+}
+
+// TestGooglePubSubProviderDelivers publishes through an https endpoint
+// given as the Provider's address, with a service-account key whose
+// token_uri is on the same server, trusted through certSecretRef: every
+// part is the user's own setting, no test-only path.
+func TestGooglePubSubProviderDelivers(t *testing.T) {
+	ca := testca.New("pubsub test CA")
+	var mu sync.Mutex
+	var tokenAsked bool
+	var published []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/token":
+			tokenAsked = true
+			_, _ = io.WriteString(w, `{"access_token":"ya29.bench","expires_in":3600,"token_type":"Bearer"}`)
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/projects/my-project/topics/flux-events:publish":
+			if r.Header.Get("Authorization") != "Bearer ya29.bench" {
+				http.Error(w, "no token", http.StatusUnauthorized)
+				return
+			}
+			published = append(published, string(body))
+			_, _ = io.WriteString(w, `{"messageIds":["1"]}`)
+		default:
+			http.Error(w, "unexpected "+r.URL.Path, http.StatusNotFound)
+		}
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Server().TLSCertificate()}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": "my-project", "private_key_id": "k1",
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": "flux@my-project.iam.gserviceaccount.com", "token_uri": srv.URL + "/token",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	objs := []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "gcp", Namespace: ns}, Data: map[string][]byte{"token": sa}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ca", Namespace: ns}, Data: map[string][]byte{"ca.crt": ca.CertPEM}},
+		&v1beta3.Provider{ObjectMeta: metav1.ObjectMeta{Name: "pubsub", Namespace: ns},
+			Spec: v1beta3.ProviderSpec{Type: "googlepubsub", Address: srv.URL + "/v1/projects/my-project", Channel: "flux-events",
+				SecretRef: &meta.LocalObjectReference{Name: "gcp"}, CertSecretRef: &meta.LocalObjectReference{Name: "ca"}}},
+		&v1beta3.Alert{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: ns},
+			Spec: v1beta3.AlertSpec{ProviderRef: meta.LocalObjectReference{Name: "pubsub"},
+				EventSources: []notificationv1.CrossNamespaceObjectReference{{Kind: "Kustomization", Name: "*"}}}},
+	}
+	for _, o := range objs {
+		if err := kube.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testcluster.Eventually(t, 60*time.Second, "a message published on flux-events", func() (bool, error) {
+		mu.Lock()
+		n := len(published)
+		mu.Unlock()
+		if n > 0 {
+			return true, nil
+		}
+		postEvent(t, eventv1.Event{
+			InvolvedObject: corev1.ObjectReference{APIVersion: "kustomize.toolkit.fluxcd.io/v1", Kind: "Kustomization", Namespace: ns, Name: "app"},
+			Severity:       eventv1.EventSeverityError, Timestamp: metav1.Now(), Reason: "BuildFailed",
+			Message: "build failed at " + time.Now().Format(time.RFC3339Nano), ReportingController: "kustomize-controller",
+		})
+		return false, nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if !tokenAsked {
+		t.Error("the notifier published without exchanging the key for a token")
+	}
+	if !strings.Contains(published[0], `"messages"`) {
+		t.Errorf("the publish request is not a Pub/Sub publish: %s", published[0])
 	}
 }
