@@ -126,9 +126,8 @@ func providerCases(base string) []providerCase {
 // TestEveryProviderTypeDelivers sends one event through real Alert,
 // Provider and Secret objects for each provider type that an http(s)
 // address can point at a local service, and checks that the type's request
-// reached it. nats and googlepubsub have their own tests below;
-// azureeventhub needs an Azure host name, so only its notifier tests cover
-// it.
+// reached it. nats, googlepubsub and azureeventhub, which need more than
+// an http address, have their own tests below.
 func TestEveryProviderTypeDelivers(t *testing.T) {
 	svc := newService(t)
 	cases := providerCases(svc.url)
@@ -353,5 +352,65 @@ func TestGooglePubSubProviderDelivers(t *testing.T) {
 	}
 	if !strings.Contains(published[0], `"messages"`) {
 		t.Errorf("the publish request is not a Pub/Sub publish: %s", published[0])
+	}
+}
+
+// TestAzureEventHubProviderDelivers sends to an Event Hubs gateway named
+// by spec.channel (a host and port, as for the other Azure clouds) with an
+// Azure AD token from the Secret, trusted through certSecretRef.
+func TestAzureEventHubProviderDelivers(t *testing.T) {
+	ca := testca.New("event hubs test CA")
+	var mu sync.Mutex
+	var sent []string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.URL.Path != "/flux-events/messages" || r.Header.Get("Authorization") != "Bearer aad-t0ken" {
+			http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		sent = append(sent, string(body))
+		mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Server().TLSCertificate()}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	objs := []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "aad", Namespace: ns}, StringData: map[string]string{"token": "aad-t0ken"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ca", Namespace: ns}, Data: map[string][]byte{"ca.crt": ca.CertPEM}},
+		&v1beta3.Provider{ObjectMeta: metav1.ObjectMeta{Name: "hub", Namespace: ns},
+			Spec: v1beta3.ProviderSpec{Type: "azureeventhub", Address: "flux-events", Channel: strings.TrimPrefix(srv.URL, "https://"),
+				SecretRef: &meta.LocalObjectReference{Name: "aad"}, CertSecretRef: &meta.LocalObjectReference{Name: "ca"}}},
+		&v1beta3.Alert{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: ns},
+			Spec: v1beta3.AlertSpec{ProviderRef: meta.LocalObjectReference{Name: "hub"},
+				EventSources: []notificationv1.CrossNamespaceObjectReference{{Kind: "Kustomization", Name: "*"}}}},
+	}
+	for _, o := range objs {
+		if err := kube.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testcluster.Eventually(t, 60*time.Second, "a message sent to event hub flux-events", func() (bool, error) {
+		mu.Lock()
+		n := len(sent)
+		mu.Unlock()
+		if n > 0 {
+			return true, nil
+		}
+		postEvent(t, eventv1.Event{
+			InvolvedObject: corev1.ObjectReference{APIVersion: "kustomize.toolkit.fluxcd.io/v1", Kind: "Kustomization", Namespace: ns, Name: "app"},
+			Severity:       eventv1.EventSeverityError, Timestamp: metav1.Now(), Reason: "BuildFailed",
+			Message: "build failed at " + time.Now().Format(time.RFC3339Nano), ReportingController: "kustomize-controller",
+		})
+		return false, nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(sent[0], `"involvedObject"`) {
+		t.Errorf("the message is not the event: %s", sent[0])
 	}
 }
