@@ -274,3 +274,86 @@ func TestIngestedEventsReachTheProvider(t *testing.T) {
 		t.Errorf("metadata = %v; want %v", e.Metadata, want)
 	}
 }
+
+// TestAlertToOwnReceiver sends events through a generic-hmac Provider to
+// Driftless's own generic-hmac Receiver: the signature is checked end to
+// end, a Provider with the wrong key is refused (and its Alert says so),
+// and the right one makes the Receiver request a reconcile.
+func TestAlertToOwnReceiver(t *testing.T) {
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	target := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: "target", Namespace: ns},
+		Spec: sourcev1.GitRepositorySpec{URL: "http://127.0.0.1:1/target.git", Interval: metav1.Duration{Duration: time.Hour}, Suspend: true}}
+	rcv := &notificationv1.Receiver{ObjectMeta: metav1.ObjectMeta{Name: "from-alerts", Namespace: ns},
+		Spec: notificationv1.ReceiverSpec{Type: notificationv1.GenericHMACReceiver, SecretRef: &meta.LocalObjectReference{Name: "shared"},
+			Resources: []notificationv1.ReceiverResource{{CrossNamespaceObjectReference: notificationv1.CrossNamespaceObjectReference{APIVersion: "source.toolkit.fluxcd.io/v1", Kind: "GitRepository", Name: "target"}}}}}
+	for _, o := range []client.Object{
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "shared", Namespace: ns}, StringData: map[string]string{"token": "shared-s3cret"}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "forged", Namespace: ns}, StringData: map[string]string{"token": "not-the-s3cret"}},
+		target, rcv,
+	} {
+		if err := kube.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hook := receiverURL(t, ns, "from-alerts")
+	send := func(name, secret, kustomization string) *v1beta3.Alert {
+		t.Helper()
+		p := &v1beta3.Provider{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: v1beta3.ProviderSpec{Type: "generic-hmac", Address: hook, SecretRef: &meta.LocalObjectReference{Name: secret}}}
+		a := &v1beta3.Alert{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: v1beta3.AlertSpec{ProviderRef: meta.LocalObjectReference{Name: name},
+				EventSources: []notificationv1.CrossNamespaceObjectReference{{Kind: "Kustomization", Name: kustomization}}}}
+		for _, o := range []client.Object{p, a} {
+			if err := kube.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return a
+	}
+	event := func(kustomization string) eventv1.Event {
+		return eventv1.Event{
+			InvolvedObject: corev1.ObjectReference{APIVersion: "kustomize.toolkit.fluxcd.io/v1", Kind: "Kustomization", Namespace: ns, Name: kustomization},
+			Severity:       eventv1.EventSeverityInfo, Timestamp: metav1.Now(), Reason: "ReconciliationSucceeded",
+			Message: "Applied revision at " + time.Now().Format(time.RFC3339Nano), ReportingController: "kustomize-controller",
+		}
+	}
+	requested := func() string {
+		got := &sourcev1.GitRepository{}
+		if err := kube.Get(ctx, client.ObjectKeyFromObject(target), got); err != nil {
+			t.Fatal(err)
+		}
+		return got.Annotations[meta.ReconcileRequestAnnotation]
+	}
+
+	// The wrong key: the Receiver answers 400, a final failure the Alert
+	// reports, and nothing is requested.
+	forged := send("forged", "forged", "forged-app")
+	testcluster.Eventually(t, 60*time.Second, "the forged Alert's NotificationDispatchFailed", func() (bool, error) {
+		for _, e := range controllertest.Events(t, env.Kube, forged) {
+			// 400 is the Receiver refusing the signature (a 404 would be
+			// its cache not knowing the path yet).
+			if e.Type == corev1.EventTypeWarning && e.Reason == "NotificationDispatchFailed" && strings.Contains(e.Message, "400") {
+				if strings.Contains(e.Message, "shared-s3cret") || strings.Contains(e.Message, "not-the-s3cret") {
+					return false, fmt.Errorf("the event shows a token: %s", e.Message)
+				}
+				return true, nil
+			}
+		}
+		postEvent(t, event("forged-app"))
+		return false, nil
+	})
+	if v := requested(); v != "" {
+		t.Fatalf("a notification signed with the wrong key made the Receiver request a reconcile (%q)", v)
+	}
+
+	// The right key: the Receiver checks the signature and requests one.
+	send("signed", "shared", "app")
+	testcluster.Eventually(t, 60*time.Second, "the Receiver's reconcile request on the GitRepository", func() (bool, error) {
+		if requested() != "" {
+			return true, nil
+		}
+		postEvent(t, event("app"))
+		return false, nil
+	})
+}
