@@ -67,12 +67,16 @@ test: bin/localcluster
 
 ## fuzz: run every fuzz target for FUZZTIME each (their seed corpora already run in make test)
 FUZZTIME ?= 30s
-FUZZ_TARGETS := envsubst:FuzzSubstitute artifact:FuzzParseRevision artifact:FuzzUntar \
-	signature:FuzzVerifySSH kustomize:FuzzResolvePath ignore:FuzzMatch sops:FuzzDecrypt \
-	chartrepo:FuzzParseIndex chart:FuzzLoadArchive chart:FuzzMergeValues helmvalues:FuzzCompose
+FUZZ_TARGETS := engine/envsubst:FuzzSubstitute engine/artifact:FuzzParseRevision engine/artifact:FuzzUntar \
+	engine/signature:FuzzVerifySSH engine/kustomize:FuzzResolvePath engine/ignore:FuzzMatch engine/sops:FuzzDecrypt \
+	engine/chartrepo:FuzzParseIndex engine/chart:FuzzLoadArchive engine/chart:FuzzMergeValues engine/helmvalues:FuzzCompose \
+	engine/notifier:FuzzChatPayloads engine/notifier:FuzzIncidentPayloads engine/notifier:FuzzCommentBody \
+	engine/notifier:FuzzRevisionSHA engine/notifier:FuzzParseRepositoryURL engine/notifier:FuzzNATSSubject \
+	engine/notifier:FuzzAzureEventHubConnectionString engine/webhook:FuzzWebhookChecks \
+	controller/notification/dispatch:FuzzMatch controller/notification/ingest:FuzzIngestEvent
 fuzz:
 	for t in $(FUZZ_TARGETS); do \
-		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/engine/$${t%%:*} || exit 1; \
+		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/$${t%%:*} || exit 1; \
 	done
 
 ## reliability: the fault and bad-input suite; regenerates docs/reliability.md
