@@ -17,9 +17,12 @@ import (
 
 // config is what every run shares.
 type config struct {
-	root          string
-	dataDir       string
-	keep          bool
+	root    string
+	dataDir string
+	keep    bool
+	// heapProfiles writes driftless-controller's heap profile after each
+	// phase of W1 into the run's directory (-heap-profiles; keeps it).
+	heapProfiles  bool
 	concurrent    int
 	w5Source      string
 	crds          int

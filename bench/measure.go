@@ -375,3 +375,39 @@ func (s subject) sample(ctx context.Context) (sample, error) {
 	}
 	return out, nil
 }
+
+// saveHeap writes driftless-controller's heap profile (its /debug/pprof,
+// on with --enable-pprof) to heap-<phase>.pb.gz in the run's directory,
+// when -heap-profiles asks for it: `go tool pprof -sample_index=inuse_space`
+// then says what holds the memory.
+func (e *env) saveHeap(ctx context.Context, phase string) error {
+	if !e.cfg.heapProfiles || e.ctrl == nil {
+		return nil
+	}
+	url := strings.TrimSuffix(e.ctrl.metricsURL, "/metrics") + "/debug/pprof/heap"
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("heap profile: %s answered %s", url, resp.Status)
+	}
+	path := filepath.Join(e.dir, "heap-"+phase+".pb.gz")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	e.cfg.logf("heap profile after %s: %s", phase, path)
+	return f.Close()
+}

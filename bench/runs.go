@@ -66,6 +66,9 @@ func (c config) runW1(ctx context.Context, workload string, n int) (rows []row, 
 	if err := alerts.account(ctx, &install); err != nil {
 		return nil, err
 	}
+	if err := e.saveHeap(ctx, "install"); err != nil {
+		return nil, err
+	}
 	if workload != "W4" {
 		rows = append(rows, install)
 	}
@@ -79,6 +82,9 @@ func (c config) runW1(ctx context.Context, workload string, n int) (rows []row, 
 		return rows, err
 	}
 	if err := alerts.account(ctx, &upgrade); err != nil {
+		return rows, err
+	}
+	if err := e.saveHeap(ctx, "upgrade"); err != nil {
 		return rows, err
 	}
 	return append(rows, upgrade), nil
