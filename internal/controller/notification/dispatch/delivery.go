@@ -125,6 +125,7 @@ func (d *Dispatcher) deliver(it item) {
 		d.alertEventOnce(it.alert, InvalidProviderReason, fmt.Sprintf("Provider %s/%s (%s) of Alert %s/%s cannot send: %v",
 			it.provider.Namespace, it.provider.Name, typ, it.alert.Namespace, it.alert.Name, err),
 			fmt.Sprintf("%s/%d", it.provider.UID, it.provider.Generation))
+		d.providerEventOnce(it.provider, InvalidProviderReason, fmt.Sprintf("cannot send: %v", err))
 		return
 	}
 	timeout := it.provider.GetTimeout()
@@ -177,7 +178,7 @@ func (d *Dispatcher) deliver(it item) {
 }
 
 // fail reports a delivery that failed for good: a Warning event on the
-// Alert, an error log and a count. err comes from the notifier, which
+// Alert (and, once per error, on the Provider), an error log and a count. err comes from the notifier, which
 // keeps secrets out of it.
 func (d *Dispatcher) fail(it item, attempts int, err error, note string) {
 	typ := it.provider.Spec.Type
@@ -190,6 +191,7 @@ func (d *Dispatcher) fail(it item, attempts int, err error, note string) {
 		it.event.Severity, it.event.Reason, obj.Kind, obj.Namespace, obj.Name,
 		it.provider.Namespace, it.provider.Name, typ, tries, note, err)
 	d.alertEvent(it.alert, NotificationDispatchFailedReason, msg)
+	d.providerEventOnce(it.provider, NotificationDispatchFailedReason, fmt.Sprintf("cannot deliver (%s): %v", tries, err))
 	d.log.Error(err, "notification not sent", append(d.objectKV(&it.event),
 		"alert", it.alert.Namespace+"/"+it.alert.Name, "provider", it.provider.Namespace+"/"+it.provider.Name,
 		"type", typ, "attempts", attempts)...)

@@ -107,8 +107,12 @@ func TestDeliveryPermanentError(t *testing.T) {
 	if calls, _ := n.count(); calls != 1 {
 		t.Errorf("%d calls, want 1", calls)
 	}
-	if events := h.sink.withReason(NotificationDispatchFailedReason); len(events) != 1 || !strings.Contains(events[0].message, "after 1 attempt:") {
-		t.Errorf("events %v", events)
+	onAlert, onProvider := h.sink.withReason(NotificationDispatchFailedReason), h.sink.on("Provider", NotificationDispatchFailedReason)
+	if len(onAlert) != 1 || !strings.Contains(onAlert[0].message, "after 1 attempt:") {
+		t.Errorf("Alert events %v", onAlert)
+	}
+	if len(onProvider) != 1 || !strings.Contains(onProvider[0].message, "invalid_payload") {
+		t.Errorf("Provider events %v, want one with the service's answer", onProvider)
 	}
 }
 
@@ -136,7 +140,11 @@ func TestDeliveryRetryAfterBeyondBound(t *testing.T) {
 // (within its 15 s default timeout) holds its own queue only; at shutdown
 // its events are counted.
 func TestDeliveryHungProviderDelaysNoOther(t *testing.T) {
-	hung := newFakeNotifier(func(ctx context.Context, _ int) error {
+	started := make(chan struct{})
+	hung := newFakeNotifier(func(ctx context.Context, n int) error {
+		if n == 1 {
+			close(started)
+		}
 		<-ctx.Done()
 		return ctx.Err()
 	})
@@ -151,7 +159,13 @@ func TestDeliveryHungProviderDelaysNoOther(t *testing.T) {
 	for i := range events {
 		h.submit(t, ksEvent("flux-system", fmt.Sprintf("app-%d", i), eventv1.EventSeverityError, "boom"))
 	}
-	fine.waitPosts(t, events) // all sent while the first post to hung still hangs
+	fine.waitPosts(t, events) // all sent, whether or not hung's worker has begun
+	// hung's one worker takes its first event and hangs there: no second call.
+	select {
+	case <-started:
+	case <-time.After(waitBound):
+		t.Fatal("hung was never called")
+	}
 	if calls, _ := hung.count(); calls != 1 {
 		t.Fatalf("hung got %d calls, want 1 (still hanging)", calls)
 	}
@@ -326,9 +340,12 @@ func TestInvalidProviderOncePerGeneration(t *testing.T) {
 		h.submit(t, ksEvent("flux-system", "apps", eventv1.EventSeverityError, fmt.Sprint(i)))
 	}
 	h.stop()
-	events := h.sink.withReason(InvalidProviderReason)
-	if len(events) != 1 || !strings.Contains(events[0].message, "spec.secretRef.name") {
-		t.Errorf("events %v, want one naming the field", events)
+	onAlert, onProvider := h.sink.withReason(InvalidProviderReason), h.sink.on("Provider", InvalidProviderReason)
+	if len(onAlert) != 1 || !strings.Contains(onAlert[0].message, "spec.secretRef.name") {
+		t.Errorf("Alert events %v, want one naming the field", onAlert)
+	}
+	if len(onProvider) != 1 || !strings.Contains(onProvider[0].message, "spec.secretRef.name") {
+		t.Errorf("Provider events %v, want one naming the field", onProvider)
 	}
 	if got := h.delivered("generic", resultDropped, dropInvalidProvider); got != 4 {
 		t.Errorf("dropped{invalid_provider} %d, want 4", got)

@@ -172,6 +172,18 @@ func (d *Dispatcher) alertEventOnce(alert *v1beta3.Alert, reason, message, extra
 	}
 }
 
+// providerEventOnce records a Warning event on the Provider once per
+// generation, so that `flux events --for Provider/NAME` (and kubectl
+// describe) say why it cannot send, whichever Alert found out.
+func (d *Dispatcher) providerEventOnce(p *v1beta3.Provider, reason, message string) {
+	key := fmt.Sprintf("provider/%s/%d/%s/%s", p.UID, p.Generation, reason, message)
+	if d.once.first(key) {
+		obj := p.DeepCopy()
+		obj.SetGroupVersionKind(v1beta3.GroupVersion.WithKind(v1beta3.ProviderKind))
+		d.cfg.Events.Event(obj, nil, "Warning", reason, message)
+	}
+}
+
 // maxOnceKeys bounds onceEvents; past it, it starts over (an event may
 // then repeat once).
 const maxOnceKeys = 10000

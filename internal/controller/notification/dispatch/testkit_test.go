@@ -105,12 +105,16 @@ func (s *sink) Event(obj runtime.Object, _ map[string]string, eventType, reason,
 }
 
 // withReason returns the recorded events of the reason.
-func (s *sink) withReason(reason string) []recordedEvent {
+// withReason are the events of reason recorded on Alerts.
+func (s *sink) withReason(reason string) []recordedEvent { return s.on("Alert", reason) }
+
+// on are the events of reason recorded on objects of kind.
+func (s *sink) on(kind, reason string) []recordedEvent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []recordedEvent
 	for _, e := range s.events {
-		if e.reason == reason {
+		if e.reason == reason && strings.HasPrefix(e.object, kind+"/") {
 			out = append(out, e)
 		}
 	}
