@@ -1,0 +1,211 @@
+package image_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	imagev1 "github.com/driftless/driftless/api/image/v1"
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/engine/tagstore"
+	"github.com/driftless/driftless/internal/manager"
+	"github.com/driftless/driftless/internal/reconcile"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/ocitest"
+)
+
+// TestScan lists a real registry's tags: the cosign signature tag is
+// excluded by default, the status carries Flux's fields and message, the
+// store holds the list at the reported revision; a new exclusion list
+// rescans at once, and deleting the object deletes the stored tags.
+func TestScan(t *testing.T) {
+	reg := ocitest.Start(t, ocitest.Options{})
+	pushTags(t, reg, "team/app", "1.2.3", "1.3.0", "2.0.0", "sha256-abc.sig")
+	ns := env.Namespace(t)
+	obj := createRepo(t, ns, "app", imagev1.ImageRepositorySpec{Image: reg.Host + "/team/app", Insecure: true})
+
+	got := waitScanned(t, obj, 3)
+	want := []string{"1.2.3", "1.3.0", "2.0.0"}
+	res := got.Status.LastScanResult
+	if res.Revision != tagstore.Revision(want) {
+		t.Errorf("revision %s, want the revision of %v", res.Revision, want)
+	}
+	if !slices.Equal(res.LatestTags, []string{"2.0.0", "1.3.0", "1.2.3"}) {
+		t.Errorf("latestTags %v", res.LatestTags)
+	}
+	if got.Status.CanonicalImageName != reg.Host+"/team/app" {
+		t.Errorf("canonicalImageName %q", got.Status.CanonicalImageName)
+	}
+	if !slices.Equal(got.Status.ObservedExclusionList, []string{imagev1.DefaultExclusionPattern}) {
+		t.Errorf("observedExclusionList %v", got.Status.ObservedExclusionList)
+	}
+	wantMsg := "successful scan: found 3 tags with checksum " + res.Revision
+	if m := ready(got).Message; m != wantMsg {
+		t.Errorf("Ready message %q, want %q", m, wantMsg)
+	}
+	controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, meta.SucceededReason, wantMsg)
+
+	controllertest.Update(t, kube, obj, func(o *imagev1.ImageRepository) { o.Spec.ExclusionList = []string{`^1\.`} })
+	got = waitScanned(t, obj, 2)
+	if !slices.Equal(got.Status.LastScanResult.LatestTags, []string{"sha256-abc.sig", "2.0.0"}) {
+		t.Errorf("latestTags with exclusion ^1\\.: %v", got.Status.LastScanResult.LatestTags)
+	}
+	if !slices.Equal(got.Status.ObservedExclusionList, []string{`^1\.`}) {
+		t.Errorf("observedExclusionList %v", got.Status.ObservedExclusionList)
+	}
+
+	dir := tagDir(storagePath, ns, "app")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("no stored tags: %v", err)
+	}
+	if err := kube.Delete(context.Background(), obj); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, obj)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the stored tags outlive the ImageRepository: %v", err)
+	}
+}
+
+// TestCredentials scans a registry behind htpasswd basic auth: without
+// credentials and with a wrong password the refusal is
+// AuthenticationFailed naming the Secret (never the password); the right
+// dockerconfigjson Secret scans.
+func TestCredentials(t *testing.T) {
+	reg := ocitest.Start(t, ocitest.Options{Auth: ocitest.BasicAuth})
+	pushTags(t, reg, "private/app", "v1", "v2")
+	ns := env.Namespace(t)
+	obj := createRepo(t, ns, "app", imagev1.ImageRepositorySpec{Image: reg.Host + "/private/app", Insecure: true})
+
+	refused := func(want string) {
+		t.Helper()
+		got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "refusal naming "+want, func(o *imagev1.ImageRepository) bool {
+			r := ready(o)
+			return r != nil && r.Reason == imagev1.AuthenticationFailedReason && strings.Contains(r.Message, want)
+		})
+		controllertest.AssertKStatus(t, got)
+		if msg := ready(got).Message; strings.Contains(msg, reg.Password) {
+			t.Errorf("message leaks the password: %q", msg)
+		}
+	}
+	refused("neither spec.secretRef nor the imagePullSecrets")
+
+	wrong := secret(t, ns, "wrong", map[string][]byte{".dockerconfigjson": []byte(
+		`{"auths":{"` + reg.Host + `":{"username":"` + reg.Username + `","password":"not-the-password"}}}`)})
+	controllertest.Update(t, kube, obj, func(o *imagev1.ImageRepository) { o.Spec.SecretRef = wrong })
+	refused("Secret '" + ns + "/wrong' (spec.secretRef)")
+
+	right := secret(t, ns, "right", map[string][]byte{".dockerconfigjson": reg.DockerConfigJSON()})
+	controllertest.Update(t, kube, obj, func(o *imagev1.ImageRepository) { o.Spec.SecretRef = right })
+	waitScanned(t, obj, 2)
+}
+
+// TestBadInput stalls on what only a spec change can fix, with Flux's
+// messages for spec.image.
+func TestBadInput(t *testing.T) {
+	ns := env.Namespace(t)
+	cases := []struct {
+		name, reason, message string
+		spec                  imagev1.ImageRepositorySpec
+	}{
+		{"scheme", imagev1.ImageURLInvalidReason, ".spec.image value should not start with URL scheme; remove 'https://'",
+			imagev1.ImageRepositorySpec{Image: "https://ghcr.io/org/app"}},
+		{"tag", imagev1.ImageURLInvalidReason, ".spec.image value should not contain a tag; remove ':1.0'",
+			imagev1.ImageRepositorySpec{Image: "ghcr.io/org/app:1.0"}},
+		{"exclusion", meta.FailedReason, "invalid exclusionList pattern '(unclosed'",
+			imagev1.ImageRepositorySpec{Image: "ghcr.io/org/app", ExclusionList: []string{"^ok$", "(unclosed"}}},
+		{"provider", imagev1.AuthenticationFailedReason, "cloud identity is not supported yet; use secretRef or serviceAccountName",
+			imagev1.ImageRepositorySpec{Image: "123.dkr.ecr.us-east-1.amazonaws.com/app", Provider: imagev1.AWSRegistryProvider}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			obj := createRepo(t, ns, c.name, c.spec)
+			got := controllertest.WaitNotReady(t, kube, obj, c.reason)
+			if !reconcile.IsTrue(got, meta.StalledCondition) {
+				t.Errorf("not stalled:\n%s", controllertest.Describe(got))
+			}
+			if m := ready(got).Message; !strings.Contains(m, c.message) {
+				t.Errorf("message %q does not say %q", m, c.message)
+			}
+		})
+	}
+}
+
+// TestRegistryDown keeps the stored tags and lastScanResult when a rescan
+// cannot reach the registry, and says which host failed.
+func TestRegistryDown(t *testing.T) {
+	reg := ocitest.Start(t, ocitest.Options{})
+	pushTags(t, reg, "app", "1.0.0")
+	ns := env.Namespace(t)
+	obj := createRepo(t, ns, "app", imagev1.ImageRepositorySpec{Image: reg.Host + "/app", Insecure: true})
+	before := waitScanned(t, obj, 1).Status.LastScanResult
+
+	if err := reg.Close(); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.RequestReconcile(t, kube, obj, "registry-down")
+	got := controllertest.WaitNotReady(t, kube, obj, imagev1.ReadOperationFailedReason)
+	if m := ready(got).Message; !strings.Contains(m, reg.Host) {
+		t.Errorf("message %q does not name the host %s", m, reg.Host)
+	}
+	if res := got.Status.LastScanResult; res == nil || res.Revision != before.Revision || !res.ScanTime.Equal(&before.ScanTime) {
+		t.Errorf("lastScanResult not kept: %+v, was %+v", res, before)
+	}
+	if _, err := os.Stat(tagDir(storagePath, ns, "app")); err != nil {
+		t.Errorf("stored tags gone: %v", err)
+	}
+}
+
+// TestRestart stops the controllers and starts them again on the same tag
+// store: the repository whose tags are stored costs the registry no
+// request before its interval, the one whose tag file was deleted is
+// scanned again at once. A requestedAt then scans on demand.
+func TestRestart(t *testing.T) {
+	reg := ocitest.Start(t, ocitest.Options{})
+	pushTags(t, reg, "kept", "1.0.0", "1.1.0")
+	pushTags(t, reg, "lost", "2.0.0")
+	ns := env.Namespace(t)
+	dirs, err := tempDirs(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dirs[0]) })
+	shard := shardLabel + "=restart-" + ns
+	start := func() func() {
+		stop, err := startReflector(env, dirs[0], func(o *manager.Options) { o.WatchLabelSelector = shard })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stop
+	}
+	stop := start()
+	kept := createRepo(t, ns, "kept", imagev1.ImageRepositorySpec{Image: reg.Host + "/kept", Insecure: true}, shard)
+	lost := createRepo(t, ns, "lost", imagev1.ImageRepositorySpec{Image: reg.Host + "/lost", Insecure: true}, shard)
+	waitScanned(t, kept, 2)
+	waitScanned(t, lost, 1)
+	stop()
+
+	keptRequests, lostRequests := tagListRequests(t, reg, "kept"), tagListRequests(t, reg, "lost")
+	if err := os.RemoveAll(tagDir(dirs[0], ns, "lost")); err != nil {
+		t.Fatal(err)
+	}
+	stop = start()
+	defer stop()
+	waitRequests(t, reg, "lost", lostRequests+1)
+	waitStored(t, tagDir(dirs[0], ns, "lost"))
+	if n := tagListRequests(t, reg, "kept"); n != keptRequests {
+		t.Errorf("the registry saw %d tag list requests for the kept repository after the restart", n-keptRequests)
+	}
+
+	pushTags(t, reg, "kept", "1.2.0")
+	controllertest.RequestReconcile(t, kube, kept, "after-push")
+	waitScanned(t, kept, 3)
+	if n := tagListRequests(t, reg, "kept"); n != keptRequests+1 {
+		t.Errorf("requestedAt made %d tag list requests, want 1", n-keptRequests)
+	}
+}
