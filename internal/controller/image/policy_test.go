@@ -3,8 +3,10 @@ package image_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
@@ -102,8 +104,12 @@ func TestNoMatchKeepsPrevious(t *testing.T) {
 	waitLatest(t, pol, "1.3.0")
 
 	controllertest.Update(t, kube, pol, func(o *imagev1.ImagePolicy) { o.Spec.Policy = semver(">=1.5.0 <2.0.0") })
-	got := controllertest.WaitNotReady(t, kube, pol, meta.FailedReason)
 	want := "no tag of 3 (2 after the filter) matches semver range '>=1.5.0 <2.0.0'"
+	got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(pol), "no match", func(o *imagev1.ImagePolicy) bool {
+		r := ready(o)
+		return r != nil && r.Status == metav1.ConditionFalse && strings.Contains(r.Message, want)
+	})
+	controllertest.AssertKStatus(t, got)
 	if m := ready(got).Message; !strings.Contains(m, want) {
 		t.Errorf("message %q does not say %q", m, want)
 	}
@@ -112,9 +118,12 @@ func TestNoMatchKeepsPrevious(t *testing.T) {
 	}
 
 	controllertest.Update(t, kube, pol, func(o *imagev1.ImagePolicy) { o.Spec.Policy = semver("not a range") })
-	got = controllertest.WaitNotReady(t, kube, pol, meta.FailedReason)
-	if !reconcile.IsTrue(got, meta.StalledCondition) || !strings.Contains(ready(got).Message, "not a range") {
-		t.Errorf("a bad range does not stall naming it:\n%s", controllertest.Describe(got))
+	got = controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(pol), "a stall naming the range", func(o *imagev1.ImagePolicy) bool {
+		return reconcile.IsTrue(o, meta.StalledCondition) && strings.Contains(ready(o).Message, "'not a range'")
+	})
+	controllertest.AssertKStatus(t, got)
+	if got.Status.LatestRef == nil || got.Status.LatestRef.Tag != "1.3.0" {
+		t.Errorf("previous latestRef not kept: %+v", got.Status.LatestRef)
 	}
 }
 
@@ -131,6 +140,22 @@ func TestDigestReflection(t *testing.T) {
 	got := waitLatest(t, pol, "1.0.0")
 	if got.Status.LatestRef.Digest != digest {
 		t.Errorf("digest %q, want %q", got.Status.LatestRef.Digest, digest)
+	}
+
+	always := createPolicy(t, ns, "always", imagev1.ImagePolicySpec{ImageRepositoryRef: repoRef("app"), Policy: semver(">=1.0.0"),
+		DigestReflectionPolicy: imagev1.ReflectAlways, Interval: &metav1.Duration{Duration: time.Second}})
+	waitLatest(t, always, "1.0.0")
+	moved := pushTags(t, reg, "app", "1.0.0")
+	got = controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(always), "the moved tag's digest", func(o *imagev1.ImagePolicy) bool {
+		return o.Status.LatestRef != nil && o.Status.LatestRef.Digest == moved
+	})
+	if p := got.Status.ObservedPreviousRef; p == nil || p.Digest != digest {
+		t.Errorf("observedPreviousRef %+v", p)
+	}
+	controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, meta.SucceededReason, "updated from "+digest+" to "+moved)
+	// IfNotPresent keeps the digest it has for the same tag.
+	if got := waitLatest(t, pol, "1.0.0"); got.Status.LatestRef.Digest != digest {
+		t.Errorf("IfNotPresent digest changed to %q", got.Status.LatestRef.Digest)
 	}
 }
 

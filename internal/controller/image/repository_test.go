@@ -144,6 +144,9 @@ func TestRegistryDown(t *testing.T) {
 	ns := env.Namespace(t)
 	obj := createRepo(t, ns, "app", imagev1.ImageRepositorySpec{Image: reg.Host + "/app", Insecure: true})
 	before := waitScanned(t, obj, 1).Status.LastScanResult
+	pol := createPolicy(t, ns, "app", imagev1.ImagePolicySpec{ImageRepositoryRef: meta.NamespacedObjectReference{Name: "app"},
+		Policy: imagev1.ImagePolicyChoice{SemVer: &imagev1.SemVerPolicy{Range: ">=1.0.0"}}})
+	polVersion := waitLatest(t, pol, "1.0.0").ResourceVersion
 
 	if err := reg.Close(); err != nil {
 		t.Fatal(err)
@@ -158,6 +161,9 @@ func TestRegistryDown(t *testing.T) {
 	}
 	if _, err := os.Stat(tagDir(storagePath, ns, "app")); err != nil {
 		t.Errorf("stored tags gone: %v", err)
+	}
+	if p := waitLatest(t, pol, "1.0.0"); p.ResourceVersion != polVersion {
+		t.Errorf("the policy changed while its registry was down:\n%s", controllertest.Describe(p))
 	}
 }
 

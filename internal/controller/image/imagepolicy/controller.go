@@ -101,7 +101,10 @@ func (r *Reconciler) policiesOf(ctx context.Context, o client.Object) []ctrl.Req
 
 // repositoryChanged passes what a policy must react to: a repository that
 // appears or goes, a new spec (accessFrom, image), a new scan revision, a
-// change of readiness. A scan that found the same tags passes nothing.
+// repository that becomes ready. A scan that found the same tags passes
+// nothing, and neither does a repository that stops being ready (a scan in
+// progress, a registry down): its policies keep their pick rather than
+// flap to DependencyNotReady and back.
 func repositoryChanged() predicate.Predicate {
 	return predicate.Funcs{
 		CreateFunc:  func(event.CreateEvent) bool { return true },
@@ -114,7 +117,7 @@ func repositoryChanged() predicate.Predicate {
 				return false
 			}
 			return o.Generation != n.Generation || revision(o) != revision(n) ||
-				reconcile.IsTrue(o, meta.ReadyCondition) != reconcile.IsTrue(n, meta.ReadyCondition)
+				(!reconcile.IsTrue(o, meta.ReadyCondition) && reconcile.IsTrue(n, meta.ReadyCondition))
 		},
 	}
 }
