@@ -25,6 +25,7 @@ import (
 	"github.com/driftless/driftless/internal/reconcile"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
 	"github.com/driftless/driftless/internal/testkit/ocitest"
+	"github.com/driftless/driftless/internal/testkit/testca"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
@@ -53,6 +54,10 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	if kube, err = controllertest.Client(c); err != nil {
 		return nil, err
 	}
+	roots, err := trustPublicCA()
+	if err != nil {
+		return nil, err
+	}
 	dirs, err := tempDirs(2)
 	if err != nil {
 		return nil, err
@@ -79,7 +84,29 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 		for _, d := range dirs {
 			os.RemoveAll(d)
 		}
+		os.Remove(roots)
 	}, nil
+}
+
+// publicCA stands for the public CAs a registry such as ghcr.io is trusted
+// by: the controllers' system roots are this CA alone, so an example
+// written for a public registry runs unchanged but for its host.
+var publicCA *testca.CA
+
+// trustPublicCA makes publicCA the process's system roots (SSL_CERT_FILE,
+// read once by crypto/x509, before any TLS connection) and returns the
+// file to remove.
+func trustPublicCA() (string, error) {
+	publicCA = testca.New("public test CA")
+	f, err := os.CreateTemp("", "image-roots-*.pem")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.Write(publicCA.CertPEM); err != nil {
+		return "", err
+	}
+	return f.Name(), os.Setenv("SSL_CERT_FILE", f.Name())
 }
 
 func tempDirs(n int) ([]string, error) {
