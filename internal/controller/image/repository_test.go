@@ -100,9 +100,23 @@ func TestCredentials(t *testing.T) {
 	controllertest.Update(t, kube, obj, func(o *imagev1.ImageRepository) { o.Spec.SecretRef = wrong })
 	refused("Secret '" + ns + "/wrong' (spec.secretRef)")
 
+	controllertest.Update(t, kube, obj, func(o *imagev1.ImageRepository) { o.Spec.SecretRef = &meta.LocalObjectReference{Name: "right"} })
+	refused("failed to get secret '" + ns + "/right'")
+	// The Secret appears later: the retry after the failure scans, with
+	// no spec change and long before the interval.
 	right := secret(t, ns, "right", map[string][]byte{".dockerconfigjson": reg.DockerConfigJSON()})
-	controllertest.Update(t, kube, obj, func(o *imagev1.ImageRepository) { o.Spec.SecretRef = right })
 	waitScanned(t, obj, 2)
+
+	// A scan that fails after a good one is retried with back-off, and the
+	// retry scans: it does not wait for the interval.
+	if err := kube.Delete(context.Background(), &corev1.Secret{ObjectMeta: metaNS(ns, right.Name)}); err != nil {
+		t.Fatal(err)
+	}
+	pushTags(t, reg, "private/app", "v3")
+	controllertest.RequestReconcile(t, kube, obj, "secret-gone")
+	refused("failed to get secret '" + ns + "/right'")
+	secret(t, ns, "right", map[string][]byte{".dockerconfigjson": reg.DockerConfigJSON()})
+	waitScanned(t, obj, 3)
 }
 
 // TestBadInput stalls on what only a spec change can fix, with Flux's

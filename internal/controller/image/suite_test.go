@@ -295,3 +295,5 @@ func waitStored(t *testing.T, dir string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+func metaNS(ns, name string) metav1.ObjectMeta { return metav1.ObjectMeta{Namespace: ns, Name: name} }
