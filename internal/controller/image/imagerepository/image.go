@@ -39,11 +39,12 @@ func ParseImage(image string, insecure bool) (Image, error) {
 	}
 	repo := ref.Context()
 	rest := strings.TrimPrefix(image, repo.RegistryStr())
-	if _, tag, ok := strings.Cut(rest, ":"); ok {
-		return Image{}, fmt.Errorf(".spec.image value should not contain a tag; remove ':%s'", tag)
-	}
+	// A digest is looked for first: its "sha256:" would read as a tag.
 	if _, digest, ok := strings.Cut(rest, "@"); ok {
 		return Image{}, fmt.Errorf(".spec.image value should not contain a digest; remove '@%s'", digest)
+	}
+	if _, tag, ok := strings.Cut(rest, ":"); ok {
+		return Image{}, fmt.Errorf(".spec.image value should not contain a tag; remove ':%s'", tag)
 	}
 	return Image{
 		Canonical:  repo.Name(),

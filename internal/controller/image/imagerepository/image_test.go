@@ -22,6 +22,7 @@ func TestParseImage(t *testing.T) {
 		{image: "ghcr.io/org/app:1.0", err: ".spec.image value should not contain a tag; remove ':1.0'"},
 		{image: "localhost:5000/app:v2", err: ".spec.image value should not contain a tag; remove ':v2'"},
 		{image: "nginx:latest", err: ".spec.image value should not contain a tag; remove ':latest'"},
+		{image: "nginx@sha256:" + strings.Repeat("a", 64), err: ".spec.image value should not contain a digest; remove '@sha256:" + strings.Repeat("a", 64) + "'"},
 		{image: "ghcr.io/Org/App", err: "could not parse reference"},
 	}
 	for _, c := range cases {
