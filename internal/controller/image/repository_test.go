@@ -2,6 +2,7 @@ package image_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -227,5 +228,27 @@ func TestRestart(t *testing.T) {
 	waitScanned(t, kept, 3)
 	if n := tagListRequests(t, reg, "kept"); n != keptRequests+1 {
 		t.Errorf("requestedAt made %d tag list requests, want 1", n-keptRequests)
+	}
+}
+
+// TestManyTags scans a repository of 600 tags (several pages of the tag
+// list): every tag stored, one revision, Flux's ten latest tags.
+func TestManyTags(t *testing.T) {
+	reg := ocitest.Start(t, ocitest.Options{})
+	tags := make([]string, 600)
+	for i := range tags {
+		tags[i] = fmt.Sprintf("1.%d.%d", i/100, i%100)
+	}
+	pushTags(t, reg, "many", tags...)
+	ns := env.Namespace(t)
+	got := waitScanned(t, createRepo(t, ns, "many", imagev1.ImageRepositorySpec{Image: reg.Host + "/many", Insecure: true}), len(tags))
+	if rev := got.Status.LastScanResult.Revision; rev != tagstore.Revision(tags) {
+		t.Errorf("revision %s, want %s", rev, tagstore.Revision(tags))
+	}
+	sorted := slices.Clone(tags)
+	slices.Sort(sorted)
+	slices.Reverse(sorted)
+	if lt := got.Status.LastScanResult.LatestTags; !slices.Equal(lt, sorted[:10]) {
+		t.Errorf("latestTags %v, want %v", lt, sorted[:10])
 	}
 }
