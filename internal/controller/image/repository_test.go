@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
@@ -250,5 +252,46 @@ func TestManyTags(t *testing.T) {
 	slices.Reverse(sorted)
 	if lt := got.Status.LastScanResult.LatestTags; !slices.Equal(lt, sorted[:10]) {
 		t.Errorf("latestTags %v, want %v", lt, sorted[:10])
+	}
+}
+
+// TestRestartScansWhenDue: after a restart a repository scanned a moment
+// ago is not scanned at once, but when its interval since that scan ends,
+// not a whole interval after the restart.
+func TestRestartScansWhenDue(t *testing.T) {
+	const interval = 10 * time.Second
+	reg := ocitest.Start(t, ocitest.Options{})
+	pushTags(t, reg, "app", "1.0.0")
+	ns := env.Namespace(t)
+	dirs, err := tempDirs(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dirs[0]) })
+	shard := shardLabel + "=due-" + ns
+	stop, err := startReflector(env, dirs[0], func(o *manager.Options) { o.WatchLabelSelector = shard })
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := createRepo(t, ns, "app", imagev1.ImageRepositorySpec{Image: reg.Host + "/app", Insecure: true,
+		Interval: metav1.Duration{Duration: interval}}, shard)
+	waitScanned(t, obj, 1)
+	scanned := time.Now()
+	stop()
+	before := tagListRequests(t, reg, "app")
+
+	// The restart comes well into the interval: a requeue of a whole
+	// interval from here would scan 40% late.
+	time.Sleep(interval * 4 / 10)
+	stop, err = startReflector(env, dirs[0], func(o *manager.Options) { o.WatchLabelSelector = shard })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	waitRequests(t, reg, "app", before+1)
+	if took := time.Since(scanned); took > interval*5/4 {
+		t.Errorf("the scan after the restart came %s after the last one, want about %s", took.Round(time.Millisecond), interval)
+	} else if took < interval*8/10 {
+		t.Errorf("the restart scanned %s after the last scan, before the interval %s", took.Round(time.Millisecond), interval)
 	}
 }

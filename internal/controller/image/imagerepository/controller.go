@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/api/meta"
@@ -31,6 +32,8 @@ type Reconciler struct {
 	Store *tagstore.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	wake *dueScans
 }
 
 // Scan is what the steps of one pass hand to each other.
@@ -43,6 +46,7 @@ type Scan struct {
 // skeleton. The kind has no step conditions of its own, as in Flux: Ready,
 // Reconciling and Stalled say everything.
 func (r *Reconciler) Kind() reconcile.Kind[*imagev1.ImageRepository, Scan] {
+	r.wake = newDueScans()
 	return reconcile.Kind[*imagev1.ImageRepository, Scan]{
 		Name: imagev1.ImageRepositoryKind,
 		New:  func() *imagev1.ImageRepository { return &imagev1.ImageRepository{} },
@@ -52,6 +56,7 @@ func (r *Reconciler) Kind() reconcile.Kind[*imagev1.ImageRepository, Scan] {
 		},
 		Finalize:  r.finalize,
 		Succeeded: succeeded,
+		Sources:   []source.Source{r.wake.source()},
 	}
 }
 
@@ -81,6 +86,7 @@ func (r *Reconciler) reconcileImage(_ context.Context, obj *imagev1.ImageReposit
 
 // finalize deletes the stored tags of the repository.
 func (r *Reconciler) finalize(_ context.Context, obj *imagev1.ImageRepository, _ *reconcile.Pass) error {
+	r.wake.cancel(client.ObjectKeyFromObject(obj))
 	if err := r.Store.Delete(obj.Namespace, obj.Name); err != nil {
 		return fmt.Errorf("delete the stored tags: %w", err)
 	}

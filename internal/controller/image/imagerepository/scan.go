@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/api/meta"
@@ -19,12 +20,16 @@ import (
 const LatestTagsCount = 10
 
 // reconcileScan scans the repository when a scan is due (see scanReason);
-// otherwise the pass ends without a registry request and the status stays
-// as the last scan left it.
+// otherwise the pass ends without a registry request, the status stays as
+// the last scan left it, and the repository is woken when the rest of the
+// interval has passed.
 func (r *Reconciler) reconcileScan(ctx context.Context, obj *imagev1.ImageRepository, _ *reconcile.Pass, st *Scan) error {
+	key := client.ObjectKeyFromObject(obj)
 	if r.scanReason(obj, st) == "" {
+		r.wake.after(key, obj.Status.LastScanResult.ScanTime.Add(obj.Spec.Interval.Duration).Sub(r.now()))
 		return nil
 	}
+	r.wake.cancel(key)
 	opts, creds, err := r.Auth.ClientOptions(ctx, obj)
 	var stalled *reconcile.StallingError
 	if errors.As(err, &stalled) {
