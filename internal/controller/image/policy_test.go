@@ -1,6 +1,7 @@
 package image_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -202,4 +203,22 @@ func TestCrossNamespace(t *testing.T) {
 	if !reconcile.IsTrue(got, meta.StalledCondition) || !strings.Contains(ready(got).Message, "cross-namespace references have been disabled") {
 		t.Errorf("lockdown:\n%s", controllertest.Describe(got))
 	}
+}
+
+// TestLostTags: a policy evaluated after the store lost its repository's
+// tag file (deleted, corrupt) asks the repository to scan again at once,
+// rather than at its hourly interval, and then picks from the new scan.
+func TestLostTags(t *testing.T) {
+	ns := env.Namespace(t)
+	reg, _ := scannedRepo(t, ns, "app", "1.0.0", "1.1.0")
+	pol := createPolicy(t, ns, "app", imagev1.ImagePolicySpec{ImageRepositoryRef: repoRef("app"), Policy: semver(">=1.0.0")})
+	waitLatest(t, pol, "1.1.0")
+	before := tagListRequests(t, reg, "app")
+
+	if err := os.RemoveAll(tagDir(storagePath, ns, "app")); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.Update(t, kube, pol, func(o *imagev1.ImagePolicy) { o.Spec.Policy = semver("1.0.x") })
+	waitRequests(t, reg, "app", before+1)
+	waitLatest(t, pol, "1.0.0")
 }

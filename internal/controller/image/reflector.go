@@ -100,6 +100,7 @@ func (g *reflector) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Auth:                 auth,
 		Store:                store,
 		NoCrossNamespaceRefs: deps.Options.NoCrossNamespaceRefs,
+		Rescan:               ir.Rescan,
 	}
 	return reconcile.Start(context.Background(), mgr, ip.Kind(), rt)
 }

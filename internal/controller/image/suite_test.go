@@ -47,8 +47,10 @@ func TestMain(m *testing.M) {
 
 // startControllers runs the image-reflector group as driftless-controller
 // wires it: the main controllers, whose dependency requeue is an hour so
-// that only the watch can clear a DependencyNotReady in time, and a
-// "lockdown" shard with --no-cross-namespace-refs.
+// that only the watch can clear a DependencyNotReady in time, and whose
+// tag store has no memory cache so that a deleted tag file is seen at once
+// (as it is in production once the cache let go of it); and a "lockdown"
+// shard with --no-cross-namespace-refs and the default cache.
 func startControllers(c *testcluster.Cluster) (func(), error) {
 	var err error
 	if kube, err = controllertest.Client(c); err != nil {
@@ -63,7 +65,7 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 		return nil, err
 	}
 	storagePath = dirs[0]
-	stopMain, err := startReflector(c, dirs[0], func(o *manager.Options) {
+	stopMain, err := startReflectorWith(c, image.ReflectorOptions{StoragePath: dirs[0]}, func(o *manager.Options) {
 		o.WatchLabelSelector = "!" + shardLabel
 		o.RequeueDependency = time.Hour
 	})
@@ -125,6 +127,10 @@ func tempDirs(n int) ([]string, error) {
 func startReflector(c *testcluster.Cluster, dir string, customize func(*manager.Options)) (func(), error) {
 	o := image.DefaultReflectorOptions()
 	o.StoragePath = dir
+	return startReflectorWith(c, o, customize)
+}
+
+func startReflectorWith(c *testcluster.Cluster, o image.ReflectorOptions, customize func(*manager.Options)) (func(), error) {
 	return controllertest.StartControllers(c, []manager.Controller{image.NewReflector(o)}, customize)
 }
 

@@ -41,6 +41,9 @@ type Reconciler struct {
 	// NoCrossNamespaceRefs refuses repositories in other namespaces
 	// (--no-cross-namespace-refs).
 	NoCrossNamespaceRefs bool
+	// Rescan, when set, asks the repository to scan again now: the store
+	// lost the tags at its revision (a deleted or corrupt file).
+	Rescan func(types.NamespacedName)
 }
 
 // Evaluation is what the steps of one pass hand to each other.

@@ -3,6 +3,7 @@ package imagepolicy
 import (
 	"context"
 	"errors"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -70,15 +71,22 @@ func (r *Reconciler) checkAccess(ctx context.Context, obj *imagev1.ImagePolicy, 
 	return denied("its spec.accessFrom.namespaceSelectors do not select the namespace")
 }
 
+// lostTagsRetry is how soon a policy whose tags the store lost looks
+// again: the repository is asked to scan at once, but a scan that finds the
+// same tags keeps its revision, which does not wake the policy.
+const lostTagsRetry = 2 * time.Second
+
 // reconcileTags reads the repository's tags at its last scan revision. A
-// list the store lost (a deleted or corrupt file) is waited for: the
-// repository scans again when it next reconciles, and its new revision
-// brings the policy back.
+// list the store lost (a deleted or corrupt file) is waited for, and the
+// repository asked to scan again now.
 func (r *Reconciler) reconcileTags(_ context.Context, _ *imagev1.ImagePolicy, _ *reconcile.Pass, st *Evaluation) error {
 	rev := st.repo.Status.LastScanResult.Revision
 	tags, err := r.Store.Get(st.repo.Namespace, st.repo.Name, rev)
 	if errors.Is(err, tagstore.ErrNotStored) {
-		return reconcile.Waiting(meta.DependencyNotReadyReason, 0,
+		if r.Rescan != nil {
+			r.Rescan(types.NamespacedName{Namespace: st.repo.Namespace, Name: st.repo.Name})
+		}
+		return reconcile.Waiting(meta.DependencyNotReadyReason, lostTagsRetry,
 			"the tags of ImageRepository '%s/%s' at revision %s are not stored; waiting for its next scan",
 			st.repo.Namespace, st.repo.Name, rev)
 	}

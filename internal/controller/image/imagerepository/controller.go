@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -82,6 +83,15 @@ func (r *Reconciler) reconcileImage(_ context.Context, obj *imagev1.ImageReposit
 		return &reconcile.StallingError{Reason: meta.FailedReason, Err: err}
 	}
 	return nil
+}
+
+// Rescan asks for a pass of the repository key now: an ImagePolicy that
+// found its stored tags gone calls it, so the repository scans again
+// rather than at its next interval. It does nothing before Kind is called.
+func (r *Reconciler) Rescan(key types.NamespacedName) {
+	if r.wake != nil {
+		r.wake.after(key, 0)
+	}
 }
 
 // finalize deletes the stored tags of the repository.
