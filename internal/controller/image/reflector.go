@@ -6,6 +6,8 @@ package image
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,9 +25,10 @@ import (
 // ReflectorName is the group's name as --controllers spells it.
 const ReflectorName = "image-reflector"
 
-// DefaultStoragePath is the default --image-storage-path: beside Flux's
-// /data, apart from the artifacts --storage-path publishes.
-const DefaultStoragePath = "/data/images"
+// DefaultStoragePath is the default --image-storage-path. It must not lie
+// under --storage-path (/data in the install manifests): the artifact
+// server publishes every file there, and its garbage collection owns it.
+const DefaultStoragePath = "/images"
 
 // DefaultTagCacheBytes bounds the tags kept in memory between evaluations,
 // whatever the number of repositories: the rest stays on disk.
@@ -84,6 +87,9 @@ func NewReflector(o ReflectorOptions) manager.Controller {
 type reflector struct{ opts ReflectorOptions }
 
 func (g *reflector) setup(mgr ctrl.Manager, deps manager.Deps) error {
+	if err := checkStoragePaths(g.opts.StoragePath, deps.Options.Storage.Path); err != nil {
+		return err
+	}
 	store, err := tagstore.New(g.opts.StoragePath, g.opts.TagCacheBytes)
 	if err != nil {
 		return fmt.Errorf("image tag store: %w", err)
@@ -103,4 +109,36 @@ func (g *reflector) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Rescan:               ir.Rescan,
 	}
 	return reconcile.Start(context.Background(), mgr, ip.Kind(), rt)
+}
+
+// checkStoragePaths refuses a tag store inside the artifact storage (or the
+// other way round): the artifact server would publish the tag lists of
+// private registries, and the artifact garbage collection could remove
+// them.
+func checkStoragePaths(images, artifacts string) error {
+	if images == "" {
+		return fmt.Errorf("--image-storage-path is empty")
+	}
+	if artifacts == "" {
+		return nil
+	}
+	a, err := filepath.Abs(images)
+	if err != nil {
+		return fmt.Errorf("--image-storage-path %q: %w", images, err)
+	}
+	b, err := filepath.Abs(artifacts)
+	if err != nil {
+		return fmt.Errorf("--storage-path %q: %w", artifacts, err)
+	}
+	if within(a, b) || within(b, a) {
+		return fmt.Errorf("--image-storage-path %s and --storage-path %s overlap: the artifact server publishes every file "+
+			"under --storage-path, so the tag lists need a directory of their own", images, artifacts)
+	}
+	return nil
+}
+
+// within tells whether path is dir or lies beneath it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
