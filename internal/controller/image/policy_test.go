@@ -58,6 +58,9 @@ func TestSemverPolicy(t *testing.T) {
 	pushTags(t, reg, "app", "1.4.0")
 	controllertest.RequestReconcile(t, kube, repo, "pushed-1.4.0")
 	got = waitLatest(t, pol, "1.4.0")
+	scanned := waitScanned(t, repo, 4)
+	controllertest.WaitEvent(t, env.Kube, scanned, corev1.EventTypeNormal, meta.SucceededReason,
+		"successful scan: found 4 tags with checksum "+scanned.Status.LastScanResult.Revision)
 	if p := got.Status.ObservedPreviousRef; p == nil || p.Tag != "1.3.0" {
 		t.Errorf("observedPreviousRef %+v", p)
 	}
