@@ -69,3 +69,22 @@ func TestProxySecretRef(t *testing.T) {
 		t.Error("the proxy forwarded nothing: the controller went to the registry directly")
 	}
 }
+
+// TestTokenAuth scans a registry behind the bearer token flow public
+// registries use: a wrong password is AuthenticationFailed naming the
+// Secret, the right one scans.
+func TestTokenAuth(t *testing.T) {
+	reg := ocitest.Start(t, ocitest.Options{Auth: ocitest.TokenAuth})
+	pushTags(t, reg, "private/app", "1.0.0")
+	ns := env.Namespace(t)
+	wrong := secret(t, ns, "wrong", map[string][]byte{".dockerconfigjson": []byte(
+		`{"auths":{"` + reg.Host + `":{"username":"` + reg.Username + `","password":"not-the-password"}}}`)})
+	obj := createRepo(t, ns, "app", imagev1.ImageRepositorySpec{Image: reg.Host + "/private/app", Insecure: true, SecretRef: wrong})
+	got := controllertest.WaitNotReady(t, kube, obj, imagev1.AuthenticationFailedReason)
+	if m := ready(got).Message; !strings.Contains(m, "Secret '"+ns+"/wrong'") || strings.Contains(m, reg.Password) {
+		t.Errorf("message %q", m)
+	}
+	right := secret(t, ns, "right", map[string][]byte{".dockerconfigjson": reg.DockerConfigJSON()})
+	controllertest.Update(t, kube, obj, func(o *imagev1.ImageRepository) { o.Spec.SecretRef = right })
+	waitScanned(t, obj, 1)
+}
