@@ -131,7 +131,7 @@ func startController(ctx context.Context, bin, kubeconfig, dir string, concurren
 	args := append([]string{
 		"--kubeconfig", kubeconfig,
 		"--concurrent", strconv.Itoa(concurrent),
-		"--storage-path", filepath.Join(dir, "storage"),
+		"--storage-path", filepath.Join(dir, "storage"), "--image-storage-path", filepath.Join(dir, "images"),
 		"--storage-addr", storage, "--storage-adv-addr", storage,
 		"--metrics-addr", metrics, "--health-addr", health, "--enable-pprof",
 		"--events-listen-addr", "0", "--receiver-addr", "0",

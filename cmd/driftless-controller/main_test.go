@@ -64,7 +64,7 @@ func start(t *testing.T, extra ...string) *instance {
 	}
 	args := append([]string{
 		"--kubeconfig", env.Kubeconfig(),
-		"--storage-path", t.TempDir(),
+		"--storage-path", t.TempDir(), "--image-storage-path", t.TempDir(),
 		"--storage-addr", in.storage, "--storage-adv-addr", in.storage,
 		"--metrics-addr", in.metrics, "--health-addr", in.health,
 		"--events-listen-addr", addr(t), "--receiver-addr", addr(t),

@@ -54,7 +54,7 @@ func TestInstallRejectsBadOptions(t *testing.T) {
 		{[]string{"install", "--export", "--components", "flagger"}, `unknown component "flagger"`},
 		{[]string{"install", "--export", "--components", "image-automation-controller"}, "no implemented controller selected"},
 		{[]string{"install", "--export", "--log-level", "trace"}, `invalid log level "trace"`},
-		{[]string{"install", "--export", "--multi-tenant", "--components", "image-reflector-controller"}, "no implemented controller selected"},
+		{[]string{"install", "--export", "--multi-tenant", "--components", "image-automation-controller"}, "no implemented controller selected"},
 	} {
 		_, _, err := runFluxNoCluster(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -72,13 +72,13 @@ func runFluxNoCluster(t *testing.T, args ...string) (stdout, stderr string, err 
 
 func TestInstall(t *testing.T) {
 	ns := installNamespace(t)
-	_, stderr, err := runFlux(t, "", "install", "-n", ns, "--components-extra", "image-reflector-controller")
+	_, stderr, err := runFlux(t, "", "install", "-n", ns, "--components-extra", "image-automation-controller")
 	if err != nil {
 		t.Fatalf("install: %v\n%s", err, stderr)
 	}
 	for _, want := range []string{
 		"✚ generating manifests",
-		"⚠️ image-reflector-controller is not implemented by Driftless yet",
+		"⚠️ image-automation-controller is not implemented by Driftless yet",
 		"► installing components in " + ns + " namespace",
 		"Namespace/" + ns + " configured",
 		"CustomResourceDefinition/gitrepositories.source.toolkit.fluxcd.io ",
@@ -116,7 +116,7 @@ func TestInstall(t *testing.T) {
 	}
 
 	// A second install changes nothing.
-	_, stderr, err = runFlux(t, "", "install", "-n", ns, "--components-extra", "image-reflector-controller")
+	_, stderr, err = runFlux(t, "", "install", "-n", ns, "--components-extra", "image-automation-controller")
 	if err != nil {
 		t.Fatalf("second install: %v\n%s", err, stderr)
 	}

@@ -1,11 +1,12 @@
 // Package controller is the one list of the controller groups
 // driftless-controller runs; each group (source, kustomize, helm,
-// notification) registers its kinds, its flags and what it serves in its
-// own package beneath.
+// notification, image-reflector) registers its kinds, its flags and what it
+// serves in its own package beneath.
 package controller
 
 import (
 	"github.com/driftless/driftless/internal/controller/helm"
+	"github.com/driftless/driftless/internal/controller/image"
 	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/notification"
 	"github.com/driftless/driftless/internal/controller/source"
@@ -16,5 +17,5 @@ import (
 // names.Implemented, each with its flags at their defaults until the
 // command line binds them.
 func All() []manager.Controller {
-	return []manager.Controller{source.Controller(), kustomize.Controller(), helm.Controller(), notification.Controller()}
+	return []manager.Controller{source.Controller(), kustomize.Controller(), helm.Controller(), notification.Controller(), image.Reflector()}
 }

@@ -134,7 +134,7 @@ func (d *demo) startController(ctx context.Context) (string, error) {
 	}
 	p, err := startProcess("driftless-controller", filepath.Join(d.dataDir, "controller.log"), d.ctrlBin,
 		"--kubeconfig", d.kubeconfig,
-		"--storage-path", filepath.Join(d.dataDir, "storage"),
+		"--storage-path", filepath.Join(d.dataDir, "storage"), "--image-storage-path", filepath.Join(d.dataDir, "images"),
 		"--storage-addr", storage, "--storage-adv-addr", storage,
 		"--metrics-addr", "0", "--health-addr", health,
 		"--events-listen-addr", "0", "--receiver-addr", "0",

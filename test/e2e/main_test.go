@@ -105,7 +105,7 @@ func startController(t *testing.T, kubeconfig string, extra ...string) *controll
 	}
 	args := append([]string{
 		"--kubeconfig", kubeconfig,
-		"--storage-path", t.TempDir(),
+		"--storage-path", t.TempDir(), "--image-storage-path", t.TempDir(),
 		"--storage-addr", c.storage, "--storage-adv-addr", c.storage,
 		"--metrics-addr", freeAddr(t), "--health-addr", freeAddr(t),
 		"--events-listen-addr", freeAddr(t), "--receiver-addr", freeAddr(t),

@@ -52,7 +52,7 @@ func startController(t *testing.T, o procOptions) *controller {
 	}
 	args := append([]string{
 		"--kubeconfig", o.kubeconfig,
-		"--storage-path", o.storagePath,
+		"--storage-path", o.storagePath, "--image-storage-path", o.storagePath + "-images",
 		"--storage-addr", o.storageAddr, "--storage-adv-addr", o.advAddr,
 		"--metrics-addr", "0", "--health-addr", c.health,
 		"--events-listen-addr", "0", "--receiver-addr", "0",

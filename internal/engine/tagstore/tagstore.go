@@ -61,6 +61,9 @@ type entry struct {
 	key, revision string
 	tags          []string
 	size          int
+	// file is the tag file the tags came from: the cache answers only
+	// while it is still that file.
+	file os.FileInfo
 }
 
 // New returns the store under root (--image-storage-path), creating it,
@@ -103,10 +106,13 @@ func (s *Store) Put(namespace, name string, tags []string) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("tag store: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(dir, "tags"), data); err != nil {
+	file := filepath.Join(dir, "tags")
+	if err := writeAtomic(file, data); err != nil {
 		return "", fmt.Errorf("tag store: write the tags of %s/%s: %w", namespace, name, err)
 	}
-	s.remember(namespace+"/"+name, revision, tags)
+	if info, err := os.Stat(file); err == nil {
+		s.remember(namespace+"/"+name, revision, tags, info)
+	}
 	return revision, nil
 }
 
@@ -119,10 +125,20 @@ func (s *Store) Get(namespace, name, revision string) ([]string, error) {
 		return nil, err
 	}
 	key := namespace + "/" + name
-	if tags, ok := s.cached(key, revision); ok {
+	file := filepath.Join(dir, "tags")
+	// The cache answers only while the file is the one it was read from
+	// or written as: a deleted or replaced file means reading it again.
+	info, err := os.Stat(file)
+	if errors.Is(err, os.ErrNotExist) {
+		s.forget(key)
+		return nil, ErrNotStored
+	} else if err != nil {
+		return nil, fmt.Errorf("tag store: read the tags of %s: %w", key, err)
+	}
+	if tags, ok := s.cached(key, revision, info); ok {
 		return tags, nil
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "tags"))
+	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNotStored
 	} else if err != nil {
@@ -134,7 +150,7 @@ func (s *Store) Get(namespace, name, revision string) ([]string, error) {
 		return nil, ErrNotStored
 	}
 	tags := decode(raw)
-	s.remember(key, revision, tags)
+	s.remember(key, revision, tags, info)
 	return tags, nil
 }
 
@@ -249,7 +265,7 @@ func listSize(tags []string) int {
 	return n
 }
 
-func (s *Store) cached(key, revision string) ([]string, bool) {
+func (s *Store) cached(key, revision string, file os.FileInfo) ([]string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	el, ok := s.byKey[key]
@@ -257,14 +273,14 @@ func (s *Store) cached(key, revision string) ([]string, bool) {
 		return nil, false
 	}
 	e := el.Value.(*entry)
-	if e.revision != revision {
+	if e.revision != revision || !os.SameFile(e.file, file) || !e.file.ModTime().Equal(file.ModTime()) || e.file.Size() != file.Size() {
 		return nil, false
 	}
 	s.cache.MoveToFront(el)
 	return e.tags, true
 }
 
-func (s *Store) remember(key, revision string, tags []string) {
+func (s *Store) remember(key, revision string, tags []string, file os.FileInfo) {
 	size := listSize(tags)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -272,7 +288,7 @@ func (s *Store) remember(key, revision string, tags []string) {
 	if size > s.maxCache {
 		return
 	}
-	s.byKey[key] = s.cache.PushFront(&entry{key: key, revision: revision, tags: tags, size: size})
+	s.byKey[key] = s.cache.PushFront(&entry{key: key, revision: revision, tags: tags, size: size, file: file})
 	s.size += size
 	for s.size > s.maxCache {
 		s.forgetLocked(s.cache.Back().Value.(*entry).key)

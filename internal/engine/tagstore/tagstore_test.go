@@ -211,3 +211,29 @@ func TestNoTemporaryFilesLeft(t *testing.T) {
 		t.Errorf("the repository's directory holds %v; want only tags", entries)
 	}
 }
+
+func TestCacheNoticesADeletedOrReplacedFile(t *testing.T) {
+	root := t.TempDir()
+	s := newStore(t, root, 1<<20)
+	rev, err := s.Put("apps", "podinfo", []string{"1.0.0", "1.1.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(root, "imagerepository", "apps", "podinfo", "tags")
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get("apps", "podinfo", rev); !errors.Is(err, tagstore.ErrNotStored) {
+		t.Errorf("a deleted file, still in the cache: %v; want ErrNotStored", err)
+	}
+	if _, err := s.Put("apps", "podinfo", []string{"1.0.0", "1.1.0"}); err != nil {
+		t.Fatal(err)
+	}
+	// Replaced behind the store's back by another list (same length).
+	if err := os.WriteFile(file, []byte("1.0.0\n1.9.9\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get("apps", "podinfo", rev); !errors.Is(err, tagstore.ErrNotStored) {
+		t.Errorf("a replaced file, still in the cache: %v; want ErrNotStored", err)
+	}
+}
