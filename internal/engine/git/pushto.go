@@ -1,0 +1,125 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// ErrNonFastForward means the remote branch has commits the pushed one does
+// not descend from: someone pushed in between. Fetch again and redo.
+var ErrNonFastForward = errors.New("non-fast-forward")
+
+// PushOptions says where PushTo sends the local branch.
+type PushOptions struct {
+	// Branch is the remote branch to update; "" means the checked-out one.
+	Branch string
+	// Force overwrites the remote branch even when the local head does not
+	// descend from it. It is refused for the checked-out branch, whose
+	// remote commits the local head may not contain.
+	Force bool
+	// Options are git push-options (`git push -o k=v`), sent when the
+	// server advertises the push-options capability.
+	Options map[string]string
+}
+
+// PushTo sends the local branch's head to opts.Branch of the remote, which
+// is created when missing. It reports whether the remote moved. An unforced
+// push that is not a fast-forward fails with ErrNonFastForward.
+func (w *Writer) PushTo(ctx context.Context, opts PushOptions) (bool, error) {
+	head := w.Head()
+	if head == "" {
+		return false, nil
+	}
+	target := w.branch
+	if opts.Branch != "" {
+		target = plumbing.NewBranchReferenceName(opts.Branch)
+	}
+	same := target == w.branch
+	if same && opts.Force {
+		return false, fmt.Errorf("push branch '%s': refusing to force-push the checked-out branch", target.Short())
+	}
+	if same && head == w.pushed.String() && len(opts.Options) == 0 {
+		return false, nil
+	}
+	ctx, cancel := w.opContext(ctx)
+	defer cancel()
+	spec := w.branch.String() + ":" + target.String()
+	if opts.Force {
+		spec = "+" + spec
+	}
+	err := w.repo.PushContext(ctx, &gogit.PushOptions{
+		RemoteName:   originName,
+		RefSpecs:     []config.RefSpec{config.RefSpec(spec)},
+		Auth:         w.remote.auth,
+		CABundle:     w.remote.ca,
+		ClientCert:   w.remote.cert,
+		ClientKey:    w.remote.key,
+		ProxyOptions: w.remote.proxy,
+		Options:      opts.Options,
+	})
+	switch {
+	case errors.Is(err, gogit.NoErrAlreadyUpToDate):
+		if same {
+			w.pushed = plumbing.NewHash(head)
+		}
+		return false, nil
+	case errors.Is(err, gogit.ErrForceNeeded), err != nil && (strings.Contains(err.Error(), "non-fast-forward") ||
+		strings.Contains(err.Error(), "fetch first")):
+		return false, fmt.Errorf("push branch '%s' to %s: the remote branch has new commits: %w",
+			target.Short(), w.remote.redacted, ErrNonFastForward)
+	case err != nil:
+		return false, remoteError(ctx, fmt.Sprintf("push branch '%s' to", target.Short()), w.remote.redacted, err)
+	}
+	if same {
+		w.pushed = plumbing.NewHash(head)
+	}
+	return true, nil
+}
+
+// CommitWorktree commits the files at paths (slash-separated, relative to
+// the repository) as they are in the working tree, for a caller that
+// edited them in place. Message, Author and signing come from req; its
+// Files are ignored. It returns the new commit and true, or the current
+// head and false when the files equal the committed ones.
+func (w *Writer) CommitWorktree(paths []string, req CommitRequest) (string, bool, error) {
+	if len(paths) == 0 {
+		return w.Head(), false, nil
+	}
+	if req.Author.Name == "" {
+		return "", false, errors.New("commit: the author name must not be empty")
+	}
+	wt, err := w.repo.Worktree()
+	if err != nil {
+		return "", false, fmt.Errorf("open worktree: %w", err)
+	}
+	for _, name := range paths {
+		if _, err := w.localPath(name); err != nil {
+			return "", false, err
+		}
+		if _, err := wt.Add(path.Clean(name)); err != nil {
+			return "", false, fmt.Errorf("stage %s: %w", name, err)
+		}
+	}
+	when := req.Author.When
+	if when.IsZero() {
+		when = time.Now()
+	}
+	sig := &object.Signature{Name: req.Author.Name, Email: req.Author.Email, When: when}
+	hash, err := wt.Commit(req.Message, &gogit.CommitOptions{Author: sig, Committer: sig, SignKey: req.SignKey, Signer: req.Signer})
+	if errors.Is(err, gogit.ErrEmptyCommit) {
+		return w.Head(), false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("commit %q: %w", firstLine(req.Message), err)
+	}
+	return hash.String(), true, nil
+}
