@@ -1,0 +1,169 @@
+package imageupdateautomation
+
+import (
+	"context"
+	"errors"
+	"net/url"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+
+	imagev1 "github.com/driftless/driftless/api/image/v1"
+	"github.com/driftless/driftless/api/meta"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/engine/git"
+	"github.com/driftless/driftless/internal/reconcile"
+)
+
+// reconcileSource finds the GitRepository, the branch to check out and the
+// branch to push to, and the credentials to do both with.
+func (r *Reconciler) reconcileSource(ctx context.Context, obj *imagev1.ImageUpdateAutomation, p *reconcile.Pass, s *Run) error {
+	ref := obj.Spec.SourceRef
+	if ref.Kind != "" && ref.Kind != sourcev1.GitRepositoryKind {
+		return reconcile.Stalling(imagev1.InvalidSourceConfigReason, "source kind '%s' not supported", ref.Kind)
+	}
+	ns := ref.Namespace
+	if ns == "" {
+		ns = obj.Namespace
+	}
+	if r.NoCrossNamespaceRefs && ns != obj.Namespace {
+		return reconcile.Stalling(meta.AccessDeniedReason,
+			"cannot access '%s/%s/%s', cross-namespace references have been blocked", sourcev1.GitRepositoryKind, ns, ref.Name)
+	}
+	var repo sourcev1.GitRepository
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, &repo); err != nil {
+		if apierrors.IsNotFound(err) {
+			return reconcile.Failed(imagev1.SourceManagerFailedReason, "referenced git repository '%s/%s' does not exist", ns, ref.Name)
+		}
+		return reconcile.Failed(imagev1.SourceManagerFailedReason, "get %s: %w", describe(sourcev1.GitRepositoryKind, ns, ref.Name), err)
+	}
+	s.repo = &repo
+	spec := obj.Spec.GitSpec
+	if spec == nil {
+		return reconcile.Stalling(imagev1.InvalidSourceConfigReason, "source configuration is invalid: spec.git is required")
+	}
+	var err error
+	if s.checkout, err = checkoutBranch(spec, &repo); err != nil {
+		return err
+	}
+	s.push = s.checkout
+	if spec.Push != nil {
+		if spec.Push.Refspec != "" {
+			return reconcile.Stalling(imagev1.InvalidSourceConfigReason,
+				"git.push.refspec is not supported yet; push to git.push.branch instead")
+		}
+		if spec.Push.Branch != "" {
+			s.push = spec.Push.Branch
+		}
+	}
+	if provider := repo.Spec.Provider; provider != "" && provider != "generic" {
+		return reconcile.Stalling(imagev1.InvalidSourceConfigReason,
+			"GitRepository provider '%s' is not supported yet; use secretRef credentials", provider)
+	}
+	s.branch = git.BranchOptions{URL: repo.Spec.URL, Branch: s.checkout}
+	if repo.Spec.Timeout != nil {
+		s.branch.Timeout = repo.Spec.Timeout.Duration
+	}
+	return r.credentials(ctx, &repo, &s.branch)
+}
+
+// checkoutBranch is git.checkout.ref.branch, else the GitRepository's branch.
+func checkoutBranch(spec *imagev1.GitSpec, repo *sourcev1.GitRepository) (string, error) {
+	if c := spec.Checkout; c != nil {
+		if field := unsupportedRef(c.Reference.Tag, c.Reference.SemVer, c.Reference.Name, c.Reference.Commit); field != "" {
+			return "", reconcile.Stalling(imagev1.InvalidSourceConfigReason,
+				"git.checkout.ref.%s is not supported yet; check out a branch with git.checkout.ref.branch", field)
+		}
+		if c.Reference.Branch != "" {
+			return c.Reference.Branch, nil
+		}
+	}
+	ref := repo.Spec.Reference
+	if ref == nil {
+		return git.DefaultBranch, nil
+	}
+	if ref.Branch != "" && unsupportedRef(ref.Tag, ref.SemVer, ref.Name, ref.Commit) == "" {
+		return ref.Branch, nil
+	}
+	if field := unsupportedRef(ref.Tag, ref.SemVer, ref.Name, ref.Commit); field != "" {
+		return "", reconcile.Stalling(imagev1.InvalidSourceConfigReason,
+			"checking out the GitRepository's ref.%s is not supported yet; set git.checkout.ref.branch", field)
+	}
+	return git.DefaultBranch, nil
+}
+
+// unsupportedRef names the first reference field set other than branch.
+func unsupportedRef(tag, semver, name, commit string) string {
+	switch {
+	case tag != "":
+		return "tag"
+	case semver != "":
+		return "semver"
+	case name != "":
+		return "name"
+	case commit != "":
+		return "commit"
+	}
+	return ""
+}
+
+// trackedBranch is the branch the GitRepository follows, "" when it
+// follows something else.
+func trackedBranch(repo *sourcev1.GitRepository) string {
+	ref := repo.Spec.Reference
+	if ref == nil {
+		return git.DefaultBranch
+	}
+	if unsupportedRef(ref.Tag, ref.SemVer, ref.Name, ref.Commit) != "" {
+		return ""
+	}
+	if ref.Branch == "" {
+		return git.DefaultBranch
+	}
+	return ref.Branch
+}
+
+// credentials reads the GitRepository's auth and proxy Secrets.
+func (r *Reconciler) credentials(ctx context.Context, repo *sourcev1.GitRepository, opts *git.BranchOptions) error {
+	if ref := repo.Spec.SecretRef; ref != nil {
+		secret, err := r.secret(ctx, repo.Namespace, ref.Name)
+		if err != nil {
+			return err
+		}
+		u, err := url.Parse(repo.Spec.URL)
+		if err != nil {
+			return reconcile.Stalling(imagev1.InvalidSourceConfigReason, "invalid URL of %s: cannot parse it",
+				describe(sourcev1.GitRepositoryKind, repo.Namespace, repo.Name))
+		}
+		if opts.Auth, err = git.AuthFromSecret(u, secret.Data); err != nil {
+			return reconcile.Failed(imagev1.GitOperationFailedReason, "invalid secret '%s/%s': %w", repo.Namespace, ref.Name, err)
+		}
+	}
+	if ref := repo.Spec.ProxySecretRef; ref != nil {
+		secret, err := r.secret(ctx, repo.Namespace, ref.Name)
+		if err != nil {
+			return err
+		}
+		if opts.Proxy, err = git.ProxyFromSecret(secret.Data); err != nil {
+			return reconcile.Failed(imagev1.GitOperationFailedReason, "invalid proxy secret '%s/%s': %w", repo.Namespace, ref.Name, err)
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	var s corev1.Secret
+	if err := r.Secrets.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s); err != nil {
+		return nil, reconcile.Failed(imagev1.GitOperationFailedReason, "failed to get secret '%s/%s': %w", namespace, name, err)
+	}
+	return &s, nil
+}
+
+// gitReason maps the Git client's errors to a reason.
+func gitFailed(format string, err error) error {
+	if errors.Is(err, git.ErrInvalidURL) {
+		return reconcile.Stalling(imagev1.InvalidSourceConfigReason, format, err)
+	}
+	return reconcile.Failed(imagev1.GitOperationFailedReason, format, err)
+}
