@@ -27,7 +27,9 @@ func TestBadInputStalls(t *testing.T) {
 		{name: "missing-source", reason: imagev1.SourceManagerFailedReason, message: "referenced git repository",
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) { s.SourceRef.Name = "nope" }},
 		{name: "bad-template", reason: imagev1.UpdateFailedReason, message: "failed to parse commit message template", stalled: true,
-			mutate: func(s *imagev1.ImageUpdateAutomationSpec) { s.GitSpec.Commit.MessageTemplate = "{{ range .Changed.Changes }" }},
+			mutate: func(s *imagev1.ImageUpdateAutomationSpec) {
+				s.GitSpec.Commit.MessageTemplate = "{{ range .Changed.Changes }"
+			}},
 		{name: "failing-template", reason: imagev1.UpdateFailedReason, message: "failed to render commit message template",
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) { s.GitSpec.Commit.MessageTemplate = "{{ .Values.missing }}" }},
 		{name: "image-result", reason: imagev1.RemovedTemplateFieldReason, message: ".Changed.ImageResult", stalled: true,
