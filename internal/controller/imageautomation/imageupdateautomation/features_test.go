@@ -1,0 +1,78 @@
+package imageupdateautomation
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	imagev1 "github.com/driftless/driftless/api/image/v1"
+	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/testkit/gittest"
+)
+
+// TestPushOptions sends push.options as git push-options, which the
+// server's pre-receive hook records.
+func TestPushOptions(t *testing.T) {
+	f := newFixture(t, map[string]string{"README.md": "hello\n"})
+	f.commitMarked(t)
+	f.git(t, "config", "receive.advertisePushOptions", "true")
+	record := filepath.Join(t.TempDir(), "options")
+	hook := "#!/bin/sh\nenv | grep '^GIT_PUSH_OPTION_[0-9]' | sed 's/^[^=]*=//' > '" + record + "'\n"
+	if err := os.WriteFile(filepath.Join(f.repo.Dir(), "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.policy(t, "app", nil, imagev1.ImageRef{Name: "registry.local/app", Tag: "1.1.0"})
+	obj := f.automation(t, "auto", func(s *imagev1.ImageUpdateAutomationSpec) {
+		s.GitSpec.Push = &imagev1.PushSpec{Options: map[string]string{"merge_request.create": "", "ci.skip": ""}}
+	})
+	f.waitPushed(t, obj, "main", "")
+	data, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatalf("the hook recorded nothing: %v", err)
+	}
+	got := strings.Fields(string(data))
+	sort.Strings(got)
+	if strings.Join(got, " ") != "ci.skip= merge_request.create=" {
+		t.Errorf("push options seen by the server: %q", got)
+	}
+}
+
+// TestSSHSignedCommit signs with signingKey type ssh (identity and
+// password) and checks the signature with git verify-commit.
+func TestSSHSignedCommit(t *testing.T) {
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Skip("ssh-keygen is not installed")
+	}
+	f := newFixture(t, map[string]string{"README.md": "hello\n"})
+	f.commitMarked(t)
+	key := gittest.GenerateSSHKeyWith(t, gittest.SSHKeyOptions{Passphrase: "s3cr3t"})
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "signing", Namespace: f.ns},
+		Data: map[string][]byte{"identity": key.PrivateKey, "password": []byte(key.Passphrase)}})
+	f.policy(t, "app", nil, imagev1.ImageRef{Name: "registry.local/app", Tag: "1.1.0"})
+	obj := f.automation(t, "auto", func(s *imagev1.ImageUpdateAutomationSpec) {
+		s.GitSpec.Commit.SigningKey = &imagev1.SigningKey{SecretRef: meta.LocalObjectReference{Name: "signing"}, Type: imagev1.SigningKeyTypeSSH}
+	})
+	head := f.waitPushed(t, obj, "main", "").Status.LastPushCommit
+
+	allowed := filepath.Join(t.TempDir(), "allowed_signers")
+	if err := os.WriteFile(allowed, []byte("fluxcdbot@users.noreply.github.com "+key.AuthorizedKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(rev string) (string, error) {
+		out, err := exec.Command("git", "--git-dir="+f.repo.Dir(), "-c", "gpg.format=ssh", "-c", "gpg.ssh.allowedSignersFile="+allowed,
+			"verify-commit", "-v", rev).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := verify(head); err != nil || !strings.Contains(out, "Good") {
+		t.Errorf("git verify-commit %s: %v\n%s", head, err, out)
+	}
+	if out, err := verify(head + "^"); err == nil {
+		t.Errorf("verify-commit accepts the unsigned parent too; the check proves nothing:\n%s", out)
+	}
+}
