@@ -36,9 +36,9 @@ func TestBadInputStalls(t *testing.T) {
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) {
 				s.GitSpec.Commit.MessageTemplate = "{{ range $k, $v := .Changed.ImageResult }}{{ $k }}{{ end }}"
 			}},
-		{name: "updated", reason: imagev1.RemovedTemplateFieldReason, message: ".Updated", stalled: true,
+		{name: "removed-via-variable", reason: imagev1.RemovedTemplateFieldReason, message: ".Changed.ImageResult", stalled: true,
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) {
-				s.GitSpec.Commit.MessageTemplate = "{{ range .Updated.Images }}{{ .Name }}{{ end }}"
+				s.GitSpec.Commit.MessageTemplate = "{{ range .Changed.Changes }}{{ $.Changed.ImageResult }}{{ end }}"
 			}},
 		{name: "refspec", reason: imagev1.InvalidSourceConfigReason, message: "git.push.refspec is not supported yet", stalled: true,
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) {

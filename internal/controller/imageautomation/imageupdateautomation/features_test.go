@@ -13,6 +13,7 @@ import (
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
 	"github.com/driftless/driftless/internal/testkit/gittest"
 )
 
@@ -75,4 +76,27 @@ func TestSSHSignedCommit(t *testing.T) {
 	if out, err := verify(head + "^"); err == nil {
 		t.Errorf("verify-commit accepts the unsigned parent too; the check proves nothing:\n%s", out)
 	}
+}
+
+// example04 is the messageTemplate of the mission's example 04, as written.
+const example04 = `Update images
+{{ range .Updated.Images }}
+- {{ .Name }}: {{ .NewTag }}
+{{ end }}
+`
+
+// TestUpdatedTemplateRendered renders Flux's removed `.Updated` field, as
+// example 04 uses it, and warns once that `.Changed` replaces it.
+func TestUpdatedTemplateRendered(t *testing.T) {
+	f := newFixture(t, map[string]string{"README.md": "hello\n"})
+	f.commitMarked(t)
+	f.policy(t, "app", nil, imagev1.ImageRef{Name: "registry.local/app", Tag: "1.1.0"})
+	obj := f.automation(t, "auto", func(s *imagev1.ImageUpdateAutomationSpec) {
+		s.GitSpec.Commit.MessageTemplate = example04
+	})
+	head := f.waitPushed(t, obj, "main", "").Status.LastPushCommit
+	if msg := f.git(t, "log", "-1", "--format=%B", head); msg != "Update images\n\n- registry.local/app: 1.1.0" {
+		t.Errorf("commit message %q", msg)
+	}
+	controllertest.WaitEvent(t, env.Kube, obj, corev1.EventTypeWarning, imagev1.RemovedTemplateFieldReason, "'.Updated'")
 }

@@ -9,6 +9,7 @@ import (
 	"text/template/parse"
 
 	"github.com/Masterminds/sprig/v3"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
@@ -30,6 +31,8 @@ type TemplateData struct {
 	Changed Changed
 	// Values are spec.git.commit.messageTemplateValues.
 	Values map[string]string
+	// Updated is the changes in the shape of Flux's removed v1beta1 field.
+	Updated Updated
 }
 
 // ObjectIdentifier names an object a change was made in.
@@ -93,14 +96,16 @@ type messageTemplate struct {
 	values map[string]string
 }
 
-// removedFields are template fields Flux removed; a template using one stalls.
-var removedFields = []struct{ path []string }{
-	{path: []string{"Changed", "ImageResult"}},
-	{path: []string{"Updated"}},
-}
+// removedFields are template fields Flux removed; a template using one
+// stalls. `.Updated`, which Flux 2.9 refuses too, is rendered (see Updated)
+// with a warning.
+var removedFields = [][]string{{"Changed", "ImageResult"}}
+
+// deprecatedFields are rendered, with a Warning event once per generation.
+var deprecatedFields = [][]string{{"Updated"}}
 
 // reconcileTemplate parses the message template and refuses removed fields.
-func (r *Reconciler) reconcileTemplate(_ context.Context, obj *imagev1.ImageUpdateAutomation, _ *reconcile.Pass, s *Run) error {
+func (r *Reconciler) reconcileTemplate(_ context.Context, obj *imagev1.ImageUpdateAutomation, p *reconcile.Pass, s *Run) error {
 	commit := obj.Spec.GitSpec.Commit
 	text := commit.MessageTemplate
 	if text == "" {
@@ -114,13 +119,13 @@ func (r *Reconciler) reconcileTemplate(_ context.Context, obj *imagev1.ImageUpda
 		if tr.Tree == nil {
 			continue
 		}
-		if field := usesRemoved(tr.Root); field != "" {
-			if field == ".Updated" {
-				return reconcile.Stalling(imagev1.RemovedTemplateFieldReason,
-					"template field '.Updated' is not supported yet; use '.Changed' (FileChanges, Changes, Objects)")
-			}
+		if field := uses(tr.Root, removedFields); field != "" {
 			return reconcile.Stalling(imagev1.RemovedTemplateFieldReason,
 				"template uses removed field '%s'; use '.Changed' (FileChanges, Changes, Objects)", field)
+		}
+		if field := uses(tr.Root, deprecatedFields); field != "" && obj.Generation != obj.Status.ObservedGeneration {
+			p.Event(corev1.EventTypeWarning, imagev1.RemovedTemplateFieldReason, fmt.Sprintf(
+				"template uses '%s', which Flux has removed; it is rendered, but use '.Changed' (FileChanges, Changes, Objects)", field))
 		}
 	}
 	s.message = &messageTemplate{tmpl: t, values: commit.MessageTemplateValues}
@@ -128,11 +133,12 @@ func (r *Reconciler) reconcileTemplate(_ context.Context, obj *imagev1.ImageUpda
 }
 
 // render executes the template over the changes, bounded in size.
-func (m *messageTemplate) render(obj *imagev1.ImageUpdateAutomation, changes []imageupdate.Change) (string, error) {
+func (m *messageTemplate) render(obj *imagev1.ImageUpdateAutomation, changes []imageupdate.Change, policies map[string]imageupdate.Image) (string, error) {
 	data := TemplateData{
 		AutomationObject: types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name},
 		Changed:          newChanged(changes),
 		Values:           m.values,
+		Updated:          newUpdated(changes, policies),
 	}
 	var out limitedBuffer
 	if err := m.tmpl.Execute(&out, data); err != nil {
@@ -150,70 +156,77 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
-// usesRemoved returns the removed field a template tree reads, "" for none.
-func usesRemoved(n parse.Node) string {
+// uses returns the first of fields a template tree reads from the top of
+// its data, "" for none.
+func uses(n parse.Node, fields [][]string) string {
+	return walker{fields: fields}.usesIn(n)
+}
+
+type walker struct{ fields [][]string }
+
+func (w walker) usesIn(n parse.Node) string {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
 			return ""
 		}
 		for _, c := range n.Nodes {
-			if f := usesRemoved(c); f != "" {
+			if f := w.usesIn(c); f != "" {
 				return f
 			}
 		}
 	case *parse.ActionNode:
-		return usesRemoved(n.Pipe)
+		return w.usesIn(n.Pipe)
 	case *parse.PipeNode:
 		if n == nil {
 			return ""
 		}
 		for _, c := range n.Cmds {
-			if f := usesRemoved(c); f != "" {
+			if f := w.usesIn(c); f != "" {
 				return f
 			}
 		}
 	case *parse.CommandNode:
 		for _, a := range n.Args {
-			if f := usesRemoved(a); f != "" {
+			if f := w.usesIn(a); f != "" {
 				return f
 			}
 		}
 	case *parse.FieldNode:
-		return removedPath(n.Ident)
+		return w.path(n.Ident)
 	case *parse.VariableNode:
 		if len(n.Ident) > 1 && n.Ident[0] == "$" {
-			return removedPath(n.Ident[1:])
+			return w.path(n.Ident[1:])
 		}
 	case *parse.ChainNode:
-		return usesRemoved(n.Node)
+		return w.usesIn(n.Node)
 	case *parse.IfNode:
-		return branch(&n.BranchNode)
+		return w.branch(&n.BranchNode)
 	case *parse.RangeNode:
-		return branch(&n.BranchNode)
+		return w.branch(&n.BranchNode)
 	case *parse.WithNode:
-		return branch(&n.BranchNode)
+		return w.branch(&n.BranchNode)
 	case *parse.TemplateNode:
-		return usesRemoved(n.Pipe)
+		return w.usesIn(n.Pipe)
 	}
 	return ""
 }
 
-func branch(b *parse.BranchNode) string {
+func (w walker) branch(b *parse.BranchNode) string {
 	for _, n := range []parse.Node{b.Pipe, b.List, b.ElseList} {
-		if f := usesRemoved(n); f != "" {
+		if f := w.usesIn(n); f != "" {
 			return f
 		}
 	}
 	return ""
 }
 
-// removedPath tells whether a field path from the top of the data starts
-// with a removed field.
-func removedPath(ident []string) string {
-	for _, r := range removedFields {
-		if len(ident) >= len(r.path) && equal(ident[:len(r.path)], r.path) {
-			return "." + joinDots(r.path)
+// path tells whether a field path from the top of the data starts with
+// one of the fields.
+func (w walker) path(ident []string) string {
+	for _, f := range w.fields {
+		if len(ident) >= len(f) && equal(ident[:len(f)], f) {
+			return "." + joinDots(f)
 		}
 	}
 	return ""

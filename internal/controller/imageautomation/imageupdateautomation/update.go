@@ -128,7 +128,7 @@ func (r *Reconciler) attempt(ctx context.Context, obj *imagev1.ImageUpdateAutoma
 	if len(out.result.Files) == 0 {
 		return out, nil
 	}
-	message, err := s.message.render(obj, out.result.Changes)
+	message, err := s.message.render(obj, out.result.Changes, s.policies.images)
 	if err != nil {
 		return out, reconcile.Failed(imagev1.UpdateFailedReason, "%w", err)
 	}
