@@ -29,6 +29,11 @@ type PushOptions struct {
 	// Options are git push-options (`git push -o k=v`), sent when the
 	// server advertises the push-options capability.
 	Options map[string]string
+	// Refspecs are pushed along with the branch, in the same push:
+	// `[+]<src>:<dst>`, where src is HEAD or the checked-out or pushed
+	// branch (all the local head) and dst a ref, a short name meaning a
+	// branch; a leading + forces the update.
+	Refspecs []string
 }
 
 // PushTo sends the local branch's head to opts.Branch of the remote, which
@@ -47,7 +52,7 @@ func (w *Writer) PushTo(ctx context.Context, opts PushOptions) (bool, error) {
 	if same && opts.Force {
 		return false, fmt.Errorf("push branch '%s': refusing to force-push the checked-out branch", target.Short())
 	}
-	if same && head == w.pushed.String() && len(opts.Options) == 0 {
+	if same && head == w.pushed.String() && len(opts.Options) == 0 && len(opts.Refspecs) == 0 {
 		return false, nil
 	}
 	ctx, cancel := w.opContext(ctx)
@@ -56,9 +61,19 @@ func (w *Writer) PushTo(ctx context.Context, opts PushOptions) (bool, error) {
 	if opts.Force {
 		spec = "+" + spec
 	}
+	specs := []config.RefSpec{config.RefSpec(spec)}
+	for _, raw := range opts.Refspecs {
+		rs, err := w.headRefSpec(raw, target, head)
+		if err != nil {
+			return false, err
+		}
+		if rs.Dst("") != target {
+			specs = append(specs, rs)
+		}
+	}
 	err := w.repo.PushContext(ctx, &gogit.PushOptions{
 		RemoteName:   originName,
-		RefSpecs:     []config.RefSpec{config.RefSpec(spec)},
+		RefSpecs:     specs,
 		Auth:         w.remote.auth,
 		CABundle:     w.remote.ca,
 		ClientCert:   w.remote.cert,
@@ -83,6 +98,37 @@ func (w *Writer) PushTo(ctx context.Context, opts PushOptions) (bool, error) {
 		w.pushed = plumbing.NewHash(head)
 	}
 	return true, nil
+}
+
+// headRefSpec turns a refspec whose source names the local head into one
+// from the head's hash: go-git skips sources it cannot find by name, HEAD
+// and a pushed branch with no local ref among them.
+func (w *Writer) headRefSpec(raw string, pushed plumbing.ReferenceName, head string) (config.RefSpec, error) {
+	force := strings.HasPrefix(raw, "+")
+	src, dst, ok := strings.Cut(strings.TrimPrefix(raw, "+"), ":")
+	if !ok || src == "" || dst == "" {
+		return "", fmt.Errorf("refspec '%s': want <src>:<dst>: %w", raw, ErrInvalidReference)
+	}
+	switch src {
+	case "HEAD", w.branch.String(), w.branch.Short(), pushed.String(), pushed.Short():
+	default:
+		return "", fmt.Errorf("refspec '%s': the source must be HEAD, '%s' or '%s': %w", raw, w.branch.Short(), pushed.Short(), ErrInvalidReference)
+	}
+	if !strings.HasPrefix(dst, "refs/") {
+		dst = plumbing.NewBranchReferenceName(dst).String()
+	}
+	if err := validRefName("refspec destination", plumbing.ReferenceName(dst)); err != nil {
+		return "", err
+	}
+	spec := head + ":" + dst
+	if force {
+		spec = "+" + spec
+	}
+	rs := config.RefSpec(spec)
+	if err := rs.Validate(); err != nil {
+		return "", fmt.Errorf("refspec '%s': %w: %w", raw, ErrInvalidReference, err)
+	}
+	return rs, nil
 }
 
 // CommitWorktree commits the files at paths (slash-separated, relative to

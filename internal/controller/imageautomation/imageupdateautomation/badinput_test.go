@@ -40,9 +40,9 @@ func TestBadInputStalls(t *testing.T) {
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) {
 				s.GitSpec.Commit.MessageTemplate = "{{ range .Changed.Changes }}{{ $.Changed.ImageResult }}{{ end }}"
 			}},
-		{name: "refspec", reason: imagev1.InvalidSourceConfigReason, message: "git.push.refspec is not supported yet", stalled: true,
+		{name: "refspec", reason: imagev1.InvalidSourceConfigReason, message: "the source must be HEAD", stalled: true,
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) {
-				s.GitSpec.Push = &imagev1.PushSpec{Refspec: "refs/heads/main:refs/heads/auto"}
+				s.GitSpec.Push = &imagev1.PushSpec{Refspec: "refs/heads/other:refs/heads/auto"}
 			}},
 		{name: "checkout-tag", reason: imagev1.InvalidSourceConfigReason, message: "git.checkout.ref.tag is not supported yet", stalled: true,
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) {

@@ -100,3 +100,27 @@ func TestUpdatedTemplateRendered(t *testing.T) {
 	}
 	controllertest.WaitEvent(t, env.Kube, obj, corev1.EventTypeWarning, imagev1.RemovedTemplateFieldReason, "'.Updated'")
 }
+
+// TestRefspecs pushes both refspec forms Flux documents; with only a
+// refspec the checkout branch is pushed too.
+func TestRefspecs(t *testing.T) {
+	for _, c := range []struct{ name, refspec, ref string }{
+		{name: "branch", refspec: "refs/heads/main:refs/heads/auto", ref: "refs/heads/auto"},
+		{name: "gerrit", refspec: "HEAD:refs/for/main", ref: "refs/for/main"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, map[string]string{"README.md": "hello\n"})
+			f.commitMarked(t)
+			f.policy(t, "app", nil, imagev1.ImageRef{Name: "registry.local/app", Tag: "1.1.0"})
+			obj := f.automation(t, "auto", func(s *imagev1.ImageUpdateAutomationSpec) {
+				s.GitSpec.Push = &imagev1.PushSpec{Refspec: c.refspec}
+			})
+			head := f.waitPushed(t, obj, "main", "").Status.LastPushCommit
+			if got := f.git(t, "rev-parse", c.ref); got != head {
+				t.Errorf("%s is at %s, want the pushed commit %s", c.ref, got, head)
+			}
+			controllertest.WaitEvent(t, env.Kube, obj, corev1.EventTypeNormal, meta.SucceededReason,
+				"pushed commit '"+head[:7]+"' to branch 'main' and refspecs '"+c.refspec+"'")
+		})
+	}
+}

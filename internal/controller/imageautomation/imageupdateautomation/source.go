@@ -49,10 +49,6 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *imagev1.ImageUpda
 	}
 	s.push = s.checkout
 	if spec.Push != nil {
-		if spec.Push.Refspec != "" {
-			return reconcile.Stalling(imagev1.InvalidSourceConfigReason,
-				"git.push.refspec is not supported yet; push to git.push.branch instead")
-		}
 		if spec.Push.Branch != "" {
 			s.push = spec.Push.Branch
 		}
@@ -160,9 +156,10 @@ func (r *Reconciler) secret(ctx context.Context, namespace, name string) (*corev
 	return &s, nil
 }
 
-// gitReason maps the Git client's errors to a reason.
+// gitFailed fails with GitOperationFailed, or stalls on a URL or refspec
+// that can never work.
 func gitFailed(format string, err error) error {
-	if errors.Is(err, git.ErrInvalidURL) {
+	if errors.Is(err, git.ErrInvalidURL) || errors.Is(err, git.ErrInvalidReference) {
 		return reconcile.Stalling(imagev1.InvalidSourceConfigReason, format, err)
 	}
 	return reconcile.Failed(imagev1.GitOperationFailedReason, format, err)

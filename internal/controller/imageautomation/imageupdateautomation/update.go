@@ -63,8 +63,11 @@ func (r *Reconciler) reconcileUpdate(ctx context.Context, obj *imagev1.ImageUpda
 	if s.push != s.checkout {
 		push.Branch, push.Force = s.push, true
 	}
-	if o := obj.Spec.GitSpec.Push; o != nil && len(o.Options) > 0 {
+	if o := obj.Spec.GitSpec.Push; o != nil {
 		push.Options = maps.Clone(o.Options)
+		if o.Refspec != "" {
+			push.Refspecs = []string{o.Refspec}
+		}
 	}
 	var out outcome
 	for attempt := 1; ; attempt++ {
@@ -92,14 +95,35 @@ func (r *Reconciler) reconcileUpdate(ctx context.Context, obj *imagev1.ImageUpda
 	}
 	obj.Status.LastPushCommit = out.commit
 	obj.Status.LastPushTime = &metav1.Time{Time: now}
-	msg := fmt.Sprintf("pushed commit '%s' to branch '%s'\n%s", short(out.commit), s.push, out.message)
+	msg := fmt.Sprintf("pushed commit '%s' to branch '%s'", short(out.commit), s.push)
+	if len(push.Refspecs) > 0 {
+		msg += fmt.Sprintf(" and refspecs '%s'", strings.Join(push.Refspecs, "', '"))
+	}
+	msg += "\n" + out.message
 	p.EventMetadata["revision"] = s.push + "@sha1:" + out.commit
 	p.Event(corev1.EventTypeNormal, meta.SucceededReason, msg)
 	r.outcomes.Store(key(obj), msg+notes)
-	if s.push == trackedBranch(s.repo) {
+	if updatesBranch(s.push, push.Refspecs, trackedBranch(s.repo)) {
 		return r.requestSourceReconcile(ctx, s.repo)
 	}
 	return nil
+}
+
+// updatesBranch tells whether a push to branch with refspecs updates tracked.
+func updatesBranch(branch string, refspecs []string, tracked string) bool {
+	if tracked == "" {
+		return false
+	}
+	if branch == tracked {
+		return true
+	}
+	for _, rs := range refspecs {
+		_, dst, _ := strings.Cut(rs, ":")
+		if dst == tracked || dst == "refs/heads/"+tracked {
+			return true
+		}
+	}
+	return false
 }
 
 // attempt makes one checkout of the branch and updates, commits and pushes it.
