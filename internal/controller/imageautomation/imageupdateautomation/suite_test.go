@@ -79,6 +79,7 @@ func setHook(t *testing.T, ns string, h func(attempt int)) {
 type fixture struct {
 	ns   string
 	repo *gittest.Repo
+	srv  *gittest.HTTPServer
 	src  *sourcev1.GitRepository
 }
 
@@ -94,7 +95,7 @@ func newFixture(t *testing.T, files map[string]string) *fixture {
 			Reference: &sourcev1.GitRepositoryRef{Branch: "main"}},
 	}
 	create(t, src)
-	return &fixture{ns: ns, repo: repo, src: src}
+	return &fixture{ns: ns, repo: repo, srv: srv, src: src}
 }
 
 func create(t *testing.T, obj client.Object) {

@@ -188,7 +188,11 @@ func (r *Reconciler) attempt(ctx context.Context, obj *imagev1.ImageUpdateAutoma
 // observed ones and the checkout branch is still at the observed head.
 func (r *Reconciler) unchanged(ctx context.Context, obj *imagev1.ImageUpdateAutomation, s *Run) bool {
 	st := obj.Status
-	if obj.Generation != st.ObservedGeneration || st.ObservedSourceRevision == "" || !reconcile.IsTrue(obj, meta.ReadyCondition) ||
+	// ObservedSourceRevision and ObservedPolicies are written only by a
+	// run that ended with nothing left to push: a failed run since left
+	// them at an older head or older picks. (Ready cannot tell: the pass
+	// has already marked it Unknown.)
+	if obj.Generation != st.ObservedGeneration || st.ObservedSourceRevision == "" ||
 		obj.Annotations[meta.ReconcileRequestAnnotation] != st.LastHandledReconcileAt ||
 		!maps.Equal(st.ObservedPolicies, s.policies.observed) {
 		return false

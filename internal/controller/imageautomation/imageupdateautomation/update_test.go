@@ -3,6 +3,7 @@ package imageupdateautomation
 import (
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -11,6 +12,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 const deployment = `apiVersion: apps/v1
@@ -141,4 +143,33 @@ func readyAtGeneration(o *imagev1.ImageUpdateAutomation) bool {
 		}
 	}
 	return false
+}
+
+// TestUnchangedRunSkipsTheClone runs the automation again without a
+// reconcile request, a new policy pick or a new head: it looks at the
+// remote head only, and clones again once the branch moves.
+func TestUnchangedRunSkipsTheClone(t *testing.T) {
+	f := newFixture(t, map[string]string{"README.md": "hello\n"})
+	f.commitMarked(t)
+	pol := f.policy(t, "app", nil, imagev1.ImageRef{Name: "registry.local/app", Tag: "1.1.0"})
+	obj := f.automation(t, "auto", nil)
+	got := f.waitPushed(t, obj, "main", "")
+	lastRun := got.Status.LastAutomationRunTime
+	// The status holds whole seconds: let the clock pass lastRun's second
+	// so that the next run's time differs.
+	testcluster.Eventually(t, 5*time.Second, "the next second", func() (bool, error) {
+		return time.Now().Truncate(time.Second).After(lastRun.Time), nil
+	})
+
+	f.srv.ResetRequests()
+	controllertest.Update(t, kube, pol, func(p *imagev1.ImagePolicy) { p.Labels = map[string]string{"touched": "1"} })
+	got = controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "another run", func(o *imagev1.ImageUpdateAutomation) bool {
+		return o.Status.LastAutomationRunTime != nil && !o.Status.LastAutomationRunTime.Equal(lastRun) && readyAtGeneration(o)
+	})
+	if n := f.srv.PackRequests(); n != 0 {
+		t.Errorf("an unchanged run made %d pack requests; want a remote check only", n)
+	}
+	if msg := readyMessage(got); !strings.HasPrefix(msg, "no updates made; last commit '"+got.Status.LastPushCommit[:7]+"'") {
+		t.Errorf("Ready message %q", msg)
+	}
 }
