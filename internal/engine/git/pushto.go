@@ -169,3 +169,33 @@ func (w *Writer) CommitWorktree(paths []string, req CommitRequest) (string, bool
 	}
 	return hash.String(), true, nil
 }
+
+// CheckoutReference clones opts.Reference (a branch, tag, semver range,
+// name or commit) into dir as Clone does, and returns a Writer whose local
+// branch named local starts at the checked-out commit, with that commit.
+// The local branch is not on the remote: push it with PushTo and a Branch.
+func (c *Client) CheckoutReference(ctx context.Context, dir string, opts CloneOptions, local string) (*Writer, *Commit, error) {
+	commit, err := c.Clone(ctx, dir, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	rem, _, err := c.prepare(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	repo, err := gogit.PlainOpen(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the clone in %s: %w", dir, err)
+	}
+	branch := plumbing.NewBranchReferenceName(local)
+	if err := validRefName("branch", branch); err != nil {
+		return nil, nil, err
+	}
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(branch, plumbing.NewHash(commit.Hash))); err != nil {
+		return nil, nil, fmt.Errorf("create local branch %s: %w", local, err)
+	}
+	if err := repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, branch)); err != nil {
+		return nil, nil, fmt.Errorf("point HEAD at %s: %w", local, err)
+	}
+	return &Writer{repo: repo, dir: dir, branch: branch, remote: rem, timeout: opts.Timeout}, commit, nil
+}

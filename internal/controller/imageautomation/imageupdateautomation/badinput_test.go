@@ -44,7 +44,7 @@ func TestBadInputStalls(t *testing.T) {
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) {
 				s.GitSpec.Push = &imagev1.PushSpec{Refspec: "refs/heads/other:refs/heads/auto"}
 			}},
-		{name: "checkout-tag", reason: imagev1.InvalidSourceConfigReason, message: "git.checkout.ref.tag is not supported yet", stalled: true,
+		{name: "checkout-tag", reason: imagev1.InvalidSourceConfigReason, message: "git.push.branch is required when checking out tag 'v1'", stalled: true,
 			mutate: func(s *imagev1.ImageUpdateAutomationSpec) {
 				s.GitSpec.Checkout = &imagev1.GitCheckoutSpec{Reference: imagev1.GitRepositoryRef{Tag: "v1"}}
 			}},

@@ -75,8 +75,11 @@ func (r *Reconciler) Kind() reconcile.Kind[*imagev1.ImageUpdateAutomation, Run] 
 
 // Run is what the steps of one pass hand to each other.
 type Run struct {
-	repo     *sourcev1.GitRepository
-	branch   git.BranchOptions
+	repo   *sourcev1.GitRepository
+	branch git.BranchOptions
+	// ref is what to check out; checkout is its branch, "" when ref is
+	// not a plain branch (a tag, semver range, name or commit).
+	ref      git.Reference
 	checkout string
 	push     string
 	policies selected

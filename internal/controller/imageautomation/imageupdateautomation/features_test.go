@@ -124,3 +124,45 @@ func TestRefspecs(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckoutRefs checks out a tag, a semver range and a commit, which
+// are not branches: the update is committed on the checked-out commit and
+// force-pushed to push.branch, created when missing.
+func TestCheckoutRefs(t *testing.T) {
+	f := newFixture(t, map[string]string{"README.md": "hello\n"})
+	first := f.commitMarked(t)
+	f.repo.Tag("v1.0.0", first, true)
+	second := f.repo.CommitFiles("main", map[string]string{"README.md": "second\n"}, "second")
+	f.repo.Tag("v1.1.0", second, false)
+	f.repo.CommitFiles("main", map[string]string{"README.md": "third\n"}, "third")
+	f.policy(t, "app", nil, imagev1.ImageRef{Name: "registry.local/app", Tag: "1.1.0"})
+	for _, c := range []struct {
+		name   string
+		ref    imagev1.GitRepositoryRef
+		base   string
+		prefix string
+	}{
+		{name: "tag", ref: imagev1.GitRepositoryRef{Tag: "v1.0.0"}, base: first, prefix: "v1.0.0@sha1:"},
+		{name: "semver", ref: imagev1.GitRepositoryRef{SemVer: ">=1.0.0"}, base: second, prefix: "v1.1.0@sha1:"},
+		{name: "commit", ref: imagev1.GitRepositoryRef{Commit: first}, base: first, prefix: "sha1:"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			branch := "auto-" + c.name
+			obj := f.automation(t, c.name, func(s *imagev1.ImageUpdateAutomationSpec) {
+				s.GitSpec.Checkout = &imagev1.GitCheckoutSpec{Reference: c.ref}
+				s.GitSpec.Push = &imagev1.PushSpec{Branch: branch}
+			})
+			got := f.waitPushed(t, obj, branch, "")
+			head := got.Status.LastPushCommit
+			if parent := f.git(t, "rev-parse", head+"^"); parent != c.base {
+				t.Errorf("the pushed commit's parent is %s, want %s", parent, c.base)
+			}
+			if file := f.git(t, "show", head+":deploy.yaml"); !strings.Contains(file, "app:1.1.0 #") {
+				t.Errorf("deploy.yaml:\n%s", file)
+			}
+			if got.Status.ObservedSourceRevision != c.prefix+c.base {
+				t.Errorf("observedSourceRevision %q, want %q", got.Status.ObservedSourceRevision, c.prefix+c.base)
+			}
+		})
+	}
+}

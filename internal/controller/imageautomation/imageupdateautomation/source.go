@@ -43,15 +43,20 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *imagev1.ImageUpda
 	if spec == nil {
 		return reconcile.Stalling(imagev1.InvalidSourceConfigReason, "source configuration is invalid: spec.git is required")
 	}
-	var err error
-	if s.checkout, err = checkoutBranch(spec, &repo); err != nil {
-		return err
+	s.ref = checkoutRef(spec, &repo)
+	if unsupportedRef(s.ref.Tag, s.ref.SemVer, s.ref.Name, s.ref.Commit) == "" {
+		s.checkout = s.ref.Branch
+		if s.checkout == "" {
+			s.checkout = git.DefaultBranch
+		}
 	}
 	s.push = s.checkout
-	if spec.Push != nil {
-		if spec.Push.Branch != "" {
-			s.push = spec.Push.Branch
-		}
+	if spec.Push != nil && spec.Push.Branch != "" {
+		s.push = spec.Push.Branch
+	}
+	if s.push == "" {
+		return reconcile.Stalling(imagev1.InvalidSourceConfigReason,
+			"git.push.branch is required when checking out %s, which is not a branch", s.ref)
 	}
 	if provider := repo.Spec.Provider; provider != "" && provider != "generic" {
 		return reconcile.Stalling(imagev1.InvalidSourceConfigReason,
@@ -64,32 +69,21 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *imagev1.ImageUpda
 	return r.credentials(ctx, &repo, &s.branch)
 }
 
-// checkoutBranch is git.checkout.ref.branch, else the GitRepository's branch.
-func checkoutBranch(spec *imagev1.GitSpec, repo *sourcev1.GitRepository) (string, error) {
-	if c := spec.Checkout; c != nil {
-		if field := unsupportedRef(c.Reference.Tag, c.Reference.SemVer, c.Reference.Name, c.Reference.Commit); field != "" {
-			return "", reconcile.Stalling(imagev1.InvalidSourceConfigReason,
-				"git.checkout.ref.%s is not supported yet; check out a branch with git.checkout.ref.branch", field)
-		}
-		if c.Reference.Branch != "" {
-			return c.Reference.Branch, nil
-		}
+// checkoutRef is git.checkout.ref, else the GitRepository's ref, else
+// the default branch.
+func checkoutRef(spec *imagev1.GitSpec, repo *sourcev1.GitRepository) git.Reference {
+	if c := spec.Checkout; c != nil && c.Reference != (imagev1.GitRepositoryRef{}) {
+		r := c.Reference
+		return git.Reference{Branch: r.Branch, Tag: r.Tag, SemVer: r.SemVer, Name: r.Name, Commit: r.Commit}
 	}
-	ref := repo.Spec.Reference
-	if ref == nil {
-		return git.DefaultBranch, nil
+	if r := repo.Spec.Reference; r != nil {
+		return git.Reference{Branch: r.Branch, Tag: r.Tag, SemVer: r.SemVer, Name: r.Name, Commit: r.Commit}
 	}
-	if ref.Branch != "" && unsupportedRef(ref.Tag, ref.SemVer, ref.Name, ref.Commit) == "" {
-		return ref.Branch, nil
-	}
-	if field := unsupportedRef(ref.Tag, ref.SemVer, ref.Name, ref.Commit); field != "" {
-		return "", reconcile.Stalling(imagev1.InvalidSourceConfigReason,
-			"checking out the GitRepository's ref.%s is not supported yet; set git.checkout.ref.branch", field)
-	}
-	return git.DefaultBranch, nil
+	return git.Reference{Branch: git.DefaultBranch}
 }
 
-// unsupportedRef names the first reference field set other than branch.
+// unsupportedRef names the first reference field set other than branch:
+// what makes a reference not a plain branch.
 func unsupportedRef(tag, semver, name, commit string) string {
 	switch {
 	case tag != "":

@@ -17,6 +17,7 @@ import (
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/git"
 	"github.com/driftless/driftless/internal/engine/imageupdate"
 	"github.com/driftless/driftless/internal/reconcile"
@@ -31,11 +32,12 @@ const maxNotes = 10
 
 // outcome is what one checkout, update, commit and push did.
 type outcome struct {
-	head    string
-	commit  string
-	message string
-	pushed  bool
-	result  imageupdate.Result
+	head     string
+	revision string
+	commit   string
+	message  string
+	pushed   bool
+	result   imageupdate.Result
 }
 
 // signer is the commit signing key of an automation, when it has one.
@@ -60,7 +62,7 @@ func (r *Reconciler) reconcileUpdate(ctx context.Context, obj *imagev1.ImageUpda
 		return err
 	}
 	push := git.PushOptions{}
-	if s.push != s.checkout {
+	if s.push != s.checkout || s.checkout == "" {
 		push.Branch, push.Force = s.push, true
 	}
 	if o := obj.Spec.GitSpec.Push; o != nil {
@@ -84,7 +86,7 @@ func (r *Reconciler) reconcileUpdate(ctx context.Context, obj *imagev1.ImageUpda
 		break
 	}
 	obj.Status.ObservedPolicies = s.policies.observed
-	obj.Status.ObservedSourceRevision = s.checkout + "@sha1:" + out.head
+	obj.Status.ObservedSourceRevision = out.revision
 	notes := r.report(p, out.result)
 	if !out.pushed {
 		r.outcomes.Store(key(obj), noUpdatesMessage(obj)+notes)
@@ -134,14 +136,11 @@ func (r *Reconciler) attempt(ctx context.Context, obj *imagev1.ImageUpdateAutoma
 		return out, reconcile.Failed(imagev1.GitOperationFailedReason, "create temporary directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	w, err := r.git().CheckoutBranch(ctx, dir, s.branch)
+	w, revision, err := r.checkout(ctx, dir, s)
 	if err != nil {
-		return out, gitFailed("failed to checkout source: %w", err)
+		return out, err
 	}
-	if out.head = w.Head(); out.head == "" {
-		return out, reconcile.Failed(imagev1.GitOperationFailedReason, "failed to checkout source: branch '%s' not found in %s",
-			s.checkout, describe(sourcev1.GitRepositoryKind, s.repo.Namespace, s.repo.Name))
-	}
+	out.head, out.revision = w.Head(), revision
 	path := ""
 	if u := obj.Spec.Update; u != nil {
 		path = u.Path
@@ -183,6 +182,39 @@ func (r *Reconciler) attempt(ctx context.Context, obj *imagev1.ImageUpdateAutoma
 	return out, nil
 }
 
+// checkout checks out the branch for a push onto it, or clones the
+// reference onto a local branch for a forced push elsewhere.
+func (r *Reconciler) checkout(ctx context.Context, dir string, s *Run) (*git.Writer, string, error) {
+	if s.checkout == "" {
+		w, commit, err := r.git().CheckoutReference(ctx, dir, s.cloneOptions(), localBranch)
+		if err != nil {
+			return nil, "", gitFailed("failed to checkout source: %w", err)
+		}
+		rev, err := commit.Revision()
+		if err != nil {
+			return nil, "", gitFailed("failed to checkout source: %w", err)
+		}
+		return w, rev, nil
+	}
+	w, err := r.git().CheckoutBranch(ctx, dir, s.branch)
+	if err != nil {
+		return nil, "", gitFailed("failed to checkout source: %w", err)
+	}
+	if w.Head() == "" {
+		return nil, "", reconcile.Failed(imagev1.GitOperationFailedReason, "failed to checkout source: branch '%s' not found in %s",
+			s.checkout, describe(sourcev1.GitRepositoryKind, s.repo.Namespace, s.repo.Name))
+	}
+	return w, s.checkout + "@sha1:" + w.Head(), nil
+}
+
+// localBranch is the local branch a checkout of a tag, semver range,
+// name or commit commits on; it is never pushed under that name.
+const localBranch = "image-update-automation"
+
+func (s *Run) cloneOptions() git.CloneOptions {
+	return git.CloneOptions{URL: s.branch.URL, Reference: s.ref, Auth: s.branch.Auth, Proxy: s.branch.Proxy, Timeout: s.branch.Timeout}
+}
+
 // unchanged tells whether a run can skip the checkout: the spec is the
 // observed one, no reconcile was requested, the selected policies are the
 // observed ones and the checkout branch is still at the observed head.
@@ -197,9 +229,12 @@ func (r *Reconciler) unchanged(ctx context.Context, obj *imagev1.ImageUpdateAuto
 		!maps.Equal(st.ObservedPolicies, s.policies.observed) {
 		return false
 	}
-	hash, _, err := r.git().Resolve(ctx, git.CloneOptions{URL: s.branch.URL, Reference: git.Reference{Branch: s.checkout},
-		Auth: s.branch.Auth, Proxy: s.branch.Proxy, Timeout: s.branch.Timeout})
-	return err == nil && st.ObservedSourceRevision == s.checkout+"@sha1:"+hash
+	hash, ref, err := r.git().Resolve(ctx, s.cloneOptions())
+	if err != nil {
+		return false // a commit cannot be resolved; the clone says what else is wrong
+	}
+	rev, err := artifact.FormatGitRevision(ref, hash)
+	return err == nil && st.ObservedSourceRevision == rev
 }
 
 // report records a Warning event for the markers and files the setters
