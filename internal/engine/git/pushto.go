@@ -71,8 +71,10 @@ func (w *Writer) PushTo(ctx context.Context, opts PushOptions) (bool, error) {
 			specs = append(specs, rs)
 		}
 	}
+	var said serverOutput
 	err := w.repo.PushContext(ctx, &gogit.PushOptions{
 		RemoteName:   originName,
+		Progress:     &said,
 		RefSpecs:     specs,
 		Auth:         w.remote.auth,
 		CABundle:     w.remote.ca,
@@ -92,12 +94,41 @@ func (w *Writer) PushTo(ctx context.Context, opts PushOptions) (bool, error) {
 		return false, fmt.Errorf("push branch '%s' to %s: the remote branch has new commits: %w",
 			target.Short(), w.remote.redacted, ErrNonFastForward)
 	case err != nil:
+		if text := said.text(); text != "" {
+			err = fmt.Errorf("%w; the server said: %s", err, text)
+		}
 		return false, remoteError(ctx, fmt.Sprintf("push branch '%s' to", target.Short()), w.remote.redacted, err)
 	}
 	if same {
 		w.pushed = plumbing.NewHash(head)
 	}
 	return true, nil
+}
+
+// maxServerOutput bounds what a push keeps of the server's messages.
+const maxServerOutput = 4 << 10
+
+// serverOutput keeps the start of what the server says during a push
+// (its hooks' output), for the error when the push is refused.
+type serverOutput struct{ buf []byte }
+
+func (o *serverOutput) Write(p []byte) (int, error) {
+	if room := maxServerOutput - len(o.buf); room > 0 {
+		o.buf = append(o.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// text is the messages on one line, without progress counters.
+func (o *serverOutput) text() string {
+	var lines []string
+	for _, line := range strings.FieldsFunc(string(o.buf), func(r rune) bool { return r == '\n' || r == '\r' }) {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.Contains(line, "objects:") && !strings.HasPrefix(line, "Total ") {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines, " ")
 }
 
 // headRefSpec turns a refspec whose source names the local head into one

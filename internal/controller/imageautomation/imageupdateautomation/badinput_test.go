@@ -2,6 +2,8 @@ package imageupdateautomation
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -135,5 +137,25 @@ func TestMarkerNamingAMissingPolicy(t *testing.T) {
 	controllertest.WaitEvent(t, env.Kube, obj, corev1.EventTypeWarning, "", "deploy.yaml:17 names policy '"+f.ns+":ghost'")
 	if _, ok := got.Status.ObservedPolicies["hidden"]; ok {
 		t.Errorf("observedPolicies holds an unselected policy: %+v", got.Status.ObservedPolicies)
+	}
+}
+
+// TestPushRefusedByTheServer has a pre-receive hook refuse the push, as a
+// protected branch does: GitOperationFailed with the server's own words.
+func TestPushRefusedByTheServer(t *testing.T) {
+	f := newFixture(t, map[string]string{"README.md": "hello\n"})
+	head := f.commitMarked(t)
+	hook := "#!/bin/sh\necho 'GL-HOOK-ERR: branch main is protected' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(f.repo.Dir(), "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.policy(t, "app", nil, imagev1.ImageRef{Name: "registry.local/app", Tag: "1.1.0"})
+	obj := f.automation(t, "auto", nil)
+	got := controllertest.WaitNotReady(t, kube, obj, imagev1.GitOperationFailedReason)
+	if msg := readyMessage(got); !strings.Contains(msg, "branch main is protected") {
+		t.Errorf("Ready message %q does not carry the server's message", msg)
+	}
+	if now := f.head("main"); now != head {
+		t.Errorf("main moved from %s to %s", head, now)
 	}
 }

@@ -175,6 +175,10 @@ func (r *Reconciler) attempt(ctx context.Context, obj *imagev1.ImageUpdateAutoma
 	if errors.Is(err, git.ErrNonFastForward) {
 		return out, err
 	}
+	if errors.Is(err, git.ErrAuthentication) && s.repo.Spec.SecretRef != nil {
+		return out, reconcile.Failed(imagev1.GitOperationFailedReason,
+			"failed to push: %w; the credentials of secret '%s/%s' need write access", err, s.repo.Namespace, s.repo.Spec.SecretRef.Name)
+	}
 	if err != nil {
 		return out, gitFailed("failed to push: %w", err)
 	}
