@@ -106,7 +106,11 @@ func (r *Reconciler) reconcileUpdate(ctx context.Context, obj *imagev1.ImageUpda
 	p.Event(corev1.EventTypeNormal, meta.SucceededReason, msg)
 	r.outcomes.Store(key(obj), msg+notes)
 	if updatesBranch(s.push, push.Refspecs, trackedBranch(s.repo)) {
-		return r.requestSourceReconcile(ctx, s.repo)
+		// The push is done: failing the run now would only make the next
+		// run skip, the branch being up to date, without asking again.
+		if err := r.requestSourceReconcile(ctx, s.repo); err != nil {
+			p.Event(corev1.EventTypeWarning, imagev1.SourceManagerFailedReason, err.Error())
+		}
 	}
 	return nil
 }
@@ -288,8 +292,7 @@ func (r *Reconciler) requestSourceReconcile(ctx context.Context, repo *sourcev1.
 	}
 	repo.Annotations[meta.ReconcileRequestAnnotation] = r.now().UTC().Format(time.RFC3339Nano)
 	if err := r.Client.Patch(ctx, repo, patch); err != nil {
-		return reconcile.Failed(imagev1.SourceManagerFailedReason, "request reconciliation of %s: %w",
-			describe(sourcev1.GitRepositoryKind, repo.Namespace, repo.Name), err)
+		return fmt.Errorf("request reconciliation of %s: %w", describe(sourcev1.GitRepositoryKind, repo.Namespace, repo.Name), err)
 	}
 	return nil
 }
