@@ -112,12 +112,14 @@ func TestOtherStrategyStalls(t *testing.T) {
 }
 
 // TestMarkerNamingAMissingPolicy updates the markers it can and names
-// the others, by file, line and policy, in a Warning event and Ready.
+// the others, by file, line and policy, in a Warning event and Ready; a
+// marked file that is not YAML is skipped and named.
 func TestMarkerNamingAMissingPolicy(t *testing.T) {
 	f := newFixture(t, map[string]string{"README.md": "hello\n"})
 	f.repo.CommitFiles("main", map[string]string{"deploy.yaml": strings.ReplaceAll(marked, "%NS%", f.ns) +
 		"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata:\n  image: registry.local/ghost:1.0.0 # {\"$imagepolicy\": \"" + f.ns + ":ghost\"}\n" +
-		"  unselected: registry.local/hidden:1.0.0 # {\"$imagepolicy\": \"" + f.ns + ":hidden\"}\n"}, "add app")
+		"  unselected: registry.local/hidden:1.0.0 # {\"$imagepolicy\": \"" + f.ns + ":hidden\"}\n",
+		"broken.yaml": "image: [registry.local/app:1.0.0 # {\"$imagepolicy\": \"" + f.ns + ":app\"}\n"}, "add app")
 	f.policy(t, "app", map[string]string{"automate": "yes"}, imagev1.ImageRef{Name: "registry.local/app", Tag: "1.1.0"})
 	f.policy(t, "hidden", nil, imagev1.ImageRef{Name: "registry.local/hidden", Tag: "2.0.0"})
 	obj := f.automation(t, "auto", func(s *imagev1.ImageUpdateAutomationSpec) {
@@ -129,7 +131,8 @@ func TestMarkerNamingAMissingPolicy(t *testing.T) {
 		t.Errorf("deploy.yaml:\n%s", file)
 	}
 	msg := readyMessage(got)
-	for _, want := range []string{"deploy.yaml:17 names policy '" + f.ns + ":ghost'", "deploy.yaml:18 names policy '" + f.ns + ":hidden'"} {
+	for _, want := range []string{"deploy.yaml:17 names policy '" + f.ns + ":ghost'", "deploy.yaml:18 names policy '" + f.ns + ":hidden'",
+		"skipped broken.yaml: "} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
