@@ -12,6 +12,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/gittest"
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
@@ -171,5 +172,26 @@ func TestUnchangedRunSkipsTheClone(t *testing.T) {
 	}
 	if msg := readyMessage(got); !strings.HasPrefix(msg, "no updates made; last commit '"+got.Status.LastPushCommit[:7]+"'") {
 		t.Errorf("Ready message %q", msg)
+	}
+}
+
+// TestGitRepositorySpecTriggers moves the GitRepository to another
+// repository: the automation runs on the spec change alone (its interval
+// is an hour, and nothing asks it to) and updates the new repository.
+func TestGitRepositorySpecTriggers(t *testing.T) {
+	f := newFixture(t, map[string]string{"README.md": "hello\n"})
+	f.commitMarked(t)
+	other := gittest.NewRepoAt(t, f.repo.Root(), "other.git")
+	before := other.CommitFiles("main", map[string]string{"deploy.yaml": strings.ReplaceAll(marked, "%NS%", f.ns)}, "other app")
+	f.policy(t, "app", nil, imagev1.ImageRef{Name: "registry.local/app", Tag: "1.1.0"})
+	obj := f.automation(t, "auto", nil)
+	first := f.waitPushed(t, obj, "main", "").Status.LastPushCommit
+
+	controllertest.Update(t, kube, f.src, func(g *sourcev1.GitRepository) { g.Spec.URL = f.srv.RepoURL(other.Name()) })
+	got := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(obj), "a push to the other repository", func(o *imagev1.ImageUpdateAutomation) bool {
+		return o.Status.LastPushCommit != "" && o.Status.LastPushCommit != first && o.Status.LastPushCommit == other.Head("main")
+	})
+	if parent := gitIn(t, other.Dir(), nil, "rev-parse", got.Status.LastPushCommit+"^"); parent != before {
+		t.Errorf("parent %s, want %s", parent, before)
 	}
 }
