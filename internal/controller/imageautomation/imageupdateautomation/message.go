@@ -8,7 +8,6 @@ import (
 	"text/template"
 	"text/template/parse"
 
-	"github.com/Masterminds/sprig/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -111,7 +110,7 @@ func (r *Reconciler) reconcileTemplate(_ context.Context, obj *imagev1.ImageUpda
 	if text == "" {
 		text = DefaultMessage
 	}
-	t, err := template.New("commit message").Funcs(sprig.HermeticTxtFuncMap()).Option("missingkey=error").Parse(text)
+	t, err := template.New("commit message").Funcs(templateFuncs()).Option("missingkey=error").Parse(text)
 	if err != nil {
 		return reconcile.Stalling(imagev1.UpdateFailedReason, "failed to parse commit message template: %s", err)
 	}
