@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -63,11 +64,16 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *imagev1.ImageUpda
 			"GitRepository provider '%s' is not supported yet; use secretRef credentials", provider)
 	}
 	s.branch = git.BranchOptions{URL: repo.Spec.URL, Branch: s.checkout}
-	if repo.Spec.Timeout != nil {
+	s.branch.Timeout = defaultTimeout
+	if repo.Spec.Timeout != nil && repo.Spec.Timeout.Duration > 0 {
 		s.branch.Timeout = repo.Spec.Timeout.Duration
 	}
 	return r.credentials(ctx, &repo, &s.branch)
 }
+
+// defaultTimeout bounds each Git operation when the GitRepository has no
+// timeout (its CRD defaults it to the same 60s).
+const defaultTimeout = 60 * time.Second
 
 // checkoutRef is git.checkout.ref, else the GitRepository's ref, else
 // the default branch.
