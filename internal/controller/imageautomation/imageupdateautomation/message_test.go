@@ -1,0 +1,101 @@
+package imageupdateautomation
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	imagev1 "github.com/driftless/driftless/api/image/v1"
+	"github.com/driftless/driftless/internal/engine/imageupdate"
+	"github.com/driftless/driftless/internal/reconcile"
+)
+
+var sampleChanges = []imageupdate.Change{
+	{File: "b/deploy.yaml", Line: 10, Object: imageupdate.ObjectID{APIVersion: "apps/v1", Kind: "Deployment", Name: "api", Namespace: "pay"},
+		OldValue: "reg/api:1.0.0", NewValue: "reg/api:1.1.0", Setter: "flux-system:api"},
+	{File: "a/values.yaml", Line: 3, Object: imageupdate.ObjectID{APIVersion: "v1", Kind: "ConfigMap", Name: "vals"},
+		OldValue: "v1", NewValue: "v2", Setter: "flux-system:worker:tag"},
+}
+
+var samplePolicies = map[string]imageupdate.Image{
+	"flux-system:api":    {Name: "reg/api", Tag: "1.1.0"},
+	"flux-system:worker": {Name: "reg/worker", Tag: "v2"},
+}
+
+// renderText parses and renders a messageTemplate as a pass does.
+func renderText(t testing.TB, text string) (string, error) {
+	obj := &imagev1.ImageUpdateAutomation{}
+	obj.Namespace, obj.Name = "flux-system", "auto"
+	obj.Spec.GitSpec = &imagev1.GitSpec{Commit: imagev1.CommitSpec{MessageTemplate: text, MessageTemplateValues: map[string]string{"env": "prod"}}}
+	var s Run
+	if err := (&Reconciler{}).reconcileTemplate(t.Context(), obj, &reconcile.Pass{}, &s); err != nil {
+		return "", err
+	}
+	return s.message.render(obj, sampleChanges, samplePolicies)
+}
+
+func TestMessageTemplate(t *testing.T) {
+	for _, c := range []struct{ name, text, want, err string }{
+		{name: "default", text: "", want: DefaultMessage},
+		{name: "object", text: "{{ .AutomationObject }} {{ .Values.env }}", want: "flux-system/auto prod"},
+		{name: "changes in file order", text: "{{ range .Changed.Changes }}{{ .Setter }} {{ .OldValue }}->{{ .NewValue }};{{ end }}",
+			want: "flux-system:worker:tag v1->v2;flux-system:api reg/api:1.0.0->reg/api:1.1.0;"},
+		{name: "file changes", text: "{{ range $f, $o := .Changed.FileChanges }}{{ $f }}:{{ range $id, $c := $o }}{{ $id.Kind }}/{{ $id.Name }}{{ end }} {{ end }}",
+			want: "a/values.yaml:ConfigMap/vals b/deploy.yaml:Deployment/api "},
+		{name: "objects", text: "{{ range $id, $c := .Changed.Objects }}{{ $id.Name }}={{ len $c }} {{ end }}", want: "api=1 vals=1 "},
+		{name: "updated images", text: "{{ range .Updated.Images }}{{ . }} {{ .Name }} {{ .NewTag }} {{ .OldTag }} {{ .Policy.Name }};{{ end }}",
+			want: "reg/api:1.1.0 reg/api 1.1.0 1.0.0 api;reg/worker:v2 reg/worker v2 v1 worker;"},
+		{name: "sprig", text: `{{ "x" | upper }} {{ list 1 2 | join "," }} {{ indent 2 "a\nb" }} {{ range until 3 }}{{ . }}{{ end }}`,
+			want: "X 1,2   a\n  b 012"},
+		{name: "repeat bomb", text: `{{ repeat 1000000000 "x" }}`, err: "exceed"},
+		{name: "until bomb", text: `{{ range until 1000000000 }}{{ end }}`, err: "more than"},
+		{name: "indent bomb", text: `{{ indent 1000000000 "x" }}`, err: "more than"},
+		{name: "output bound", text: `{{ range until 10000 }}{{ repeat 1000 "x" }}{{ end }}`, err: "longer than"},
+		{name: "key generation", text: `{{ genPrivateKey "rsa" }}`, err: "not defined"},
+		{name: "nonhermetic", text: `{{ now }}`, err: "not defined"},
+		{name: "missing value", text: `{{ .Values.nope }}`, err: "nope"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := renderText(t, c.text)
+			switch {
+			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+				t.Errorf("got %q, %v; want an error containing %q", got, err, c.err)
+			case c.err == "" && err != nil:
+				t.Errorf("error %v", err)
+			case c.err == "" && got != c.want:
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestRemovedFieldStalls(t *testing.T) {
+	for _, text := range []string{
+		"{{ .Changed.ImageResult }}",
+		"{{ range .Changed.Changes }}{{ $.Changed.ImageResult }}{{ end }}",
+		"{{ if .Changed.ImageResult }}x{{ end }}",
+		"{{ with $x := 1 }}{{ else }}{{ .Changed.ImageResult.Foo }}{{ end }}",
+	} {
+		_, err := renderText(t, text)
+		var stall *reconcile.StallingError
+		if !errors.As(err, &stall) || stall.Reason != imagev1.RemovedTemplateFieldReason {
+			t.Errorf("%q: %v, want a RemovedTemplateField stall", text, err)
+		}
+	}
+}
+
+// FuzzMessageTemplate renders any template over fixed changes: an error
+// or a bounded message, never a panic.
+func FuzzMessageTemplate(f *testing.F) {
+	for _, seed := range []string{"", "{{ .AutomationObject }}", "{{ range .Changed.Changes }}{{ .NewValue }}{{ end }}",
+		"{{ range .Updated.Images }}{{ .Name }}:{{ .NewTag }}{{ end }}", `{{ repeat 70000 "x" }}`, "{{ template \"x\" }}",
+		`{{ define "x" }}{{ .Changed.ImageResult }}{{ end }}{{ template "x" . }}`, "{{ range until 5 }}{{ indent . \"a\" }}{{ end }}"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got, err := renderText(t, text)
+		if err == nil && len(got) > maxMessage {
+			t.Errorf("a message of %d bytes", len(got))
+		}
+	})
+}
