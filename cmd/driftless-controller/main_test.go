@@ -188,7 +188,6 @@ func TestRefusesBadFlagsClearly(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--controllers=image-automation"}, "the image-automation controller is not implemented yet"},
 		{[]string{"--controllers=sorcery"}, `unknown controller "sorcery"`},
 		{[]string{"--kubeconfig=/nonexistent/kubeconfig"}, "/nonexistent/kubeconfig"},
 		{[]string{"--watch-label-selector=a in (b"}, "--watch-label-selector"},

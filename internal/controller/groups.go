@@ -1,12 +1,13 @@
 // Package controller is the one list of the controller groups
 // driftless-controller runs; each group (source, kustomize, helm,
-// notification, image-reflector) registers its kinds, its flags and what it
-// serves in its own package beneath.
+// notification, image-reflector, image-automation) registers its kinds, its
+// flags and what it serves in its own package beneath.
 package controller
 
 import (
 	"github.com/driftless/driftless/internal/controller/helm"
 	"github.com/driftless/driftless/internal/controller/image"
+	"github.com/driftless/driftless/internal/controller/imageautomation"
 	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/notification"
 	"github.com/driftless/driftless/internal/controller/source"
@@ -17,5 +18,6 @@ import (
 // names.Implemented, each with its flags at their defaults until the
 // command line binds them.
 func All() []manager.Controller {
-	return []manager.Controller{source.Controller(), kustomize.Controller(), helm.Controller(), notification.Controller(), image.Reflector()}
+	return []manager.Controller{source.Controller(), kustomize.Controller(), helm.Controller(), notification.Controller(), image.Reflector(),
+		imageautomation.Controller()}
 }

@@ -125,7 +125,7 @@ func (o Options) controllers(implemented []string) (run, missing []string, err e
 		}
 	}
 	if len(run) == 0 {
-		return nil, missing, errors.New("no implemented controller selected; --components must include source-controller, kustomize-controller or helm-controller")
+		return nil, missing, errors.New("no implemented controller selected; --components must name at least one, such as source-controller or kustomize-controller")
 	}
 	return run, missing, nil
 }

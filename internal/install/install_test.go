@@ -126,7 +126,7 @@ func TestRenderOptions(t *testing.T) {
 func TestRenderRefusesBadOptions(t *testing.T) {
 	for name, mut := range map[string]func(*Options){
 		"unknown component": func(o *Options) { o.Components = []string{"bogus-controller"} },
-		"nothing runnable":  func(o *Options) { o.Components = []string{"image-automation-controller"} },
+		"nothing runnable":  func(o *Options) { o.Components, o.ComponentsExtra = nil, nil },
 		"log level":         func(o *Options) { o.LogLevel = "loud" },
 		"no namespace":      func(o *Options) { o.Namespace = "" },
 	} {

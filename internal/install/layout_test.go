@@ -338,15 +338,17 @@ func TestStaleIsTheOtherLayout(t *testing.T) {
 	}
 	// The source-controller Service and cluster-reconciler binding are in
 	// both layouts: updated, not stale.
-	want := []string{"ClusterRole/driftless-image-reflector-flux-system", "ClusterRole/driftless-notification-flux-system",
-		"ClusterRole/driftless-source-flux-system",
-		"ClusterRoleBinding/cluster-reconciler-helm-flux-system", "ClusterRoleBinding/driftless-image-reflector-flux-system",
-		"ClusterRoleBinding/driftless-notification-flux-system",
-		"ClusterRoleBinding/driftless-source-flux-system", "Deployment/helm-controller", "Deployment/image-reflector-controller",
+	want := []string{"ClusterRole/driftless-image-automation-flux-system", "ClusterRole/driftless-image-reflector-flux-system",
+		"ClusterRole/driftless-notification-flux-system", "ClusterRole/driftless-source-flux-system",
+		"ClusterRoleBinding/cluster-reconciler-helm-flux-system", "ClusterRoleBinding/driftless-image-automation-flux-system",
+		"ClusterRoleBinding/driftless-image-reflector-flux-system", "ClusterRoleBinding/driftless-notification-flux-system",
+		"ClusterRoleBinding/driftless-source-flux-system", "Deployment/helm-controller", "Deployment/image-automation-controller",
+		"Deployment/image-reflector-controller",
 		"Deployment/kustomize-controller", "Deployment/notification-controller", "Deployment/source-controller",
-		"Role/image-reflector-controller", "Role/notification-controller", "Role/source-controller",
-		"RoleBinding/image-reflector-controller", "RoleBinding/notification-controller",
-		"RoleBinding/source-controller", "ServiceAccount/helm-controller", "ServiceAccount/image-reflector-controller",
+		"Role/image-automation-controller", "Role/image-reflector-controller", "Role/notification-controller", "Role/source-controller",
+		"RoleBinding/image-automation-controller", "RoleBinding/image-reflector-controller", "RoleBinding/notification-controller",
+		"RoleBinding/source-controller", "ServiceAccount/helm-controller", "ServiceAccount/image-automation-controller",
+		"ServiceAccount/image-reflector-controller",
 		"ServiceAccount/kustomize-controller", "ServiceAccount/notification-controller", "ServiceAccount/source-controller"}
 	if got := refs(stale); !slices.Equal(got, want) {
 		t.Errorf("stale after a single install:\n got %v\nwant %v", got, want)

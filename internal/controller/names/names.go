@@ -10,7 +10,7 @@ var All = []string{"source", "kustomize", "helm", "notification", "image-reflect
 
 // Implemented are the groups driftless-controller runs today, in the order
 // of All; internal/controller.All() registers exactly these.
-var Implemented = []string{"source", "kustomize", "helm", "notification", "image-reflector"}
+var Implemented = []string{"source", "kustomize", "helm", "notification", "image-reflector", "image-automation"}
 
 // Deployment is Flux's name of a group's controller, "source-controller".
 func Deployment(group string) string { return group + "-controller" }
