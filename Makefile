@@ -73,7 +73,9 @@ FUZZ_TARGETS := engine/envsubst:FuzzSubstitute engine/artifact:FuzzParseRevision
 	engine/notifier:FuzzChatPayloads engine/notifier:FuzzIncidentPayloads engine/notifier:FuzzCommentBody \
 	engine/notifier:FuzzRevisionSHA engine/notifier:FuzzParseRepositoryURL engine/notifier:FuzzNATSSubject \
 	engine/notifier:FuzzAzureEventHubConnectionString engine/webhook:FuzzWebhookChecks \
-	controller/notification/dispatch:FuzzMatch controller/notification/ingest:FuzzIngestEvent
+	controller/notification/dispatch:FuzzMatch controller/notification/ingest:FuzzIngestEvent \
+	engine/imagepolicy:FuzzPolicies engine/imageupdate:FuzzSetters \
+	controller/imageautomation/imageupdateautomation:FuzzMessageTemplate
 fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/$${t%%:*} || exit 1; \
