@@ -543,3 +543,63 @@ func TestFormatTableAccountsNotifications(t *testing.T) {
 		t.Errorf("the table does not account for W1A's notifications:\n%s", out)
 	}
 }
+
+func TestW6FilesMarkEveryDeploymentForItsPolicy(t *testing.T) {
+	files := w6Files(3, "127.0.0.1:5000")
+	if len(files) != 4 {
+		t.Fatalf("%d files, want 3 Deployments and a kustomization.yaml", len(files))
+	}
+	for i := range 3 {
+		app := w6App(i)
+		objs, err := decodeObjects(files[w6Path+"/"+app+".yaml"])
+		if err != nil || len(objs) != 1 || objs[0].GetKind() != "Deployment" || objs[0].GetName() != app {
+			t.Fatalf("%s: %v %v", app, objs, err)
+		}
+		want := `image: 127.0.0.1:5000/bench/` + app + `:1.0.0 # {"$imagepolicy": "flux-system:` + app + `"}`
+		if !strings.Contains(files[w6Path+"/"+app+".yaml"], want) {
+			t.Errorf("%s lacks the marked image line %q", app, want)
+		}
+		if !strings.Contains(files[w6Path+"/kustomization.yaml"], "- "+app+".yaml") {
+			t.Errorf("kustomization.yaml does not list %s", app)
+		}
+	}
+	repos, policies, automation := w6Objects(3, "127.0.0.1:5000")
+	if len(repos) != 3 || len(policies) != 3 || automation.GetKind() != "ImageUpdateAutomation" {
+		t.Fatalf("objects: %d repositories, %d policies, %s", len(repos), len(policies), automation.GetKind())
+	}
+	if ref, _, _ := unstructured.NestedString(policies[1].Object, "spec", "imageRepositoryRef", "name"); ref != w6App(1) {
+		t.Errorf("policy 1 names repository %q", ref)
+	}
+}
+
+func TestW6Predicates(t *testing.T) {
+	obj := func(status map[string]any) *unstructured.Unstructured {
+		status["conditions"] = []any{map[string]any{"type": "Ready", "status": "True"}}
+		return &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"generation": int64(1)},
+			"status": mergeStatus(status, map[string]any{"observedGeneration": int64(1)})}}
+	}
+	if !pickedTag("1.1.0")(obj(map[string]any{"latestRef": map[string]any{"tag": "1.1.0"}})) ||
+		pickedTag("1.1.0")(obj(map[string]any{"latestRef": map[string]any{"tag": "1.0.0"}})) {
+		t.Error("pickedTag")
+	}
+	if !scannedTags(2)(obj(map[string]any{"lastScanResult": map[string]any{"tagCount": int64(2)}})) {
+		t.Error("scannedTags")
+	}
+	var head string
+	if pushedOtherThan("abc", &head)(obj(map[string]any{"lastPushCommit": "abc"})) ||
+		!pushedOtherThan("abc", &head)(obj(map[string]any{"lastPushCommit": "def"})) || head != "def" {
+		t.Errorf("pushedOtherThan, head %q", head)
+	}
+	d := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+		"containers": []any{map[string]any{"image": "127.0.0.1:5000/bench/app-000:1.1.0"}}}}}}}
+	if !runsTag("1.1.0")(d) || runsTag("1.0.0")(d) {
+		t.Error("runsTag")
+	}
+}
+
+func mergeStatus(a, b map[string]any) map[string]any {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}

@@ -82,6 +82,21 @@ func (f *fleet) push() error {
 	return err
 }
 
+// commitsBetween counts the commits the server's main has after old up to
+// head, fetched into the working clone.
+func (f *fleet) commitsBetween(old, head string) (int, error) {
+	if _, err := f.git(f.work, "fetch", "--quiet", "origin", repoBranch); err != nil {
+		return 0, err
+	}
+	out, err := f.git(f.work, "rev-list", "--count", old+".."+head)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	_, err = fmt.Sscan(out, &n)
+	return n, err
+}
+
 func (f *fleet) git(dir string, args ...string) (string, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir, cmd.Env = dir, f.env

@@ -10,7 +10,9 @@
 // Kustomization of many objects, W3 a dependsOn chain, W4 change
 // propagation to Kustomizations already Ready, W1A W1 with an info Alert on
 // every Kustomization to a webhook in the benchmark (only when named; its
-// rows account for every notification), W7 Helm sources (one HTTP
+// rows account for every notification), W6 a new tag of N images carried to
+// the cluster by image automation (only when named; N 1, 10 and 100 unless
+// -n), W7 Helm sources (one HTTP
 // repository with a 25 MiB index, N HelmCharts of it, 50 by default), W8
 // Flux's OCI shape (one OCIRepository per Kustomization, one artifact in a
 // local registry), W5 Flux's Helm benchmark (N HelmReleases of one chart
@@ -77,6 +79,9 @@ type row struct {
 	Processes map[string]processCost `json:"processes,omitempty"`
 	// Notifications are W1A's accounts of the events its Alert sends.
 	Notifications *notificationFigures `json:"notifications,omitempty"`
+	// Note is what else the workload reports about the phase (W6: commits
+	// made, and when each hop was done).
+	Note string `json:"note,omitempty"`
 }
 
 // processCost is one controller process's share of a row.
@@ -114,7 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W1A, W1 with an Alert, W5 and W7, the Helm ones, and W8, the OCI one, only when named)")
+	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W1A, W1 with an Alert, W5 and W7, the Helm ones, W6, image automation, and W8, the OCI one, only when named)")
 	sizes := fs.String("n", "100,500", "sizes for W0 and W1; when given, also for W3 and W4 (comma-separated)")
 	fs.IntVar(&f.w2Objects, "w2-objects", 2000, "objects in W2's one Kustomization")
 	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
@@ -147,7 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	for w := range strings.SplitSeq(*workloads, ",") {
 		w = strings.ToUpper(strings.TrimSpace(w))
-		if !slices.Contains([]string{"W0", "W1", "W1A", "W2", "W3", "W4", "W5", "W7", "W8"}, w) {
+		if !slices.Contains([]string{"W0", "W1", "W1A", "W2", "W3", "W4", "W5", "W6", "W7", "W8"}, w) {
 			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W5, W7 or W8)", w)
 		}
 		if !slices.Contains(f.workloads, w) {
@@ -188,6 +193,8 @@ func (f flags) sizesOf(w string) []int {
 		return []int{f.w4N}
 	case w == "W7" && !f.sizesSet:
 		return []int{w7DefaultCharts}
+	case w == "W6" && !f.sizesSet:
+		return []int{1, 10, 100}
 	}
 	return f.sizes
 }
@@ -284,6 +291,8 @@ func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error)
 		return c.runW0(ctx, n)
 	case "W1", "W1A", "W4":
 		return c.runW1(ctx, w, n)
+	case "W6":
+		return c.runW6(ctx, n)
 	case "W2":
 		return c.runW2(ctx, n)
 	case "W3":
@@ -342,6 +351,9 @@ func formatTable(rows []row) string {
 	for _, r := range rows {
 		if r.Notifications != nil {
 			notes = append(notes, fmt.Sprintf("%s N=%d %s: %s\n", r.Workload, r.N, r.Phase, r.Notifications))
+		}
+		if r.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s N=%d %s: %s\n", r.Workload, r.N, r.Phase, r.Note))
 		}
 	}
 	for _, n := range notes {

@@ -47,6 +47,12 @@ func resourceOf(apiVersion, kind string) (schema.GroupVersionResource, error) {
 		return gv.WithResource("helmreleases"), nil
 	case "CustomResourceDefinition":
 		return gv.WithResource("customresourcedefinitions"), nil
+	case "ImageRepository":
+		return gv.WithResource("imagerepositories"), nil
+	case "ImagePolicy":
+		return gv.WithResource("imagepolicies"), nil
+	case "ImageUpdateAutomation":
+		return gv.WithResource("imageupdateautomations"), nil
 	case "ServiceAccount", "Service", "ConfigMap", "Secret", "Namespace", "Deployment", "GitRepository", "Kustomization":
 		return gv.WithResource(strings.ToLower(kind) + "s"), nil
 	}
