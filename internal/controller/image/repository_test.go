@@ -233,11 +233,11 @@ func TestRestart(t *testing.T) {
 	}
 }
 
-// TestManyTags scans a repository of 600 tags (several pages of the tag
+// TestManyTags scans a repository of 2,500 tags (several pages of the tag
 // list): every tag stored, one revision, Flux's ten latest tags.
 func TestManyTags(t *testing.T) {
 	reg := ocitest.Start(t, ocitest.Options{})
-	tags := make([]string, 600)
+	tags := make([]string, 2500)
 	for i := range tags {
 		tags[i] = fmt.Sprintf("1.%d.%d", i/100, i%100)
 	}

@@ -2,6 +2,7 @@ package image_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -156,9 +157,29 @@ func pushTags(t *testing.T, reg *ocitest.Registry, repo string, tags ...string) 
 	if err := remote.Write(ref, img, opts...); err != nil {
 		t.Fatalf("push %s: %v", ref, err)
 	}
+	// Tags are one manifest PUT each: eight at a time.
+	rest := make(chan string)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			var err error
+			for tag := range rest {
+				if err == nil {
+					if e := remote.Tag(ref.Context().Tag(tag), img, opts...); e != nil {
+						err = fmt.Errorf("tag %s: %w", tag, e)
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
 	for _, tag := range tags[1:] {
-		if err := remote.Tag(ref.Context().Tag(tag), img, opts...); err != nil {
-			t.Fatalf("tag %s: %v", tag, err)
+		rest <- tag
+	}
+	close(rest)
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 	d, err := img.Digest()
