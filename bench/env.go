@@ -22,7 +22,9 @@ type config struct {
 	keep    bool
 	// heapProfiles writes driftless-controller's heap profile after each
 	// phase of W1 into the run's directory (-heap-profiles; keeps it).
-	heapProfiles  bool
+	heapProfiles bool
+	// w6Tags is how many tags each of W6's repositories holds (-w6-tags).
+	w6Tags        int
 	concurrent    int
 	w5Source      string
 	crds          int

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -127,6 +129,14 @@ func (c config) runW6(ctx context.Context, n int) (rows []row, err error) {
 	defer reg.Close()
 	if err := pushW6Tag(ctx, reg.Host, n, "1.0.0"); err != nil {
 		return nil, err
+	}
+	if c.w6Tags > 1 {
+		c.logf("W6 N=%d: %d more tags in each repository", n, c.w6Tags-1)
+		if err := parallel(ctx, 4, n, func(i int) error {
+			return stockTags(reg.StorageDir, "bench/"+w6App(i), "1.0.0", c.w6Tags-1)
+		}); err != nil {
+			return nil, err
+		}
 	}
 	e, err := c.setup(ctx, fmt.Sprintf("W6-n%d", n), w6Files(n, reg.Host))
 	if e != nil {
@@ -287,4 +297,34 @@ func runsTag(tag string) func(*unstructured.Unstructured) bool {
 		image, _ := cs[0].(map[string]any)["image"].(string)
 		return strings.HasSuffix(image, ":"+tag)
 	}
+}
+
+// stockTags gives repository count more tags, 0.<k/1000>.<k%1000> (below
+// W6's >=1.0.0), all naming the manifest of tag from: written straight into
+// the filesystem storage of the distribution registry as it keeps tags
+// (one directory with a link each), since pushing thousands of tags per
+// repository through the API takes minutes.
+func stockTags(storage, repository, from string, count int) error {
+	tags := filepath.Join(storage, "docker", "registry", "v2", "repositories", filepath.FromSlash(repository), "_manifests", "tags")
+	link, err := os.ReadFile(filepath.Join(tags, from, "current", "link"))
+	if err != nil {
+		return fmt.Errorf("read the link of %s:%s: %w", repository, from, err)
+	}
+	digest := strings.TrimSpace(string(link))
+	algo, hex, ok := strings.Cut(digest, ":")
+	if !ok {
+		return fmt.Errorf("%s:%s links to %q, not a digest", repository, from, digest)
+	}
+	for k := range count {
+		dir := filepath.Join(tags, fmt.Sprintf("0.%d.%d", k/1000, k%1000))
+		for _, p := range []string{filepath.Join(dir, "current"), filepath.Join(dir, "index", algo, hex)} {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(p, "link"), link, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -111,6 +111,7 @@ type flags struct {
 	requests      bool
 	keep          bool
 	heapProfiles  bool
+	w6Tags        int
 	dataDir       string
 	fluxDir       string
 }
@@ -133,6 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object per row instead of the table")
 	fs.BoolVar(&f.requests, "requests", false, "after the table, list the requests kube-apiserver served in each phase, per Kustomization")
 	fs.BoolVar(&f.keep, "keep", false, "keep each run's data directory (cluster, logs, repository)")
+	fs.IntVar(&f.w6Tags, "w6-tags", 1, "W6: tags in each ImageRepository before the new one (the issue's memory figure: -n 100 -w6-tags 10000)")
 	fs.BoolVar(&f.heapProfiles, "heap-profiles", false, "W1, W1A, W4: write driftless-controller's heap profile after each phase to heap-<phase>.pb.gz in the run's directory, and keep it")
 	fs.StringVar(&f.dataDir, "data-dir", "", "where runs keep their data (default REPO/.cache/bench)")
 	fs.StringVar(&f.fluxDir, "flux", "", "directory of Flux's source-controller, kustomize-controller and helm-controller executables, built outside the project: "+
@@ -235,7 +237,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	c := config{root: root, dataDir: f.dataDir, keep: f.keep || f.heapProfiles, heapProfiles: f.heapProfiles, w5Source: f.w5Source, crds: f.crds, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr,
+	c := config{root: root, dataDir: f.dataDir, keep: f.keep || f.heapProfiles, heapProfiles: f.heapProfiles, w6Tags: f.w6Tags, w5Source: f.w5Source, crds: f.crds, ctrlArgs: strings.Fields(f.ctrlArgs), nodes: f.nodes, timeout: f.timeout, progress: stderr,
 		fluxDir: f.fluxDir}
 	if f.fluxDir != "" && f.ctrlArgs != "" {
 		c.logf("-controller-args are driftless-controller's: Flux's controllers run without them")
