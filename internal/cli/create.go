@@ -224,8 +224,8 @@ func applyAndWait(ctx context.Context, f *Factory, k kinds.Kind, obj kinds.Objec
 		return got, err
 	}
 	p.success("%s %s is ready", k.Kind, key.Name)
-	if rev := k.RevisionOf(got); rev != "" {
-		p.success("%s revision %s", k.RevisionVerb, rev)
+	if line := k.OutcomeOf(got); line != "" {
+		p.success("%s", line)
 	}
 	return got, nil
 }
