@@ -61,6 +61,7 @@ func newCreateCommand(f *Factory) *cobra.Command {
 	cmd.AddCommand(source, newCreateKustomizationCommand(f, opts), newCreateHelmReleaseCommand(f, opts))
 	cmd.AddCommand(newCreateSecretCommand(f, opts), newCreateTenantCommand(f, opts))
 	cmd.AddCommand(newCreateProviderCommand(f, opts), newCreateAlertCommand(f, opts), newCreateReceiverCommand(f, opts))
+	cmd.AddCommand(newCreateImageCommand(f, opts))
 	return cmd
 }
 
