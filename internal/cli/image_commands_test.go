@@ -2,12 +2,22 @@ package cli
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/ocitest"
 )
 
 func TestCreateImageExport(t *testing.T) {
@@ -101,6 +111,142 @@ func TestCreateImageBadFlags(t *testing.T) {
 		}
 		if n > 0 {
 			t.Errorf("a refused create left %d objects of %T", n, list)
+		}
+	}
+}
+
+// pushImageTags writes one small random image to repo of reg and tags it
+// with every tag.
+func pushImageTags(t *testing.T, reg *ocitest.Registry, repo string, tags ...string) {
+	t.Helper()
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []remote.Option{remote.WithTransport(&http.Transport{TLSClientConfig: reg.TLSConfig()})}
+	if reg.Username != "" {
+		opts = append(opts, remote.WithAuth(&authn.Basic{Username: reg.Username, Password: reg.Password}))
+	}
+	ref, err := name.ParseReference(reg.Ref(repo) + ":" + tags[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img, opts...); err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+	for _, tag := range tags[1:] {
+		if err := remote.Tag(ref.Context().Tag(tag), img, opts...); err != nil {
+			t.Fatalf("tag %s: %v", tag, err)
+		}
+	}
+}
+
+// TestImageCommands drives the image reflector through the command line
+// against a real registry behind TLS and basic auth: create image
+// repository (its --secret-ref and --cert-ref used for real) waits for the
+// scan; get images all and get images repository show it with LAST SCAN;
+// create image policy picks the highest semver tag, which get images
+// policy shows as LATEST IMAGE and describe as latestRef; a new tag and
+// reconcile image repository move the pick, describe then naming the
+// previous one; suspend and resume, export and delete round off.
+func TestImageCommands(t *testing.T) {
+	reg := ocitest.Start(t, ocitest.Options{TLS: true, Auth: ocitest.BasicAuth})
+	pushImageTags(t, reg, "team/app", "1.0.0", "1.2.0", "2.0.0-rc.1", "latest")
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	for _, s := range []*corev1.Secret{
+		{ObjectMeta: metav1.ObjectMeta{Name: "regcred", Namespace: ns}, Type: corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: reg.DockerConfigJSON()}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "registry-ca", Namespace: ns}, Data: map[string][]byte{"ca.crt": reg.CAPEM}},
+	} {
+		if err := kube.Create(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	image := reg.Ref("team/app")
+
+	_, errOut := flux(t, "-n", ns, "create", "image", "repository", "app", "--image="+image,
+		"--secret-ref=regcred", "--cert-ref=registry-ca", "--interval=1h")
+	for _, want := range []string{"✔ ImageRepository created", "✔ ImageRepository app is ready", "✔ scan fetched 4 tags"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("create image repository printed no %q:\n%s", want, errOut)
+		}
+	}
+
+	out, _ := flux(t, "-n", ns, "get", "images", "repository")
+	if h := strings.Fields(strings.Split(out, "\n")[0]); strings.Join(h, " ") != "NAME LAST SCAN SUSPENDED READY MESSAGE" {
+		t.Errorf("get images repository header %v", h)
+	}
+	row := strings.Fields(tableRow(t, out, "app"))
+	if _, err := time.Parse(time.RFC3339, row[1]); err != nil || row[2] != "False" || row[3] != "True" {
+		t.Errorf("get images repository row %v: want an RFC 3339 scan time, not suspended, ready", row)
+	}
+	out, _ = flux(t, "-n", ns, "get", "images", "all")
+	if !strings.Contains(out, "imagerepository/app") || !strings.Contains(out, "successful scan: found 4 tags") {
+		t.Errorf("get images all does not show the repository:\n%s", out)
+	}
+
+	_, errOut = flux(t, "-n", ns, "create", "image", "policy", "app", "--image-ref=app", "--select-semver=>=1.0.0")
+	if want := "✔ selected image " + image + ":1.2.0"; !strings.Contains(errOut, want) {
+		t.Errorf("create image policy printed no %q:\n%s", want, errOut)
+	}
+	out, _ = flux(t, "-n", ns, "get", "images", "policy", "app")
+	if h := strings.Fields(strings.Split(out, "\n")[0]); strings.Join(h, " ") != "NAME LATEST IMAGE SUSPENDED READY MESSAGE" {
+		t.Errorf("get images policy header %v", h)
+	}
+	if row := strings.Fields(tableRow(t, out, "app")); row[1] != image+":1.2.0" || row[3] != "True" {
+		t.Errorf("get images policy row %v: want %s:1.2.0, ready", row, image)
+	}
+
+	pushImageTags(t, reg, "team/app", "1.3.0")
+	_, errOut = flux(t, "-n", ns, "reconcile", "image", "repository", "app")
+	if !strings.Contains(errOut, "✔ scan fetched 5 tags") {
+		t.Errorf("reconcile image repository:\n%s", errOut)
+	}
+	controllertest.WaitFor(t, kube, client.ObjectKey{Namespace: ns, Name: "app"}, "the policy's pick of 1.3.0",
+		func(p *imagev1.ImagePolicy) bool {
+			return p.Status.LatestRef != nil && p.Status.LatestRef.Tag == "1.3.0"
+		})
+	out, _ = flux(t, "-n", ns, "describe", "image", "policy", "app")
+	for _, want := range []string{"Latest Ref:", image + ":1.3.0", "Observed Previous Ref:", image + ":1.2.0", "Policy:", "semver:>=1.0.0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe image policy shows no %q:\n%s", want, out)
+		}
+	}
+	out, _ = flux(t, "-n", ns, "get", "images", "all")
+	if !strings.Contains(out, "imagepolicy/app") || !strings.Contains(out, image+":1.3.0") {
+		t.Errorf("get images all does not show the policy's pick:\n%s", out)
+	}
+
+	flux(t, "-n", ns, "suspend", "image", "repository", "app")
+	out, _ = flux(t, "-n", ns, "get", "images", "repository", "app")
+	if row := strings.Fields(tableRow(t, out, "app")); row[2] != "True" {
+		t.Errorf("suspended repository row %v", row)
+	}
+	_, errOut = flux(t, "-n", ns, "resume", "image", "repository", "app")
+	if !strings.Contains(errOut, "scan fetched 5 tags") {
+		t.Errorf("resume image repository:\n%s", errOut)
+	}
+
+	out, _ = flux(t, "-n", ns, "export", "image", "policy", "app")
+	for _, want := range []string{"kind: ImagePolicy", "range: '>=1.0.0'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("export image policy has no %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "status:") || strings.Contains(out, "latestRef") {
+		t.Errorf("export image policy writes the status:\n%s", out)
+	}
+
+	flux(t, "-n", ns, "delete", "image", "policy", "app", "--silent")
+	flux(t, "-n", ns, "delete", "image", "repository", "app", "--silent")
+	var repos imagev1.ImageRepositoryList
+	if err := kube.List(ctx, &repos, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range repos.Items {
+		if r.DeletionTimestamp == nil {
+			t.Errorf("ImageRepository %s outlives delete", r.Name)
 		}
 	}
 }
