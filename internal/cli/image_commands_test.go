@@ -17,6 +17,7 @@ import (
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/gittest"
 	"github.com/driftless/driftless/internal/testkit/ocitest"
 )
 
@@ -141,6 +142,24 @@ func pushImageTags(t *testing.T, reg *ocitest.Registry, repo string, tags ...str
 	}
 }
 
+// imageRegistry starts a registry behind TLS and basic auth and makes a
+// namespace with its credentials (Secret regcred) and CA (registry-ca).
+func imageRegistry(t *testing.T) (*ocitest.Registry, string) {
+	t.Helper()
+	reg := ocitest.Start(t, ocitest.Options{TLS: true, Auth: ocitest.BasicAuth})
+	ns := env.Namespace(t)
+	for _, s := range []*corev1.Secret{
+		{ObjectMeta: metav1.ObjectMeta{Name: "regcred", Namespace: ns}, Type: corev1.SecretTypeDockerConfigJson,
+			Data: map[string][]byte{corev1.DockerConfigJsonKey: reg.DockerConfigJSON()}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "registry-ca", Namespace: ns}, Data: map[string][]byte{"ca.crt": reg.CAPEM}},
+	} {
+		if err := kube.Create(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reg, ns
+}
+
 // TestImageCommands drives the image reflector through the command line
 // against a real registry behind TLS and basic auth: create image
 // repository (its --secret-ref and --cert-ref used for real) waits for the
@@ -150,19 +169,9 @@ func pushImageTags(t *testing.T, reg *ocitest.Registry, repo string, tags ...str
 // reconcile image repository move the pick, describe then naming the
 // previous one; suspend and resume, export and delete round off.
 func TestImageCommands(t *testing.T) {
-	reg := ocitest.Start(t, ocitest.Options{TLS: true, Auth: ocitest.BasicAuth})
+	reg, ns := imageRegistry(t)
 	pushImageTags(t, reg, "team/app", "1.0.0", "1.2.0", "2.0.0-rc.1", "latest")
-	ns := env.Namespace(t)
 	ctx := context.Background()
-	for _, s := range []*corev1.Secret{
-		{ObjectMeta: metav1.ObjectMeta{Name: "regcred", Namespace: ns}, Type: corev1.SecretTypeDockerConfigJson,
-			Data: map[string][]byte{corev1.DockerConfigJsonKey: reg.DockerConfigJSON()}},
-		{ObjectMeta: metav1.ObjectMeta{Name: "registry-ca", Namespace: ns}, Data: map[string][]byte{"ca.crt": reg.CAPEM}},
-	} {
-		if err := kube.Create(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
 	image := reg.Ref("team/app")
 
 	_, errOut := flux(t, "-n", ns, "create", "image", "repository", "app", "--image="+image,
@@ -247,6 +256,62 @@ func TestImageCommands(t *testing.T) {
 	for _, r := range repos.Items {
 		if r.DeletionTimestamp == nil {
 			t.Errorf("ImageRepository %s outlives delete", r.Name)
+		}
+	}
+}
+
+// TestImageUpdateCommands: create image update waits for the automation's
+// first run, which commits the policy's pick to the marked file and
+// pushes it; get images update shows LAST RUN; a new tag, reconcile image
+// repository and then reconcile image update print the new commit, which
+// is the branch's head.
+func TestImageUpdateCommands(t *testing.T) {
+	reg, ns := imageRegistry(t)
+	pushImageTags(t, reg, "team/app", "1.0.0", "1.1.0")
+	image := reg.Ref("team/app")
+	repo := gittest.NewRepo(t)
+	repo.CommitFiles("main", map[string]string{"apps/deploy.yaml": "spec:\n  image: " + image +
+		":1.0.0 # {\"$imagepolicy\": \"" + ns + ":app\"}\n"}, "init")
+	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
+
+	flux(t, "-n", ns, "create", "source", "git", "fleet", "--url="+srv.RepoURL(repo.Name()), "--branch=main", "--interval=1h")
+	flux(t, "-n", ns, "create", "image", "repository", "app", "--image="+image,
+		"--secret-ref=regcred", "--cert-ref=registry-ca", "--interval=1h")
+	flux(t, "-n", ns, "create", "image", "policy", "app", "--image-ref=app", "--select-semver=1.x")
+
+	_, errOut := flux(t, "-n", ns, "create", "image", "update", "fleet", "--git-repo-ref=fleet", "--git-repo-path=./apps",
+		"--checkout-branch=main", "--author-name=fluxbot", "--author-email=fluxbot@example.com", "--interval=1h")
+	head := repo.Head("main")
+	if want := "✔ last pushed commit " + head; !strings.Contains(errOut, want) {
+		t.Errorf("create image update printed no %q:\n%s", want, errOut)
+	}
+	out, _ := flux(t, "-n", ns, "get", "images", "update")
+	if h := strings.Fields(strings.Split(out, "\n")[0]); strings.Join(h, " ") != "NAME LAST RUN SUSPENDED READY MESSAGE" {
+		t.Errorf("get images update header %v", h)
+	}
+	row := strings.Fields(tableRow(t, out, "fleet"))
+	if _, err := time.Parse(time.RFC3339, row[1]); err != nil || row[3] != "True" {
+		t.Errorf("get images update row %v: want an RFC 3339 run time, ready", row)
+	}
+
+	pushImageTags(t, reg, "team/app", "1.2.0")
+	flux(t, "-n", ns, "reconcile", "image", "repository", "app")
+	controllertest.WaitFor(t, kube, client.ObjectKey{Namespace: ns, Name: "app"}, "the policy's pick of 1.2.0",
+		func(p *imagev1.ImagePolicy) bool {
+			return p.Status.LatestRef != nil && p.Status.LatestRef.Tag == "1.2.0"
+		})
+	_, errOut = flux(t, "-n", ns, "reconcile", "image", "update", "fleet")
+	next := repo.Head("main")
+	if next == head {
+		t.Fatalf("reconcile image update pushed nothing:\n%s", errOut)
+	}
+	if want := "✔ last pushed commit " + next; !strings.Contains(errOut, want) {
+		t.Errorf("reconcile image update printed no %q:\n%s", want, errOut)
+	}
+	out, _ = flux(t, "-n", ns, "describe", "image", "update", "fleet")
+	for _, want := range []string{"Last Push Commit:", next, "Author:", "fluxbot <fluxbot@example.com>", "app=" + image + ":1.2.0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe image update shows no %q:\n%s", want, out)
 		}
 	}
 }
