@@ -247,6 +247,13 @@ func TestImageCommands(t *testing.T) {
 		t.Errorf("export image policy writes the status:\n%s", out)
 	}
 
+	out, _ = flux(t, "-n", ns, "export", "image", "repository", "app", "--with-credentials")
+	for _, want := range []string{"kind: ImageRepository", "kind: Secret", "name: regcred"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("export image repository --with-credentials has no %q:\n%s", want, out)
+		}
+	}
+
 	flux(t, "-n", ns, "delete", "image", "policy", "app", "--silent")
 	flux(t, "-n", ns, "delete", "image", "repository", "app", "--silent")
 	var repos imagev1.ImageRepositoryList
