@@ -247,6 +247,21 @@ func TestImageCommands(t *testing.T) {
 		t.Errorf("export image policy writes the status:\n%s", out)
 	}
 
+	out, _ = flux(t, "-n", ns, "get", "all")
+	for _, want := range []string{"imagerepository/app", "imagepolicy/app"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("get all does not show %s:\n%s", want, out)
+		}
+	}
+	out, _ = flux(t, "-n", ns, "get", "images", "all", "-o", "name")
+	if want := "imagerepository.image.toolkit.fluxcd.io/app\nimagepolicy.image.toolkit.fluxcd.io/app\n"; out != want {
+		t.Errorf("get images all -o name:\n%s\nwant:\n%s", out, want)
+	}
+	out, _ = flux(t, "-n", ns, "export", "image", "policy", "--all")
+	if !strings.Contains(out, "kind: ImagePolicy") || !strings.Contains(out, "name: app") {
+		t.Errorf("export image policy --all:\n%s", out)
+	}
+
 	out, _ = flux(t, "-n", ns, "export", "image", "repository", "app", "--with-credentials")
 	for _, want := range []string{"kind: ImageRepository", "kind: Secret", "name: regcred"} {
 		if !strings.Contains(out, want) {
