@@ -216,6 +216,16 @@ func TestImageCommands(t *testing.T) {
 		func(p *imagev1.ImagePolicy) bool {
 			return p.Status.LatestRef != nil && p.Status.LatestRef.Tag == "1.3.0"
 		})
+	_, errOut = flux(t, "-n", ns, "reconcile", "image", "policy", "app", "--with-source")
+	for _, want := range []string{"annotating ImageRepository app", "✔ scan fetched 5 tags", "✔ selected image " + image + ":1.3.0"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("reconcile image policy --with-source printed no %q:\n%s", want, errOut)
+		}
+	}
+	out, _ = flux(t, "-n", ns, "events", "--for", "ImagePolicy/app")
+	if !strings.Contains(out, "ImageRepository/app") || !strings.Contains(out, "ImagePolicy/app") {
+		t.Errorf("events --for ImagePolicy/app leaves out its own or its ImageRepository's events:\n%s", out)
+	}
 	out, _ = flux(t, "-n", ns, "describe", "image", "policy", "app")
 	for _, want := range []string{"Latest Ref:", image + ":1.3.0", "Observed Previous Ref:", image + ":1.2.0", "Policy:", "semver:>=1.0.0"} {
 		if !strings.Contains(out, want) {
@@ -329,6 +339,10 @@ func TestImageUpdateCommands(t *testing.T) {
 	}
 	if want := "✔ last pushed commit " + next; !strings.Contains(errOut, want) {
 		t.Errorf("reconcile image update printed no %q:\n%s", want, errOut)
+	}
+	_, errOut = flux(t, "-n", ns, "reconcile", "image", "update", "fleet", "--with-source")
+	if !strings.Contains(errOut, "annotating GitRepository fleet") || !strings.Contains(errOut, "✔ last pushed commit "+next) {
+		t.Errorf("reconcile image update --with-source:\n%s", errOut)
 	}
 	out, _ = flux(t, "-n", ns, "describe", "image", "update", "fleet")
 	for _, want := range []string{"Last Push Commit:", next, "Author:", "fluxbot <fluxbot@example.com>", "app=" + image + ":1.2.0"} {

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
 )
 
 // ImageRepository is the entry of image.toolkit.fluxcd.io/v1
@@ -87,7 +88,12 @@ func ImagePolicy() Kind {
 			{"IMAGE REPOSITORY", func(o Object) string { return imageRepositoryRef(o.(*imagev1.ImagePolicy)) }},
 			{"POLICY", func(o Object) string { return policyString(o.(*imagev1.ImagePolicy).Spec.Policy) }},
 		},
-		Sections: func(o Object, age Age) []Section { return imagePolicySections(o.(*imagev1.ImagePolicy), age) },
+		// Its ImageRepository: `reconcile image policy --with-source` scans
+		// first, `events --for ImagePolicy/x` shows the scans' events too.
+		Source:      func(o Object) Ref { return policyRepository(o.(*imagev1.ImagePolicy)) },
+		SourceKinds: []string{imagev1.ImageRepositoryKind},
+		Related:     func(o Object) []Ref { return []Ref{policyRepository(o.(*imagev1.ImagePolicy))} },
+		Sections:    func(o Object, age Age) []Section { return imagePolicySections(o.(*imagev1.ImagePolicy), age) },
 		Summary: func(o Object) []Pair {
 			p := o.(*imagev1.ImagePolicy)
 			return []Pair{{"Image Repository", imageRepositoryRef(p)}, {"Policy", policyString(p.Spec.Policy)}}
@@ -127,6 +133,11 @@ func ImageUpdateAutomation() Kind {
 			{"SOURCE", func(o Object) string { return automationSource(o.(*imagev1.ImageUpdateAutomation)) }},
 			{"LAST PUSH COMMIT", func(o Object) string { return o.(*imagev1.ImageUpdateAutomation).Status.LastPushCommit }},
 		},
+		// Its GitRepository: `reconcile image update --with-source` fetches
+		// first, `events --for ImageUpdateAutomation/x` shows its events too.
+		Source:      func(o Object) Ref { return automationRepository(o.(*imagev1.ImageUpdateAutomation)) },
+		SourceKinds: []string{sourcev1.GitRepositoryKind},
+		Related:     func(o Object) []Ref { return []Ref{automationRepository(o.(*imagev1.ImageUpdateAutomation))} },
 		Sections: func(o Object, age Age) []Section {
 			return imageUpdateSections(o.(*imagev1.ImageUpdateAutomation), age)
 		},
@@ -197,6 +208,32 @@ func policyString(c imagev1.ImagePolicyChoice) string {
 		return "numerical:" + order(c.Numerical.Order)
 	}
 	return ""
+}
+
+// policyRepository is the ImageRepository the policy reads.
+func policyRepository(p *imagev1.ImagePolicy) Ref {
+	ref := p.Spec.ImageRepositoryRef
+	r := Ref{APIVersion: imagev1.GroupVersion.String(), Kind: imagev1.ImageRepositoryKind, Namespace: ref.Namespace, Name: ref.Name}
+	if r.Namespace == "" {
+		r.Namespace = p.Namespace
+	}
+	return r
+}
+
+// automationRepository is the GitRepository the automation pushes to.
+func automationRepository(a *imagev1.ImageUpdateAutomation) Ref {
+	s := a.Spec.SourceRef
+	r := Ref{APIVersion: s.APIVersion, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name}
+	if r.Kind == "" {
+		r.Kind = sourcev1.GitRepositoryKind
+	}
+	if r.APIVersion == "" {
+		r.APIVersion = sourcev1.GroupVersion.String()
+	}
+	if r.Namespace == "" {
+		r.Namespace = a.Namespace
+	}
+	return r
 }
 
 // automationSource is the GitRepository the automation pushes to, with its

@@ -88,6 +88,13 @@ func TestImagePolicyEntry(t *testing.T) {
 		"Status/Latest Ref":            "ghcr.io/org/app:main-2@sha256:cd",
 		"Status/Observed Previous Ref": "ghcr.io/org/app:main-1",
 	})
+	if got := k.Source(p); got != (Ref{APIVersion: "image.toolkit.fluxcd.io/v1", Kind: "ImageRepository", Namespace: "images", Name: "app"}) {
+		t.Errorf("Source %+v", got)
+	}
+	p.Spec.ImageRepositoryRef.Namespace = ""
+	if got := k.Related(p); len(got) != 1 || got[0].Namespace != "apps" {
+		t.Errorf("Related %+v: want the ImageRepository in the policy's namespace", got)
+	}
 	for _, tc := range []struct {
 		c    imagev1.ImagePolicyChoice
 		want string
@@ -130,6 +137,10 @@ func TestImageUpdateAutomationEntry(t *testing.T) {
 	}
 	if got := k.OutcomeOf(&imagev1.ImageUpdateAutomation{}); got != "no commit pushed yet" {
 		t.Errorf("outcome without a push %q", got)
+	}
+	a.Namespace = "apps"
+	if got := k.Source(a); got != (Ref{APIVersion: "source.toolkit.fluxcd.io/v1", Kind: "GitRepository", Namespace: "apps", Name: "fleet"}) {
+		t.Errorf("Source %+v", got)
 	}
 	wantValues(t, describeValues(k, a), map[string]string{
 		"Spec/Source":              "GitRepository/fleet",
