@@ -92,8 +92,10 @@ func checkImage(image string) error {
 		return fmt.Errorf("invalid --image %q: write the repository without a scheme (ghcr.io/org/app)", image)
 	}
 	if _, err := name.NewRepository(image); err != nil {
-		if ref, perr := name.ParseReference(image); perr == nil && ref.Context().String() != "" {
-			return fmt.Errorf("invalid --image %q: an image repository has no tag or digest; use %s", image, ref.Context().RepositoryStr())
+		// Not a repository, but a reference with a tag or digest: say which
+		// repository was meant.
+		if ref, perr := name.ParseReference(image); perr == nil {
+			return fmt.Errorf("invalid --image %q: an image repository has no tag or digest; use %s", image, ref.Context().Name())
 		}
 		return fmt.Errorf("invalid --image %q: %w", image, err)
 	}

@@ -67,7 +67,7 @@ func TestCreateImageBadFlags(t *testing.T) {
 	}{
 		{[]string{"repository", "r"}, "an image is required: add --image"},
 		{[]string{"repository", "r", "--image=https://ghcr.io/org/app"}, `invalid --image "https://ghcr.io/org/app": write the repository without a scheme`},
-		{[]string{"repository", "r", "--image=ghcr.io/org/app:1.0"}, `invalid --image "ghcr.io/org/app:1.0": an image repository has no tag or digest`},
+		{[]string{"repository", "r", "--image=ghcr.io/org/app:1.0"}, `invalid --image "ghcr.io/org/app:1.0": an image repository has no tag or digest; use ghcr.io/org/app`},
 		{[]string{"repository", "r", "--image=ghcr.io/Org/App"}, `invalid --image "ghcr.io/Org/App"`},
 		{[]string{"repository", "r", "--image=ghcr.io/org/app", "--secret-ref=Bad_Name"}, `invalid --secret-ref "Bad_Name"`},
 		{[]string{"repository", "r", "--image=ghcr.io/org/app", "--interval=0s"}, "--interval must be positive"},
