@@ -61,6 +61,7 @@ func newCreateCommand(f *Factory) *cobra.Command {
 	cmd.AddCommand(source, newCreateKustomizationCommand(f, opts), newCreateHelmReleaseCommand(f, opts))
 	cmd.AddCommand(newCreateSecretCommand(f, opts), newCreateTenantCommand(f, opts))
 	cmd.AddCommand(newCreateProviderCommand(f, opts), newCreateAlertCommand(f, opts), newCreateReceiverCommand(f, opts))
+	cmd.AddCommand(newCreateImageCommand(f, opts))
 	return cmd
 }
 
@@ -224,8 +225,8 @@ func applyAndWait(ctx context.Context, f *Factory, k kinds.Kind, obj kinds.Objec
 		return got, err
 	}
 	p.success("%s %s is ready", k.Kind, key.Name)
-	if rev := k.RevisionOf(got); rev != "" {
-		p.success("%s revision %s", k.RevisionVerb, rev)
+	if line := k.OutcomeOf(got); line != "" {
+		p.success("%s", line)
 	}
 	return got, nil
 }

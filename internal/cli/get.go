@@ -212,7 +212,9 @@ func notFoundError(err error, kind, name, namespace string) error {
 // header is the table's first line for kind k.
 func (g *getter) header(k kinds.Kind) []string {
 	h := []string{"NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"}
-	if k.Revision == nil {
+	if k.RevisionColumn != nil {
+		h[1] = k.RevisionColumn.Header // LAST SCAN of an ImageRepository, as Flux's table
+	} else if k.Revision == nil {
 		// Alerts, Providers, Receivers have none; Flux's tables leave the column out.
 		h = slices.Delete(h, 1, 2)
 	}
@@ -245,7 +247,9 @@ func (g *getter) row(ctx context.Context, k kinds.Kind, fo kinds.Object, prefixe
 	}
 	ready, msg := readyColumns(g.ready(ctx, k, fo))
 	r := []string{name, k.RevisionOf(fo), titleBool(k.IsSuspended(fo)), ready, msg}
-	if k.Revision == nil {
+	if k.RevisionColumn != nil {
+		r[1] = k.RevisionColumn.Value(fo)
+	} else if k.Revision == nil {
 		r = slices.Delete(r, 1, 2)
 	}
 	if g.showSource {

@@ -14,18 +14,33 @@ import (
 )
 
 // addGetSourcesAll adds `flux get sources all` to the `get sources` group of
-// get, when the catalogue has source kinds.
+// get, and `flux get images all` to `get images`, when the catalogue has
+// kinds in them.
 func addGetSourcesAll(get *cobra.Command, f *Factory, o *getOptions) {
 	if sources := subcommandNamed(get, "sources"); sources != nil {
 		sources.AddCommand(newGetSourcesAllCommand(f, o, catalogueSourceKinds))
 	}
+	if images := subcommandNamed(get, "images"); images != nil {
+		images.AddCommand(newGetGroupAllCommand(f, o, catalogueImageKinds, "image automation object", "no image automation objects",
+			`  # Every ImageRepository, ImagePolicy and ImageUpdateAutomation of the current namespace
+  flux get images all
+
+  # Those that are not ready, in any namespace
+  flux get images all -A --status-selector ready=false`))
+	}
 }
 
 // catalogueSourceKinds are the catalogue's kinds under `flux <verb> source`.
-func catalogueSourceKinds() []kinds.Kind {
+func catalogueSourceKinds() []kinds.Kind { return catalogueGroup("source") }
+
+// catalogueImageKinds are the catalogue's kinds under `flux <verb> image`.
+func catalogueImageKinds() []kinds.Kind { return catalogueGroup("image") }
+
+// catalogueGroup is the catalogue's kinds under `flux <verb> <group>`.
+func catalogueGroup(group string) []kinds.Kind {
 	var out []kinds.Kind
 	for _, k := range kinds.All() {
-		if k.Command.Group == "source" {
+		if k.Command.Group == group {
 			out = append(out, k)
 		}
 	}
@@ -37,20 +52,27 @@ func catalogueSourceKinds() []kinds.Kind {
 // CRD is not installed is left out without a word, as Flux does.
 // sources are the kinds it lists.
 func newGetSourcesAllCommand(f *Factory, o *getOptions, sources func() []kinds.Kind) *cobra.Command {
+	return newGetGroupAllCommand(f, o, sources, "source", "no sources", `  # Every source of the current namespace
+  flux get sources all
+
+  # Every source that is not ready, in any namespace
+  flux get sources all -A --status-selector ready=false`)
+}
+
+// newGetGroupAllCommand is `flux get <group>s all` over the kinds of ks:
+// noun names one object of the group in its help, none says that nothing
+// was found.
+func newGetGroupAllCommand(f *Factory, o *getOptions, ks func() []kinds.Kind, noun, none, example string) *cobra.Command {
 	var names, watches []string
-	for _, k := range sources() {
+	for _, k := range ks() {
 		names = append(names, k.Kind)
 		watches = append(watches, "flux get "+k.Command.GetPath()+" -w")
 	}
 	return &cobra.Command{
-		Use:   "all",
-		Short: "Get the status of every source: " + strings.Join(names, ", "),
-		Example: `  # Every source of the current namespace
-  flux get sources all
-
-  # Every source that is not ready, in any namespace
-  flux get sources all -A --status-selector ready=false`,
-		Args: cobra.NoArgs,
+		Use:     "all",
+		Short:   "Get the status of every " + noun + ": " + strings.Join(names, ", "),
+		Example: example,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.watch {
 				return fmt.Errorf("--watch needs one kind: use %s", strings.Join(watches, " or "))
@@ -59,7 +81,7 @@ func newGetSourcesAllCommand(f *Factory, o *getOptions, sources func() []kinds.K
 			if err != nil {
 				return err
 			}
-			return g.printAll(cmd.Context(), f.Err, sources(), "no sources")
+			return g.printAll(cmd.Context(), f.Err, ks(), none)
 		},
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/internal/controller/helm"
+	imagereflector "github.com/driftless/driftless/internal/controller/image"
+	"github.com/driftless/driftless/internal/controller/imageautomation"
 	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/notification"
 	"github.com/driftless/driftless/internal/controller/notification/ingest"
@@ -20,8 +23,8 @@ import (
 	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
-// The CLI tests run against a real cluster with the source, kustomize, helm
-// and notification controllers running, so commands that wait (reconcile,
+// The CLI tests run against a real cluster with the source, kustomize, helm,
+// notification, image-reflector and image-automation controllers running, so commands that wait (reconcile,
 // resume, create receiver) see the real status they wait for.
 var (
 	env  *testcluster.Cluster
@@ -43,8 +46,17 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 	if receiverAddr, err = freeAddr(); err != nil {
 		return nil, err
 	}
-	controllers := []manager.Controller{source.Controller(), kustomizeController(), helm.Controller(), notificationController()}
-	return controllertest.StartControllers(c, controllers,
+	// The image reflector keeps scanned tags in its own directory, never
+	// under the artifact storage.
+	images, err := os.MkdirTemp("", "driftless-cli-images-")
+	if err != nil {
+		return nil, err
+	}
+	reflector := imagereflector.DefaultReflectorOptions()
+	reflector.StoragePath = images
+	controllers := []manager.Controller{source.Controller(), kustomizeController(), helm.Controller(), notificationController(),
+		imagereflector.NewReflector(reflector), imageautomation.Controller()}
+	stop, err := controllertest.StartControllers(c, controllers,
 		func(o *manager.Options) {
 			o.LeaderElectionID = "driftless-cli-test"
 			// Flux's sharding: objects labelled with a shard key belong to
@@ -52,6 +64,14 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 			// answer for the controller themselves (answerRequests).
 			o.WatchLabelSelector = "!" + shardKey
 		})
+	if err != nil {
+		os.RemoveAll(images)
+		return nil, err
+	}
+	return func() {
+		stop()
+		os.RemoveAll(images)
+	}, nil
 }
 
 // kustomizeController is the kustomize group with the flags' defaults, but

@@ -136,8 +136,8 @@ func waitReconciled(ctx context.Context, f *Factory, c client.WithWatch, k kinds
 		return err
 	}
 	p.success("%s reconciliation completed", k.Kind)
-	if rev := k.RevisionOf(got); rev != "" {
-		p.success("%s revision %s", k.RevisionVerb, rev)
+	if line := k.OutcomeOf(got); line != "" {
+		p.success("%s", line)
 	}
 	return nil
 }

@@ -85,8 +85,8 @@ func newReconcileHelmReleaseCommand(f *Factory, k kinds.Kind) *cobra.Command {
 				return err
 			}
 			p.success("%s reconciliation completed", k.Kind)
-			if rev := k.RevisionOf(got); rev != "" {
-				p.success("%s revision %s", k.RevisionVerb, rev)
+			if line := k.OutcomeOf(got); line != "" {
+				p.success("%s", line)
 			}
 			return nil
 		},

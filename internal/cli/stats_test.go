@@ -82,6 +82,9 @@ func TestStats(t *testing.T) {
 	writeRow(tw, "Provider", "0", "0", "0", "-")
 	writeRow(tw, "Alert", "0", "0", "0", "-")
 	writeRow(tw, "Receiver", "0", "0", "0", "-")
+	writeRow(tw, "ImageRepository", "0", "0", "0", "-")
+	writeRow(tw, "ImagePolicy", "0", "0", "0", "-")
+	writeRow(tw, "ImageUpdateAutomation", "0", "0", "0", "-")
 	if err := tw.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -180,8 +180,8 @@ func waitAllReconciled(ctx context.Context, f *Factory, c client.WithWatch, k ki
 			continue
 		}
 		p.success("%s %s reconciliation completed", k.Kind, key)
-		if rev := k.RevisionOf(got); rev != "" {
-			p.success("%s revision %s", k.RevisionVerb, rev)
+		if line := k.OutcomeOf(got); line != "" {
+			p.success("%s", line)
 		}
 	}
 	if len(failed) > 0 {

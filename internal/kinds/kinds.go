@@ -76,6 +76,15 @@ type Kind struct {
 	// it with RevisionOf.
 	Revision     func(Object) string
 	RevisionVerb string
+	// Outcome, when set, is the line a command that waited for the object
+	// prints once it is ready, in place of "<verb> revision <rev>" (an
+	// ImageRepository's "scan fetched 3 tags"); "" prints none. Read it
+	// with OutcomeOf.
+	Outcome func(Object) string
+	// RevisionColumn, when set, stands in the REVISION column's place in
+	// `flux get` tables, as Flux's table of the kind has its own (LAST SCAN
+	// of an ImageRepository); nil keeps REVISION.
+	RevisionColumn *Column
 	// SetSuspend sets spec.suspend and Suspended reads it; Suspended may
 	// be nil for a kind whose objects implement meta.Object (see
 	// Kind.IsSuspended).
@@ -129,6 +138,18 @@ func (k Kind) RevisionOf(obj Object) string {
 		return ""
 	}
 	return k.Revision(obj)
+}
+
+// OutcomeOf is the line a command prints once obj is ready: k.Outcome, or
+// "<verb> revision <rev>", "" when there is nothing to say.
+func (k Kind) OutcomeOf(obj Object) string {
+	if k.Outcome != nil {
+		return k.Outcome(obj)
+	}
+	if rev := k.RevisionOf(obj); rev != "" {
+		return k.RevisionVerb + " revision " + rev
+	}
+	return ""
 }
 
 // IsSuspended reads spec.suspend of obj.
@@ -201,10 +222,11 @@ func (r Ref) GroupKind() schema.GroupKind {
 // first (in the order of Flux's `get sources all`: OCIRepository,
 // GitRepository, HelmRepository, HelmChart), then what reads them, then
 // the notification kinds in the order of Flux's `get all`: alert
-// providers, alerts, receivers.
+// providers, alerts, receivers; then the image kinds in the order of
+// Flux's `get images all`: repositories, policies, update automations.
 func All() []Kind {
 	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization(), HelmRelease(),
-		Provider(), Alert(), Receiver()}
+		Provider(), Alert(), Receiver(), ImageRepository(), ImagePolicy(), ImageUpdateAutomation()}
 }
 
 // StaticMessage is the Ready message of obj when it is a static object of
