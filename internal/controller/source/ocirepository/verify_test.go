@@ -72,7 +72,11 @@ func refusedVerification(t *testing.T, obj *sourcev1.OCIRepository, verified *me
 	t.Helper()
 	got := controllertest.WaitFor(t, kube, clientKey(obj), "verification of "+revision+" refused", func(o *sourcev1.OCIRepository) bool {
 		c := reconcile.Get(o, sourcev1.SourceVerifiedCondition)
-		return c != nil && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, revision)
+		// The pass that refuses it first marks SourceVerified, then ends
+		// with Ready: wait for the end, not the status patch between.
+		r := reconcile.Get(o, meta.ReadyCondition)
+		return c != nil && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, revision) &&
+			r != nil && r.Status != metav1.ConditionUnknown && o.Status.ObservedGeneration == o.Generation
 	})
 	controllertest.AssertKStatus(t, got)
 	c := condition(got, sourcev1.SourceVerifiedCondition)
