@@ -102,7 +102,7 @@ func (r *Reconciler) digest(ctx context.Context, obj *imagev1.ImagePolicy, repo 
 	if err != nil {
 		if errors.Is(err, oci.ErrUnauthorized) || errors.Is(err, oci.ErrForbidden) {
 			return "", reconcile.Failed(imagev1.AuthenticationFailedReason, "failed to get the digest of '%s:%s': %w",
-				ref.Name, ref.Tag, creds.ExplainRefusal(err, img.Repository, img.Resource))
+				ref.Name, ref.Tag, creds.ExplainRefusal(err, img.Repository.Registry, img.Resource))
 		}
 		return "", reconcile.Failed(imagev1.ReadOperationFailedReason, "failed to get the digest of '%s:%s': %w", ref.Name, ref.Tag, err)
 	}

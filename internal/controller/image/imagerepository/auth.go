@@ -2,16 +2,13 @@ package imagerepository
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
+	"github.com/driftless/driftless/internal/controller/registryauth"
 	"github.com/driftless/driftless/internal/engine/oci"
 	"github.com/driftless/driftless/internal/reconcile"
 )
@@ -20,69 +17,9 @@ import (
 // credentials from a Secret: workload identity is not built.
 const CloudIdentityUnsupported = "cloud identity is not supported yet; use secretRef or serviceAccountName"
 
-// Credentials are the registry credentials an ImageRepository names, in
-// the order they are tried: spec.secretRef, then the imagePullSecrets of
-// spec.serviceAccountName. Each remembers the Secret it came from, so a
-// refusal can name it; no value ever reaches a message.
-type Credentials struct {
-	sources []credentialSource
-}
-
-type credentialSource struct {
-	origin string
-	kc     authn.Keychain
-}
-
-// Resolve implements authn.Keychain: the first source with an entry for
-// the registry wins.
-func (c *Credentials) Resolve(res authn.Resource) (authn.Authenticator, error) {
-	for _, s := range c.sources {
-		a, err := s.kc.Resolve(res)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.origin, err)
-		}
-		if a != authn.Anonymous {
-			return a, nil
-		}
-	}
-	return authn.Anonymous, nil
-}
-
-// origin names the Secret whose credentials apply to res, "" for none.
-func (c *Credentials) origin(res authn.Resource) string {
-	for _, s := range c.sources {
-		if a, err := s.kc.Resolve(res); err == nil && a != authn.Anonymous {
-			return s.origin
-		}
-	}
-	return ""
-}
-
-func (c *Credentials) origins() string {
-	o := make([]string, 0, len(c.sources))
-	for _, s := range c.sources {
-		o = append(o, s.origin)
-	}
-	return strings.Join(o, ", ")
-}
-
-// ExplainRefusal adds to a 401 or 403 of the registry which Secret the
-// credentials came from, or why none were sent.
-func (c *Credentials) ExplainRefusal(err error, repo oci.Repository, res authn.Resource) error {
-	var e *oci.Error
-	if c == nil || !errors.As(err, &e) || !(errors.Is(e.Kind, oci.ErrUnauthorized) || errors.Is(e.Kind, oci.ErrForbidden)) {
-		return err
-	}
-	switch {
-	case e.CredentialsSent:
-		return fmt.Errorf("%w; the credentials sent came from %s", err, c.origin(res))
-	case len(c.sources) == 0:
-		return fmt.Errorf("%w; neither spec.secretRef nor the imagePullSecrets of spec.serviceAccountName give credentials", err)
-	case len(c.sources) == 1:
-		return fmt.Errorf("%w; %s has no entry for registry %s", err, c.origins(), repo.Registry)
-	}
-	return fmt.Errorf("%w; none of %s has an entry for registry %s", err, c.origins(), repo.Registry)
-}
+// Credentials are the registry credentials an ImageRepository names:
+// spec.secretRef, then the imagePullSecrets of spec.serviceAccountName.
+type Credentials = registryauth.Credentials
 
 // Auth reads what an ImageRepository names to reach its registry:
 // credentials, TLS material and proxy. The ImagePolicy controller uses it
@@ -103,11 +40,11 @@ func (a Auth) ClientOptions(ctx context.Context, obj *imagev1.ImageRepository) (
 	if err != nil {
 		return opts, nil, err
 	}
-	if p := obj.Spec.Provider; p != "" && p != imagev1.GenericRegistryProvider && len(creds.sources) == 0 {
+	if p := obj.Spec.Provider; p != "" && p != imagev1.GenericRegistryProvider && creds.Empty() {
 		return opts, nil, reconcile.Stalling(imagev1.AuthenticationFailedReason,
 			"provider '%s' for '%s': %s", p, obj.Spec.Image, CloudIdentityUnsupported)
 	}
-	if len(creds.sources) > 0 {
+	if !creds.Empty() {
 		opts.Keychain = creds
 	}
 	if ref := obj.Spec.CertSecretRef; ref != nil {
@@ -155,43 +92,13 @@ func tlsData(data map[string][]byte) map[string][]byte {
 
 // credentials reads the docker config Secrets the object names.
 func (a Auth) credentials(ctx context.Context, obj *imagev1.ImageRepository) (*Credentials, error) {
-	c := &Credentials{}
-	add := func(name, why string) error {
-		origin := fmt.Sprintf("Secret '%s/%s' (%s)", obj.Namespace, name, why)
-		secret, err := a.secret(ctx, obj.Namespace, name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", why, err)
-		}
-		kc, err := oci.KeychainFromDockerConfig(secret.Data)
-		if err != nil {
-			return fmt.Errorf("invalid %s: %w", origin, err)
-		}
-		c.sources = append(c.sources, credentialSource{origin: origin, kc: kc})
-		return nil
-	}
+	secretRef := ""
 	if ref := obj.Spec.SecretRef; ref != nil {
-		if err := add(ref.Name, "spec.secretRef"); err != nil {
-			return nil, err
-		}
+		secretRef = ref.Name
 	}
-	if sa := obj.Spec.ServiceAccountName; sa != "" {
-		var acct corev1.ServiceAccount
-		if err := a.Secrets.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: sa}, &acct); err != nil {
-			return nil, fmt.Errorf("failed to get service account '%s/%s' (spec.serviceAccountName): %w", obj.Namespace, sa, err)
-		}
-		for _, ps := range acct.ImagePullSecrets {
-			if err := add(ps.Name, fmt.Sprintf("imagePullSecrets of service account '%s'", sa)); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return c, nil
+	return registryauth.Read(ctx, a.Secrets, obj.Namespace, secretRef, obj.Spec.ServiceAccountName)
 }
 
 func (a Auth) secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
-	var s corev1.Secret
-	if err := a.Secrets.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s); err != nil {
-		return nil, fmt.Errorf("failed to get secret '%s/%s': %w", namespace, name, err)
-	}
-	return &s, nil
+	return registryauth.Secret(ctx, a.Secrets, namespace, name)
 }

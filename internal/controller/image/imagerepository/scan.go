@@ -43,7 +43,7 @@ func (r *Reconciler) reconcileScan(ctx context.Context, obj *imagev1.ImageReposi
 	if err != nil {
 		if errors.Is(err, oci.ErrUnauthorized) || errors.Is(err, oci.ErrForbidden) {
 			return reconcile.Failed(imagev1.AuthenticationFailedReason, "failed to list the tags of '%s': %w",
-				obj.Spec.Image, creds.ExplainRefusal(err, st.image.Repository, st.image.Resource))
+				obj.Spec.Image, creds.ExplainRefusal(err, st.image.Repository.Registry, st.image.Resource))
 		}
 		return reconcile.Failed(imagev1.ReadOperationFailedReason, "failed to list the tags of '%s' from %s: %w",
 			obj.Spec.Image, st.image.Repository.Registry, err)

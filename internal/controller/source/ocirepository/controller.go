@@ -13,6 +13,7 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controller/registryauth"
 	"github.com/driftless/driftless/internal/controller/sourcekit"
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/oci"
@@ -78,7 +79,7 @@ type Pull struct {
 	sourcekit.Output
 	repo     oci.Repository
 	client   *oci.Client
-	creds    *credentials
+	creds    *registryauth.Credentials
 	resolved oci.Resolved
 	// annotations are the pulled manifest's, the artifact's metadata.
 	annotations map[string]string
