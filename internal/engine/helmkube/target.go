@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 
+	"github.com/Masterminds/sprig/v3"
 	"github.com/go-logr/logr"
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
@@ -18,7 +20,15 @@ import (
 
 	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/engine/health"
+	"github.com/driftless/driftless/internal/engine/tenanttemplate"
 )
+
+// chartFuncs replace, in every chart render, the Sprig functions a chart
+// (tenant content) could use to crash the controller (a dictionary set
+// into itself, then printed) or take its memory in one call (repeat,
+// indent, until). The bounds are far above what a chart renders: a
+// release is stored in one Secret of at most 1 MiB.
+var chartFuncs = tenanttemplate.Funcs(sprig.TxtFuncMap(), tenanttemplate.Limits{MaxString: 16 << 20, MaxList: 1 << 20})
 
 // FieldManager is the field manager of every write Helm makes through this
 // package, as Flux's helm-controller writes.
@@ -187,6 +197,7 @@ func (t *Target) ActionConfig(opts ActionOptions) (*action.Configuration, error)
 	if err := cfg.Init(&getter{target: t, namespace: opts.Namespace}, storage, StorageDriver); err != nil {
 		return nil, fmt.Errorf("helm action configuration for namespace %s: %w", opts.Namespace, err)
 	}
+	cfg.CustomTemplateFuncs = maps.Clone(chartFuncs)
 	kc, ok := cfg.KubeClient.(*kube.Client)
 	if !ok {
 		return nil, fmt.Errorf("helm action configuration: unexpected kube client %T", cfg.KubeClient)

@@ -222,10 +222,15 @@ func TestTemplateThatFailsToRender(t *testing.T) {
 		"# the chart insists on a mode\n{{- if not .Values.mode }}\n{{ fail \"set .Values.mode to fast or safe\" }}\n{{- end }}\n")
 	unparsable := helmtest.ConfigMapChart("unparsable", "1.0.0").Template("broken.yaml",
 		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: {{ nosuchfunction .Values.message }}\n")
-	repository(t, ns, failing, unparsable)
+	// A dictionary set into itself and printed would overflow the stack
+	// and crash the controller, every tenant's releases with it.
+	selfholding := helmtest.ConfigMapChart("selfholding", "1.0.0").Template("cycle.yaml",
+		"{{- $d := dict }}{{ $_ := set $d \"a\" $d }}\n# {{ $d }}\n")
+	repository(t, ns, failing, unparsable, selfholding)
 	cases := []struct{ chart, want string }{
 		{"failing", "failing/templates/guard.yaml:3"},
 		{"unparsable", "unparsable/templates/broken.yaml:6"},
+		{"selfholding", "would contain itself"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.chart, func(t *testing.T) {

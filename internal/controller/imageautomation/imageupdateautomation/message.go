@@ -13,6 +13,7 @@ import (
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/internal/engine/imageupdate"
+	"github.com/driftless/driftless/internal/engine/tenanttemplate"
 	"github.com/driftless/driftless/internal/reconcile"
 )
 
@@ -92,6 +93,7 @@ func newChanged(changes []imageupdate.Change) Changed {
 // messageTemplate is a parsed spec.git.commit.messageTemplate.
 type messageTemplate struct {
 	tmpl   *template.Template
+	budget *tenanttemplate.Budget
 	values map[string]string
 }
 
@@ -110,7 +112,8 @@ func (r *Reconciler) reconcileTemplate(_ context.Context, obj *imagev1.ImageUpda
 	if text == "" {
 		text = DefaultMessage
 	}
-	t, err := template.New("commit message").Funcs(templateFuncs()).Option("missingkey=error").Parse(text)
+	budget := newBudget()
+	t, err := template.New("commit message").Funcs(templateFuncs(budget)).Option("missingkey=error").Parse(text)
 	if err != nil {
 		return reconcile.Stalling(imagev1.UpdateFailedReason, "failed to parse commit message template: %s", err)
 	}
@@ -127,11 +130,15 @@ func (r *Reconciler) reconcileTemplate(_ context.Context, obj *imagev1.ImageUpda
 				"template uses '%s', which Flux has removed; it is rendered, but use '.Changed' (FileChanges, Changes, Objects)", field))
 		}
 	}
-	s.message = &messageTemplate{tmpl: t, values: commit.MessageTemplateValues}
+	if err := budget.Instrument(t); err != nil {
+		return fmt.Errorf("bound the commit message template: %w", err)
+	}
+	s.message = &messageTemplate{tmpl: t, budget: budget, values: commit.MessageTemplateValues}
 	return nil
 }
 
-// render executes the template over the changes, bounded in size.
+// render executes the template over the changes, bounded in size, steps
+// and the values it makes.
 func (m *messageTemplate) render(obj *imagev1.ImageUpdateAutomation, changes []imageupdate.Change, policies map[string]imageupdate.Image) (string, error) {
 	data := TemplateData{
 		AutomationObject: types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name},
@@ -140,6 +147,7 @@ func (m *messageTemplate) render(obj *imagev1.ImageUpdateAutomation, changes []i
 		Updated:          newUpdated(changes, policies),
 	}
 	var out limitedBuffer
+	m.budget.Reset()
 	if err := m.tmpl.Execute(&out, data); err != nil {
 		return "", fmt.Errorf("failed to render commit message template: %w", err)
 	}

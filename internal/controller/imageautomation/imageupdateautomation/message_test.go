@@ -47,10 +47,14 @@ func TestMessageTemplate(t *testing.T) {
 			want: "reg/api:1.1.0 reg/api 1.1.0 1.0.0 api;reg/worker:v2 reg/worker v2 v1 worker;"},
 		{name: "sprig", text: `{{ "x" | upper }} {{ list 1 2 | join "," }} {{ indent 2 "a\nb" }} {{ range until 3 }}{{ . }}{{ end }}`,
 			want: "X 1,2   a\n  b 012"},
-		{name: "repeat bomb", text: `{{ repeat 1000000000 "x" }}`, err: "exceed"},
+		{name: "repeat bomb", text: `{{ repeat 1000000000 "x" }}`, err: "more than"},
 		{name: "until bomb", text: `{{ range until 1000000000 }}{{ end }}`, err: "more than"},
 		{name: "indent bomb", text: `{{ indent 1000000000 "x" }}`, err: "more than"},
 		{name: "output bound", text: `{{ range until 10000 }}{{ repeat 1000 "x" }}{{ end }}`, err: "longer than"},
+		// A tenant's template must not stall a worker or crash the process.
+		{name: "nested loops", text: `{{ range until 10000 }}{{ range until 10000 }}{{ end }}{{ end }}`, err: "steps"},
+		{name: "doubling", text: `{{ $s := "x" }}{{ range until 64 }}{{ $s = printf "%s%s" $s $s }}{{ end }}`, err: "bytes is more than"},
+		{name: "dictionary holding itself", text: `{{ $d := dict }}{{ $_ := set $d "a" $d }}{{ $d }}`, err: "contain itself"},
 		{name: "key generation", text: `{{ genPrivateKey "rsa" }}`, err: "not defined"},
 		{name: "nonhermetic", text: `{{ now }}`, err: "not defined"},
 		{name: "missing value", text: `{{ .Values.nope }}`, err: "nope"},
@@ -89,7 +93,8 @@ func TestRemovedFieldStalls(t *testing.T) {
 func FuzzMessageTemplate(f *testing.F) {
 	for _, seed := range []string{"", "{{ .AutomationObject }}", "{{ range .Changed.Changes }}{{ .NewValue }}{{ end }}",
 		"{{ range .Updated.Images }}{{ .Name }}:{{ .NewTag }}{{ end }}", `{{ repeat 70000 "x" }}`, "{{ template \"x\" }}",
-		`{{ define "x" }}{{ .Changed.ImageResult }}{{ end }}{{ template "x" . }}`, "{{ range until 5 }}{{ indent . \"a\" }}{{ end }}"} {
+		`{{ define "x" }}{{ .Changed.ImageResult }}{{ end }}{{ template "x" . }}`, "{{ range until 5 }}{{ indent . \"a\" }}{{ end }}",
+		`{{ $d := dict }}{{ $_ := set $d "a" (list $d) }}{{ $d }}`, `{{ range until 9999 }}{{ range $.Changed.Changes }}{{ end }}{{ end }}`} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
