@@ -65,6 +65,15 @@ func procPeakRSSMiB(pid int) (float64, error) {
 	return parseStatusKiB(string(b), "VmHWM")
 }
 
+// procRSSMiB reads the resident set size (VmRSS) of process pid now.
+func procRSSMiB(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read RSS of pid %d: %w", pid, err)
+	}
+	return parseStatusKiB(string(b), "VmRSS")
+}
+
 // parseStatusKiB returns the field key of /proc/PID/status ("VmHWM:  1234 kB")
 // in MiB.
 func parseStatusKiB(status, key string) (float64, error) {
