@@ -74,7 +74,7 @@ FUZZ_TARGETS := engine/envsubst:FuzzSubstitute engine/artifact:FuzzParseRevision
 	engine/notifier:FuzzRevisionSHA engine/notifier:FuzzParseRepositoryURL engine/notifier:FuzzNATSSubject \
 	engine/notifier:FuzzAzureEventHubConnectionString engine/webhook:FuzzWebhookChecks \
 	controller/notification/dispatch:FuzzMatch controller/notification/ingest:FuzzIngestEvent \
-	engine/imagepolicy:FuzzPolicies engine/imageupdate:FuzzSetters \
+	engine/imagepolicy:FuzzPolicies engine/imagepolicy:FuzzParseVersion engine/imageupdate:FuzzSetters \
 	controller/imageautomation/imageupdateautomation:FuzzMessageTemplate
 fuzz:
 	for t in $(FUZZ_TARGETS); do \

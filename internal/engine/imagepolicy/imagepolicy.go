@@ -148,7 +148,13 @@ func orderOf(spec Spec) (string, error) {
 	return "", &SpecError{Field: string(spec.Kind) + ".order", Value: spec.Order, Reason: "use asc or desc"}
 }
 
+// dedupe returns the distinct tags, sorted. The tag store keeps lists
+// sorted and distinct already, so those are returned as they are, without
+// a copy: the caller must not change them.
 func dedupe(tags []string) []string {
+	if sortedDistinct(tags) {
+		return tags
+	}
 	seen := make(map[string]struct{}, len(tags))
 	out := make([]string, 0, len(tags))
 	for _, t := range tags {
@@ -160,6 +166,15 @@ func dedupe(tags []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func sortedDistinct(tags []string) bool {
+	for i := 1; i < len(tags); i++ {
+		if tags[i-1] >= tags[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // filter is filterTags compiled.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/Masterminds/semver/v3"
 )
 
 func TestSelect(t *testing.T) {
@@ -199,6 +201,30 @@ func FuzzPolicies(f *testing.F) {
 		}
 		if len(res.Best) == 0 || res.Best[0].Tag != res.Tag || len(res.Best) > BestCount {
 			t.Fatalf("best %v does not start with the pick %q", res.Best, res.Tag)
+		}
+	})
+}
+
+// parseVersion's strict fast path must give what semver.NewVersion gives:
+// the same version, prerelease, metadata and original text, or the same
+// refusal.
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"1.2.3", "v1.2.3", "1.2", "v1", "01.2.3", "1.2.3-rc.1+build.5", "1.2.3+meta",
+		"1.0.0-alpha.01", "1.0.0-0", "0.0.0", "99999999999999999999.0.0", "1.2.3-", "1.2.3.4", "latest", "", "1.2.3-beta+"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gotErr := parseVersion(s)
+		want, wantErr := semver.NewVersion(s)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q: parseVersion error %v, NewVersion error %v", s, gotErr, wantErr)
+		}
+		if gotErr != nil {
+			return
+		}
+		if !got.Equal(want) || got.Original() != want.Original() || got.Prerelease() != want.Prerelease() ||
+			got.Metadata() != want.Metadata() || got.String() != want.String() {
+			t.Fatalf("%q: parseVersion %s (%q), NewVersion %s (%q)", s, got, got.Original(), want, want.Original())
 		}
 	})
 }

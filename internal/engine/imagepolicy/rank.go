@@ -23,7 +23,7 @@ func rankSemver(cands []Candidate, rng string, res *Result) ([]Candidate, error)
 	}
 	var in []version
 	for _, cand := range cands {
-		v, err := semver.NewVersion(cand.Value)
+		v, err := parseVersion(cand.Value)
 		if err != nil {
 			noteUnparsed(res, cand)
 			continue
@@ -43,6 +43,18 @@ func rankSemver(cands []Candidate, rng string, res *Result) ([]Candidate, error)
 		out[i] = in[i].Candidate
 	}
 	return out, nil
+}
+
+// parseVersion is semver.NewVersion, lenient (`v` prefixes, missing minor
+// or patch), trying the strict parser first: it gives the same version for
+// the strings it accepts without NewVersion's regular expression, whose
+// matching was most of the time and garbage of an evaluation over
+// thousands of tags.
+func parseVersion(s string) (*semver.Version, error) {
+	if v, err := semver.StrictNewVersion(s); err == nil {
+		return v, nil
+	}
+	return semver.NewVersion(s)
 }
 
 // rankAlphabetical orders the values by their bytes: asc puts the last

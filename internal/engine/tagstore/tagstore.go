@@ -93,15 +93,9 @@ func (s *Store) Put(namespace, name string, tags []string) (string, error) {
 	revision := revisionOf(raw)
 	data := raw
 	if len(raw) > gzipAbove {
-		var b bytes.Buffer
-		zw := gzip.NewWriter(&b)
-		if _, err := zw.Write(raw); err != nil {
-			return "", err
+		if data, err = compress(raw); err != nil {
+			return "", fmt.Errorf("tag store: compress the tags of %s/%s: %w", namespace, name, err)
 		}
-		if err := zw.Close(); err != nil {
-			return "", err
-		}
-		data = b.Bytes()
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("tag store: %w", err)
@@ -208,6 +202,26 @@ func decode(raw []byte) []string {
 func revisionOf(raw []byte) string {
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:])
+}
+
+// gzipWriters are reused: a gzip.Writer holds about 800 KB of compressor
+// state, and twenty scans writing at once would otherwise hold 16 MB of it
+// for a moment each time.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+// compress gzips raw.
+func compress(raw []byte) ([]byte, error) {
+	var b bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&b)
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // decompress returns the list a file holds, gunzipping it when it starts
