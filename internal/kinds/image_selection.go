@@ -56,9 +56,9 @@ func selectionCounts(p *imagev1.ImagePolicy, sel *imagev1.TagSelection) string {
 
 // whyNone says in one line why no tag was picked, from the counts.
 func whyNone(p *imagev1.ImagePolicy, sel *imagev1.TagSelection) string {
-	left := fmt.Sprintf("%d tags", sel.Total)
+	left := fmt.Sprint(sel.Total)
 	if filtered(p) {
-		left = fmt.Sprintf("%d tags left after the filter", sel.Filtered)
+		left = fmt.Sprintf("the %d left after the filter", sel.Filtered)
 	}
 	switch {
 	case sel.Total == 0:
@@ -67,11 +67,11 @@ func whyNone(p *imagev1.ImagePolicy, sel *imagev1.TagSelection) string {
 		return fmt.Sprintf("filterTags.pattern matches none of the %d tags", sel.Total)
 	case sel.Unparsed > 0 && p.Spec.Policy.SemVer == nil:
 		// numerical: one value that is no number fails the policy.
-		return fmt.Sprintf("%d of the %s do not parse as numbers", sel.Unparsed, left)
+		return fmt.Sprintf("%d of %s do not parse as numbers", sel.Unparsed, left)
 	case sel.Unparsed > 0 && sel.Unparsed == sel.Filtered:
-		return fmt.Sprintf("none of the %s parses as a version", left)
+		return fmt.Sprintf("none of %s parses as a version", left)
 	}
-	return fmt.Sprintf("no tag of the %s matches %s", left, policyString(p.Spec.Policy))
+	return fmt.Sprintf("no tag of %s matches %s", left, policyString(p.Spec.Policy))
 }
 
 // filtered tells whether the policy has a filterTags.pattern.

@@ -172,11 +172,11 @@ func TestImagePolicyWhyNone(t *testing.T) {
 		{semver, nil, imagev1.TagSelection{}, "0", "none: the scan found no tags"},
 		{semver, filter, imagev1.TagSelection{Total: 4}, "4 (0 after the filter)", "none: filterTags.pattern matches none of the 4 tags"},
 		{semver, nil, imagev1.TagSelection{Total: 2, Filtered: 2, Unparsed: 2, UnparsedTags: []string{"dev", "latest"}},
-			"2 (2 not parsed: dev, latest)", "none: none of the 2 tags parses as a version"},
+			"2 (2 not parsed: dev, latest)", "none: none of 2 parses as a version"},
 		{numerical, filter, imagev1.TagSelection{Total: 9, Filtered: 7, Unparsed: 6, UnparsedTags: []string{"a", "b", "c", "d", "e"}},
-			"9 (7 after the filter, 6 not parsed: a, b, c, d, e, …)", "none: 6 of the 7 tags left after the filter do not parse as numbers"},
+			"9 (7 after the filter, 6 not parsed: a, b, c, d, e, …)", "none: 6 of the 7 left after the filter do not parse as numbers"},
 		{semver, filter, imagev1.TagSelection{Total: 40, Filtered: 12, Unparsed: 1, UnparsedTags: []string{"main-x"}},
-			"40 (12 after the filter, 1 not parsed: main-x)", "none: no tag of the 12 tags left after the filter matches semver:>=3.0.0"},
+			"40 (12 after the filter, 1 not parsed: main-x)", "none: no tag of the 12 left after the filter matches semver:>=3.0.0"},
 	} {
 		p := &imagev1.ImagePolicy{Spec: imagev1.ImagePolicySpec{Policy: c.policy, FilterTags: c.filter},
 			Status: imagev1.ImagePolicyStatus{Selection: &c.sel}}
