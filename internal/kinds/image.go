@@ -296,7 +296,7 @@ func imagePolicySections(p *imagev1.ImagePolicy, age Age) []Section {
 	if f := s.FilterTags; f != nil {
 		pattern, extract = f.Pattern, f.Extract
 	}
-	return []Section{
+	sections := []Section{
 		{Title: "Spec", Pairs: []Pair{
 			{"Image Repository", imageRepositoryRef(p)},
 			{"Policy", policyString(s.Policy)},
@@ -312,8 +312,8 @@ func imagePolicySections(p *imagev1.ImagePolicy, age Age) []Section {
 			{"Observed Previous Ref", imageRefString(p.Status.ObservedPreviousRef)},
 			{"Last Handled Reconcile", p.Status.LastHandledReconcileAt},
 		}},
-		conditions(p, age),
 	}
+	return append(append(sections, imagePolicySelection(p)...), conditions(p, age))
 }
 
 func imageUpdateSections(a *imagev1.ImageUpdateAutomation, age Age) []Section {

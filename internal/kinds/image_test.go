@@ -154,3 +154,37 @@ func TestImageUpdateAutomationEntry(t *testing.T) {
 		"Status/Last Run":          "1s ago",
 	})
 }
+
+// TestImagePolicyWhyNone: with no candidate, describe says in one line
+// why, from the counts: no tags, a filter that keeps none, values that
+// are no versions or numbers, or a policy nothing matches.
+func TestImagePolicyWhyNone(t *testing.T) {
+	semver := imagev1.ImagePolicyChoice{SemVer: &imagev1.SemVerPolicy{Range: ">=3.0.0"}}
+	numerical := imagev1.ImagePolicyChoice{Numerical: &imagev1.NumericalPolicy{}}
+	filter := &imagev1.TagFilter{Pattern: "^main-"}
+	for _, c := range []struct {
+		policy imagev1.ImagePolicyChoice
+		filter *imagev1.TagFilter
+		sel    imagev1.TagSelection
+		tags   string
+		want   string
+	}{
+		{semver, nil, imagev1.TagSelection{}, "0", "none: the scan found no tags"},
+		{semver, filter, imagev1.TagSelection{Total: 4}, "4 (0 after the filter)", "none: filterTags.pattern matches none of the 4 tags"},
+		{semver, nil, imagev1.TagSelection{Total: 2, Filtered: 2, Unparsed: 2, UnparsedTags: []string{"dev", "latest"}},
+			"2 (2 not parsed: dev, latest)", "none: none of 2 parses as a version"},
+		{numerical, filter, imagev1.TagSelection{Total: 9, Filtered: 7, Unparsed: 6, UnparsedTags: []string{"a", "b", "c", "d", "e"}},
+			"9 (7 after the filter, 6 not parsed: a, b, c, d, e, …)", "none: 6 of the 7 left after the filter do not parse as numbers"},
+		{semver, filter, imagev1.TagSelection{Total: 40, Filtered: 12, Unparsed: 1, UnparsedTags: []string{"main-x"}},
+			"40 (12 after the filter, 1 not parsed: main-x)", "none: no tag of the 12 left after the filter matches semver:>=3.0.0"},
+	} {
+		p := &imagev1.ImagePolicy{Spec: imagev1.ImagePolicySpec{Policy: c.policy, FilterTags: c.filter},
+			Status: imagev1.ImagePolicyStatus{Selection: &c.sel}}
+		p.Status.Selection.Revision = "0123456789abcdef"
+		wantValues(t, describeValues(ImagePolicy(), p), map[string]string{
+			"Selection/Tags":      c.tags,
+			"Selection/From Scan": "0123456789ab",
+			"Selection/Picked":    c.want,
+		})
+	}
+}

@@ -139,6 +139,12 @@ type ImagePolicyStatus struct {
 	// +optional
 	ObservedPreviousRef *ImageRef `json:"observedPreviousRef,omitempty"`
 
+	// Selection says why latestRef is the tag it is, or why no tag could
+	// be picked: the counts of the last evaluation and its best candidates.
+	// A Driftless extension, not in Flux; Flux clients ignore it.
+	// +optional
+	Selection *TagSelection `json:"selection,omitempty"`
+
 	// ObservedGeneration is the last generation the controller handled.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -148,6 +154,46 @@ type ImagePolicyStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	meta.ReconcileRequestStatus `json:",inline"`
+}
+
+// TagSelection is how the policy chose among the tags of one scan. It is a
+// Driftless extension, not in Flux; Flux clients ignore it.
+type TagSelection struct {
+	// Revision is the ImageRepository's lastScanResult.revision the
+	// selection was made from.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+
+	// Total is the number of distinct tags of the scan.
+	Total int `json:"total"`
+
+	// Filtered is the number of tags left after filterTags.pattern.
+	Filtered int `json:"filtered"`
+
+	// Unparsed is the number of values the policy could not read (not a
+	// version, not a number).
+	// +optional
+	Unparsed int `json:"unparsed,omitempty"`
+
+	// UnparsedTags names the first few of them.
+	// +optional
+	UnparsedTags []string `json:"unparsedTags,omitempty"`
+
+	// Best lists up to ten candidates, best first; Best[0] is latestRef's
+	// tag. Empty when no tag could be picked.
+	// +optional
+	Best []TagCandidate `json:"best,omitempty"`
+}
+
+// TagCandidate is one tag the policy compared.
+type TagCandidate struct {
+	// Tag is the tag as the registry lists it.
+	Tag string `json:"tag"`
+
+	// Value is what filterTags.extract made of the tag, set only when it
+	// differs from the tag.
+	// +optional
+	Value string `json:"value,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -18,18 +18,25 @@ import (
 // reconcilePolicy picks the latest tag and records it in latestRef, with
 // its digest as spec.digestReflectionPolicy says. When nothing can be
 // picked the previous latestRef stays: an automation keeps what it has.
+//
+// status.selection keeps the counts and best candidates of the evaluation,
+// also when nothing matched (why none); a spec that cannot select leaves
+// it empty, as the earlier steps do when there are no tags to select from.
 func (r *Reconciler) reconcilePolicy(ctx context.Context, obj *imagev1.ImagePolicy, p *reconcile.Pass, st *Evaluation) error {
 	spec, err := engineSpec(obj)
 	if err != nil {
 		return err
 	}
 	res, err := imagepolicy.Select(st.tags, spec)
+	var specErr *imagepolicy.SpecError
+	if !errors.As(err, &specErr) {
+		obj.Status.Selection = selection(st.repo.Status.LastScanResult.Revision, res)
+	}
 	if err != nil {
 		// Flux resets observedPreviousRef on a failure, so that a
 		// recovery is not mistaken for an upgrade.
 		obj.Status.ObservedPreviousRef = nil
-		var specErr *imagepolicy.SpecError
-		if errors.As(err, &specErr) {
+		if specErr != nil {
 			return reconcile.Stalling(meta.FailedReason, "%w", err)
 		}
 		return reconcile.Failed(meta.FailedReason, "%w", err)
@@ -53,6 +60,27 @@ func (r *Reconciler) reconcilePolicy(ctx context.Context, obj *imagev1.ImagePoli
 	// The event says what Ready says, so the skeleton does not repeat it.
 	p.Event(corev1.EventTypeNormal, meta.SucceededReason, readyMessage(&latest))
 	return nil
+}
+
+// selection is the status form of an engine Result made from the tags of
+// one scan revision. A candidate's value is kept only when filterTags.extract
+// made it differ from the tag.
+func selection(revision string, res imagepolicy.Result) *imagev1.TagSelection {
+	sel := &imagev1.TagSelection{
+		Revision:     revision,
+		Total:        res.Total,
+		Filtered:     res.Filtered,
+		Unparsed:     res.Unparsed,
+		UnparsedTags: res.UnparsedTags,
+	}
+	for _, c := range res.Best {
+		cand := imagev1.TagCandidate{Tag: c.Tag}
+		if c.Value != c.Tag {
+			cand.Value = c.Value
+		}
+		sel.Best = append(sel.Best, cand)
+	}
+	return sel
 }
 
 // engineSpec is the policy part of the spec for the engine. Of several

@@ -17,9 +17,13 @@ import (
 )
 
 // reconcileRepository finds the policy's ImageRepository and checks the
-// policy may use it and it has scanned. What is missing is waited for: the
+// policy may use it and it has scanned. It clears status.selection, which
+// only the policy step sets. What is missing is waited for: the
 // watch on ImageRepositories brings the policy back when it changes.
 func (r *Reconciler) reconcileRepository(ctx context.Context, obj *imagev1.ImagePolicy, _ *reconcile.Pass, st *Evaluation) error {
+	// Until the policy step evaluates the tags again, there is no
+	// selection to show: none is kept from another revision or spec.
+	obj.Status.Selection = nil
 	ref := repositoryRef(obj)
 	cross := ref.Namespace != obj.Namespace
 	if cross && r.NoCrossNamespaceRefs {
