@@ -194,6 +194,12 @@ func (c config) runW6(ctx context.Context, n int) (rows []row, err error) {
 		return nil, err
 	}
 
+	// The peak so far is the first scans' and picks': the tag phase may
+	// or may not raise it.
+	firstPeak, err := procPeakRSSMiB(e.ctrl.proc.PID())
+	if err != nil {
+		return nil, err
+	}
 	if err := pushW6Tag(ctx, reg.Host, n, "1.1.0"); err != nil {
 		return nil, err
 	}
@@ -241,11 +247,14 @@ func (c config) runW6(ctx context.Context, n int) (rows []row, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.saveHeap(ctx, "tag"); err != nil {
+		return nil, err
+	}
 	commits, err := e.fleet.commitsBetween(e.head, head)
 	if err != nil {
 		return nil, err
 	}
-	r.Note = fmt.Sprintf("%d commit(s); every object %s; %d tags stored, idle RSS %.0f MiB, peak %.0f MiB above it", commits, strings.Join(hops, ", "), n*(max(c.w6Tags, 1)+1), idle, r.PeakRSSMiB-idle)
+	r.Note = fmt.Sprintf("%d commit(s); every object %s; %d tags stored, idle RSS %.0f MiB, peak %.0f MiB above it (%.0f MiB by the end of the first scans)", commits, strings.Join(hops, ", "), n*(max(c.w6Tags, 1)+1), idle, r.PeakRSSMiB-idle, firstPeak-idle)
 	return []row{r}, nil
 }
 

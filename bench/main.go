@@ -135,7 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.requests, "requests", false, "after the table, list the requests kube-apiserver served in each phase, per Kustomization")
 	fs.BoolVar(&f.keep, "keep", false, "keep each run's data directory (cluster, logs, repository)")
 	fs.IntVar(&f.w6Tags, "w6-tags", 1, "W6: tags in each ImageRepository before the new one (the issue's memory figure: -n 100 -w6-tags 10000)")
-	fs.BoolVar(&f.heapProfiles, "heap-profiles", false, "W1, W1A, W4: write driftless-controller's heap profile after each phase to heap-<phase>.pb.gz in the run's directory, and keep it")
+	fs.BoolVar(&f.heapProfiles, "heap-profiles", false, "W1, W1A, W4, W6: write driftless-controller's heap profile after each phase to heap-<phase>.pb.gz in the run's directory, and keep it")
 	fs.StringVar(&f.dataDir, "data-dir", "", "where runs keep their data (default REPO/.cache/bench)")
 	fs.StringVar(&f.fluxDir, "flux", "", "directory of Flux's source-controller, kustomize-controller and helm-controller executables, built outside the project: "+
 		"W1 to W4 and W8 (source, kustomize), W5 (source, helm) and W7 (source) then run again on a fresh cluster with Flux's controllers, rows labelled flux")

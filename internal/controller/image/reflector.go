@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -107,6 +108,7 @@ func (g *reflector) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		Store:                store,
 		NoCrossNamespaceRefs: deps.Options.NoCrossNamespaceRefs,
 		Rescan:               ir.Rescan,
+		Evaluations:          make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	return reconcile.Start(context.Background(), mgr, ip.Kind(), rt)
 }

@@ -44,6 +44,12 @@ type Reconciler struct {
 	// Rescan, when set, asks the repository to scan again now: the store
 	// lost the tags at its revision (a deleted or corrupt file).
 	Rescan func(types.NamespacedName)
+	// Evaluations, when set, bounds how many policies select from their
+	// tags at once. Selecting is CPU work only (thousands of versions
+	// parsed and compared), so more at once than there are cores gains no
+	// time and multiplies the garbage in flight: the reflector sizes it to
+	// GOMAXPROCS.
+	Evaluations chan struct{}
 }
 
 // Evaluation is what the steps of one pass hand to each other.

@@ -27,7 +27,17 @@ func (r *Reconciler) reconcilePolicy(ctx context.Context, obj *imagev1.ImagePoli
 	if err != nil {
 		return err
 	}
+	if r.Evaluations != nil {
+		select {
+		case r.Evaluations <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	res, err := imagepolicy.Select(st.tags, spec)
+	if r.Evaluations != nil {
+		<-r.Evaluations
+	}
 	var specErr *imagepolicy.SpecError
 	if !errors.As(err, &specErr) {
 		obj.Status.Selection = selection(st.repo.Status.LastScanResult.Revision, res)
