@@ -75,7 +75,7 @@ FUZZ_TARGETS := engine/envsubst:FuzzSubstitute engine/artifact:FuzzParseRevision
 	engine/notifier:FuzzAzureEventHubConnectionString engine/webhook:FuzzWebhookChecks \
 	controller/notification/dispatch:FuzzMatch controller/notification/ingest:FuzzIngestEvent \
 	engine/imagepolicy:FuzzPolicies engine/imagepolicy:FuzzParseVersion engine/imageupdate:FuzzSetters \
-	controller/imageautomation/imageupdateautomation:FuzzMessageTemplate
+	engine/commitmessage:FuzzMessageTemplate
 fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/$${t%%:*} || exit 1; \

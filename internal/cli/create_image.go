@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/api/meta"
+	"github.com/driftless/driftless/internal/engine/commitmessage"
 	"github.com/driftless/driftless/internal/engine/imagepolicy"
 	"github.com/driftless/driftless/internal/kinds"
 )
@@ -279,7 +281,7 @@ func newCreateImageUpdateCommand(f *Factory, common *createOptions) *cobra.Comma
   flux create image update apps --git-repo-ref=fleet --checkout-branch=main --push-branch=image-updates \
     --author-email=flux@example.com --signing-key-secret=signing-key --export`,
 	}, func(name, ns string) (kinds.Object, error) {
-		return o.build(name, ns, common)
+		return o.build(name, ns, common, f.Err)
 	})
 	fl := cmd.Flags()
 	fl.StringVar(&o.gitRepoRef, "git-repo-ref", "", "the name of a GitRepository resource with details of the upstream Git repository")
@@ -295,7 +297,9 @@ func newCreateImageUpdateCommand(f *Factory, common *createOptions) *cobra.Comma
 	return cmd
 }
 
-func (o *createImageUpdateOptions) build(name, ns string, common *createOptions) (*imagev1.ImageUpdateAutomation, error) {
+// Warnings (a template field Flux removed but Driftless renders) go to
+// warn.
+func (o *createImageUpdateOptions) build(name, ns string, common *createOptions, warn io.Writer) (*imagev1.ImageUpdateAutomation, error) {
 	if o.gitRepoRef == "" {
 		return nil, fmt.Errorf("a GitRepository is required: add --git-repo-ref=<GitRepository name>")
 	}
@@ -322,9 +326,9 @@ func (o *createImageUpdateOptions) build(name, ns string, common *createOptions)
 	if err := checkBranch("--push-branch", o.pushBranch); err != nil {
 		return nil, err
 	}
-	// --commit-template is not parsed here: the controller's template
-	// functions (Sprig's hermetic ones) are its own, and a template that
-	// does not parse is named in its Ready condition.
+	if err := checkCommitTemplate(o.commitTemplate, warn); err != nil {
+		return nil, err
+	}
 	objMeta, interval, err := common.reconciled(name, ns)
 	if err != nil {
 		return nil, err
@@ -363,6 +367,29 @@ func (o *createImageUpdateOptions) build(name, ns string, common *createOptions)
 			Update:    &imagev1.UpdateStrategy{Strategy: imagev1.UpdateStrategySetters, Path: o.gitRepoPath},
 		},
 	}, nil
+}
+
+// checkCommitTemplate refuses a --commit-template the controller would
+// stall on, with the controller's own parser: one that does not parse, or
+// reads a field Flux removed. One reading a deprecated field is rendered,
+// which warn says.
+func checkCommitTemplate(text string, warn io.Writer) error {
+	m, err := commitmessage.Parse(text, nil)
+	var parseErr *commitmessage.ParseError
+	var removed *commitmessage.RemovedFieldError
+	switch {
+	case errors.As(err, &parseErr):
+		return fmt.Errorf("invalid --commit-template: %s", parseErr.Err)
+	case errors.As(err, &removed):
+		return fmt.Errorf("invalid --commit-template: it uses removed field '%s'; use %s", removed.Field, commitmessage.Instead)
+	case err != nil:
+		return fmt.Errorf("invalid --commit-template: %w", err)
+	}
+	if field := m.Deprecated(); field != "" {
+		fmt.Fprintf(warn, "⚠️ --commit-template uses '%s', which Flux has removed: Driftless renders it, but use %s\n",
+			field, commitmessage.Instead)
+	}
+	return nil
 }
 
 // checkBranch refuses a branch name Git would ("" is none given).

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
@@ -89,6 +90,12 @@ func TestCreateImageBadFlags(t *testing.T) {
 		{[]string{"update", "u", "--git-repo-ref=fleet", "--author-email=a@example.com", "--git-repo-path=../other"}, `invalid --git-repo-path "../other"`},
 		{[]string{"update", "u", "--git-repo-ref=fleet", "--author-email=a@example.com", "--push-branch=a..b"}, `invalid --push-branch "a..b": not a Git branch name`},
 		{[]string{"update", "u", "--git-repo-ref=fleet", "--author-email=a@example.com", "--git-repo-namespace=Flux_System"}, `invalid --git-repo-namespace "Flux_System"`},
+		{[]string{"update", "u", "--git-repo-ref=fleet", "--author-email=a@example.com", "--commit-template={{ .Changed"},
+			"invalid --commit-template: template: commit message:1: unclosed action"},
+		{[]string{"update", "u", "--git-repo-ref=fleet", "--author-email=a@example.com", "--commit-template={{ now }}"},
+			`invalid --commit-template: template: commit message:1: function "now" not defined`},
+		{[]string{"update", "u", "--git-repo-ref=fleet", "--author-email=a@example.com", "--commit-template={{ range .Changed.Changes }}{{ $.Changed.ImageResult }}{{ end }}"},
+			"invalid --commit-template: it uses removed field '.Changed.ImageResult'; use '.Changed' (FileChanges, Changes, Objects)"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, _, err := runFlux(t, "", append([]string{"create", "image", "-n", ns}, tc.args...)...)
@@ -112,6 +119,32 @@ func TestCreateImageBadFlags(t *testing.T) {
 		}
 		if n > 0 {
 			t.Errorf("a refused create left %d objects of %T", n, list)
+		}
+	}
+}
+
+// TestCreateImageUpdateCommitTemplate: a --commit-template that parses is
+// exported as written; one reading .Updated, which Flux removed and
+// Driftless renders, is exported too, with a warning on stderr.
+func TestCreateImageUpdateCommitTemplate(t *testing.T) {
+	for _, tc := range []struct{ template, warning string }{
+		{"Automated update\n\n{{ range .Changed.Changes }}- {{ .OldValue }} -> {{ .NewValue }}\n{{ end }}{{ .AutomationObject }}", ""},
+		{"{{ range .Updated.Images }}{{ . }} {{ end }}", "⚠️ --commit-template uses '.Updated', which Flux has removed: Driftless renders it, but use '.Changed' (FileChanges, Changes, Objects)\n"},
+	} {
+		out, errOut, err := runFlux(t, "", "create", "image", "update", "u", "-n", "apps", "--git-repo-ref=fleet",
+			"--author-email=a@example.com", "--commit-template="+tc.template, "--export")
+		if err != nil {
+			t.Fatalf("%q: %v", tc.template, err)
+		}
+		var got imagev1.ImageUpdateAutomation
+		if err := yaml.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%q: %v\n%s", tc.template, err, out)
+		}
+		if got.Spec.GitSpec == nil || got.Spec.GitSpec.Commit.MessageTemplate != tc.template {
+			t.Errorf("exported, want %q unchanged:\n%s", tc.template, out)
+		}
+		if errOut != tc.warning {
+			t.Errorf("%q: stderr %q, want %q", tc.template, errOut, tc.warning)
 		}
 	}
 }

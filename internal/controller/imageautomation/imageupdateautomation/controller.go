@@ -19,6 +19,7 @@ import (
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/engine/commitmessage"
 	"github.com/driftless/driftless/internal/engine/git"
 	"github.com/driftless/driftless/internal/reconcile"
 )
@@ -83,7 +84,7 @@ type Run struct {
 	checkout string
 	push     string
 	policies selected
-	message  *messageTemplate
+	message  *commitmessage.Template
 }
 
 func (r *Reconciler) now() time.Time {

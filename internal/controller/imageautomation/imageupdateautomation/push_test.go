@@ -17,6 +17,7 @@ import (
 	imagev1 "github.com/driftless/driftless/api/image/v1"
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/engine/commitmessage"
 	"github.com/driftless/driftless/internal/testkit/gittest"
 )
 
@@ -55,7 +56,7 @@ func TestPushToAnotherBranch(t *testing.T) {
 	if now := f.head("main"); now != mainHead {
 		t.Errorf("main moved from %s to %s", mainHead, now)
 	}
-	if msg := f.git(t, "log", "-1", "--format=%B", first); msg != DefaultMessage {
+	if msg := f.git(t, "log", "-1", "--format=%B", first); msg != commitmessage.DefaultMessage {
 		t.Errorf("default message %q", msg)
 	}
 

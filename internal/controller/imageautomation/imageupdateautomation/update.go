@@ -155,7 +155,7 @@ func (r *Reconciler) attempt(ctx context.Context, obj *imagev1.ImageUpdateAutoma
 	if len(out.result.Files) == 0 {
 		return out, nil
 	}
-	message, err := s.message.render(obj, out.result.Changes, s.policies.images)
+	message, err := s.message.Render(client.ObjectKeyFromObject(obj), out.result.Changes, s.policies.images)
 	if err != nil {
 		return out, reconcile.Failed(imagev1.UpdateFailedReason, "%w", err)
 	}

@@ -1,13 +1,13 @@
-package imageupdateautomation
+package commitmessage
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	imagev1 "github.com/driftless/driftless/api/image/v1"
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/driftless/driftless/internal/engine/imageupdate"
-	"github.com/driftless/driftless/internal/reconcile"
 )
 
 var sampleChanges = []imageupdate.Change{
@@ -22,16 +22,13 @@ var samplePolicies = map[string]imageupdate.Image{
 	"flux-system:worker": {Name: "reg/worker", Tag: "v2"},
 }
 
-// renderText parses and renders a messageTemplate as a pass does.
+// renderText parses and renders a messageTemplate as the controller does.
 func renderText(t testing.TB, text string) (string, error) {
-	obj := &imagev1.ImageUpdateAutomation{}
-	obj.Namespace, obj.Name = "flux-system", "auto"
-	obj.Spec.GitSpec = &imagev1.GitSpec{Commit: imagev1.CommitSpec{MessageTemplate: text, MessageTemplateValues: map[string]string{"env": "prod"}}}
-	var s Run
-	if err := (&Reconciler{}).reconcileTemplate(t.Context(), obj, &reconcile.Pass{}, &s); err != nil {
+	m, err := Parse(text, map[string]string{"env": "prod"})
+	if err != nil {
 		return "", err
 	}
-	return s.message.render(obj, sampleChanges, samplePolicies)
+	return m.Render(types.NamespacedName{Namespace: "flux-system", Name: "auto"}, sampleChanges, samplePolicies)
 }
 
 func TestMessageTemplate(t *testing.T) {
@@ -73,17 +70,55 @@ func TestMessageTemplate(t *testing.T) {
 	}
 }
 
-func TestRemovedFieldStalls(t *testing.T) {
+// TestRemovedField: a template reading a field Flux removed, anywhere in
+// it, is a *RemovedFieldError naming the field and what to use instead.
+func TestRemovedField(t *testing.T) {
 	for _, text := range []string{
 		"{{ .Changed.ImageResult }}",
 		"{{ range .Changed.Changes }}{{ $.Changed.ImageResult }}{{ end }}",
 		"{{ if .Changed.ImageResult }}x{{ end }}",
 		"{{ with $x := 1 }}{{ else }}{{ .Changed.ImageResult.Foo }}{{ end }}",
+		`{{ define "x" }}{{ .Changed.ImageResult }}{{ end }}{{ template "x" . }}`,
 	} {
-		_, err := renderText(t, text)
-		var stall *reconcile.StallingError
-		if !errors.As(err, &stall) || stall.Reason != imagev1.RemovedTemplateFieldReason {
-			t.Errorf("%q: %v, want a RemovedTemplateField stall", text, err)
+		_, err := Parse(text, nil)
+		var removed *RemovedFieldError
+		if !errors.As(err, &removed) || removed.Field != ".Changed.ImageResult" {
+			t.Errorf("%q: %v, want a RemovedFieldError", text, err)
+			continue
+		}
+		if want := "template uses removed field '.Changed.ImageResult'; use '.Changed' (FileChanges, Changes, Objects)"; err.Error() != want {
+			t.Errorf("%q: %q, want %q", text, err, want)
+		}
+	}
+}
+
+// TestParseError: a template that does not parse is a *ParseError, not
+// a removed field.
+func TestParseError(t *testing.T) {
+	for _, text := range []string{"{{ .Changed", "{{ genPrivateKey \"rsa\" }}", "{{ end }}"} {
+		_, err := Parse(text, nil)
+		var perr *ParseError
+		if !errors.As(err, &perr) {
+			t.Errorf("%q: %v, want a ParseError", text, err)
+		}
+	}
+}
+
+// TestDeprecated: .Updated is rendered but named by Deprecated.
+func TestDeprecated(t *testing.T) {
+	for text, want := range map[string]string{
+		"":                       "",
+		"{{ .Changed.Changes }}": "",
+		"{{ range .Updated.Images }}{{ . }}{{ end }}":          ".Updated",
+		"{{ range .Changed.Changes }}{{ $.Updated }}{{ end }}": ".Updated",
+	} {
+		m, err := Parse(text, nil)
+		if err != nil {
+			t.Errorf("%q: %v", text, err)
+			continue
+		}
+		if got := m.Deprecated(); got != want {
+			t.Errorf("%q: Deprecated() = %q, want %q", text, got, want)
 		}
 	}
 }

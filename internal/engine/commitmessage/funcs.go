@@ -1,4 +1,4 @@
-package imageupdateautomation
+package commitmessage
 
 import (
 	"maps"
