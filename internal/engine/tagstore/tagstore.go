@@ -178,17 +178,39 @@ func (s *Store) dir(namespace, name string) (string, error) {
 }
 
 func normalise(tags []string) []string {
+	if normal(tags) {
+		return tags
+	}
 	out := slices.Clone(tags)
 	out = slices.DeleteFunc(out, func(t string) bool { return t == "" || strings.ContainsAny(t, "\n\r") })
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
+// normal tells whether tags are already as normalise makes them: sorted,
+// distinct, none empty or holding a line break (a scan's list is).
+func normal(tags []string) bool {
+	for i, t := range tags {
+		if t == "" || strings.ContainsAny(t, "\n\r") || (i > 0 && tags[i-1] >= t) {
+			return false
+		}
+	}
+	return true
+}
+
 func encode(tags []string) []byte {
 	if len(tags) == 0 {
 		return nil
 	}
-	return []byte(strings.Join(tags, "\n") + "\n")
+	n := 0
+	for _, t := range tags {
+		n += len(t) + 1
+	}
+	out := make([]byte, 0, n)
+	for _, t := range tags {
+		out = append(append(out, t...), '\n')
+	}
+	return out
 }
 
 func decode(raw []byte) []string {

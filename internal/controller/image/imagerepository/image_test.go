@@ -60,4 +60,8 @@ func TestExclusions(t *testing.T) {
 	if got := latestTags([]string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}); !slices.Equal(got, []string{"k", "j", "i", "h", "g", "f", "e", "d", "c", "b"}) {
 		t.Errorf("latestTags %v", got)
 	}
+	unsorted := []string{"b", "3", "a"}
+	if got := latestTags(unsorted); !slices.Equal(got, []string{"b", "a", "3"}) || !slices.Equal(unsorted, []string{"b", "3", "a"}) {
+		t.Errorf("latestTags of an unsorted list %v, and the list became %v", got, unsorted)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sort"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -127,7 +126,13 @@ func retrying(obj *imagev1.ImageRepository) bool {
 // latestTags are the first LatestTagsCount tags in descending order, as
 // Flux shows them.
 func latestTags(tags []string) []string {
-	sorted := slices.Clone(tags)
-	sort.Sort(sort.Reverse(sort.StringSlice(sorted)))
-	return sorted[:min(len(sorted), LatestTagsCount)]
+	if !slices.IsSorted(tags) {
+		tags = slices.Clone(tags)
+		slices.Sort(tags)
+	}
+	out := make([]string, 0, min(len(tags), LatestTagsCount))
+	for i := len(tags) - 1; i >= 0 && len(out) < LatestTagsCount; i-- {
+		out = append(out, tags[i])
+	}
+	return out
 }
