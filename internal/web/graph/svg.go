@@ -60,11 +60,18 @@ func (g *Graph) SVG() []byte {
 
 // label is the SVG's accessible name.
 func (g *Graph) label() string {
-	s := fmt.Sprintf("Dependency graph: %d objects, %d edges", len(g.Nodes), len(g.Edges))
+	s := "Dependency graph: " + count(len(g.Nodes), "object") + ", " + count(len(g.Edges), "edge")
 	if len(g.Cycles) > 0 {
-		s += fmt.Sprintf(", %d dependency cycles", len(g.Cycles))
+		s += ", " + count(len(g.Cycles), "dependency cycle")
 	}
 	return s
+}
+
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func (g *Graph) writeEdge(b *bytes.Buffer, e *Edge) {
