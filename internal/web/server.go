@@ -52,7 +52,9 @@ type server struct {
 }
 
 // New returns the UI's handler.
-func New(opts Options) http.Handler {
+func New(opts Options) http.Handler { return newServer(opts).handler() }
+
+func newServer(opts Options) *server {
 	s := &server{store: opts.Store, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages()}
 	if s.now == nil {
 		s.now = time.Now
@@ -63,6 +65,12 @@ func New(opts Options) http.Handler {
 	for _, h := range opts.Hosts {
 		s.hosts[strings.ToLower(h)] = true
 	}
+	return s
+}
+
+// handler routes the pages and the static files behind the security
+// headers and the Host check.
+func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.overview)
 	mux.HandleFunc("GET /o/{group}/{kind}/{namespace}/{name}", s.object)

@@ -81,9 +81,9 @@ type view struct {
 func newView(ctx context.Context, get kinds.Getter, k kinds.Kind, obj kinds.Object, now time.Time) view {
 	v := view{
 		Kind: k, Obj: obj, Namespace: obj.GetNamespace(), Name: obj.GetName(),
-		Link:          objectPath(k, obj.GetNamespace(), obj.GetName()),
-		Revision:      k.RevisionOf(obj),
-		Suspended:     k.IsSuspended(obj),
+		Link:      objectPath(k, obj.GetNamespace(), obj.GetName()),
+		Revision:  k.RevisionOf(obj),
+		Suspended: k.IsSuspended(obj),
 	}
 	if k.NotReconciled {
 		v.Note = notReconciledNote
