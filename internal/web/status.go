@@ -189,7 +189,7 @@ func historyReconcile(obj kinds.Object) time.Time {
 	if err != nil {
 		return time.Time{}
 	}
-	history, _, _ := unstructuredSlice(u, "status", "history")
+	history := nestedSlice(u, "status", "history")
 	if len(history) == 0 {
 		return time.Time{}
 	}
@@ -202,17 +202,18 @@ func historyReconcile(obj kinds.Object) time.Time {
 	return t
 }
 
-func unstructuredSlice(u map[string]any, fields ...string) ([]any, bool, error) {
+// nestedSlice is the list at fields in u, nil when there is none.
+func nestedSlice(u map[string]any, fields ...string) []any {
 	var cur any = u
 	for _, f := range fields {
 		m, ok := cur.(map[string]any)
 		if !ok {
-			return nil, false, nil
+			return nil
 		}
 		cur = m[f]
 	}
-	s, ok := cur.([]any)
-	return s, ok, nil
+	s, _ := cur.([]any)
+	return s
 }
 
 // firstLine is the first line of s, with "…" when there are more.

@@ -15,14 +15,10 @@ var pageNames = []string{"overview", "object", "notfound"}
 func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
-		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(files,
+		pages[name] = template.Must(template.New(name).ParseFS(files,
 			"templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
 	}
 	return pages
-}
-
-var funcs = template.FuncMap{
-	"kindLabel": func(k kinds.Kind) string { return k.Kind },
 }
 
 // objectPath is the object page of obj: /o/{group}/{kind}/{namespace}/{name}.
