@@ -1,0 +1,178 @@
+// Package web is Driftless' web UI: pages rendered on the server with
+// html/template and one hand-written CSS file, all embedded, readable
+// without JavaScript (plain links and GET forms), with the vendored htmx
+// on top for what needs it. Every kind comes from the catalogue
+// (internal/kinds) and every read goes through a Store, so the controller's
+// cache and `flux ui`'s informers serve the same pages.
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+//go:embed static templates
+var files embed.FS
+
+// Headers every response carries. The policy names no origin but the UI's
+// own and allows no inline script or style, which the pages keep to.
+const (
+	contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+// Options configure the UI.
+type Options struct {
+	// Store is where every page reads from.
+	Store Store
+	// Now is the clock that ages are measured against; nil is time.Now.
+	Now func() time.Time
+	// Hosts are the host names (without port) the UI answers to; a
+	// request naming another Host gets 403, against DNS rebinding. `flux
+	// ui` passes 127.0.0.1 and localhost. None allows nothing.
+	Hosts []string
+	// Log receives render and read errors; nil discards them.
+	Log *slog.Logger
+}
+
+type server struct {
+	store Store
+	now   func() time.Time
+	hosts map[string]bool
+	log   *slog.Logger
+	pages map[string]*template.Template
+}
+
+// New returns the UI's handler.
+func New(opts Options) http.Handler { return newServer(opts).handler() }
+
+func newServer(opts Options) *server {
+	s := &server{store: opts.Store, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages()}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, h := range opts.Hosts {
+		s.hosts[strings.ToLower(h)] = true
+	}
+	return s
+}
+
+// handler routes the pages and the static files behind the security
+// headers and the Host check.
+func (s *server) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.overview)
+	mux.HandleFunc("GET /o/{group}/{kind}/{namespace}/{name}", s.object)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
+	return s.secure(mux)
+}
+
+// secure sets the headers every response carries, then refuses a Host the
+// UI does not serve.
+func (s *server) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if !s.hosts[hostName(r.Host)] {
+			http.Error(w, "forbidden: host "+quoteHost(r.Host)+" is not one this UI serves", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostName is the Host header without its port, lower case.
+func hostName(hostport string) string {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	return strings.ToLower(strings.Trim(host, "[]"))
+}
+
+// quoteHost bounds and quotes a Host for an error message.
+func quoteHost(h string) string {
+	if len(h) > 100 {
+		h = h[:100] + "…"
+	}
+	return `"` + strings.ToValidUTF8(h, "?") + `"`
+}
+
+// staticFiles serves the embedded static/ directory, without listings.
+func staticFiles() http.Handler {
+	sub, err := fs.Sub(files, "static")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	fsrv := http.FileServerFS(sub)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+// render writes page name with data and status code: never cached,
+// gzipped when the client takes it.
+func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.log.Error("render page", "page", name, "error", err)
+		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Accept-Encoding")
+	if !acceptsGzip(r) {
+		w.WriteHeader(code)
+		_, _ = w.Write(buf.Bytes())
+		return
+	}
+	h.Set("Content-Encoding", "gzip")
+	w.WriteHeader(code)
+	zw := gzip.NewWriter(w)
+	_, _ = zw.Write(buf.Bytes())
+	_ = zw.Close()
+}
+
+// acceptsGzip tells whether Accept-Encoding lists gzip with a non-zero q.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			q := strings.ReplaceAll(params, " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}
+
+// notFound is the one answer for an unknown kind, object or path: it does
+// not confirm that anything exists.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusNotFound, "notfound", page{Title: "Not found"})
+}
+
+// page is what the layout needs from every page.
+type page struct {
+	Title string
+	Body  any
+}

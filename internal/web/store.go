@@ -1,0 +1,104 @@
+package web
+
+import (
+	"context"
+	"reflect"
+	"sort"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/driftless/driftless/internal/kinds"
+)
+
+// Store is what the UI reads, and all it reads: the objects of a catalogue
+// kind and single objects by key. It is shaped so that both planned
+// implementations fit without an adapter: the controller's shared cache (a
+// controller-runtime client.Reader: Get fills a typed object, List a typed
+// list) and client-go informers running under the user's credentials (a
+// lister per kind). Both are context-aware and hand out kinds.Object, so
+// the pages never see unstructured data or a client.
+//
+// A Store only reads. Objects it returns are the caller's to keep: a
+// cache-backed Store must return copies.
+type Store interface {
+	// List returns the objects of kind k in namespace ("" for every
+	// namespace the viewer may see).
+	List(ctx context.Context, k kinds.Kind, namespace string) ([]kinds.Object, error)
+	// Get reads the object key names into obj, whose type says the kind
+	// (a catalogue kind, or a Secret when a static kind's readiness checks
+	// that one exists); a missing object is a NotFound error
+	// (apierrors.IsNotFound). It has the signature of kinds.Getter so that
+	// kinds.Kind.Derive can read through it.
+	Get(ctx context.Context, key types.NamespacedName, obj kinds.Object) error
+}
+
+// MemoryStore is a Store over a fixed set of objects, for tests and
+// examples. It matches objects to kinds by their Go type.
+type MemoryStore struct {
+	mu   sync.RWMutex
+	objs []kinds.Object
+}
+
+// NewMemoryStore returns a store holding copies of objs.
+func NewMemoryStore(objs ...kinds.Object) *MemoryStore {
+	s := &MemoryStore{}
+	for _, o := range objs {
+		s.Add(o)
+	}
+	return s
+}
+
+// Add stores a copy of obj, replacing an object of the same type and key.
+func (s *MemoryStore) Add(obj kinds.Object) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := obj.DeepCopyObject().(kinds.Object)
+	for i, o := range s.objs {
+		if sameObject(o, c) {
+			s.objs[i] = c
+			return
+		}
+	}
+	s.objs = append(s.objs, c)
+}
+
+// List implements Store, sorted by namespace and name.
+func (s *MemoryStore) List(_ context.Context, k kinds.Kind, namespace string) ([]kinds.Object, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	want := reflect.TypeOf(k.New())
+	var out []kinds.Object
+	for _, o := range s.objs {
+		if reflect.TypeOf(o) == want && (namespace == "" || o.GetNamespace() == namespace) {
+			out = append(out, o.DeepCopyObject().(kinds.Object))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].GetNamespace() != out[j].GetNamespace() {
+			return out[i].GetNamespace() < out[j].GetNamespace()
+		}
+		return out[i].GetName() < out[j].GetName()
+	})
+	return out, nil
+}
+
+// Get implements Store.
+func (s *MemoryStore) Get(_ context.Context, key types.NamespacedName, obj kinds.Object) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	want := reflect.TypeOf(obj)
+	for _, o := range s.objs {
+		if reflect.TypeOf(o) == want && o.GetNamespace() == key.Namespace && o.GetName() == key.Name {
+			reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(o.DeepCopyObject()).Elem())
+			return nil
+		}
+	}
+	return apierrors.NewNotFound(schema.GroupResource{Resource: want.Elem().Name()}, key.Name)
+}
+
+func sameObject(a, b kinds.Object) bool {
+	return reflect.TypeOf(a) == reflect.TypeOf(b) && a.GetNamespace() == b.GetNamespace() && a.GetName() == b.GetName()
+}
