@@ -17,6 +17,24 @@ import (
 // objects with one ID, on a scope naming an object that is not there, and
 // with a *TooLargeError when more than MaxNodes nodes remain.
 func Build(objects []kinds.Object, scope Scope) (*Graph, error) {
+	g, err := assemble(objects)
+	if err != nil {
+		return nil, err
+	}
+	scoped, err := g.scope(scope)
+	if err != nil {
+		return nil, err
+	}
+	if len(scoped.Nodes) > MaxNodes {
+		return nil, &TooLargeError{Nodes: len(scoped.Nodes)}
+	}
+	layout(scoped)
+	return scoped, nil
+}
+
+// assemble makes the whole graph of objects, with its cycles named and
+// marked, neither scoped nor laid out.
+func assemble(objects []kinds.Object) (*Graph, error) {
 	g := &Graph{byID: map[string]*Node{}, deps: map[string][]string{}}
 	type entry struct {
 		kind kinds.Kind
@@ -58,15 +76,7 @@ func Build(objects []kinds.Object, scope Scope) (*Graph, error) {
 	}
 	g.sortGraph()
 	g.Cycles = findCycles(g)
-	scoped, err := g.scope(scope)
-	if err != nil {
-		return nil, err
-	}
-	if len(scoped.Nodes) > MaxNodes {
-		return nil, &TooLargeError{Nodes: len(scoped.Nodes)}
-	}
-	layout(scoped)
-	return scoped, nil
+	return g, nil
 }
 
 // kindOf is the catalogue entry of obj's Go type.
