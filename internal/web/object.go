@@ -26,6 +26,19 @@ type objectData struct {
 	Sections    []kinds.Section
 	Conditions  []conditionRow
 	YAML        string
+
+	// GraphLink is the graph drawn around the object.
+	GraphLink string
+	// Source, DependsOn and GitRepo are the relation sections, nil for a
+	// kind without them.
+	Source    *sourceData
+	DependsOn *chainData
+	GitRepo   *gitRepoData
+	// IsSource is set for a kind other objects read from; Consumers are
+	// those that read this one.
+	IsSource  bool
+	Consumers []consumer
+	Failed    []string
 }
 
 type conditionRow struct{ Type, Status, Reason, Message, Age, When string }
@@ -72,6 +85,13 @@ func (s *server) object(w http.ResponseWriter, r *http.Request) {
 		d.Conditions = append(d.Conditions, row)
 	}
 	d.YAML = specYAML(k, obj)
+	d.GraphLink = graphAround(k, obj)
+	d.Source = s.sourceSection(r.Context(), k, obj, now)
+	d.DependsOn = s.dependsOnSection(r.Context(), k, obj)
+	d.GitRepo = gitRepoSection(k, obj, now)
+	if d.IsSource = isSource(k); d.IsSource {
+		d.Consumers, d.Failed = s.consumers(r.Context(), k, obj, now)
+	}
 	title := k.Kind + " " + key.Namespace + "/" + key.Name
 	s.render(w, r, http.StatusOK, "object", page{Title: title, Body: d})
 }

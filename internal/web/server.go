@@ -74,6 +74,8 @@ func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.overview)
 	mux.HandleFunc("GET /o/{group}/{kind}/{namespace}/{name}", s.object)
+	mux.HandleFunc("GET /graph", s.graphPage)
+	mux.HandleFunc("GET /graph.json", s.graphJSON)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
 	return s.secure(mux)

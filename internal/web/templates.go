@@ -10,7 +10,7 @@ import (
 // pageNames are the pages under templates/, each parsed with the layout
 // and the shared partials into its own set, so that each can define its
 // own "content".
-var pageNames = []string{"overview", "object", "notfound"}
+var pageNames = []string{"overview", "object", "graph", "notfound"}
 
 func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
