@@ -32,12 +32,12 @@ type sourceData struct {
 	Revision string
 	// Revisions is set for a kind with applied and attempted revisions
 	// (a Kustomization); Differ when they differ.
-	Revisions                   bool
+	Revisions                  bool
 	Applied, Attempted, Origin string
-	Differ                      bool
-	History                     []historyRow
-	HistoryNote                 string
-	HasHistory                  bool
+	Differ                     bool
+	History                    []historyRow
+	HistoryNote                string
+	HasHistory                 bool
 }
 
 // historyRow is one entry of status.history.
