@@ -19,7 +19,9 @@ import (
 // allPaths are every page and asset the tests walk.
 func allPaths() []string {
 	paths := []string{"/", "/?status=attention", "/?kind=Kustomization&namespace=apps&q=broken",
-		"/static/ui.css", "/static/vendor/htmx.min.js", "/nope", "/o/x/y/z/w"}
+		"/static/ui.css", "/static/vendor/htmx.min.js", "/nope", "/o/x/y/z/w",
+		"/graph", "/graph?namespace=apps", "/graph?around=kustomize.toolkit.fluxcd.io%2FKustomization%2Fapps%2Funtrusted",
+		"/graph?around=nope", "/graph?namespace=apps&around=x", "/graph.json", "/graph.json?namespace=flux-system"}
 	for _, p := range goldenPages {
 		paths = append(paths, p)
 	}
