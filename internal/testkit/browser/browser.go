@@ -121,9 +121,10 @@ const violationListener = `document.addEventListener('securitypolicyviolation', 
   ` + bindingName + `(JSON.stringify({directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber, sample: e.sample}));
 });`
 
-// NewPage opens a tab that records from its start. It does not navigate.
-func (b *Browser) NewPage() *Page {
-	t := b.t
+// NewPage opens a tab for test t (a subtest of the browser's test, or
+// that test) that records from its start. It does not navigate. The tab
+// closes, and its screenshots go, with t.
+func (b *Browser) NewPage(t testing.TB) *Page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx)
 	t.Cleanup(cancel)
@@ -146,10 +147,10 @@ func (b *Browser) NewPage() *Page {
 	return p
 }
 
-// Open opens a tab at rawURL and waits for its load event.
-func (b *Browser) Open(rawURL string) *Page {
-	b.t.Helper()
-	p := b.NewPage()
+// Open opens a tab for test t at rawURL and waits for its load event.
+func (b *Browser) Open(t testing.TB, rawURL string) *Page {
+	t.Helper()
+	p := b.NewPage(t)
 	p.Navigate(rawURL)
 	return p
 }

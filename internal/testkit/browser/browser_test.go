@@ -46,7 +46,7 @@ func TestCleanPageReadsTypesAndScreenshots(t *testing.T) {
 <ul><li>a</li><li>b</li><li>c</li></ul><p id="p">hello <b>world</b></p>`,
 		"/ok.js": `console.log("loaded");`,
 	})
-	p := b.Open(srv.URL + "/")
+	p := b.Open(t, srv.URL+"/")
 	if got := p.Text("#p"); got != "hello world" {
 		t.Errorf("Text(#p) = %q", got)
 	}
@@ -107,7 +107,7 @@ func TestDirtyPageIsCaught(t *testing.T) {
 <link rel="stylesheet" href="` + other.URL + `/x.css">`,
 		"/bad.js": `console.error("broken on purpose"); throw new Error("thrown on purpose");`,
 	})
-	p := b.Open(srv.URL + "/")
+	p := b.Open(t, srv.URL+"/")
 	if title := browser.Evaluate[string](p, "document.title"); title == "inline ran" {
 		t.Fatalf("the inline script ran: the CSP was not applied")
 	}
