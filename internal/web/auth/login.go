@@ -47,7 +47,10 @@ type Authenticator struct {
 
 // Login checks token with a TokenReview and returns its user, and the
 // token's expiry when it is a JWT with a readable exp (zero otherwise),
-// which should end the session. A token the API server refuses gives a
+// which should end the session. (A TokenReview of authentication/v1 says
+// nothing of expiry, so the JWT's exp is the only bound besides the
+// session's 8 h; an opaque token is checked again by the API server on
+// every action the session makes.) A token the API server refuses gives a
 // *LoginError; a failure to ask it gives another error.
 func (a Authenticator) Login(ctx context.Context, token string) (User, time.Time, error) {
 	now := time.Now
