@@ -240,6 +240,17 @@ func StaticMessage(obj Object) string {
 	return ""
 }
 
+// Of is the entry of obj's Go type (*sourcev1.GitRepository: GitRepository).
+func Of(obj Object) (Kind, bool) {
+	t := reflect.TypeOf(obj)
+	for _, k := range All() {
+		if reflect.TypeOf(k.New()) == t {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
 // ByKind is the entry of an API kind (GitRepository), matched exactly.
 func ByKind(kind string) (Kind, bool) {
 	for _, k := range All() {

@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"reflect"
 	"sort"
 
 	"github.com/driftless/driftless/internal/kinds"
@@ -164,7 +163,7 @@ func objectCount(n int) string {
 func scopeOptions(objs []kinds.Object, scope graph.Scope) (namespaces, objects []option) {
 	seen := map[string]bool{}
 	for _, o := range objs {
-		k, ok := kindOfObject(o)
+		k, ok := kinds.Of(o)
 		if !ok {
 			continue
 		}
@@ -197,15 +196,4 @@ func missingRefs(g *graph.Graph) []missingRef {
 		out = append(out, m)
 	}
 	return out
-}
-
-// kindOfObject is the catalogue entry of obj's Go type.
-func kindOfObject(obj kinds.Object) (kinds.Kind, bool) {
-	t := reflect.TypeOf(obj)
-	for _, k := range kinds.All() {
-		if reflect.TypeOf(k.New()) == t {
-			return k, true
-		}
-	}
-	return kinds.Kind{}, false
 }

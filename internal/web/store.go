@@ -33,6 +33,20 @@ type Store interface {
 	// (apierrors.IsNotFound). It has the signature of kinds.Getter so that
 	// kinds.Kind.Derive can read through it.
 	Get(ctx context.Context, key types.NamespacedName, obj kinds.Object) error
+	// Subscribe calls fn with every later change to an object of a
+	// catalogue kind (added, updated, deleted) until cancel is called. fn
+	// runs on the store's own goroutine (an informer's event handler):
+	// it must return quickly and never block, so a slow page cannot hold
+	// up the others or the controller.
+	Subscribe(fn func(Change)) (cancel func())
+}
+
+// Change is one object's new state, or its deletion (Object is then its
+// last known state).
+type Change struct {
+	Kind    kinds.Kind
+	Object  kinds.Object
+	Deleted bool
 }
 
 // MemoryStore is a Store over a fixed set of objects, for tests and
@@ -40,6 +54,8 @@ type Store interface {
 type MemoryStore struct {
 	mu   sync.RWMutex
 	objs []kinds.Object
+	subs map[int]func(Change)
+	next int
 }
 
 // NewMemoryStore returns a store holding copies of objs.
@@ -51,18 +67,80 @@ func NewMemoryStore(objs ...kinds.Object) *MemoryStore {
 	return s
 }
 
-// Add stores a copy of obj, replacing an object of the same type and key.
+// Add stores a copy of obj, replacing an object of the same type and key,
+// and tells the subscribers.
 func (s *MemoryStore) Add(obj kinds.Object) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := obj.DeepCopyObject().(kinds.Object)
+	s.mu.Lock()
+	replaced := false
 	for i, o := range s.objs {
 		if sameObject(o, c) {
-			s.objs[i] = c
-			return
+			s.objs[i], replaced = c, true
+			break
 		}
 	}
-	s.objs = append(s.objs, c)
+	if !replaced {
+		s.objs = append(s.objs, c)
+	}
+	subs := s.subscribers()
+	s.mu.Unlock()
+	s.notify(subs, c, false)
+}
+
+// Delete removes the object of obj's type and key, if there is one, and
+// tells the subscribers.
+func (s *MemoryStore) Delete(obj kinds.Object) {
+	s.mu.Lock()
+	var gone kinds.Object
+	for i, o := range s.objs {
+		if sameObject(o, obj) {
+			gone = o
+			s.objs = append(s.objs[:i], s.objs[i+1:]...)
+			break
+		}
+	}
+	subs := s.subscribers()
+	s.mu.Unlock()
+	if gone != nil {
+		s.notify(subs, gone, true)
+	}
+}
+
+// Subscribe implements Store.
+func (s *MemoryStore) Subscribe(fn func(Change)) (cancel func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.subs == nil {
+		s.subs = map[int]func(Change){}
+	}
+	id := s.next
+	s.next++
+	s.subs[id] = fn
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.subs, id)
+	}
+}
+
+// subscribers copies the subscriber list; the caller holds s.mu.
+func (s *MemoryStore) subscribers() []func(Change) {
+	out := make([]func(Change), 0, len(s.subs))
+	for _, fn := range s.subs {
+		out = append(out, fn)
+	}
+	return out
+}
+
+// notify tells subs of obj's change, outside the lock, each a copy.
+func (s *MemoryStore) notify(subs []func(Change), obj kinds.Object, deleted bool) {
+	k, ok := kinds.Of(obj)
+	if !ok {
+		return
+	}
+	for _, fn := range subs {
+		fn(Change{Kind: k, Object: obj.DeepCopyObject().(kinds.Object), Deleted: deleted})
+	}
 }
 
 // List implements Store, sorted by namespace and name.

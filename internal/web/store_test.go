@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
@@ -44,5 +47,30 @@ func TestMemoryStore(t *testing.T) {
 	// The same key under another kind is another object.
 	if err := s.Get(ctx, types.NamespacedName{Namespace: "flux-system", Name: "apps"}, kinds.GitRepository().New()); !apierrors.IsNotFound(err) {
 		t.Errorf("Get of another kind = %v, want NotFound", err)
+	}
+}
+
+// Subscribers hear every add, update and delete, as copies, until they
+// cancel.
+func TestMemoryStoreSubscribe(t *testing.T) {
+	s := NewMemoryStore()
+	var got []string
+	cancel := s.Subscribe(func(c Change) {
+		got = append(got, fmt.Sprintf("%s %s/%s deleted=%v", c.Kind.Kind, c.Object.GetNamespace(), c.Object.GetName(), c.Deleted))
+		c.Object.SetName("changed-by-the-subscriber")
+	})
+	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "a"}}
+	s.Add(ks)
+	s.Add(ks)
+	s.Delete(ks)
+	s.Delete(ks) // already gone: nothing to tell
+	cancel()
+	s.Add(ks)
+	want := []string{"Kustomization apps/a deleted=false", "Kustomization apps/a deleted=false", "Kustomization apps/a deleted=true"}
+	if !slices.Equal(got, want) {
+		t.Errorf("changes %q, want %q", got, want)
+	}
+	if list, _ := s.List(t.Context(), kinds.Kustomization(), ""); len(list) != 1 || list[0].GetName() != "a" {
+		t.Errorf("store holds %v: a subscriber changed it", list)
 	}
 }
