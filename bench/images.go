@@ -227,20 +227,37 @@ func (c config) runW6(ctx context.Context, n int) (rows []row, err error) {
 			return err
 		}
 		hop("pushed")
-		if err := sources.waitAll(ctx, []string{fleetNamespace + "/" + fleetSource}, readyAt(head), c.timeout); err != nil {
+		// Scans landing after that push make the automation push again:
+		// what counts is its last push, read anew at every check.
+		automationKey := fleetNamespace + "/" + automation.GetName()
+		sourceKey := fleetNamespace + "/" + fleetSource
+		lastPush := func() string {
+			if o := trackers["imageupdateautomations"].get(automationKey); o != nil {
+				c, _, _ := unstructured.NestedString(o.Object, "status", "lastPushCommit")
+				return c
+			}
+			return ""
+		}
+		fetched := func() bool {
+			src := sources.get(sourceKey)
+			return src != nil && readyAt(lastPush())(src)
+		}
+		if err := pollUntil(ctx, c.timeout, "the GitRepository at the automation's last push", fetched); err != nil {
 			return err
 		}
 		hop("fetched")
-		if err := e.ks.waitAll(ctx, keysOf([]*unstructured.Unstructured{ks}), readyAt(head), c.timeout); err != nil {
-			return err
-		}
 		var keys []string
 		for i := range n {
 			keys = append(keys, targetNamespace(0)+"/"+w6App(i))
 		}
-		if err := deployments.waitAll(ctx, keys, runsTag("1.1.0"), c.timeout); err != nil {
+		ksKey := keysOf([]*unstructured.Unstructured{ks})[0]
+		if err := pollUntil(ctx, c.timeout, "every Deployment on 1.1.0 and the Kustomization at the automation's last push", func() bool {
+			k := e.ks.get(ksKey)
+			return fetched() && k != nil && readyAt(lastPush())(k) && deployments.allReady(keys, runsTag("1.1.0"))
+		}); err != nil {
 			return err
 		}
+		head = lastPush()
 		hop("applied")
 		return nil
 	})

@@ -121,6 +121,35 @@ func (t *tracker) wake() {
 
 func (t *tracker) close() { t.stop() }
 
+// get returns the last state seen of key (namespace/name), nil if none.
+func (t *tracker) get(key string) *unstructured.Unstructured {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.objects[key]
+}
+
+// allReady tells whether ready holds for every key now.
+func (t *tracker) allReady(keys []string, ready func(*unstructured.Unstructured) bool) bool {
+	return len(t.pending(keys, ready)) == 0
+}
+
+// pollUntil checks done every 50 ms until it holds, at most timeout: for
+// conditions over several trackers, which no single tracker's events wake.
+func pollUntil(ctx context.Context, timeout time.Duration, what string, done func() bool) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !done() {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not done after %s", what, timeout)
+		}
+	}
+	return nil
+}
+
 // waitAll waits until ready has held for every key (namespace/name), at most
 // timeout. On timeout the error lists the objects not ready, with what
 // their Ready condition says.

@@ -37,6 +37,9 @@ type Watch struct {
 	Object     client.Object
 	Map        handler.MapFunc
 	Predicates []predicate.Predicate
+	// Settle, when set, queues the mapped requests once related changes
+	// have stopped arriving (see Settle), not at each change.
+	Settle *Settle
 }
 
 // Runtime is what the process gives every kind's controller; the manager
@@ -96,7 +99,11 @@ func Start[T meta.Object, S any](ctx context.Context, mgr ctrl.Manager, kind Kin
 			RateLimiter:             rt.Controller.Retry.RateLimiter(),
 		})
 	for _, w := range kind.Watches {
-		b = b.Watches(w.Object, handler.EnqueueRequestsFromMapFunc(w.Map), builder.WithPredicates(w.Predicates...))
+		var h handler.EventHandler = handler.EnqueueRequestsFromMapFunc(w.Map)
+		if w.Settle != nil {
+			h = newSettling(w.Map, *w.Settle)
+		}
+		b = b.Watches(w.Object, h, builder.WithPredicates(w.Predicates...))
 	}
 	for _, src := range kind.Sources {
 		b = b.WatchesRawSource(src)

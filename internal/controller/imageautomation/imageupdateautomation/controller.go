@@ -68,11 +68,17 @@ func (r *Reconciler) Kind() reconcile.Kind[*imagev1.ImageUpdateAutomation, Run] 
 			return []string{sourceKey(o)}
 		}}},
 		Watches: []reconcile.Watch{
-			{Object: &imagev1.ImagePolicy{}, Map: r.selecting, Predicates: []predicate.Predicate{latestRefChanged()}},
+			// Picks arrive together when a registry webhook asks many
+			// ImageRepositories to scan: one commit for all of them.
+			{Object: &imagev1.ImagePolicy{}, Map: r.selecting, Predicates: []predicate.Predicate{latestRefChanged()}, Settle: &picksSettle},
 			{Object: &sourcev1.GitRepository{}, Map: r.usingSource, Predicates: []predicate.Predicate{predicate.GenerationChangedPredicate{}}},
 		},
 	}
 }
+
+// picksSettle is how long the automation waits for more picks after one
+// changes: half a second of quiet, five seconds at most.
+var picksSettle = reconcile.Settle{Quiet: 500 * time.Millisecond, Max: 5 * time.Second}
 
 // Run is what the steps of one pass hand to each other.
 type Run struct {
