@@ -114,10 +114,10 @@ func TestBrowserScriptInMessageStaysText(t *testing.T) {
 		if !strings.Contains(body, `<script>alert("owned")</script> & <b>bold</b>`) {
 			t.Errorf("%s: the message does not show as text:\n%s", path, body)
 		}
-		// The only scripts are the two vendored ones; no element came
+		// The only scripts are the two vendored ones and live.js; no element came
 		// from the message.
-		if got := browser.Evaluate[[]string](p, "[...document.scripts].map(s => s.getAttribute('src') || 'inline: ' + s.textContent)"); strings.Join(got, ",") != "/static/vendor/htmx.min.js,/static/vendor/sse.min.js" {
-			t.Errorf("%s: scripts = %q, want only the vendored two", path, got)
+		if got := browser.Evaluate[[]string](p, "[...document.scripts].map(s => s.getAttribute('src') || 'inline: ' + s.textContent)"); strings.Join(got, ",") != "/static/vendor/htmx.min.js,/static/vendor/sse.min.js,/static/live.js" {
+			t.Errorf("%s: scripts = %q, want only the vendored two and live.js", path, got)
 		}
 		if got := p.Count("main b"); got != 0 {
 			t.Errorf("%s: %d <b> elements in main: markup from the message was parsed", path, got)
