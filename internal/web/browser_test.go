@@ -222,3 +222,59 @@ func TestBrowserLiveObjectDeleted(t *testing.T) {
 	p.Screenshots("live-deleted")
 	p.CheckClean(srv.URL)
 }
+
+func TestBrowserLiveReconnectRerendersBody(t *testing.T) {
+	b := browser.Start(t)
+	store, srv, ui := liveServer(t, nil)
+	p := b.Open(t, srv.URL+"/?namespace=apps")
+	waitStreams(t, ui, 1)
+	browser.Evaluate[bool](p, "window.liveMarker = 'still here'; true")
+
+	// The stream drops; a change while it is down reaches no stream.
+	ui.s.hub.drop()
+	waitFor(t, p, "the page says live updates are paused", "document.querySelector('#live-notice.live-paused') !== null && getComputedStyle(document.getElementById('live-notice')).display !== 'none'")
+	if got := p.Text("#live-notice .live-paused-text"); !strings.Contains(got, "Live updates paused, reconnecting") {
+		t.Errorf("the notice says %q", got)
+	}
+	store.Add(broken("changed while the stream was down"))
+
+	// It reconnects (retry: 2 s) and re-reads the body.
+	row := "document.getElementById(" + jsString(rowID(t, broken(""))) + ")"
+	deadline := time.Now().Add(10 * time.Second)
+	for !browser.Evaluate[bool](p, row+" && "+row+".textContent.includes('changed while the stream was down')") {
+		if time.Now().After(deadline) {
+			t.Fatal("after reconnecting the body still shows the old message")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitFor(t, p, "the notice hides", "getComputedStyle(document.getElementById('live-notice')).display === 'none'")
+	if n := browser.Evaluate[int](p, "performance.getEntriesByType('navigation').length"); n != 1 {
+		t.Errorf("%d navigations, want 1", n)
+	}
+	if m := browser.Evaluate[string](p, "String(window.liveMarker)"); m != "still here" {
+		t.Errorf("the marker is %q: the page was replaced", m)
+	}
+	// The body kept its filter: only namespace apps.
+	if got := rowNames(p); strings.Contains(strings.Join(got, ","), "flux-system") {
+		t.Errorf("rows after the re-render: %q", got)
+	}
+	// The live part works again after the re-render.
+	waitStreams(t, ui, 1)
+	store.Add(broken("after the reconnect"))
+	waitFor(t, p, "a live change after the reconnect shows", row+" && "+row+".textContent.includes('after the reconnect')")
+
+	// htmx logs the dropped stream's error event to the console
+	// (htmx:sseError's detail, an Event); that is the only error allowed.
+	for _, e := range p.Errors() {
+		if e != "console.error: [object Event]" {
+			t.Errorf("console error: %s", e)
+		}
+	}
+	for _, v := range p.Violations() {
+		t.Errorf("CSP violation: %s", v)
+	}
+	for _, r := range p.Foreign(srv.URL) {
+		t.Errorf("request to another origin: %s", r)
+	}
+	p.Screenshots("live-reconnected")
+}

@@ -68,10 +68,13 @@ type hub struct {
 	open   int
 	done   chan struct{}
 	closed bool
+	// kick ends the streams open now (and only those) when closed.
+	kick chan struct{}
 }
 
 func newHub(opts Options) *hub {
-	h := &hub{max: opts.MaxStreams, heartbeat: opts.Heartbeat, flush: flushEvery, done: make(chan struct{})}
+	h := &hub{max: opts.MaxStreams, heartbeat: opts.Heartbeat, flush: flushEvery,
+		done: make(chan struct{}), kick: make(chan struct{})}
 	if h.max == 0 {
 		h.max = DefaultMaxStreams
 	}
@@ -100,15 +103,25 @@ func (h *hub) full() bool {
 	return h.closed || h.open >= h.max
 }
 
-// acquire takes a stream slot; false when there is none.
-func (h *hub) acquire() bool {
+// drop ends the streams open now and admits new ones: the clients
+// reconnect (what a restarted replica looks like to them).
+func (h *hub) drop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	close(h.kick)
+	h.kick = make(chan struct{})
+}
+
+// acquire takes a stream slot and returns the channel that ends it
+// early; false when there is no slot.
+func (h *hub) acquire() (<-chan struct{}, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed || h.open >= h.max {
-		return false
+		return nil, false
 	}
 	h.open++
-	return true
+	return h.kick, true
 }
 
 func (h *hub) release() {
@@ -166,12 +179,13 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if !s.hub.acquire() {
+	kick, ok := s.hub.acquire()
+	if !ok {
 		refuse()
 		return
 	}
 	defer s.hub.release()
-	s.stream(w, r, v)
+	s.stream(w, r, v, kick)
 }
 
 // liveViewFor maps the stream's path to its page.
@@ -241,7 +255,7 @@ var streamHook func(*pending)
 
 // stream runs one client's stream until the client goes, a write fails
 // or the server shuts down.
-func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView) {
+func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick <-chan struct{}) {
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -276,6 +290,8 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView) {
 			return
 		case <-s.hub.done:
 			return
+		case <-kick:
+			return
 		case <-beat.C:
 			if ew.raw(": heartbeat\n\n") != nil {
 				return
@@ -288,6 +304,9 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView) {
 					t.Stop()
 					return
 				case <-s.hub.done:
+					t.Stop()
+					return
+				case <-kick:
 					t.Stop()
 					return
 				case <-t.C:

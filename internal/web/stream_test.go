@@ -229,14 +229,21 @@ func TestStreamCoalescesBursts(t *testing.T) {
 			break
 		}
 	}
-	// At most 4 a second: consecutive events at least ~250 ms apart.
-	for i := 1; i < len(got); i++ {
-		if gap := got[i].At.Sub(got[i-1].At); gap < 200*time.Millisecond {
-			t.Errorf("events %d and %d %v apart, want at most 4 a second", i-1, i, gap)
+	// At most 4 a second. The server spaces its sends by 250 ms; they
+	// arrive with some jitter, so: no 1 s window holds more than 5, and
+	// the whole burst no more than 4 a second plus the first.
+	for i := range got {
+		n := 0
+		for j := i; j < len(got) && got[j].At.Sub(got[i].At) < time.Second; j++ {
+			n++
+		}
+		if n > 5 {
+			t.Errorf("%d events within 1 s from event %d, want at most 4 a second", n, i)
 		}
 	}
-	if len(got) > 8 {
-		t.Errorf("%d events for a 1.5 s burst, want at most ~6", len(got))
+	span := got[len(got)-1].At.Sub(start)
+	if max := int(span.Seconds()*4) + 2; len(got) > max {
+		t.Errorf("%d events in %v, want at most %d", len(got), span, max)
 	}
 }
 
