@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -39,6 +40,8 @@ type objectData struct {
 	IsSource  bool
 	Consumers []consumer
 	Failed    []string
+	// Deleted is set when a live stream saw the object go.
+	Deleted bool
 }
 
 type conditionRow struct{ Type, Status, Reason, Message, Age, When string }
@@ -60,8 +63,16 @@ func (s *server) object(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	d := s.objectData(r.Context(), k, obj)
+	title := k.Kind + " " + key.Namespace + "/" + key.Name
+	s.render(w, r, http.StatusOK, "object", page{Title: title, Body: d, Live: s.live(r)})
+}
+
+// objectData is what the object page shows of obj, of kind k; the live
+// stream renders its fragments from the same data.
+func (s *server) objectData(ctx context.Context, k kinds.Kind, obj kinds.Object) objectData {
 	now := s.now()
-	d := objectData{View: newView(r.Context(), s.store.Get, k, obj, now), Generation: obj.GetGeneration()}
+	d := objectData{View: newView(ctx, s.store.Get, k, obj, now), Generation: obj.GetGeneration()}
 	if rec, ok := kinds.Reconciled(obj); ok && !k.NotReconciled {
 		d.Reconciled = true
 		d.ObservedGeneration = rec.GetObservedGeneration()
@@ -86,14 +97,13 @@ func (s *server) object(w http.ResponseWriter, r *http.Request) {
 	}
 	d.YAML = specYAML(k, obj)
 	d.GraphLink = graphAround(k, obj)
-	d.Source = s.sourceSection(r.Context(), k, obj, now)
-	d.DependsOn = s.dependsOnSection(r.Context(), k, obj)
+	d.Source = s.sourceSection(ctx, k, obj, now)
+	d.DependsOn = s.dependsOnSection(ctx, k, obj)
 	d.GitRepo = gitRepoSection(k, obj, now)
 	if d.IsSource = isSource(k); d.IsSource {
-		d.Consumers, d.Failed = s.consumers(r.Context(), k, obj, now)
+		d.Consumers, d.Failed = s.consumers(ctx, k, obj, now)
 	}
-	title := k.Kind + " " + key.Namespace + "/" + key.Name
-	s.render(w, r, http.StatusOK, "object", page{Title: title, Body: d})
+	return d
 }
 
 // specYAML is obj as YAML without its status and managed fields: what the

@@ -98,7 +98,7 @@ type overviewData struct {
 func (s *server) overview(w http.ResponseWriter, r *http.Request) {
 	f := parseFilter(r.URL.Query())
 	d := s.overviewData(r.Context(), f)
-	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Body: d})
+	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Body: d, Live: s.live(r)})
 }
 
 func (s *server) overviewData(ctx context.Context, f filter) overviewData {

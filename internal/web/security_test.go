@@ -134,7 +134,7 @@ var inline = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)javascript:`),
 }
 
-var scriptWithSrc = regexp.MustCompile(`(?i)^<script src="/static/vendor/[a-z.]+\.js"( defer)?>$`)
+var scriptWithSrc = regexp.MustCompile(`(?i)^<script src="/static/(vendor/)?[a-z.]+\.js"( defer)?>$`)
 
 func checkInline(t *testing.T, name, text string) {
 	t.Helper()

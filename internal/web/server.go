@@ -9,6 +9,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -41,6 +42,15 @@ type Options struct {
 	Hosts []string
 	// Log receives render and read errors; nil discards them.
 	Log *slog.Logger
+	// MaxStreams bounds the live-update streams open at once: past it a
+	// stream gets 503 and the page says live updates are off. Zero is
+	// DefaultMaxStreams; negative allows none.
+	MaxStreams int
+	// Heartbeat is how often a stream sends a comment line; zero is 15 s.
+	Heartbeat time.Duration
+	// Context ends every stream when it is done (the server shutting
+	// down); nil leaves that to UI.Close.
+	Context context.Context
 }
 
 type server struct {
@@ -49,10 +59,11 @@ type server struct {
 	hosts map[string]bool
 	log   *slog.Logger
 	pages map[string]*template.Template
+	hub   *hub
 }
 
-// New returns the UI's handler.
-func New(opts Options) http.Handler { return newServer(opts).handler() }
+// New returns the UI's handler, a *UI: its Close ends the live streams.
+func New(opts Options) http.Handler { return NewUI(opts) }
 
 func newServer(opts Options) *server {
 	s := &server{store: opts.Store, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages()}
@@ -65,6 +76,7 @@ func newServer(opts Options) *server {
 	for _, h := range opts.Hosts {
 		s.hosts[strings.ToLower(h)] = true
 	}
+	s.hub = newHub(opts)
 	return s
 }
 
@@ -76,6 +88,7 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("GET /o/{group}/{kind}/{namespace}/{name}", s.object)
 	mux.HandleFunc("GET /graph", s.graphPage)
 	mux.HandleFunc("GET /graph.json", s.graphJSON)
+	mux.HandleFunc("GET /events/{path...}", s.events)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
 	return s.secure(mux)
@@ -177,4 +190,7 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 type page struct {
 	Title string
 	Body  any
+	// Live is how the page connects to its stream, nil for a page
+	// without live updates.
+	Live *liveLink
 }
