@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/driftless/driftless/internal/web/auth"
 )
 
 //go:embed static templates
@@ -41,6 +43,19 @@ type Options struct {
 	Hosts []string
 	// Log receives render and read errors; nil discards them.
 	Log *slog.Logger
+
+	// Auth is how visitors get a session (session.go): the login page
+	// (AuthToken, the zero value) or `flux ui`'s one-time URL (AuthLocal).
+	// Every page needs a session unless Anonymous lets visitors without
+	// one read as auth.AnonymousUser.
+	Auth      AuthMode
+	Anonymous bool
+	// Sessions holds the sessions; nil is a new in-memory store.
+	Sessions *auth.Sessions
+	// Login checks pasted tokens (AuthToken); nil refuses every login.
+	Login *auth.Authenticator
+	// OneTime is the token `flux ui` printed (AuthLocal).
+	OneTime *auth.OneTime
 }
 
 type server struct {
@@ -49,13 +64,15 @@ type server struct {
 	hosts map[string]bool
 	log   *slog.Logger
 	pages map[string]*template.Template
+	sess  sessionState
 }
 
 // New returns the UI's handler.
 func New(opts Options) http.Handler { return newServer(opts).handler() }
 
 func newServer(opts Options) *server {
-	s := &server{store: opts.Store, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages()}
+	s := &server{store: opts.Store, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages(),
+		sess: newSessionState(opts)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -78,7 +95,8 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("GET /graph.json", s.graphJSON)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
-	return s.secure(mux)
+	s.authRoutes(mux)
+	return s.secure(s.authenticate(mux))
 }
 
 // secure sets the headers every response carries, then refuses a Host the
@@ -133,6 +151,10 @@ func staticFiles() http.Handler {
 // render writes page name with data and status code: never cached,
 // gzipped when the client takes it.
 func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
+	if p, ok := data.(page); ok {
+		p.Viewer, p.Scope = viewer(r), scopeNotice(s.store)
+		data = p
+	}
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.log.Error("render page", "page", name, "error", err)
@@ -177,4 +199,8 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 type page struct {
 	Title string
 	Body  any
+	// Viewer and Scope are filled by render: who is looking (for the
+	// logout form and the CSRF token) and what a limited store leaves out.
+	Viewer Viewer
+	Scope  string
 }
