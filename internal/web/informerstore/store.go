@@ -59,8 +59,8 @@ type Options struct {
 type Store struct {
 	meta       metadata.Interface
 	log        *slog.Logger
-	namespaces []string // watched namespaces; nil when cluster-wide
-	why        string   // why the store is limited, "" when it was asked to be
+	namespaces []string                               // watched namespaces; nil when cluster-wide
+	why        string                                 // why the store is limited, "" when it was asked to be
 	byKind     map[string][]cache.SharedIndexInformer // by GroupKind string, one per watched scope
 	skipped    []string
 
