@@ -122,11 +122,17 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		case s.sess.mode == AuthLocal:
 			s.deny(w, r, http.StatusForbidden, "Forbidden", msgLocalNoSession)
 			return
+		case r.Method == http.MethodPost && hasSessionCookie(r):
+			// The session ended (expired, logged out elsewhere) before
+			// this action: nothing is done, and the visitor logs in again.
+			http.SetCookie(w, auth.LogoutCookie(r.TLS != nil))
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
 		case r.Method == http.MethodPost:
 			s.deny(w, r, http.StatusUnauthorized, "Log in", msgLogInToAct)
 			return
 		default:
-			s.renderLogin(w, r, http.StatusUnauthorized, "")
+			s.render(w, r, http.StatusUnauthorized, "login", page{Title: "Log in", Body: loginData{Next: r.URL.RequestURI()}})
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -163,8 +169,9 @@ func (s *server) exchange(w http.ResponseWriter, r *http.Request, sess auth.Sess
 
 // loginData is the login page's body.
 type loginData struct {
-	Local bool
 	Error string
+	// Next is the page to go to after login: the one asked for.
+	Next string
 }
 
 func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -176,7 +183,7 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderLogin(w http.ResponseWriter, r *http.Request, code int, msg string) {
-	s.render(w, r, code, "login", page{Title: "Log in", Body: loginData{Error: msg}})
+	s.render(w, r, code, "login", page{Title: "Log in", Body: loginData{Error: msg, Next: localPath(r.PostFormValue("next"))}})
 }
 
 // loginPost checks the pasted token with a TokenReview and starts a
@@ -213,7 +220,27 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, s.sess.sessions.Cookie(sess, r.TLS != nil))
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	next := localPath(r.PostFormValue("next"))
+	if next == "" {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// localPath is p when it is a path on this UI ("/o/..."), "" otherwise,
+// so that the login form's next field cannot send a visitor elsewhere.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
+		strings.ContainsAny(p, "\\\r\n") || p == "/login" || strings.HasPrefix(p, "/login?") {
+		return ""
+	}
+	return p
+}
+
+// hasSessionCookie tells whether r names a session, live or not.
+func hasSessionCookie(r *http.Request) bool {
+	c, err := r.Cookie(auth.CookieName)
+	return err == nil && c.Value != ""
 }
 
 // logout ends the session (dropping its token) after the CSRF check.

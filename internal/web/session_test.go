@@ -93,8 +93,8 @@ func TestTokenModeNeedsASession(t *testing.T) {
 		if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `action="/login"`) {
 			t.Errorf("GET %s without a session: %d, want 401 and the login page:\n%s", p, rec.Code, rec.Body)
 		}
-		if strings.Contains(rec.Body.String(), "broken") {
-			t.Errorf("GET %s without a session shows an object", p)
+		if strings.Contains(rec.Body.String(), "kustomize build failed") {
+			t.Errorf("GET %s without a session shows an object's status", p)
 		}
 	}
 	if rec := do(h, http.MethodGet, "/static/ui.css", nil, nil, nil); rec.Code != http.StatusOK {
@@ -222,4 +222,34 @@ func between(s, start, end string) string {
 	}
 	v, _, _ := strings.Cut(after, end)
 	return v
+}
+
+func TestLoginReturnsToThePageAskedFor(t *testing.T) {
+	h := tokenServer()
+	const page = "/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken"
+	rec := do(h, http.MethodGet, page, nil, nil, nil)
+	if !strings.Contains(rec.Body.String(), `name="next" value="`+page+`"`) {
+		t.Fatalf("the login page does not remember %s:\n%s", page, rec.Body)
+	}
+	for next, want := range map[string]string{
+		page:                   page,
+		"//evil.example/":      "/",
+		"https://evil.example": "/",
+		"/\\evil.example":      "/",
+		"":                     "/",
+	} {
+		rec := do(h, http.MethodPost, "/login", url.Values{"token": {"good-token"}, "next": {next}}, nil, sameOriginHeader)
+		if got := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || got != want {
+			t.Errorf("login with next %q: %d to %q, want %q", next, rec.Code, got, want)
+		}
+	}
+}
+
+func TestActionAfterTheSessionEndedGoesToLogin(t *testing.T) {
+	h := tokenServer()
+	rec := do(h, http.MethodPost, "/logout", url.Values{"csrf_token": {"x"}},
+		[]*http.Cookie{{Name: auth.CookieName, Value: "ended-session"}}, sameOriginHeader)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
+		t.Errorf("POST with an ended session: %d to %q, want 303 to /login", rec.Code, rec.Header().Get("Location"))
+	}
 }
