@@ -35,3 +35,18 @@ func scopeNotice(st Store) string {
 	}
 	return msg
 }
+
+// Troubled is a Store that can tell when what it holds may be stale: `flux
+// ui`'s informers while the API server does not answer.
+type Troubled interface {
+	// Problem is why the store may be stale, "" when it is not.
+	Problem() string
+}
+
+// troubleNotice is what a page says of a troubled store, "" otherwise.
+func troubleNotice(st Store) string {
+	if t, ok := st.(Troubled); ok {
+		return t.Problem()
+	}
+	return ""
+}

@@ -152,7 +152,7 @@ func staticFiles() http.Handler {
 // gzipped when the client takes it.
 func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
 	if p, ok := data.(page); ok {
-		p.Viewer, p.Scope = viewer(r), scopeNotice(s.store)
+		p.Viewer, p.Scope, p.Trouble = viewer(r), scopeNotice(s.store), troubleNotice(s.store)
 		data = p
 	}
 	var buf bytes.Buffer
@@ -199,8 +199,10 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 type page struct {
 	Title string
 	Body  any
-	// Viewer and Scope are filled by render: who is looking (for the
-	// logout form and the CSRF token) and what a limited store leaves out.
-	Viewer Viewer
-	Scope  string
+	// Viewer, Scope and Trouble are filled by render: who is looking (for
+	// the logout form and the CSRF token), what a limited store leaves out,
+	// and why what the store holds may be stale.
+	Viewer  Viewer
+	Scope   string
+	Trouble string
 }

@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/metadata"
@@ -63,6 +64,7 @@ type Store struct {
 	why        string                                 // why the store is limited, "" when it was asked to be
 	byKind     map[string][]cache.SharedIndexInformer // by GroupKind string, one per watched scope
 	skipped    []string
+	health     health
 
 	mu   sync.RWMutex
 	subs map[int]func(web.Change)
@@ -71,6 +73,7 @@ type Store struct {
 
 var _ web.Store = (*Store)(nil)
 var _ web.Scoped = (*Store)(nil)
+var _ web.Troubled = (*Store)(nil)
 
 // Start decides the scope, starts an informer per kind and scope, and
 // waits until each has listed once. The informers run until ctx ends.
@@ -123,6 +126,13 @@ func Start(ctx context.Context, opts Options) (*Store, error) {
 	if !cache.WaitForCacheSync(syncCtx.Done(), synced...) {
 		return nil, fmt.Errorf("informer store: the first lists did not finish within %s", timeout)
 	}
+	disco, err := discovery.NewDiscoveryClientForConfig(opts.Config)
+	if err != nil {
+		return nil, fmt.Errorf("informer store: discovery client: %w", err)
+	}
+	go s.health.run(ctx, func(ctx context.Context) error {
+		return disco.RESTClient().Get().AbsPath("/version").Do(ctx).Error()
+	})
 	return s, nil
 }
 
@@ -190,6 +200,10 @@ func (s *Store) mayList(ctx context.Context, dyn dynamic.Interface, k kinds.Kind
 func (s *Store) Namespaces() ([]string, bool, string) {
 	return slices.Clone(s.namespaces), s.namespaces != nil, s.why
 }
+
+// Problem implements web.Troubled: why the pages may be stale, "" when
+// the informers are healthy.
+func (s *Store) Problem() string { return s.health.problem() }
 
 // Skipped are the catalogue kinds whose CRD is not installed.
 func (s *Store) Skipped() []string { return slices.Clone(s.skipped) }
