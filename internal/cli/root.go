@@ -44,6 +44,7 @@ func NewRootCommand(version string, f *Factory) *cobra.Command {
 	root.AddCommand(newCheckCommand(f, version))
 	root.AddCommand(newBootstrapCommand(f, version))
 	root.AddCommand(newStatsCommand(f), newPluginCommand(f), newDocgenCommand(f))
+	root.AddCommand(newUICommand(f))
 	completeTree(root, f)
 	return root
 }

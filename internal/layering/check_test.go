@@ -92,6 +92,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		chart   = Module + "/internal/engine/chart"
 		client  = "sigs.k8s.io/controller-runtime/pkg/client"
 		cr      = "sigs.k8s.io/controller-runtime"
+		webui   = Module + "/internal/web"
+		store   = Module + "/internal/web/informerstore"
 	)
 	// clean has one package per engine and the CLI on controller-runtime's
 	// client, as the module is meant to be.
@@ -106,6 +108,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 		// Helm's kube client imports controller-runtime: accepted for it alone.
 		chart + ": helm.sh/helm/v4/pkg/kube", "helm.sh/helm/v4/pkg/kube: github.com/fluxcd/cli-utils/pkg/kstatus " + client,
 		"github.com/fluxcd/cli-utils/pkg/kstatus:", "github.com/fluxcd/pkg/ssa:",
+		// flux ui: the UI over informers, on client-go alone.
+		webui + ": " + kinds + " k8s.io/client-go/rest", store + ": " + webui + " k8s.io/client-go/dynamic",
 	}
 	for _, e := range []string{"artifact", "git", "kustomize", "envsubst", "sops", "apply", "health", "ignore", "signature", "kubeerr"} {
 		clean = append(clean, Module+"/internal/engine/"+e+": k8s.io/apimachinery/pkg/runtime")
@@ -137,6 +141,8 @@ func TestRulesFailWhenBroken(t *testing.T) {
 			"engines never import controller-runtime: " + chart + " -> " + client},
 		{"an engine imports a Flux module", engine + ": github.com/fluxcd/pkg/ssa",
 			"no Driftless package imports a Flux module: " + engine + " -> github.com/fluxcd/pkg/ssa"},
+		{"flux ui's informer store imports controller-runtime", store + ": " + webui + " " + client,
+			"the web UI and flux ui's informer store are plain client-go: " + store + " -> " + client},
 		{"the CLI links the reconcile kit", cli + ": " + scheme + " " + client + " " + kit,
 			"flux never links leader election or the controller metrics: " + flux + " -> " + cli + " -> " + kit + " -> " + cr +
 				" -> sigs.k8s.io/controller-runtime/pkg/manager"},

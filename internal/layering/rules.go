@@ -71,6 +71,15 @@ func Rules() []Rule {
 			Direct: true,
 		},
 		{
+			// flux ui serves these pages from these informers: the UI and
+			// its user-credential store must not pull in what the CLI may
+			// not link. (The controller's cache-backed store lives in its
+			// own package, outside this rule.)
+			Name:   "the web UI and flux ui's informer store are plain client-go",
+			From:   []string{Module + "/internal/web", Module + "/internal/web/auth", Module + "/internal/web/informerstore"},
+			Forbid: []string{controllerRuntime, Module + "/internal/manager/..."},
+		},
+		{
 			Name:   "flux never links the controller manager",
 			From:   []string{Module + "/cmd/flux"},
 			Forbid: []string{Module + "/internal/manager/..."},

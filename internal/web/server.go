@@ -18,6 +18,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/driftless/driftless/internal/web/auth"
 )
 
 //go:embed static templates
@@ -51,6 +53,19 @@ type Options struct {
 	// Context ends every stream when it is done (the server shutting
 	// down); nil leaves that to UI.Close.
 	Context context.Context
+
+	// Auth is how visitors get a session (session.go): the login page
+	// (AuthToken, the zero value) or `flux ui`'s one-time URL (AuthLocal).
+	// Every page needs a session unless Anonymous lets visitors without
+	// one read as auth.AnonymousUser.
+	Auth      AuthMode
+	Anonymous bool
+	// Sessions holds the sessions; nil is a new in-memory store.
+	Sessions *auth.Sessions
+	// Login checks pasted tokens (AuthToken); nil refuses every login.
+	Login *auth.Authenticator
+	// OneTime is the token `flux ui` printed (AuthLocal).
+	OneTime *auth.OneTime
 }
 
 type server struct {
@@ -60,13 +75,15 @@ type server struct {
 	log   *slog.Logger
 	pages map[string]*template.Template
 	hub   *hub
+	sess  sessionState
 }
 
 // New returns the UI's handler, a *UI: its Close ends the live streams.
 func New(opts Options) http.Handler { return NewUI(opts) }
 
 func newServer(opts Options) *server {
-	s := &server{store: opts.Store, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages()}
+	s := &server{store: opts.Store, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages(),
+		sess: newSessionState(opts)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -91,7 +108,8 @@ func (s *server) handler() http.Handler {
 	mux.HandleFunc("GET /events/{path...}", s.events)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
-	return s.secure(mux)
+	s.authRoutes(mux)
+	return s.secure(s.authenticate(mux))
 }
 
 // secure sets the headers every response carries, then refuses a Host the
@@ -146,6 +164,10 @@ func staticFiles() http.Handler {
 // render writes page name with data and status code: never cached,
 // gzipped when the client takes it.
 func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
+	if p, ok := data.(page); ok {
+		p.Viewer, p.Scope, p.Trouble = viewer(r), scopeNotice(s.store), troubleNotice(s.store)
+		data = p
+	}
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.log.Error("render page", "page", name, "error", err)
@@ -193,4 +215,10 @@ type page struct {
 	// Live is how the page connects to its stream, nil for a page
 	// without live updates.
 	Live *liveLink
+	// Viewer, Scope and Trouble are filled by render: who is looking (for
+	// the logout form and the CSRF token), what a limited store leaves out,
+	// and why what the store holds may be stale.
+	Viewer  Viewer
+	Scope   string
+	Trouble string
 }

@@ -151,7 +151,9 @@ func TestStreamRowChange(t *testing.T) {
 		t.Errorf("row fragment:\n%s", ev.Data)
 	}
 	// The same template as the page: the row as the page renders it now.
-	want := get(t, New(Options{Store: store, Now: testOptions().Now, Hosts: testOptions().Hosts}), "/").Body.String()
+	opts := testOptions()
+	opts.Store = store
+	want := get(t, New(opts), "/").Body.String()
 	if !strings.Contains(want, ev.Data) {
 		t.Errorf("the row fragment is not the page's row:\n%s", ev.Data)
 	}

@@ -10,12 +10,12 @@ import (
 // pageNames are the pages under templates/, each parsed with the layout
 // and the shared partials into its own set, so that each can define its
 // own "content".
-var pageNames = []string{"overview", "object", "graph", "notfound"}
+var pageNames = []string{"overview", "object", "graph", "notfound", "login", "denied"}
 
 func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
-		pages[name] = template.Must(template.New(name).ParseFS(files,
+		pages[name] = template.Must(template.New(name).Funcs(template.FuncMap{"csrfField": csrfField}).ParseFS(files,
 			"templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
 	}
 	return pages

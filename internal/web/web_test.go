@@ -17,7 +17,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 func newTestServer() http.Handler { return New(testOptions()) }
 
 func testOptions() Options {
-	return Options{Store: NewMemoryStore(fixtures()...), Now: func() time.Time { return now }, Hosts: []string{"localhost", "127.0.0.1"}}
+	return Options{Store: NewMemoryStore(fixtures()...), Now: func() time.Time { return now }, Hosts: []string{"localhost", "127.0.0.1"},
+		Anonymous: true}
 }
 
 // get requests path from h as a browser on localhost would, without gzip.
