@@ -41,8 +41,8 @@ func newUICommand(f *Factory) *cobra.Command {
 		Short: "Serve the web UI locally, acting as you",
 		Long: `Serve the web UI on this machine against the cluster the kubeconfig reaches.
 
-Every read and action is made with the kubeconfig's own credentials, so the
-API server decides what you see and may do. When you may not list
+Every read is made with the kubeconfig's own credentials, so the
+API server decides what you see. When you may not list
 cluster-wide, the UI watches the namespaces of --namespaces, else the kube
 context's, and says so. The command prints a URL with a one-time token: the
 first visit trades it for a session cookie. It runs until interrupted.`,
