@@ -203,6 +203,9 @@ func build(cfg *rest.Config, opts Options, selected []Controller, logger logr.Lo
 	if err := errors.Join(mgr.AddHealthzCheck("ping", healthz.Ping), mgr.AddReadyzCheck("ping", healthz.Ping)); err != nil {
 		return nil, nil, err
 	}
+	if err := addWebServer(mgr, opts, logger); err != nil {
+		return nil, nil, err
+	}
 	metrics, err := reconcile.NewMetrics(metricsRegistry())
 	if err != nil {
 		return nil, nil, err
