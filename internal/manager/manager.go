@@ -203,9 +203,6 @@ func build(cfg *rest.Config, opts Options, selected []Controller, logger logr.Lo
 	if err := errors.Join(mgr.AddHealthzCheck("ping", healthz.Ping), mgr.AddReadyzCheck("ping", healthz.Ping)); err != nil {
 		return nil, nil, err
 	}
-	if err := addWebServer(mgr, opts, logger); err != nil {
-		return nil, nil, err
-	}
 	metrics, err := reconcile.NewMetrics(metricsRegistry())
 	if err != nil {
 		return nil, nil, err
@@ -238,6 +235,10 @@ func build(cfg *rest.Config, opts Options, selected []Controller, logger logr.Lo
 		if err := c.Setup(mgr, deps); err != nil {
 			return nil, nil, fmt.Errorf("set up the %s controller: %w", c.Name, err)
 		}
+	}
+	// Last, so that nothing after it can fail and leave its port open.
+	if err := addWebServer(mgr, opts, logger); err != nil {
+		return nil, nil, err
 	}
 	return mgr, events, nil
 }

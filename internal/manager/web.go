@@ -66,7 +66,12 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 	return nil
 }
 
-// webServerOptions are what the in-cluster UI is served with.
+// webServerOptions are what the in-cluster UI is served with: the one
+// place the --web-* flags meet web.Options. --web-max-streams,
+// --web-action-timeout, --web-anonymous-user and the proxy's identity
+// headers are the live-update and login options' to take from opts.Web;
+// the proxy's CA is already enforced by the TLS handshake (webTLSConfig),
+// so a request whose r.TLS.VerifiedChains is not empty came from the proxy.
 func webServerOptions(opts Options, store web.Store, log logr.Logger) web.Options {
 	hosts := opts.Web.Hosts
 	if len(hosts) == 0 {
@@ -86,7 +91,9 @@ func webTLSConfig(w WebOptions) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load --web-tls-cert %s and --web-tls-key %s: %w", w.TLSCert, w.TLSKey, err)
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	// h2 first: a browser's tabs then share one connection for their
+	// live-update streams instead of HTTP/1.1's six per host.
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}
 	if w.AuthProxyCA != "" {
 		pem, err := os.ReadFile(w.AuthProxyCA)
 		if err != nil {
