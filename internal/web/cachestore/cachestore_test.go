@@ -164,6 +164,10 @@ func TestSubscribeSeesStatusChangesUntilCancel(t *testing.T) {
 	ns := env.Namespace(t)
 	ks := kustomization(t, ns, "live")
 	s := newStore()
+	testcluster.Eventually(t, 10*time.Second, "the Kustomization in the cache", func() (bool, error) {
+		got, err := s.List(context.Background(), kinds.Kustomization(), ns)
+		return len(got) == 1, err
+	})
 	changes := make(chan web.Change, 100)
 	cancel := s.Subscribe(func(c web.Change) {
 		if c.Object.GetNamespace() == ns {
@@ -173,6 +177,11 @@ func TestSubscribeSeesStatusChangesUntilCancel(t *testing.T) {
 			}
 		}
 	})
+	select {
+	case c := <-changes:
+		t.Errorf("a change for an object already in the cache before Subscribe: %s", c.Object.GetName())
+	case <-time.After(time.Second):
+	}
 	setReady(t, ks, metav1.ConditionFalse, "broken on purpose")
 	deadline := time.After(10 * time.Second)
 	for found := false; !found; {
