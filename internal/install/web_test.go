@@ -159,3 +159,33 @@ func subjects(b *unstructured.Unstructured) string {
 	}
 	return strings.Join(out, ",")
 }
+
+func TestStaleRemovesTheWebObjectsLeftOut(t *testing.T) {
+	names := func(o Options) string {
+		stale, err := Stale(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, obj := range stale {
+			out = append(out, obj.GetKind()+"/"+obj.GetName())
+		}
+		return strings.Join(out, " ")
+	}
+	o := DefaultOptions("v1")
+	o.WebAuthProxy = true
+	if got := names(o); strings.Contains(got, "web") && !strings.Contains(got, "webhook") {
+		t.Errorf("with the UI and the proxy, stale: %s", got)
+	}
+	o.WebAuthProxy = false
+	if got := names(o); !strings.Contains(got, "ClusterRoleBinding/driftless-web-impersonate-flux-system") {
+		t.Errorf("dropping --web-auth-proxy keeps impersonate: stale %s", got)
+	}
+	o.Web = false
+	got := names(o)
+	for _, want := range []string{"Service/driftless-web", "NetworkPolicy/allow-web", "ClusterRoleBinding/driftless-web-flux-system"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("--web=false leaves %s: stale %s", want, got)
+		}
+	}
+}
