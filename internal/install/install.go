@@ -190,7 +190,7 @@ func render(o Options, implemented []string) ([]*unstructured.Unstructured, erro
 		files = append(files, "manager/network_policy.yaml")
 	}
 	files = append(files, notificationFiles(o, controllers)...)
-	files = append(files, webFiles(o)...)
+	files = append(files, webFiles(o, controllers)...)
 	var objs []*unstructured.Unstructured
 	for _, name := range files {
 		data, err := config.Manifests.ReadFile(name)

@@ -17,9 +17,10 @@ const (
 )
 
 // webFiles are the UI's Service, RBAC and, with network policies, its
-// policy: unless the install leaves the UI out.
-func webFiles(o Options) []string {
-	if !o.Web {
+// policy: unless the install leaves the UI out, or no Deployment serves it
+// (a split install without the applier).
+func webFiles(o Options, controllers []string) []string {
+	if !servesWeb(o, controllers) {
 		return nil
 	}
 	files := []string{"manager/web.yaml"}

@@ -189,3 +189,17 @@ func TestStaleRemovesTheWebObjectsLeftOut(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderSplitWithoutTheApplierHasNoWeb(t *testing.T) {
+	o := DefaultOptions("v1.2.3")
+	o.Split, o.Components = true, []string{"source-controller"}
+	objs, err := Render(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range objs {
+		if obj.GetLabels()["app.kubernetes.io/component"] == webComponent {
+			t.Errorf("no Deployment serves the UI, yet %s %s is installed", obj.GetKind(), obj.GetName())
+		}
+	}
+}
