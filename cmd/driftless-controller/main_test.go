@@ -249,11 +249,12 @@ func TestWebUIServedWhileNotLeader(t *testing.T) {
 	if _, err := env.Kube.CoordinationV1().Leases(ns).Create(context.Background(), lease, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	gitRepository(t, ns, "seen-by-follower", "http://127.0.0.1:1/none.git")
 	web := addr(t)
 	in := start(t, "--enable-leader-election", "--runtime-namespace", ns, "--web-addr", web)
-	testcluster.Eventually(t, 60*time.Second, "the UI served by a follower", func() (bool, error) {
+	testcluster.Eventually(t, 60*time.Second, "the UI served by a follower, listing the GitRepository from its cache", func() (bool, error) {
 		code, body := get("http://" + web + "/")
-		return code == http.StatusOK && strings.Contains(body, "<html"), nil
+		return code == http.StatusOK && strings.Contains(body, "seen-by-follower"), nil
 	})
 	if code, body := get("http://" + in.health + "/readyz?verbose"); code != http.StatusOK || regexp.MustCompile(`\[[+-]\]web(\s|-ui)`).MatchString(body) {
 		t.Errorf("/readyz: %d %s; want 200 with no web check", code, body)
