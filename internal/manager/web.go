@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -87,13 +88,13 @@ func webTLSConfig(w WebOptions) (*tls.Config, error) {
 	if w.TLSCert == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(w.TLSCert, w.TLSKey)
-	if err != nil {
-		return nil, fmt.Errorf("load --web-tls-cert %s and --web-tls-key %s: %w", w.TLSCert, w.TLSKey, err)
+	kp := &keyPair{certFile: w.TLSCert, keyFile: w.TLSKey}
+	if _, err := kp.get(nil); err != nil {
+		return nil, err
 	}
 	// h2 first: a browser's tabs then share one connection for their
 	// live-update streams instead of HTTP/1.1's six per host.
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: kp.get, NextProtos: []string{"h2", "http/1.1"}}
 	if w.AuthProxyCA != "" {
 		pem, err := os.ReadFile(w.AuthProxyCA)
 		if err != nil {
@@ -141,4 +142,40 @@ func (s *webServer) Start(ctx context.Context) error {
 		_ = srv.Close()
 	}
 	return nil
+}
+
+// keyPair is the serving certificate, read again when either file changes
+// (cert-manager renews the Secret, the kubelet swaps the mounted files), so
+// a renewed certificate is served without a restart. A pair that fails to
+// load after a change leaves the last good one in service (a renewal
+// caught between its two files); only the first load must succeed.
+type keyPair struct {
+	certFile, keyFile string
+
+	mu              sync.Mutex
+	certMod, keyMod time.Time
+	current         *tls.Certificate
+}
+
+// get is tls.Config.GetCertificate.
+func (k *keyPair) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	cs, cerr := os.Stat(k.certFile)
+	ks, kerr := os.Stat(k.keyFile)
+	if cerr == nil && kerr == nil && k.current != nil && cs.ModTime().Equal(k.certMod) && ks.ModTime().Equal(k.keyMod) {
+		return k.current, nil
+	}
+	cert, err := tls.LoadX509KeyPair(k.certFile, k.keyFile)
+	if err != nil {
+		if k.current != nil {
+			return k.current, nil
+		}
+		return nil, fmt.Errorf("load --web-tls-cert %s and --web-tls-key %s: %w", k.certFile, k.keyFile, err)
+	}
+	k.current = &cert
+	if cerr == nil && kerr == nil {
+		k.certMod, k.keyMod = cs.ModTime(), ks.ModTime()
+	}
+	return k.current, nil
 }

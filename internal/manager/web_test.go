@@ -59,8 +59,8 @@ func TestWebTLSConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MinVersion != tls.VersionTLS12 || len(cfg.Certificates) != 1 || cfg.ClientAuth != tls.NoClientCert {
-		t.Errorf("TLS config: min %x, %d certificates, client auth %v", cfg.MinVersion, len(cfg.Certificates), cfg.ClientAuth)
+	if cfg.MinVersion != tls.VersionTLS12 || cfg.GetCertificate == nil || cfg.ClientAuth != tls.NoClientCert {
+		t.Errorf("TLS config: min %x, client auth %v", cfg.MinVersion, cfg.ClientAuth)
 	}
 	cfg, err = webTLSConfig(WebOptions{TLSCert: cert, TLSKey: key, AuthProxyCA: cert})
 	if err != nil {
@@ -122,5 +122,89 @@ func TestWebServerClosesStreamsOnStop(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + l.Addr().String() + "/"); err == nil {
 		t.Error("the server still answers after Start returned")
+	}
+}
+
+// TestWebTLSCertificateIsReloaded: a renewed pair is served without a
+// restart, and a broken renewal keeps the last good one.
+func TestWebTLSCertificateIsReloaded(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := selfSigned(t, dir)
+	cfg, err := webTLSConfig(WebOptions{TLSCert: certFile, TLSKey: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := cfg.GetCertificate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := cfg.GetCertificate(nil)
+	if again != first {
+		t.Error("an unchanged pair was loaded again")
+	}
+	renewed := t.TempDir()
+	newCert, newKey := selfSigned(t, renewed)
+	for src, dst := range map[string]string{newCert: certFile, newKey: keyFile} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		later := time.Now().Add(time.Minute)
+		if err := os.Chtimes(dst, later, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second, err := cfg.GetCertificate(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(second.Certificate[0]) == string(first.Certificate[0]) {
+		t.Error("the renewed certificate is not served")
+	}
+	if err := os.WriteFile(keyFile, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(2 * time.Minute)
+	_ = os.Chtimes(keyFile, later, later)
+	if got, err := cfg.GetCertificate(nil); err != nil || got != second {
+		t.Errorf("a broken renewal: %v, %v; want the last good certificate", got, err)
+	}
+}
+
+// TestWebServesTLS12AndLater serves a page over TLS and refuses TLS 1.1.
+func TestWebServesTLS12AndLater(t *testing.T) {
+	certFile, keyFile := selfSigned(t, t.TempDir())
+	cfg, err := webTLSConfig(WebOptions{TLSCert: certFile, TLSKey: keyFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &webServer{listener: tls.NewListener(l, cfg), log: logr.Discard(),
+		handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = srv.Start(ctx) }()
+	pem, _ := os.ReadFile(certFile)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	for _, tc := range []struct {
+		max uint16
+		ok  bool
+	}{{tls.VersionTLS12, true}, {tls.VersionTLS13, true}, {tls.VersionTLS11, false}} {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost",
+			MinVersion: tls.VersionTLS10, MaxVersion: tc.max}}}
+		resp, err := c.Get("https://" + l.Addr().String() + "/")
+		if (err == nil) != tc.ok {
+			t.Errorf("TLS up to %x: error %v, want ok=%t", tc.max, err, tc.ok)
+		}
+		if err == nil {
+			resp.Body.Close()
+		}
 	}
 }
