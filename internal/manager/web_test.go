@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/rest"
 )
 
 // selfSigned writes a certificate and key for localhost into dir.
@@ -206,5 +207,22 @@ func TestWebServesTLS12AndLater(t *testing.T) {
 		if err == nil {
 			resp.Body.Close()
 		}
+	}
+}
+
+// TestWebAddrTakenFailsTheStart: the port is bound while the manager is
+// built, so a taken --web-addr is a start-up error naming the flag, not a
+// replica that runs without its UI.
+func TestWebAddrTakenFailsTheStart(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	opts := Options{HealthAddr: "0", MetricsAddr: "0", LogEncoding: "console", LogLevel: "info", SeveralManagersPerProcess: true,
+		Web: WebOptions{Addr: taken.Addr().String(), MaxStreams: 1, ActionTimeout: time.Minute}}
+	_, err = New(&rest.Config{Host: "http://127.0.0.1:1"}, opts, nil, logr.Discard())
+	if err == nil || !strings.Contains(err.Error(), "--web-addr") {
+		t.Errorf("a taken --web-addr: %v, want an error naming the flag", err)
 	}
 }
