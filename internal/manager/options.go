@@ -171,7 +171,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Web.Addr, "web-addr", "", "address the web UI listens on, on every replica whether leader or not (:9080); empty serves no UI")
 	fs.StringVar(&o.Web.TLSCert, "web-tls-cert", "", "PEM certificate the web UI serves TLS (1.2 or later) with; needs --web-tls-key")
 	fs.StringVar(&o.Web.TLSKey, "web-tls-key", "", "PEM private key of --web-tls-cert")
-	fs.StringSliceVar(&o.Web.Hosts, "web-hosts", nil, "host names the web UI answers to, others get 403 (default: the driftless-web Service's names in the runtime namespace, localhost and 127.0.0.1)")
+	fs.StringSliceVar(&o.Web.Hosts, "web-hosts", nil, "host names (without port) the web UI answers to, others get 403 (default: the driftless-web Service's names in the runtime namespace, localhost and 127.0.0.1)")
 	fs.IntVar(&o.Web.MaxStreams, "web-max-streams", 200, "live-update streams the web UI serves at once; past that it answers 503 with Retry-After")
 	fs.DurationVar(&o.Web.ActionTimeout, "web-action-timeout", 2*time.Minute, "how long the web UI waits for a reconcile it requested to be handled before saying it was not")
 	fs.BoolVar(&o.Web.AnonymousUser, "web-anonymous-user", false, "let visitors who have not logged in read the web UI as user driftless:web:anonymous, group driftless:web:viewers (bind a role to it); they never act")
