@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -232,5 +234,60 @@ func TestLeaderElectionTakeover(t *testing.T) {
 	}
 	if code, _ := get(url); code != http.StatusOK {
 		t.Errorf("new leader's artifact server answered %d", code)
+	}
+}
+
+// TestWebUIServedWhileNotLeader holds the lease for someone else: the
+// replica reconciles nothing (no artifact server) yet serves the UI, and
+// /readyz does not depend on it.
+func TestWebUIServedWhileNotLeader(t *testing.T) {
+	ns := env.Namespace(t)
+	holder, duration := "someone-else", int32(3600)
+	now := metav1.NewMicroTime(time.Now())
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "driftless-controller-leader-election", Namespace: ns},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &duration, AcquireTime: &now, RenewTime: &now}}
+	if _, err := env.Kube.CoordinationV1().Leases(ns).Create(context.Background(), lease, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gitRepository(t, ns, "seen-by-follower", "http://127.0.0.1:1/none.git")
+	web := addr(t)
+	in := start(t, "--enable-leader-election", "--runtime-namespace", ns, "--web-addr", web)
+	testcluster.Eventually(t, 60*time.Second, "the UI served by a follower, listing the GitRepository from its cache", func() (bool, error) {
+		code, body := get("http://" + web + "/")
+		return code == http.StatusOK && strings.Contains(body, "seen-by-follower"), nil
+	})
+	if code, body := get("http://" + in.health + "/readyz?verbose"); code != http.StatusOK || regexp.MustCompile(`\[[+-]\]web(\s|-ui)`).MatchString(body) {
+		t.Errorf("/readyz: %d %s; want 200 with no web check", code, body)
+	}
+	if code, _ := get("http://" + in.storage + "/"); code != 0 {
+		t.Errorf("the follower serves artifacts (HTTP %d): it took the lease held elsewhere", code)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+web+"/", nil)
+	req.Host = "evil.example"
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a foreign Host: %v %v, want 403", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-in.exited:
+		if err != nil {
+			t.Errorf("SIGTERM: exit %v, want 0", err)
+		}
+	case <-time.After(45 * time.Second):
+		t.Fatal("did not stop within 45s of SIGTERM")
+	}
+	if code, _ := get("http://" + web + "/"); code != 0 {
+		t.Errorf("the UI still answers (%d) after the process stopped", code)
+	}
+}
+
+func TestWebTLSFlagsGoTogether(t *testing.T) {
+	out, err := exec.Command(bin, "--web-addr=127.0.0.1:0", "--web-tls-cert=/tmp/c.pem", "--metrics-addr=0", "--health-addr=0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--web-tls-cert and --web-tls-key go together") {
+		t.Errorf("--web-tls-cert alone: err %v, output %q", err, out)
 	}
 }

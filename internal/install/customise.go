@@ -94,6 +94,9 @@ func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers 
 		}
 	}
 	c["args"] = args
+	if servesWeb(o, runs) {
+		webContainer(c)
+	}
 	if err := unstructured.SetNestedSlice(obj.Object, containers, "spec", "template", "spec", "containers"); err != nil {
 		return err
 	}

@@ -82,6 +82,14 @@ type Options struct {
 	// impersonating the namespace's default ServiceAccount when a
 	// Kustomization names none.
 	MultiTenant bool
+	// Web installs the web UI (the default): --web-addr=:9080 on the
+	// Deployment that serves it, the driftless-web Service, its
+	// NetworkPolicy and the right to create TokenReviews and
+	// SubjectAccessReviews.
+	Web bool
+	// WebAuthProxy grants the UI's ServiceAccount impersonate on users and
+	// groups, for an authenticating proxy (--web-auth-proxy-ca).
+	WebAuthProxy bool
 }
 
 // DefaultOptions are Flux's defaults for a given version.
@@ -95,6 +103,7 @@ func DefaultOptions(version string) Options {
 		WatchAllNamespaces: true,
 		LogLevel:           "info",
 		ClusterDomain:      "cluster.local",
+		Web:                true,
 	}
 }
 
@@ -133,6 +142,9 @@ func (o Options) controllers(implemented []string) (run, missing []string, err e
 func (o Options) validate() error {
 	if o.Namespace == "" {
 		return errors.New("the namespace must not be empty")
+	}
+	if o.WebAuthProxy && !o.Web {
+		return errors.New("--web-auth-proxy needs the web UI: drop --web=false")
 	}
 	if o.Version == "" || o.Registry == "" {
 		return errors.New("the version and the registry must not be empty")
@@ -178,6 +190,7 @@ func render(o Options, implemented []string) ([]*unstructured.Unstructured, erro
 		files = append(files, "manager/network_policy.yaml")
 	}
 	files = append(files, notificationFiles(o, controllers)...)
+	files = append(files, webFiles(o, controllers)...)
 	var objs []*unstructured.Unstructured
 	for _, name := range files {
 		data, err := config.Manifests.ReadFile(name)
@@ -192,6 +205,9 @@ func render(o Options, implemented []string) ([]*unstructured.Unstructured, erro
 	}
 	for _, obj := range objs {
 		if err := selectNotificationPods(obj, o); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
+		}
+		if err := selectWebPods(obj, o); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
 		if err := customise(obj, o, controllers); err != nil {

@@ -65,6 +65,8 @@ func (o Options) Deployments() ([]string, error) {
 // layouts name (the CRDs, the namespace, the cluster-reconciler binding)
 // are not stale: the apply updates them. Components dropped within a
 // layout are left alone, as Flux leaves them, and so is what they need.
+// The web UI's objects the options leave out are stale too: --web=false
+// removes the UI, and dropping --web-auth-proxy revokes impersonate.
 func Stale(o Options) ([]*unstructured.Unstructured, error) {
 	all := o
 	all.Components, all.ComponentsExtra = nil, nil
@@ -77,13 +79,22 @@ func Stale(o Options) ([]*unstructured.Unstructured, error) {
 	}
 	other := all
 	other.Split, other.MultiTenant = !o.IsSplit(), false
+	other.Web, other.WebAuthProxy = true, true
 	previous, err := Render(other)
 	if err != nil {
 		return nil, err
 	}
+	withWeb := all
+	withWeb.Web, withWeb.WebAuthProxy = true, true
+	sameLayout, err := Render(withWeb)
+	if err != nil {
+		return nil, err
+	}
+	previous = append(previous, sameLayout...)
 	var stale []*unstructured.Unstructured
 	for _, obj := range previous {
-		if !slices.ContainsFunc(current, func(c *unstructured.Unstructured) bool { return sameObject(c, obj) }) {
+		if !slices.ContainsFunc(current, func(c *unstructured.Unstructured) bool { return sameObject(c, obj) }) &&
+			!slices.ContainsFunc(stale, func(c *unstructured.Unstructured) bool { return sameObject(c, obj) }) {
 			stale = append(stale, obj)
 		}
 	}

@@ -236,6 +236,10 @@ func build(cfg *rest.Config, opts Options, selected []Controller, logger logr.Lo
 			return nil, nil, fmt.Errorf("set up the %s controller: %w", c.Name, err)
 		}
 	}
+	// Last, so that nothing after it can fail and leave its port open.
+	if err := addWebServer(mgr, opts, logger); err != nil {
+		return nil, nil, err
+	}
 	return mgr, events, nil
 }
 

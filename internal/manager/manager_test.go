@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,6 +115,39 @@ func TestWatchConfigsSelector(t *testing.T) {
 	for o, b := range by {
 		if b.Label.String() != "team=a" {
 			t.Errorf("%T cached with %q", o, b.Label)
+		}
+	}
+}
+
+func TestWebFlags(t *testing.T) {
+	o := parse(t)
+	if o.Web.Addr != "" || o.Web.MaxStreams != 200 || o.Web.ActionTimeout.String() != "2m0s" || o.Web.AnonymousUser || o.Web.AuthProxyCA != "" {
+		t.Errorf("web defaults: %+v", o.Web)
+	}
+	for want, args := range map[string][]string{
+		"--web-tls-cert and --web-tls-key go together": {"--web-tls-cert=c.pem"},
+		"set both or neither":                          {"--web-tls-key=k.pem"},
+		"--web-auth-proxy-ca needs --web-tls-cert":     {"--web-auth-proxy-ca=ca.pem"},
+		"--web-max-streams":                            {"--web-addr=:9080", "--web-max-streams=0"},
+	} {
+		err := parse(t, args...).Validate()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: want error mentioning %q, got %v", args, want, err)
+		}
+	}
+	if err := parse(t, "--web-addr=:9080", "--web-tls-cert=c.pem", "--web-tls-key=k.pem").Validate(); err != nil {
+		t.Errorf("both TLS flags: %v", err)
+	}
+}
+
+func TestWebServerRunsOnEveryReplica(t *testing.T) {
+	if (&webServer{}).NeedLeaderElection() {
+		t.Error("the web server waits for leader election; it must run on every replica")
+	}
+	got := DefaultWebHosts("flux-system")
+	for _, want := range []string{"driftless-web", "driftless-web.flux-system", "driftless-web.flux-system.svc", "localhost", "127.0.0.1"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("default hosts %v lack %s", got, want)
 		}
 	}
 }

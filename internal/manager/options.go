@@ -75,6 +75,9 @@ type Options struct {
 	// defaults and reads its own through Enabled.
 	FeatureGates features.Values
 
+	// Web configures the web UI the process serves on every replica.
+	Web WebOptions
+
 	// SeveralManagersPerProcess lets more than one manager run in one
 	// process (tests of sharding do), which controller-runtime otherwise
 	// refuses because their controllers share metric names. Not a flag.
@@ -91,6 +94,40 @@ type StorageOptions struct {
 	DigestAlgo       string
 	// MaxSize bounds the content of one artifact in bytes; 0 means no limit.
 	MaxSize int64
+}
+
+// WebOptions are the --web-* flags: where and how the process serves the
+// web UI (internal/web). It runs on every replica, leader or not.
+type WebOptions struct {
+	// Addr is where the UI listens; "" serves no UI.
+	Addr string
+	// TLSCert and TLSKey are PEM files; both or neither (plain HTTP).
+	TLSCert, TLSKey string
+	// Hosts are the Host names the UI answers to (against DNS
+	// rebinding); empty means DefaultWebHosts of the runtime namespace.
+	Hosts []string
+	// MaxStreams bounds the live-update streams served at once.
+	MaxStreams int
+	// ActionTimeout is how long an action's reconcile request may wait to
+	// be handled before the page says it was not.
+	ActionTimeout time.Duration
+	// AnonymousUser lets visitors who have not logged in read as user
+	// driftless:web:anonymous (group driftless:web:viewers).
+	AnonymousUser bool
+	// AuthProxyCA is a PEM file of the CA whose client certificates an
+	// authenticating proxy presents; "" trusts no proxy.
+	AuthProxyCA string
+}
+
+// WebServiceName is the Service flux install puts in front of the UI.
+const WebServiceName = "driftless-web"
+
+// DefaultWebHosts are the names users reach the UI by when --web-hosts is
+// not set: the Service's names in namespace ns, and the loopback names a
+// port-forward uses.
+func DefaultWebHosts(ns string) []string {
+	return []string{WebServiceName, WebServiceName + "." + ns, WebServiceName + "." + ns + ".svc",
+		WebServiceName + "." + ns + ".svc.cluster.local", "localhost", "127.0.0.1"}
 }
 
 // BindFlags registers every flag on fs with its default.
@@ -131,6 +168,15 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 
 	fs.Var(&o.FeatureGates, "feature-gates", "feature gates to set, Name=true|false separated by commas; a gate the selected controllers do not know is refused")
 
+	fs.StringVar(&o.Web.Addr, "web-addr", "", "address the web UI listens on, on every replica whether leader or not (:9080); empty serves no UI")
+	fs.StringVar(&o.Web.TLSCert, "web-tls-cert", "", "PEM certificate the web UI serves TLS (1.2 or later) with; needs --web-tls-key")
+	fs.StringVar(&o.Web.TLSKey, "web-tls-key", "", "PEM private key of --web-tls-cert")
+	fs.StringSliceVar(&o.Web.Hosts, "web-hosts", nil, "host names (without port) the web UI answers to, others get 403 (default: the driftless-web Service's names in the runtime namespace, localhost and 127.0.0.1)")
+	fs.IntVar(&o.Web.MaxStreams, "web-max-streams", 200, "live-update streams the web UI serves at once; past that it answers 503 with Retry-After")
+	fs.DurationVar(&o.Web.ActionTimeout, "web-action-timeout", 2*time.Minute, "how long the web UI waits for a reconcile it requested to be handled before saying it was not")
+	fs.BoolVar(&o.Web.AnonymousUser, "web-anonymous-user", false, "let visitors who have not logged in read the web UI as user driftless:web:anonymous, group driftless:web:viewers (bind a role to it); they never act")
+	fs.StringVar(&o.Web.AuthProxyCA, "web-auth-proxy-ca", "", "PEM file of the CA of an authenticating proxy: X-Remote-User and X-Remote-Group are trusted on connections with a client certificate it signed, and actions impersonate them")
+
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
 	fs.StringVar(&o.Storage.Addr, "storage-addr", ":9090", "address the artifact server listens on")
 	fs.StringVar(&o.Storage.AdvAddr, "storage-adv-addr", "", "address advertised in artifact URLs (default: the hostname and the storage port)")
@@ -170,8 +216,31 @@ func (o Options) Validate() error {
 			return err
 		}
 	}
+	if err := o.Web.validate(); err != nil {
+		return err
+	}
 	if o.Concurrent < 1 {
 		return fmt.Errorf("--concurrent must be at least 1, not %d", o.Concurrent)
+	}
+	return nil
+}
+
+// validate checks the --web-* flags that can be wrong on their own.
+func (w WebOptions) validate() error {
+	if (w.TLSCert == "") != (w.TLSKey == "") {
+		return fmt.Errorf("--web-tls-cert and --web-tls-key go together: set both or neither")
+	}
+	if w.AuthProxyCA != "" && w.TLSCert == "" {
+		return fmt.Errorf("--web-auth-proxy-ca needs --web-tls-cert and --web-tls-key: the proxy's client certificate comes over TLS")
+	}
+	if w.Addr == "" {
+		return nil
+	}
+	if w.MaxStreams < 1 {
+		return fmt.Errorf("--web-max-streams must be at least 1, not %d", w.MaxStreams)
+	}
+	if w.ActionTimeout <= 0 {
+		return fmt.Errorf("--web-action-timeout must be positive, not %s", w.ActionTimeout)
 	}
 	return nil
 }
