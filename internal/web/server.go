@@ -50,6 +50,11 @@ type Options struct {
 	MaxStreams int
 	// Heartbeat is how often a stream sends a comment line; zero is 15 s.
 	Heartbeat time.Duration
+	// Access, when set, filters every read by the viewer's RBAC: the
+	// in-cluster UI reads from the controller's cache, which holds every
+	// namespace (accessStore). `flux ui` leaves it nil: its informers run
+	// with the user's own credentials, so the API server filters.
+	Access Access
 	// Context ends every stream when it is done (the server shutting
 	// down); nil leaves that to UI.Close.
 	Context context.Context
@@ -69,21 +74,28 @@ type Options struct {
 }
 
 type server struct {
-	store Store
-	now   func() time.Time
-	hosts map[string]bool
-	log   *slog.Logger
-	pages map[string]*template.Template
-	hub   *hub
-	sess  sessionState
+	// store is what handlers read, filtered by the viewer when access
+	// is set; base is the store unfiltered, only for its notices.
+	store  Store
+	base   Store
+	access Access
+	now    func() time.Time
+	hosts  map[string]bool
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	hub    *hub
+	sess   sessionState
 }
 
 // New returns the UI's handler, a *UI: its Close ends the live streams.
 func New(opts Options) http.Handler { return NewUI(opts) }
 
 func newServer(opts Options) *server {
-	s := &server{store: opts.Store, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages(),
+	s := &server{store: opts.Store, base: opts.Store, access: opts.Access, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages(),
 		sess: newSessionState(opts)}
+	if s.access != nil {
+		s.store = &accessStore{Store: opts.Store, access: s.access}
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -165,7 +177,7 @@ func staticFiles() http.Handler {
 // gzipped when the client takes it.
 func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
 	if p, ok := data.(page); ok {
-		p.Viewer, p.Scope, p.Trouble = viewer(r), scopeNotice(s.store), troubleNotice(s.store)
+		p.Viewer, p.Scope, p.Trouble = viewer(r), scopeNotice(s.base), troubleNotice(s.base)
 		data = p
 	}
 	var buf bytes.Buffer

@@ -314,6 +314,9 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 			}
 			last = time.Now()
 			changes, overflow := p.take()
+			// A change the viewer may not see sends nothing, not even
+			// the overview's summary.
+			changes = s.visibleChanges(r.Context(), changes)
 			var err error
 			switch {
 			case overflow:
