@@ -121,7 +121,7 @@ func TestWatchConfigsSelector(t *testing.T) {
 
 func TestWebFlags(t *testing.T) {
 	o := parse(t)
-	if o.Web.Addr != "" || o.Web.MaxStreams != 200 || o.Web.ActionTimeout.String() != "2m0s" || o.Web.AnonymousUser || o.Web.AuthProxyCA != "" {
+	if o.Web.Addr != "" || o.Web.MaxStreams != 200 || o.Web.AnonymousUser || o.Web.AuthProxyCA != "" {
 		t.Errorf("web defaults: %+v", o.Web)
 	}
 	for want, args := range map[string][]string{

@@ -108,9 +108,6 @@ type WebOptions struct {
 	Hosts []string
 	// MaxStreams bounds the live-update streams served at once.
 	MaxStreams int
-	// ActionTimeout is how long an action's reconcile request may wait to
-	// be handled before the page says it was not.
-	ActionTimeout time.Duration
 	// AnonymousUser lets visitors who have not logged in read as user
 	// driftless:web:anonymous (group driftless:web:viewers).
 	AnonymousUser bool
@@ -173,7 +170,6 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Web.TLSKey, "web-tls-key", "", "PEM private key of --web-tls-cert")
 	fs.StringSliceVar(&o.Web.Hosts, "web-hosts", nil, "host names (without port) the web UI answers to, others get 403 (default: the driftless-web Service's names in the runtime namespace, localhost and 127.0.0.1)")
 	fs.IntVar(&o.Web.MaxStreams, "web-max-streams", 200, "live-update streams the web UI serves at once; past that it answers 503 with Retry-After")
-	fs.DurationVar(&o.Web.ActionTimeout, "web-action-timeout", 2*time.Minute, "how long the web UI waits for a reconcile it requested to be handled before saying it was not")
 	fs.BoolVar(&o.Web.AnonymousUser, "web-anonymous-user", false, "let visitors who have not logged in read the web UI as user driftless:web:anonymous, group driftless:web:viewers (bind a role to it); they never act")
 	fs.StringVar(&o.Web.AuthProxyCA, "web-auth-proxy-ca", "", "PEM file of the CA of an authenticating proxy: X-Remote-User and X-Remote-Group are trusted on connections with a client certificate it signed, and actions impersonate them")
 
@@ -238,9 +234,6 @@ func (w WebOptions) validate() error {
 	}
 	if w.MaxStreams < 1 {
 		return fmt.Errorf("--web-max-streams must be at least 1, not %d", w.MaxStreams)
-	}
-	if w.ActionTimeout <= 0 {
-		return fmt.Errorf("--web-action-timeout must be positive, not %s", w.ActionTimeout)
 	}
 	return nil
 }

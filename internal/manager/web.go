@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/kubernetes"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/driftless/driftless/internal/web"
+	"github.com/driftless/driftless/internal/web/auth"
 	"github.com/driftless/driftless/internal/web/cachestore"
 )
 
@@ -59,7 +61,13 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 	}
 	log := logger.WithName("web")
 	store := cachestore.New(mgr.GetCache(), mgr.GetAPIReader(), slog.New(logr.ToSlogHandler(log)))
-	srv := &webServer{listener: l, handler: web.New(webServerOptions(opts, store, log)), log: log}
+	kube, err := kubernetes.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		l.Close()
+		return fmt.Errorf("web UI: make the client for token and access reviews: %w", err)
+	}
+	srv := &webServer{listener: l, handler: web.New(webServerOptions(opts, store,
+		kube.AuthenticationV1().TokenReviews(), kube.AuthorizationV1().SubjectAccessReviews(), log)), log: log}
 	if err := mgr.Add(srv); err != nil {
 		l.Close()
 		return err
@@ -68,17 +76,28 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 }
 
 // webServerOptions are what the in-cluster UI is served with: the one
-// place the --web-* flags meet web.Options. --web-max-streams,
-// --web-action-timeout, --web-anonymous-user and the proxy's identity
-// headers are the live-update and login options' to take from opts.Web;
-// the proxy's CA is already enforced by the TLS handshake (webTLSConfig),
-// so a request whose r.TLS.VerifiedChains is not empty came from the proxy.
-func webServerOptions(opts Options, store web.Store, log logr.Logger) web.Options {
+// place the --web-* flags meet web.Options. Logins are checked with
+// TokenReviews and every read is filtered by the viewer's RBAC with
+// SubjectAccessReviews (each answer cached 30 s), both sent as the
+// controller (addWebServer passes its clientset's), which is granted create on both. The streams end with
+// the manager through their requests' contexts (webServer.Start). The
+// proxy's CA is already enforced by the TLS handshake (webTLSConfig), so
+// a request whose r.TLS.VerifiedChains is not empty came from the proxy.
+func webServerOptions(opts Options, store web.Store, tokens auth.TokenReviewer, access auth.AccessReviewer, log logr.Logger) web.Options {
 	hosts := opts.Web.Hosts
 	if len(hosts) == 0 {
 		hosts = DefaultWebHosts(runtimeNamespace(opts))
 	}
-	return web.Options{Store: store, Hosts: hosts, Log: slog.New(logr.ToSlogHandler(log))}
+	return web.Options{
+		Store:      store,
+		Hosts:      hosts,
+		Log:        slog.New(logr.ToSlogHandler(log)),
+		MaxStreams: opts.Web.MaxStreams,
+		Auth:       web.AuthToken,
+		Anonymous:  opts.Web.AnonymousUser,
+		Login:      &auth.Authenticator{Reviews: tokens},
+		Access:     auth.NewAccess(access, auth.AccessOptions{}),
+	}
 }
 
 // webTLSConfig is the server's TLS, nil for plain HTTP: TLS 1.2 or later,

@@ -220,7 +220,7 @@ func TestWebAddrTakenFailsTheStart(t *testing.T) {
 	}
 	defer taken.Close()
 	opts := Options{HealthAddr: "0", MetricsAddr: "0", LogEncoding: "console", LogLevel: "info", SeveralManagersPerProcess: true,
-		Web: WebOptions{Addr: taken.Addr().String(), MaxStreams: 1, ActionTimeout: time.Minute}}
+		Web: WebOptions{Addr: taken.Addr().String(), MaxStreams: 1}}
 	_, err = New(&rest.Config{Host: "http://127.0.0.1:1"}, opts, nil, logr.Discard())
 	if err == nil || !strings.Contains(err.Error(), "--web-addr") {
 		t.Errorf("a taken --web-addr: %v, want an error naming the flag", err)

@@ -1,0 +1,115 @@
+package manager
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/internal/web"
+	"github.com/driftless/driftless/internal/web/auth"
+)
+
+// tokenReviews authenticates one token as the editor.
+type tokenReviews struct{}
+
+func (tokenReviews) Create(_ context.Context, r *authenticationv1.TokenReview, _ metav1.CreateOptions) (*authenticationv1.TokenReview, error) {
+	out := r.DeepCopy()
+	if r.Spec.Token == "editor-token" {
+		out.Status = authenticationv1.TokenReviewStatus{Authenticated: true,
+			User: authenticationv1.UserInfo{Username: "system:serviceaccount:team-a:editor"}}
+	}
+	return out, nil
+}
+
+// accessReviews is RBAC with one Role: the editor and the anonymous
+// visitors' group may read in team-a, nobody in team-b.
+type accessReviews struct{}
+
+func (accessReviews) Create(_ context.Context, r *authorizationv1.SubjectAccessReview, _ metav1.CreateOptions) (*authorizationv1.SubjectAccessReview, error) {
+	out := r.DeepCopy()
+	who := r.Spec.User == "system:serviceaccount:team-a:editor" || r.Spec.User == auth.AnonymousName
+	out.Status.Allowed = who && r.Spec.ResourceAttributes.Namespace == "team-a"
+	return out, nil
+}
+
+// TestWebServerOptionsFilterByRBAC: the in-cluster UI logs in with
+// TokenReviews, filters reads with SubjectAccessReviews, and takes
+// --web-max-streams and --web-anonymous-user from the flags.
+func TestWebServerOptionsFilterByRBAC(t *testing.T) {
+	store := web.NewMemoryStore(
+		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "visible-app"}},
+		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "hidden-app"}},
+	)
+	for _, anonymous := range []bool{false, true} {
+		opts := parse(t, "--web-addr=:9080", "--web-max-streams=7")
+		opts.Web.AnonymousUser = anonymous
+		opts.Web.Hosts = []string{"localhost"}
+		wo := webServerOptions(opts, store, tokenReviews{}, accessReviews{}, logr.Discard())
+		if wo.MaxStreams != 7 || wo.Anonymous != anonymous || wo.Auth != web.AuthToken || wo.Login == nil || wo.Access == nil {
+			t.Fatalf("options from the flags: %+v", wo)
+		}
+		h := web.New(wo)
+		var cookies []*http.Cookie
+		if !anonymous {
+			rec := serve(h, http.MethodGet, "/", nil) // no session: the login page, nothing else
+			if rec.Code != http.StatusUnauthorized || strings.Contains(rec.Body.String(), "-app") {
+				t.Fatalf("without a session: %d\n%s", rec.Code, rec.Body)
+			}
+			rec = serve(h, http.MethodPost, "/login", url.Values{"token": {"editor-token"}})
+			if rec.Code != http.StatusSeeOther {
+				t.Fatalf("login: %d\n%s", rec.Code, rec.Body)
+			}
+			cookies = rec.Result().Cookies()
+		}
+		req := httptest.NewRequest(http.MethodGet, "http://localhost/", nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK || !strings.Contains(body, "visible-app") || strings.Contains(body, "hidden-app") {
+			t.Errorf("anonymous=%t: overview %d, want team-a's object and not team-b's:\n%s", anonymous, rec.Code, body)
+		}
+	}
+}
+
+func serve(h http.Handler, method, path string, form url.Values) *httptest.ResponseRecorder {
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	req := httptest.NewRequest(method, "http://localhost"+path, body)
+	req.Header.Set("Origin", "http://localhost")
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// A flag that exists must work: there are no actions yet, so there is no
+// --web-action-timeout.
+func TestNoWebActionTimeoutFlag(t *testing.T) {
+	var o Options
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o.BindFlags(fs)
+	if err := fs.Parse([]string{"--web-action-timeout=1m"}); err == nil {
+		t.Error("--web-action-timeout is accepted, but nothing uses it")
+	}
+}
