@@ -2,7 +2,8 @@ package web
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"log/slog"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -38,7 +39,13 @@ type Access interface {
 type accessStore struct {
 	Store
 	access Access
+	log    *slog.Logger
 }
+
+// errAccessCheck is what a page shows when a review could not be asked:
+// the cause (logged) names the namespace, which may be one the viewer
+// may not see.
+var errAccessCheck = errors.New("could not check what you may see: a SubjectAccessReview failed (the server's log says why)")
 
 // visible tells whether the viewer in ctx may see the object of kind k at
 // namespace/name. A request without a viewer sees nothing.
@@ -70,7 +77,8 @@ func (s *accessStore) List(ctx context.Context, k kinds.Kind, namespace string) 
 	for _, o := range objs {
 		ok, err := visible(ctx, s.access, k, o.GetNamespace(), o.GetName())
 		if err != nil {
-			return nil, fmt.Errorf("check access to %s: %w", k.Kind, err)
+			s.log.Error("check access", "kind", k.Kind, "error", err)
+			return nil, errAccessCheck
 		}
 		if ok {
 			out = append(out, o)
@@ -86,7 +94,8 @@ func (s *accessStore) Get(ctx context.Context, key types.NamespacedName, obj kin
 	if k, ok := kinds.Of(obj); ok {
 		ok, err := visible(ctx, s.access, k, key.Namespace, key.Name)
 		if err != nil {
-			return fmt.Errorf("check access to %s %s: %w", k.Kind, key, err)
+			s.log.Error("check access", "kind", k.Kind, "error", err)
+			return errAccessCheck
 		}
 		if !ok {
 			return apierrors.NewNotFound(schema.GroupResource{Group: k.Group, Resource: k.Resource}, key.Name)

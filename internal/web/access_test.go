@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -209,5 +210,33 @@ func TestAccessFiltersStreams(t *testing.T) {
 	}
 	if ev == nil || !strings.Contains(ev.Data, "visible change") {
 		t.Fatalf("no row event for the visible change: %+v", ev)
+	}
+}
+
+// failingRBAC cannot be asked: the API server is away.
+type failingRBAC struct{}
+
+func (failingRBAC) Create(context.Context, *authorizationv1.SubjectAccessReview, metav1.CreateOptions) (*authorizationv1.SubjectAccessReview, error) {
+	return nil, errors.New("connection refused")
+}
+
+// A review that fails shows nothing, and its error, which names the
+// namespace asked about, stays out of the page.
+func TestAccessCheckFailureShowsNothing(t *testing.T) {
+	opts := testOptions()
+	opts.Access = auth.NewAccess(failingRBAC{}, auth.AccessOptions{})
+	h := New(opts)
+	body := get(t, h, "/").Body.String()
+	checkFiltered(t, "overview while reviews fail", body)
+	for _, m := range append(visibleMarks, `"flux-system"`, `"apps"`) {
+		if strings.Contains(body, m) {
+			t.Errorf("overview while reviews fail shows %q", m)
+		}
+	}
+	if !strings.Contains(body, "could not check what you may see") {
+		t.Errorf("the overview does not say why it is empty:\n%s", body)
+	}
+	if rec := get(t, h, "/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken"); rec.Code != http.StatusNotFound {
+		t.Errorf("object page while reviews fail: %d, want 404", rec.Code)
 	}
 }

@@ -93,14 +93,14 @@ func New(opts Options) http.Handler { return NewUI(opts) }
 func newServer(opts Options) *server {
 	s := &server{store: opts.Store, base: opts.Store, access: opts.Access, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages(),
 		sess: newSessionState(opts)}
-	if s.access != nil {
-		s.store = &accessStore{Store: opts.Store, access: s.access}
-	}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.access != nil {
+		s.store = &accessStore{Store: opts.Store, access: s.access, log: s.log}
 	}
 	for _, h := range opts.Hosts {
 		s.hosts[strings.ToLower(h)] = true
