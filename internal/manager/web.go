@@ -66,7 +66,7 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 		l.Close()
 		return fmt.Errorf("web UI: make the client for token and access reviews: %w", err)
 	}
-	srv := &webServer{listener: l, handler: web.New(webServerOptions(opts, store,
+	srv := &webServer{listener: l, handler: web.NewUI(webServerOptions(opts, store,
 		kube.AuthenticationV1().TokenReviews(), kube.AuthorizationV1().SubjectAccessReviews(), log)), log: log}
 	if err := mgr.Add(srv); err != nil {
 		l.Close()
@@ -154,6 +154,11 @@ func (s *webServer) Start(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	case <-ctx.Done():
+	}
+	// The UI refuses new streams from here on (its open ones end with
+	// their requests' contexts, children of ctx).
+	if ui, ok := s.handler.(interface{ Close() }); ok {
+		ui.Close()
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), webShutdownBound)
 	defer cancel()

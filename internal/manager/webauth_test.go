@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -111,5 +112,34 @@ func TestNoWebActionTimeoutFlag(t *testing.T) {
 	o.BindFlags(fs)
 	if err := fs.Parse([]string{"--web-action-timeout=1m"}); err == nil {
 		t.Error("--web-action-timeout is accepted, but nothing uses it")
+	}
+}
+
+// TestWebServerClosesTheUIOnStop: once the manager stops, the UI refuses
+// new streams (503), rather than open one on a server shutting down.
+func TestWebServerClosesTheUIOnStop(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui := web.NewUI(web.Options{Store: web.NewMemoryStore(), Hosts: []string{"localhost"}, Anonymous: true})
+	head := func() int {
+		rec := httptest.NewRecorder()
+		ui.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "http://localhost/events/", nil))
+		return rec.Code
+	}
+	if code := head(); code != http.StatusNoContent {
+		t.Fatalf("HEAD /events/ before the stop: %d, want 204", code)
+	}
+	srv := &webServer{listener: l, handler: ui, log: logr.Discard()}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() { stopped <- srv.Start(ctx) }()
+	cancel()
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if code := head(); code != http.StatusServiceUnavailable {
+		t.Errorf("HEAD /events/ after the stop: %d, want 503", code)
 	}
 }
