@@ -79,9 +79,10 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 // place the --web-* flags meet web.Options. Logins are checked with
 // TokenReviews and every read is filtered by the viewer's RBAC with
 // SubjectAccessReviews (each answer cached 30 s), both sent as the
-// controller (addWebServer passes its clientset's), which is granted create on both. The streams end with
-// the manager through their requests' contexts (webServer.Start). The
-// proxy's CA is already enforced by the TLS handshake (webTLSConfig), so
+// controller (addWebServer passes its clientset's), which is granted
+// create on both. Options.Context is not needed: the streams end with the
+// manager through their requests' contexts, and webServer.Start closes
+// the UI. The proxy's CA is already enforced by the TLS handshake (webTLSConfig), so
 // a request whose r.TLS.VerifiedChains is not empty came from the proxy.
 func webServerOptions(opts Options, store web.Store, tokens auth.TokenReviewer, access auth.AccessReviewer, log logr.Logger) web.Options {
 	hosts := opts.Web.Hosts
