@@ -22,8 +22,6 @@ func addInstallFlags(fs *pflag.FlagSet, o *install.Options) {
 	fs.StringVar(&o.ClusterDomain, "cluster-domain", o.ClusterDomain, "the cluster's DNS domain")
 	fs.StringSliceVar(&o.TolerationKeys, "toleration-keys", o.TolerationKeys, "taint keys the controller pod tolerates")
 	fs.BoolVar(&o.Web, "web", o.Web, "install the web UI: the controller serves it on :9080, behind the driftless-web Service (port-forward or your own ingress); false leaves it out")
-	fs.BoolVar(&o.WebAuthProxy, "web-auth-proxy", o.WebAuthProxy, "let the web UI impersonate the users an authenticating proxy names (grants impersonate on users and groups); "+
-		"set --web-auth-proxy-ca and --web-tls-cert/--web-tls-key on the controller too")
 	fs.BoolVar(&o.Split, "split", o.Split, "install one Deployment per controller, as Flux does, each with its own ServiceAccount; "+
 		"only kustomize-controller is bound to cluster-admin, source-controller (the Git client and the artifact server) is not")
 }

@@ -87,9 +87,6 @@ type Options struct {
 	// NetworkPolicy and the right to create TokenReviews and
 	// SubjectAccessReviews.
 	Web bool
-	// WebAuthProxy grants the UI's ServiceAccount impersonate on users and
-	// groups, for an authenticating proxy (--web-auth-proxy-ca).
-	WebAuthProxy bool
 }
 
 // DefaultOptions are Flux's defaults for a given version.
@@ -142,9 +139,6 @@ func (o Options) controllers(implemented []string) (run, missing []string, err e
 func (o Options) validate() error {
 	if o.Namespace == "" {
 		return errors.New("the namespace must not be empty")
-	}
-	if o.WebAuthProxy && !o.Web {
-		return errors.New("--web-auth-proxy needs the web UI: drop --web=false")
 	}
 	if o.Version == "" || o.Registry == "" {
 		return errors.New("the version and the registry must not be empty")

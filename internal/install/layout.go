@@ -66,7 +66,7 @@ func (o Options) Deployments() ([]string, error) {
 // are not stale: the apply updates them. Components dropped within a
 // layout are left alone, as Flux leaves them, and so is what they need.
 // The web UI's objects the options leave out are stale too: --web=false
-// removes the UI, and dropping --web-auth-proxy revokes impersonate.
+// removes the UI.
 func Stale(o Options) ([]*unstructured.Unstructured, error) {
 	all := o
 	all.Components, all.ComponentsExtra = nil, nil
@@ -79,13 +79,13 @@ func Stale(o Options) ([]*unstructured.Unstructured, error) {
 	}
 	other := all
 	other.Split, other.MultiTenant = !o.IsSplit(), false
-	other.Web, other.WebAuthProxy = true, true
+	other.Web = true
 	previous, err := Render(other)
 	if err != nil {
 		return nil, err
 	}
 	withWeb := all
-	withWeb.Web, withWeb.WebAuthProxy = true, true
+	withWeb.Web = true
 	sameLayout, err := Render(withWeb)
 	if err != nil {
 		return nil, err

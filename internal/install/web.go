@@ -27,9 +27,6 @@ func webFiles(o Options, controllers []string) []string {
 	if o.NetworkPolicy {
 		files = append(files, "manager/web_network_policy.yaml")
 	}
-	if o.WebAuthProxy {
-		files = append(files, "manager/web_impersonate.yaml")
-	}
 	return files
 }
 

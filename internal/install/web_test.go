@@ -55,25 +55,8 @@ func TestRenderWeb(t *testing.T) {
 	}
 	for _, o := range objs {
 		if o.GetKind() == "ClusterRole" && roleGrants(o, "", "users", "impersonate") {
-			t.Errorf("%s grants impersonate without --web-auth-proxy", o.GetName())
+			t.Errorf("%s grants impersonate: the UI acts with the viewer's own token", o.GetName())
 		}
-	}
-}
-
-func TestRenderWebAuthProxyGrantsImpersonate(t *testing.T) {
-	o := DefaultOptions("v1.2.3")
-	o.WebAuthProxy = true
-	objs, err := Render(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	role := find(objs, "ClusterRole", "driftless-web-impersonate-flux-system")
-	if role == nil || !roleGrants(role, "", "users", "impersonate") || !roleGrants(role, "", "groups", "impersonate") {
-		t.Fatalf("no impersonate on users and groups with --web-auth-proxy: %v", role)
-	}
-	o.Web = false
-	if _, err := Render(o); err == nil || !strings.Contains(err.Error(), "--web-auth-proxy") {
-		t.Errorf("--web-auth-proxy with --web=false: %v", err)
 	}
 }
 
@@ -173,13 +156,8 @@ func TestStaleRemovesTheWebObjectsLeftOut(t *testing.T) {
 		return strings.Join(out, " ")
 	}
 	o := DefaultOptions("v1")
-	o.WebAuthProxy = true
 	if got := names(o); strings.Contains(got, "web") && !strings.Contains(got, "webhook") {
-		t.Errorf("with the UI and the proxy, stale: %s", got)
-	}
-	o.WebAuthProxy = false
-	if got := names(o); !strings.Contains(got, "ClusterRoleBinding/driftless-web-impersonate-flux-system") {
-		t.Errorf("dropping --web-auth-proxy keeps impersonate: stale %s", got)
+		t.Errorf("with the UI, stale: %s", got)
 	}
 	o.Web = false
 	got := names(o)

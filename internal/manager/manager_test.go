@@ -121,13 +121,12 @@ func TestWatchConfigsSelector(t *testing.T) {
 
 func TestWebFlags(t *testing.T) {
 	o := parse(t)
-	if o.Web.Addr != "" || o.Web.MaxStreams != 200 || o.Web.AnonymousUser || o.Web.AuthProxyCA != "" {
+	if o.Web.Addr != "" || o.Web.MaxStreams != 200 || o.Web.AnonymousUser {
 		t.Errorf("web defaults: %+v", o.Web)
 	}
 	for want, args := range map[string][]string{
 		"--web-tls-cert and --web-tls-key go together": {"--web-tls-cert=c.pem"},
 		"set both or neither":                          {"--web-tls-key=k.pem"},
-		"--web-auth-proxy-ca needs --web-tls-cert":     {"--web-auth-proxy-ca=ca.pem"},
 		"--web-max-streams":                            {"--web-addr=:9080", "--web-max-streams=0"},
 	} {
 		err := parse(t, args...).Validate()

@@ -111,9 +111,6 @@ type WebOptions struct {
 	// AnonymousUser lets visitors who have not logged in read as user
 	// driftless:web:anonymous (group driftless:web:viewers).
 	AnonymousUser bool
-	// AuthProxyCA is a PEM file of the CA whose client certificates an
-	// authenticating proxy presents; "" trusts no proxy.
-	AuthProxyCA string
 }
 
 // WebServiceName is the Service flux install puts in front of the UI.
@@ -171,7 +168,6 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Web.Hosts, "web-hosts", nil, "host names (without port) the web UI answers to, others get 403 (default: the driftless-web Service's names in the runtime namespace, localhost and 127.0.0.1)")
 	fs.IntVar(&o.Web.MaxStreams, "web-max-streams", 200, "live-update streams the web UI serves at once; past that it answers 503 with Retry-After")
 	fs.BoolVar(&o.Web.AnonymousUser, "web-anonymous-user", false, "let visitors who have not logged in read the web UI as user driftless:web:anonymous, group driftless:web:viewers (bind a role to it); they never act")
-	fs.StringVar(&o.Web.AuthProxyCA, "web-auth-proxy-ca", "", "PEM file of the CA of an authenticating proxy: X-Remote-User and X-Remote-Group are trusted on connections with a client certificate it signed, and actions impersonate them")
 
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
 	fs.StringVar(&o.Storage.Addr, "storage-addr", ":9090", "address the artifact server listens on")
@@ -225,9 +221,6 @@ func (o Options) Validate() error {
 func (w WebOptions) validate() error {
 	if (w.TLSCert == "") != (w.TLSKey == "") {
 		return fmt.Errorf("--web-tls-cert and --web-tls-key go together: set both or neither")
-	}
-	if w.AuthProxyCA != "" && w.TLSCert == "" {
-		return fmt.Errorf("--web-auth-proxy-ca needs --web-tls-cert and --web-tls-key: the proxy's client certificate comes over TLS")
 	}
 	if w.Addr == "" {
 		return nil

@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -82,8 +81,7 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 // controller (addWebServer passes its clientset's), which is granted
 // create on both. Options.Context is not needed: the streams end with the
 // manager through their requests' contexts, and webServer.Start closes
-// the UI. The proxy's CA is already enforced by the TLS handshake (webTLSConfig), so
-// a request whose r.TLS.VerifiedChains is not empty came from the proxy.
+// the UI.
 func webServerOptions(opts Options, store web.Store, tokens auth.TokenReviewer, access auth.AccessReviewer, log logr.Logger) web.Options {
 	hosts := opts.Web.Hosts
 	if len(hosts) == 0 {
@@ -101,9 +99,7 @@ func webServerOptions(opts Options, store web.Store, tokens auth.TokenReviewer, 
 	}
 }
 
-// webTLSConfig is the server's TLS, nil for plain HTTP: TLS 1.2 or later,
-// and, with --web-auth-proxy-ca, client certificates verified against that
-// CA when a client presents one (the proxy does; browsers do not).
+// webTLSConfig is the server's TLS, nil for plain HTTP: TLS 1.2 or later.
 func webTLSConfig(w WebOptions) (*tls.Config, error) {
 	if w.TLSCert == "" {
 		return nil, nil
@@ -115,17 +111,6 @@ func webTLSConfig(w WebOptions) (*tls.Config, error) {
 	// h2 first: a browser's tabs then share one connection for their
 	// live-update streams instead of HTTP/1.1's six per host.
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: kp.get, NextProtos: []string{"h2", "http/1.1"}}
-	if w.AuthProxyCA != "" {
-		pem, err := os.ReadFile(w.AuthProxyCA)
-		if err != nil {
-			return nil, fmt.Errorf("read --web-auth-proxy-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--web-auth-proxy-ca %s holds no PEM certificate", w.AuthProxyCA)
-		}
-		cfg.ClientCAs, cfg.ClientAuth = pool, tls.VerifyClientCertIfGiven
-	}
 	return cfg, nil
 }
 

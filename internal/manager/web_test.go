@@ -63,16 +63,6 @@ func TestWebTLSConfig(t *testing.T) {
 	if cfg.MinVersion != tls.VersionTLS12 || cfg.GetCertificate == nil || cfg.ClientAuth != tls.NoClientCert {
 		t.Errorf("TLS config: min %x, client auth %v", cfg.MinVersion, cfg.ClientAuth)
 	}
-	cfg, err = webTLSConfig(WebOptions{TLSCert: cert, TLSKey: key, AuthProxyCA: cert})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.ClientAuth != tls.VerifyClientCertIfGiven || cfg.ClientCAs == nil {
-		t.Errorf("with --web-auth-proxy-ca: client auth %v, CAs %v", cfg.ClientAuth, cfg.ClientCAs)
-	}
-	if _, err := webTLSConfig(WebOptions{TLSCert: cert, TLSKey: key, AuthProxyCA: key}); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
-		t.Errorf("a CA file without a certificate: %v", err)
-	}
 	if _, err := webTLSConfig(WebOptions{TLSCert: cert, TLSKey: filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "--web-tls-key") {
 		t.Errorf("a missing key: %v", err)
 	}
