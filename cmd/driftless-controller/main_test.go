@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -252,10 +257,21 @@ func TestWebUIServedWhileNotLeader(t *testing.T) {
 	gitRepository(t, ns, "seen-by-follower", "http://127.0.0.1:1/none.git")
 	web := addr(t)
 	in := start(t, "--enable-leader-election", "--runtime-namespace", ns, "--web-addr", web)
+	// Every page needs a session: log in as a ServiceAccount that may
+	// read GitRepositories in ns (the UI shows only what the viewer may).
+	browser := viewerSession(t, ns, "http://"+web)
 	testcluster.Eventually(t, 60*time.Second, "the UI served by a follower, listing the GitRepository from its cache", func() (bool, error) {
-		code, body := get("http://" + web + "/")
-		return code == http.StatusOK && strings.Contains(body, "seen-by-follower"), nil
+		resp, err := browser.Get("http://" + web + "/")
+		if err != nil {
+			return false, nil
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), "seen-by-follower"), nil
 	})
+	if code, body := get("http://" + web + "/"); code != http.StatusUnauthorized || strings.Contains(body, "seen-by-follower") {
+		t.Errorf("without a session: HTTP %d, want 401 and the login page", code)
+	}
 	if code, body := get("http://" + in.health + "/readyz?verbose"); code != http.StatusOK || regexp.MustCompile(`\[[+-]\]web(\s|-ui)`).MatchString(body) {
 		t.Errorf("/readyz: %d %s; want 200 with no web check", code, body)
 	}
@@ -283,6 +299,52 @@ func TestWebUIServedWhileNotLeader(t *testing.T) {
 	if code, _ := get("http://" + web + "/"); code != 0 {
 		t.Errorf("the UI still answers (%d) after the process stopped", code)
 	}
+}
+
+// viewerSession logs in to the UI at origin with the token of a new
+// ServiceAccount allowed to read GitRepositories in ns, and returns a
+// client holding the session cookie. The login is retried until the UI
+// answers.
+func viewerSession(t *testing.T, ns, origin string) *http.Client {
+	t.Helper()
+	ctx := context.Background()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web-viewer"}}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web-viewer"}, Rules: []rbacv1.PolicyRule{{
+		APIGroups: []string{"source.toolkit.fluxcd.io"}, Resources: []string{"gitrepositories"}, Verbs: []string{"get", "list", "watch"}}}}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web-viewer"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "web-viewer"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "web-viewer", Namespace: ns}}}
+	if _, err := env.Kube.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Kube.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := env.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "web-viewer", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	testcluster.Eventually(t, 60*time.Second, "a login to the UI", func() (bool, error) {
+		req, _ := http.NewRequest(http.MethodPost, origin+"/login", strings.NewReader(url.Values{"token": {tr.Status.Token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", origin)
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		u, _ := url.Parse(origin)
+		return resp.StatusCode == http.StatusOK && len(jar.Cookies(u)) > 0, nil
+	})
+	return client
 }
 
 func TestWebTLSFlagsGoTogether(t *testing.T) {
