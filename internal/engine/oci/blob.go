@@ -85,7 +85,11 @@ func (s *session) tags(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, s.fail("", "", fmt.Errorf("reading the tag list: %w", err))
 		}
-		tags = append(tags, body.Tags...)
+		if tags == nil {
+			tags = body.Tags // most lists are one page: no copy
+		} else {
+			tags = append(tags, body.Tags...)
+		}
 		if next, err = s.nextPage(resp); err != nil {
 			return nil, &Error{Kind: ErrRegistry, Repository: s.repo, Detail: "reading the tag list", Err: err}
 		}
