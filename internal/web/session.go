@@ -6,7 +6,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/driftless/driftless/internal/web/auth"
@@ -194,8 +193,8 @@ func (s *server) loginPost(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, r, http.StatusForbidden, "Forbidden", msgLocalNoSession)
 		return
 	}
-	if reason := sameOrigin(r); reason != "" {
-		s.deny(w, r, http.StatusForbidden, "Forbidden", reason)
+	if err := auth.CheckOrigin(r); err != nil {
+		s.deny(w, r, http.StatusForbidden, "Forbidden", err.Error())
 		return
 	}
 	if s.sess.login == nil {
@@ -261,28 +260,6 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 		to = "/"
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
-}
-
-// sameOrigin is "" when r comes from the UI's own origin (Origin naming
-// r's scheme and Host, which secure has checked, or Sec-Fetch-Site:
-// same-origin), and the reason otherwise.
-func sameOrigin(r *http.Request) string {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		if r.Header.Get("Sec-Fetch-Site") == "same-origin" {
-			return ""
-		}
-		return "missing Origin (and no Sec-Fetch-Site: same-origin)"
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	u, err := url.Parse(origin)
-	if err != nil || !strings.EqualFold(u.Scheme, scheme) || !strings.EqualFold(u.Host, r.Host) || (u.Path != "" && u.Path != "/") {
-		return "foreign origin " + origin
-	}
-	return ""
 }
 
 // deniedData is the body of a refusal page.

@@ -154,12 +154,7 @@ func (s *MemoryStore) List(_ context.Context, k kinds.Kind, namespace string) ([
 			out = append(out, o.DeepCopyObject().(kinds.Object))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].GetNamespace() != out[j].GetNamespace() {
-			return out[i].GetNamespace() < out[j].GetNamespace()
-		}
-		return out[i].GetName() < out[j].GetName()
-	})
+	SortObjects(out)
 	return out, nil
 }
 
@@ -175,6 +170,17 @@ func (s *MemoryStore) Get(_ context.Context, key types.NamespacedName, obj kinds
 		}
 	}
 	return apierrors.NewNotFound(schema.GroupResource{Resource: want.Elem().Name()}, key.Name)
+}
+
+// SortObjects orders objs by namespace, then name: the order every Store's
+// List returns.
+func SortObjects(objs []kinds.Object) {
+	sort.Slice(objs, func(i, j int) bool {
+		if objs[i].GetNamespace() != objs[j].GetNamespace() {
+			return objs[i].GetNamespace() < objs[j].GetNamespace()
+		}
+		return objs[i].GetName() < objs[j].GetName()
+	})
 }
 
 func sameObject(a, b kinds.Object) bool {

@@ -31,7 +31,7 @@ func (e *CSRFError) Error() string { return e.Reason }
 // request itself names (its scheme and Host, which the server has checked
 // against the hosts it serves). A refusal is a *CSRFError.
 func CheckCSRF(r *http.Request, sess Session, origins ...string) error {
-	if err := checkOrigin(r, origins); err != nil {
+	if err := CheckOrigin(r, origins...); err != nil {
 		return err
 	}
 	token := r.Header.Get(CSRFHeader)
@@ -48,7 +48,10 @@ func CheckCSRF(r *http.Request, sess Session, origins ...string) error {
 	return nil
 }
 
-func checkOrigin(r *http.Request, origins []string) error {
+// CheckOrigin is CheckCSRF's origin half, for a POST made before there is
+// a session to hold a token (the login form): a *CSRFError unless r comes
+// from one of origins (none: the request's own scheme and Host).
+func CheckOrigin(r *http.Request, origins ...string) error {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		switch site := r.Header.Get("Sec-Fetch-Site"); site {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -83,17 +82,8 @@ func (s *Store) List(ctx context.Context, k kinds.Kind, namespace string) ([]kin
 	if err := s.cache.List(ctx, list, opts...); err != nil {
 		return nil, fmt.Errorf("list %s from the cache: %w", k.Resource, err)
 	}
-	items := k.Items(list)
-	out := make([]kinds.Object, len(items))
-	for i, o := range items {
-		out[i] = o // the list is ours: the cache deep-copied every item into it
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].GetNamespace() != out[j].GetNamespace() {
-			return out[i].GetNamespace() < out[j].GetNamespace()
-		}
-		return out[i].GetName() < out[j].GetName()
-	})
+	out := k.Items(list) // ours: the cache deep-copied every item into the list
+	web.SortObjects(out)
 	return out, nil
 }
 

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"fmt"
-	"reflect"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -43,7 +42,7 @@ func assemble(objects []kinds.Object) (*Graph, error) {
 	}
 	entries := make([]entry, 0, len(objects))
 	for _, obj := range objects {
-		k, ok := kindOf(obj)
+		k, ok := kinds.Of(obj)
 		if !ok {
 			return nil, fmt.Errorf("object %s/%s: %T is no kind of the catalogue", obj.GetNamespace(), obj.GetName(), obj)
 		}
@@ -77,17 +76,6 @@ func assemble(objects []kinds.Object) (*Graph, error) {
 	g.sortGraph()
 	g.Cycles = findCycles(g)
 	return g, nil
-}
-
-// kindOf is the catalogue entry of obj's Go type.
-func kindOf(obj kinds.Object) (kinds.Kind, bool) {
-	t := reflect.TypeOf(obj)
-	for _, k := range kinds.All() {
-		if reflect.TypeOf(k.New()) == t {
-			return k, true
-		}
-	}
-	return kinds.Kind{}, false
 }
 
 // objectNode is the node of obj, with its state.

@@ -88,7 +88,7 @@ func fleet(t *testing.T) []kinds.Object {
 }
 
 func kindName(o kinds.Object) string {
-	k, _ := kindOf(o)
+	k, _ := kinds.Of(o)
 	return k.Kind
 }
 

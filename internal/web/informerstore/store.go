@@ -249,12 +249,7 @@ func (s *Store) List(_ context.Context, k kinds.Kind, namespace string) ([]kinds
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].GetNamespace() != out[j].GetNamespace() {
-			return out[i].GetNamespace() < out[j].GetNamespace()
-		}
-		return out[i].GetName() < out[j].GetName()
-	})
+	web.SortObjects(out)
 	return out, nil
 }
 
