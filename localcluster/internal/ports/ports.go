@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // Host is the only address the components listen on.
@@ -115,14 +117,68 @@ func Pick(names []string, previous, fixed Set) (Set, error) {
 				continue
 			}
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort(Host, "0"))
+		port, err := fresh(func(port int) bool {
+			return !taken(port) && !reserved(fixed, port) && hold(port) == nil
+		})
 		if err != nil {
 			return nil, fmt.Errorf("find a free port for %s: %w", name, err)
 		}
-		held = append(held, l)
-		out[name] = l.Addr().(*net.TCPAddr).Port
+		out[name] = port
 	}
 	return out, nil
+}
+
+// FreshRange is where fresh ports come from: below the kernel's ephemeral
+// range. A port the kernel picks for "listen on port 0" comes from the
+// ephemeral range, which is also where every outgoing connection takes its
+// local port; between Pick and the moment a component binds (seconds later,
+// after etcd and the API server are up), a busy machine's outgoing
+// connection took such a port and the scheduler failed with "address
+// already in use". Nothing takes a port below that range unless asked to.
+var FreshRange = [2]int{20000, 32767}
+
+// fresh tries random ports of FreshRange until use accepts one, and falls
+// back to a port chosen by the kernel when the range is exhausted.
+func fresh(use func(port int) bool) (int, error) {
+	lo, hi := FreshRange[0], FreshRange[1]
+	if low, ok := ephemeralLow(); ok && low-1 < hi {
+		hi = low - 1
+	}
+	for range 256 {
+		if hi < lo {
+			break
+		}
+		port := lo + rand.IntN(hi-lo+1)
+		if use(port) {
+			return port, nil
+		}
+	}
+	for range 16 {
+		l, err := net.Listen("tcp", net.JoinHostPort(Host, "0"))
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if use(port) {
+			return port, nil
+		}
+	}
+	return 0, errors.New("no free port below the ephemeral range nor from the kernel")
+}
+
+// ephemeralLow reads the first port of Linux's ephemeral range.
+func ephemeralLow() (int, bool) {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, false
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 0 {
+		return 0, false
+	}
+	low, err := strconv.Atoi(fields[0])
+	return low, err == nil
 }
 
 func reserved(fixed Set, port int) bool {

@@ -139,3 +139,32 @@ func TestSaveLoad(t *testing.T) {
 		t.Errorf("Load(corrupt) = %v, %v; want empty set, no error", got, err)
 	}
 }
+
+// A fresh port comes from below the ephemeral range, where no outgoing
+// connection can take it between Pick and the component's bind.
+func TestPickFreshPortsAvoidTheEphemeralRange(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e", "f"}
+	set, err := Pick(names, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hi := FreshRange[1]
+	if low, ok := ephemeralLow(); ok && low-1 < hi {
+		hi = low - 1
+	}
+	for name, port := range set {
+		if port < FreshRange[0] || port > hi {
+			t.Errorf("port for %s is %d, outside %d-%d", name, port, FreshRange[0], hi)
+		}
+	}
+}
+
+func TestFreshFallsBackToTheKernel(t *testing.T) {
+	saved := FreshRange
+	t.Cleanup(func() { FreshRange = saved })
+	FreshRange = [2]int{2, 1} // empty
+	port, err := fresh(func(int) bool { return true })
+	if err != nil || port == 0 {
+		t.Fatalf("fresh = %d, %v; want a kernel port", port, err)
+	}
+}
