@@ -8,7 +8,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
 
@@ -120,8 +119,7 @@ func reconcileIn(ctx context.Context, f *Factory, k kinds.Kind, key client.Objec
 // returns its value.
 func requestReconcile(ctx context.Context, c client.Client, obj kinds.Object) (string, error) {
 	token := requestToken()
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, meta.ReconcileRequestAnnotation, token)
-	return token, c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch)))
+	return token, c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", kinds.RequestPatch(token)))
 }
 
 // waitReconciled waits, bounded by --timeout, until the controller has

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -62,17 +61,14 @@ func newReconcileHelmReleaseCommand(f *Factory, k kinds.Kind) *cobra.Command {
 			p := progress{f.Err}
 			p.action("annotating %s %s in %s namespace", k.Kind, name, ns)
 			token := requestToken()
-			annotations := map[string]string{meta.ReconcileRequestAnnotation: token}
+			var extra []string
 			if o.force {
-				annotations[meta.ForceRequestAnnotation] = token
+				extra = append(extra, meta.ForceRequestAnnotation)
 			}
 			if o.reset {
-				annotations[meta.ResetRequestAnnotation] = token
+				extra = append(extra, meta.ResetRequestAnnotation)
 			}
-			patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": annotations}})
-			if err != nil {
-				return err
-			}
+			patch := kinds.RequestPatch(token, extra...)
 			if err := c.Patch(ctx, hr, client.RawPatch("application/merge-patch+json", patch)); err != nil {
 				return fmt.Errorf("annotate %s %s: %w", k.Kind, key, err)
 			}

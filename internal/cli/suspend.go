@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftless/driftless/api/meta"
 	"github.com/driftless/driftless/internal/kinds"
 )
 
@@ -120,7 +119,7 @@ func suspendAll(ctx context.Context, f *Factory, c client.Client, k kinds.Kind, 
 	p := progress{f.Err}
 	for _, obj := range objs {
 		p.action("suspending %s %s in %s namespace", k.Command.Path(), obj.GetName(), obj.GetNamespace())
-		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"suspend":true}}`))); err != nil {
+		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", k.Patch(kinds.ActionSuspend, ""))); err != nil {
 			return fmt.Errorf("suspend %s %s/%s: %w", k.Kind, obj.GetNamespace(), obj.GetName(), err)
 		}
 		p.success("%s suspended", k.Command.Path())
@@ -136,12 +135,7 @@ func resumeAll(ctx context.Context, f *Factory, c client.WithWatch, k kinds.Kind
 	for i, obj := range objs {
 		p.action("resuming %s %s in %s namespace", k.Command.Path(), obj.GetName(), obj.GetNamespace())
 		tokens[i] = requestToken()
-		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}},"spec":{"suspend":null}}`, meta.ReconcileRequestAnnotation, tokens[i])
-		if k.NotReconciled {
-			// An Alert or a Provider: no controller would read the request.
-			patch = `{"spec":{"suspend":null}}`
-		}
-		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
+		if err := c.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", k.Patch(kinds.ActionResume, tokens[i]))); err != nil {
 			return fmt.Errorf("resume %s %s/%s: %w", k.Kind, obj.GetNamespace(), obj.GetName(), err)
 		}
 		p.success("%s resumed", k.Command.Path())

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/driftless/driftless/internal/web"
+	"github.com/driftless/driftless/internal/web/actor"
 	"github.com/driftless/driftless/internal/web/auth"
 	"github.com/driftless/driftless/internal/web/informerstore"
 )
@@ -102,6 +103,9 @@ func runUI(ctx context.Context, f *Factory, o *uiOptions) error {
 		Handler: web.New(web.Options{
 			Store: store, Hosts: []string{"127.0.0.1", "localhost"}, Log: log,
 			Auth: web.AuthLocal, Sessions: sessions, OneTime: oneTime,
+			// Actions go out with the kubeconfig's own credentials; the
+			// buttons show where a SelfSubjectAccessReview allows patch.
+			Actor: actor.New(cfg, nil),
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

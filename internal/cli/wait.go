@@ -174,4 +174,4 @@ func (f *Factory) withTimeout(ctx context.Context) (context.Context, context.Can
 
 // requestToken is the value of reconcile.fluxcd.io/requestedAt for a request
 // made now.
-func requestToken() string { return time.Now().Format(time.RFC3339Nano) }
+func requestToken() string { return kinds.RequestToken(time.Now()) }

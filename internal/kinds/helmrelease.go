@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
+	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 )
 
@@ -29,6 +30,12 @@ func HelmRelease() Kind {
 		Revision:     func(o Object) string { return HelmReleaseRevision(o.(*helmv2.HelmRelease)) },
 		RevisionVerb: "applied",
 		SetSuspend:   func(o Object, s bool) { o.(*helmv2.HelmRelease).Spec.Suspend = s },
+		ExtraActions: []Action{
+			{Name: "force", Label: "Force", Annotations: []string{meta.ForceRequestAnnotation}, Requests: true,
+				Help: "A one-off install or upgrade, even with nothing changed (flux reconcile helmrelease --force)."},
+			{Name: "reset", Label: "Reset", Annotations: []string{meta.ResetRequestAnnotation}, Requests: true,
+				Help: "Reset the failure counters so that remediation starts afresh (flux reconcile helmrelease --reset)."},
+		},
 		Wide: []Column{
 			{"INTERVAL", func(o Object) string { return o.(*helmv2.HelmRelease).Spec.Interval.Duration.String() }},
 			{"CHART", func(o Object) string { return helmReleaseChart(o.(*helmv2.HelmRelease)) }},

@@ -104,6 +104,10 @@ type Kind struct {
 	// NotReconciled is true for a kind that no controller reconciles at all
 	// (Alert, Provider): `flux reconcile` has no command for it, as Flux.
 	NotReconciled bool
+	// ExtraActions are the kind's own actions, offered after Reconcile and
+	// Reconcile with source (a HelmRelease's Force and Reset); see
+	// Kind.Actions.
+	ExtraActions []Action
 
 	// Wide are the columns `-o wide` adds after MESSAGE.
 	Wide []Column

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -121,13 +122,14 @@ func TestWatchConfigsSelector(t *testing.T) {
 
 func TestWebFlags(t *testing.T) {
 	o := parse(t)
-	if o.Web.Addr != "" || o.Web.MaxStreams != 200 || o.Web.AnonymousUser {
+	if o.Web.Addr != "" || o.Web.MaxStreams != 200 || o.Web.AnonymousUser || o.Web.ActionTimeout != 2*time.Minute {
 		t.Errorf("web defaults: %+v", o.Web)
 	}
 	for want, args := range map[string][]string{
 		"--web-tls-cert and --web-tls-key go together": {"--web-tls-cert=c.pem"},
 		"set both or neither":                          {"--web-tls-key=k.pem"},
 		"--web-max-streams":                            {"--web-addr=:9080", "--web-max-streams=0"},
+		"--web-action-timeout must be positive":        {"--web-addr=:9080", "--web-action-timeout=0s"},
 	} {
 		err := parse(t, args...).Validate()
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -111,6 +111,9 @@ type WebOptions struct {
 	// AnonymousUser lets visitors who have not logged in read as user
 	// driftless:web:anonymous (group driftless:web:viewers).
 	AnonymousUser bool
+	// ActionTimeout is how long a page waits for the controller to handle
+	// a reconcile request made from it before saying nothing did.
+	ActionTimeout time.Duration
 }
 
 // WebServiceName is the Service flux install puts in front of the UI.
@@ -167,6 +170,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Web.TLSKey, "web-tls-key", "", "PEM private key of --web-tls-cert")
 	fs.StringSliceVar(&o.Web.Hosts, "web-hosts", nil, "host names (without port) the web UI answers to, others get 403 (default: the driftless-web Service's names in the runtime namespace, localhost and 127.0.0.1)")
 	fs.IntVar(&o.Web.MaxStreams, "web-max-streams", 200, "live-update streams the web UI serves at once; past that it answers 503 with Retry-After")
+	fs.DurationVar(&o.Web.ActionTimeout, "web-action-timeout", 2*time.Minute, "how long a web UI page waits for the controller to handle a reconcile request made from it before it says that nothing did")
 	fs.BoolVar(&o.Web.AnonymousUser, "web-anonymous-user", false, "let visitors who have not logged in read the web UI as user driftless:web:anonymous, group driftless:web:viewers (bind a role to it); they never act")
 
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
@@ -227,6 +231,9 @@ func (w WebOptions) validate() error {
 	}
 	if w.MaxStreams < 1 {
 		return fmt.Errorf("--web-max-streams must be at least 1, not %d", w.MaxStreams)
+	}
+	if w.ActionTimeout <= 0 {
+		return fmt.Errorf("--web-action-timeout must be positive, not %s", w.ActionTimeout)
 	}
 	return nil
 }

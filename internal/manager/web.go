@@ -14,10 +14,12 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/driftless/driftless/internal/web"
+	"github.com/driftless/driftless/internal/web/actor"
 	"github.com/driftless/driftless/internal/web/auth"
 	"github.com/driftless/driftless/internal/web/cachestore"
 )
@@ -65,7 +67,7 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 		l.Close()
 		return fmt.Errorf("web UI: make the client for token and access reviews: %w", err)
 	}
-	srv := &webServer{listener: l, handler: web.NewUI(webServerOptions(opts, store,
+	srv := &webServer{listener: l, handler: web.NewUI(webServerOptions(opts, store, mgr.GetConfig(),
 		kube.AuthenticationV1().TokenReviews(), kube.AuthorizationV1().SubjectAccessReviews(), log)), log: log}
 	if err := mgr.Add(srv); err != nil {
 		l.Close()
@@ -79,23 +81,27 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 // TokenReviews and every read is filtered by the viewer's RBAC with
 // SubjectAccessReviews (each answer cached 30 s), both sent as the
 // controller (addWebServer passes its clientset's), which is granted
-// create on both. Options.Context is not needed: the streams end with the
+// create on both. Actions go to the API server at base's address with the
+// viewer's own token, never base's credentials (internal/web/actor). Options.Context is not needed: the streams end with the
 // manager through their requests' contexts, and webServer.Start closes
 // the UI.
-func webServerOptions(opts Options, store web.Store, tokens auth.TokenReviewer, access auth.AccessReviewer, log logr.Logger) web.Options {
+func webServerOptions(opts Options, store web.Store, base *rest.Config, tokens auth.TokenReviewer, access auth.AccessReviewer, log logr.Logger) web.Options {
 	hosts := opts.Web.Hosts
 	if len(hosts) == 0 {
 		hosts = DefaultWebHosts(runtimeNamespace(opts))
 	}
+	reviews := auth.NewAccess(access, auth.AccessOptions{})
 	return web.Options{
-		Store:      store,
-		Hosts:      hosts,
-		Log:        slog.New(logr.ToSlogHandler(log)),
-		MaxStreams: opts.Web.MaxStreams,
-		Auth:       web.AuthToken,
-		Anonymous:  opts.Web.AnonymousUser,
-		Login:      &auth.Authenticator{Reviews: tokens},
-		Access:     auth.NewAccess(access, auth.AccessOptions{}),
+		Store:         store,
+		Hosts:         hosts,
+		Log:           slog.New(logr.ToSlogHandler(log)),
+		MaxStreams:    opts.Web.MaxStreams,
+		Auth:          web.AuthToken,
+		Anonymous:     opts.Web.AnonymousUser,
+		Login:         &auth.Authenticator{Reviews: tokens},
+		Access:        reviews,
+		Actor:         actor.New(base, reviews),
+		ActionTimeout: opts.Web.ActionTimeout,
 	}
 }
 

@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/internal/web"
@@ -56,8 +58,9 @@ func TestWebServerOptionsFilterByRBAC(t *testing.T) {
 		opts := parse(t, "--web-addr=:9080", "--web-max-streams=7")
 		opts.Web.AnonymousUser = anonymous
 		opts.Web.Hosts = []string{"localhost"}
-		wo := webServerOptions(opts, store, tokenReviews{}, accessReviews{}, logr.Discard())
-		if wo.MaxStreams != 7 || wo.Anonymous != anonymous || wo.Auth != web.AuthToken || wo.Login == nil || wo.Access == nil {
+		wo := webServerOptions(opts, store, &rest.Config{Host: "https://127.0.0.1:1"}, tokenReviews{}, accessReviews{}, logr.Discard())
+		if wo.MaxStreams != 7 || wo.Anonymous != anonymous || wo.Auth != web.AuthToken || wo.Login == nil || wo.Access == nil ||
+			wo.Actor == nil || wo.ActionTimeout != 2*time.Minute {
 			t.Fatalf("options from the flags: %+v", wo)
 		}
 		h := web.New(wo)

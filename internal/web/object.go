@@ -42,6 +42,9 @@ type objectData struct {
 	Failed    []string
 	// Deleted is set when a live stream saw the object go.
 	Deleted bool
+	// Actions are the viewer's buttons and the feedback on the request
+	// the page follows.
+	Actions actionsData
 }
 
 type conditionRow struct{ Type, Status, Reason, Message, Age, When string }
@@ -64,6 +67,7 @@ func (s *server) object(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := s.objectData(r.Context(), k, obj)
+	d.Actions = s.actions(r.Context(), k, obj, r.URL.Query())
 	title := k.Kind + " " + key.Namespace + "/" + key.Name
 	s.render(w, r, http.StatusOK, "object", page{Title: title, Body: d, Live: s.live(r)})
 }

@@ -71,6 +71,13 @@ type Options struct {
 	Login *auth.Authenticator
 	// OneTime is the token `flux ui` printed (AuthLocal).
 	OneTime *auth.OneTime
+
+	// Actor carries out actions as the viewer; nil shows no action.
+	Actor Actor
+	// ActionTimeout is how long a page waits for the controller to
+	// handle a reconcile request before saying nothing did; zero is
+	// DefaultActionTimeout.
+	ActionTimeout time.Duration
 }
 
 type server struct {
@@ -85,6 +92,9 @@ type server struct {
 	pages  map[string]*template.Template
 	hub    *hub
 	sess   sessionState
+	actor  Actor
+	// actionTimeout bounds the wait for a reconcile request's handling.
+	actionTimeout time.Duration
 }
 
 // New returns the UI's handler, a *UI: its Close ends the live streams.
@@ -92,7 +102,10 @@ func New(opts Options) http.Handler { return NewUI(opts) }
 
 func newServer(opts Options) *server {
 	s := &server{store: opts.Store, base: opts.Store, access: opts.Access, now: opts.Now, hosts: map[string]bool{}, log: opts.Log, pages: parsePages(),
-		sess: newSessionState(opts)}
+		sess: newSessionState(opts), actor: opts.Actor, actionTimeout: opts.ActionTimeout}
+	if s.actionTimeout <= 0 {
+		s.actionTimeout = DefaultActionTimeout
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -121,6 +134,7 @@ func (s *server) handler() http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
 	s.authRoutes(mux)
+	s.actionRoutes(mux)
 	return s.secure(s.authenticate(mux))
 }
 

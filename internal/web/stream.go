@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -151,8 +152,9 @@ func (v view) ID() string {
 
 // liveView is what a stream renders: the overview or one object.
 type liveView interface {
-	// start reads what the client shows as the stream opens.
-	start(ctx context.Context)
+	// start reads what the client shows as the stream opens; poke makes
+	// the stream render again without a change (a timer's end).
+	start(ctx context.Context, poke func())
 	// wants tells whether a change concerns the page.
 	wants(c Change) bool
 	// render writes the events for the changes since the last call.
@@ -202,7 +204,7 @@ func (s *server) liveViewFor(r *http.Request) (liveView, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &objectLive{s: s, k: k, key: types.NamespacedName{Namespace: parts[3], Name: parts[4]}}, true
+	return &objectLive{s: s, k: k, key: types.NamespacedName{Namespace: parts[3], Name: parts[4]}, query: r.URL.Query()}, true
 }
 
 // pending is a stream's buffer: the latest change per object, bounded.
@@ -210,6 +212,7 @@ type pending struct {
 	mu       sync.Mutex
 	changes  map[string]Change
 	overflow bool
+	poked    bool
 	wake     chan struct{}
 }
 
@@ -230,13 +233,25 @@ func (p *pending) add(c Change) {
 	}
 }
 
-// take empties the buffer.
-func (p *pending) take() (map[string]Change, bool) {
+// poke asks for a render with no change.
+func (p *pending) poke() {
+	p.mu.Lock()
+	p.poked = true
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take empties the buffer; poked tells whether a render was asked for
+// without a change.
+func (p *pending) take() (changes map[string]Change, overflow, poked bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c, o := p.changes, p.overflow
-	p.changes, p.overflow = map[string]Change{}, false
-	return c, o
+	c, o, k := p.changes, p.overflow, p.poked
+	p.changes, p.overflow, p.poked = map[string]Change{}, false, false
+	return c, o, k
 }
 
 // size is how many changes the buffer holds.
@@ -274,7 +289,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 		}
 	})
 	defer cancel()
-	v.start(r.Context())
+	v.start(r.Context(), p.poke)
 
 	// The retry the browser waits before reconnecting, and a first
 	// comment so that the client sees the stream open.
@@ -313,7 +328,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 				}
 			}
 			last = time.Now()
-			changes, overflow := p.take()
+			changes, overflow, poked := p.take()
 			// A change the viewer may not see sends nothing, not even
 			// the overview's summary.
 			changes = s.visibleChanges(r.Context(), changes)
@@ -321,7 +336,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 			switch {
 			case overflow:
 				err = ew.event("resync", "")
-			case len(changes) > 0:
+			case len(changes) > 0 || poked:
 				err = v.render(r.Context(), ew, changes)
 			}
 			if err != nil {
@@ -382,7 +397,9 @@ type overviewLive struct {
 
 func (o *overviewLive) wants(Change) bool { return true }
 
-func (o *overviewLive) start(ctx context.Context) { o.rows = o.ids(o.s.overviewData(ctx, o.f)) }
+func (o *overviewLive) start(ctx context.Context, _ func()) {
+	o.rows = o.ids(o.s.overviewData(ctx, o.f))
+}
 
 func (o *overviewLive) ids(d overviewData) []string {
 	ids := make([]string, len(d.Rows))
@@ -427,9 +444,22 @@ type objectLive struct {
 	s   *server
 	k   kinds.Kind
 	key types.NamespacedName
+	// query is the page's, which names the request it follows.
+	query url.Values
 }
 
-func (o *objectLive) start(context.Context) {}
+// start renders the page once more when the request it follows times
+// out, since nothing in the object changes then.
+func (o *objectLive) start(ctx context.Context, poke func()) {
+	obj := o.k.New()
+	if o.s.store.Get(ctx, o.key, obj) != nil {
+		return
+	}
+	if until, ok := o.s.pendingUntil(o.k, obj, o.query); ok {
+		t := time.AfterFunc(until.Sub(o.s.now())+50*time.Millisecond, poke)
+		context.AfterFunc(ctx, func() { t.Stop() })
+	}
+}
 
 func (o *objectLive) wants(c Change) bool {
 	return c.Kind.Group == o.k.Group && c.Kind.Kind == o.k.Kind &&
@@ -446,6 +476,7 @@ func (o *objectLive) render(ctx context.Context, w *eventWriter, _ map[string]Ch
 		return fmt.Errorf("read %s %s: %w", o.k.Kind, o.key, err)
 	default:
 		d = o.s.objectData(ctx, o.k, obj)
+		d.Actions = o.s.actions(ctx, o.k, obj, o.query)
 	}
 	for _, name := range []string{"state", "conditions"} {
 		if d.Deleted && name == "conditions" {
