@@ -2,7 +2,6 @@ package manager
 
 import (
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/spf13/pflag"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -104,18 +102,6 @@ func serve(h http.Handler, method, path string, form url.Values) *httptest.Respo
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
-}
-
-// A flag that exists must work: there are no actions yet, so there is no
-// --web-action-timeout.
-func TestNoWebActionTimeoutFlag(t *testing.T) {
-	var o Options
-	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	o.BindFlags(fs)
-	if err := fs.Parse([]string{"--web-action-timeout=1m"}); err == nil {
-		t.Error("--web-action-timeout is accepted, but nothing uses it")
-	}
 }
 
 // TestWebServerClosesTheUIOnStop: once the manager stops, the UI refuses

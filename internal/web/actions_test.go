@@ -330,7 +330,7 @@ func TestStreamSaysWhenARequestTimesOut(t *testing.T) {
 	path := brokenPage + "?acted=reconcile&token=" + url.QueryEscape(kinds.RequestToken(now))
 	ch := openStream(t, srv, "/events"+path)
 	c.add(time.Minute)
-	ev := next(t, ch, named("state"))
+	ev := next(t, ch, func(e sseEvent) bool { return e.Name == "state" && strings.Contains(e.Data, "not handled") })
 	if ev == nil || !strings.Contains(ev.Data, "not handled after 200ms") {
 		t.Fatalf("state after the timeout: %+v", ev)
 	}

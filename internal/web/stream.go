@@ -448,13 +448,18 @@ type objectLive struct {
 	query url.Values
 }
 
-// start renders the page once more when the request it follows times
-// out, since nothing in the object changes then.
+// start renders the page's fragments once as the stream opens: the
+// object may have changed between the page's render and the stream's
+// subscription (a controller handling the request an action just made,
+// within milliseconds), and that change would otherwise never reach the
+// page. It renders them once more when the request the page follows
+// times out, since nothing in the object changes then.
 func (o *objectLive) start(ctx context.Context, poke func()) {
 	obj := o.k.New()
 	if o.s.store.Get(ctx, o.key, obj) != nil {
-		return
+		return // gone, or not the viewer's to see: nothing to say
 	}
+	poke()
 	if until, ok := o.s.pendingUntil(o.k, obj, o.query); ok {
 		t := time.AfterFunc(until.Sub(o.s.now())+50*time.Millisecond, poke)
 		context.AfterFunc(ctx, func() { t.Stop() })

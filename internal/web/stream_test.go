@@ -186,6 +186,13 @@ func TestStreamAddDeleteRespectsFilter(t *testing.T) {
 func TestStreamObjectPage(t *testing.T) {
 	store, srv, _ := liveServer(t, nil)
 	ch := openStream(t, srv, "/events/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken")
+	// As it opens, the stream renders the page's fragments once: a change
+	// between the page's render and the stream's start is not lost.
+	for _, name := range []string{"state", "conditions"} {
+		if ev := next(t, ch, named(name)); ev == nil || !strings.Contains(ev.Data, "missing file ./apps/overlay/kustomization.yaml") {
+			t.Fatalf("the stream did not open with the %s fragment: %+v", name, ev)
+		}
+	}
 	// Another object's change is not this page's.
 	store.Add(kustomization("apps", "other"))
 	store.Add(broken("changed <script>alert(1)</script>"))

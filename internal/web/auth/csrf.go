@@ -53,7 +53,10 @@ func CheckCSRF(r *http.Request, sess Session, origins ...string) error {
 // from one of origins (none: the request's own scheme and Host).
 func CheckOrigin(r *http.Request, origins ...string) error {
 	origin := r.Header.Get("Origin")
-	if origin == "" {
+	// Under the UI's Referrer-Policy: no-referrer, Chromium sends a
+	// form's POST with "Origin: null"; Sec-Fetch-Site, which no page can
+	// set, then says where it came from.
+	if origin == "" || origin == "null" {
 		switch site := r.Header.Get("Sec-Fetch-Site"); site {
 		case "same-origin":
 			return nil

@@ -34,7 +34,11 @@ func TestCheckCSRF(t *testing.T) {
 		{name: "foreign origin", origin: "https://evil.example", header: "the-token", want: "foreign origin https://evil.example"},
 		{name: "other port", origin: "http://ui.example:9081", header: "the-token", want: "foreign origin http://ui.example:9081"},
 		{name: "scheme downgrade", tls: true, origin: "http://ui.example:9080", header: "the-token", want: "foreign origin http://ui.example:9080"},
-		{name: "null origin", origin: "null", header: "the-token", want: "foreign origin null"},
+		{name: "null origin alone", origin: "null", header: "the-token", want: "missing Origin"},
+		// Chromium's form POST under Referrer-Policy: no-referrer.
+		{name: "null origin, same-origin fetch", origin: "null", site: "same-origin", body: form("the-token")},
+		{name: "null origin, cross-site fetch (a sandboxed frame)", origin: "null", site: "cross-site", header: "the-token",
+			want: "cross-origin request (Sec-Fetch-Site: cross-site)"},
 		{name: "not the configured origin", origins: []string{"https://flux.example.com"},
 			origin: "http://ui.example:9080", header: "the-token", want: "foreign origin http://ui.example:9080"},
 		{name: "no Origin, no Sec-Fetch-Site", header: "the-token", want: "missing Origin"},
