@@ -42,6 +42,10 @@ type objectData struct {
 	Failed    []string
 	// Deleted is set when a live stream saw the object go.
 	Deleted bool
+	// Inventory is the tree of what a Kustomization or HelmRelease
+	// applied (inventory.go), nil for other kinds or without
+	// Options.Objects.
+	Inventory *inventoryData
 }
 
 type conditionRow struct{ Type, Status, Reason, Message, Age, When string }
@@ -64,6 +68,7 @@ func (s *server) object(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := s.objectData(r.Context(), k, obj)
+	d.Inventory = s.inventoryTree(r.Context(), r.URL.Path, r.URL.Query(), k, obj)
 	title := k.Kind + " " + key.Namespace + "/" + key.Name
 	s.render(w, r, http.StatusOK, "object", page{Title: title, Body: d, Live: s.live(r)})
 }
