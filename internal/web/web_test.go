@@ -18,7 +18,7 @@ func newTestServer() http.Handler { return New(testOptions()) }
 
 func testOptions() Options {
 	return Options{Store: NewMemoryStore(fixtures()...), Now: func() time.Time { return now }, Hosts: []string{"localhost", "127.0.0.1"},
-		Anonymous: true}
+		Anonymous: true, Objects: newFakeObjects(objectFixtures()...)}
 }
 
 // get requests path from h as a browser on localhost would, without gzip.
