@@ -289,3 +289,16 @@ func (b *inventoryBuilder) expand(ctx context.Context, key bucketKey, entries []
 		e.Nested = b.build(ctx, tk, refs, depth+1)
 	}
 }
+
+// withoutFlatInventory drops the catalogue's flat "Inventory" list (as
+// `flux get` describes it) from sections: the tree shows the same entries,
+// grouped, paged and with their health.
+func withoutFlatInventory(sections []kinds.Section) []kinds.Section {
+	out := sections[:0:0]
+	for _, sec := range sections {
+		if sec.Title != "Inventory" {
+			out = append(out, sec)
+		}
+	}
+	return out
+}
