@@ -68,7 +68,7 @@ func (s *server) object(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := s.objectData(r.Context(), k, obj)
-	if d.Inventory = s.inventoryTree(r.Context(), r.URL.Path, r.URL.Query(), k, obj); d.Inventory != nil {
+	if d.Inventory = s.inventoryTree(r.Context(), r.URL.EscapedPath(), r.URL.Query(), k, obj); d.Inventory != nil {
 		d.Sections = withoutFlatInventory(d.Sections)
 	}
 	title := k.Kind + " " + key.Namespace + "/" + key.Name
