@@ -33,6 +33,7 @@ func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 // goldenPages are every page the golden files pin, by file name.
 var goldenPages = map[string]string{
 	"overview.html":                       "/",
+	"overview-lookup.html":                "/?who-kind=deployments.apps&who-namespace=apps&who-name=podinfo",
 	"object-ready-kustomization.html":     "/o/kustomize.toolkit.fluxcd.io/Kustomization/flux-system/apps",
 	"object-failing-kustomization.html":   "/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken",
 	"object-script-message.html":          "/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/untrusted",
