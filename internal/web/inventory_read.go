@@ -4,6 +4,7 @@ import (
 	"context"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/driftless/driftless/internal/engine/health"
@@ -38,9 +39,13 @@ func (s *server) readEntries(ctx context.Context, key bucketKey, version string,
 	}
 	ok, err := s.objects.KindFor(key.GroupKind, version)
 	if err != nil {
+		why := "the cluster does not serve this kind (is its CRD installed?)"
+		if !apimeta.IsNoMatchError(err) {
+			s.log.Error("map an inventory kind", "group", key.Group, "kind", key.Kind, "error", err)
+			why = "cannot tell which resource this kind is: asking the API server failed (the server's log says why)"
+		}
 		for i := range entries {
-			entries[i].setHealth(health.Result{Status: health.Unknown,
-				Message: "the cluster does not serve this kind (" + err.Error() + ")"})
+			entries[i].setHealth(health.Result{Status: health.Unknown, Message: why})
 		}
 		return entries
 	}

@@ -274,3 +274,18 @@ func TestInventoryScriptNameIsText(t *testing.T) {
 		t.Errorf("a name with <script> is not escaped:\n%s", page)
 	}
 }
+
+// TestInventoryUnservedKind checks an entry whose CRD is gone: Unknown,
+// saying so, without a read.
+func TestInventoryUnservedKind(t *testing.T) {
+	ks := withInventory("apps", "crd-gone", "apps_w_example.com_Widget")
+	opts, reader := inventoryOptions([]kinds.Object{ks})
+	d := newServer(opts).inventoryTree(context.Background(), "/", url.Values{}, kinds.Kustomization(), ks)
+	e := d.Namespaces[0].Kinds[0].Entries[0]
+	if e.Badge.Word != "Unknown" || !strings.Contains(e.Message, "does not serve this kind") {
+		t.Errorf("entry of an unserved kind: %+v", e)
+	}
+	if gets, lists, _ := reader.counts(); gets+lists != 0 {
+		t.Errorf("%d reads of a kind the cluster does not serve", gets+lists)
+	}
+}
