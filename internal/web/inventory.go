@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"hash/fnv"
 	"net/url"
 	"sort"
 	"strconv"
@@ -51,7 +52,10 @@ type inventoryNamespace struct {
 type inventoryKind struct {
 	Kind, Group string
 	Count       int
-	Collapsed   bool
+	// Anchor is the element id the paging links return to, so that a
+	// page of a long tree opens where the reader clicked.
+	Anchor    string
+	Collapsed bool
 	// ExpandLink shows the first page of a collapsed kind.
 	ExpandLink string
 	// Page of Pages, with the links around it; Pages is 0 when the kind
@@ -203,10 +207,11 @@ func (b *inventoryBuilder) kind(ctx context.Context, owner string, key bucketKey
 	names := bk.Names
 	if len(names) > inventoryPageSize {
 		param := pageParam(owner, key)
+		ik.Anchor = anchorOf(param)
 		page, err := strconv.Atoi(b.query.Get(param))
 		if err != nil || page < 1 {
 			ik.Collapsed = true
-			ik.ExpandLink = b.link(param, "1")
+			ik.ExpandLink = b.link(param, "1") + "#" + ik.Anchor
 			return ik
 		}
 		ik.Pages = (len(names) + inventoryPageSize - 1) / inventoryPageSize
@@ -218,6 +223,11 @@ func (b *inventoryBuilder) kind(ctx context.Context, owner string, key bucketKey
 			ik.NextLink = b.link(param, strconv.Itoa(ik.Page+1))
 		}
 		ik.CollapseLink = b.link(param, "")
+		for _, l := range []*string{&ik.PrevLink, &ik.NextLink, &ik.CollapseLink} {
+			if *l != "" {
+				*l += "#" + ik.Anchor
+			}
+		}
 		start := (ik.Page - 1) * inventoryPageSize
 		names = names[start:min(start+inventoryPageSize, len(names))]
 	}
@@ -238,6 +248,14 @@ func pageParam(owner string, key bucketKey) string {
 		p += "." + key.Group
 	}
 	return p
+}
+
+// anchorOf is an element id for param: "inv-" and a hash, since a page
+// parameter holds characters an id should not.
+func anchorOf(param string) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(param))
+	return "inv-" + strconv.FormatUint(h.Sum64(), 36)
 }
 
 // link is the page with param set to value (removed when empty), every

@@ -208,7 +208,9 @@ func TestInventoryCollapsesAndPages(t *testing.T) {
 	page := get(t, h, path).Body.String()
 	param := "inv:apps/ConfigMap"
 	expand := path + "?" + url.Values{param: {"1"}}.Encode()
-	if !strings.Contains(page, "ConfigMap (10000)") || !strings.Contains(page, `href="`+attr(expand)+`"`) {
+	anchor := anchorOf(param)
+	if !strings.Contains(page, "ConfigMap (10000)") || !strings.Contains(page, `href="`+attr(expand)+"#"+anchor+`"`) ||
+		!strings.Contains(page, `<li id="`+anchor+`">`) {
 		t.Fatalf("the ConfigMaps are not collapsed to a count with a link to %s", expand)
 	}
 	if strings.Contains(page, "cm-00000") {
@@ -236,7 +238,7 @@ func TestInventoryCollapsesAndPages(t *testing.T) {
 		t.Errorf("page 2 lists %d current entries, want 201", n)
 	}
 	next := path + "?" + url.Values{param: {"3"}}.Encode()
-	if !strings.Contains(second, `href="`+attr(next)+`"`) {
+	if !strings.Contains(second, `href="`+attr(next)+"#"+anchor+`"`) {
 		t.Errorf("page 2 does not link to page 3 (%s)", next)
 	}
 	if last := get(t, h, path+"?"+url.Values{param: {"999"}}.Encode()).Body.String(); !strings.Contains(last, "Page 50 of 50") ||
