@@ -123,14 +123,16 @@ func trace(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, ke
 		{"Namespace", obj.GetNamespace()},
 		{"Status", "Managed by Flux"},
 	}}
-	if hrName, hrNS := obj.GetLabels()[helmv2.NameLabel], obj.GetLabels()[helmv2.NamespaceLabel]; hrName != "" && hrNS != "" {
-		return traceHelmRelease(ctx, c, gvk, key, client.ObjectKey{Namespace: hrNS, Name: hrName}, sections)
-	}
-	ksName, ksNS := obj.GetLabels()[ksNameLabel], obj.GetLabels()[ksNamespaceLabel]
-	if ksName == "" || ksNS == "" {
+	// The web UI's "who manages this?" reads the labels the same way.
+	owner, ownerKey, managed := kinds.ManagedBy(obj.GetLabels())
+	if !managed {
 		return nil, fmt.Errorf("%s %s/%s is not managed by Flux: it has neither the %s and %s labels nor Helm's %s and %s",
 			gvk.Kind, obj.GetNamespace(), obj.GetName(), ksNameLabel, ksNamespaceLabel, helmv2.NameLabel, helmv2.NamespaceLabel)
 	}
+	if owner.Kind == kinds.HelmRelease().Kind {
+		return traceHelmRelease(ctx, c, gvk, key, client.ObjectKey(ownerKey), sections)
+	}
+	ksName, ksNS := ownerKey.Name, ownerKey.Namespace
 	kk := kinds.Kustomization()
 	ks := kk.New()
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ksNS, Name: ksName}, ks); err != nil {

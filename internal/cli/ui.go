@@ -24,6 +24,7 @@ import (
 	"github.com/driftless/driftless/internal/web/actor"
 	"github.com/driftless/driftless/internal/web/auth"
 	"github.com/driftless/driftless/internal/web/informerstore"
+	"github.com/driftless/driftless/internal/web/objectreader"
 )
 
 type uiOptions struct {
@@ -90,6 +91,12 @@ func runUI(ctx context.Context, f *Factory, o *uiOptions) error {
 		fmt.Fprintf(f.Err, "► watching namespaces %v: %s\n", namespaces, why)
 	}
 
+	// The inventory tree and the lookup read any kind with the user's own
+	// credentials: the API server's Forbidden shows as "no access".
+	objects, err := objectreader.NewForConfig(cfg, nil)
+	if err != nil {
+		return err
+	}
 	sessions := auth.NewSessions(auth.SessionOptions{})
 	oneTime, token, err := auth.NewOneTime(sessions, localUser(ctx, cfg), 0)
 	if err != nil {
@@ -102,7 +109,7 @@ func runUI(ctx context.Context, f *Factory, o *uiOptions) error {
 	srv := &http.Server{
 		Handler: web.New(web.Options{
 			Store: store, Hosts: []string{"127.0.0.1", "localhost"}, Log: log,
-			Auth: web.AuthLocal, Sessions: sessions, OneTime: oneTime,
+			Auth: web.AuthLocal, Sessions: sessions, OneTime: oneTime, Objects: objects,
 			// Actions go out with the kubeconfig's own credentials; the
 			// buttons show where a SelfSubjectAccessReview allows patch.
 			Actor: actor.New(cfg, nil),

@@ -22,6 +22,7 @@ import (
 	"github.com/driftless/driftless/internal/web/actor"
 	"github.com/driftless/driftless/internal/web/auth"
 	"github.com/driftless/driftless/internal/web/cachestore"
+	"github.com/driftless/driftless/internal/web/objectreader"
 )
 
 // webShutdownBound is how long the UI's server waits for its requests to
@@ -67,8 +68,16 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 		l.Close()
 		return fmt.Errorf("web UI: make the client for token and access reviews: %w", err)
 	}
-	srv := &webServer{listener: l, handler: web.NewUI(webServerOptions(opts, store, mgr.GetConfig(),
-		kube.AuthenticationV1().TokenReviews(), kube.AuthorizationV1().SubjectAccessReviews(), log)), log: log}
+	objects, err := objectreader.NewForConfig(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		l.Close()
+		return fmt.Errorf("web UI: %w", err)
+	}
+	wo := webServerOptions(opts, store, mgr.GetConfig(), kube.AuthenticationV1().TokenReviews(), kube.AuthorizationV1().SubjectAccessReviews(), log)
+	// The inventory tree and the lookup read any kind as the controller;
+	// wo.Access gates every answer by the viewer's RBAC.
+	wo.Objects = objects
+	srv := &webServer{listener: l, handler: web.NewUI(wo), log: log}
 	if err := mgr.Add(srv); err != nil {
 		l.Close()
 		return err

@@ -45,6 +45,10 @@ type objectData struct {
 	// Actions are the viewer's buttons and the feedback on the request
 	// the page follows.
 	Actions actionsData
+	// Inventory is the tree of what a Kustomization or HelmRelease
+	// applied (inventory.go), nil for other kinds or without
+	// Options.Objects.
+	Inventory *inventoryData
 }
 
 type conditionRow struct{ Type, Status, Reason, Message, Age, When string }
@@ -68,6 +72,9 @@ func (s *server) object(w http.ResponseWriter, r *http.Request) {
 	}
 	d := s.objectData(r.Context(), k, obj)
 	d.Actions = s.actions(r.Context(), k, obj, r.URL.Query())
+	if d.Inventory = s.inventoryTree(r.Context(), r.URL.EscapedPath(), r.URL.Query(), k, obj); d.Inventory != nil {
+		d.Sections = withoutFlatInventory(d.Sections)
+	}
 	title := k.Kind + " " + key.Namespace + "/" + key.Name
 	s.render(w, r, http.StatusOK, "object", page{Title: title, Body: d, Live: s.live(r)})
 }

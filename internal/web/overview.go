@@ -93,11 +93,15 @@ type overviewData struct {
 	Statuses   []option
 	// Failed are the kinds that could not be listed, with why.
 	Failed []string
+	// Lookup is the "who manages this?" form and answer (lookup.go),
+	// nil without Options.Objects.
+	Lookup *lookupData
 }
 
 func (s *server) overview(w http.ResponseWriter, r *http.Request) {
 	f := parseFilter(r.URL.Query())
 	d := s.overviewData(r.Context(), f)
+	d.Lookup = s.lookup(r.Context(), r.URL.Query())
 	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Body: d, Live: s.live(r)})
 }
 

@@ -58,6 +58,10 @@ type Options struct {
 	// Context ends every stream when it is done (the server shutting
 	// down); nil leaves that to UI.Close.
 	Context context.Context
+	// Objects reads objects of any kind, for the inventory tree and the
+	// "who manages this?" lookup (inventory.go, lookup.go); nil leaves
+	// both out. Its reads are gated by Access when that is set.
+	Objects ObjectReader
 
 	// Auth is how visitors get a session (session.go): the login page
 	// (AuthToken, the zero value) or `flux ui`'s one-time URL (AuthLocal).
@@ -95,6 +99,8 @@ type server struct {
 	actor  Actor
 	// actionTimeout bounds the wait for a reconcile request's handling.
 	actionTimeout time.Duration
+	// objects reads any kind (Options.Objects), nil when not given.
+	objects ObjectReader
 }
 
 // New returns the UI's handler, a *UI: its Close ends the live streams.
@@ -119,6 +125,7 @@ func newServer(opts Options) *server {
 		s.hosts[strings.ToLower(h)] = true
 	}
 	s.hub = newHub(opts)
+	s.objects = opts.Objects
 	return s
 }
 

@@ -15,8 +15,10 @@ var pageNames = []string{"overview", "object", "graph", "notfound", "login", "de
 func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
-		pages[name] = template.Must(template.New(name).Funcs(template.FuncMap{"csrfField": csrfField}).ParseFS(files,
-			"templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
+		funcs := template.FuncMap{"csrfField": csrfField, "pageSize": func() int { return inventoryPageSize }}
+		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(files,
+			"templates/layout.html", "templates/partials.html", "templates/inventory.html", "templates/lookup.html",
+			"templates/"+name+".html"))
 	}
 	return pages
 }

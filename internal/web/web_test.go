@@ -18,7 +18,7 @@ func newTestServer() http.Handler { return New(testOptions()) }
 
 func testOptions() Options {
 	return Options{Store: NewMemoryStore(fixtures()...), Now: func() time.Time { return now }, Hosts: []string{"localhost", "127.0.0.1"},
-		Anonymous: true}
+		Anonymous: true, Objects: newFakeObjects(objectFixtures()...)}
 }
 
 // get requests path from h as a browser on localhost would, without gzip.
@@ -33,6 +33,7 @@ func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 // goldenPages are every page the golden files pin, by file name.
 var goldenPages = map[string]string{
 	"overview.html":                       "/",
+	"overview-lookup.html":                "/?who-kind=deployments.apps&who-namespace=apps&who-name=podinfo",
 	"object-ready-kustomization.html":     "/o/kustomize.toolkit.fluxcd.io/Kustomization/flux-system/apps",
 	"object-failing-kustomization.html":   "/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken",
 	"object-script-message.html":          "/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/untrusted",
