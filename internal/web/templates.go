@@ -16,7 +16,7 @@ func parsePages() map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
 		pages[name] = template.Must(template.New(name).Funcs(template.FuncMap{"csrfField": csrfField}).ParseFS(files,
-			"templates/layout.html", "templates/partials.html", "templates/"+name+".html"))
+			"templates/layout.html", "templates/partials.html", "templates/events.html", "templates/"+name+".html"))
 	}
 	return pages
 }
