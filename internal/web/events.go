@@ -36,9 +36,9 @@ type eventsData struct {
 	Rows []eventRow
 	// More is how many older events are not shown past maxEvents.
 	More int
-	// For is the object as `flux events --for` names it, for the line
-	// that says where the rest are.
-	For string
+	// For and Namespace are the object as `flux events -n Namespace
+	// --for For` names it, for the line that says where the rest are.
+	For, Namespace string
 	// Denied are the namespaces whose events the viewer may not list:
 	// none of their events are read.
 	Denied []string
@@ -69,7 +69,7 @@ func (s *server) eventsSection(ctx context.Context, k kinds.Kind, obj kinds.Obje
 	if s.eventSource == nil {
 		return nil
 	}
-	d := &eventsData{For: k.Kind + "/" + obj.GetName()}
+	d := &eventsData{For: k.Kind + "/" + obj.GetName(), Namespace: obj.GetNamespace()}
 	var events []corev1.Event
 	allowed := map[string]bool{}
 	for _, ref := range eventsource.Involved(k, obj) {

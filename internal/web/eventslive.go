@@ -123,12 +123,19 @@ func (s *server) watchEvents(ctx context.Context, ref kinds.Ref, poke func()) {
 		}
 		if delivered {
 			delay = eventsRetryFirst
-			if err == nil {
-				continue // the API server ended a healthy watch
-			}
 		}
-		s.log.Warn("events watch failed or ended; starting it again", "kind", ref.Kind, "namespace", ref.Namespace,
-			"name", ref.Name, "retry", delay, "error", err)
+		switch {
+		case err == nil && delivered:
+			continue // the API server ended a watch that worked: again at once
+		case err == nil:
+			// Ended with nothing sent (the API server's timeout on an
+			// object without events, or a reader that ends at once): no
+			// failure, but not again at once either.
+			s.log.Debug("events watch ended; starting it again", "kind", ref.Kind, "namespace", ref.Namespace, "name", ref.Name)
+		default:
+			s.log.Warn("events watch failed; starting it again", "kind", ref.Kind, "namespace", ref.Namespace,
+				"name", ref.Name, "retry", delay, "error", err)
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -136,7 +143,9 @@ func (s *server) watchEvents(ctx context.Context, ref kinds.Ref, poke func()) {
 			return
 		case <-t.C:
 		}
-		delay = min(2*delay, eventsRetryMax)
+		if err != nil {
+			delay = min(2*delay, eventsRetryMax)
+		}
 	}
 }
 
