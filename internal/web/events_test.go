@@ -24,7 +24,6 @@ import (
 	"github.com/driftless/driftless/internal/web/eventsource"
 )
 
-
 // eventsSectionOf is the Events section of a page, "" when it has none.
 func eventsSectionOf(page string) string {
 	start := strings.Index(page, `<section id="events"`)
@@ -108,6 +107,7 @@ func TestEventsCappedAtTheNewest50(t *testing.T) {
 	if !strings.Contains(sec, "10 older events are not") {
 		t.Errorf("the section does not say 10 more are left out:\n%s", sec)
 	}
+	golden(t, "events-capped.html", []byte(sec))
 }
 
 // askedAccess is an Access that records its questions and lets the
@@ -167,6 +167,7 @@ func TestEventsRelatedNamespaceCheckedOnItsOwn(t *testing.T) {
 	if strings.Contains(body, evArtifact) {
 		t.Error("the source's event in flux-system shows")
 	}
+	golden(t, "events-denied-related.html", []byte(sec))
 }
 
 // scriptedEvents is an EventSource whose answers a test sets: List's
