@@ -101,14 +101,17 @@ func (o *objectLive) renderSide(ctx context.Context, w *eventWriter) error {
 }
 
 // watchEvents pokes on every event about ref until ctx ends. A watch that
-// fails or ends is started again, after a backoff when it failed or
-// delivered nothing; the stream stays open meanwhile, and the first
+// fails or ends is started again, after a backoff when it failed (doubling
+// while it keeps failing: one that fails after its first events must not
+// re-render the section every second) or delivered nothing; the stream
+// stays open meanwhile, and the first
 // events of the new watch (the existing ones, as Added) re-render the
 // section, so nothing missed in between stays missing. A Forbidden answer
 // (flux ui: the user may not watch events there) ends the watching.
 func (s *server) watchEvents(ctx context.Context, ref kinds.Ref, poke func()) {
 	delay := eventsRetryFirst
 	for {
+		started := time.Now()
 		w, err := s.eventSource.Watch(ctx, ref)
 		delivered := false
 		if err == nil {
@@ -121,11 +124,12 @@ func (s *server) watchEvents(ctx context.Context, ref kinds.Ref, poke func()) {
 			s.log.Info("not watching events: forbidden", "kind", ref.Kind, "namespace", ref.Namespace, "name", ref.Name, "error", err)
 			return
 		}
-		if delivered {
-			delay = eventsRetryFirst
+		if time.Since(started) > eventsRetryMax {
+			delay = eventsRetryFirst // it worked for a while: not the same failure
 		}
 		switch {
 		case err == nil && delivered:
+			delay = eventsRetryFirst
 			continue // the API server ended a watch that worked: again at once
 		case err == nil:
 			// Ended with nothing sent (the API server's timeout on an
