@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/internal/kinds"
 	"github.com/driftless/driftless/internal/web/auth"
 	"github.com/driftless/driftless/internal/web/eventsource"
@@ -330,5 +331,30 @@ func TestStreamEventsFollowRBAC(t *testing.T) {
 		if a.GetVerb() == "watch" && a.GetNamespace() == "flux-system" {
 			t.Errorf("a stream watched events in flux-system, which the viewer may not list: %+v", a)
 		}
+	}
+}
+
+// Pointing the object at another source moves the stream's watch: the new
+// source's events reach it. No event exists at first, so that nothing but
+// the new watch can send the section.
+func TestStreamEventsFollowANewSource(t *testing.T) {
+	cs := fake.NewClientset()
+	store, srv, _ := liveServer(t, func(o *Options) { o.Events = eventsource.New(cs) })
+	ch := openStream(t, srv, "/events"+brokenPage)
+	moved := broken("")
+	moved.Spec.SourceRef = kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "other-repo"}
+	store.Add(moved)
+	const msg = "an event of the new source"
+	newSource := fixtureEvent("1", "source.toolkit.fluxcd.io/v1", "GitRepository", "apps", "other-repo", corev1.EventTypeNormal,
+		"NewArtifact", msg, time.Second, 1)
+	if _, err := cs.CoreV1().Events("apps").Create(context.Background(), newSource, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ev := next(t, ch, func(e sseEvent) bool { return e.Name == "events" && strings.Contains(e.Data, msg) })
+	if ev == nil {
+		t.Fatal("the new source's event did not reach the stream")
+	}
+	if !strings.Contains(ev.Data, ">GitRepository/other-repo</a>") {
+		t.Errorf("the event does not name the new source:\n%s", ev.Data)
 	}
 }

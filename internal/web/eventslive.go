@@ -56,26 +56,72 @@ func (p *pending) takeSidePoke() bool {
 // objects, one watch each with the involved object's field selector, for
 // this stream only. Nothing is watched without an EventSource, for an
 // object the viewer may not see (the Store answers NotFound), or in a
-// namespace whose events the viewer may not list.
+// namespace whose events the viewer may not list. When the object changes
+// the set is worked out again: a Kustomization pointed at another source
+// follows that source's events from then on.
 func (o *objectLive) follow(ctx context.Context, poke func()) {
 	if o.s.eventSource == nil {
 		return
 	}
+	changed := make(chan struct{}, 1)
+	cancel := o.s.store.Subscribe(func(c Change) {
+		if o.wants(c) {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		}
+	})
+	defer cancel()
+	watching := map[kinds.Ref]context.CancelFunc{}
+	for first := true; ; first = false {
+		if o.watchInvolved(ctx, watching, poke) && !first {
+			poke() // a source gone or added changes the section now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}
+
+// watchInvolved starts a watch for each object whose events the page shows
+// now and stops those of objects it no longer shows; it tells whether the
+// set changed.
+func (o *objectLive) watchInvolved(ctx context.Context, watching map[kinds.Ref]context.CancelFunc, poke func()) bool {
+	want := map[kinds.Ref]bool{}
 	obj := o.k.New()
-	if err := o.s.store.Get(ctx, o.key, obj); err != nil {
-		return
-	}
-	allowed := map[string]bool{}
-	for _, ref := range eventsource.Involved(o.k, obj) {
-		ok, checked := allowed[ref.Namespace]
-		if !checked {
-			ok = o.s.mayListEvents(ctx, &eventsData{}, ref.Namespace)
-			allowed[ref.Namespace] = ok
+	if err := o.s.store.Get(ctx, o.key, obj); err == nil {
+		allowed := map[string]bool{}
+		for _, ref := range eventsource.Involved(o.k, obj) {
+			ok, checked := allowed[ref.Namespace]
+			if !checked {
+				ok = o.s.mayListEvents(ctx, &eventsData{}, ref.Namespace)
+				allowed[ref.Namespace] = ok
+			}
+			if ok {
+				want[ref] = true
+			}
 		}
-		if ok {
-			go o.s.watchEvents(ctx, ref, poke)
+	}
+	changed := false
+	for ref, stop := range watching {
+		if !want[ref] {
+			stop()
+			delete(watching, ref)
+			changed = true
 		}
 	}
+	for ref := range want {
+		if _, on := watching[ref]; !on {
+			wctx, stop := context.WithCancel(ctx)
+			watching[ref] = stop
+			go o.s.watchEvents(wctx, ref, poke)
+			changed = true
+		}
+	}
+	return changed
 }
 
 // renderSide sends the Events section as the page renders it, as the
