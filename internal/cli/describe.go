@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/internal/kinds"
+	"github.com/driftless/driftless/internal/web/eventsource"
 )
 
 // describeOptions holds what describe needs besides the Factory: how to
@@ -109,13 +110,6 @@ func eventsFor(ctx context.Context, c client.Client, kind string, obj client.Obj
 	return list.Items, nil
 }
 
-// eventTime is when an event last happened, whichever field its writer set.
-func eventTime(e corev1.Event) time.Time {
-	switch {
-	case !e.LastTimestamp.IsZero():
-		return e.LastTimestamp.Time
-	case !e.EventTime.IsZero():
-		return e.EventTime.Time
-	}
-	return e.CreationTimestamp.Time
-}
+// eventTime is when an event last happened, whichever field its writer
+// set; the web UI's object page orders its events by the same.
+var eventTime = eventsource.Time

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftless/driftless/internal/kinds"
+	"github.com/driftless/driftless/internal/web/eventsource"
 )
 
 // fluxGroupSuffix is what the API groups of every Flux kind end with.
@@ -195,19 +195,10 @@ func otherNamespaces(filter *eventFilter) []string {
 	return out
 }
 
-// sortEvents orders events oldest first. Times have a one-second grain; the
-// resource version orders events written within the same second.
-func sortEvents(events []corev1.Event) {
-	sort.SliceStable(events, func(i, j int) bool {
-		ti, tj := eventTime(events[i]), eventTime(events[j])
-		if !ti.Equal(tj) {
-			return ti.Before(tj)
-		}
-		ri, _ := strconv.ParseUint(events[i].ResourceVersion, 10, 64)
-		rj, _ := strconv.ParseUint(events[j].ResourceVersion, 10, 64)
-		return ri < rj
-	})
-}
+// sortEvents orders events oldest first: by time, then (times have a
+// one-second grain) by resource version, as the web UI's object page does
+// newest first.
+func sortEvents(events []corev1.Event) { eventsource.SortOldestFirst(events) }
 
 // eventPrinter writes events as kubectl's event tables do.
 type eventPrinter struct {

@@ -23,6 +23,7 @@ import (
 	"github.com/driftless/driftless/internal/web"
 	"github.com/driftless/driftless/internal/web/actor"
 	"github.com/driftless/driftless/internal/web/auth"
+	"github.com/driftless/driftless/internal/web/eventsource"
 	"github.com/driftless/driftless/internal/web/informerstore"
 	"github.com/driftless/driftless/internal/web/objectreader"
 )
@@ -97,6 +98,13 @@ func runUI(ctx context.Context, f *Factory, o *uiOptions) error {
 	if err != nil {
 		return err
 	}
+	// The object pages read events with the user's own credentials too:
+	// the API server answers Forbidden where they may not list them.
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("making the client that reads events: %w", err)
+	}
+
 	sessions := auth.NewSessions(auth.SessionOptions{})
 	oneTime, token, err := auth.NewOneTime(sessions, localUser(ctx, cfg), 0)
 	if err != nil {
@@ -109,7 +117,7 @@ func runUI(ctx context.Context, f *Factory, o *uiOptions) error {
 	srv := &http.Server{
 		Handler: web.New(web.Options{
 			Store: store, Hosts: []string{"127.0.0.1", "localhost"}, Log: log,
-			Auth: web.AuthLocal, Sessions: sessions, OneTime: oneTime, Objects: objects,
+			Auth: web.AuthLocal, Sessions: sessions, OneTime: oneTime, Objects: objects, Events: eventsource.New(kube),
 			// Actions go out with the kubeconfig's own credentials; the
 			// buttons show where a SelfSubjectAccessReview allows patch.
 			Actor: actor.New(cfg, nil),

@@ -50,6 +50,9 @@ func TestRenderWeb(t *testing.T) {
 	if role == nil || !roleGrants(role, "authentication.k8s.io", "tokenreviews", "create") || !roleGrants(role, "authorization.k8s.io", "subjectaccessreviews", "create") {
 		t.Errorf("the UI's role lacks create on tokenreviews and subjectaccessreviews: %v", role)
 	}
+	if !roleGrants(role, "", "events", "list") || !roleGrants(role, "", "events", "watch") {
+		t.Errorf("the UI's role lacks list and watch on events, which the object page reads as the controller: %v", role)
+	}
 	if b := find(objs, "ClusterRoleBinding", "driftless-web-flux-system"); b == nil || !strings.Contains(subjects(b), "ServiceAccount/flux-system/"+DeploymentName) {
 		t.Error("the UI's role is not bound to the controller's ServiceAccount")
 	}

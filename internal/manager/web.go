@@ -22,6 +22,7 @@ import (
 	"github.com/driftless/driftless/internal/web/actor"
 	"github.com/driftless/driftless/internal/web/auth"
 	"github.com/driftless/driftless/internal/web/cachestore"
+	"github.com/driftless/driftless/internal/web/eventsource"
 	"github.com/driftless/driftless/internal/web/objectreader"
 )
 
@@ -73,10 +74,16 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 		l.Close()
 		return fmt.Errorf("web UI: %w", err)
 	}
-	wo := webServerOptions(opts, store, mgr.GetConfig(), kube.AuthenticationV1().TokenReviews(), kube.AuthorizationV1().SubjectAccessReviews(), log)
+	wo := webServerOptions(opts, store, mgr.GetConfig(), kube.AuthenticationV1().TokenReviews(),
+		kube.AuthorizationV1().SubjectAccessReviews(), log)
 	// The inventory tree and the lookup read any kind as the controller;
 	// wo.Access gates every answer by the viewer's RBAC.
 	wo.Objects = objects
+	// Object pages read events as the controller, one object at a time
+	// with a field selector and, live, one watch per open stream: no
+	// Event informer joins the manager's cache. Options.Access checks the
+	// viewer may list events in each namespace first.
+	wo.Events = eventsource.New(kube)
 	srv := &webServer{listener: l, handler: web.NewUI(wo), log: log}
 	if err := mgr.Add(srv); err != nil {
 		l.Close()

@@ -40,6 +40,9 @@ type objectData struct {
 	IsSource  bool
 	Consumers []consumer
 	Failed    []string
+	// Events is the Events section (events.go), nil without an
+	// EventSource; only the full page reads it, the stream sends its own.
+	Events *eventsData
 	// Deleted is set when a live stream saw the object go.
 	Deleted bool
 	// Actions are the viewer's buttons and the feedback on the request
@@ -75,6 +78,7 @@ func (s *server) object(w http.ResponseWriter, r *http.Request) {
 	if d.Inventory = s.inventoryTree(r.Context(), r.URL.EscapedPath(), r.URL.Query(), k, obj); d.Inventory != nil {
 		d.Sections = withoutFlatInventory(d.Sections)
 	}
+	d.Events = s.eventsSection(r.Context(), k, obj)
 	title := k.Kind + " " + key.Namespace + "/" + key.Name
 	s.render(w, r, http.StatusOK, "object", page{Title: title, Body: d, Live: s.live(r)})
 }

@@ -55,6 +55,12 @@ type Options struct {
 	// namespace (accessStore). `flux ui` leaves it nil: its informers run
 	// with the user's own credentials, so the API server filters.
 	Access Access
+	// Events, when set, is where the object page reads the Kubernetes
+	// Events of the object and of its related objects (events.go). In
+	// the cluster it reads as the controller, after an Access check per
+	// namespace; for `flux ui` with the user's credentials. Nil leaves
+	// the Events section out.
+	Events EventSource
 	// Context ends every stream when it is done (the server shutting
 	// down); nil leaves that to UI.Close.
 	Context context.Context
@@ -101,6 +107,9 @@ type server struct {
 	actionTimeout time.Duration
 	// objects reads any kind (Options.Objects), nil when not given.
 	objects ObjectReader
+
+	// eventSource is Options.Events, nil for no Events section.
+	eventSource EventSource
 }
 
 // New returns the UI's handler, a *UI: its Close ends the live streams.
@@ -112,6 +121,7 @@ func newServer(opts Options) *server {
 	if s.actionTimeout <= 0 {
 		s.actionTimeout = DefaultActionTimeout
 	}
+	s.eventSource = opts.Events
 	if s.now == nil {
 		s.now = time.Now
 	}

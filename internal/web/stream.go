@@ -214,6 +214,8 @@ type pending struct {
 	overflow bool
 	poked    bool
 	wake     chan struct{}
+	// sidePoked is set when a sideFeed changed (eventslive.go).
+	sidePoked bool
 }
 
 func (p *pending) add(c Change) {
@@ -290,6 +292,13 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 	})
 	defer cancel()
 	v.start(r.Context(), p.poke)
+	side, hasSide := v.(sideFeed)
+	if hasSide {
+		// The feed's watches end with the stream, whatever ends it.
+		sideCtx, stop := context.WithCancel(r.Context())
+		defer stop()
+		go side.follow(sideCtx, p.pokeSide)
+	}
 
 	// The retry the browser waits before reconnecting, and a first
 	// comment so that the client sees the stream open.
@@ -329,6 +338,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 			}
 			last = time.Now()
 			changes, overflow, poked := p.take()
+			sidePoked := p.takeSidePoke()
 			// A change the viewer may not see sends nothing, not even
 			// the overview's summary.
 			changes = s.visibleChanges(r.Context(), changes)
@@ -338,6 +348,9 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 				err = ew.event("resync", "")
 			case len(changes) > 0 || poked:
 				err = v.render(r.Context(), ew, changes)
+			}
+			if err == nil && sidePoked && hasSide && !overflow {
+				err = side.renderSide(r.Context(), ew)
 			}
 			if err != nil {
 				if r.Context().Err() == nil {

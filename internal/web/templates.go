@@ -18,7 +18,7 @@ func parsePages() map[string]*template.Template {
 		funcs := template.FuncMap{"csrfField": csrfField, "pageSize": func() int { return inventoryPageSize }}
 		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(files,
 			"templates/layout.html", "templates/partials.html", "templates/inventory.html", "templates/lookup.html",
-			"templates/"+name+".html"))
+			"templates/events.html", "templates/"+name+".html"))
 	}
 	return pages
 }

@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/driftless/driftless/internal/web/eventsource"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -18,7 +22,7 @@ func newTestServer() http.Handler { return New(testOptions()) }
 
 func testOptions() Options {
 	return Options{Store: NewMemoryStore(fixtures()...), Now: func() time.Time { return now }, Hosts: []string{"localhost", "127.0.0.1"},
-		Anonymous: true, Objects: newFakeObjects(objectFixtures()...)}
+		Anonymous: true, Objects: newFakeObjects(objectFixtures()...), Events: eventsource.New(fake.NewClientset(fixtureEvents()...))}
 }
 
 // get requests path from h as a browser on localhost would, without gzip.
