@@ -15,6 +15,7 @@ import (
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	"github.com/driftless/driftless/internal/web"
+	"github.com/driftless/driftless/internal/web/actor"
 	"github.com/driftless/driftless/internal/web/auth"
 )
 
@@ -86,5 +87,49 @@ func TestClusterViewerSeesOnlyItsNamespace(t *testing.T) {
 	}
 	if rec := get("/o/" + kustomizeGroup + "/Kustomization/" + ns + "/mine-app"); rec.Code != http.StatusOK {
 		t.Errorf("its own namespace's object: %d", rec.Code)
+	}
+}
+
+// TestClusterAnonymousSeesWhatItsRoleAllows: with anonymous reads on, a
+// visitor without a session is asked about as driftless:web:anonymous in
+// group driftless:web:viewers; a RoleBinding of that group to a read-only
+// Role in one namespace shows that namespace's objects and nothing of
+// another, and never an action, though the UI has a way to act.
+func TestClusterAnonymousSeesWhatItsRoleAllows(t *testing.T) {
+	ctx := context.Background()
+	ns, other := env.Namespace(t), env.Namespace(t)
+	kube := env.Kube
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "web-viewers"}, Rules: []rbacv1.PolicyRule{{
+		APIGroups: []string{kustomizeGroup}, Resources: []string{"kustomizations"}, Verbs: []string{"get", "list", "watch", "patch"}}}}
+	if _, err := kube.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "web-viewers"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: auth.AnonymousGroup}}}
+	if _, err := kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	store := web.NewMemoryStore(
+		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shown-app"}},
+		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "unseen-app"}},
+	)
+	access := auth.NewAccess(kube.AuthorizationV1().SubjectAccessReviews(), auth.AccessOptions{})
+	h := web.New(web.Options{Store: store, Hosts: []string{"localhost"}, Anonymous: true, Access: access,
+		Login: &auth.Authenticator{Reviews: kube.AuthenticationV1().TokenReviews()}, Actor: actor.New(env.Config, access)})
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://localhost"+path, nil))
+		return rec
+	}
+	if rec := get("/"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "shown-app") || strings.Contains(rec.Body.String(), "unseen-app") {
+		t.Errorf("the anonymous overview: %d, want %s/shown-app and nothing of %s:\n%s", rec.Code, ns, other, rec.Body)
+	}
+	page := get("/o/" + kustomizeGroup + "/Kustomization/" + ns + "/shown-app").Body.String()
+	if strings.Contains(page, `class="action"`) || !strings.Contains(page, "Log in to act on this object") {
+		t.Errorf("the anonymous visitor sees action forms (its role even allows patch), or no word why not")
+	}
+	if rec := get("/o/" + kustomizeGroup + "/Kustomization/" + other + "/unseen-app"); rec.Code != http.StatusNotFound {
+		t.Errorf("the other namespace's object: %d, want 404", rec.Code)
 	}
 }
