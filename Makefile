@@ -12,7 +12,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 25m
 
 LOCALCLUSTER_SRC := $(shell find localcluster -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.yaml' -o -name '*.sh' \) -not -name '*_test.go' 2>/dev/null)
 
-.PHONY: build demo cluster image bench reliability test generate fuzz clean bin/registry bin/crane bin/cosign bin/helm
+.PHONY: build demo cluster image bench reliability test generate fuzz screenshots clean bin/registry bin/crane bin/cosign bin/helm
 
 ## build: bin/flux, bin/driftless-controller, bin/driftless-demo and bin/localcluster
 build: bin/localcluster
@@ -80,6 +80,11 @@ fuzz:
 	for t in $(FUZZ_TARGETS); do \
 		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./internal/$${t%%:*} || exit 1; \
 	done
+
+## screenshots: docs/images/ui-overview.png, ui-kustomization.png and ui-graph.png, taken of the demo
+## fleet in chromium-headless-shell by the demo's end-to-end test
+screenshots: bin/localcluster
+	DRIFTLESS_SCREENSHOTS_DIR=$(CURDIR)/docs/images go test -count=1 -timeout 20m -run '^TestDemoInterrupt$$' -v ./test/e2e
 
 ## reliability: the fault and bad-input suite; regenerates docs/reliability.md
 reliability: bin/localcluster

@@ -83,6 +83,7 @@ type demo struct {
 	clients                     *clients
 	ageIdentity                 string
 	password, repoURL           string
+	webAddr                     string // where the controller serves the web UI
 	want                        []string // Kustomizations to wait for
 	lock                        *os.File
 	stops                       []stopper
@@ -227,11 +228,19 @@ func (d *demo) waitAndSummarize(ctx context.Context) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("flux get all -A: %w", err)
 	}
+	tokenFile := filepath.Join(d.dataDir, "ui-token")
+	if err := d.clients.uiToken(ctx, tokenFile); err != nil {
+		return err
+	}
 	clone := fmt.Sprintf("http://driftless:%s@%s/fleet.git", d.password, d.git.URL()[len("http://"):])
 	fmt.Fprintf(d.out, `
 Use the cluster:
 
   export KUBECONFIG=%s
+
+See it in the web UI (log in with the token in %s):
+
+  http://%s/
 
 Edit the fleet and watch it reconcile:
 
@@ -240,9 +249,9 @@ Edit the fleet and watch it reconcile:
   flux get kustomizations -A -w
 
 The age key that decrypts the fleet's secrets is %s
-(for sops: export SOPS_AGE_KEY_FILE=%[3]s). Controller log: %s
+(for sops: export SOPS_AGE_KEY_FILE=%[5]s). Controller log: %s
 
-`, d.kubeconfig, clone, filepath.Join(d.dataDir, "age.agekey"), d.controller.LogPath)
+`, d.kubeconfig, tokenFile, d.webAddr, clone, filepath.Join(d.dataDir, "age.agekey"), d.controller.LogPath)
 	return nil
 }
 

@@ -132,12 +132,16 @@ func (d *demo) startController(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if d.webAddr, err = freePort(); err != nil {
+		return "", err
+	}
 	p, err := startProcess("driftless-controller", filepath.Join(d.dataDir, "controller.log"), d.ctrlBin,
 		"--kubeconfig", d.kubeconfig,
 		"--storage-path", filepath.Join(d.dataDir, "storage"), "--image-storage-path", filepath.Join(d.dataDir, "images"),
 		"--storage-addr", storage, "--storage-adv-addr", storage,
 		"--metrics-addr", "0", "--health-addr", health,
 		"--events-listen-addr", "0", "--receiver-addr", "0",
+		"--web-addr", d.webAddr, "--web-hosts", "127.0.0.1,localhost",
 		"--log-encoding", "json")
 	if err != nil {
 		return "", err
@@ -155,7 +159,7 @@ func (d *demo) startController(ctx context.Context) (string, error) {
 	}); err != nil {
 		return "", fmt.Errorf("driftless-controller: %w", err)
 	}
-	return fmt.Sprintf("driftless-controller ready (pid %d, log %s)", p.pid(), p.LogPath), nil
+	return fmt.Sprintf("driftless-controller ready (pid %d, log %s, web UI http://%s/)", p.pid(), p.LogPath, d.webAddr), nil
 }
 
 func (d *demo) bootstrap(ctx context.Context) (string, error) {

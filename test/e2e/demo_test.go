@@ -165,7 +165,7 @@ func TestDemoInterrupt(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatalf("the demo was not running after 8 minutes:\n%s", snapshot())
 	}
-	time.Sleep(2 * time.Second) // let the controller poll the Git server meanwhile
+	checkDemoUI(t, snapshot(), dataDir)
 	close(stopTracking)
 	<-tracked
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
