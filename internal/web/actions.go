@@ -35,10 +35,11 @@ type Actor interface {
 }
 
 // Query parameters of the page an action redirects to: which action, and
-// the token of its reconcile request, which the page follows.
+// the token of its reconcile request, which the page follows. Not
+// "token": that is `flux ui`'s one-time login token.
 const (
 	queryActed = "acted"
-	queryToken = "token"
+	queryToken = "request"
 )
 
 // actionsData is the object page's action block: the buttons the viewer

@@ -163,7 +163,7 @@ func TestReconcileActionIsFollowedUntilHandled(t *testing.T) {
 	cookies, csrf := loginAs(t, h, "editor-token")
 	rec := do(h, http.MethodPost, brokenPage+"/reconcile", url.Values{auth.CSRFField: {csrf}}, cookies, sameOriginHeader)
 	token := kinds.RequestToken(now)
-	wantTo := brokenPage + "?acted=reconcile&token=" + url.QueryEscape(token)
+	wantTo := brokenPage + "?acted=reconcile&request=" + url.QueryEscape(token)
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != wantTo {
 		t.Fatalf("POST reconcile: %d to %q, want 303 to %q\n%s", rec.Code, rec.Header().Get("Location"), wantTo, rec.Body)
 	}
@@ -327,7 +327,7 @@ func TestStreamSaysWhenARequestTimesOut(t *testing.T) {
 		o.Now, o.ActionTimeout = c.now, 200*time.Millisecond
 		o.Actor = &fakeActor{}
 	})
-	path := brokenPage + "?acted=reconcile&token=" + url.QueryEscape(kinds.RequestToken(now))
+	path := brokenPage + "?acted=reconcile&request=" + url.QueryEscape(kinds.RequestToken(now)) + "&rendered="
 	ch := openStream(t, srv, "/events"+path)
 	c.add(time.Minute)
 	ev := next(t, ch, func(e sseEvent) bool { return e.Name == "state" && strings.Contains(e.Data, "not handled") })

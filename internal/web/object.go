@@ -80,7 +80,9 @@ func (s *server) object(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Events = s.eventsSection(r.Context(), k, obj)
 	title := k.Kind + " " + key.Namespace + "/" + key.Name
-	s.render(w, r, http.StatusOK, "object", page{Title: title, Body: d, Live: s.live(r)})
+	live := s.live(r)
+	live.Events = withQuery(live.Events, queryRendered, obj.GetResourceVersion())
+	s.render(w, r, http.StatusOK, "object", page{Title: title, Body: d, Live: live})
 }
 
 // objectData is what the object page shows of obj, of kind k; the live

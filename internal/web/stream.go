@@ -204,7 +204,9 @@ func (s *server) liveViewFor(r *http.Request) (liveView, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &objectLive{s: s, k: k, key: types.NamespacedName{Namespace: parts[3], Name: parts[4]}, query: r.URL.Query()}, true
+	q := r.URL.Query()
+	return &objectLive{s: s, k: k, key: types.NamespacedName{Namespace: parts[3], Name: parts[4]}, query: q,
+		rendered: q.Get(queryRendered)}, true
 }
 
 // pending is a stream's buffer: the latest change per object, bounded.
@@ -459,20 +461,39 @@ type objectLive struct {
 	key types.NamespacedName
 	// query is the page's, which names the request it follows.
 	query url.Values
+	// rendered is the resourceVersion the page was drawn from.
+	rendered string
 }
 
-// start renders the page's fragments once as the stream opens: the
-// object may have changed between the page's render and the stream's
-// subscription (a controller handling the request an action just made,
-// within milliseconds), and that change would otherwise never reach the
-// page. It renders them once more when the request the page follows
-// times out, since nothing in the object changes then.
+// queryRendered is the stream URL's parameter that carries the
+// resourceVersion an object page was drawn from.
+const queryRendered = "rendered"
+
+// withQuery is u with the query parameter name=value added.
+func withQuery(u, name, value string) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + url.QueryEscape(name) + "=" + url.QueryEscape(value)
+}
+
+// start renders the page's fragments once as the stream opens if the
+// object changed since the page was drawn: a change between the page's
+// render and the stream's subscription (a controller handling the request
+// an action just made, within milliseconds) would otherwise never reach
+// the page. An unchanged object sends nothing, so no swap replaces a
+// button under the reader's pointer. It renders them once more when the
+// request the page follows times out, since nothing in the object changes
+// then.
 func (o *objectLive) start(ctx context.Context, poke func()) {
 	obj := o.k.New()
 	if o.s.store.Get(ctx, o.key, obj) != nil {
 		return // gone, or not the viewer's to see: nothing to say
 	}
-	poke()
+	if obj.GetResourceVersion() != o.rendered {
+		poke()
+	}
 	if until, ok := o.s.pendingUntil(o.k, obj, o.query); ok {
 		t := time.AfterFunc(until.Sub(o.s.now())+50*time.Millisecond, poke)
 		context.AfterFunc(ctx, func() { t.Stop() })

@@ -185,9 +185,10 @@ func TestStreamAddDeleteRespectsFilter(t *testing.T) {
 
 func TestStreamObjectPage(t *testing.T) {
 	store, srv, _ := liveServer(t, nil)
-	ch := openStream(t, srv, "/events/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken")
-	// As it opens, the stream renders the page's fragments once: a change
-	// between the page's render and the stream's start is not lost.
+	// The page was drawn from an older resourceVersion: as it opens, the
+	// stream renders the page's fragments once, so a change between the
+	// page's render and the stream's start is not lost.
+	ch := openStream(t, srv, "/events/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken?rendered=41")
 	for _, name := range []string{"state", "conditions"} {
 		if ev := next(t, ch, named(name)); ev == nil || !strings.Contains(ev.Data, "missing file ./apps/overlay/kustomization.yaml") {
 			t.Fatalf("the stream did not open with the %s fragment: %+v", name, ev)
@@ -214,6 +215,20 @@ func TestStreamObjectPage(t *testing.T) {
 	ev = next(t, ch, named("state"))
 	if ev == nil || !strings.Contains(ev.Data, "Deleted: this object no longer exists") {
 		t.Fatalf("after the delete, state = %+v", ev)
+	}
+}
+
+// TestStreamObjectPageUpToDateSendsNothingAtOpen: a page drawn from the
+// object's current resourceVersion gets no fragment as its stream opens
+// (a swap then could replace the button under the reader's pointer); the
+// first event is the next change.
+func TestStreamObjectPageUpToDateSendsNothingAtOpen(t *testing.T) {
+	store, srv, _ := liveServer(t, nil)
+	ch := openStream(t, srv, "/events/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken?rendered=")
+	store.Add(broken("the next change"))
+	ev := next(t, ch, func(e sseEvent) bool { return e.Name == "state" || e.Name == "conditions" })
+	if ev == nil || ev.Name != "state" || !strings.Contains(ev.Data, "the next change") {
+		t.Fatalf("first state or conditions event %+v, want the next change's state", ev)
 	}
 }
 

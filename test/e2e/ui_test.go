@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os/exec"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,6 +164,8 @@ func TestUIInTheCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("local mode", func(t *testing.T) { checkLocalUI(t, ns, repo, serviceAccountKubeconfig(t, ns, "editor")) })
+
 	t.Run("editor loses patch after the page loaded", func(t *testing.T) {
 		p.Navigate(origin + page)
 		if p.Count(`form[action$="/suspend"]`) != 1 {
@@ -256,7 +261,7 @@ func requestedToken(t *testing.T, p *browser.Page) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := u.Query().Get("token")
+	token := u.Query().Get("request")
 	if token == "" {
 		t.Fatalf("the action did not redirect with its token: %s\n%s", p.URL(), p.Text("main"))
 	}
@@ -356,4 +361,98 @@ func randomSuffix() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+var localUIURL = regexp.MustCompile(`Open (http://127\.0\.0\.1:[0-9]+)/\?token=([A-Za-z0-9_-]+)`)
+
+// checkLocalUI runs bin/flux ui with the editor's kubeconfig (rights in
+// ns only, so its informers fall back to that namespace) and walks the
+// same scenarios in its own browser (its own cookies): the one-time URL
+// logs in, the overview shows the Kustomization Ready, a broken commit
+// turns the page Not ready without a reload and the fix turns it back,
+// and Reconcile acts with the kubeconfig's credentials. Without the token,
+// or from another Host, it answers 403.
+func checkLocalUI(t *testing.T, ns string, repo *gittest.Repo, kubeconfig string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bins.flux, "--kubeconfig", kubeconfig, "ui", "--port", "0")
+	var out, errOut syncWriter
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	var m []string
+	testcluster.Eventually(t, time.Minute, "flux ui to print its URL", func() (bool, error) {
+		m = localUIURL.FindStringSubmatch(out.String())
+		return m != nil, nil
+	})
+	origin, token := m[1], m[2]
+
+	for name, req := range map[string]func() *http.Request{
+		"no token": func() *http.Request { r, _ := http.NewRequest(http.MethodGet, origin+"/", nil); return r },
+		"another Host": func() *http.Request {
+			r, _ := http.NewRequest(http.MethodGet, origin+"/?token="+token, nil)
+			r.Host = "evil.example"
+			return r
+		},
+	} {
+		resp, err := http.DefaultClient.Do(req())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, resp.StatusCode)
+		}
+	}
+
+	b := browser.Start(t)
+	p := b.Open(t, origin+"/?token="+token)
+	if u := p.URL(); u != origin+"/" {
+		t.Errorf("after the one-time URL the browser is at %s, want %s/ without the token", u, origin)
+	}
+	if body := p.Text("body"); !strings.Contains(body, "showing namespace "+ns) || !strings.Contains(body, "app") {
+		t.Errorf("the local overview does not show %s/app, limited to its namespace:\n%s", ns, body)
+	}
+	page := origin + "/o/kustomize.toolkit.fluxcd.io/Kustomization/" + ns + "/app"
+	p.Navigate(page)
+	uiWait(t, p, "the page to say Ready", `document.querySelector('#state').innerText.includes('Ready')`)
+	browser.Evaluate[bool](p, "(window.__marker = 'still here', true)")
+	repo.CommitFiles(gittest.DefaultBranch, map[string]string{"deploy/kustomization.yaml": "resources:\n- gone.yaml\n"}, "break it again")
+	requestReconcile(t, ns, "gitrepositories", "app")
+	uiWait(t, p, "the header to turn Not ready", `document.querySelector('#state').innerText.includes('Not ready') && document.querySelector('#state').innerText.includes('gone.yaml')`)
+	repo.CommitFiles(gittest.DefaultBranch, appFiles("local"), "fix it again")
+	requestReconcile(t, ns, "gitrepositories", "app")
+	uiWait(t, p, "the header to turn Ready again", `!document.querySelector('#state').innerText.includes('Not ready')`)
+	if m := browser.Evaluate[string](p, "window.__marker || ''"); m != "still here" {
+		t.Errorf("the page reloaded (marker %q)", m)
+	}
+	p.Screenshots("local-kustomization")
+	p.CheckClean(origin)
+
+	p.Click(`form[action$="/reconcile"] button`)
+	requested := requestedToken(t, p)
+	testcluster.Eventually(t, 60*time.Second, "the controller to handle the local page's request", func() (bool, error) {
+		return nested(t, ns, "app", "status", "lastHandledReconcileAt") == requested, nil
+	})
+	uiWait(t, p, "the local page to say the request was handled", `document.querySelector('.request') && document.querySelector('.request').innerText.includes('Handled')`)
+}
+
+// syncWriter is a bytes.Buffer safe for a process's writes and a test's reads.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
