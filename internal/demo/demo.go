@@ -83,7 +83,7 @@ type demo struct {
 	clients                     *clients
 	ageIdentity                 string
 	password, repoURL           string
-	webAddr                     string // where the controller serves the web UI
+	webAddr                     string   // where the controller serves the web UI
 	want                        []string // Kustomizations to wait for
 	lock                        *os.File
 	stops                       []stopper
