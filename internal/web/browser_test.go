@@ -278,3 +278,30 @@ func TestBrowserLiveReconnectRerendersBody(t *testing.T) {
 	}
 	p.Screenshots("live-reconnected")
 }
+
+// TestBrowserLiveGraphNode: a node's status changes on the open graph
+// page without a reload; the drawing is swapped as SVG (its nodes stay
+// links), under the CSP.
+func TestBrowserLiveGraphNode(t *testing.T) {
+	b := browser.Start(t)
+	store, srv, ui := liveServer(t, nil)
+	p := b.Open(t, srv.URL+"/graph")
+	waitStreams(t, ui, 1)
+	browser.Evaluate[bool](p, "window.liveMarker = 'still here'; true")
+	node := `document.querySelector('svg.graph a[href="/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken"] text.status')`
+	if got := browser.Evaluate[string](p, node+".textContent"); !strings.Contains(got, "Not ready") {
+		t.Fatalf("the broken node says %q before the change", got)
+	}
+	fixed := broken("Applied revision: main@sha1:fixed")
+	fixed.Status.Conditions[0].Status, fixed.Status.Conditions[0].Reason = metav1.ConditionTrue, meta.ReconciliationSucceededReason
+	store.Add(fixed)
+	waitFor(t, p, "the node to say Ready", node+" && !"+node+".textContent.includes('Not ready') && "+node+".textContent.includes('Ready')")
+	if got := browser.Evaluate[string](p, node+".namespaceURI"); got != "http://www.w3.org/2000/svg" {
+		t.Errorf("the swapped node's text is in namespace %q, not SVG's", got)
+	}
+	if m := browser.Evaluate[string](p, "String(window.liveMarker)"); m != "still here" {
+		t.Errorf("the marker is %q: the page was replaced", m)
+	}
+	p.Screenshots("live-graph")
+	p.CheckClean(srv.URL)
+}

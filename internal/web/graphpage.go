@@ -87,10 +87,24 @@ func (s *server) buildGraph(ctx context.Context, scope graph.Scope) (*graph.Grap
 
 func (s *server) graphPage(w http.ResponseWriter, r *http.Request) {
 	scope := graphScope(r.URL.Query())
-	g, objs, failed, code, err := s.buildGraph(r.Context(), scope)
+	d, code := s.graphPageData(r.Context(), scope, r.URL.RawQuery)
+	title := "Graph"
+	switch {
+	case scope.Namespace != "":
+		title += " of namespace " + scope.Namespace
+	case scope.Around != "":
+		title += " around " + scope.Around
+	}
+	s.render(w, r, code, "graph", page{Title: title, Body: d, Live: s.live(r)})
+}
+
+// graphPageData is what the graph page shows for scope, and its status;
+// the live stream renders the drawing from the same data.
+func (s *server) graphPageData(ctx context.Context, scope graph.Scope, rawQuery string) (graphData, int) {
+	g, objs, failed, code, err := s.buildGraph(ctx, scope)
 	d := graphData{Namespace: scope.Namespace, Around: scope.Around, Failed: failed, JSONLink: "/graph.json"}
-	if r.URL.RawQuery != "" {
-		d.JSONLink += "?" + r.URL.RawQuery
+	if rawQuery != "" {
+		d.JSONLink += "?" + rawQuery
 	}
 	d.Namespaces, d.Objects = scopeOptions(objs, scope)
 	var tooLarge *graph.TooLargeError
@@ -106,14 +120,35 @@ func (s *server) graphPage(w http.ResponseWriter, r *http.Request) {
 		d.Cycles = g.Cycles
 		d.Missing = missingRefs(g)
 	}
-	title := "Graph"
-	switch {
-	case scope.Namespace != "":
-		title += " of namespace " + scope.Namespace
-	case scope.Around != "":
-		title += " around " + scope.Around
+	return d, code
+}
+
+// graphLive streams the graph page: a change to any object the drawing
+// may show draws it again, and the drawing is sent when it differs from
+// the one the page shows. The layout is deterministic, so a node whose
+// status changed is redrawn in place; a structural change moves what it
+// must.
+type graphLive struct {
+	s     *server
+	scope graph.Scope
+	last  string // the drawing the client shows
+}
+
+func (g *graphLive) wants(Change) bool { return true }
+
+func (g *graphLive) start(ctx context.Context, _ func()) {
+	d, _ := g.s.graphPageData(ctx, g.scope, "")
+	g.last, _ = g.s.fragment("graph", "drawing", d)
+}
+
+func (g *graphLive) render(ctx context.Context, w *eventWriter, _ map[string]Change) error {
+	d, _ := g.s.graphPageData(ctx, g.scope, "")
+	frag, err := g.s.fragment("graph", "drawing", d)
+	if err != nil || frag == g.last {
+		return err
 	}
-	s.render(w, r, code, "graph", page{Title: title, Body: d})
+	g.last = frag
+	return w.event("drawing", frag)
 }
 
 func (s *server) graphJSON(w http.ResponseWriter, r *http.Request) {

@@ -196,6 +196,9 @@ func (s *server) liveViewFor(r *http.Request) (liveView, bool) {
 	if path == "" {
 		return &overviewLive{s: s, f: parseFilter(r.URL.Query())}, true
 	}
+	if path == "graph" {
+		return &graphLive{s: s, scope: graphScope(r.URL.Query())}, true
+	}
 	parts := strings.Split(path, "/")
 	if len(parts) != 5 || parts[0] != "o" {
 		return nil, false

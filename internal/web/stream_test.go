@@ -437,3 +437,41 @@ func TestStreamUnknownPath(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamGraph: the graph page's stream sends the drawing again when a
+// node's state changes, and nothing for a change the drawing does not show.
+func TestStreamGraph(t *testing.T) {
+	store, srv, _ := liveServer(t, nil)
+	ch := openStream(t, srv, "/events/graph")
+	// Nothing the drawing shows: a label.
+	quiet := broken("kustomize build failed: accumulating resources\nmissing file ./apps/overlay/kustomization.yaml")
+	quiet.Labels = map[string]string{"team": "a"}
+	store.Add(quiet)
+	fixed := broken("now fine")
+	fixed.Status.Conditions[0].Status = metav1.ConditionTrue
+	store.Add(fixed)
+	ev := next(t, ch, func(e sseEvent) bool { return e.Name != "" && e.Name != "events" })
+	if ev == nil || ev.Name != "drawing" || !strings.HasPrefix(ev.Data, `<div id="drawing" sse-swap="drawing" hx-swap="outerHTML">`) {
+		t.Fatalf("first event %+v, want the drawing", ev)
+	}
+	if n := strings.Count(ev.Data, "Not ready"); n != strings.Count(graphOf(t, srv), "Not ready") {
+		t.Errorf("the drawing sent says Not ready %d times, the page %d", n, strings.Count(graphOf(t, srv), "Not ready"))
+	}
+	if ev := next(t, ch, named("drawing")); ev != nil {
+		t.Errorf("a second drawing was sent with nothing more changed: %.200s", ev.Data)
+	}
+}
+
+// graphOf is the drawing of the graph page as served now.
+func graphOf(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	resp, err := srv.Client().Get(srv.URL + "/graph")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	_, after, _ := strings.Cut(string(b), `<div id="drawing"`)
+	d, _, _ := strings.Cut(after, `<section aria-labelledby="cycles-title">`)
+	return d
+}
