@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -102,7 +105,20 @@ func (s *server) overview(w http.ResponseWriter, r *http.Request) {
 	f := parseFilter(r.URL.Query())
 	d := s.overviewData(r.Context(), f)
 	d.Lookup = s.lookup(r.Context(), r.URL.Query())
-	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Body: d, Live: s.live(r)})
+	live := s.live(r)
+	live.Events = withQuery(live.Events, queryRendered, rowsVersion(d))
+	s.render(w, r, http.StatusOK, "overview", page{Title: "Overview", Body: d, Live: live})
+}
+
+// rowsVersion names the state of the overview's rows: each row's object
+// and resourceVersion, in order. The stream compares it with what it
+// reads as it opens, to send the rows at once when they moved on.
+func rowsVersion(d overviewData) string {
+	h := sha256.New()
+	for _, v := range d.Rows {
+		fmt.Fprintf(h, "%s=%s;", v.ID(), v.Obj.GetResourceVersion())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 func (s *server) overviewData(ctx context.Context, f filter) overviewData {

@@ -194,7 +194,7 @@ func (s *server) events(w http.ResponseWriter, r *http.Request) {
 func (s *server) liveViewFor(r *http.Request) (liveView, bool) {
 	path := r.PathValue("path")
 	if path == "" {
-		return &overviewLive{s: s, f: parseFilter(r.URL.Query())}, true
+		return &overviewLive{s: s, f: parseFilter(r.URL.Query()), rendered: r.URL.Query().Get(queryRendered)}, true
 	}
 	if path == "graph" {
 		return &graphLive{s: s, scope: graphScope(r.URL.Query())}, true
@@ -411,12 +411,24 @@ type overviewLive struct {
 	s    *server
 	f    filter
 	rows []string // row ids, in order; nil before the first render
+	// rendered is rowsVersion of the page as drawn ("" when the stream
+	// URL has none); stale is set when the rows moved on before the
+	// stream opened, and sends them all.
+	rendered string
+	stale    bool
 }
 
 func (o *overviewLive) wants(Change) bool { return true }
 
-func (o *overviewLive) start(ctx context.Context, _ func()) {
-	o.rows = o.ids(o.s.overviewData(ctx, o.f))
+// start reads the rows the client shows; when they moved on between the
+// page's render and the stream's subscription, it sends them at once.
+func (o *overviewLive) start(ctx context.Context, poke func()) {
+	d := o.s.overviewData(ctx, o.f)
+	o.rows = o.ids(d)
+	if o.rendered != "" && rowsVersion(d) != o.rendered {
+		o.stale = true
+		poke()
+	}
 }
 
 func (o *overviewLive) ids(d overviewData) []string {
@@ -440,8 +452,8 @@ func (o *overviewLive) render(ctx context.Context, w *eventWriter, changed map[s
 	if err := send("summary", "summary", d); err != nil {
 		return err
 	}
-	if !slices.Equal(ids, o.rows) {
-		o.rows = ids
+	if o.stale || !slices.Equal(ids, o.rows) {
+		o.rows, o.stale = ids, false
 		if err := send("count", "count", d); err != nil {
 			return err
 		}

@@ -358,7 +358,7 @@ func TestStreamLimit(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}
-	if p := page(); !strings.Contains(p, `sse-connect="/events/"`) || strings.Contains(p, "live-notice live-off") {
+	if p := page(); !strings.Contains(p, `sse-connect="/events/?rendered=`) || strings.Contains(p, "live-notice live-off") {
 		t.Fatalf("below the limit the page is not live")
 	}
 	openStream(t, srv, "/events/")
@@ -474,4 +474,34 @@ func graphOf(t *testing.T, srv *httptest.Server) string {
 	_, after, _ := strings.Cut(string(b), `<div id="drawing"`)
 	d, _, _ := strings.Cut(after, `<section aria-labelledby="cycles-title">`)
 	return d
+}
+
+// TestStreamOverviewSendsRowsThatMovedOnBeforeItOpened: a change between
+// the overview's render and its stream's start reaches the page at once;
+// a stream of an up-to-date page sends nothing at open.
+func TestStreamOverviewSendsRowsThatMovedOnBeforeItOpened(t *testing.T) {
+	store, srv, _ := liveServer(t, nil)
+	resp, err := srv.Client().Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	link := between(string(b), `sse-connect="`, `"`)
+	if !strings.HasPrefix(link, "/events/?rendered=") {
+		t.Fatalf("the overview's stream link is %q", link)
+	}
+	// The page is up to date: its stream sends nothing until a change.
+	ch := openStream(t, srv, link)
+	changed := broken("after the up-to-date stream opened")
+	changed.ResourceVersion = "2" // as the API server moves it on
+	store.Add(changed)
+	if ev := next(t, ch, named("rows")); ev != nil {
+		t.Errorf("an up-to-date page's stream sent the whole table: %.100s", ev.Data)
+	}
+	// The page drawn before that change: its stream sends the rows at once.
+	ch = openStream(t, srv, link)
+	if ev := next(t, ch, named("rows")); ev == nil || !strings.Contains(ev.Data, "after the up-to-date stream opened") {
+		t.Errorf("the stale page's stream did not send the rows at open: %+v", ev)
+	}
 }
