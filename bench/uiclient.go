@@ -251,8 +251,7 @@ func (u *uiClient) openStreams(ctx context.Context, count int) (*uiStreams, erro
 		}
 		s.wg.Go(func() {
 			defer resp.Body.Close()
-			n, err := io.Copy(io.Discard, resp.Body)
-			s.bytes.Add(n)
+			n, err := io.Copy(countingWriter{&s.bytes}, resp.Body)
 			if ctx.Err() == nil {
 				s.mu.Lock()
 				s.ended = append(s.ended, fmt.Errorf("stream %d ended early after %d bytes: %v", i, n, err))
@@ -261,6 +260,14 @@ func (u *uiClient) openStreams(ctx context.Context, count int) (*uiStreams, erro
 		})
 	}
 	return s, nil
+}
+
+// countingWriter discards what it is given and counts it as it comes.
+type countingWriter struct{ n *atomic.Int64 }
+
+func (w countingWriter) Write(p []byte) (int, error) {
+	w.n.Add(int64(len(p)))
+	return len(p), nil
 }
 
 // check fails when a stream ended while it was meant to be open.
