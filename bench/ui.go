@@ -148,7 +148,7 @@ func (c config) runUI(ctx context.Context, n int) (rows []row, err error) {
 		return rows, err
 	}
 	with.Note = costFigures{bareRSS: bareRSS, withRSS: withRSS, bareCPU: bare.CPUSeconds, withCPU: with.CPUSeconds,
-		bareRate: bare.PerSecond, withRate: with.PerSecond, pages: uiPages, bytes: pages.received()}.String()
+		bareRate: bare.PerSecond, withRate: with.PerSecond, pages: uiPages, bytes: pages.received(), resyncs: pages.resyncs.Load()}.String()
 	return append(rows, with), nil
 }
 

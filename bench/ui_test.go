@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -110,9 +111,22 @@ func TestFiguresPrintTheirBudgets(t *testing.T) {
 		t.Errorf("load: %q", load)
 	}
 	cost := costFigures{bareRSS: 100, withRSS: 140, bareCPU: 10, withCPU: 12, bareRate: 20, withRate: 19.5, pages: 10, bytes: 2048}.String()
-	for _, want := range []string{"10 open pages (2.0 KiB streamed)", "extra +40.0 MiB (budget ≤ 30 MiB: OVER)", "extra +2.0 s", "2.5 % lower (budget within 5 %: ok)"} {
+	for _, want := range []string{"10 open pages (2.0 KiB streamed, 0 resyncs)", "extra +40.0 MiB (budget ≤ 30 MiB: OVER)", "extra +2.0 s", "2.5 % lower (budget within 5 %: ok)"} {
 		if !strings.Contains(cost, want) {
 			t.Errorf("%q lacks %q", cost, want)
 		}
+	}
+}
+
+func TestFollowStreamCountsAndResyncs(t *testing.T) {
+	stream := "event: row-0a\ndata: <tr id=\"row-0a\"></tr>\n\nevent: resync\ndata: \n\n: heartbeat\n\nevent: resync\r\ndata: \r\n\r\nevent: count\ndata: resync"
+	var count atomic.Int64
+	resyncs := 0
+	n, err := followStream(strings.NewReader(stream), &count, func() { resyncs++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(len(stream)) || count.Load() != n || resyncs != 2 {
+		t.Errorf("read %d bytes (counted %d), %d resyncs; want %d bytes and 2 resyncs", n, count.Load(), resyncs, len(stream))
 	}
 }

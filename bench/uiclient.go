@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -214,13 +215,16 @@ func (f renderFigures) String() string {
 }
 
 // uiStreams are overview pages' streams held open by plain HTTP clients,
-// each read to the end and counted.
+// each read to the end and counted; on a resync each reads / again, as
+// the page's htmx does.
 type uiStreams struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	bytes  atomic.Int64
-	mu     sync.Mutex
-	ended  []error
+	// resyncs counts the resync events the streams got.
+	resyncs atomic.Int64
+	mu      sync.Mutex
+	ended   []error
 }
 
 // openStreams opens count overview pages: each reads / and then holds
@@ -251,7 +255,11 @@ func (u *uiClient) openStreams(ctx context.Context, count int) (*uiStreams, erro
 		}
 		s.wg.Go(func() {
 			defer resp.Body.Close()
-			n, err := io.Copy(countingWriter{&s.bytes}, resp.Body)
+			// As the page does, read the page anew on a resync.
+			n, err := followStream(resp.Body, &s.bytes, func() {
+				s.resyncs.Add(1)
+				_, _, _, _ = u.get(ctx, "/")
+			})
 			if ctx.Err() == nil {
 				s.mu.Lock()
 				s.ended = append(s.ended, fmt.Errorf("stream %d ended early after %d bytes: %v", i, n, err))
@@ -262,12 +270,27 @@ func (u *uiClient) openStreams(ctx context.Context, count int) (*uiStreams, erro
 	return s, nil
 }
 
-// countingWriter discards what it is given and counts it as it comes.
-type countingWriter struct{ n *atomic.Int64 }
-
-func (w countingWriter) Write(p []byte) (int, error) {
-	w.n.Add(int64(len(p)))
-	return len(p), nil
+// followStream reads a server-sent event stream to its end, adding the
+// bytes read to count as they come, and calls onResync for each resync
+// event (the overview's "read the whole page again"). It returns the
+// bytes it read.
+func followStream(r io.Reader, count *atomic.Int64, onResync func()) (int64, error) {
+	br := bufio.NewReader(r)
+	var total int64
+	for {
+		line, err := br.ReadString('\n')
+		total += int64(len(line))
+		count.Add(int64(len(line)))
+		if strings.TrimRight(line, "\r\n") == "event: resync" {
+			onResync()
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return total, err
+		}
+	}
 }
 
 // check fails when a stream ended while it was meant to be open.
@@ -291,7 +314,7 @@ func (s *uiStreams) close() {
 type costFigures struct {
 	bareRSS, withRSS, bareCPU, withCPU, bareRate, withRate float64
 	pages                                                  int
-	bytes                                                  int64
+	bytes, resyncs                                         int64
 }
 
 func (c costFigures) String() string {
@@ -300,9 +323,9 @@ func (c costFigures) String() string {
 	if c.bareRate > 0 {
 		drop = (c.bareRate - c.withRate) / c.bareRate * 100
 	}
-	return fmt.Sprintf("%d open pages (%s streamed): RSS max %.0f MiB against %.0f MiB without, extra %+.1f MiB %s; CPU %.1f s against %.1f s, extra %+.1f s; "+
+	return fmt.Sprintf("%d open pages (%s streamed, %d resyncs): RSS max %.0f MiB against %.0f MiB without, extra %+.1f MiB %s; CPU %.1f s against %.1f s, extra %+.1f s; "+
 		"throughput %.1f KS/s against %.1f KS/s, %.1f %% lower %s",
-		c.pages, mib(int(c.bytes)), c.withRSS, c.bareRSS, extra, verdict(extra <= budgetExtraRSSMiB, fmt.Sprintf("≤ %.0f MiB", budgetExtraRSSMiB)),
+		c.pages, mib(int(c.bytes)), c.resyncs, c.withRSS, c.bareRSS, extra, verdict(extra <= budgetExtraRSSMiB, fmt.Sprintf("≤ %.0f MiB", budgetExtraRSSMiB)),
 		c.withCPU, c.bareCPU, c.withCPU-c.bareCPU,
 		c.withRate, c.bareRate, drop, verdict(drop <= budgetThroughputPct, fmt.Sprintf("within %.0f %%", budgetThroughputPct)))
 }
