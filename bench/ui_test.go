@@ -110,10 +110,16 @@ func TestFiguresPrintTheirBudgets(t *testing.T) {
 	if !strings.Contains(load, "median 500.0 ms of 5 (budget ≤ 1500.0 ms: ok)") {
 		t.Errorf("load: %q", load)
 	}
-	cost := costFigures{bareRSS: 100, withRSS: 140, bareCPU: 10, withCPU: 12, bareRate: 20, withRate: 19.5, pages: 10, bytes: 2048}.String()
-	for _, want := range []string{"10 open pages (2.0 KiB streamed, 0 resyncs)", "extra +40.0 MiB (budget ≤ 30 MiB: OVER)", "extra +2.0 s", "2.5 % lower (budget within 5 %: ok)"} {
-		if !strings.Contains(cost, want) {
-			t.Errorf("%q lacks %q", cost, want)
+	cost := costFigures{pages: 10, kustomizations: 100, bytes: 2048, resyncs: 3}
+	cost.add(false, row{CPUSeconds: 4, WallSeconds: 5}, 100)
+	cost.add(true, row{CPUSeconds: 5, WallSeconds: 5}, 130)
+	cost.add(false, row{CPUSeconds: 6, WallSeconds: 5}, 110)
+	cost.add(true, row{CPUSeconds: 7, WallSeconds: 5.25}, 150)
+	text = cost.String()
+	for _, want := range []string{"10 open pages (2 waves with, 2 without; 2.0 KiB streamed, 3 resyncs)", "RSS max 150 MiB against 110 MiB without, extra +40.0 MiB (budget ≤ 30 MiB: OVER)",
+		"CPU 6.0 s a wave against 5.0 s, extra +1.0 s", "throughput 19.5 KS/s against 20.0 KS/s, 2.4 % lower (budget within 5 %: ok)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("%q lacks %q", text, want)
 		}
 	}
 }
