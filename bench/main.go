@@ -17,7 +17,8 @@
 // Flux's OCI shape (one OCIRepository per Kustomization, one artifact in a
 // local registry), W5 Flux's Helm benchmark (N HelmReleases of one chart
 // in an OCI registry, or an HTTP repository with -w5-source http; install,
-// then upgrade).
+// then upgrade), UI the web UI over W1's world (only when named: render,
+// browser load, stream latency, the cost of open pages).
 //
 // With -flux DIR, every workload but W0 runs a second time in the same invocation, on a
 // fresh cluster, with Flux's own source-, kustomize- and helm-controller
@@ -120,7 +121,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W1A, W1 with an Alert, W5 and W7, the Helm ones, W6, image automation, and W8, the OCI one, only when named)")
+	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W1A, W1 with an Alert, W5 and W7, the Helm ones, W6, image automation, W8, the OCI one, and UI, the web UI, only when named)")
 	sizes := fs.String("n", "100,500", "sizes for W0 and W1; when given, also for W3 and W4 (comma-separated)")
 	fs.IntVar(&f.w2Objects, "w2-objects", 2000, "objects in W2's one Kustomization")
 	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
@@ -154,8 +155,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	for w := range strings.SplitSeq(*workloads, ",") {
 		w = strings.ToUpper(strings.TrimSpace(w))
-		if !slices.Contains([]string{"W0", "W1", "W1A", "W2", "W3", "W4", "W5", "W6", "W7", "W8"}, w) {
-			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W5, W7 or W8)", w)
+		if !slices.Contains([]string{"W0", "W1", "W1A", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "UI"}, w) {
+			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W8, W1A or UI)", w)
 		}
 		if !slices.Contains(f.workloads, w) {
 			f.workloads = append(f.workloads, w)
@@ -305,6 +306,8 @@ func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error)
 		return c.runW7(ctx, n)
 	case "W8":
 		return c.runW8(ctx, n)
+	case "UI":
+		return c.runUI(ctx, n)
 	}
 	return nil, fmt.Errorf("unknown workload %s", w)
 }
