@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"time"
 
 	"github.com/driftless/driftless/internal/kinds"
 	"github.com/driftless/driftless/internal/web/graph"
@@ -141,7 +142,7 @@ func (g *graphLive) start(ctx context.Context, _ func()) {
 	g.last, _ = g.s.fragment("graph", "drawing", d)
 }
 
-func (g *graphLive) render(ctx context.Context, w *eventWriter, _ map[string]Change) error {
+func (g *graphLive) render(ctx context.Context, w *eventWriter, _ map[string]Change, _ time.Time) error {
 	d, _ := g.s.graphPageData(ctx, g.scope, "")
 	frag, err := g.s.fragment("graph", "drawing", d)
 	if err != nil || frag == g.last {

@@ -107,6 +107,8 @@ type server struct {
 	actionTimeout time.Duration
 	// objects reads any kind (Options.Objects), nil when not given.
 	objects ObjectReader
+	// builds shares overview builds among streams (builds.go).
+	builds sharedBuilds
 
 	// eventSource is Options.Events, nil for no Events section.
 	eventSource EventSource

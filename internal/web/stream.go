@@ -158,7 +158,9 @@ type liveView interface {
 	// wants tells whether a change concerns the page.
 	wants(c Change) bool
 	// render writes the events for the changes since the last call.
-	render(ctx context.Context, w *eventWriter, changed map[string]Change) error
+	// taken is when the changes were taken from the stream's buffer:
+	// what the render reads must be at least that recent.
+	render(ctx context.Context, w *eventWriter, changed map[string]Change, taken time.Time) error
 }
 
 // events serves a page's stream. HEAD answers whether a stream would be
@@ -326,7 +328,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 				return
 			}
 		case <-p.wake:
-			if wait := s.hub.flush - time.Since(last); wait > 0 {
+			if wait := flushWait(time.Now(), last, s.hub.flush); wait > 0 {
 				t := time.NewTimer(wait)
 				select {
 				case <-r.Context().Done():
@@ -343,6 +345,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 			}
 			last = time.Now()
 			changes, overflow, poked := p.take()
+			taken := time.Now()
 			sidePoked := p.takeSidePoke()
 			// A change the viewer may not see sends nothing, not even
 			// the overview's summary.
@@ -352,7 +355,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 			case overflow:
 				err = ew.event("resync", "")
 			case len(changes) > 0 || poked:
-				err = v.render(r.Context(), ew, changes)
+				err = v.render(r.Context(), ew, changes, taken)
 			}
 			if err == nil && sidePoked && hasSide && !overflow {
 				err = side.renderSide(r.Context(), ew)
@@ -365,6 +368,26 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 			}
 		}
 	}
+}
+
+// flushWait is how long a woken stream waits before it renders: until the
+// next multiple of flush on the clock, and at least flush after its last
+// render (so at most one render per flush). On the clock's beat, the
+// streams one change woke render at the same instant and share one
+// overview build (sharedBuilds) instead of making one each.
+func flushWait(now, last time.Time, flush time.Duration) time.Duration {
+	if flush <= 0 {
+		return 0
+	}
+	earliest := last.Add(flush)
+	if earliest.Before(now) {
+		earliest = now
+	}
+	at := earliest.Truncate(flush)
+	if at.Before(earliest) {
+		at = at.Add(flush)
+	}
+	return at.Sub(now)
 }
 
 // eventWriter writes server-sent events, each flushed and bounded in time.
@@ -439,8 +462,8 @@ func (o *overviewLive) ids(d overviewData) []string {
 	return ids
 }
 
-func (o *overviewLive) render(ctx context.Context, w *eventWriter, changed map[string]Change) error {
-	d := o.s.overviewData(ctx, o.f)
+func (o *overviewLive) render(ctx context.Context, w *eventWriter, changed map[string]Change, taken time.Time) error {
+	d := o.s.builds.overview(ctx, o.s, o.f, taken)
 	ids := o.ids(d)
 	send := func(event, tmpl string, data any) error {
 		frag, err := o.s.fragment("overview", tmpl, data)
@@ -520,7 +543,7 @@ func (o *objectLive) wants(c Change) bool {
 		c.Object.GetNamespace() == o.key.Namespace && c.Object.GetName() == o.key.Name
 }
 
-func (o *objectLive) render(ctx context.Context, w *eventWriter, _ map[string]Change) error {
+func (o *objectLive) render(ctx context.Context, w *eventWriter, _ map[string]Change, _ time.Time) error {
 	obj := o.k.New()
 	var d objectData
 	switch err := o.s.store.Get(ctx, o.key, obj); {
