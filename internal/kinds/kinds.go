@@ -12,6 +12,7 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -104,6 +105,12 @@ type Kind struct {
 	// NotReconciled is true for a kind that no controller reconciles at all
 	// (Alert, Provider): `flux reconcile` has no command for it, as Flux.
 	NotReconciled bool
+	// LastReconciled is when the object was last reconciled as its
+	// status.history records it (Flux §2.9: history[0].lastReconciled),
+	// zero when it has none; nil for kinds without such a history.
+	// Conditions change only on a transition, so only this says that a
+	// healthy object is still being reconciled.
+	LastReconciled func(Object) time.Time
 	// ExtraActions are the kind's own actions, offered after Reconcile and
 	// Reconcile with source (a HelmRelease's Force and Reset); see
 	// Kind.Actions.

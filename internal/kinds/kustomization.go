@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
@@ -24,6 +25,12 @@ func Kustomization() Kind {
 		Revision:     func(o Object) string { return o.(*kustomizev1.Kustomization).Status.LastAppliedRevision },
 		RevisionVerb: "applied",
 		SetSuspend:   func(o Object, s bool) { o.(*kustomizev1.Kustomization).Spec.Suspend = s },
+		LastReconciled: func(o Object) time.Time {
+			if h := o.(*kustomizev1.Kustomization).Status.History; len(h) > 0 {
+				return h[0].LastReconciled.Time
+			}
+			return time.Time{}
+		},
 		Wide: []Column{
 			{"INTERVAL", func(o Object) string { return o.(*kustomizev1.Kustomization).Spec.Interval.Duration.String() }},
 			{"SOURCE", func(o Object) string { return sourceRefString(o.(*kustomizev1.Kustomization)) }},

@@ -7,7 +7,6 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/driftless/driftless/api/meta"
@@ -97,7 +96,7 @@ func newView(ctx context.Context, get kinds.Getter, k kinds.Kind, obj kinds.Obje
 	v.FirstLine = firstLine(v.Message)
 	v.State = classify(k, obj, v.Ready, v.Suspended)
 	v.Badge = badges[v.State]
-	v.LastReconcile = lastReconcile(obj)
+	v.LastReconcile = lastReconcile(k, obj)
 	if !v.LastReconcile.IsZero() {
 		v.Age = age(now, v.LastReconcile)
 		v.When = v.LastReconcile.UTC().Format(time.RFC3339)
@@ -159,7 +158,7 @@ func attention(k kinds.Kind, obj kinds.Object, v view, now time.Time) []string {
 	}
 	if r, ok := kinds.Reconciled(obj); ok && !v.Suspended {
 		interval := r.GetRequeueAfter()
-		if last := historyReconcile(obj); interval > 0 && !last.IsZero() && now.Sub(last) > 2*interval {
+		if last := historyReconcile(k, obj); interval > 0 && !last.IsZero() && now.Sub(last) > 2*interval {
 			out = append(out, "no reconcile for "+age(now, last)+" (interval "+interval.String()+")")
 		}
 	}
@@ -168,8 +167,8 @@ func attention(k kinds.Kind, obj kinds.Object, v view, now time.Time) []string {
 
 // lastReconcile is the newest time obj's status records: the last
 // reconcile in status.history, else the newest condition transition.
-func lastReconcile(obj kinds.Object) time.Time {
-	last := historyReconcile(obj)
+func lastReconcile(k kinds.Kind, obj kinds.Object) time.Time {
+	last := historyReconcile(k, obj)
 	for _, c := range kinds.Conditions(obj) {
 		if c.LastTransitionTime.After(last) {
 			last = c.LastTransitionTime.Time
@@ -178,43 +177,20 @@ func lastReconcile(obj kinds.Object) time.Time {
 	return last
 }
 
-// historyReconcile is status.history[0].lastReconciled (Flux §2.9) when
-// the kind keeps a history, zero otherwise. Only this time says that a
-// reconcile ran: conditions change only on a transition, so a healthy
-// object's condition times are old. The stale check therefore applies to
-// the kinds with a history; read generically so that a kind gaining one
-// needs no change here.
-func historyReconcile(obj kinds.Object) time.Time {
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
+// historyReconcile is when the catalogue says obj was last reconciled
+// (Kind.LastReconciled: status.history[0].lastReconciled, Flux §2.9),
+// zero for a kind without a history. Only this time says that a reconcile
+// ran: conditions change only on a transition, so a healthy object's
+// condition times are old. The stale check therefore applies to the kinds
+// with a history. Typed, not read through an unstructured copy: the
+// overview asks it of every object at every live render.
+func historyReconcile(k kinds.Kind, obj kinds.Object) time.Time {
+	if k.LastReconciled == nil {
 		return time.Time{}
 	}
-	history := nestedSlice(u, "status", "history")
-	if len(history) == 0 {
-		return time.Time{}
-	}
-	first, _ := history[0].(map[string]any)
-	s, _ := first["lastReconciled"].(string)
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
+	return k.LastReconciled(obj)
 }
 
-// nestedSlice is the list at fields in u, nil when there is none.
-func nestedSlice(u map[string]any, fields ...string) []any {
-	var cur any = u
-	for _, f := range fields {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[f]
-	}
-	s, _ := cur.([]any)
-	return s
-}
 
 // firstLine is the first line of s, with "…" when there are more.
 func firstLine(s string) string {

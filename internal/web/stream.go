@@ -439,6 +439,7 @@ type overviewLive struct {
 	// stream opened, and sends them all.
 	rendered string
 	stale    bool
+	summary  string // the summary fragment last sent
 }
 
 func (o *overviewLive) wants(Change) bool { return true }
@@ -472,8 +473,16 @@ func (o *overviewLive) render(ctx context.Context, w *eventWriter, changed map[s
 		}
 		return w.event(event, frag)
 	}
-	if err := send("summary", "summary", d); err != nil {
+	// The summary (the cards, needs attention) is sent when it changed.
+	summary, err := o.s.fragment("overview", "summary", d)
+	if err != nil {
 		return err
+	}
+	if summary != o.summary {
+		o.summary = summary
+		if err := w.event("summary", summary); err != nil {
+			return err
+		}
 	}
 	if o.stale || !slices.Equal(ids, o.rows) {
 		o.rows, o.stale = ids, false

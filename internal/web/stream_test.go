@@ -505,3 +505,28 @@ func TestStreamOverviewSendsRowsThatMovedOnBeforeItOpened(t *testing.T) {
 		t.Errorf("the stale page's stream did not send the rows at open: %+v", ev)
 	}
 }
+
+// TestStreamSummaryOnlyWhenItChanged: a message change that moves no
+// count sends the row, not the summary again.
+func TestStreamSummaryOnlyWhenItChanged(t *testing.T) {
+	store, srv, _ := liveServer(t, nil)
+	ch := openStream(t, srv, "/events/")
+	id := rowID(t, broken(""))
+	store.Add(broken("first new message"))
+	if ev := next(t, ch, named(id)); ev == nil {
+		t.Fatal("no row event for the first change")
+	}
+	store.Add(broken("second new message"))
+	for {
+		ev := next(t, ch, func(e sseEvent) bool { return e.Name != "" })
+		if ev == nil {
+			t.Fatal("no row event for the second change")
+		}
+		if ev.Name == "summary" {
+			t.Fatalf("the summary was sent again, unchanged:\n%.300s", ev.Data)
+		}
+		if ev.Name == id && strings.Contains(ev.Data, "second new message") {
+			break
+		}
+	}
+}
