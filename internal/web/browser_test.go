@@ -176,7 +176,7 @@ func TestBrowserLiveRowUpdatesInPlace(t *testing.T) {
 	waitStreams(t, ui, 1)
 	browser.Evaluate[bool](p, "window.liveMarker = 'still here'; true")
 
-	// A Ready object turns Ready=False: its row moves (the body re-renders).
+	// A Ready object turns Ready=False: its row changes where it is.
 	var apps *kustomizev1.Kustomization
 	for _, o := range fixtures() {
 		if k, ok := o.(*kustomizev1.Kustomization); ok && k.Namespace == "flux-system" && k.Name == "apps" {

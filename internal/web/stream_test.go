@@ -530,3 +530,27 @@ func TestStreamSummaryOnlyWhenItChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamRowThatWouldMoveChangesInPlace: a failing object turning Ready
+// would sort further down; the stream swaps its row where the reader sees
+// it and does not send the whole table.
+func TestStreamRowThatWouldMoveChangesInPlace(t *testing.T) {
+	store, srv, _ := liveServer(t, nil)
+	ch := openStream(t, srv, "/events/")
+	fixed := broken("Applied revision: main@sha1:fixed")
+	fixed.Status.Conditions[0].Status = metav1.ConditionTrue
+	store.Add(fixed)
+	id := rowID(t, fixed)
+	for {
+		ev := next(t, ch, func(e sseEvent) bool { return e.Name != "" && e.Name != "summary" })
+		if ev == nil {
+			t.Fatal("no event for the fixed row")
+		}
+		if ev.Name == "rows" {
+			t.Fatalf("the whole table was sent for a row that only changed its place")
+		}
+		if ev.Name == id && strings.Contains(ev.Data, "main@sha1:fixed") {
+			return
+		}
+	}
+}
