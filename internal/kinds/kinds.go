@@ -11,7 +11,9 @@ package kinds
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -235,36 +237,45 @@ func (r Ref) GroupKind() schema.GroupKind {
 // the notification kinds in the order of Flux's `get all`: alert
 // providers, alerts, receivers; then the image kinds in the order of
 // Flux's `get images all`: repositories, policies, update automations.
-func All() []Kind {
+func All() []Kind { return slices.Clone(catalogue()) }
+
+// catalogue is every kind, made once: the web UI asks for a kind of every
+// object it shows, many times a second while pages are live.
+var catalogue = sync.OnceValue(func() []Kind {
 	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization(), HelmRelease(),
 		Provider(), Alert(), Receiver(), ImageRepository(), ImagePolicy(), ImageUpdateAutomation()}
-}
+})
+
+// byType indexes the catalogue by the Go type of its objects.
+var byType = sync.OnceValue(func() map[reflect.Type]int {
+	m := map[reflect.Type]int{}
+	for i, k := range catalogue() {
+		m[reflect.TypeOf(k.New())] = i
+	}
+	return m
+})
 
 // StaticMessage is the Ready message of obj when it is a static object of
 // a kind in the catalogue (see Kind.Static), "" otherwise.
 func StaticMessage(obj Object) string {
-	for _, k := range All() {
-		if k.Static != nil && reflect.TypeOf(k.New()) == reflect.TypeOf(obj) {
-			return k.Static(obj)
-		}
+	if k, ok := Of(obj); ok && k.Static != nil {
+		return k.Static(obj)
 	}
 	return ""
 }
 
 // Of is the entry of obj's Go type (*sourcev1.GitRepository: GitRepository).
 func Of(obj Object) (Kind, bool) {
-	t := reflect.TypeOf(obj)
-	for _, k := range All() {
-		if reflect.TypeOf(k.New()) == t {
-			return k, true
-		}
+	i, ok := byType()[reflect.TypeOf(obj)]
+	if !ok {
+		return Kind{}, false
 	}
-	return Kind{}, false
+	return catalogue()[i], true
 }
 
 // ByKind is the entry of an API kind (GitRepository), matched exactly.
 func ByKind(kind string) (Kind, bool) {
-	for _, k := range All() {
+	for _, k := range catalogue() {
 		if k.Kind == kind {
 			return k, true
 		}
@@ -274,7 +285,7 @@ func ByKind(kind string) (Kind, bool) {
 
 // ByGroupKind is the entry of an API group and kind.
 func ByGroupKind(gk schema.GroupKind) (Kind, bool) {
-	for _, k := range All() {
+	for _, k := range catalogue() {
 		if k.GroupKind() == gk {
 			return k, true
 		}

@@ -75,14 +75,19 @@ func (s *Store) List(ctx context.Context, k kinds.Kind, namespace string) ([]kin
 	if !ok {
 		return nil, fmt.Errorf("list %s: %T is not a client.ObjectList", k.Resource, k.NewList())
 	}
-	var opts []client.ListOption
+	// No deep copy: the items share their maps and slices with the cache's
+	// objects, which the informer replaces and never changes, and the
+	// pages only read (web.Store). A live overview lists every object
+	// four times a second; the copies were a sixth of its CPU at 1,000
+	// objects, and more in garbage collection.
+	opts := []client.ListOption{client.UnsafeDisableDeepCopy}
 	if namespace != "" {
 		opts = append(opts, client.InNamespace(namespace))
 	}
 	if err := s.cache.List(ctx, list, opts...); err != nil {
 		return nil, fmt.Errorf("list %s from the cache: %w", k.Resource, err)
 	}
-	out := k.Items(list) // ours: the cache deep-copied every item into the list
+	out := k.Items(list)
 	web.SortObjects(out)
 	return out, nil
 }
