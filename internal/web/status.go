@@ -191,7 +191,6 @@ func historyReconcile(k kinds.Kind, obj kinds.Object) time.Time {
 	return k.LastReconciled(obj)
 }
 
-
 // firstLine is the first line of s, with "…" when there are more.
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
