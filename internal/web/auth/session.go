@@ -71,7 +71,14 @@ type Sessions struct {
 	mu    sync.Mutex
 	byID  map[string]*list.Element // of *Session
 	order *list.List               // oldest first
+	// swept is when expired sessions were last dropped: Get drops them
+	// every sweepEvery, so that an ended session's bearer token does not
+	// stay in memory until the store fills up.
+	swept time.Time
 }
+
+// sweepEvery is how often Get drops every expired session.
+const sweepEvery = time.Minute
 
 // NewSessions returns an empty store.
 func NewSessions(opts SessionOptions) *Sessions {
@@ -125,6 +132,10 @@ func (s *Sessions) Create(u User, mode Mode, token string, tokenExpires time.Tim
 func (s *Sessions) Get(id string) (Session, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if now := s.now(); now.Sub(s.swept) >= sweepEvery {
+		s.sweepLocked(now)
+		s.swept = now
+	}
 	e, ok := s.byID[id]
 	if !ok {
 		return Session{}, false
@@ -162,8 +173,8 @@ func (s *Sessions) Len() int {
 	return s.order.Len()
 }
 
-// Sweep removes every expired session; a server may call it now and then,
-// and Create does when the store is full.
+// Sweep removes every expired session; Get does every minute, and Create
+// when the store is full.
 func (s *Sessions) Sweep() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -176,3 +176,27 @@ func TestSessionEvictionBound(t *testing.T) {
 		t.Error("a live session was evicted while an expired one could go")
 	}
 }
+
+// TestExpiredSessionsAreSweptWithoutAStoreFull: an ended session's token
+// leaves memory within a minute of any visit, not only when the store
+// fills up or that session is looked up.
+func TestExpiredSessionsAreSweptWithoutAStoreFull(t *testing.T) {
+	c := newClock()
+	s := NewSessions(SessionOptions{Now: c.Now})
+	gone, err := s.Create(User{Name: "short"}, ModeToken, "short-lived-token", c.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.Create(User{Name: "long"}, ModeToken, "long-lived-token", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Get(kept.ID) // the first visit sweeps (nothing yet)
+	c.Add(2 * time.Minute)
+	if _, ok := s.Get(kept.ID); !ok {
+		t.Fatal("the live session is gone")
+	}
+	if n := s.Len(); n != 1 {
+		t.Errorf("%d sessions held after a visit two minutes on, want 1: the expired one (%s) stays with its token", n, gone.User.Name)
+	}
+}
