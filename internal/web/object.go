@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -116,7 +117,11 @@ func (s *server) objectData(ctx context.Context, k kinds.Kind, obj kinds.Object)
 	d.GraphLink = graphAround(k, obj)
 	d.Source = s.sourceSection(ctx, k, obj, now)
 	d.DependsOn = s.dependsOnSection(ctx, k, obj)
-	d.GitRepo = gitRepoSection(k, obj, now)
+	if d.GitRepo = gitRepoSection(k, obj, now); d.GitRepo != nil {
+		// The Repository section shows the artifact with its size in
+		// words and its SourceVerified; describe's copy would say it twice.
+		d.Sections = slices.DeleteFunc(d.Sections, func(sec kinds.Section) bool { return sec.Title == "Artifact" })
+	}
 	if d.IsSource = isSource(k); d.IsSource {
 		d.Consumers, d.Failed = s.consumers(ctx, k, obj, now)
 	}
