@@ -105,14 +105,18 @@ func runUI(ctx context.Context, f *Factory, o *uiOptions) error {
 		return fmt.Errorf("making the client that reads events: %w", err)
 	}
 
-	sessions := auth.NewSessions(auth.SessionOptions{})
-	oneTime, token, err := auth.NewOneTime(sessions, localUser(ctx, cfg), 0)
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(o.address, strconv.Itoa(o.port)))
 	if err != nil {
 		return fmt.Errorf("listening on %s:%d: %w", o.address, o.port, err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	// A cookie of its own per port: browsers keep cookies per host, and a
+	// port-forwarded in-cluster UI on 127.0.0.1 must not share this one.
+	sessions := auth.NewSessions(auth.SessionOptions{CookieName: "driftless_ui_" + strconv.Itoa(port)})
+	oneTime, token, err := auth.NewOneTime(sessions, localUser(ctx, cfg), 0)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	srv := &http.Server{
 		Handler: web.New(web.Options{
@@ -131,7 +135,6 @@ func runUI(ctx context.Context, f *Factory, o *uiOptions) error {
 	if o.address == "localhost" {
 		host = "localhost"
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
 	fmt.Fprintf(f.Out, "Open http://%s/?token=%s\n", net.JoinHostPort(host, strconv.Itoa(port)), token)
 	fmt.Fprintln(f.Err, "► serving until interrupted (Ctrl-C)")
 

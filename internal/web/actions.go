@@ -182,7 +182,7 @@ func (s *server) actionFailed(w http.ResponseWriter, r *http.Request, v Viewer, 
 	switch {
 	case apierrors.IsUnauthorized(err):
 		s.sess.sessions.Delete(v.Session.ID)
-		http.SetCookie(w, auth.LogoutCookie(r.TLS != nil))
+		http.SetCookie(w, s.sess.sessions.LogoutCookie(r.TLS != nil))
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	case apierrors.IsForbidden(err):
 		s.deny(w, r, http.StatusForbidden, "Refused by the API server", err.Error())

@@ -121,10 +121,10 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 		case s.sess.mode == AuthLocal:
 			s.deny(w, r, http.StatusForbidden, "Forbidden", msgLocalNoSession)
 			return
-		case r.Method == http.MethodPost && hasSessionCookie(r):
+		case r.Method == http.MethodPost && s.sess.sessions.HasCookie(r):
 			// The session ended (expired, logged out elsewhere) before
 			// this action: nothing is done, and the visitor logs in again.
-			http.SetCookie(w, auth.LogoutCookie(r.TLS != nil))
+			http.SetCookie(w, s.sess.sessions.LogoutCookie(r.TLS != nil))
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		case r.Method == http.MethodPost:
@@ -236,12 +236,6 @@ func localPath(p string) string {
 	return p
 }
 
-// hasSessionCookie tells whether r names a session, live or not.
-func hasSessionCookie(r *http.Request) bool {
-	c, err := r.Cookie(auth.CookieName)
-	return err == nil && c.Value != ""
-}
-
 // logout ends the session (dropping its token) after the CSRF check.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 	v := viewer(r)
@@ -254,7 +248,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sess.sessions.Delete(v.Session.ID)
-	http.SetCookie(w, auth.LogoutCookie(r.TLS != nil))
+	http.SetCookie(w, s.sess.sessions.LogoutCookie(r.TLS != nil))
 	to := "/login"
 	if s.sess.mode == AuthLocal {
 		to = "/"

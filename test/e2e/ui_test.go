@@ -456,3 +456,73 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+// TestUIAnonymousReads: with --web-anonymous-user and a RoleBinding of its
+// group to a read-only Role in one namespace, a visitor who has not logged
+// in sees that namespace's objects with their true state, nothing of
+// another, and no action; a forged POST gets 401. Without the flag the
+// login page is all there is (TestUIInTheCluster's first step).
+func TestUIAnonymousReads(t *testing.T) {
+	b := browser.Start(t)
+	sys := "ui-anon-" + randomSuffix()
+	t.Cleanup(func() { removeInstall(t, sys) })
+	mustFlux(t, "install", "-n", sys, "--components", "source-controller,kustomize-controller", "--timeout", "3m")
+	addr := freeAddr(t)
+	startController(t, serviceAccountKubeconfig(t, sys, "driftless-controller"),
+		"--runtime-namespace", sys, "--enable-leader-election", "--leader-election-id", "driftless-"+sys,
+		"--web-addr", addr, "--web-hosts", "127.0.0.1", "--web-anonymous-user")
+	origin := "http://" + addr
+
+	repo := gittest.NewRepo(t)
+	repo.CommitFiles(gittest.DefaultBranch, appFiles("anonymous"), "app")
+	srv := gittest.NewHTTPServer(t, repo.Root(), gittest.HTTPOptions{})
+	ns, hidden := env.Namespace(t), env.Namespace(t)
+	target := ns + "-apps"
+	createNamespace(t, target)
+	mustFlux(t, "-n", ns, "create", "source", "git", "app", "--url", srv.RepoURL(repo.Name()), "--branch", gittest.DefaultBranch, "--interval", "1h")
+	mustFlux(t, "-n", ns, "create", "kustomization", "app", "--source", "GitRepository/app", "--path", "./deploy",
+		"--prune", "--wait", "--target-namespace", target, "--interval", "1h")
+	mustFlux(t, "-n", hidden, "create", "source", "git", "secret-project", "--url", srv.RepoURL(repo.Name()),
+		"--branch", gittest.DefaultBranch, "--interval", "1h")
+
+	ctx := context.Background()
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "web-viewers"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{"kustomize.toolkit.fluxcd.io"}, Resources: []string{"kustomizations"}, Verbs: []string{"get", "list", "watch", "patch"}},
+		{APIGroups: []string{"source.toolkit.fluxcd.io"}, Resources: []string{"gitrepositories"}, Verbs: []string{"get", "list", "watch"}},
+	}}
+	if _, err := env.Kube.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "web-viewers"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: "driftless:web:viewers"}}}
+	if _, err := env.Kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	p := b.Open(t, origin+"/")
+	body := p.Text("body")
+	if !strings.Contains(body, ns) || strings.Contains(body, hidden) || strings.Contains(body, "secret-project") {
+		t.Errorf("the anonymous overview shows %s: %v, %s: %v\n%s", ns, strings.Contains(body, ns), hidden, strings.Contains(body, hidden), body)
+	}
+	page := origin + "/o/kustomize.toolkit.fluxcd.io/Kustomization/" + ns + "/app"
+	p.Navigate(page)
+	uiWait(t, p, "the page to say Ready", `document.querySelector('#state').innerText.includes('Ready')`)
+	if n := p.Count(`form.action`); n != 0 {
+		t.Errorf("the anonymous visitor sees %d action forms, though its role even allows patch", n)
+	}
+	if !strings.Contains(p.Text("#state"), "Log in to act on this object") {
+		t.Errorf("the page does not say why there are no actions:\n%s", p.Text("#state"))
+	}
+	p.Screenshots("anonymous-kustomization")
+	p.CheckClean(origin)
+	before := resourceVersion(t, ns, "app")
+	answer := browser.Evaluate[string](p, `(() => { const x = new XMLHttpRequest(); x.open('POST', `+jsQuote(strings.TrimPrefix(page, origin)+"/suspend")+`, false);
+x.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded'); x.send(''); return x.status + ' ' + x.responseText; })()`)
+	if !strings.HasPrefix(answer, "401 ") || !strings.Contains(answer, "log in to act") {
+		t.Errorf("an anonymous POST: %.200s, want 401 log in to act", answer)
+	}
+	if after := resourceVersion(t, ns, "app"); after != before {
+		t.Errorf("the anonymous POST changed the object")
+	}
+}

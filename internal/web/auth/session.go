@@ -60,10 +60,16 @@ type SessionOptions struct {
 	Max int
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// CookieName names the session cookie; "" is CookieName. Browsers
+	// keep cookies per host, not per port: `flux ui` names its own after
+	// its port, so that it and a port-forwarded in-cluster UI on the same
+	// 127.0.0.1 do not log each other out.
+	CookieName string
 }
 
 // Sessions is an in-memory session store, safe for concurrent use.
 type Sessions struct {
+	cookie string
 	maxAge time.Duration
 	max    int
 	now    func() time.Time
@@ -82,7 +88,10 @@ const sweepEvery = time.Minute
 
 // NewSessions returns an empty store.
 func NewSessions(opts SessionOptions) *Sessions {
-	s := &Sessions{maxAge: opts.MaxAge, max: opts.Max, now: opts.Now, byID: map[string]*list.Element{}, order: list.New()}
+	s := &Sessions{cookie: opts.CookieName, maxAge: opts.MaxAge, max: opts.Max, now: opts.Now, byID: map[string]*list.Element{}, order: list.New()}
+	if s.cookie == "" {
+		s.cookie = CookieName
+	}
 	if s.maxAge <= 0 {
 		s.maxAge = DefaultMaxAge
 	}
@@ -150,7 +159,7 @@ func (s *Sessions) Get(id string) (Session, bool) {
 
 // FromRequest is the live session named by r's cookie.
 func (s *Sessions) FromRequest(r *http.Request) (Session, bool) {
-	c, err := r.Cookie(CookieName)
+	c, err := r.Cookie(s.cookie)
 	if err != nil || c.Value == "" {
 		return Session{}, false
 	}
@@ -202,7 +211,7 @@ func (s *Sessions) removeLocked(e *list.Element) {
 // /, Secure when the UI is served over TLS, ending with the session.
 func (s *Sessions) Cookie(sess Session, tls bool) *http.Cookie {
 	return &http.Cookie{
-		Name:     CookieName,
+		Name:     s.cookie,
 		Value:    sess.ID,
 		Path:     "/",
 		Expires:  sess.Expires.UTC(),
@@ -213,10 +222,17 @@ func (s *Sessions) Cookie(sess Session, tls bool) *http.Cookie {
 	}
 }
 
+// HasCookie tells whether r carries this store's session cookie, live or
+// not.
+func (s *Sessions) HasCookie(r *http.Request) bool {
+	c, err := r.Cookie(s.cookie)
+	return err == nil && c.Value != ""
+}
+
 // LogoutCookie is the cookie that makes a browser forget its session.
-func LogoutCookie(tls bool) *http.Cookie {
+func (s *Sessions) LogoutCookie(tls bool) *http.Cookie {
 	return &http.Cookie{
-		Name:     CookieName,
+		Name:     s.cookie,
 		Value:    "",
 		Path:     "/",
 		MaxAge:   -1,

@@ -50,7 +50,7 @@ func TestCookieAttributes(t *testing.T) {
 		t.Error("the cookie carries the token")
 	}
 	rec := httptest.NewRecorder()
-	http.SetCookie(rec, LogoutCookie(true))
+	http.SetCookie(rec, s.LogoutCookie(true))
 	if line := rec.Header().Get("Set-Cookie"); !strings.Contains(line, "Max-Age=0") {
 		t.Errorf("logout cookie %q does not expire the session cookie", line)
 	}
@@ -198,5 +198,29 @@ func TestExpiredSessionsAreSweptWithoutAStoreFull(t *testing.T) {
 	}
 	if n := s.Len(); n != 1 {
 		t.Errorf("%d sessions held after a visit two minutes on, want 1: the expired one (%s) stays with its token", n, gone.User.Name)
+	}
+}
+
+// TestSessionCookieNamePerStore: a store with its own cookie name (flux ui,
+// per port) sets and reads only that cookie, so two UIs on one host do not
+// take each other's session cookie.
+func TestSessionCookieNamePerStore(t *testing.T) {
+	local := NewSessions(SessionOptions{CookieName: "driftless_ui_9080"})
+	cluster := NewSessions(SessionOptions{})
+	sess, err := local.Create(User{Name: "me"}, ModeLocal, "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := local.Cookie(sess, false)
+	if c.Name != "driftless_ui_9080" || local.LogoutCookie(false).Name != "driftless_ui_9080" {
+		t.Fatalf("cookie %q, logout cookie %q: want the store's own name", c.Name, local.LogoutCookie(false).Name)
+	}
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:9080/", nil)
+	req.AddCookie(c)
+	if _, ok := local.FromRequest(req); !ok || !local.HasCookie(req) {
+		t.Error("the store does not read its own cookie")
+	}
+	if _, ok := cluster.FromRequest(req); ok || cluster.HasCookie(req) {
+		t.Error("a store with the default name reads another store's cookie")
 	}
 }
