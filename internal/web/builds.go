@@ -16,9 +16,11 @@ const buildsKept = 5 * time.Second
 // four times a second, and each render lists, reads and sorts every
 // object: ten open pages made ten builds where one would do (the UI
 // benchmark's W1 wave ran 30 % slower). A stream may take a build only if
-// it started after the stream took its changes, so that it holds them:
-// the store (an informer's cache) is updated before its subscribers hear
-// of a change. A build in flight is waited for rather than repeated.
+// it started after the newest of the stream's changes reached it, so that
+// it holds them: the store (an informer's cache) is updated before its
+// subscribers hear of a change. Every stream hears of a change at the
+// same moment, so the streams one change woke share the first build that
+// starts after it. A build in flight is waited for rather than repeated.
 type sharedBuilds struct {
 	mu     sync.Mutex
 	builds map[string]*overviewBuild
@@ -34,14 +36,14 @@ type overviewBuild struct {
 }
 
 // overview is the overview for the viewer in ctx under f, built at or
-// after taken: shared when another stream's build qualifies.
-func (b *sharedBuilds) overview(ctx context.Context, s *server, f filter, taken time.Time) overviewData {
+// after newest: shared when another stream's build qualifies.
+func (b *sharedBuilds) overview(ctx context.Context, s *server, f filter, newest time.Time) overviewData {
 	key := buildKey(ctx, f)
 	b.mu.Lock()
 	if b.builds == nil {
 		b.builds = map[string]*overviewBuild{}
 	}
-	if cur := b.builds[key]; cur != nil && !cur.start.Before(taken) {
+	if cur := b.builds[key]; cur != nil && !cur.start.Before(newest) {
 		b.mu.Unlock()
 		select {
 		case <-cur.done:

@@ -157,9 +157,9 @@ type liveView interface {
 	// wants tells whether a change concerns the page.
 	wants(c Change) bool
 	// render writes the events for the changes since the last call.
-	// taken is when the changes were taken from the stream's buffer:
-	// what the render reads must be at least that recent.
-	render(ctx context.Context, w *eventWriter, changed map[string]Change, taken time.Time) error
+	// newest is when the latest of the changes reached the stream: what
+	// the render reads must be at least that recent.
+	render(ctx context.Context, w *eventWriter, changed map[string]Change, newest time.Time) error
 }
 
 // events serves a page's stream. HEAD answers whether a stream would be
@@ -219,7 +219,11 @@ type pending struct {
 	changes  map[string]Change
 	overflow bool
 	poked    bool
-	wake     chan struct{}
+	// newest is when the latest change or poke reached the buffer: a
+	// render must read state at least that recent (the store holds a
+	// change before its subscribers hear of it).
+	newest time.Time
+	wake   chan struct{}
 	// sidePoked is set when a sideFeed changed (eventslive.go).
 	sidePoked bool
 }
@@ -227,6 +231,7 @@ type pending struct {
 func (p *pending) add(c Change) {
 	key := changeKey(c)
 	p.mu.Lock()
+	p.newest = time.Now()
 	if !p.overflow {
 		if _, ok := p.changes[key]; !ok && len(p.changes) >= maxPending {
 			p.overflow, p.changes = true, map[string]Change{}
@@ -241,10 +246,18 @@ func (p *pending) add(c Change) {
 	}
 }
 
+// newestSeen is when the latest change or poke taken reached the buffer.
+func (p *pending) newestSeen() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.newest
+}
+
 // poke asks for a render with no change.
 func (p *pending) poke() {
 	p.mu.Lock()
 	p.poked = true
+	p.newest = time.Now()
 	p.mu.Unlock()
 	select {
 	case p.wake <- struct{}{}:
@@ -344,7 +357,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 			}
 			last = time.Now()
 			changes, overflow, poked := p.take()
-			taken := time.Now()
+			newest := p.newestSeen()
 			sidePoked := p.takeSidePoke()
 			// A change the viewer may not see sends nothing, not even
 			// the overview's summary.
@@ -354,7 +367,7 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, v liveView, kick
 			case overflow:
 				err = ew.event("resync", "")
 			case len(changes) > 0 || poked:
-				err = v.render(r.Context(), ew, changes, taken)
+				err = v.render(r.Context(), ew, changes, newest)
 			}
 			if err == nil && sidePoked && hasSide && !overflow {
 				err = side.renderSide(r.Context(), ew)
@@ -462,8 +475,8 @@ func (o *overviewLive) ids(d overviewData) []string {
 	return ids
 }
 
-func (o *overviewLive) render(ctx context.Context, w *eventWriter, changed map[string]Change, taken time.Time) error {
-	d := o.s.builds.overview(ctx, o.s, o.f, taken)
+func (o *overviewLive) render(ctx context.Context, w *eventWriter, changed map[string]Change, newest time.Time) error {
+	d := o.s.builds.overview(ctx, o.s, o.f, newest)
 	ids := o.ids(d)
 	send := func(event, tmpl string, data any) error {
 		frag, err := o.s.fragment("overview", tmpl, data)
