@@ -7,6 +7,7 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -161,6 +162,19 @@ func TestClusterEditorLosesPatch(t *testing.T) {
 	role.Rules[0].Verbs = []string{"get", "list", "watch"}
 	if _, err := env.Kube.RbacV1().Roles(ns).Update(ctx, role, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	// The API server's authorizer learns of the Role's change from its
+	// own watch, a moment later: wait until it says no (asked as the
+	// admin, so the Actor's cached answer stays as the page had it).
+	testcluster.Eventually(t, 30*time.Second, "the authorizer to see the Role lose patch", func() (bool, error) {
+		review, err := env.Kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
+			Spec: authorizationv1.SubjectAccessReviewSpec{User: editor.User.Name, Groups: editor.User.Groups,
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "patch", Group: k.Group, Resource: k.Resource, Namespace: ns, Name: "apps"}},
+		}, metav1.CreateOptions{})
+		return err == nil && !review.Status.Allowed, err
+	})
+	if ok, _ := a.MayPatch(ctx, editor, k, key); !ok {
+		t.Fatal("the Actor's cached review already says no: the page would have no button to click")
 	}
 	// The page loaded before still shows the button; the click's patch
 	// is refused by the API server, which is the only check.
