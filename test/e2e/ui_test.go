@@ -224,6 +224,11 @@ func uiAccount(t *testing.T, ns, name string, verbs ...string) string {
 	if _, err := kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	sa := "system:serviceaccount:" + ns + ":" + name
+	for _, verb := range verbs {
+		env.WaitAllowed(t, sa, []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+			verb, "kustomize.toolkit.fluxcd.io", "kustomizations", ns)
+	}
 	expiry := int64(3600)
 	tr, err := kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name,
 		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry}}, metav1.CreateOptions{})
@@ -498,6 +503,13 @@ func TestUIAnonymousReads(t *testing.T) {
 		Subjects: []rbacv1.Subject{{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: "driftless:web:viewers"}}}
 	if _, err := env.Kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	for _, resource := range []string{"kustomizations", "gitrepositories"} {
+		group := "kustomize.toolkit.fluxcd.io"
+		if resource == "gitrepositories" {
+			group = "source.toolkit.fluxcd.io"
+		}
+		env.WaitAllowed(t, "driftless:web:anonymous", []string{"driftless:web:viewers"}, "list", group, resource, ns)
 	}
 
 	p := b.Open(t, origin+"/")

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -124,4 +125,19 @@ func ReadRepoFile(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// WaitAllowed waits (30 s at most) until the API server's authorizer says
+// that user, in groups, may verb resource of group in namespace. A Role or
+// RoleBinding created a moment ago reaches the authorizer through its own
+// watch, so a request made right after the create may still be refused.
+func (c *Cluster) WaitAllowed(t testing.TB, user string, groups []string, verb, group, resource, namespace string) {
+	t.Helper()
+	Eventually(t, 30*time.Second, fmt.Sprintf("the authorizer to let %s %s %s in %s", user, verb, resource, namespace), func() (bool, error) {
+		review, err := c.Kube.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), &authorizationv1.SubjectAccessReview{
+			Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: groups,
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: group, Resource: resource, Namespace: namespace}},
+		}, metav1.CreateOptions{})
+		return err == nil && review.Status.Allowed, err
+	})
 }

@@ -48,6 +48,10 @@ func serviceAccount(t *testing.T, ns, name string, verbs ...string) auth.Session
 	if _, err := kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	for _, verb := range verbs {
+		env.WaitAllowed(t, "system:serviceaccount:"+ns+":"+name, []string{"system:serviceaccounts", "system:serviceaccounts:" + ns},
+			verb, kinds.Kustomization().Group, "kustomizations", ns)
+	}
 	tr, err := kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)

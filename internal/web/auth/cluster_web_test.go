@@ -110,6 +110,7 @@ func TestClusterAnonymousSeesWhatItsRoleAllows(t *testing.T) {
 	if _, err := kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	env.WaitAllowed(t, auth.AnonymousName, []string{auth.AnonymousGroup}, "list", kustomizeGroup, "kustomizations", ns)
 	store := web.NewMemoryStore(
 		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shown-app"}},
 		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "unseen-app"}},
