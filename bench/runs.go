@@ -23,6 +23,16 @@ const (
 	applyWorkers    = 20
 )
 
+// w1Kustomizations are W1's n Kustomizations, all of one path of the
+// one source.
+func w1Kustomizations(n int) []*unstructured.Unstructured {
+	kss := make([]*unstructured.Unstructured, 0, n)
+	for i := range n {
+		kss = append(kss, kustomization(i, w1Path, -1, "1m"))
+	}
+	return kss
+}
+
 // runW1 is Flux's benchmark: n Kustomizations of one path on one source.
 // W4 is the same world with only the upgrade reported.
 func (c config) runW1(ctx context.Context, workload string, n int) (rows []row, err error) {
@@ -36,10 +46,7 @@ func (c config) runW1(ctx context.Context, workload string, n int) (rows []row, 
 	if err := e.createTargetNamespaces(ctx, n); err != nil {
 		return nil, err
 	}
-	var kss []*unstructured.Unstructured
-	for i := range n {
-		kss = append(kss, kustomization(i, w1Path, -1, "1m"))
-	}
+	kss := w1Kustomizations(n)
 	keys := keysOf(kss)
 	base := row{Workload: workload, N: n, Kustomizations: n, Objects: n * w1Objects}
 	alerts, err := e.alertsFor(ctx, workload)

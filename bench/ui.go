@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // The UI workload (issue 21): W1's world with driftless-controller serving
@@ -55,10 +53,7 @@ func (c config) runUI(ctx context.Context, n int) (rows []row, err error) {
 	if err := e.createTargetNamespaces(ctx, n); err != nil {
 		return nil, err
 	}
-	var kss []*unstructured.Unstructured
-	for i := range n {
-		kss = append(kss, kustomization(i, w1Path, -1, "1m"))
-	}
+	kss := w1Kustomizations(n)
 	keys := keysOf(kss)
 	base := row{Workload: "UI", N: n, Kustomizations: n, Objects: n * w1Objects}
 

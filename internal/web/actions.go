@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -129,13 +130,11 @@ func actionRefusal(k kinds.Kind, key types.NamespacedName, obj kinds.Object, nam
 			"use “Resume and reconcile” on its page (flux resume %s %s -n %s).",
 			k.Kind, key, k.Command.Path(), key.Name, key.Namespace)
 	}
-	offered := ""
+	var labels []string
 	for _, a := range k.Actions(obj) {
-		if offered != "" {
-			offered += ", "
-		}
-		offered += a.Label
+		labels = append(labels, a.Label)
 	}
+	offered := strings.Join(labels, ", ")
 	if offered == "" {
 		offered = "none"
 	}
