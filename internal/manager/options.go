@@ -114,6 +114,15 @@ type WebOptions struct {
 	// ActionTimeout is how long a page waits for the controller to handle
 	// a reconcile request made from it before saying nothing did.
 	ActionTimeout time.Duration
+	// AuthProxyCA is the PEM CA bundle of an authenticating proxy in front
+	// of the UI: on connections whose client certificate it signed, the
+	// X-Remote-User and X-Remote-Group headers name the visitor, whom
+	// actions impersonate. "" trusts no proxy. Needs TLS.
+	AuthProxyCA string
+	// AuthProxyAllowedNames, when set, are the common names the proxy's
+	// client certificate may have (kube-apiserver's
+	// --requestheader-allowed-names).
+	AuthProxyAllowedNames []string
 }
 
 // WebServiceName is the Service flux install puts in front of the UI.
@@ -171,6 +180,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Web.Hosts, "web-hosts", nil, "host names (without port) the web UI answers to, others get 403 (default: the driftless-web Service's names in the runtime namespace, localhost and 127.0.0.1)")
 	fs.IntVar(&o.Web.MaxStreams, "web-max-streams", 200, "live-update streams the web UI serves at once; past that it answers 503 with Retry-After")
 	fs.DurationVar(&o.Web.ActionTimeout, "web-action-timeout", 2*time.Minute, "how long a web UI page waits for the controller to handle a reconcile request made from it before it says that nothing did")
+	fs.StringVar(&o.Web.AuthProxyCA, "web-auth-proxy-ca", "", "PEM CA bundle of an authenticating proxy in front of the web UI: requests on connections with a client certificate it signed are the user and groups in X-Remote-User and X-Remote-Group, and act by impersonation (the controller needs impersonate on users and groups); needs --web-tls-cert")
+	fs.StringSliceVar(&o.Web.AuthProxyAllowedNames, "web-auth-proxy-allowed-names", nil, "common names the authenticating proxy's client certificate may have; empty allows any certificate --web-auth-proxy-ca signed")
 	fs.BoolVar(&o.Web.AnonymousUser, "web-anonymous-user", false, "let visitors who have not logged in read the web UI as user driftless:web:anonymous, group driftless:web:viewers (bind a role to it); they never act")
 
 	fs.StringVar(&o.Storage.Path, "storage-path", "/data", "directory where source artifacts are stored")
@@ -225,6 +236,12 @@ func (o Options) Validate() error {
 func (w WebOptions) validate() error {
 	if (w.TLSCert == "") != (w.TLSKey == "") {
 		return fmt.Errorf("--web-tls-cert and --web-tls-key go together: set both or neither")
+	}
+	if w.AuthProxyCA != "" && w.TLSCert == "" {
+		return fmt.Errorf("--web-auth-proxy-ca needs --web-tls-cert and --web-tls-key: the proxy proves itself with a client certificate, which only TLS carries")
+	}
+	if len(w.AuthProxyAllowedNames) > 0 && w.AuthProxyCA == "" {
+		return fmt.Errorf("--web-auth-proxy-allowed-names needs --web-auth-proxy-ca")
 	}
 	if w.Addr == "" {
 		return nil

@@ -51,7 +51,11 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 	if opts.Web.Addr == "" {
 		return nil
 	}
-	tlsConfig, err := webTLSConfig(opts.Web)
+	proxy, err := webAuthProxy(opts.Web)
+	if err != nil {
+		return err
+	}
+	tlsConfig, err := webTLSConfig(opts.Web, proxy)
 	if err != nil {
 		return err
 	}
@@ -75,7 +79,7 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 		return fmt.Errorf("web UI: %w", err)
 	}
 	wo := webServerOptions(opts, store, mgr.GetConfig(), kube.AuthenticationV1().TokenReviews(),
-		kube.AuthorizationV1().SubjectAccessReviews(), log)
+		kube.AuthorizationV1().SubjectAccessReviews(), proxy, log)
 	// The inventory tree and the lookup read any kind as the controller;
 	// wo.Access gates every answer by the viewer's RBAC.
 	wo.Objects = objects
@@ -101,7 +105,11 @@ func addWebServer(mgr ctrl.Manager, opts Options, logger logr.Logger) error {
 // viewer's own token, never base's credentials (internal/web/actor). Options.Context is not needed: the streams end with the
 // manager through their requests' contexts, and webServer.Start closes
 // the UI.
-func webServerOptions(opts Options, store web.Store, base *rest.Config, tokens auth.TokenReviewer, access auth.AccessReviewer, log logr.Logger) web.Options {
+//
+// proxy, when not nil, is --web-auth-proxy-ca's: the visitors it names act
+// by impersonation with base's identity (auth.ConfigFor), for which the
+// install grants impersonate on users and groups only in that mode.
+func webServerOptions(opts Options, store web.Store, base *rest.Config, tokens auth.TokenReviewer, access auth.AccessReviewer, proxy *auth.Proxy, log logr.Logger) web.Options {
 	hosts := opts.Web.Hosts
 	if len(hosts) == 0 {
 		hosts = DefaultWebHosts(runtimeNamespace(opts))
@@ -118,11 +126,28 @@ func webServerOptions(opts Options, store web.Store, base *rest.Config, tokens a
 		Access:        reviews,
 		Actor:         actor.New(base, reviews),
 		ActionTimeout: opts.Web.ActionTimeout,
+		Proxy:         proxy,
 	}
 }
 
+// webAuthProxy is the authenticating proxy of --web-auth-proxy-ca, nil
+// when the flag is not set. The CA is read once, at start.
+func webAuthProxy(w WebOptions) (*auth.Proxy, error) {
+	if w.AuthProxyCA == "" {
+		return nil, nil
+	}
+	p, err := auth.LoadProxy(w.AuthProxyCA)
+	if err != nil {
+		return nil, fmt.Errorf("--web-auth-proxy-ca %s: %w", w.AuthProxyCA, err)
+	}
+	p.AllowedNames = w.AuthProxyAllowedNames
+	return p, nil
+}
+
 // webTLSConfig is the server's TLS, nil for plain HTTP: TLS 1.2 or later.
-func webTLSConfig(w WebOptions) (*tls.Config, error) {
+// With an authenticating proxy, a client certificate is verified against
+// its CA when one is given; browsers give none and log in with a token.
+func webTLSConfig(w WebOptions, proxy *auth.Proxy) (*tls.Config, error) {
 	if w.TLSCert == "" {
 		return nil, nil
 	}
@@ -133,6 +158,10 @@ func webTLSConfig(w WebOptions) (*tls.Config, error) {
 	// h2 first: a browser's tabs then share one connection for their
 	// live-update streams instead of HTTP/1.1's six per host.
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: kp.get, NextProtos: []string{"h2", "http/1.1"}}
+	if proxy != nil {
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+		cfg.ClientCAs = proxy.ClientCAs()
+	}
 	return cfg, nil
 }
 

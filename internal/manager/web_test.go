@@ -51,19 +51,19 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 }
 
 func TestWebTLSConfig(t *testing.T) {
-	if cfg, err := webTLSConfig(WebOptions{}); cfg != nil || err != nil {
+	if cfg, err := webTLSConfig(WebOptions{}, nil); cfg != nil || err != nil {
 		t.Errorf("no TLS flags: %v %v, want plain HTTP", cfg, err)
 	}
 	dir := t.TempDir()
 	cert, key := selfSigned(t, dir)
-	cfg, err := webTLSConfig(WebOptions{TLSCert: cert, TLSKey: key})
+	cfg, err := webTLSConfig(WebOptions{TLSCert: cert, TLSKey: key}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.MinVersion != tls.VersionTLS12 || cfg.GetCertificate == nil || cfg.ClientAuth != tls.NoClientCert {
 		t.Errorf("TLS config: min %x, client auth %v", cfg.MinVersion, cfg.ClientAuth)
 	}
-	if _, err := webTLSConfig(WebOptions{TLSCert: cert, TLSKey: filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "--web-tls-key") {
+	if _, err := webTLSConfig(WebOptions{TLSCert: cert, TLSKey: filepath.Join(dir, "missing")}, nil); err == nil || !strings.Contains(err.Error(), "--web-tls-key") {
 		t.Errorf("a missing key: %v", err)
 	}
 }
@@ -121,7 +121,7 @@ func TestWebServerClosesStreamsOnStop(t *testing.T) {
 func TestWebTLSCertificateIsReloaded(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := selfSigned(t, dir)
-	cfg, err := webTLSConfig(WebOptions{TLSCert: certFile, TLSKey: keyFile})
+	cfg, err := webTLSConfig(WebOptions{TLSCert: certFile, TLSKey: keyFile}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestWebTLSCertificateIsReloaded(t *testing.T) {
 // TestWebServesTLS12AndLater serves a page over TLS and refuses TLS 1.1.
 func TestWebServesTLS12AndLater(t *testing.T) {
 	certFile, keyFile := selfSigned(t, t.TempDir())
-	cfg, err := webTLSConfig(WebOptions{TLSCert: certFile, TLSKey: keyFile})
+	cfg, err := webTLSConfig(WebOptions{TLSCert: certFile, TLSKey: keyFile}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func TestWebServerOptionsFilterByRBAC(t *testing.T) {
 		opts := parse(t, "--web-addr=:9080", "--web-max-streams=7")
 		opts.Web.AnonymousUser = anonymous
 		opts.Web.Hosts = []string{"localhost"}
-		wo := webServerOptions(opts, store, &rest.Config{Host: "https://127.0.0.1:1"}, tokenReviews{}, accessReviews{}, logr.Discard())
+		wo := webServerOptions(opts, store, &rest.Config{Host: "https://127.0.0.1:1"}, tokenReviews{}, accessReviews{}, nil, logr.Discard())
 		if wo.MaxStreams != 7 || wo.Anonymous != anonymous || wo.Auth != web.AuthToken || wo.Login == nil || wo.Access == nil ||
 			wo.Actor == nil || wo.ActionTimeout != 2*time.Minute {
 			t.Fatalf("options from the flags: %+v", wo)

@@ -40,8 +40,10 @@ func (twoUsers) Create(_ context.Context, tr *authenticationv1.TokenReview, _ me
 // patch is one request the fake actor received.
 type patch struct {
 	User, Kind string
-	Key        types.NamespacedName
-	Body       string
+	// Mode is how the session authenticates its actions.
+	Mode auth.Mode
+	Key  types.NamespacedName
+	Body string
 }
 
 // fakeActor stands in for the API server: the editor may patch in apps,
@@ -58,7 +60,7 @@ func (f *fakeActor) Patch(_ context.Context, sess auth.Session, k kinds.Kind, ke
 	if f.fail != nil {
 		return f.fail
 	}
-	f.patches = append(f.patches, patch{User: sess.User.Name, Kind: k.Kind, Key: key, Body: string(body)})
+	f.patches = append(f.patches, patch{User: sess.User.Name, Mode: sess.Mode, Kind: k.Kind, Key: key, Body: string(body)})
 	return nil
 }
 
@@ -168,7 +170,7 @@ func TestReconcileActionIsFollowedUntilHandled(t *testing.T) {
 		t.Fatalf("POST reconcile: %d to %q, want 303 to %q\n%s", rec.Code, rec.Header().Get("Location"), wantTo, rec.Body)
 	}
 	got := actor.sent()
-	want := patch{User: editorName, Kind: "Kustomization", Key: types.NamespacedName{Namespace: "apps", Name: "broken"},
+	want := patch{User: editorName, Mode: auth.ModeToken, Kind: "Kustomization", Key: types.NamespacedName{Namespace: "apps", Name: "broken"},
 		Body: `{"metadata":{"annotations":{"reconcile.fluxcd.io/requestedAt":"` + token + `"}}}`}
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("patches %+v, want %+v", got, want)

@@ -81,6 +81,12 @@ type Options struct {
 	Login *auth.Authenticator
 	// OneTime is the token `flux ui` printed (AuthLocal).
 	OneTime *auth.OneTime
+	// Proxy, when set, is the authenticating proxy in front of the
+	// in-cluster UI (--web-auth-proxy-ca): a request on a connection whose
+	// client certificate it vouches for is the user its X-Remote-User and
+	// X-Remote-Group headers name, and acts by impersonation (proxy.go).
+	// Other requests log in with a token as usual.
+	Proxy *auth.Proxy
 
 	// Actor carries out actions as the viewer; nil shows no action.
 	Actor Actor

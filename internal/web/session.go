@@ -43,6 +43,10 @@ type Viewer struct {
 // LoggedIn tells whether the viewer has a session.
 func (v Viewer) LoggedIn() bool { return v.Session.ID != "" }
 
+// Proxied tells whether the authenticating proxy signed the viewer in:
+// the proxy, not the UI, signs them out, so the page offers no logout.
+func (v Viewer) Proxied() bool { return v.Session.Mode == auth.ModeProxy }
+
 // HXHeaders is the JSON of htmx's hx-headers that sends the CSRF token
 // with every htmx request.
 func (v Viewer) HXHeaders() string {
@@ -79,10 +83,11 @@ type sessionState struct {
 	sessions  *auth.Sessions
 	login     *auth.Authenticator
 	oneTime   *auth.OneTime
+	proxy     *auth.Proxy
 }
 
 func newSessionState(opts Options) sessionState {
-	st := sessionState{mode: opts.Auth, anonymous: opts.Anonymous, sessions: opts.Sessions, login: opts.Login, oneTime: opts.OneTime}
+	st := sessionState{mode: opts.Auth, anonymous: opts.Anonymous, sessions: opts.Sessions, login: opts.Login, oneTime: opts.OneTime, proxy: opts.Proxy}
 	if st.sessions == nil {
 		st.sessions = auth.NewSessions(auth.SessionOptions{Now: opts.Now})
 	}
@@ -107,7 +112,19 @@ func public(r *http.Request) bool {
 // printed URL (local mode), or 401 "log in to act" for a POST.
 func (s *server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.sess.proxy != nil {
+			if u, ok := s.sess.proxy.User(r); ok {
+				s.proxied(w, r, u, next)
+				return
+			}
+		}
 		sess, ok := s.sess.sessions.FromRequest(r)
+		if ok && sess.Mode == auth.ModeProxy {
+			// A proxied user's session is good only on the proxy's own
+			// connections, naming that user: its cookie, replayed
+			// around the proxy, is no one's.
+			ok = false
+		}
 		if s.sess.mode == AuthLocal && r.URL.Query().Has("token") && r.Method == http.MethodGet {
 			s.exchange(w, r, sess, ok)
 			return

@@ -214,3 +214,50 @@ func managedBy(u *unstructured.Unstructured, manager string) bool {
 	}
 	return false
 }
+
+// TestClusterProxiedUserActsByImpersonation: a user an authenticating
+// proxy names acts through the controller's identity (here the admin's)
+// impersonating them, so the API server decides by their RBAC: a group
+// bound to patch succeeds, a user outside it gets the 403 naming them.
+func TestClusterProxiedUserActsByImpersonation(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "editors"}, Rules: []rbacv1.PolicyRule{{
+		APIGroups: []string{kinds.Kustomization().Group}, Resources: []string{"kustomizations"}, Verbs: []string{"get", "patch"}}}}
+	if _, err := env.Kube.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "editors"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "editors"},
+		Subjects: []rbacv1.Subject{{Kind: "Group", APIGroup: "rbac.authorization.k8s.io", Name: "team-editors"}}}
+	if _, err := env.Kube.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env.WaitAllowed(t, "jane", []string{"team-editors"}, "patch", kinds.Kustomization().Group, "kustomizations", ns)
+	kustomization(t, ns, "apps")
+	key := types.NamespacedName{Namespace: ns, Name: "apps"}
+	k := kinds.Kustomization()
+	sessions := auth.NewSessions(auth.SessionOptions{})
+	jane, _ := sessions.Create(auth.User{Name: "jane", Groups: []string{"team-editors"}}, auth.ModeProxy, "", time.Time{})
+	mallory, _ := sessions.Create(auth.User{Name: "mallory", Groups: []string{"team-viewers"}}, auth.ModeProxy, "", time.Time{})
+
+	a := actor.New(env.Config, nil)
+	if ok, err := a.MayPatch(ctx, jane, k, key); !ok || err != nil {
+		t.Errorf("MayPatch(jane) = %v, %v", ok, err)
+	}
+	if err := a.Patch(ctx, jane, k, key, k.Patch(kinds.ActionSuspend, "")); err != nil {
+		t.Fatalf("jane's suspend: %v", err)
+	}
+	got := read(t, ns, "apps")
+	if s, _, _ := unstructured.NestedBool(got.Object, "spec", "suspend"); !s {
+		t.Errorf("spec.suspend after jane's suspend: %v", got.Object["spec"])
+	}
+	before := got.GetResourceVersion()
+	err := a.Patch(ctx, mallory, k, key, k.Patch(kinds.ActionResume, kinds.RequestToken(time.Now())))
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `"mallory" cannot patch resource "kustomizations"`) {
+		t.Errorf("mallory's resume: %v, want the API server's 403 naming mallory", err)
+	}
+	if after := read(t, ns, "apps").GetResourceVersion(); after != before {
+		t.Errorf("the refused patch changed the object: resourceVersion %s → %s", before, after)
+	}
+}
