@@ -1,8 +1,17 @@
 package cli
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftless/driftless/internal/install"
 )
 
 // TestInstallWebSecretsExport: --web-tls-secret and
@@ -85,5 +94,62 @@ func TestInstallWebSecretsBootstrapFlags(t *testing.T) {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("bootstrap git --help lacks %s", flag)
 		}
+	}
+}
+
+// TestInstallWebSecretsApplied: the API server accepts the mounts and the
+// grant, and an install without --web-auth-proxy-ca-secret revokes the
+// grant an earlier one made.
+func TestInstallWebSecretsApplied(t *testing.T) {
+	ns := installNamespace(t)
+	ctx := context.Background()
+	_, stderr, err := runFlux(t, "", "install", "-n", ns, "--web-tls-secret=web-cert", "--web-auth-proxy-ca-secret=web-cert")
+	if err != nil {
+		t.Fatalf("install: %v\n%s", err, stderr)
+	}
+	var d appsv1.Deployment
+	if err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: install.DeploymentName}, &d); err != nil {
+		t.Fatal(err)
+	}
+	pod := d.Spec.Template.Spec
+	var secrets []string
+	for _, v := range pod.Volumes {
+		if v.Secret != nil {
+			secrets = append(secrets, v.Name+"="+v.Secret.SecretName)
+		}
+	}
+	if want := []string{"web-tls=web-cert"}; !slices.Equal(secrets, want) {
+		t.Errorf("secret volumes %q, want %q: one Secret, one volume", secrets, want)
+	}
+	args := pod.Containers[0].Args
+	for _, want := range []string{"--web-tls-cert=/etc/driftless/web-tls/tls.crt", "--web-tls-key=/etc/driftless/web-tls/tls.key",
+		"--web-auth-proxy-ca=/etc/driftless/web-tls/ca.crt"} {
+		if !slices.Contains(args, want) {
+			t.Errorf("args %q lack %s", args, want)
+		}
+	}
+	name := "driftless-web-impersonate-" + ns
+	var binding rbacv1.ClusterRoleBinding
+	if err := kube.Get(ctx, client.ObjectKey{Name: name}, &binding); err != nil {
+		t.Fatal(err)
+	}
+	if len(binding.Subjects) != 1 || binding.Subjects[0].Namespace != ns || binding.Subjects[0].Name != install.DeploymentName {
+		t.Errorf("%s binds %+v", name, binding.Subjects)
+	}
+
+	_, stderr, err = runFlux(t, "", "install", "-n", ns)
+	if err != nil {
+		t.Fatalf("second install: %v\n%s", err, stderr)
+	}
+	for _, obj := range []client.Object{&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleBinding{}} {
+		if err := kube.Get(ctx, client.ObjectKey{Name: name}, obj); !apierrors.IsNotFound(err) {
+			t.Errorf("%T %s after an install without the proxy CA: err %v, want it deleted\n%s", obj, name, err, stderr)
+		}
+	}
+	if err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: install.DeploymentName}, &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Spec.Template.Spec.Volumes) != len(pod.Volumes)-1 {
+		t.Errorf("the second install keeps volumes %+v", d.Spec.Template.Spec.Volumes)
 	}
 }
