@@ -22,6 +22,12 @@ func addInstallFlags(fs *pflag.FlagSet, o *install.Options) {
 	fs.StringVar(&o.ClusterDomain, "cluster-domain", o.ClusterDomain, "the cluster's DNS domain")
 	fs.StringSliceVar(&o.TolerationKeys, "toleration-keys", o.TolerationKeys, "taint keys the controller pod tolerates")
 	fs.BoolVar(&o.Web, "web", o.Web, "install the web UI: the controller serves it on :9080, behind the driftless-web Service (port-forward or your own ingress); false leaves it out")
+	fs.StringVar(&o.WebTLSSecret, "web-tls-secret", o.WebTLSSecret, "serve the web UI over HTTPS with the certificate in this Secret of the install namespace "+
+		"(type kubernetes.io/tls with tls.crt and tls.key, as cert-manager writes it); create the Secret yourself, the install only mounts it")
+	fs.StringVar(&o.WebAuthProxyCASecret, "web-auth-proxy-ca-secret", o.WebAuthProxyCASecret, "let an authenticating proxy (single sign-on) log users in to the web UI: "+
+		"the Secret of the install namespace whose ca.crt signs the proxy's client certificate (may be the --web-tls-secret one); "+
+		"the UI trusts the proxy's X-Remote-User and X-Remote-Group headers and acts for those users by impersonation, "+
+		"so the controller is granted impersonate on users and groups; needs --web-tls-secret")
 	fs.BoolVar(&o.Split, "split", o.Split, "install one Deployment per controller, as Flux does, each with its own ServiceAccount; "+
 		"only kustomize-controller is bound to cluster-admin, source-controller (the Git client and the artifact server) is not")
 }

@@ -96,6 +96,9 @@ func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers 
 	c["args"] = args
 	if servesWeb(o, runs) {
 		webContainer(c)
+		if err := mountWebSecrets(obj, c, o); err != nil {
+			return err
+		}
 	}
 	if err := unstructured.SetNestedSlice(obj.Object, containers, "spec", "template", "spec", "containers"); err != nil {
 		return err

@@ -87,6 +87,21 @@ type Options struct {
 	// NetworkPolicy and the right to create TokenReviews and
 	// SubjectAccessReviews.
 	Web bool
+	// WebTLSSecret names a Secret in the install namespace holding tls.crt
+	// and tls.key (type kubernetes.io/tls, as cert-manager writes it). The
+	// Deployment that serves the UI mounts it and serves TLS with it, so
+	// that tokens and sessions never cross the network in the clear; a
+	// renewed pair is picked up without a restart. Empty serves plain HTTP.
+	WebTLSSecret string
+	// WebAuthProxyCASecret names a Secret in the install namespace holding
+	// ca.crt, the CA that signs an authenticating proxy's client
+	// certificate: the UI then trusts the user and groups that proxy sends
+	// (single sign-on in front of the UI) and acts for them by
+	// impersonation, so the UI's ServiceAccount is granted impersonate on
+	// users and groups, and only then. It needs WebTLSSecret (client
+	// certificates need TLS) and may name the same Secret (cert-manager's
+	// holds ca.crt too).
+	WebAuthProxyCASecret string
 }
 
 // DefaultOptions are Flux's defaults for a given version.
@@ -148,7 +163,7 @@ func (o Options) validate() error {
 	default:
 		return fmt.Errorf("invalid log level %q; use debug, info or error", o.LogLevel)
 	}
-	return nil
+	return o.validateWebSecrets()
 }
 
 // Render returns every object to install, namespace and CRDs first.

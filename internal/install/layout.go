@@ -66,7 +66,8 @@ func (o Options) Deployments() ([]string, error) {
 // are not stale: the apply updates them. Components dropped within a
 // layout are left alone, as Flux leaves them, and so is what they need.
 // The web UI's objects the options leave out are stale too: --web=false
-// removes the UI.
+// removes the UI, and an install without --web-auth-proxy-ca-secret
+// revokes the right to impersonate that an earlier one granted.
 func Stale(o Options) ([]*unstructured.Unstructured, error) {
 	all := o
 	all.Components, all.ComponentsExtra = nil, nil
@@ -79,14 +80,12 @@ func Stale(o Options) ([]*unstructured.Unstructured, error) {
 	}
 	other := all
 	other.Split, other.MultiTenant = !o.IsSplit(), false
-	other.Web = true
+	other = withEveryWebObject(other)
 	previous, err := Render(other)
 	if err != nil {
 		return nil, err
 	}
-	withWeb := all
-	withWeb.Web = true
-	sameLayout, err := Render(withWeb)
+	sameLayout, err := Render(withEveryWebObject(all))
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +98,17 @@ func Stale(o Options) ([]*unstructured.Unstructured, error) {
 		}
 	}
 	return stale, nil
+}
+
+// withEveryWebObject is o with the UI and its authenticating-proxy mode
+// on, so that it renders every web object an earlier install may have
+// left. The Secrets' names do not change any object's name.
+func withEveryWebObject(o Options) Options {
+	o.Web = true
+	if o.WebAuthProxyCASecret == "" {
+		o.WebTLSSecret, o.WebAuthProxyCASecret = "web-tls", "web-tls"
+	}
+	return o
 }
 
 func sameObject(a, b *unstructured.Unstructured) bool {

@@ -337,12 +337,15 @@ func TestStaleIsTheOtherLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The source-controller Service and cluster-reconciler binding are in
-	// both layouts: updated, not stale.
+	// both layouts: updated, not stale. The UI's right to impersonate is
+	// in neither without --web-auth-proxy-ca-secret: stale.
 	want := []string{"ClusterRole/driftless-image-automation-flux-system", "ClusterRole/driftless-image-reflector-flux-system",
 		"ClusterRole/driftless-notification-flux-system", "ClusterRole/driftless-source-flux-system",
+		"ClusterRole/driftless-web-impersonate-flux-system",
 		"ClusterRoleBinding/cluster-reconciler-helm-flux-system", "ClusterRoleBinding/driftless-image-automation-flux-system",
 		"ClusterRoleBinding/driftless-image-reflector-flux-system", "ClusterRoleBinding/driftless-notification-flux-system",
-		"ClusterRoleBinding/driftless-source-flux-system", "Deployment/helm-controller", "Deployment/image-automation-controller",
+		"ClusterRoleBinding/driftless-source-flux-system", "ClusterRoleBinding/driftless-web-impersonate-flux-system",
+		"Deployment/helm-controller", "Deployment/image-automation-controller",
 		"Deployment/image-reflector-controller",
 		"Deployment/kustomize-controller", "Deployment/notification-controller", "Deployment/source-controller",
 		"Role/image-automation-controller", "Role/image-reflector-controller", "Role/notification-controller", "Role/source-controller",
@@ -363,8 +366,8 @@ func TestStaleIsTheOtherLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"ClusterRole/driftless-manager-flux-system",
-		"ClusterRoleBinding/driftless-manager-flux-system",
+	want = []string{"ClusterRole/driftless-manager-flux-system", "ClusterRole/driftless-web-impersonate-flux-system",
+		"ClusterRoleBinding/driftless-manager-flux-system", "ClusterRoleBinding/driftless-web-impersonate-flux-system",
 		"Deployment/driftless-controller", "Role/driftless-controller", "RoleBinding/driftless-controller",
 		"Service/driftless-controller", "ServiceAccount/driftless-controller"}
 	if got := refs(stale); !slices.Equal(got, want) {

@@ -16,14 +16,18 @@ const (
 	webGroup     = "kustomize"
 )
 
-// webFiles are the UI's Service, RBAC and, with network policies, its
-// policy: unless the install leaves the UI out, or no Deployment serves it
-// (a split install without the applier).
+// webFiles are the UI's Service, RBAC, with an authenticating proxy the
+// right to impersonate and, with network policies, its policy: unless the
+// install leaves the UI out, or no Deployment serves it (a split install
+// without the applier).
 func webFiles(o Options, controllers []string) []string {
 	if !servesWeb(o, controllers) {
 		return nil
 	}
 	files := []string{"manager/web.yaml"}
+	if o.WebAuthProxyCASecret != "" {
+		files = append(files, "manager/web_auth_proxy.yaml")
+	}
 	if o.NetworkPolicy {
 		files = append(files, "manager/web_network_policy.yaml")
 	}
