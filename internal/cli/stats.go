@@ -98,13 +98,5 @@ func formatStorage(b int64) string {
 	if b == 0 {
 		return "-"
 	}
-	if b < 1024 {
-		return fmt.Sprintf("%d B", b)
-	}
-	v, unit := float64(b)/1024, 0
-	for v >= 1024 && unit < 5 {
-		v /= 1024
-		unit++
-	}
-	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[unit])
+	return kinds.Size(b)
 }

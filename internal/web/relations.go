@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 	"time"
@@ -243,17 +242,12 @@ func gitRepoSection(k kinds.Kind, obj kinds.Object, now time.Time) *gitRepoData 
 	return d
 }
 
-// humanBytes writes a size as "1234 bytes (1.2 KiB)".
+// humanBytes writes a size as "1234 bytes (1.2 KiB)": exact, then as the
+// CLI shows it.
 func humanBytes(n int64) string {
 	s := strconv.FormatInt(n, 10) + " bytes"
-	units := []string{"KiB", "MiB", "GiB", "TiB"}
-	v, u := float64(n), -1
-	for v >= 1024 && u < len(units)-1 {
-		v /= 1024
-		u++
-	}
-	if u >= 0 {
-		s += fmt.Sprintf(" (%.1f %s)", v, units[u])
+	if n >= 1024 {
+		s += " (" + kinds.Size(n) + ")"
 	}
 	return s
 }
