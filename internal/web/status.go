@@ -37,7 +37,7 @@ var badges = map[state]badge{
 	stateNoStatus:    {"…", "No status", "unknown"},
 	stateUnknown:     {"?", "Unknown", "unknown"},
 	stateReconciling: {"↻", "Reconciling", "progress"},
-	stateSuspended:   {"⏸", "Suspended", "suspended"},
+	stateSuspended:   {"‖", "Suspended", "suspended"},
 	stateReady:       {"✔", "Ready", "ok"},
 }
 

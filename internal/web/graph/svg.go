@@ -14,7 +14,7 @@ var stateStyle = map[State]struct{ class, icon string }{
 	StateNotReady:    {"failed", "✗"},
 	StateReconciling: {"reconciling", "↻"},
 	StateStalled:     {"stalled", "⚠"},
-	StateSuspended:   {"suspended", "⏸"},
+	StateSuspended:   {"suspended", "‖"},
 	StateUnknown:     {"unknown", "?"},
 }
 
