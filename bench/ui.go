@@ -23,8 +23,8 @@ const (
 	uiRenderRequests = 20
 	uiBrowserLoads   = 5
 	uiPages          = 10
-	// uiCostRounds is how many waves without and with the pages, in
-	// turn, their comparison is of.
+	// uiCostRounds is how many pairs of waves, one without and one with
+	// the pages (in the order abba gives), their comparison is of.
 	uiCostRounds = 2
 	// uiStreamWait is how long, after the wave is Ready in the API, the
 	// browser may take to show the last row before the rest count as
@@ -125,39 +125,57 @@ func (c config) runUI(ctx context.Context, n int) (rows []row, err error) {
 	}
 	rows = append(rows, live)
 
-	// Then the same upgrade without pages and with 10 streams, in turn,
-	// uiCostRounds times: one wave of each is within the machine's noise.
+	// Then the same upgrade without pages and with 10 streams, in the
+	// order bare, with, with, bare (and so on for more rounds): the
+	// controller's RSS drifts up over a run, and this order puts each
+	// kind of wave as early as the other on average, so a steady drift
+	// cancels out of the comparison of their means.
 	cost := costFigures{pages: uiPages, kustomizations: n}
+	v := version
 	for round := range uiCostRounds {
-		v := version + 1 + 2*round
-		c.logf("UI N=%d: upgrade wave without pages (%d of %d)", n, round+1, uiCostRounds)
-		bare := base
-		bare.Phase = "upgrade"
-		var rss float64
-		if bare, rss, err = e.sampledWave(ctx, bare, keys, v, nil); err != nil {
-			return rows, err
+		for _, withPages := range abba(round) {
+			v++
+			if !withPages {
+				c.logf("UI N=%d: upgrade wave without pages (round %d of %d)", n, round+1, uiCostRounds)
+				bare := base
+				bare.Phase = "upgrade"
+				bare, rss, err := e.sampledWave(ctx, bare, keys, v, nil)
+				if err != nil {
+					return rows, err
+				}
+				rows = append(rows, bare)
+				cost.add(false, bare, rss)
+				continue
+			}
+			c.logf("UI N=%d: upgrade wave with %d overview streams open (round %d of %d)", n, uiPages, round+1, uiCostRounds)
+			pages, err := ui.openStreams(ctx, uiPages)
+			if err != nil {
+				return rows, err
+			}
+			with := base
+			with.Phase = fmt.Sprintf("upgrade+%dpages", uiPages)
+			with, rss, err := e.sampledWave(ctx, with, keys, v, pages)
+			pages.close()
+			if err != nil {
+				return rows, err
+			}
+			cost.add(true, with, rss)
+			cost.bytes += pages.received()
+			cost.resyncs += pages.resyncs.Load()
+			rows = append(rows, with)
 		}
-		rows = append(rows, bare)
-		cost.add(false, bare, rss)
-		c.logf("UI N=%d: upgrade wave with %d overview streams open (%d of %d)", n, uiPages, round+1, uiCostRounds)
-		pages, err := ui.openStreams(ctx, uiPages)
-		if err != nil {
-			return rows, err
-		}
-		with := base
-		with.Phase = fmt.Sprintf("upgrade+%dpages", uiPages)
-		with, rss, err = e.sampledWave(ctx, with, keys, v+1, pages)
-		pages.close()
-		if err != nil {
-			return rows, err
-		}
-		cost.add(true, with, rss)
-		cost.bytes += pages.received()
-		cost.resyncs += pages.resyncs.Load()
-		rows = append(rows, with)
 	}
 	rows[len(rows)-1].Note = cost.String()
 	return rows, nil
+}
+
+// abba is the order of a cost round's two waves, false for the one
+// without pages: even rounds start without, odd ones with.
+func abba(round int) [2]bool {
+	if round%2 == 0 {
+		return [2]bool{false, true}
+	}
+	return [2]bool{true, false}
 }
 
 // uiWave is one W1 upgrade to version v, measured.

@@ -87,7 +87,7 @@ func (o *overviewLive) render(ctx context.Context, w *eventWriter, changed map[s
 		return send("rows", "rows", d)
 	}
 	for _, v := range d.Rows {
-		if _, ok := changed[changeKey(Change{Kind: v.Kind, Object: v.Obj})]; ok {
+		if _, ok := changed[v.key]; ok {
 			if err := send(v.ID(), "row", v); err != nil {
 				return err
 			}

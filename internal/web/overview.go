@@ -86,9 +86,12 @@ type card struct {
 }
 
 type overviewData struct {
-	Cards      []card
-	Attention  []view
-	Rows       []view
+	Cards []card
+	// Attention and Rows point into one slice of views: a build of 1,000
+	// objects is held by every stream it is shared with, so it is made
+	// once, of the right size.
+	Attention  []*view
+	Rows       []*view
 	Total      int
 	Filter     filter
 	Kinds      []option
@@ -125,8 +128,9 @@ func (s *server) overviewData(ctx context.Context, f filter) overviewData {
 	now := s.now()
 	d := overviewData{Filter: f}
 	namespaces := map[string]bool{}
-	var all []view
-	for _, k := range kinds.All() {
+	lists := make([][]kinds.Object, len(kinds.All()))
+	total := 0
+	for i, k := range kinds.All() {
 		objs, err := s.store.List(ctx, k, "")
 		if err != nil {
 			s.log.Error("list", "kind", k.Kind, "error", err)
@@ -134,6 +138,11 @@ func (s *server) overviewData(ctx context.Context, f filter) overviewData {
 			continue
 		}
 		d.Kinds = append(d.Kinds, option{Value: k.Kind, Label: k.Kind, Selected: f.Kind == k.Kind})
+		lists[i], total = objs, total+len(objs)
+	}
+	all := make([]view, 0, total)
+	for i, k := range kinds.All() {
+		objs := lists[i]
 		if len(objs) == 0 {
 			continue
 		}
@@ -174,11 +183,13 @@ func (s *server) overviewData(ctx context.Context, f filter) overviewData {
 		}
 		return a.Name < b.Name
 	})
-	for _, v := range all {
+	d.Rows = make([]*view, 0, len(all))
+	for i := range all {
+		v := &all[i]
 		if len(v.Attention) > 0 {
 			d.Attention = append(d.Attention, v)
 		}
-		if f.matches(v) {
+		if f.matches(*v) {
 			d.Rows = append(d.Rows, v)
 		}
 	}

@@ -73,6 +73,10 @@ type view struct {
 	// Attention are the reasons the object needs attention, none when
 	// it does not.
 	Attention []string
+
+	// id is ID(), key changeKey's key of the object: worked out once,
+	// as every stream reads them at each of its renders.
+	id, key string
 }
 
 // newView reads obj, of kind k, at time now; get reads what a static
@@ -102,6 +106,8 @@ func newView(ctx context.Context, get kinds.Getter, k kinds.Kind, obj kinds.Obje
 		v.When = v.LastReconcile.UTC().Format(time.RFC3339)
 	}
 	v.Attention = attention(k, obj, v, now)
+	v.id = rowElementID(k, v.Namespace, v.Name)
+	v.key = objectKey(k, v.Namespace, v.Name)
 	return v
 }
 

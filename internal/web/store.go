@@ -21,9 +21,9 @@ import (
 // lister per kind). Both are context-aware and hand out kinds.Object, so
 // the pages never see unstructured data or a client.
 //
-// A Store only reads. Objects it returns may share memory with its cache
-// (cachestore's List does not deep-copy): callers read them and never
-// change them, which every page does.
+// A Store only reads. Objects it returns or hands to subscribers may share
+// memory with its cache (cachestore neither deep-copies a List nor a
+// Change): callers read them and never change them, which every page does.
 type Store interface {
 	// List returns the objects of kind k in namespace ("" for every
 	// namespace the viewer may see).

@@ -143,7 +143,15 @@ func (s *server) live(r *http.Request) *liveLink {
 
 // ID is the stable id of the view's overview row, and its event's name.
 func (v view) ID() string {
-	sum := sha256.Sum256([]byte(v.Kind.Group + "/" + v.Kind.Kind + "/" + v.Namespace + "/" + v.Name))
+	if v.id != "" {
+		return v.id
+	}
+	return rowElementID(v.Kind, v.Namespace, v.Name)
+}
+
+// rowID is the element id of the object's row.
+func rowElementID(k kinds.Kind, namespace, name string) string {
+	sum := sha256.Sum256([]byte(objectKey(k, namespace, name)))
 	return "row-" + hex.EncodeToString(sum[:8])
 }
 
@@ -281,7 +289,12 @@ func (p *pending) size() int {
 }
 
 func changeKey(c Change) string {
-	return c.Kind.Group + "/" + c.Kind.Kind + "/" + c.Object.GetNamespace() + "/" + c.Object.GetName()
+	return objectKey(c.Kind, c.Object.GetNamespace(), c.Object.GetName())
+}
+
+// objectKey is "group/Kind/namespace/name".
+func objectKey(k kinds.Kind, namespace, name string) string {
+	return k.Group + "/" + k.Kind + "/" + namespace + "/" + name
 }
 
 // streamHook, when set by a test, sees every stream's buffer.

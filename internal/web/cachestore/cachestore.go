@@ -204,8 +204,10 @@ func (s *Store) handler(k kinds.Kind) toolscache.ResourceEventHandler {
 	}
 }
 
-// notify hands each live subscriber its own copy of obj, outside the lock
-// (a subscriber may cancel from fn).
+// notify hands each live subscriber obj, outside the lock (a subscriber
+// may cancel from fn). It is the informer's own object, which the informer
+// replaces and never changes, and subscribers only read (web.Store): a
+// copy per change and subscriber held a wave's changed objects twice.
 func (s *Store) notify(k kinds.Kind, obj any, deleted bool) {
 	o, ok := obj.(kinds.Object)
 	if !ok || reflect.TypeOf(o) != reflect.TypeOf(k.New()) {
@@ -219,7 +221,7 @@ func (s *Store) notify(k kinds.Kind, obj any, deleted bool) {
 	s.mu.Unlock()
 	for _, sub := range subs {
 		if !sub.cancelled.Load() {
-			sub.fn(web.Change{Kind: k, Object: o.DeepCopyObject().(kinds.Object), Deleted: deleted})
+			sub.fn(web.Change{Kind: k, Object: o, Deleted: deleted})
 		}
 	}
 }

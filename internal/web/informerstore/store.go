@@ -245,7 +245,9 @@ func (s *Store) List(_ context.Context, k kinds.Kind, namespace string) ([]kinds
 		}
 		for _, it := range items {
 			if o, ok := it.(kinds.Object); ok {
-				out = append(out, o.DeepCopyObject().(kinds.Object))
+				// The informer's own object: it replaces objects and
+				// never changes them, and pages only read (web.Store).
+				out = append(out, o)
 			}
 		}
 	}
@@ -336,6 +338,6 @@ func (s *Store) notify(k kinds.Kind, obj any, deleted bool) {
 	}
 	s.mu.RUnlock()
 	for _, fn := range subs {
-		fn(web.Change{Kind: k, Object: o.DeepCopyObject().(kinds.Object), Deleted: deleted})
+		fn(web.Change{Kind: k, Object: o, Deleted: deleted})
 	}
 }
