@@ -37,7 +37,9 @@ func (o *overviewLive) wants(Change) bool { return true }
 // start reads the rows the client shows; when they moved on between the
 // page's render and the stream's subscription, it sends them at once.
 func (o *overviewLive) start(ctx context.Context, poke func()) {
-	d := o.s.overviewData(ctx, o.f)
+	// Any build started after the subscription holds every change the
+	// stream has not heard of; streams opened together share one.
+	d := o.s.builds.overview(ctx, o.s, o.f, time.Now())
 	o.rows = o.ids(d)
 	if o.rendered != "" && rowsVersion(d) != o.rendered {
 		o.stale = true

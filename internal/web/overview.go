@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/driftless/driftless/internal/kinds"
 )
@@ -106,7 +107,10 @@ type overviewData struct {
 
 func (s *server) overview(w http.ResponseWriter, r *http.Request) {
 	f := parseFilter(r.URL.Query())
-	d := s.overviewData(r.Context(), f)
+	// Pages opened together (a team's tabs, a dashboard's reloads) share
+	// one build that started after they were asked for. d is a copy:
+	// setting its Lookup leaves the shared build as it was.
+	d := s.builds.overview(r.Context(), s, f, time.Now())
 	d.Lookup = s.lookup(r.Context(), r.URL.Query())
 	live := s.live(r)
 	live.Events = withQuery(live.Events, queryRendered, rowsVersion(d))
