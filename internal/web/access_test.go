@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +15,9 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	kustomizev1 "github.com/driftless/driftless/api/kustomize/v1"
+	"github.com/driftless/driftless/internal/kinds"
 
 	"github.com/driftless/driftless/internal/web/auth"
 )
@@ -238,5 +243,62 @@ func TestAccessCheckFailureShowsNothing(t *testing.T) {
 	}
 	if rec := get(t, h, "/o/kustomize.toolkit.fluxcd.io/Kustomization/apps/broken"); rec.Code != http.StatusNotFound {
 		t.Errorf("object page while reviews fail: %d, want 404", rec.Code)
+	}
+}
+
+// namedRBAC lets its user list in apps and get one object by name in
+// flux-system (a Role with resourceNames), and counts the questions.
+type namedRBAC struct {
+	mu    sync.Mutex
+	asked int
+}
+
+func (n *namedRBAC) Allowed(_ context.Context, u auth.User, verb, _, _, namespace, name string) (bool, error) {
+	n.mu.Lock()
+	n.asked++
+	n.mu.Unlock()
+	switch {
+	case verb == "list":
+		return namespace == "apps", nil
+	case verb == "get":
+		return namespace == "apps" || (namespace == "flux-system" && name == "apps"), nil
+	}
+	return false, nil
+}
+
+// TestAccessListAsksPerNamespace: a list is filtered with one list question
+// per namespace, and a get question only for the objects of a namespace
+// the viewer may not list: one they may get by name is shown, its
+// neighbours are not.
+func TestAccessListAsksPerNamespace(t *testing.T) {
+	var objs []kinds.Object
+	for i := range 50 {
+		objs = append(objs, &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: fmt.Sprintf("app-%02d", i)}})
+	}
+	objs = append(objs,
+		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "apps"}},
+		&kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "infrastructure"}})
+	rbac := &namedRBAC{}
+	s := &accessStore{Store: NewMemoryStore(objs...), access: rbac, log: slog.New(slog.DiscardHandler)}
+	ctx := context.WithValue(context.Background(), viewerKey{}, Viewer{User: auth.User{Name: "jane"}})
+	got, err := s.List(ctx, kinds.Kustomization(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range got {
+		if o.GetNamespace() == "flux-system" {
+			names = append(names, o.GetName())
+		}
+	}
+	if len(got) != 51 || !slices.Equal(names, []string{"apps"}) {
+		t.Errorf("listed %d objects, of flux-system %v; want the 50 of apps and flux-system/apps", len(got), names)
+	}
+	// Two list questions (apps, flux-system) and two gets (flux-system's).
+	if rbac.asked != 4 {
+		t.Errorf("%d access questions for 52 objects in 2 namespaces, want 4", rbac.asked)
+	}
+	if got, _ := s.List(context.Background(), kinds.Kustomization(), ""); len(got) != 0 {
+		t.Errorf("a request without a viewer listed %d objects", len(got))
 	}
 }
