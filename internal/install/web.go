@@ -57,7 +57,10 @@ func selectWebPods(obj *unstructured.Unstructured, o Options) error {
 	app := webDeployment(o)
 	switch obj.GetKind() {
 	case "Service":
-		return unstructured.SetNestedField(obj.Object, app, "spec", "selector", "app")
+		if err := unstructured.SetNestedField(obj.Object, app, "spec", "selector", "app"); err != nil {
+			return err
+		}
+		return webServiceProtocol(obj, o)
 	case "NetworkPolicy":
 		return unstructured.SetNestedField(obj.Object, app, "spec", "podSelector", "matchLabels", "app")
 	case "ClusterRoleBinding":
@@ -81,4 +84,23 @@ func webContainer(c map[string]any) {
 	c["args"] = append(c["args"].([]any), "--web-addr=:9080")
 	ports, _ := c["ports"].([]any)
 	c["ports"] = append(ports, map[string]any{"name": "http-web", "containerPort": int64(webPort), "protocol": "TCP"})
+}
+
+// webServiceProtocol marks the Service's port appProtocol https when the UI
+// serves TLS: ingress controllers and meshes that read it (or guess from
+// the port's name, http-web) then speak TLS to it rather than plain HTTP.
+func webServiceProtocol(obj *unstructured.Unstructured, o Options) error {
+	if o.WebTLSSecret == "" {
+		return nil
+	}
+	ports, _, err := unstructured.NestedSlice(obj.Object, "spec", "ports")
+	if err != nil {
+		return err
+	}
+	for _, p := range ports {
+		if m, ok := p.(map[string]any); ok {
+			m["appProtocol"] = "https"
+		}
+	}
+	return unstructured.SetNestedSlice(obj.Object, ports, "spec", "ports")
 }

@@ -94,6 +94,18 @@ func TestRenderWebSecrets(t *testing.T) {
 			if tc.split && deployments < 2 {
 				t.Fatalf("split renders %d Deployments", deployments)
 			}
+			svc := find(objs, "Service", "driftless-web")
+			if svc == nil {
+				t.Fatal("no Service driftless-web")
+			}
+			ports, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")
+			wantProtocol := ""
+			if tc.tls != "" {
+				wantProtocol = "https"
+			}
+			if got, _ := ports[0].(map[string]any)["appProtocol"].(string); len(ports) != 1 || got != wantProtocol {
+				t.Errorf("driftless-web's port appProtocol %q, want %q", got, wantProtocol)
+			}
 			name := "driftless-web-impersonate-" + o.Namespace
 			role, binding := find(objs, "ClusterRole", name), find(objs, "ClusterRoleBinding", name)
 			if tc.proxyCA == "" {
