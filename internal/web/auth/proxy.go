@@ -52,13 +52,20 @@ func (p *Proxy) ClientCAs() *x509.CertPool { return p.roots }
 
 // User returns the user the proxy names in r, and false when r does not
 // come from the proxy (no TLS, no verified client certificate chain, a
-// certificate of another CA or name) or names no user: then the headers
-// are ignored.
+// certificate of another CA or name) or names no user or more than one:
+// then the headers are ignored.
 func (p *Proxy) User(r *http.Request) (User, bool) {
 	if !p.verified(r) {
 		return User{}, false
 	}
-	name := strings.TrimSpace(r.Header.Get(HeaderRemoteUser))
+	// Two user headers mean a proxy that added its own to the browser's
+	// instead of replacing it: which one is the proxy's is anyone's guess,
+	// so neither is believed.
+	names := r.Header.Values(HeaderRemoteUser)
+	if len(names) != 1 {
+		return User{}, false
+	}
+	name := strings.TrimSpace(names[0])
 	if name == "" {
 		return User{}, false
 	}

@@ -125,6 +125,16 @@ func TestProxyUser(t *testing.T) {
 		t.Error("a proxied request without X-Remote-User made a user")
 	}
 
+	// A browser's own X-Remote-User that the proxy appended to rather
+	// than replaced: neither value is believed.
+	r = httptest.NewRequest("GET", "/", nil)
+	r.TLS = chain(good, ca.cert)
+	r.Header.Add(HeaderRemoteUser, "admin")
+	r.Header.Add(HeaderRemoteUser, "jane@example.com")
+	if u, ok := p.User(r); ok {
+		t.Errorf("two X-Remote-User headers made user %+v", u)
+	}
+
 	if _, err := NewProxy([]byte("not pem")); err == nil {
 		t.Error("a CA file without certificates was accepted")
 	}
