@@ -94,6 +94,9 @@ type StorageOptions struct {
 	DigestAlgo       string
 	// MaxSize bounds the content of one artifact in bytes; 0 means no limit.
 	MaxSize int64
+	// MaxFiles bounds the files of one artifact (a Bucket's objects before
+	// any download, every source's archive); 0 means no limit.
+	MaxFiles int
 }
 
 // WebOptions are the --web-* flags: where and how the process serves the
@@ -190,6 +193,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Storage.RetentionTTL, "artifact-retention-ttl", time.Minute, "how long superseded artifacts are kept")
 	fs.IntVar(&o.Storage.RetentionRecords, "artifact-retention-records", 2, "how many artifacts per object are kept")
 	fs.StringVar(&o.Storage.DigestAlgo, "artifact-digest-algo", "sha256", "digest algorithm of artifacts: sha256, sha384 or sha512")
+	fs.IntVar(&o.Storage.MaxFiles, "artifact-max-files", 100000, "most files one artifact may hold: a Bucket with more objects is refused before any download, and every source's archive stops there; 0 means no limit")
 	fs.Int64Var(&o.Storage.MaxSize, "artifact-max-size", 1<<30, "largest content of one artifact in bytes, archived by the source side and unpacked by the applier, so a huge repository cannot fill a volume; 0 means no limit")
 }
 

@@ -117,6 +117,7 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		RetentionRecords: deps.Options.Storage.RetentionRecords,
 		RetentionTTL:     deps.Options.Storage.RetentionTTL,
 		MaxArchiveSize:   deps.Options.Storage.MaxSize,
+		MaxArchiveFiles:  deps.Options.Storage.MaxFiles,
 	})
 	if err != nil {
 		return fmt.Errorf("artifact storage: %w", err)

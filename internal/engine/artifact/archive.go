@@ -53,7 +53,7 @@ func (s *Storage) Archive(dir, rel string, m ignore.Matcher) (*meta.Artifact, er
 		return nil, fmt.Errorf("archiving %s: not a directory", dir)
 	}
 	a, err := s.writeAtomic(rel, func(w io.Writer) error {
-		return writeTarGz(w, src, m, s.maxSize)
+		return writeTarGz(w, src, m, s.maxSize, s.maxFiles)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("archiving %s: %w", dir, err)
@@ -62,11 +62,11 @@ func (s *Storage) Archive(dir, rel string, m ignore.Matcher) (*meta.Artifact, er
 }
 
 // writeTarGz writes the deterministic tar.gz of root to w. max bounds the
-// uncompressed tar stream (0: unlimited).
-func writeTarGz(w io.Writer, root string, m ignore.Matcher, max int64) error {
+// uncompressed tar stream, maxFiles the regular files (0: unlimited).
+func writeTarGz(w io.Writer, root string, m ignore.Matcher, max int64, maxFiles int) error {
 	gw := gzip.NewWriter(w)
 	tw := tar.NewWriter(gw)
-	a := &archiver{tw: tw, root: root, m: m, max: max, epoch: time.Unix(0, 0)}
+	a := &archiver{tw: tw, root: root, m: m, max: max, maxFiles: maxFiles, epoch: time.Unix(0, 0)}
 	if err := filepath.WalkDir(root, a.visit); err != nil {
 		return err
 	}
@@ -82,6 +82,8 @@ type archiver struct {
 	m       ignore.Matcher
 	max     int64
 	written int64 // uncompressed tar bytes so far
+	// maxFiles bounds files, the regular files written so far.
+	maxFiles, files int
 	epoch   time.Time
 }
 
@@ -110,6 +112,9 @@ func (a *archiver) visit(p string, d fs.DirEntry, err error) error {
 	case d.Type().IsRegular():
 		if a.m != nil && a.m.Match(comps, false) {
 			return nil
+		}
+		if a.files++; a.maxFiles > 0 && a.files > a.maxFiles {
+			return fmt.Errorf("%w: archive holds more files than the maximum of %d (--artifact-max-files) at %s", ErrTooLarge, a.maxFiles, name)
 		}
 		return a.addFile(p, name)
 	default:

@@ -362,6 +362,7 @@ func TestArchiveErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		max      int64
+		maxFiles int
 		dir, rel string
 		want     string
 	}{
@@ -372,10 +373,15 @@ func TestArchiveErrors(t *testing.T) {
 		{name: "reserved name", dir: src, rel: "k/n/o/.lock", want: "file names starting with '.' are reserved"},
 		{name: "no directory", dir: src, rel: "a.tar.gz", want: "is not inside an object directory"},
 		{name: "too large", dir: src, rel: "k/n/o/a.tar.gz", max: 4096, want: "archive exceeds the maximum size of 4096 bytes at big"},
+		{name: "too many files", dir: src, rel: "k/n/o/a.tar.gz", maxFiles: 1, want: "archive holds more files than the maximum of 1 (--artifact-max-files) at small"},
+	}
+	// Exactly at the cap is fine: the tree holds two files.
+	if _, err := newTestStorage(t, func(o *Options) { o.MaxArchiveFiles = 2 }).Archive(src, "k/n/o/a.tar.gz", nil); err != nil {
+		t.Errorf("two files under a cap of 2: %v", err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStorage(t, func(o *Options) { o.MaxArchiveSize = tt.max })
+			s := newTestStorage(t, func(o *Options) { o.MaxArchiveSize, o.MaxArchiveFiles = tt.max, tt.maxFiles })
 			a, err := s.Archive(tt.dir, tt.rel, nil)
 			if !errContains(err, tt.want) {
 				t.Fatalf("Archive: %v, want an error containing %q", err, tt.want)

@@ -43,11 +43,17 @@ type Options struct {
 	// uncompressed tar stream of an archive, the bytes of a copy. Zero means
 	// unlimited.
 	MaxArchiveSize int64
+	// MaxArchiveFiles bounds how many files an archive holds
+	// (--artifact-max-files): a bucket of millions of tiny objects or a
+	// repository of generated files fills inodes and the applier's memory
+	// long before it reaches the size bound. Zero means unlimited.
+	MaxArchiveFiles int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
 
-// ErrTooLarge marks content beyond Options.MaxArchiveSize.
+// ErrTooLarge marks content beyond Options.MaxArchiveSize or
+// Options.MaxArchiveFiles.
 var ErrTooLarge = errors.New("size limit exceeded")
 
 // Storage keeps artifacts on the local file system and knows their URLs.
@@ -58,6 +64,8 @@ type Storage struct {
 	records int
 	ttl     time.Duration
 	maxSize int64
+	// maxFiles is Options.MaxArchiveFiles.
+	maxFiles int
 	now     func() time.Time
 	locks   *lockTable
 	// createTemp creates the temporary file an artifact is written to;
@@ -96,6 +104,7 @@ func NewStorage(opts Options) (*Storage, error) {
 		records:    opts.RetentionRecords,
 		ttl:        opts.RetentionTTL,
 		maxSize:    opts.MaxArchiveSize,
+		maxFiles:   opts.MaxArchiveFiles,
 		now:        opts.Now,
 		locks:      newLockTable(),
 		createTemp: createTempFile,
@@ -111,6 +120,9 @@ func NewStorage(opts Options) (*Storage, error) {
 		return nil, fmt.Errorf("artifact retention TTL must not be negative, got %s", s.ttl)
 	case s.ttl == 0:
 		s.ttl = DefaultRetentionTTL
+	}
+	if s.maxFiles < 0 {
+		return nil, fmt.Errorf("maximum number of archived files must not be negative, got %d", s.maxFiles)
 	}
 	if s.maxSize < 0 {
 		return nil, fmt.Errorf("maximum archive size must not be negative, got %d", s.maxSize)

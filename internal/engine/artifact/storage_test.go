@@ -46,6 +46,7 @@ func TestNewStorageErrors(t *testing.T) {
 		{"negative records", Options{RetentionRecords: -1}, "artifact retention records must not be negative"},
 		{"negative ttl", Options{RetentionTTL: -time.Second}, "artifact retention TTL must not be negative"},
 		{"negative max size", Options{MaxArchiveSize: -1}, "maximum archive size must not be negative"},
+		{"negative max files", Options{MaxArchiveFiles: -1}, "maximum number of archived files must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

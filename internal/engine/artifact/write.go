@@ -23,7 +23,7 @@ func WriteArchive(w io.Writer, dir string, m ignore.Matcher) error {
 	} else if !info.IsDir() {
 		return fmt.Errorf("archiving %s: not a directory", dir)
 	}
-	if err := writeTarGz(w, src, m, 0); err != nil {
+	if err := writeTarGz(w, src, m, 0, 0); err != nil {
 		return fmt.Errorf("archiving %s: %w", dir, err)
 	}
 	return nil
