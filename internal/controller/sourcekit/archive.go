@@ -58,7 +58,7 @@ func (k *Kit[T, S]) archiveDir(out *Output, rel string) (*meta.Artifact, error) 
 	a, err := k.Storage.Archive(out.Dir, rel, rules)
 	if errors.Is(err, artifact.ErrTooLarge) {
 		return nil, StorageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf(
-			"failed to archive artifact: %w; exclude large files with spec.ignore or a .sourceignore file, or raise the controller's --artifact-max-size", err))
+			"failed to archive artifact: %w; exclude what is not needed with spec.ignore or a .sourceignore file, or raise the controller's limit", err))
 	}
 	if err != nil {
 		return nil, StorageFailed(sourcev1.ArchiveOperationFailedReason, fmt.Errorf("failed to archive artifact: %w", err))
