@@ -109,7 +109,7 @@ func Start(t testing.TB, opts Options) *Server {
 	// on another one when versitygw exits before answering.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freshPort()
+		port, err := pickPort()
 		if err != nil {
 			t.Fatalf("s3test: %v", err)
 		}
@@ -148,6 +148,9 @@ func Start(t testing.TB, opts Options) *Server {
 	return s
 }
 
+// pickPort is freshPort; a test of the retry replaces it.
+var pickPort = freshPort
+
 func (s *Server) scheme() string {
 	if s.TLS {
 		return "https"
@@ -176,9 +179,20 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	// A probe stuck on a port another listener holds ends when versitygw
+	// exits, not after its own timeout.
+	base, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() {
+		select {
+		case <-s.process.exited:
+			stop()
+		case <-base.Done():
+		}
+	}()
 	var last error
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(base, 5*time.Second)
 		_, err := s.Client.ListBuckets(ctx)
 		cancel()
 		if err == nil {
