@@ -92,6 +92,7 @@ func (p *CountingProxy) Reset() {
 	p.requests, p.gets, p.lists = nil, map[string]int{}, 0
 }
 
+// record notes r and counts it as an object GET or a listing.
 func (p *CountingProxy) record(r *http.Request) {
 	line := r.Method + " " + r.URL.Path
 	if r.URL.RawQuery != "" {

@@ -52,42 +52,50 @@ func TestCountingProxy(t *testing.T) {
 }
 
 // The mutual-TLS proxy forwards a client with the certificate it hands
-// out and refuses one without a certificate or with one of another CA.
+// out, to a plain or an HTTPS server, and refuses one without a
+// certificate or with one of another CA.
 func TestMutualTLSProxy(t *testing.T) {
-	s := s3test.Start(t, s3test.Options{TLS: true})
-	s.MakeBucket(t, "bkt")
-	etag := s.Put(t, "bkt", "k", []byte("v"))
-	p := s.NewMutualTLSProxy(t)
+	for _, upstreamTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "to http", true: "to https"}[upstreamTLS], func(t *testing.T) {
+			s := s3test.Start(t, s3test.Options{TLS: upstreamTLS})
+			s.MakeBucket(t, "bkt")
+			etag := s.Put(t, "bkt", "k", []byte("v"))
+			p := s.NewMutualTLSProxy(t)
+			if p.URL != "https://"+p.Endpoint() {
+				t.Fatalf("proxy URL %q, endpoint %q", p.URL, p.Endpoint())
+			}
 
-	ok := s.NewClient(t, p.Endpoint(), true, &http.Transport{TLSClientConfig: p.TLSConfig()})
-	if got := list(t, ok, "bkt"); got["k"] != etag {
-		t.Fatalf("listing through mutual TLS = %v, want k with %q", got, etag)
-	}
-	if p.Forwarded() == 0 {
-		t.Fatal("the proxy forwarded nothing")
-	}
+			ok := s.NewClient(t, p.Endpoint(), true, &http.Transport{TLSClientConfig: p.TLSConfig()})
+			if got := list(t, ok, "bkt"); got["k"] != etag {
+				t.Fatalf("listing through mutual TLS = %v, want k with %q", got, etag)
+			}
+			if p.Forwarded() == 0 {
+				t.Fatal("the proxy forwarded nothing")
+			}
 
-	noCert := p.TLSConfig()
-	noCert.Certificates = nil
-	other := s3test.Start(t, s3test.Options{TLS: true}).NewMutualTLSProxy(t)
-	wrongCA := p.TLSConfig()
-	wrongCA.Certificates = other.TLSConfig().Certificates
-	for name, cfg := range map[string]*tls.Config{"no certificate": noCert, "another CA's certificate": wrongCA} {
-		before, refused := p.Forwarded(), p.Refused()
-		c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
-		resp, err := c.Get(p.URL + "/")
-		if err == nil {
-			resp.Body.Close()
-			t.Fatalf("%s: a GET through the mutual-TLS proxy answered %s", name, resp.Status)
-		}
-		if !strings.Contains(err.Error(), "certificate") {
-			t.Fatalf("%s: error %v does not say the certificate was refused", name, err)
-		}
-		// The proxy logs the refusal after sending its alert: wait for it.
-		waitFor(t, 5*time.Second, func() bool { return p.Refused() > refused })
-		if p.Forwarded() != before || p.Refused() != refused+1 {
-			t.Fatalf("%s: forwarded %d→%d, refused %d→%d; want no forward and one refusal", name, before, p.Forwarded(), refused, p.Refused())
-		}
+			noCert := p.TLSConfig()
+			noCert.Certificates = nil
+			other := s3test.Start(t, s3test.Options{}).NewMutualTLSProxy(t)
+			wrongCA := p.TLSConfig()
+			wrongCA.Certificates = other.TLSConfig().Certificates
+			for name, cfg := range map[string]*tls.Config{"no certificate": noCert, "another CA's certificate": wrongCA} {
+				before, refused := p.Forwarded(), p.Refused()
+				c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+				resp, err := c.Get(p.URL + "/")
+				if err == nil {
+					resp.Body.Close()
+					t.Fatalf("%s: a GET through the mutual-TLS proxy answered %s", name, resp.Status)
+				}
+				if !strings.Contains(err.Error(), "certificate") {
+					t.Fatalf("%s: error %v does not say the certificate was refused", name, err)
+				}
+				// The proxy logs the refusal after sending its alert: wait for it.
+				waitFor(t, 5*time.Second, func() bool { return p.Refused() > refused })
+				if p.Forwarded() != before || p.Refused() != refused+1 {
+					t.Fatalf("%s: forwarded %d→%d, refused %d→%d; want no forward and one refusal", name, before, p.Forwarded(), refused, p.Refused())
+				}
+			}
+		})
 	}
 }
 
