@@ -39,6 +39,14 @@ bin/registry bin/crane bin/cosign bin/helm:
 	echo "go install $$tool"; \
 	cd / && GOWORK=off GOBIN=$(CURDIR)/bin go install "$$tool"
 
+## bin/versitygw: the versitygw S3 gateway the Bucket tests run against (internal/testkit/s3test
+## builds it on demand). `go install` in its own module graph, outside go.mod; a file target: built
+## once, rebuilt only when missing (delete it after changing VERSITYGW_PKG).
+VERSITYGW_PKG := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+bin/versitygw:
+	@mkdir -p bin
+	cd / && GOWORK=off GOBIN=$(CURDIR)/bin go install $(VERSITYGW_PKG)
+
 ## demo: the local GitOps loop: cluster, Git server with examples/fleet, controller, bootstrap (Ctrl-C stops it)
 demo: build
 	bin/driftless-demo --data-dir $(DEMO_DIR) --nodes 2 $(ARGS)

@@ -1,0 +1,323 @@
+package s3test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/driftless/driftless/internal/testkit/testca"
+)
+
+// DefaultRegion is the region a Server runs in unless Options.Region names
+// another; it is versitygw's default and S3's.
+const DefaultRegion = "us-east-1"
+
+// readyTimeout bounds the wait for a started versitygw to answer a signed
+// ListBuckets.
+const readyTimeout = 60 * time.Second
+
+// Server is a running versitygw with a posix backend in the test's
+// temporary directories. It stops when the test ends.
+type Server struct {
+	// Endpoint is host:port without a scheme: what a Bucket's
+	// spec.endpoint takes.
+	Endpoint string
+	// URL is http://Endpoint, or https:// when TLS.
+	URL string
+	// AccessKey and SecretKey are the root user's random keys: the
+	// accesskey and secretkey of a Bucket's secretRef.
+	AccessKey, SecretKey string
+	// Region is the region the server answers for.
+	Region string
+	// TLS says the server speaks HTTPS only.
+	TLS bool
+	// CA is the PEM certificate of the CA that signed the server's
+	// certificate (TLS only): a certSecretRef's ca.crt.
+	CA []byte
+	// Client is a minio-go client with the root keys, to make buckets and
+	// put or delete objects.
+	Client *minio.Client
+
+	ca      *testca.CA
+	process *process
+}
+
+// Options chooses how a Server runs. The zero value is plain HTTP in
+// us-east-1.
+type Options struct {
+	// TLS serves HTTPS with a certificate from a fresh test CA.
+	TLS bool
+	// Region is the server's region; empty means DefaultRegion.
+	Region string
+}
+
+// Start runs `versitygw --port 127.0.0.1:<port> posix --sidecar <meta> <data>`
+// with random root keys, waits until a signed ListBuckets succeeds, and stops
+// it when the test ends (printing its log when the test failed). Without
+// versitygw the test fails under CI=true and is skipped elsewhere.
+func Start(t testing.TB, opts Options) *Server {
+	t.Helper()
+	bin := binaryFor(t)
+	s := &Server{
+		AccessKey: "s3test" + randomHex(7),
+		SecretKey: randomHex(20),
+		Region:    opts.Region,
+		TLS:       opts.TLS,
+	}
+	if s.Region == "" {
+		s.Region = DefaultRegion
+	}
+	dir := t.TempDir()
+	meta, data := filepath.Join(dir, "meta"), filepath.Join(dir, "data")
+	for _, d := range []string{meta, data} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatalf("s3test: %v", err)
+		}
+	}
+	var tlsArgs []string
+	if s.TLS {
+		s.ca = testca.New("s3test CA")
+		s.CA = s.ca.CertPEM
+		pair := s.ca.Server()
+		certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+		if err := os.WriteFile(certFile, pair.CertPEM, 0o600); err != nil {
+			t.Fatalf("s3test: %v", err)
+		}
+		if err := os.WriteFile(keyFile, pair.KeyPEM, 0o600); err != nil {
+			t.Fatalf("s3test: %v", err)
+		}
+		tlsArgs = []string{"--cert", certFile, "--key", keyFile}
+	}
+
+	// A fresh port can be taken between picking and binding it: try again
+	// on another one when versitygw exits before answering.
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		port, err := freshPort()
+		if err != nil {
+			t.Fatalf("s3test: %v", err)
+		}
+		s.Endpoint = "127.0.0.1:" + strconv.Itoa(port)
+		s.URL = s.scheme() + "://" + s.Endpoint
+		args := append([]string{"--port", s.Endpoint, "--region", s.Region}, tlsArgs...)
+		args = append(args, "posix", "--sidecar", meta, data)
+		p, err := startProcess(bin, args, s.env())
+		if err != nil {
+			t.Fatalf("s3test: %v", err)
+		}
+		s.process = p
+		s.Client, err = s.newClient(s.Endpoint, nil)
+		if err != nil {
+			p.stop()
+			t.Fatalf("s3test: %v", err)
+		}
+		lastErr = s.waitReady(readyTimeout)
+		if lastErr == nil {
+			break
+		}
+		p.stop()
+		if !p.exitedEarly() || !strings.Contains(p.output(), "address already in use") {
+			break
+		}
+	}
+	if lastErr != nil {
+		t.Fatalf("s3test: versitygw at %s did not answer a signed ListBuckets: %v\n--- versitygw log ---\n%s", s.URL, lastErr, s.process.output())
+	}
+	t.Cleanup(func() {
+		s.process.stop()
+		if t.Failed() {
+			t.Logf("s3test: versitygw log (%s):\n%s", s.URL, s.process.output())
+		}
+	})
+	return s
+}
+
+func (s *Server) scheme() string {
+	if s.TLS {
+		return "https"
+	}
+	return "http"
+}
+
+// env is the test's environment without the variables versitygw would
+// read as options (VGW_*, ROOT_*, LOGFILE, WEBHOOK), plus the root keys:
+// passed this way they never appear in a process listing.
+func (s *Server) env() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "VGW_") || strings.HasPrefix(name, "ROOT_") || name == "LOGFILE" || name == "WEBHOOK" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+}
+
+// waitReady polls a signed ListBuckets until it succeeds, the process
+// exits or the timeout passes; the error is the last answer.
+func (s *Server) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := s.Client.ListBuckets(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		last = err
+		select {
+		case <-s.process.exited:
+			return fmt.Errorf("versitygw exited (%v); last ListBuckets: %w", s.process.waitErr, last)
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no success after %s; last ListBuckets: %w", timeout, last)
+		}
+	}
+}
+
+// TLSConfig is a client configuration that trusts the server's CA (nil for
+// a plain HTTP server).
+func (s *Server) TLSConfig() *tls.Config {
+	if !s.TLS {
+		return nil
+	}
+	return &tls.Config{RootCAs: s.ca.Pool(), MinVersion: tls.VersionTLS12}
+}
+
+// NewClient is a minio-go client with the root keys for endpoint (host:port,
+// the server's own or a proxy's) over transport; a nil transport is a
+// default one trusting the server's CA. secure picks HTTPS.
+func (s *Server) NewClient(t testing.TB, endpoint string, secure bool, transport http.RoundTripper) *minio.Client {
+	t.Helper()
+	c, err := s.client(endpoint, secure, transport)
+	if err != nil {
+		t.Fatalf("s3test: %v", err)
+	}
+	return c
+}
+
+func (s *Server) newClient(endpoint string, transport http.RoundTripper) (*minio.Client, error) {
+	return s.client(endpoint, s.TLS, transport)
+}
+
+func (s *Server) client(endpoint string, secure bool, transport http.RoundTripper) (*minio.Client, error) {
+	if transport == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = nil
+		tr.TLSClientConfig = s.TLSConfig()
+		transport = tr
+	}
+	c, err := minio.New(endpoint, &minio.Options{
+		Creds:        credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
+		Secure:       secure,
+		Region:       s.Region,
+		Transport:    transport,
+		BucketLookup: minio.BucketLookupPath,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("minio client for %s: %w", endpoint, err)
+	}
+	return c, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("s3test: random: %v", err))
+	}
+	return hex.EncodeToString(b)
+}
+
+// process is a running versitygw and its combined output.
+type process struct {
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+	started time.Time
+	ended   time.Time
+
+	mu  sync.Mutex
+	out strings.Builder
+}
+
+func startProcess(bin string, args, env []string) (*process, error) {
+	p := &process{exited: make(chan struct{}), started: time.Now()}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = p, p
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	p.cmd = cmd
+	go func() {
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.waitErr, p.ended = err, time.Now()
+		p.mu.Unlock()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// Write collects the process's output for the log printed on failure.
+func (p *process) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+func (p *process) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// exitedEarly says the process ended on its own (a bind failure), not by
+// stop.
+func (p *process) exitedEarly() bool {
+	select {
+	case <-p.exited:
+		var exitErr *exec.ExitError
+		return errors.As(p.waitErr, &exitErr) && exitErr.ExitCode() > 0
+	default:
+		return false
+	}
+}
+
+// stop asks versitygw to end, then kills it if it has not within 10s.
+func (p *process) stop() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
