@@ -48,7 +48,7 @@ type AuthError struct {
 func (e *AuthError) Error() string {
 	hint := "check the access key and secret key"
 	switch e.Code {
-	case "InvalidAccessKeyId":
+	case "InvalidAccessKeyId", "XAdminUserNotFound":
 		hint = "the access key is unknown to the server: check accesskey in the Secret"
 	case "SignatureDoesNotMatch":
 		hint = "the secret key does not match the access key: check secretkey in the Secret"
@@ -145,7 +145,9 @@ func IsLimitExceeded(err error) bool {
 // authCodes are the S3 error codes that mean the credentials or the access
 // were refused.
 var authCodes = map[string]bool{
-	"InvalidAccessKeyId":    true,
+	"InvalidAccessKeyId": true,
+	// versitygw without an IAM service answers an unknown access key so.
+	"XAdminUserNotFound":    true,
 	"SignatureDoesNotMatch": true,
 	"AccessDenied":          true,
 	"InvalidToken":          true,

@@ -83,24 +83,27 @@ func excluded(key string, rules ignore.Matcher) bool {
 }
 
 // checkBucket checks that the bucket exists. A HEAD request carries no
-// error body, so a refusal is retried as a one-key listing to learn what
-// the server answered (InvalidAccessKeyId, SignatureDoesNotMatch...).
+// error body (and servers differ: versitygw answers an unknown access key
+// with 404), so anything but success is retried as a one-key listing,
+// whose body says what the server meant: NoSuchBucket,
+// InvalidAccessKeyId, SignatureDoesNotMatch, AccessDenied...
 func (c *Client) checkBucket(ctx context.Context) error {
 	ok, err := c.s3.BucketExists(ctx, c.bucket)
-	if err == nil && !ok {
-		return &BucketNotFoundError{Endpoint: c.endpoint, Bucket: c.bucket}
-	}
-	if err == nil {
+	if err == nil && ok {
 		return nil
 	}
-	if minio.ToErrorResponse(err).StatusCode == 403 {
+	if err == nil {
+		err = &BucketNotFoundError{Endpoint: c.endpoint, Bucket: c.bucket}
+	}
+	if ctx.Err() == nil {
 		probe := minio.ListObjectsOptions{Prefix: c.prefix, MaxKeys: 1}
 		for info := range c.s3.ListObjectsIter(ctx, c.bucket, probe) {
 			if info.Err != nil {
-				return c.wrap("checking the bucket", info.Err)
+				return c.wrap("checking the bucket", c.ctxErr(ctx, info.Err))
 			}
 			break
 		}
+		return nil // the listing works: the bucket exists, whatever HEAD said
 	}
 	return c.wrap("checking the bucket", c.ctxErr(ctx, err))
 }
