@@ -61,6 +61,12 @@ type STS struct {
 	TLS *tls.Config
 }
 
+// maxRetries bounds minio-go's retries of one request (its default is 10,
+// about 8 s of back-off even for an unknown CA or HTTP to an HTTPS port):
+// the controller retries the whole pass with its own back-off, and a
+// permanent error should reach the Bucket's status quickly.
+const maxRetries = 3
+
 // Client reads one bucket. It is cheap to build; the controller builds one
 // per reconcile from the current spec and Secrets.
 type Client struct {
@@ -177,6 +183,7 @@ func New(cfg Config) (*Client, error) {
 		Region:       cfg.Region,
 		Transport:    transport,
 		BucketLookup: minio.BucketLookupAuto,
+		MaxRetries:   maxRetries,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("endpoint %s, bucket %q: creating the S3 client: %s", cfg.Endpoint, cfg.BucketName, c.redact(err.Error()))

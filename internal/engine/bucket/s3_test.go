@@ -273,7 +273,9 @@ func TestTLSWithCA(t *testing.T) {
 		t.Errorf("Index without the CA = %v, want a certificate error", err)
 	}
 	cfg.Insecure = true
-	if _, err := mustNew(t, cfg).Index(ctx(t), "", Limits{}); err == nil {
-		t.Error("plain HTTP to an HTTPS endpoint succeeded")
+	if _, err := mustNew(t, cfg).Index(ctx(t), "", Limits{}); err == nil || !strings.Contains(err.Error(), s.Endpoint) {
+		t.Errorf("plain HTTP to an HTTPS endpoint = %v, want an error naming the endpoint", err)
+	} else {
+		t.Logf("HTTP to HTTPS: %v", err)
 	}
 }
