@@ -45,7 +45,8 @@ bin/registry bin/crane bin/cosign bin/helm:
 VERSITYGW_PKG := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 bin/versitygw:
 	@mkdir -p bin
-	cd / && GOWORK=off GOBIN=$(CURDIR)/bin go install $(VERSITYGW_PKG)
+	@echo "go install $(VERSITYGW_PKG)"
+	@cd / && GOWORK=off GOBIN=$(CURDIR)/bin go install $(VERSITYGW_PKG)
 
 ## demo: the local GitOps loop: cluster, Git server with examples/fleet, controller, bootstrap (Ctrl-C stops it)
 demo: build

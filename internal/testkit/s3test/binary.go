@@ -58,6 +58,7 @@ func binaryFor(t testing.TB) string {
 	return ""
 }
 
+// makeBinary runs `make -s bin/versitygw` under the build lock.
 func makeBinary() (string, error) {
 	root, err := repoRoot()
 	if err != nil {

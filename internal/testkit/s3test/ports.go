@@ -40,6 +40,7 @@ func freshPort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// free says nothing listens on port of 127.0.0.1 right now.
 func free(port int) bool {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {

@@ -5,16 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -109,7 +105,7 @@ func Start(t testing.TB, opts Options) *Server {
 	// on another one when versitygw exits before answering.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freshPort()
+		port, err := pickPort()
 		if err != nil {
 			t.Fatalf("s3test: %v", err)
 		}
@@ -148,6 +144,10 @@ func Start(t testing.TB, opts Options) *Server {
 	return s
 }
 
+// pickPort is freshPort; a test of the retry replaces it.
+var pickPort = freshPort
+
+// scheme is the URL scheme the server speaks.
 func (s *Server) scheme() string {
 	if s.TLS {
 		return "https"
@@ -176,9 +176,20 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	// A probe stuck on a port another listener holds ends when versitygw
+	// exits, not after its own timeout.
+	base, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() {
+		select {
+		case <-s.process.exited:
+			stop()
+		case <-base.Done():
+		}
+	}()
 	var last error
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(base, 5*time.Second)
 		_, err := s.Client.ListBuckets(ctx)
 		cancel()
 		if err == nil {
@@ -217,10 +228,13 @@ func (s *Server) NewClient(t testing.TB, endpoint string, secure bool, transport
 	return c
 }
 
+// newClient is client for the server's own scheme.
 func (s *Server) newClient(endpoint string, transport http.RoundTripper) (*minio.Client, error) {
 	return s.client(endpoint, s.TLS, transport)
 }
 
+// client builds a path-style minio-go client with the root keys and the
+// server's region; a nil transport uses no proxy and trusts the server's CA.
 func (s *Server) client(endpoint string, secure bool, transport http.RoundTripper) (*minio.Client, error) {
 	if transport == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -241,83 +255,11 @@ func (s *Server) client(endpoint string, secure bool, transport http.RoundTrippe
 	return c, nil
 }
 
+// randomHex is n random bytes in hex: keys nobody can guess or reuse.
 func randomHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		panic(fmt.Sprintf("s3test: random: %v", err))
 	}
 	return hex.EncodeToString(b)
-}
-
-// process is a running versitygw and its combined output.
-type process struct {
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
-	started time.Time
-	ended   time.Time
-
-	mu  sync.Mutex
-	out strings.Builder
-}
-
-func startProcess(bin string, args, env []string) (*process, error) {
-	p := &process{exited: make(chan struct{}), started: time.Now()}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = p, p
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	p.cmd = cmd
-	go func() {
-		err := cmd.Wait()
-		p.mu.Lock()
-		p.waitErr, p.ended = err, time.Now()
-		p.mu.Unlock()
-		close(p.exited)
-	}()
-	return p, nil
-}
-
-// Write collects the process's output for the log printed on failure.
-func (p *process) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-func (p *process) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
-
-// exitedEarly says the process ended on its own (a bind failure), not by
-// stop.
-func (p *process) exitedEarly() bool {
-	select {
-	case <-p.exited:
-		var exitErr *exec.ExitError
-		return errors.As(p.waitErr, &exitErr) && exitErr.ExitCode() > 0
-	default:
-		return false
-	}
-}
-
-// stop asks versitygw to end, then kills it if it has not within 10s.
-func (p *process) stop() {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
 }

@@ -116,3 +116,24 @@ func TestServerRefusesWrongKeys(t *testing.T) {
 		t.Fatalf("ListBuckets with a wrong secret: %v (code %q), want SignatureDoesNotMatch", err, code)
 	}
 }
+
+// A server in another region refuses a bucket request signed for
+// us-east-1, as AWS does: what a Bucket with a wrong spec.region meets.
+func TestServerRegion(t *testing.T) {
+	s := s3test.Start(t, s3test.Options{Region: "eu-west-3"})
+	s.MakeBucket(t, "bkt")
+	s.Put(t, "bkt", "k", []byte("v"))
+	if got := list(t, s.Client, "bkt"); len(got) != 1 {
+		t.Fatalf("listing in the right region = %v, want k", got)
+	}
+	wrong := *s
+	wrong.Region = s3test.DefaultRegion
+	c := wrong.NewClient(t, s.Endpoint, false, nil)
+	for obj := range c.ListObjects(context.Background(), "bkt", minio.ListObjectsOptions{}) {
+		if code := minio.ToErrorResponse(obj.Err).Code; code != "AuthorizationHeaderMalformed" {
+			t.Fatalf("listing signed for %s: %v (code %q), want AuthorizationHeaderMalformed", wrong.Region, obj.Err, code)
+		}
+		return
+	}
+	t.Fatal("listing signed for the wrong region returned nothing, want an error")
+}
