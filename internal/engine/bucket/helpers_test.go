@@ -6,14 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,60 +16,19 @@ import (
 	"github.com/driftless/driftless/internal/testkit/s3test"
 )
 
-// counter is a reverse proxy in front of a Server that records the object
-// GETs and the listings, forwarding with the Host header unchanged (SigV4
-// signs it).
-type counter struct {
-	URL    *url.URL
-	mu     sync.Mutex
-	gets   map[string]int
-	lists  int
-	server *httptest.Server
-}
-
-func newCounter(t *testing.T, s *s3test.Server, bucket string) *counter {
-	t.Helper()
-	target, _ := url.Parse(s.URL)
-	c := &counter{gets: map[string]int{}}
-	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(target)
-		r.Out.Host = r.In.Host
-	}}
-	c.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			key, isObject := strings.CutPrefix(r.URL.Path, "/"+bucket+"/")
-			c.mu.Lock()
-			if isObject && key != "" {
-				c.gets[key]++
-			} else if r.URL.Query().Has("list-type") || strings.TrimSuffix(r.URL.Path, "/") == "/"+bucket {
-				c.lists++
-			}
-			c.mu.Unlock()
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(c.server.Close)
-	c.URL, _ = url.Parse(c.server.URL)
-	return c
-}
-
-// objectGets returns the GETs of objects other than .sourceignore.
-func (c *counter) objectGets() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[string]int{}
-	for k, n := range c.gets {
-		if k != ".sourceignore" {
-			out[k] = n
+// objectGets returns the keys of the object GETs the proxy forwarded (in
+// request order), other than the root .sourceignore that every Index reads.
+func objectGets(p *s3test.CountingProxy, bucket string) []string {
+	var out []string
+	for _, r := range p.Requests() {
+		method, rest, _ := strings.Cut(r, " ")
+		path, _, _ := strings.Cut(rest, "?")
+		key, ok := strings.CutPrefix(path, "/"+bucket+"/")
+		if method == "GET" && ok && key != "" && key != ".sourceignore" {
+			out = append(out, key)
 		}
 	}
 	return out
-}
-
-func (c *counter) listings() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lists
 }
 
 // config returns the Config of bucket on s with the root keys.

@@ -32,8 +32,8 @@ func TestIndexPrefixSourceIgnorePages(t *testing.T) {
 
 	cfg := config(s, "bkt")
 	cfg.Prefix, cfg.PageSize = "apps/", 2
-	cnt := newCounter(t, s, "bkt")
-	cfg.Endpoint = cnt.URL.Host
+	cnt := s.NewCountingProxy(t)
+	cfg.Endpoint = cnt.Endpoint()
 	idx, err := mustNew(t, cfg).Index(ctx(t), "apps/skip.yaml", Limits{})
 	if err != nil {
 		t.Fatalf("Index: %v", err)
@@ -42,8 +42,8 @@ func TestIndexPrefixSourceIgnorePages(t *testing.T) {
 	if got := keys(idx); !slices.Equal(got, want) {
 		t.Fatalf("keys %q, want %q", got, want)
 	}
-	if cnt.listings() < 4 {
-		t.Errorf("%d listing requests for 8 objects in pages of 2: not every page was followed", cnt.listings())
+	if cnt.Lists() < 4 {
+		t.Errorf("%d listing requests for 8 objects in pages of 2: not every page was followed", cnt.Lists())
 	}
 	var lines strings.Builder
 	for _, o := range idx.Objects {
@@ -65,9 +65,9 @@ func TestListingTwiceDoesNoGet(t *testing.T) {
 	for i := range 5 {
 		s.Put(t, "bkt", fmt.Sprintf("k%d.yaml", i), []byte{byte(i)})
 	}
-	cnt := newCounter(t, s, "bkt")
+	cnt := s.NewCountingProxy(t)
 	cfg := config(s, "bkt")
-	cfg.Endpoint = cnt.URL.Host
+	cfg.Endpoint = cnt.Endpoint()
 	c := mustNew(t, cfg)
 	first, err := c.Index(ctx(t), "", Limits{})
 	if err != nil {
@@ -80,7 +80,7 @@ func TestListingTwiceDoesNoGet(t *testing.T) {
 	if Revision(first, "sha256") != Revision(second, "sha256") || first.Len() != 5 {
 		t.Fatalf("revisions differ or wrong count: %v / %v", first, second)
 	}
-	if gets := cnt.objectGets(); len(gets) != 0 {
+	if gets := objectGets(cnt, "bkt"); len(gets) != 0 {
 		t.Errorf("listing downloaded objects: %v", gets)
 	}
 }
@@ -93,9 +93,9 @@ func TestFetchIncremental(t *testing.T) {
 	for i := range 30 {
 		s.Put(t, "bkt", fmt.Sprintf("dir%d/obj%02d.yaml", i%3, i), []byte(fmt.Sprintf("v1 %d", i)))
 	}
-	cnt := newCounter(t, s, "bkt")
+	cnt := s.NewCountingProxy(t)
 	cfg := config(s, "bkt")
-	cfg.Endpoint = cnt.URL.Host
+	cfg.Endpoint = cnt.Endpoint()
 	c := mustNew(t, cfg)
 
 	idx, err := c.Index(ctx(t), "", Limits{})
@@ -113,7 +113,7 @@ func TestFetchIncremental(t *testing.T) {
 	artifactPath, _, digest := archive(t, first)
 
 	s.Put(t, "bkt", "dir1/obj07.yaml", []byte("v2"))
-	before := cnt.objectGets()
+	cnt.Reset()
 	idx2, err := c.Index(ctx(t), "", Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -123,13 +123,7 @@ func TestFetchIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatalf("incremental Fetch: %v", err)
 	}
-	after := cnt.objectGets()
-	var gets []string
-	for k, n := range after {
-		for range n - before[k] {
-			gets = append(gets, k)
-		}
-	}
+	gets := objectGets(cnt, "bkt")
 	if !slices.Equal(gets, []string{"dir1/obj07.yaml"}) || stats.Downloaded != 1 || stats.Reused != 29 || stats.FullFetch != "" {
 		t.Fatalf("incremental fetch did GETs %q, stats %+v; want exactly dir1/obj07.yaml", gets, stats)
 	}
@@ -195,9 +189,9 @@ func TestLimitsRefusedBeforeAnyGet(t *testing.T) {
 	for i := range 3 {
 		s.Put(t, "bkt", fmt.Sprintf("k%d", i), bytes.Repeat([]byte("x"), 100))
 	}
-	cnt := newCounter(t, s, "bkt")
+	cnt := s.NewCountingProxy(t)
 	cfg := config(s, "bkt")
-	cfg.Endpoint = cnt.URL.Host
+	cfg.Endpoint = cnt.Endpoint()
 	c := mustNew(t, cfg)
 	_, err := c.Index(ctx(t), "", Limits{MaxFiles: 2})
 	if !IsLimitExceeded(err) || !strings.Contains(err.Error(), "3 objects exceed the limit of 2") || !strings.Contains(err.Error(), "--artifact-max-files") {
@@ -207,7 +201,7 @@ func TestLimitsRefusedBeforeAnyGet(t *testing.T) {
 	if !IsLimitExceeded(err) || !strings.Contains(err.Error(), "300 bytes") || !strings.Contains(err.Error(), "250") || !strings.Contains(err.Error(), "--artifact-max-size") {
 		t.Errorf("MaxSize: %v", err)
 	}
-	if gets := cnt.objectGets(); len(gets) != 0 {
+	if gets := objectGets(cnt, "bkt"); len(gets) != 0 {
 		t.Errorf("GETs before the refusal: %v", gets)
 	}
 }
