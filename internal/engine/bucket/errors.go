@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 // EndpointError is an endpoint that is not host[:port]. The controller
@@ -42,10 +43,16 @@ func (e *STSError) Error() string { return e.Message }
 // AccessDenied, or an STS error), so the message can say which.
 type AuthError struct {
 	Endpoint, Bucket, Code string
-	err                    error
+	// STS is true when the STS endpoint refused the LDAP credentials.
+	STS bool
+	err error
 }
 
 func (e *AuthError) Error() string {
+	if e.STS {
+		return fmt.Sprintf("endpoint %s, bucket %q: the STS endpoint refused the LDAP credentials with %s; check username and password in sts.secretRef",
+			e.Endpoint, e.Bucket, e.Code)
+	}
 	hint := "check the access key and secret key"
 	switch e.Code {
 	case "InvalidAccessKeyId", "XAdminUserNotFound":
@@ -175,6 +182,10 @@ func (c *Client) wrap(op string, err error) error {
 	case errors.As(err, new(*AuthError)), errors.As(err, new(*BucketNotFoundError)),
 		errors.As(err, new(*UnsafeKeyError)), errors.As(err, new(*LimitError)):
 		return err
+	}
+	var stsErr credentials.ErrorResponse
+	if errors.As(err, &stsErr) {
+		return &AuthError{Endpoint: c.endpoint, Bucket: c.bucket, Code: stsErr.STSError.Code, STS: true, err: err}
 	}
 	resp := minio.ToErrorResponse(err)
 	switch {
