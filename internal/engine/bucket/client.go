@@ -76,6 +76,7 @@ type Client struct {
 	prefix   string
 	timeout  time.Duration
 	pageSize int
+	insecure bool
 	secrets  []string
 }
 
@@ -155,7 +156,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		endpoint: cfg.Endpoint, bucket: cfg.BucketName, prefix: cfg.Prefix,
-		timeout: cfg.Timeout, pageSize: cfg.PageSize,
+		timeout: cfg.Timeout, pageSize: cfg.PageSize, insecure: cfg.Insecure,
 	}
 	c.secrets = append(c.secrets, cfg.SecretKey)
 	if cfg.Proxy != nil && cfg.Proxy.User != nil {

@@ -1,6 +1,7 @@
 package bucket
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -194,10 +195,29 @@ func (c *Client) wrap(op string, err error) error {
 	case authCodes[resp.Code]:
 		return &AuthError{Endpoint: c.endpoint, Bucket: c.bucket, Code: resp.Code, err: err}
 	}
-	return &opError{
-		msg: c.redact(fmt.Sprintf("endpoint %s, bucket %q: %s: %v", c.endpoint, c.bucket, op, err)),
-		err: err,
+	msg := fmt.Sprintf("endpoint %s, bucket %q: %s: %v", c.endpoint, c.bucket, op, err)
+	if h := c.hint(err, resp.Code); h != "" {
+		msg += " (" + h + ")"
 	}
+	return &opError{msg: c.redact(msg), err: err}
+}
+
+// hint says what to change for the mistakes that produce cryptic errors:
+// the wrong region, an unknown CA, HTTP against HTTPS and the reverse.
+func (c *Client) hint(err error, code string) string {
+	var unknownCA x509.UnknownAuthorityError
+	msg := err.Error()
+	switch {
+	case code == "AuthorizationHeaderMalformed" && strings.Contains(msg, "region"):
+		return "check spec.region"
+	case errors.As(err, &unknownCA), strings.Contains(msg, "certificate signed by unknown authority"):
+		return "the server's certificate is not signed by a trusted CA: put that CA as ca.crt in certSecretRef"
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
+		return "the endpoint speaks plain HTTP: set insecure: true, or serve HTTPS"
+	case c.insecure && (strings.Contains(msg, "Connection closed by foreign host") || strings.Contains(msg, "malformed HTTP response")):
+		return "the endpoint may speak HTTPS only: remove insecure: true"
+	}
+	return ""
 }
 
 // redact removes every secret the client holds from s.

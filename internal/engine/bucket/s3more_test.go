@@ -181,3 +181,27 @@ func TestFetchObjectRewrittenAfterListing(t *testing.T) {
 		t.Error("the revision hides the rewrite")
 	}
 }
+
+// TestBadInputMessages: the mistakes with cryptic transport errors get a
+// message saying what to change.
+func TestBadInputMessages(t *testing.T) {
+	s := s3test.Start(t, s3test.Options{})
+	s.MakeBucket(t, "bkt")
+	for name, tc := range map[string]struct {
+		mod  func(*Config)
+		want string
+	}{
+		"wrong region":  {func(c *Config) { c.Region = "eu-central-1" }, "check spec.region"},
+		"HTTPS to HTTP": {func(c *Config) { c.Insecure = false }, "set insecure: true"},
+		"unreachable":   {func(c *Config) { c.Endpoint = "127.0.0.1:1" }, "connection refused"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := config(s, "bkt")
+			tc.mod(&cfg)
+			_, err := mustNew(t, cfg).Index(ctx(t), "", Limits{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), cfg.Endpoint) || strings.Contains(err.Error(), s.SecretKey) {
+				t.Errorf("Index = %v, want %q and the endpoint, no secret", err, tc.want)
+			}
+		})
+	}
+}
