@@ -205,3 +205,55 @@ func TestBadInputMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestAnonymous: no keys reads a public bucket, and a private one is an
+// authentication failure saying AccessDenied.
+func TestAnonymous(t *testing.T) {
+	s := s3test.Start(t, s3test.Options{})
+	s.MakeBucket(t, "pub")
+	s.MakeBucket(t, "priv")
+	s.Put(t, "pub", "a.yaml", []byte("a"))
+	s.Put(t, "priv", "a.yaml", []byte("a"))
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},` +
+		`"Action":["s3:GetObject","s3:ListBucket","s3:GetBucketLocation"],"Resource":["arn:aws:s3:::pub","arn:aws:s3:::pub/*"]}]}`
+	if err := s.Client.SetBucketPolicy(ctx(t), "pub", policy); err != nil {
+		t.Fatalf("setting a public policy: %v", err)
+	}
+	cfg := config(s, "pub")
+	cfg.AccessKey, cfg.SecretKey = "", ""
+	c := mustNew(t, cfg)
+	idx, err := c.Index(ctx(t), "", Limits{})
+	if err != nil || idx.Len() != 1 {
+		t.Fatalf("anonymous Index of a public bucket: %v, %v", idx, err)
+	}
+	if _, stats, err := c.Fetch(ctx(t), idx, t.TempDir(), nil, 1); err != nil || stats.Downloaded != 1 {
+		t.Fatalf("anonymous Fetch: %+v, %v", stats, err)
+	}
+	cfg.BucketName = "priv"
+	_, err = mustNew(t, cfg).Index(ctx(t), "", Limits{})
+	if !IsAuthenticationFailed(err) || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Errorf("anonymous Index of a private bucket = %v, want AccessDenied", err)
+	}
+}
+
+// TestSourceIgnoreExcludesEverything: an empty index, an empty tree and the
+// revision of nothing, not an error.
+func TestSourceIgnoreExcludesEverything(t *testing.T) {
+	s := s3test.Start(t, s3test.Options{})
+	s.MakeBucket(t, "bkt")
+	s.Put(t, "bkt", ".sourceignore", []byte("/*\n"))
+	s.Put(t, "bkt", "a/b.yaml", []byte("x"))
+	c := mustNew(t, config(s, "bkt"))
+	idx, err := c.Index(ctx(t), "", Limits{MaxFiles: 1})
+	if err != nil || idx.Len() != 0 {
+		t.Fatalf("Index = %v, %v; want empty", idx, err)
+	}
+	dir := t.TempDir()
+	got, stats, err := c.Fetch(ctx(t), idx, dir, nil, 0)
+	if err != nil || got.Len() != 0 || stats.Downloaded != 0 || len(tree(t, dir)) != 0 {
+		t.Fatalf("Fetch = %v, %+v, %v, tree %v", got, stats, err, tree(t, dir))
+	}
+	if Revision(got, "sha256") != shaHex("") {
+		t.Errorf("revision %s, want the digest of nothing", Revision(got, "sha256"))
+	}
+}
