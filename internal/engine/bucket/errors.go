@@ -17,6 +17,7 @@ type EndpointError struct {
 	Reason   string
 }
 
+// Error says what is wrong and what to change.
 func (e *EndpointError) Error() string {
 	return fmt.Sprintf("invalid endpoint %q: %s; the endpoint is host[:port] (for example s3.example.com or 10.0.0.5:9000) "+
 		"without a scheme or a path, and insecure: true means plain HTTP", e.Endpoint, e.Reason)
@@ -27,6 +28,7 @@ func (e *EndpointError) Error() string {
 // identity). The controller reports it as InvalidProviderConfiguration.
 type ProviderError struct{ Message string }
 
+// Error says what is wrong and what to change.
 func (e *ProviderError) Error() string { return e.Message }
 
 // STSError is an unusable sts configuration. URLInvalid is true when the
@@ -37,6 +39,7 @@ type STSError struct {
 	URLInvalid bool
 }
 
+// Error says what is wrong and what to change.
 func (e *STSError) Error() string { return e.Message }
 
 // AuthError is the server refusing the credentials or the access. Code is
@@ -49,6 +52,7 @@ type AuthError struct {
 	err error
 }
 
+// Error says what is wrong and what to change.
 func (e *AuthError) Error() string {
 	if e.STS {
 		return fmt.Sprintf("endpoint %s, bucket %q: the STS endpoint refused the LDAP credentials with %s; check username and password in sts.secretRef",
@@ -66,11 +70,13 @@ func (e *AuthError) Error() string {
 	return fmt.Sprintf("endpoint %s, bucket %q: the server refused the request with %s (%s)", e.Endpoint, e.Bucket, e.Code, hint)
 }
 
+// Unwrap gives the server's answer to errors.As.
 func (e *AuthError) Unwrap() error { return e.err }
 
 // BucketNotFoundError is a bucket the server does not have.
 type BucketNotFoundError struct{ Endpoint, Bucket string }
 
+// Error says what is wrong and what to change.
 func (e *BucketNotFoundError) Error() string {
 	return fmt.Sprintf("endpoint %s: bucket %q does not exist; check bucketName (and region)", e.Endpoint, e.Bucket)
 }
@@ -78,6 +84,7 @@ func (e *BucketNotFoundError) Error() string {
 // UnsafeKeyError is an object key that cannot be written as a file safely.
 type UnsafeKeyError struct{ Key, Reason string }
 
+// Error says what is wrong and what to change.
 func (e *UnsafeKeyError) Error() string {
 	return fmt.Sprintf("object key %s cannot be written safely: %s; exclude it with spec.ignore or rename the object", quote(e.Key), e.Reason)
 }
@@ -91,6 +98,7 @@ type LimitError struct {
 	Size, MaxSize    int64
 }
 
+// Error says what is wrong and what to change.
 func (e *LimitError) Error() string {
 	if e.MaxFiles > 0 && e.Files > e.MaxFiles {
 		return fmt.Sprintf("endpoint %s, bucket %q: %d objects exceed the limit of %d files; narrow the prefix, exclude objects with spec.ignore or raise --artifact-max-files",
@@ -170,7 +178,10 @@ type opError struct {
 	err error
 }
 
+// Error is the redacted message with its context.
 func (e *opError) Error() string { return e.msg }
+
+// Unwrap keeps the cause for errors.Is and errors.As.
 func (e *opError) Unwrap() error { return e.err }
 
 // wrap classifies err (authentication, missing bucket) and adds context;

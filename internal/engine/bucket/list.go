@@ -92,10 +92,11 @@ func (c *Client) checkBucket(ctx context.Context) error {
 	if err == nil && ok {
 		return nil
 	}
+	answered := minio.ToErrorResponse(err).StatusCode != 0 // the server answered, without a body
 	if err == nil {
-		err = &BucketNotFoundError{Endpoint: c.endpoint, Bucket: c.bucket}
+		err, answered = &BucketNotFoundError{Endpoint: c.endpoint, Bucket: c.bucket}, true
 	}
-	if ctx.Err() == nil {
+	if answered && ctx.Err() == nil {
 		probe := minio.ListObjectsOptions{Prefix: c.prefix, MaxKeys: 1}
 		for info := range c.s3.ListObjectsIter(ctx, c.bucket, probe) {
 			if info.Err != nil {
