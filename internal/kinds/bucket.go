@@ -30,10 +30,7 @@ func Bucket() Kind {
 			{"BUCKET", func(o Object) string { return bucketPath(o.(*sourcev1.Bucket)) }},
 		},
 		Sections: func(o Object, age Age) []Section { return bucketSections(o.(*sourcev1.Bucket), age) },
-		Summary: func(o Object) []Pair {
-			b := o.(*sourcev1.Bucket)
-			return []Pair{{"Endpoint", b.Spec.Endpoint}, {"Bucket", bucketPath(b)}}
-		},
+		Summary: func(o Object) []Pair { return bucketSummary(o.(*sourcev1.Bucket)) },
 		// As Flux's `export source bucket --with-credentials`: the Secret of
 		// spec.secretRef (accesskey, secretkey), not the TLS or proxy ones.
 		SecretRef: func(o Object) string { return localName(o.(*sourcev1.Bucket).Spec.SecretRef) },
@@ -59,6 +56,17 @@ func bucketPath(b *sourcev1.Bucket) string {
 		return b.Spec.BucketName
 	}
 	return b.Spec.BucketName + "/" + b.Spec.Prefix
+}
+
+// bucketSummary is what a trace shows of a Bucket: where its content is.
+// The trace's header already reads "Bucket: <object name>", so the bucket
+// on the server is the Bucket Name, as in describe.
+func bucketSummary(b *sourcev1.Bucket) []Pair {
+	pairs := []Pair{{"Endpoint", b.Spec.Endpoint}, {"Bucket Name", b.Spec.BucketName}}
+	if b.Spec.Prefix != "" {
+		pairs = append(pairs, Pair{"Prefix", b.Spec.Prefix})
+	}
+	return pairs
 }
 
 // bucketSections are what describe shows of a Bucket: every spec field,

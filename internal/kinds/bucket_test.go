@@ -121,7 +121,7 @@ func TestBucketDescribe(t *testing.T) {
 	for _, p := range Bucket().Summary(b) {
 		summary[p.Key] = p.Value
 	}
-	if summary["Endpoint"] != "s3.amazonaws.com" || summary["Bucket"] != "podinfo/apps/" {
+	if summary["Endpoint"] != "s3.amazonaws.com" || summary["Bucket Name"] != "podinfo" || summary["Prefix"] != "apps/" {
 		t.Errorf("trace summary %v", summary)
 	}
 	if got := Bucket().SecretRef(b); got != "bucket-podinfo" {
