@@ -30,7 +30,7 @@ func Bucket() Kind {
 			{"BUCKET", func(o Object) string { return bucketPath(o.(*sourcev1.Bucket)) }},
 		},
 		Sections: func(o Object, age Age) []Section { return bucketSections(o.(*sourcev1.Bucket), age) },
-		Summary: func(o Object) []Pair { return bucketSummary(o.(*sourcev1.Bucket)) },
+		Summary:  func(o Object) []Pair { return bucketSummary(o.(*sourcev1.Bucket)) },
 		// As Flux's `export source bucket --with-credentials`: the Secret of
 		// spec.secretRef (accesskey, secretkey), not the TLS or proxy ones.
 		SecretRef: func(o Object) string { return localName(o.(*sourcev1.Bucket).Spec.SecretRef) },
