@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -126,18 +127,44 @@ func fillOCIRepository(obj meta.Object) {
 	o.Status.ObservedLayerSelector = o.Spec.LayerSelector
 }
 
+// fakeBucketRevision is the revision the fake controller gives a Bucket:
+// a sha256 as Flux's formula yields, standing for the objects of its
+// bucket and prefix.
+func fakeBucketRevision(b *sourcev1.Bucket) string {
+	return "sha256:" + sha256Hex([]byte("objects of "+b.Spec.BucketName+"/"+b.Spec.Prefix))
+}
+
+// fillBucket is what a Bucket controller records after a fetch: the
+// artifact named by the revision's digest, and the stable URL.
+func fillBucket(obj meta.Object) {
+	b := obj.(*sourcev1.Bucket)
+	rev := fakeBucketRevision(b)
+	hexDigest := strings.TrimPrefix(rev, "sha256:")
+	base := "http://source-controller.flux-system.svc.cluster.local./bucket/" + b.Namespace + "/" + b.Name + "/"
+	size := int64(4096)
+	b.Status.Artifact = &meta.Artifact{
+		Path: "bucket/" + b.Namespace + "/" + b.Name + "/" + hexDigest + ".tar.gz", URL: base + hexDigest + ".tar.gz",
+		Revision: rev, Digest: "sha256:" + sha256Hex([]byte("tarball of "+rev)), Size: &size, LastUpdateTime: metav1.Now(),
+	}
+	b.Status.URL = base + "latest.tar.gz"
+	b.Status.ObservedIgnore = b.Spec.Ignore
+}
+
 // fillKustomization is what the kustomize controller records after
-// applying the revision of its (fake) OCIRepository source.
+// applying the revision of its (fake) source, of any kind the catalogue
+// knows.
 func fillKustomization(obj meta.Object) {
 	k := obj.(*kustomizev1.Kustomization)
-	src := &sourcev1.OCIRepository{}
 	rev := "latest@" + fakeManifestDigest
 	key := client.ObjectKey{Namespace: k.Namespace, Name: k.Spec.SourceRef.Name}
 	if k.Spec.SourceRef.Namespace != "" {
 		key.Namespace = k.Spec.SourceRef.Namespace
 	}
-	if err := kube.Get(context.Background(), key, src); err == nil && src.Status.Artifact != nil {
-		rev = src.Status.Artifact.Revision
+	if sk, ok := kinds.ByKind(k.Spec.SourceRef.Kind); ok {
+		src := sk.New()
+		if err := kube.Get(context.Background(), key, src); err == nil && sk.RevisionOf(src) != "" {
+			rev = sk.RevisionOf(src)
+		}
 	}
 	k.Status.LastAppliedRevision = rev
 	k.Status.LastAttemptedRevision = rev

@@ -56,7 +56,7 @@ func newCreateCommand(f *Factory) *cobra.Command {
 	cmd.PersistentFlags().StringSliceVar(&opts.labels, "label", nil,
 		"set labels on the resource (can specify multiple labels with commas: label1=value1,label2=value2)")
 	source := &cobra.Command{Use: "source", Short: "Create or update sources"}
-	source.AddCommand(newCreateSourceGitCommand(f, opts), newCreateSourceOCICommand(f, opts))
+	source.AddCommand(newCreateSourceGitCommand(f, opts), newCreateSourceOCICommand(f, opts), newCreateSourceBucketCommand(f, opts))
 	source.AddCommand(newCreateSourceHelmCommand(f, opts), newCreateSourceChartCommand(f, opts))
 	cmd.AddCommand(source, newCreateKustomizationCommand(f, opts), newCreateHelmReleaseCommand(f, opts))
 	cmd.AddCommand(newCreateSecretCommand(f, opts), newCreateTenantCommand(f, opts))

@@ -75,6 +75,7 @@ func TestStats(t *testing.T) {
 	// or without objects.
 	writeRow(tw, "OCIRepository", "0", "0", "0", "-")
 	writeRow(tw, "GitRepository", "2", "1", "1", storage)
+	writeRow(tw, "Bucket", "0", "0", "0", "-")
 	writeRow(tw, "HelmRepository", "0", "0", "0", "-")
 	writeRow(tw, "HelmChart", "0", "0", "0", "-")
 	writeRow(tw, "Kustomization", "1", "0", "0", "-")

@@ -233,7 +233,7 @@ func (r Ref) GroupKind() schema.GroupKind {
 
 // All is the catalogue, in the order the command line lists kinds: sources
 // first (in the order of Flux's `get sources all`: OCIRepository,
-// GitRepository, HelmRepository, HelmChart), then what reads them, then
+// GitRepository, Bucket, HelmRepository, HelmChart), then what reads them, then
 // the notification kinds in the order of Flux's `get all`: alert
 // providers, alerts, receivers; then the image kinds in the order of
 // Flux's `get images all`: repositories, policies, update automations.
@@ -242,7 +242,7 @@ func All() []Kind { return slices.Clone(catalogue()) }
 // catalogue is every kind, made once: the web UI asks for a kind of every
 // object it shows, many times a second while pages are live.
 var catalogue = sync.OnceValue(func() []Kind {
-	return []Kind{OCIRepository(), GitRepository(), HelmRepository(), HelmChart(), Kustomization(), HelmRelease(),
+	return []Kind{OCIRepository(), GitRepository(), Bucket(), HelmRepository(), HelmChart(), Kustomization(), HelmRelease(),
 		Provider(), Alert(), Receiver(), ImageRepository(), ImagePolicy(), ImageUpdateAutomation()}
 })
 

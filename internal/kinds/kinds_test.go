@@ -168,7 +168,7 @@ func TestOCIRepositoryEntry(t *testing.T) {
 	for _, k := range All() {
 		order = append(order, k.Kind)
 	}
-	if got := strings.Join(order, ","); got != "OCIRepository,GitRepository,HelmRepository,HelmChart,Kustomization,HelmRelease,Provider,Alert,Receiver,ImageRepository,ImagePolicy,ImageUpdateAutomation" {
+	if got := strings.Join(order, ","); got != "OCIRepository,GitRepository,Bucket,HelmRepository,HelmChart,Kustomization,HelmRelease,Provider,Alert,Receiver,ImageRepository,ImagePolicy,ImageUpdateAutomation" {
 		t.Errorf("catalogue order %s; want sources in the order of Flux's get sources all, then Flux's get all", got)
 	}
 }
