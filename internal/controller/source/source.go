@@ -17,6 +17,7 @@ import (
 	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controller/source/bucket"
 	"github.com/driftless/driftless/internal/controller/source/gitrepository"
 	"github.com/driftless/driftless/internal/controller/source/helmchart"
 	"github.com/driftless/driftless/internal/controller/source/helmrepository"
@@ -78,7 +79,7 @@ func New(o Options) manager.Controller {
 		Name: "source",
 		Objects: []client.Object{
 			&sourcev1.GitRepository{}, &sourcev1.OCIRepository{},
-			&sourcev1.HelmRepository{}, &sourcev1.HelmChart{},
+			&sourcev1.HelmRepository{}, &sourcev1.HelmChart{}, &sourcev1.Bucket{},
 		},
 		Flags: g.opts.BindFlags,
 		Setup: g.setup,
@@ -141,6 +142,16 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		MaxSize: deps.Options.Storage.MaxSize,
 	}
 	if err := reconcile.Start(context.Background(), mgr, or.Kind(), deps.Runtime(mgr, "source-controller")); err != nil {
+		return err
+	}
+	br := &bucket.Reconciler{
+		Client:   mgr.GetClient(),
+		Secrets:  mgr.GetAPIReader(),
+		Storage:  storage,
+		MaxSize:  deps.Options.Storage.MaxSize,
+		MaxFiles: deps.Options.Storage.MaxFiles,
+	}
+	if err := reconcile.Start(context.Background(), mgr, br.Kind(), deps.Runtime(mgr, "source-controller")); err != nil {
 		return err
 	}
 	helmCache := g.helmCache()
