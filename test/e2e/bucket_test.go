@@ -18,14 +18,17 @@ import (
 // TestBucketFlow is GitOps from object storage with the built binaries: CI
 // uploads manifests under apps/ (and docs/ beside them), the cluster gets
 // `flux create source bucket` with keys and a Kustomization on it; an
-// overwritten object is applied, a deleted one pruned.
+// overwritten object is applied (downloading that object alone), a deleted
+// one pruned; after the controller restarts, which forgets what it
+// fetched, the next new revision downloads everything again.
 func TestBucketFlow(t *testing.T) {
 	suffix := make([]byte, 3)
 	_, _ = rand.Read(suffix)
 	sys := "bucket-" + hex.EncodeToString(suffix)
 	t.Cleanup(func() { removeInstall(t, sys) })
 	mustFlux(t, "install", "-n", sys, "--timeout", "3m")
-	startController(t, serviceAccountKubeconfig(t, sys, "driftless-controller"))
+	kubeconfig, storage := serviceAccountKubeconfig(t, sys, "driftless-controller"), t.TempDir()
+	ctrl := startController(t, kubeconfig, "--storage-path", storage)
 
 	s := s3test.Start(t, s3test.Options{})
 	s.MakeBucket(t, "fleet")
@@ -40,7 +43,8 @@ func TestBucketFlow(t *testing.T) {
 	ns := env.Namespace(t)
 	target := ns + "-apps"
 	createNamespace(t, target)
-	out := mustFlux(t, "-n", ns, "create", "source", "bucket", "fleet", "--bucket-name", "fleet", "--endpoint", s.Endpoint,
+	proxy := s.NewCountingProxy(t)
+	out := mustFlux(t, "-n", ns, "create", "source", "bucket", "fleet", "--bucket-name", "fleet", "--endpoint", proxy.Endpoint(),
 		"--access-key", s.AccessKey, "--secret-key", s.SecretKey, "--insecure", "--interval", "1h")
 	if strings.Contains(out, s.SecretKey) {
 		t.Errorf("create source bucket printed the secret key:\n%s", out)
@@ -54,12 +58,16 @@ func TestBucketFlow(t *testing.T) {
 		t.Errorf("get sources bucket shows no revision:\n%s", out)
 	}
 
-	// An overwritten object is applied.
+	// An overwritten object is applied, and is all that is downloaded.
+	proxy.Reset()
 	s.Put(t, "fleet", "apps/configmap.yaml", []byte(strings.ReplaceAll(files["deploy/configmap.yaml"], "hello", "bonjour")))
 	mustFlux(t, "-n", ns, "reconcile", "kustomization", "apps", "--with-source")
 	testcluster.Eventually(t, 2*time.Minute, "the overwrite applied", func() (bool, error) {
 		return configMapValue(t, target) == "bonjour", nil
 	})
+	if n, one := objectGets(proxy), proxy.Gets("apps/configmap.yaml"); n != 1 || one != 1 {
+		t.Errorf("after one overwrite: %d objects downloaded (%d of the changed one), want that one\n%s", n, one, strings.Join(proxy.Requests(), "\n"))
+	}
 
 	// A deleted object is pruned.
 	s.Delete(t, "fleet", "apps/api.yaml")
@@ -72,4 +80,22 @@ func TestBucketFlow(t *testing.T) {
 	if _, err := env.Kube.AppsV1().Deployments(target).Get(context.Background(), "web", metav1.GetOptions{}); err != nil {
 		t.Errorf("Deployment web: %v", err)
 	}
+
+	// A restart forgets the last fetch: the next new revision is a full
+	// fetch (the four objects left: apps/ three, docs/ one).
+	ctrl.stop()
+	startController(t, kubeconfig, "--storage-path", storage)
+	proxy.Reset()
+	s.Put(t, "fleet", "apps/configmap.yaml", []byte(strings.ReplaceAll(files["deploy/configmap.yaml"], "hello", "hallo")))
+	mustFlux(t, "-n", ns, "reconcile", "kustomization", "apps", "--with-source")
+	testcluster.Eventually(t, 2*time.Minute, "the change after the restart applied", func() (bool, error) {
+		return configMapValue(t, target) == "hallo", nil
+	})
+	if n := objectGets(proxy); n != 4 {
+		t.Errorf("after a restart: %d objects downloaded, want all 4\n%s", n, strings.Join(proxy.Requests(), "\n"))
+	}
 }
+
+// objectGets is how many objects the proxy saw downloaded: every GET of a
+// key but the .sourceignore each listing reads.
+func objectGets(p *s3test.CountingProxy) int { return p.TotalGets() - p.Gets(".sourceignore") }

@@ -91,14 +91,27 @@ type controller struct {
 	cmd     *exec.Cmd
 	log     string
 	storage string
-	exited  chan error
+	// exited is closed once the process has ended.
+	exited chan struct{}
+}
+
+// stop ends the controller as Kubernetes would (SIGTERM, then SIGKILL after
+// 30 s) and waits for it; stopping a stopped controller does nothing.
+func (c *controller) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+	case <-time.After(30 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
 }
 
 // startController runs bin/driftless-controller with the given kubeconfig
 // on free loopback ports; the test's cleanup kills it.
 func startController(t *testing.T, kubeconfig string, extra ...string) *controller {
 	t.Helper()
-	c := &controller{log: filepath.Join(t.TempDir(), "controller.log"), storage: freeAddr(t), exited: make(chan error, 1)}
+	c := &controller{log: filepath.Join(t.TempDir(), "controller.log"), storage: freeAddr(t), exited: make(chan struct{})}
 	logFile, err := os.Create(c.log)
 	if err != nil {
 		t.Fatal(err)
@@ -118,15 +131,9 @@ func startController(t *testing.T, kubeconfig string, extra ...string) *controll
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { c.exited <- c.cmd.Wait(); logFile.Close() }()
+	go func() { _ = c.cmd.Wait(); logFile.Close(); close(c.exited) }()
 	t.Cleanup(func() {
-		_ = c.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-c.exited:
-		case <-time.After(30 * time.Second):
-			_ = c.cmd.Process.Kill()
-			<-c.exited
-		}
+		c.stop()
 		if t.Failed() {
 			b, _ := os.ReadFile(c.log)
 			t.Logf("driftless-controller log:\n%s", tail(string(b), 60))
