@@ -308,3 +308,55 @@ func TestBucketTooManyObjects(t *testing.T) {
 		t.Errorf("%d objects downloaded before the refusal", n)
 	}
 }
+
+// TestBucketIncrementalFetchEqualsAFullOne: of 500 objects, one changes;
+// the incremental fetch downloads that one alone, and its artifact is
+// byte for byte the one a Bucket that fetches everything stores.
+func TestBucketIncrementalFetchEqualsAFullOne(t *testing.T) {
+	ns := env.Namespace(t)
+	s := s3test.Start(t, s3test.Options{})
+	s.MakeBucket(t, "many")
+	etags := map[string]string{}
+	for i := range 500 {
+		key := fmt.Sprintf("apps/%02d/cm-%03d.yaml", i/50, i)
+		etags[key] = s.Put(t, "many", key, []byte(fmt.Sprintf("kind: ConfigMap\nindex: %d\n", i)))
+	}
+	proxy := s.NewCountingProxy(t)
+	keys := keysSecret(t, ns, s)
+	obj := create(t, ns, "incremental", sourcev1.BucketSpec{BucketName: "many", Endpoint: proxy.Endpoint(), Insecure: true, SecretRef: keys})
+	waitRevision(t, obj, fluxRevision(etags))
+
+	proxy.Reset()
+	etags["apps/07/cm-371.yaml"] = s.Put(t, "many", "apps/07/cm-371.yaml", []byte("kind: ConfigMap\nindex: changed\n"))
+	requestReconcile(t, obj)
+	incremental := waitRevision(t, obj, fluxRevision(etags))
+	if n := downloads(proxy); n != 1 || proxy.Gets("apps/07/cm-371.yaml") != 1 {
+		t.Errorf("one changed object of 500: %d downloads, want 1", n)
+	}
+
+	full := waitRevision(t, create(t, ns, "full", sourcev1.BucketSpec{BucketName: "many", Endpoint: s.Endpoint, Insecure: true, SecretRef: keys}), fluxRevision(etags))
+	if incremental.Status.Artifact.Digest != full.Status.Artifact.Digest {
+		t.Errorf("incremental artifact %s, a full fetch's %s: want the same bytes", incremental.Status.Artifact.Digest, full.Status.Artifact.Digest)
+	}
+	if f := files(t, incremental.Status.Artifact.URL); len(f) != 500 || f["apps/07/cm-371.yaml"] != "kind: ConfigMap\nindex: changed\n" {
+		t.Errorf("incremental artifact: %d files, the changed one %q", len(f), f["apps/07/cm-371.yaml"])
+	}
+}
+
+// TestBucketHTTPS: a server whose certificate a CA of certSecretRef signed
+// is reached over HTTPS; without that CA the fetch fails saying so.
+func TestBucketHTTPS(t *testing.T) {
+	ns := env.Namespace(t)
+	s := s3test.Start(t, s3test.Options{TLS: true})
+	s.MakeBucket(t, "tls")
+	etags := map[string]string{"a.yaml": s.Put(t, "tls", "a.yaml", []byte("a"))}
+	keys := keysSecret(t, ns, s)
+	ca := secret(t, ns, "server-ca", map[string][]byte{"ca.crt": s.CA})
+	waitRevision(t, create(t, ns, "with-ca", sourcev1.BucketSpec{BucketName: "tls", Endpoint: s.Endpoint, SecretRef: keys, CertSecretRef: ca}), fluxRevision(etags))
+
+	got := waitCondition(t, create(t, ns, "without-ca", sourcev1.BucketSpec{BucketName: "tls", Endpoint: s.Endpoint, SecretRef: keys}),
+		meta.ReadyCondition, metav1.ConditionFalse, sourcev1.BucketOperationFailedReason)
+	if msg := condition(got, meta.ReadyCondition).Message; !strings.Contains(msg, "ca.crt") {
+		t.Errorf("Ready message %q does not say to give the CA (ca.crt)", msg)
+	}
+}
