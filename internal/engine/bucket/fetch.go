@@ -132,19 +132,15 @@ feed:
 
 // downloadOne writes one object; gone is true when the server no longer
 // has it (deleted since the listing), in which case nothing is left behind.
+// The object is read before its Stat: minio-go's first read is the GET,
+// whose headers then answer Stat, where a Stat first would cost a HEAD
+// per object.
 func (c *Client) downloadOne(ctx context.Context, root *os.Root, o Object) (Object, bool, error) {
 	obj, err := c.s3.GetObject(ctx, c.bucket, o.Key, minio.GetObjectOptions{})
 	if err != nil {
 		return Object{}, false, c.wrap("downloading "+quote(o.Key), err)
 	}
 	defer obj.Close()
-	info, err := obj.Stat()
-	if err != nil {
-		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-			return Object{}, true, nil
-		}
-		return Object{}, false, c.wrap("downloading "+quote(o.Key), c.ctxErr(ctx, err))
-	}
 	if d := path.Dir(o.Key); d != "." {
 		if err := root.MkdirAll(d, dirMode); err != nil {
 			return Object{}, false, fmt.Errorf("writing object %s: %w", quote(o.Key), err)
@@ -157,6 +153,10 @@ func (c *Client) downloadOne(ctx context.Context, root *os.Root, o Object) (Obje
 	n, err := io.Copy(f, obj)
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	var info minio.ObjectInfo
+	if err == nil {
+		info, err = obj.Stat()
 	}
 	if err != nil {
 		if minio.ToErrorResponse(err).Code == "NoSuchKey" {

@@ -115,6 +115,11 @@ func TestBucketLifecycle(t *testing.T) {
 	if n := downloads(proxy); n != 3 {
 		t.Errorf("first fetch: %d GETs, want 3\n%s", n, strings.Join(proxy.Requests(), "\n"))
 	}
+	for _, r := range proxy.Requests() {
+		if strings.HasPrefix(r, "HEAD /fleet/") && r != "HEAD /fleet/" {
+			t.Errorf("an object was asked about before its GET (%s): one request per object is enough", r)
+		}
+	}
 
 	// A poll without a change: listing only.
 	proxy.Reset()
