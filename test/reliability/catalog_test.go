@@ -16,6 +16,8 @@ func catalogue() []existing {
 		ocirepo   = "internal/controller/source/ocirepository"
 		helmrepo  = "internal/controller/source/helmrepository"
 		helmchart = "internal/controller/source/helmchart"
+		bucket    = "internal/controller/source/bucket"
+		s3engine  = "internal/engine/bucket"
 		ks        = "internal/controller/kustomize/kustomization"
 		art       = "internal/engine/artifact"
 		kz        = "internal/engine/kustomize"
@@ -91,6 +93,15 @@ func catalogue() []existing {
 				"TestBadInput/bad-range", "TestBadInput/bad-filter"},
 			Expected: "Ready=False OCIArtifactPullFailed naming registry, repository and reference; Stalled only for a bad range or regex; previous artifact served",
 			Observed: "each with its reason, a Warning event and the previous digest served; 'N tags seen, the highest 1.0.0' for no match"})},
+		{bucket, none(row{Area: areaBadInput, Case: "Bucket credentials wrong, half, missing or absent (the controller's own AWS keys in its environment); providers needing cloud identity; an endpoint with a scheme; more objects than --artifact-max-files",
+			Tests: []string{"TestBucketBadCredentials", "TestBucketNeverUsesTheControllersCredentials", "TestBucketStalls", "TestBucketTooManyObjects", "TestBucketHTTPS"},
+			Expected: "Ready=False with Flux's reason naming endpoint, bucket, the server's answer and the Secret, never a key; Stalled for a spec that cannot work; nothing stored",
+			Observed: "AuthenticationFailed with SignatureDoesNotMatch and the Secret's name; anonymous refused although the environment held the server's keys; InvalidProviderConfiguration and URLInvalid stalls saying what works; the cap refused before any download"})},
+		{s3engine, none(row{Area: areaBadInput, Case: "Bucket keys with .., /abs, a\\b, NUL or file-and-prefix; an object deleted or rewritten between listing and download; a wrong region, HTTPS to HTTP, an unknown CA, a silent server; a .sourceignore excluding everything",
+			Tests: []string{"TestCheckKeysRefusesUnsafeKeys", "TestFetchObjectDeletedAfterListing", "TestFetchObjectRewrittenAfterListing",
+				"TestBadInputMessages", "TestTLSWithCA", "TestTimeout", "TestLimitsRefusedBeforeAnyGet", "TestSourceIgnoreExcludesEverything"},
+			Expected: "refused naming the key and suggesting spec.ignore; the revision follows what was downloaded; a message saying what to change; the timeout ends the pass",
+			Observed: "each refusal names the key; a deleted object leaves the index and a rewritten one takes its GET's ETag; 'check spec.region', 'set insecure: true', 'add ca.crt'; an empty artifact for an empty selection"})},
 		{ocirepo, none(row{Area: areaBadInput, Case: "OCI layers: none of the selected type, not gzip, over --artifact-max-size, gzip bomb, ../x, /etc/x, hard link, device",
 			Tests: []string{"TestBadInput/no-layer-of-type", "TestBadInput/not-gzip", "TestBadInput/too-large", "TestBadInput/gzip-bomb",
 				"TestBadInput/dotdot", "TestBadInput/absolute", "TestBadInput/hardlink", "TestBadInput/device", "TestSymlinksDropped"},
