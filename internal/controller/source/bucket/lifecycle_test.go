@@ -365,3 +365,20 @@ func TestBucketHTTPS(t *testing.T) {
 		t.Errorf("Ready message %q does not say to give the CA (ca.crt)", msg)
 	}
 }
+
+// TestBucketEverythingIgnored: a .sourceignore that excludes every key is
+// not an error: the Bucket is Ready with an empty artifact, and its event
+// says 0 files were fetched.
+func TestBucketEverythingIgnored(t *testing.T) {
+	ns := env.Namespace(t)
+	s := s3test.Start(t, s3test.Options{})
+	s.MakeBucket(t, "empty")
+	s.Put(t, "empty", ".sourceignore", []byte("/*\n"))
+	s.Put(t, "empty", "apps/a.yaml", []byte("a"))
+	got := waitRevision(t, create(t, ns, "empty", sourcev1.BucketSpec{BucketName: "empty", Endpoint: s.Endpoint, Insecure: true,
+		SecretRef: keysSecret(t, ns, s)}), fluxRevision(map[string]string{}))
+	if f := files(t, got.Status.Artifact.URL); len(f) != 0 {
+		t.Errorf("artifact files %v, want none", f)
+	}
+	controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, "", "stored artifact with 0 fetched files from 'empty' bucket")
+}
