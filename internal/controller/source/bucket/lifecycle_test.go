@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -381,4 +382,62 @@ func TestBucketEverythingIgnored(t *testing.T) {
 		t.Errorf("artifact files %v, want none", f)
 	}
 	controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeNormal, "", "stored artifact with 0 fetched files from 'empty' bucket")
+}
+
+// TestBucketSuspendAndRetention: a suspended Bucket does not fetch a new
+// revision; resumed, it does. After three revisions at most two artifacts
+// stay (--artifact-retention-records), the first one collected and
+// latest.tar.gz pointing at the current one.
+func TestBucketSuspendAndRetention(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	s := s3test.Start(t, s3test.Options{})
+	s.MakeBucket(t, "kept")
+	etags := map[string]string{"a.yaml": s.Put(t, "kept", "a.yaml", []byte("v1"))}
+	obj := create(t, ns, "kept", sourcev1.BucketSpec{BucketName: "kept", Endpoint: s.Endpoint, Insecure: true, SecretRef: keysSecret(t, ns, s)})
+	first := waitRevision(t, obj, fluxRevision(etags)).Status.Artifact
+
+	suspend := func(on bool) {
+		t.Helper()
+		got := get(t, obj)
+		patch := client.MergeFrom(got.DeepCopy())
+		got.Spec.Suspend = on
+		if err := kube.Patch(ctx, got, patch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	suspend(true)
+	etags["a.yaml"] = s.Put(t, "kept", "a.yaml", []byte("v2"))
+	requestReconcile(t, obj)
+	// The next revision must not arrive while suspended: a Bucket
+	// created now on the same content shows what "arrived" would be.
+	probe := waitRevision(t, create(t, ns, "probe", sourcev1.BucketSpec{BucketName: "kept", Endpoint: s.Endpoint, Insecure: true,
+		SecretRef: keysSecret(t, ns, s)}), fluxRevision(etags))
+	if got := get(t, obj).Status.Artifact; got.Revision != first.Revision {
+		t.Errorf("suspended Bucket moved to %s (a Bucket made later already has %s)", got.Revision, probe.Status.Artifact.Revision)
+	}
+	suspend(false)
+	waitRevision(t, obj, fluxRevision(etags))
+
+	etags["a.yaml"] = s.Put(t, "kept", "a.yaml", []byte("v3"))
+	requestReconcile(t, obj)
+	current := waitRevision(t, obj, fluxRevision(etags)).Status.Artifact
+	dir := filepath.Join(storageDir, "bucket", ns, "kept")
+	currentFile := filepath.Base(current.Path)
+	testcluster.Eventually(t, 30*time.Second, "old artifacts collected", func() (bool, error) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return false, err
+		}
+		var tarballs []string
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".tar.gz") && e.Type().IsRegular() {
+				tarballs = append(tarballs, e.Name())
+			}
+		}
+		return len(tarballs) <= 2 && slices.Contains(tarballs, currentFile) && !slices.Contains(tarballs, filepath.Base(first.Path)), nil
+	})
+	if target, err := os.Readlink(filepath.Join(dir, "latest.tar.gz")); err != nil || target != currentFile {
+		t.Errorf("latest.tar.gz -> %q (%v), want %s", target, err, currentFile)
+	}
 }
