@@ -28,14 +28,14 @@ func (r *Reconciler) reconcileSource(ctx context.Context, obj *sourcev1.Bucket, 
 		return err
 	}
 	if f.client, err = s3.New(cfg); err != nil {
-		return f.failed(obj, "failed to set up the client", err)
+		return f.failed("failed to set up the client", err)
 	}
 	ignore := ""
 	if obj.Spec.Ignore != nil {
 		ignore = *obj.Spec.Ignore
 	}
 	if f.listed, err = f.client.Index(ctx, ignore, s3.Limits{MaxFiles: r.MaxFiles, MaxSize: r.MaxSize}); err != nil {
-		return f.failed(obj, "failed to list objects", err)
+		return f.failed("failed to list objects", err)
 	}
 	revision := s3.Revision(f.listed, r.Storage.DigestAlgo())
 	f.Revision = revision
@@ -73,7 +73,7 @@ func (r *Reconciler) download(ctx context.Context, obj *sourcev1.Bucket, p *reco
 		}
 	}
 	if f.fetched, f.stats, err = f.client.Fetch(ctx, f.listed, dir, prev, s3.DefaultConcurrency); err != nil {
-		return f.failed(obj, "failed to download objects", err)
+		return f.failed("failed to download objects", err)
 	}
 	f.Dir, f.Link = dir, LatestLink
 	f.Revision = s3.Revision(f.fetched, r.Storage.DigestAlgo())
@@ -107,13 +107,13 @@ func upToDate(obj *sourcev1.Bucket, revision string) bool {
 	return ptrEqual(obj.Spec.Ignore, obj.Status.ObservedIgnore)
 }
 
-// failed marks FetchFailed with Flux's reason for an S3 error, naming the
-// endpoint and the bucket: AuthenticationFailed when the server refused
-// the keys (with the Secret they came from), InvalidSTSConfiguration or
-// URLInvalid for an STS setting that can never work (stalled),
-// BucketOperationFailed for the rest, retried with back-off.
-func (f *Fetch) failed(obj *sourcev1.Bucket, msg string, err error) error {
-	where := fmt.Sprintf("bucket '%s' at '%s'", obj.Spec.BucketName, obj.Spec.Endpoint)
+// failed marks FetchFailed with Flux's reason for an S3 error (the
+// engine's errors name the endpoint and the bucket): AuthenticationFailed
+// when the server refused the keys (with the Secret they came from),
+// InvalidSTSConfiguration or URLInvalid for an STS setting that can never
+// work (stalled), BucketOperationFailed for the rest, retried with
+// back-off.
+func (f *Fetch) failed(msg string, err error) error {
 	switch {
 	case s3.IsSTSURLInvalid(err):
 		return reconcile.StallingOn(sourcev1.FetchFailedCondition, sourcev1.URLInvalidReason, fmt.Errorf("%s: %w", msg, err))
@@ -129,12 +129,12 @@ func (f *Fetch) failed(obj *sourcev1.Bucket, msg string, err error) error {
 		} else {
 			err = fmt.Errorf("%w (no secretRef: the request was anonymous)", err)
 		}
-		return reconcile.FailedOn(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, fmt.Errorf("%s from %s: %w", msg, where, err))
+		return reconcile.FailedOn(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, fmt.Errorf("%s: %w", msg, err))
 	case errors.Is(err, context.DeadlineExceeded):
 		return reconcile.FailedOn(sourcev1.FetchFailedCondition, sourcev1.BucketOperationFailedReason,
-			fmt.Errorf("%s from %s: no answer within the timeout (spec.timeout, %s by default): %w", msg, where, DefaultTimeout, err))
+			fmt.Errorf("%s: no answer within the timeout (spec.timeout, %s by default; a bucket of tens of thousands of objects may need more): %w", msg, DefaultTimeout, err))
 	}
-	return reconcile.FailedOn(sourcev1.FetchFailedCondition, sourcev1.BucketOperationFailedReason, fmt.Errorf("%s from %s: %w", msg, where, err))
+	return reconcile.FailedOn(sourcev1.FetchFailedCondition, sourcev1.BucketOperationFailedReason, fmt.Errorf("%s: %w", msg, err))
 }
 
 func ptrEqual(a, b *string) bool {
