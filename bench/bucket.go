@@ -241,10 +241,12 @@ func handled(token string) func(*unstructured.Unstructured) bool {
 	}
 }
 
-// notReady says the object's current spec ended in Ready=False.
+// notReady says the object's reconcile failed: Ready=False. A failure the
+// controller retries leaves observedGeneration behind, as Flux's do, so
+// the generation is not compared.
 func notReady(o *unstructured.Unstructured) bool {
 	s, _, _ := condition(o, "Ready")
-	return s == "False" && observedCurrent(o)
+	return s == "False"
 }
 
 // fetchedFilesPattern is the Bucket controller's event for a new artifact.
