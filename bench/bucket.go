@@ -108,7 +108,7 @@ func (c config) runW9(ctx context.Context, n int) (rows []row, err error) {
 	base := row{Workload: "W9", N: n, Objects: n}
 
 	c.logf("W9 N=%d: fetch", n)
-	e.resetPeakRSS()
+	fetchFrom := e.resetPeakRSS()
 	fetch := base
 	fetch.Phase = "fetch"
 	fetch, err = measure(ctx, e.subject(), fetch, func() error {
@@ -138,11 +138,11 @@ func (c config) runW9(ctx context.Context, n int) (rows []row, err error) {
 	if files != n || archived != n {
 		return nil, fmt.Errorf("W9 N=%d: the event says %d fetched files and the artifact holds %d, want %d", n, files, archived, n)
 	}
-	fetch.Note = fmt.Sprintf("revision %s, %d objects fetched and %d files in the artifact", revision, files, archived)
+	fetch.Note = fmt.Sprintf("revision %s, %d objects fetched and %d files in the artifact; RSS %.0f MiB before", revision, files, archived, fetchFrom)
 	rows = append(rows, fetch)
 
 	c.logf("W9 N=%d: poll", n)
-	e.resetPeakRSS()
+	pollFrom := e.resetPeakRSS()
 	poll := base
 	poll.Phase = "poll"
 	token := time.Now().Format(time.RFC3339Nano)
@@ -161,14 +161,14 @@ func (c config) runW9(ctx context.Context, n int) (rows []row, err error) {
 	if rev != revision || dig != digest {
 		return rows, fmt.Errorf("W9 N=%d: a poll with nothing changed moved the artifact from %s (%s) to %s (%s)", n, revision, digest, rev, dig)
 	}
-	poll.Note = "no change: the same artifact " + digest
+	poll.Note = fmt.Sprintf("no change: the same artifact %s; RSS %.0f MiB before", digest, pollFrom)
 	rows = append(rows, poll)
 
 	c.logf("W9 N=%d: refusal", n)
 	if err := srv.PutMany(ctx, w9Bucket, 1, 1, func(int) (string, []byte) { return "apps/extra.yaml", w9Body(n) }); err != nil {
 		return rows, err
 	}
-	e.resetPeakRSS()
+	refusalFrom := e.resetPeakRSS()
 	over := fleetNamespace + "/" + w9Over
 	refusal := base
 	refusal.Phase, refusal.Objects = "refusal", n+1
@@ -185,7 +185,7 @@ func (c config) runW9(ctx context.Context, n int) (rows []row, err error) {
 	if err := checkRefusal(message, n+1, n); err != nil {
 		return rows, fmt.Errorf("W9 N=%d: %w", n, err)
 	}
-	refusal.Note = "Ready=False: " + message
+	refusal.Note = fmt.Sprintf("RSS %.0f MiB before; Ready=False: %s", refusalFrom, message)
 	return append(rows, refusal), nil
 }
 
@@ -345,15 +345,20 @@ func checkRefusal(message string, files, maxFiles int) error {
 }
 
 // resetPeakRSS resets the controller's peak RSS (VmHWM) to its RSS now,
-// so that the next phase's peak is its own and not the run's. When the
-// kernel refuses, the peak stays the process's since its start, and the
-// log says so.
-func (e *env) resetPeakRSS() {
+// so that the next phase's peak is its own and not the run's, and returns
+// that RSS, the phase's starting point. When the kernel refuses, the peak
+// stays the process's since its start, and the log says so.
+func (e *env) resetPeakRSS() float64 {
 	if e.ctrl == nil {
-		return
+		return 0
 	}
-	path := fmt.Sprintf("/proc/%d/clear_refs", e.ctrl.proc.PID())
-	if err := os.WriteFile(path, []byte("5"), 0); err != nil {
+	pid := e.ctrl.proc.PID()
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
 		e.cfg.logf("the next peak RSS is the controller's since its start: reset it: %v", err)
 	}
+	rss, err := procRSSMiB(pid)
+	if err != nil {
+		e.cfg.logf("%v", err)
+	}
+	return rss
 }
