@@ -15,7 +15,9 @@
 // -n), W7 Helm sources (one HTTP
 // repository with a 25 MiB index, N HelmCharts of it, 50 by default), W8
 // Flux's OCI shape (one OCIRepository per Kustomization, one artifact in a
-// local registry), W5 Flux's Helm benchmark (N HelmReleases of one chart
+// local registry), W9 the Bucket source at scale (only when named: N small
+// objects in one S3 bucket, 20 000 unless -n; its first fetch, a no-change
+// poll and the refusal past --artifact-max-files), W5 Flux's Helm benchmark (N HelmReleases of one chart
 // in an OCI registry, or an HTTP repository with -w5-source http; install,
 // then upgrade), UI the web UI over W1's world (only when named: render,
 // browser load, stream latency, the cost of open pages).
@@ -121,8 +123,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W1A, W1 with an Alert, W5 and W7, the Helm ones, W6, image automation, W8, the OCI one, and UI, the web UI, only when named)")
-	sizes := fs.String("n", "100,500", "sizes for W0 and W1; when given, also for W3 and W4 (comma-separated)")
+	workloads := fs.String("workload", "W0,W1,W2,W3,W4", "workloads to run, comma-separated (W1A, W1 with an Alert, W5 and W7, the Helm ones, W6, image automation, W8, the OCI one, W9, the Bucket one, and UI, the web UI, only when named)")
+	sizes := fs.String("n", "100,500", "sizes for W0 and W1; when given, also for W3, W4, W6, W7 and W9 (W9: 20000 objects unless given) (comma-separated)")
 	fs.IntVar(&f.w2Objects, "w2-objects", 2000, "objects in W2's one Kustomization")
 	fs.IntVar(&f.w3Chain, "w3-chain", 50, "length of W3's dependsOn chain, unless -n is given")
 	fs.IntVar(&f.w4N, "w4-n", 100, "Kustomizations of W4, unless -n is given")
@@ -155,8 +157,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	for w := range strings.SplitSeq(*workloads, ",") {
 		w = strings.ToUpper(strings.TrimSpace(w))
-		if !slices.Contains([]string{"W0", "W1", "W1A", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "UI"}, w) {
-			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W8, W1A or UI)", w)
+		if !slices.Contains([]string{"W0", "W1", "W1A", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "UI"}, w) {
+			return f, fmt.Errorf("-workload: unknown workload %q (want W0 to W9, W1A or UI)", w)
 		}
 		if !slices.Contains(f.workloads, w) {
 			f.workloads = append(f.workloads, w)
@@ -196,6 +198,8 @@ func (f flags) sizesOf(w string) []int {
 		return []int{f.w4N}
 	case w == "W7" && !f.sizesSet:
 		return []int{w7DefaultCharts}
+	case w == "W9" && !f.sizesSet:
+		return []int{w9DefaultObjects}
 	case w == "W6" && !f.sizesSet:
 		return []int{1, 10, 100}
 	}
@@ -306,6 +310,8 @@ func (c config) runWorkload(ctx context.Context, w string, n int) ([]row, error)
 		return c.runW7(ctx, n)
 	case "W8":
 		return c.runW8(ctx, n)
+	case "W9":
+		return c.runW9(ctx, n)
 	case "UI":
 		return c.runUI(ctx, n)
 	}
@@ -317,7 +323,7 @@ func formatTable(rows []row) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "WORKLOAD\tCONTROLLER\tN\tPHASE\tWALL s\tKS/s\tOBJECTS/s\tPEAK RSS MiB\tCPU s\tAPI REQUESTS\tAPISERVER CPU s\tCLUSTER REQUESTS\t")
-	w0, w2, w5 := false, false, false
+	w0, w2, w5, w9 := false, false, false, false
 	var notes, flux []string
 	for _, r := range rows {
 		if r.Controller == labelFlux {
@@ -326,6 +332,7 @@ func formatTable(rows []row) string {
 		w0 = w0 || r.Workload == "W0"
 		w2 = w2 || r.Workload == "W2"
 		w5 = w5 || strings.HasPrefix(r.Workload, "W5")
+		w9 = w9 || r.Workload == "W9"
 		if r.Workload == "W3" && r.ReconcileSeconds > 0 {
 			who := ""
 			if r.Controller != "" {
@@ -335,8 +342,8 @@ func formatTable(rows []row) string {
 				r.N, who, r.WallSeconds, r.ReconcileSeconds, r.WallSeconds/r.ReconcileSeconds))
 		}
 		perSecond := fmt.Sprintf("%.1f", r.PerSecond)
-		if r.Workload == "W2" {
-			perSecond = "–" // one Kustomization: objects per second is the figure
+		if r.Workload == "W2" || r.Workload == "W9" {
+			perSecond = "–" // one Kustomization or none: objects per second is the figure
 		}
 		controller := cmp.Or(r.Controller, "-")
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%.1f\t%s\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t%.0f\t\n",
@@ -352,6 +359,9 @@ func formatTable(rows []row) string {
 	}
 	if w5 {
 		b.WriteString("W5: KS/s counts HelmReleases: releases per second.\n")
+	}
+	if w9 {
+		b.WriteString("W9: N is the number of objects in the bucket; PEAK RSS MiB is the controller's peak during the phase (reset before it), OBJECTS/s objects listed per second.\n")
 	}
 	for _, r := range rows {
 		if r.Notifications != nil {

@@ -3,6 +3,8 @@ package s3test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,4 +46,39 @@ func (s *Server) Delete(t testing.TB, bucket, key string) {
 	if err := s.Client.RemoveObject(ctx, bucket, key, minio.RemoveObjectOptions{}); err != nil {
 		t.Fatalf("s3test: delete %s/%s: %v", bucket, key, err)
 	}
+}
+
+// PutMany writes n objects to bucket, object(i) giving the key and body of
+// the i-th, with concurrency puts at a time: enough objects to exercise
+// listing pages and download limits are put in seconds rather than minutes.
+// It stops at the first refusal and returns it, naming the key.
+func (s *Server) PutMany(ctx context.Context, bucket string, n, concurrency int, object func(i int) (key string, body []byte)) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(min(concurrency, n), 1) {
+		wg.Go(func() {
+			for i := range next {
+				key, body := object(i)
+				put, stop := context.WithTimeout(ctx, opTimeout)
+				_, err := s.Client.PutObject(put, bucket, key, bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{})
+				stop()
+				if err != nil {
+					cancel(fmt.Errorf("s3test: put %s/%s: %w", bucket, key, err))
+				}
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return context.Cause(ctx)
 }

@@ -28,8 +28,8 @@ const DefaultRegion = "us-east-1"
 // ListBuckets.
 const readyTimeout = 60 * time.Second
 
-// Server is a running versitygw with a posix backend in the test's
-// temporary directories. It stops when the test ends.
+// Server is a running versitygw with a posix backend in a temporary
+// directory. Start's stops when the test ends; New's when Close is called.
 type Server struct {
 	// Endpoint is host:port without a scheme: what a Bucket's
 	// spec.endpoint takes.
@@ -52,6 +52,9 @@ type Server struct {
 
 	ca      *testca.CA
 	process *process
+	// dir holds versitygw's data and metadata, and the TLS files; Close
+	// removes it.
+	dir string
 }
 
 // Options chooses how a Server runs. The zero value is plain HTTP in
@@ -69,21 +72,67 @@ type Options struct {
 // versitygw the test fails under CI=true and is skipped elsewhere.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	bin := binaryFor(t)
+	binaryFor(t) // skips or fails the test, naming the make line, when missing
+	s, err := New(opts)
+	if err != nil {
+		t.Fatalf("s3test: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("s3test: versitygw log (%s):\n%s", s.URL, s.process.output())
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("s3test: %v", err)
+		}
+	})
+	return s
+}
+
+// New is Start for a program (the benchmark): it runs versitygw over a
+// fresh temporary directory and returns once a signed ListBuckets succeeds,
+// or an error carrying versitygw's log. The caller stops it with Close.
+func New(opts Options) (*Server, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, fmt.Errorf("versitygw is missing and could not be built (run `%s`, or set %s): %w", makeLine, BinaryEnv, err)
+	}
+	dir, err := os.MkdirTemp("", "s3test-")
+	if err != nil {
+		return nil, fmt.Errorf("s3test: %w", err)
+	}
 	s := &Server{
 		AccessKey: "s3test" + randomHex(7),
 		SecretKey: randomHex(20),
 		Region:    opts.Region,
 		TLS:       opts.TLS,
+		dir:       dir,
 	}
 	if s.Region == "" {
 		s.Region = DefaultRegion
 	}
-	dir := t.TempDir()
-	meta, data := filepath.Join(dir, "meta"), filepath.Join(dir, "data")
+	if err := s.run(bin); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops versitygw and removes its directory (the objects with it).
+// Closing twice is harmless.
+func (s *Server) Close() error {
+	s.process.stop()
+	if err := os.RemoveAll(s.dir); err != nil {
+		return fmt.Errorf("remove the versitygw directory: %w", err)
+	}
+	return nil
+}
+
+// run starts versitygw over s.dir and waits until it answers.
+func (s *Server) run(bin string) error {
+	meta, data := filepath.Join(s.dir, "meta"), filepath.Join(s.dir, "data")
 	for _, d := range []string{meta, data} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("s3test: %v", err)
+			return fmt.Errorf("s3test: %w", err)
 		}
 	}
 	var tlsArgs []string
@@ -91,12 +140,12 @@ func Start(t testing.TB, opts Options) *Server {
 		s.ca = testca.New("s3test CA")
 		s.CA = s.ca.CertPEM
 		pair := s.ca.Server()
-		certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+		certFile, keyFile := filepath.Join(s.dir, "tls.crt"), filepath.Join(s.dir, "tls.key")
 		if err := os.WriteFile(certFile, pair.CertPEM, 0o600); err != nil {
-			t.Fatalf("s3test: %v", err)
+			return fmt.Errorf("s3test: %w", err)
 		}
 		if err := os.WriteFile(keyFile, pair.KeyPEM, 0o600); err != nil {
-			t.Fatalf("s3test: %v", err)
+			return fmt.Errorf("s3test: %w", err)
 		}
 		tlsArgs = []string{"--cert", certFile, "--key", keyFile}
 	}
@@ -107,7 +156,7 @@ func Start(t testing.TB, opts Options) *Server {
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := pickPort()
 		if err != nil {
-			t.Fatalf("s3test: %v", err)
+			return fmt.Errorf("s3test: %w", err)
 		}
 		s.Endpoint = "127.0.0.1:" + strconv.Itoa(port)
 		s.URL = s.scheme() + "://" + s.Endpoint
@@ -115,33 +164,24 @@ func Start(t testing.TB, opts Options) *Server {
 		args = append(args, "posix", "--sidecar", meta, data)
 		p, err := startProcess(bin, args, s.env())
 		if err != nil {
-			t.Fatalf("s3test: %v", err)
+			return fmt.Errorf("s3test: %w", err)
 		}
 		s.process = p
 		s.Client, err = s.newClient(s.Endpoint, nil)
 		if err != nil {
 			p.stop()
-			t.Fatalf("s3test: %v", err)
+			return fmt.Errorf("s3test: %w", err)
 		}
 		lastErr = s.waitReady(readyTimeout)
 		if lastErr == nil {
-			break
+			return nil
 		}
 		p.stop()
 		if !p.exitedEarly() || !strings.Contains(p.output(), "address already in use") {
 			break
 		}
 	}
-	if lastErr != nil {
-		t.Fatalf("s3test: versitygw at %s did not answer a signed ListBuckets: %v\n--- versitygw log ---\n%s", s.URL, lastErr, s.process.output())
-	}
-	t.Cleanup(func() {
-		s.process.stop()
-		if t.Failed() {
-			t.Logf("s3test: versitygw log (%s):\n%s", s.URL, s.process.output())
-		}
-	})
-	return s
+	return fmt.Errorf("s3test: versitygw at %s did not answer a signed ListBuckets: %w\n--- versitygw log ---\n%s", s.URL, lastErr, s.process.output())
 }
 
 // pickPort is freshPort; a test of the retry replaces it.
