@@ -94,7 +94,7 @@ func catalogue() []existing {
 			Expected: "Ready=False OCIArtifactPullFailed naming registry, repository and reference; Stalled only for a bad range or regex; previous artifact served",
 			Observed: "each with its reason, a Warning event and the previous digest served; 'N tags seen, the highest 1.0.0' for no match"})},
 		{bucket, none(row{Area: areaBadInput, Case: "Bucket credentials wrong, half, missing or absent (the controller's own AWS keys in its environment); providers needing cloud identity; an endpoint with a scheme; more objects than --artifact-max-files",
-			Tests: []string{"TestBucketBadCredentials", "TestBucketNeverUsesTheControllersCredentials", "TestBucketStalls", "TestBucketTooManyObjects", "TestBucketHTTPS"},
+			Tests:    []string{"TestBucketBadCredentials", "TestBucketNeverUsesTheControllersCredentials", "TestBucketStalls", "TestBucketTooManyObjects", "TestBucketHTTPS"},
 			Expected: "Ready=False with Flux's reason naming endpoint, bucket, the server's answer and the Secret, never a key; Stalled for a spec that cannot work; nothing stored",
 			Observed: "AuthenticationFailed with SignatureDoesNotMatch and the Secret's name; anonymous refused although the environment held the server's keys; InvalidProviderConfiguration and URLInvalid stalls saying what works; the cap refused before any download"})},
 		{s3engine, none(row{Area: areaBadInput, Case: "Bucket keys with .., /abs, a\\b, NUL or file-and-prefix; an object deleted or rewritten between listing and download; a wrong region, HTTPS to HTTP, an unknown CA, a silent server; a .sourceignore excluding everything",

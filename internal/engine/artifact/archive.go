@@ -84,7 +84,7 @@ type archiver struct {
 	written int64 // uncompressed tar bytes so far
 	// maxFiles bounds files, the regular files written so far.
 	maxFiles, files int
-	epoch   time.Time
+	epoch           time.Time
 }
 
 func (a *archiver) visit(p string, d fs.DirEntry, err error) error {

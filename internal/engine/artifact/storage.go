@@ -66,8 +66,8 @@ type Storage struct {
 	maxSize int64
 	// maxFiles is Options.MaxArchiveFiles.
 	maxFiles int
-	now     func() time.Time
-	locks   *lockTable
+	now      func() time.Time
+	locks    *lockTable
 	// createTemp creates the temporary file an artifact is written to;
 	// createTempFile except in tests that need a full disk.
 	createTemp func(dir, pattern string) (tempFile, error)

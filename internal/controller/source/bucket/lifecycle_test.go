@@ -81,8 +81,11 @@ func files(t *testing.T, url string) map[string]string {
 // the revision counts).
 func downloads(p *s3test.CountingProxy) int { return p.TotalGets() - p.Gets(".sourceignore") }
 
+// keysSecret is a Secret with s's keys, named after s's port: each test
+// server has its own keys.
 func keysSecret(t *testing.T, ns string, s *s3test.Server) *meta.LocalObjectReference {
-	return secret(t, ns, "bucket-keys", map[string][]byte{"accesskey": []byte(s.AccessKey), "secretkey": []byte(s.SecretKey)})
+	_, port, _ := strings.Cut(s.Endpoint, ":")
+	return secret(t, ns, "keys-"+port, map[string][]byte{"accesskey": []byte(s.AccessKey), "secretkey": []byte(s.SecretKey)})
 }
 
 // TestBucketLifecycle: a bucket's objects become an artifact whose revision
