@@ -54,6 +54,7 @@ var servedKinds = []struct {
 	{"image.toolkit.fluxcd.io/v1", "ImageRepository", []string{"imgrepo", "imagerepo"}, "fluxcd-images"},
 	{"image.toolkit.fluxcd.io/v1", "ImagePolicy", []string{"imgpol", "imagepol"}, "fluxcd-images"},
 	{"image.toolkit.fluxcd.io/v1", "ImageUpdateAutomation", []string{"iua", "imgupd", "imgauto"}, "fluxcd-images"},
+	{"source.extensions.fluxcd.io/v1beta1", "ArtifactGenerator", []string{"ag"}, "fluxcd-sources"},
 	// Legacy versions the mission's manifests use.
 	{"source.toolkit.fluxcd.io/v1beta2", "OCIRepository", []string{"ocirepo"}, "fluxcd-sources"},
 	{"image.toolkit.fluxcd.io/v1beta2", "ImageRepository", []string{"imgrepo", "imagerepo"}, "fluxcd-images"},
