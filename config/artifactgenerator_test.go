@@ -225,3 +225,39 @@ func TestArtifactGeneratorBadInputIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestArtifactGeneratorStatusRoundTrips writes every status field of §2.8
+// through the status subresource, with strict validation, and reads it back:
+// a field missing from the schema would be refused or pruned.
+func TestArtifactGeneratorStatusRoundTrips(t *testing.T) {
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	obj, res := object(t, ns, splitMonorepo)
+	created, err := env.Dynamic.Resource(res).Namespace(ns).Create(ctx, obj, metav1.CreateOptions{FieldValidation: "Strict"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status map[string]any
+	if err := yaml.Unmarshal([]byte(`
+conditions:
+  - {type: Ready, status: "True", reason: Succeeded, message: "reconciliation succeeded", observedGeneration: 1, lastTransitionTime: "2026-01-02T03:04:05Z"}
+inventory:
+  - {name: apps, namespace: `+ns+`, digest: "sha256:0f3a", filename: "1a2b.tar.gz"}
+  - {name: infrastructure, namespace: `+ns+`, digest: "sha256:9c4d", filename: "3c4d.tar.gz"}
+observedSourcesDigest: "sha256:77aa"
+lastHandledReconcileAt: "2026-01-02T03:04:05Z"`), &status); err != nil {
+		t.Fatal(err)
+	}
+	created.Object["status"] = status
+	if _, err := env.Dynamic.Resource(res).Namespace(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{FieldValidation: "Strict"}); err != nil {
+		t.Fatalf("status refused: %v", err)
+	}
+	got, err := env.Dynamic.Resource(res).Namespace(ns).Get(ctx, obj.GetName(), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := yaml.Marshal(status)
+	if back, _ := yaml.Marshal(got.Object["status"]); string(back) != string(want) {
+		t.Errorf("status read back as\n%s\nwant\n%s", back, want)
+	}
+}
