@@ -54,6 +54,7 @@ var servedKinds = []struct {
 	{"image.toolkit.fluxcd.io/v1", "ImageRepository", []string{"imgrepo", "imagerepo"}, "fluxcd-images"},
 	{"image.toolkit.fluxcd.io/v1", "ImagePolicy", []string{"imgpol", "imagepol"}, "fluxcd-images"},
 	{"image.toolkit.fluxcd.io/v1", "ImageUpdateAutomation", []string{"iua", "imgupd", "imgauto"}, "fluxcd-images"},
+	{"source.extensions.fluxcd.io/v1beta1", "ArtifactGenerator", []string{"ag"}, "fluxcd-sources"},
 	// Legacy versions the mission's manifests use.
 	{"source.toolkit.fluxcd.io/v1beta2", "OCIRepository", []string{"ocirepo"}, "fluxcd-sources"},
 	{"image.toolkit.fluxcd.io/v1beta2", "ImageRepository", []string{"imgrepo", "imagerepo"}, "fluxcd-images"},
@@ -225,4 +226,41 @@ func contains(s []string, v string) bool {
 
 func gvr(group, version, resource string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: group, Version: version, Resource: resource}
+}
+
+// TestEveryCRDOptsOutOfSubstitution: a Kustomization that applies the CRDs
+// (as flux bootstrap does) must not run post-build substitution inside their
+// schemas, so each carries Flux's opt-out annotation and its component label.
+func TestEveryCRDOptsOutOfSubstitution(t *testing.T) {
+	list, err := env.Dynamic.Resource(gvr("apiextensions.k8s.io", "v1", "customresourcedefinitions")).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, crd := range list.Items {
+		if !strings.HasSuffix(crd.GetName(), ".fluxcd.io") {
+			continue
+		}
+		seen++
+		if v := crd.GetAnnotations()["kustomize.toolkit.fluxcd.io/substitute"]; v != "disabled" {
+			t.Errorf("CRD %s: kustomize.toolkit.fluxcd.io/substitute = %q, want disabled", crd.GetName(), v)
+		}
+		if crd.GetLabels()["app.kubernetes.io/component"] == "" || crd.GetLabels()["app.kubernetes.io/part-of"] != "flux" {
+			t.Errorf("CRD %s: labels %v lack Flux's component and part-of", crd.GetName(), crd.GetLabels())
+		}
+	}
+	if want := len(servedKindsByCRD()); seen != want {
+		t.Errorf("%d Flux CRDs installed, want %d", seen, want)
+	}
+}
+
+// servedKindsByCRD groups servedKinds by CRD: a legacy version shares the
+// CRD of its storage version.
+func servedKindsByCRD() map[string]bool {
+	crds := map[string]bool{}
+	for _, k := range servedKinds {
+		group := strings.Split(k.groupVersion, "/")[0]
+		crds[group+"/"+k.kind] = true
+	}
+	return crds
 }

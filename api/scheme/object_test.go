@@ -17,6 +17,7 @@ import (
 	notificationv1 "github.com/driftless/driftless/api/notification/v1"
 	"github.com/driftless/driftless/api/scheme"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	sourceextv1beta1 "github.com/driftless/driftless/api/sourceextensions/v1beta1"
 )
 
 // Every reconciled kind is a meta.Object; these fail to compile otherwise.
@@ -32,6 +33,7 @@ var (
 	_ meta.Object = &imagev1.ImageRepository{}
 	_ meta.Object = &imagev1.ImagePolicy{}
 	_ meta.Object = &imagev1.ImageUpdateAutomation{}
+	_ meta.Object = &sourceextv1beta1.ArtifactGenerator{}
 )
 
 // notObjects are the kinds of the scheme that are not meta.Object, with why.
@@ -57,6 +59,10 @@ type objectCase struct {
 	// requeue is what GetRequeueAfter returns once the interval is set to
 	// a minute; most kinds requeue on spec.interval itself.
 	requeue time.Duration
+	// checkJSON, when set, replaces the checks that spec.suspend and
+	// status.observedGeneration land in the JSON, for a kind that has
+	// neither field in Flux.
+	checkJSON func(t *testing.T, u map[string]any)
 }
 
 func duration(d time.Duration) *metav1.Duration { return &metav1.Duration{Duration: d} }
@@ -151,6 +157,34 @@ var objectCases = []objectCase{
 		setSuspend:  func(o meta.Object, s bool) { o.(*imagev1.ImageUpdateAutomation).Spec.Suspend = s },
 		requeue:     time.Minute,
 	},
+	{
+		// Flux's ArtifactGenerator has no spec.interval (it requeues
+		// hourly), no spec.suspend (an annotation suspends it) and no
+		// status.observedGeneration (the Ready condition carries it).
+		kind:        "source.extensions.fluxcd.io/v1beta1/ArtifactGenerator",
+		new:         func() meta.Object { return &sourceextv1beta1.ArtifactGenerator{} },
+		setInterval: func(meta.Object, time.Duration) {},
+		setSuspend: func(o meta.Object, s bool) {
+			v := "enabled"
+			if s {
+				v = "Disabled" // Flux compares without regard to case
+			}
+			o.SetAnnotations(map[string]string{sourceextv1beta1.ReconcileAnnotation: v})
+		},
+		requeue: time.Hour,
+		checkJSON: func(t *testing.T, u map[string]any) {
+			if v, _, _ := unstructured.NestedString(u, "metadata", "annotations", sourceextv1beta1.ReconcileAnnotation); v != "Disabled" {
+				t.Errorf("metadata.annotations[%s] = %q in the JSON, want Disabled", sourceextv1beta1.ReconcileAnnotation, v)
+			}
+			conds, _, _ := unstructured.NestedSlice(u, "status", "conditions")
+			if len(conds) != 1 || conds[0].(map[string]any)["observedGeneration"] != int64(7) {
+				t.Errorf("status.conditions = %v in the JSON, want Ready with observedGeneration 7", conds)
+			}
+			if _, found, _ := unstructured.NestedFieldNoCopy(u, "status", "observedGeneration"); found {
+				t.Error("status.observedGeneration is in the JSON; Flux's ArtifactGenerator has no such field")
+			}
+		},
+	},
 }
 
 // TestEveryKindIsObjectOrExcused walks the scheme so that a kind added to
@@ -166,7 +200,7 @@ func TestEveryKindIsObjectOrExcused(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for gvk, typ := range s.AllKnownTypes() {
-		if !strings.HasSuffix(gvk.Group, ".toolkit.fluxcd.io") || strings.HasSuffix(gvk.Kind, "List") ||
+		if !strings.HasSuffix(gvk.Group, ".fluxcd.io") || strings.HasSuffix(gvk.Kind, "List") ||
 			!strings.HasPrefix(typ.PkgPath(), "github.com/driftless/driftless/") {
 			continue
 		}
@@ -213,17 +247,19 @@ func TestObjectAccessorsRoundTrip(t *testing.T) {
 			if got := o.GetRequeueAfter(); got != c.requeue {
 				t.Errorf("GetRequeueAfter = %v with spec.interval 1m, want %v", got, c.requeue)
 			}
-			o.SetObservedGeneration(7)
-			if got := o.GetObservedGeneration(); got != 7 {
-				t.Errorf("GetObservedGeneration = %d, want 7", got)
-			}
 			o.SetLastHandledReconcileRequest("2024-01-02T03:04:05Z")
 			if got := o.GetLastHandledReconcileRequest(); got != "2024-01-02T03:04:05Z" {
 				t.Errorf("GetLastHandledReconcileRequest = %q", got)
 			}
+			// The conditions come first: a kind may keep its observed
+			// generation on the Ready condition.
 			conds := []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: "Succeeded"}}
 			o.SetConditions(conds)
-			if got := o.GetConditions(); !reflect.DeepEqual(got, conds) {
+			o.SetObservedGeneration(7)
+			if got := o.GetObservedGeneration(); got != 7 {
+				t.Errorf("GetObservedGeneration = %d, want 7", got)
+			}
+			if got := o.GetConditions(); len(got) != 1 || got[0].Type != conds[0].Type || got[0].Status != conds[0].Status || got[0].Reason != conds[0].Reason {
 				t.Errorf("GetConditions = %v, want %v", got, conds)
 			}
 
@@ -231,11 +267,15 @@ func TestObjectAccessorsRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v, _, _ := unstructured.NestedBool(u, "spec", "suspend"); !v {
-				t.Error("spec.suspend is not true in the JSON")
-			}
-			if v, _, _ := unstructured.NestedInt64(u, "status", "observedGeneration"); v != 7 {
-				t.Errorf("status.observedGeneration = %d in the JSON, want 7", v)
+			if c.checkJSON != nil {
+				c.checkJSON(t, u)
+			} else {
+				if v, _, _ := unstructured.NestedBool(u, "spec", "suspend"); !v {
+					t.Error("spec.suspend is not true in the JSON")
+				}
+				if v, _, _ := unstructured.NestedInt64(u, "status", "observedGeneration"); v != 7 {
+					t.Errorf("status.observedGeneration = %d in the JSON, want 7", v)
+				}
 			}
 			if v, _, _ := unstructured.NestedString(u, "status", "lastHandledReconcileAt"); v != "2024-01-02T03:04:05Z" {
 				t.Errorf("status.lastHandledReconcileAt = %q in the JSON", v)

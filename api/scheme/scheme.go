@@ -17,6 +17,7 @@ import (
 	notificationv1 "github.com/driftless/driftless/api/notification/v1"
 	notificationv1beta3 "github.com/driftless/driftless/api/notification/v1beta3"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	sourceextv1beta1 "github.com/driftless/driftless/api/sourceextensions/v1beta1"
 )
 
 // New returns a fresh scheme with every Driftless kind and the built-in
@@ -33,6 +34,7 @@ func New() (*runtime.Scheme, error) {
 		notificationv1.AddToScheme(s),
 		notificationv1beta3.AddToScheme(s),
 		imagev1.AddToScheme(s),
+		sourceextv1beta1.AddToScheme(s),
 	)
 	return s, err
 }

@@ -46,6 +46,7 @@ var components = map[string]string{
 	"notification.toolkit.fluxcd.io":                "notification-controller",
 	"image.toolkit.fluxcd.io/ImageUpdateAutomation": "image-automation-controller",
 	"image.toolkit.fluxcd.io":                       "image-reflector-controller",
+	"source.extensions.fluxcd.io":                   "source-watcher",
 }
 
 func main() {
