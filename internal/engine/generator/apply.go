@@ -1,0 +1,118 @@
+package generator
+
+import (
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/driftless/driftless/internal/engine/artifact"
+)
+
+// writer writes one output tree through os.Root, so no write leaves it.
+type writer struct {
+	dir  string
+	root *os.Root
+	// maxExtract bounds each unpacked tarball (0: unlimited).
+	maxExtract int64
+}
+
+// apply runs one planned copy with its strategy.
+func (w *writer) apply(c opContext, s *sourceRoot, p plan, strategy string) error {
+	for _, pr := range p.pairs {
+		srcName := "@" + s.alias + "/" + pr.src
+		data, mode, err := readSource(s, pr.src)
+		if err != nil {
+			return c.failed(srcName, err, "cannot read the source file")
+		}
+		switch strategy {
+		case StrategyMerge:
+			err = w.merge(c, srcName, pr.dst, data, mode)
+		case StrategyExtract:
+			err = w.extract(c, s, srcName, pr, p.single)
+		default:
+			err = w.write(c, pr.dst, data, mode)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readSource reads a file of the source and whether it is executable.
+func readSource(s *sourceRoot, rel string) ([]byte, fs.FileMode, error) {
+	fi, err := s.root.Stat(rel)
+	if err != nil {
+		return nil, 0, err
+	}
+	data, err := s.root.ReadFile(rel)
+	if err != nil {
+		return nil, 0, err
+	}
+	mode := fs.FileMode(artifact.FileMode)
+	if fi.Mode()&0o111 != 0 {
+		mode = artifact.ExecFileMode
+	}
+	return data, mode, nil
+}
+
+// write replaces the output file dst, creating its directories.
+func (w *writer) write(c opContext, dst string, data []byte, mode fs.FileMode) error {
+	name := "@artifact/" + dst
+	if dst == "" {
+		return c.invalid(name, "cannot write a file onto the artifact root; end to with a file name or \"/\"")
+	}
+	if dir := path.Dir(dst); dir != "." {
+		if err := w.root.MkdirAll(dir, artifact.DirMode); err != nil {
+			return c.failed(name, err, "cannot create the destination directory (is a file in the way?)")
+		}
+	}
+	if isDir(w.root, dst) {
+		return c.failed(name, nil, "a directory is in the way of this file; copy into it with a trailing \"/\" on to")
+	}
+	if err := w.root.WriteFile(dst, data, mode); err != nil {
+		return c.failed(name, err, "cannot write the destination file")
+	}
+	return w.root.Chmod(dst, mode)
+}
+
+// isTarball reports whether name looks like a gzip-compressed tarball.
+func isTarball(name string) bool {
+	return strings.HasSuffix(name, ".tar.gz") || strings.HasSuffix(name, ".tgz")
+}
+
+// extract unpacks a tarball into the destination's directory through the
+// artifact kit's Untar. A non-tarball is skipped under a glob or directory
+// and an error when from named it alone.
+func (w *writer) extract(c opContext, s *sourceRoot, srcName string, pr pair, single bool) error {
+	if !isTarball(pr.src) {
+		if single {
+			return c.failed(srcName, nil, "Extract needs a .tar.gz or .tgz file; use Overwrite to copy other files")
+		}
+		return nil
+	}
+	dir := joinRel(path.Dir(pr.dst))
+	if dir != "" {
+		if err := w.root.MkdirAll(dir, artifact.DirMode); err != nil {
+			return c.failed("@artifact/"+dir, err, "cannot create the extraction directory (is a file in the way?)")
+		}
+	}
+	f, err := s.root.Open(pr.src)
+	if err != nil {
+		return c.failed(srcName, err, "cannot open the tarball")
+	}
+	defer f.Close()
+	err = artifact.Untar(f, filepath.Join(w.dir, filepath.FromSlash(dir)), artifact.UntarOptions{MaxSize: w.maxExtract})
+	if err != nil {
+		// artifact.Untar's errors are not typed; an entry leaving the
+		// directory is recognised by its message to stall rather than retry.
+		if strings.Contains(err.Error(), "escapes the target directory") || strings.Contains(err.Error(), "absolute paths") {
+			return &Error{Kind: ErrValidationFailed, Artifact: c.artifact, Op: c.op, Path: srcName,
+				Detail: "the tarball has an entry outside its root; rebuild it without \"../\" or absolute names", Err: err}
+		}
+		return c.failed(srcName, err, "cannot extract the tarball")
+	}
+	return nil
+}
