@@ -35,13 +35,15 @@ func Generate(ctx context.Context, sources []Source, spec Spec, tmpDir string) (
 			return nil, err
 		}
 	}
-	var results []Result
+	type job struct {
+		o    Output
+		name string
+		in   instance
+	}
+	var jobs []job
 	names := map[string]string{}
 	for _, in := range instances {
 		for _, o := range spec.Outputs {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
 			name, err := fill(o.Name, in.lower())
 			if err == nil && !nameRe.MatchString(name) {
 				err = fmt.Errorf("%q is not a valid object name (lowercase letters, digits, '-', '.')", name)
@@ -53,12 +55,19 @@ func Generate(ctx context.Context, sources []Source, spec Spec, tmpDir string) (
 				return nil, opContext{artifact: name}.invalid(in.dir, "two outputs are named %q (from %s and %s); make every name unique, using the pattern's captures", name, other, orSpec(in.dir))
 			}
 			names[name] = orSpec(in.dir)
-			r, err := build(ctx, roots, byAlias, o, name, in, spec.MaxExtractSize, tmpDir)
-			if err != nil {
-				return nil, err
-			}
-			results = append(results, r)
+			jobs = append(jobs, job{o, name, in})
 		}
+	}
+	var results []Result
+	for _, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r, err := build(ctx, roots, byAlias, j.o, j.name, j.in, spec.MaxExtractSize, tmpDir)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r)
 	}
 	return results, nil
 }

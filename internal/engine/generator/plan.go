@@ -96,7 +96,8 @@ func planGlob(c opContext, s *sourceRoot, from, to ref, exclude []string) (plan,
 			p.pairs = append(p.pairs, pair{f, joinRel(to.rel, relTo(f, base))})
 		}
 	}
-	if !matched && len(matchedDirs) == 0 {
+	// "dir/**" of an existing empty directory copies nothing, as cp would.
+	if !matched && len(matchedDirs) == 0 && pat != "**" {
 		return plan{}, notFound
 	}
 	return p, nil
