@@ -87,6 +87,7 @@ func globToRe(s string) string {
 // sorted, and refuses captures that are not valid label values or that
 // collide after lowercasing, naming both directories.
 func expandPattern(c opContext, roots map[string]*sourceRoot, pattern string) ([]instance, error) {
+	c.op = "pathPattern " + pattern
 	r, segs, err := compilePattern(c, pattern)
 	if err != nil {
 		return nil, err

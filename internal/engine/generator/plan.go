@@ -21,6 +21,7 @@ type plan struct {
 // following cp: a file to a file or into a directory, a glob's matches
 // relative to its literal prefix, a directory itself ("dir/") or its
 // contents ("dir/**"). A from matching nothing is a BuildFailed error.
+// forceDir (Extract) makes to a directory and refuses a directory from.
 func planCopy(c opContext, s *sourceRoot, from, to ref, exclude []string, forceDir bool, out *os.Root) (plan, error) {
 	toDir := to.dir || forceDir || isDir(out, to.rel)
 	if hasMeta(from.rel) {
@@ -42,6 +43,9 @@ func planCopy(c opContext, s *sourceRoot, from, to ref, exclude []string, forceD
 		}
 		return plan{pairs: []pair{{from.rel, dst}}, single: true}, nil
 	case kindDir:
+		if forceDir {
+			return plan{}, c.failed("@"+from.alias+"/"+from.rel, nil, "Extract takes a tarball or a glob, not a directory; write %s/*.tgz", "@"+from.alias+"/"+from.rel)
+		}
 		dstBase := to.rel
 		if toDir && from.rel != "" {
 			dstBase = joinRel(to.rel, path.Base(from.rel))

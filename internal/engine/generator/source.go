@@ -5,8 +5,12 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"sort"
 )
+
+// aliasRe is what a source alias may hold, as the API's pattern says.
+var aliasRe = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 
 // sourceRoot reads one source's directory through os.Root, so no read
 // follows a link out of it.
@@ -28,9 +32,9 @@ func openSources(sources []Source) (map[string]*sourceRoot, func(), error) {
 			closeAll()
 			return nil, nil, opContext{}.invalid("@"+s.Alias, "duplicate source alias %q; give every source its own alias", s.Alias)
 		}
-		if s.Alias == "" || s.Alias == artifactAlias {
+		if !aliasRe.MatchString(s.Alias) || s.Alias == artifactAlias {
 			closeAll()
-			return nil, nil, opContext{}.invalid("@"+s.Alias, "source alias %q is empty or reserved; rename it", s.Alias)
+			return nil, nil, opContext{}.invalid("@"+s.Alias, "source alias %q is reserved or not made of letters, digits, '-' and '_'; rename it", s.Alias)
 		}
 		r, err := os.OpenRoot(s.Dir)
 		if err != nil {
