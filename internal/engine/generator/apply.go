@@ -18,8 +18,9 @@ type writer struct {
 	maxExtract int64
 }
 
-// apply runs one planned copy with its strategy.
-func (w *writer) apply(c opContext, s *sourceRoot, p plan, strategy string) error {
+// apply runs one planned copy with its strategy; Extract unpacks every
+// tarball into extractDir, the to directory.
+func (w *writer) apply(c opContext, s *sourceRoot, p plan, strategy, extractDir string) error {
 	for _, pr := range p.pairs {
 		srcName := "@" + s.alias + "/" + pr.src
 		data, mode, err := readSource(s, pr.src)
@@ -30,7 +31,7 @@ func (w *writer) apply(c opContext, s *sourceRoot, p plan, strategy string) erro
 		case StrategyMerge:
 			err = w.merge(c, srcName, pr.dst, data, mode)
 		case StrategyExtract:
-			err = w.extract(c, s, srcName, pr, p.single)
+			err = w.extract(c, s, srcName, pr.src, extractDir, p.single)
 		default:
 			err = w.write(c, pr.dst, data, mode)
 		}
@@ -83,23 +84,23 @@ func isTarball(name string) bool {
 	return strings.HasSuffix(name, ".tar.gz") || strings.HasSuffix(name, ".tgz")
 }
 
-// extract unpacks a tarball into the destination's directory through the
-// artifact kit's Untar. A non-tarball is skipped under a glob or directory
-// and an error when from named it alone.
-func (w *writer) extract(c opContext, s *sourceRoot, srcName string, pr pair, single bool) error {
-	if !isTarball(pr.src) {
+// extract unpacks the tarball src into dir through the artifact kit's
+// Untar, keeping the tarball's own structure; a tarball found deeper under a
+// glob is unpacked into dir too. A non-tarball is skipped under a glob and an
+// error when from named it alone.
+func (w *writer) extract(c opContext, s *sourceRoot, srcName, src, dir string, single bool) error {
+	if !isTarball(src) {
 		if single {
 			return c.failed(srcName, nil, "Extract needs a .tar.gz or .tgz file; use Overwrite to copy other files")
 		}
 		return nil
 	}
-	dir := joinRel(path.Dir(pr.dst))
 	if dir != "" {
 		if err := w.root.MkdirAll(dir, artifact.DirMode); err != nil {
 			return c.failed("@artifact/"+dir, err, "cannot create the extraction directory (is a file in the way?)")
 		}
 	}
-	f, err := s.root.Open(pr.src)
+	f, err := s.root.Open(src)
 	if err != nil {
 		return c.failed(srcName, err, "cannot open the tarball")
 	}

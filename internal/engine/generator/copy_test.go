@@ -58,6 +58,8 @@ func TestCopySemantics(t *testing.T) {
 			map[string]string{"base/app.yaml": "app", "base/kustomization.yaml": "k-base", "prod/test/t.yaml": "test"}},
 		{"separator-less exclude matches a name at any depth", []Copy{{From: "@repo/**", To: "@artifact/", Exclude: []string{"kustomization.yaml", "test", "*.md", ".keep", "infra"}}},
 			map[string]string{"apps/base/app.yaml": "app", "apps/prod/patch.yaml": "patch"}},
+		{"double-star exclude at any depth", []Copy{{From: "@repo/apps/**", To: "@artifact/", Exclude: []string{"**/test/**", "**/base/*.yaml"}}},
+			map[string]string{"prod/patch.yaml": "patch", "prod/kustomization.yaml": "k-prod"}},
 		{"exclude on a directory copy", []Copy{{From: "@repo/infra/", To: "@artifact/", Exclude: []string{"*.yml"}}},
 			map[string]string{"infra/controllers/a.yaml": "a", "infra/.keep": ""}},
 		{"whole source root", []Copy{{From: "@repo/", To: "@artifact/all/", Exclude: []string{"apps", "infra"}}},

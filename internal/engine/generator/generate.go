@@ -111,7 +111,7 @@ func build(ctx context.Context, roots map[string]*sourceRoot, byAlias map[string
 		if err != nil {
 			return Result{}, err
 		}
-		if err := w.apply(c, roots[fr.alias], p, cp.Strategy); err != nil {
+		if err := w.apply(c, roots[fr.alias], p, cp.Strategy, tr.rel); err != nil {
 			return Result{}, err
 		}
 	}
@@ -119,7 +119,10 @@ func build(ctx context.Context, roots map[string]*sourceRoot, byAlias map[string
 	if err != nil {
 		return Result{}, opContext{artifact: name}.failed(dir, err, "cannot hash the output")
 	}
-	res := Result{Name: name, Dir: dir, Digest: digest, Revision: "latest@" + digest, Labels: in.lower()}
+	res := Result{Name: name, Dir: dir, Digest: digest, Revision: "latest@" + digest}
+	if len(in.values) > 0 {
+		res.Labels = in.lower()
+	}
 	if o.Revision != "" {
 		res.Revision = byAlias[o.Revision[1:]].Revision
 	}

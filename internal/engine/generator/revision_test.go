@@ -23,6 +23,9 @@ func TestRevision(t *testing.T) {
 	if !regexp.MustCompile(`^latest@sha256:[0-9a-f]{64}$`).MatchString(res[0].Revision) || res[0].Revision != "latest@"+res[0].Digest {
 		t.Errorf("apps revision = %q, digest %q; want latest@<digest>", res[0].Revision, res[0].Digest)
 	}
+	if res[0].Labels != nil {
+		t.Errorf("labels = %v without a pathPattern, want none", res[0].Labels)
+	}
 	if res[0].Metadata[OriginRevisionKey] != "rev-mono" {
 		t.Errorf("apps metadata = %v", res[0].Metadata)
 	}

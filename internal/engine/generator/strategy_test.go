@@ -34,18 +34,20 @@ func TestMerge(t *testing.T) {
 
 func TestExtract(t *testing.T) {
 	tree := map[string]string{
-		"dist/app.tar.gz": tarball(t, map[string]string{"deploy/app.yaml": "app", "kustomization.yaml": "k"}),
-		"dist/lib.tgz":    tarball(t, map[string]string{"lib.yaml": "lib"}),
-		"dist/notes.txt":  "not a tarball",
+		"dist/app.tar.gz":      tarball(t, map[string]string{"deploy/app.yaml": "app", "kustomization.yaml": "k"}),
+		"dist/lib.tgz":         tarball(t, map[string]string{"lib.yaml": "lib"}),
+		"dist/notes.txt":       "not a tarball",
+		"dist/nested/more.tgz": tarball(t, map[string]string{"more/m.yaml": "m"}),
 	}
 	res, _, err := run(t, map[string]map[string]string{"repo": tree}, one(
-		Copy{From: "@repo/dist/*", To: "@artifact/", Strategy: StrategyExtract},
+		Copy{From: "@repo/dist/**", To: "@artifact/", Strategy: StrategyExtract},
 		Copy{From: "@repo/dist/lib.tgz", To: "@artifact/vendor", Strategy: StrategyExtract},
 	))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"deploy/app.yaml": "app", "kustomization.yaml": "k", "lib.yaml": "lib", "vendor/lib.yaml": "lib"}
+	// Every tarball unpacks into the to directory with its own structure.
+	want := map[string]string{"deploy/app.yaml": "app", "kustomization.yaml": "k", "lib.yaml": "lib", "more/m.yaml": "m", "vendor/lib.yaml": "lib"}
 	if got := readTree(t, res[0].Dir); !maps.Equal(got, want) {
 		t.Errorf("tree:\n got %v\nwant %v (notes.txt is skipped under a glob)", got, want)
 	}
