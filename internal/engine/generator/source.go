@@ -7,6 +7,8 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strings"
+	"syscall"
 )
 
 // aliasRe is what a source alias may hold, as the API's pattern says.
@@ -63,16 +65,24 @@ func (s *sourceRoot) kind(c opContext, rel string) (fileKind, error) {
 	}
 	fi, err := s.root.Stat(name)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
 		return kindMissing, nil
-	case err != nil:
+	case isEscape(err):
 		return kindMissing, c.invalid("@"+s.alias+"/"+rel, "path leaves the source through a link; links must stay inside the source")
+	case err != nil:
+		return kindMissing, c.failed("@"+s.alias+"/"+rel, err, "cannot read the source")
 	case fi.IsDir():
 		return kindDir, nil
 	case fi.Mode().IsRegular():
 		return kindFile, nil
 	}
 	return kindMissing, c.failed("@"+s.alias+"/"+rel, nil, "not a regular file or directory")
+}
+
+// isEscape reports os.Root's refusal of a path leaving the root; the os
+// package does not export that error, so its message is matched.
+func isEscape(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
 }
 
 // walk returns every path under dir (files and directories, dir excluded),

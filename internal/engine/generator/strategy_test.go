@@ -69,6 +69,7 @@ func TestBadContentIsBuildFailed(t *testing.T) {
 		wantMsg  string
 	}{
 		{"from matching nothing", []Copy{{From: "@repo/missing.yaml", To: "@artifact/"}}, "@repo/missing.yaml", "matches nothing"},
+		{"path through a file", []Copy{{From: "@repo/values.yaml/x", To: "@artifact/"}}, "@repo/values.yaml/x", "matches nothing"},
 		{"glob matching nothing", []Copy{{From: "@repo/*.json", To: "@artifact/"}}, "@repo/*.json", "matches nothing"},
 		{"glob under a missing dir", []Copy{{From: "@repo/nope/**", To: "@artifact/"}}, "@repo/nope/**", "matches nothing"},
 		{"merge into multi-document", []Copy{{From: "@repo/multi.yaml", To: "@artifact/v.yaml"}, {From: "@repo/values.yaml", To: "@artifact/v.yaml", Strategy: StrategyMerge}}, "@artifact/v.yaml", "not a single YAML mapping"},
