@@ -39,6 +39,8 @@ func matchGlob(pattern, name string) bool {
 	return matchSegs(strings.Split(pattern, "/"), strings.Split(name, "/"))
 }
 
+// matchSegs matches pattern segments against name segments, trying every
+// span for "**".
 func matchSegs(pat, name []string) bool {
 	for len(pat) > 0 {
 		if pat[0] == "**" {
@@ -80,6 +82,7 @@ func (x excluder) excluded(rel string) bool {
 	return false
 }
 
+// matches applies one exclude pattern to the path p (relative to the root).
 func (x excluder) matches(pat, p string) bool {
 	pat = strings.TrimSuffix(strings.TrimPrefix(pat, "/"), "/")
 	if !strings.Contains(pat, "/") {

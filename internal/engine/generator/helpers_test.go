@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,7 +95,7 @@ func run(t *testing.T, trees map[string]map[string]string, spec Spec) ([]Result,
 	t.Helper()
 	base := t.TempDir()
 	var sources []Source
-	for _, alias := range sortedKeys(trees) {
+	for _, alias := range slices.Sorted(maps.Keys(trees)) {
 		dir := filepath.Join(base, "src", alias)
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			t.Fatal(err)
@@ -107,21 +109,6 @@ func run(t *testing.T, trees map[string]map[string]string, spec Spec) ([]Result,
 	}
 	res, err := Generate(t.Context(), sources, spec, tmp)
 	return res, tmp, err
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := range keys {
-		for j := i + 1; j < len(keys); j++ {
-			if keys[j] < keys[i] {
-				keys[i], keys[j] = keys[j], keys[i]
-			}
-		}
-	}
-	return keys
 }
 
 // one is a spec with a single output "out" made of copies.

@@ -33,11 +33,25 @@ func (w *writer) merge(c opContext, srcName, dst string, data []byte, mode fs.Fi
 	if err != nil {
 		return c.failed(name, err, "Merge destination is not a single YAML mapping; merge into a one-document YAML file")
 	}
-	out, err := yaml.Marshal(mergeMaps(base, src))
+	out, err := encode(mergeMaps(base, src))
 	if err != nil {
 		return c.failed(name, err, "cannot encode the merged YAML")
 	}
 	return w.write(c, dst, out, mode)
+}
+
+// encode writes v as YAML with the two-space indent Kubernetes files use.
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // oneDocument decodes data as exactly one YAML mapping (empty means {}).

@@ -42,6 +42,7 @@ func rootName(alias string) string {
 // pathError explains why a relative path is refused.
 type pathError string
 
+// Error returns the explanation.
 func (e pathError) Error() string { return string(e) }
 
 // cleanRel cleans a slash path relative to a root, refusing ".." segments

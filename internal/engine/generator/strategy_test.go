@@ -24,7 +24,7 @@ func TestMerge(t *testing.T) {
 	}
 	want := map[string]string{
 		// Maps merge key by key, arrays are replaced, untouched keys stay.
-		"values.yaml":     "image:\n    repo: app\n    tag: v2\nkeep: true\nports:\n    - 8080\nreplicas: 3\n",
+		"values.yaml":     "image:\n  repo: app\n  tag: v2\nkeep: true\nports:\n  - 8080\nreplicas: 3\n",
 		"new/values.yaml": tree["prod/values.yaml"],
 	}
 	if got := readTree(t, res[0].Dir); !maps.Equal(got, want) {

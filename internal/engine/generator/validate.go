@@ -53,12 +53,11 @@ func validateCopy(byAlias map[string]Source, c opContext, i int, cp Copy) error 
 	if _, ok := byAlias[fr.alias]; !ok {
 		return c.invalid(cp.From, "from names unknown source alias @%s; add it to sources or fix the alias", fr.alias)
 	}
-	tr, err := parseRef(c, "to", cp.To)
-	if err != nil {
-		return err
+	if cp.To != "@"+artifactAlias && !strings.HasPrefix(cp.To, "@"+artifactAlias+"/") {
+		return c.invalid(cp.To, "to must start with @artifact/, as in @artifact/dir/")
 	}
-	if tr.alias != artifactAlias {
-		return c.invalid(cp.To, "to must start with @artifact/")
+	if _, err := parseRef(c, "to", cp.To); err != nil {
+		return err
 	}
 	switch cp.Strategy {
 	case "", StrategyOverwrite, StrategyMerge, StrategyExtract:
