@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -22,45 +23,54 @@ type writer struct {
 // tarball into extractDir, the to directory.
 func (w *writer) apply(c opContext, s *sourceRoot, p plan, strategy, extractDir string) error {
 	for _, pr := range p.pairs {
-		srcName := "@" + s.alias + "/" + pr.src
-		data, mode, err := readSource(s, pr.src)
-		if err != nil {
-			return c.failed(srcName, err, "cannot read the source file")
-		}
-		switch strategy {
-		case StrategyMerge:
-			err = w.merge(c, srcName, pr.dst, data, mode)
-		case StrategyExtract:
-			err = w.extract(c, s, srcName, pr.src, extractDir, p.single)
-		default:
-			err = w.write(c, pr.dst, data, mode)
-		}
-		if err != nil {
+		if err := w.applyOne(c, s, p, pr, strategy, extractDir); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// readSource reads a file of the source and whether it is executable.
-func readSource(s *sourceRoot, rel string) ([]byte, fs.FileMode, error) {
-	fi, err := s.root.Stat(rel)
+// applyOne copies, merges or extracts one source file, streaming it.
+func (w *writer) applyOne(c opContext, s *sourceRoot, p plan, pr pair, strategy, extractDir string) error {
+	srcName := "@" + s.alias + "/" + pr.src
+	if strategy == StrategyExtract {
+		return w.extract(c, s, srcName, pr.src, extractDir, p.single)
+	}
+	f, mode, err := openSource(s, pr.src)
+	if err != nil {
+		return c.failed(srcName, err, "cannot read the source file")
+	}
+	defer f.Close()
+	if strategy == StrategyMerge {
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return c.failed(srcName, err, "cannot read the source file")
+		}
+		return w.merge(c, srcName, pr.dst, data, mode)
+	}
+	return w.write(c, pr.dst, f, mode)
+}
+
+// openSource opens a file of the source and says whether it is executable.
+func openSource(s *sourceRoot, rel string) (*os.File, fs.FileMode, error) {
+	f, err := s.root.Open(rel)
 	if err != nil {
 		return nil, 0, err
 	}
-	data, err := s.root.ReadFile(rel)
+	fi, err := f.Stat()
 	if err != nil {
+		_ = f.Close()
 		return nil, 0, err
 	}
 	mode := fs.FileMode(artifact.FileMode)
 	if fi.Mode()&0o111 != 0 {
 		mode = artifact.ExecFileMode
 	}
-	return data, mode, nil
+	return f, mode, nil
 }
 
-// write replaces the output file dst, creating its directories.
-func (w *writer) write(c opContext, dst string, data []byte, mode fs.FileMode) error {
+// write replaces the output file dst with r, creating its directories.
+func (w *writer) write(c opContext, dst string, r io.Reader, mode fs.FileMode) error {
 	name := "@artifact/" + dst
 	if dst == "" {
 		return c.invalid(name, "cannot write a file onto the artifact root; end to with a file name or \"/\"")
@@ -73,10 +83,22 @@ func (w *writer) write(c opContext, dst string, data []byte, mode fs.FileMode) e
 	if isDir(w.root, dst) {
 		return c.failed(name, nil, "a directory is in the way of this file; copy into it with a trailing \"/\" on to")
 	}
-	if err := w.root.WriteFile(dst, data, mode); err != nil {
+	out, err := w.root.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
 		return c.failed(name, err, "cannot write the destination file")
 	}
-	return w.root.Chmod(dst, mode)
+	if _, err := io.Copy(out, r); err != nil {
+		_ = out.Close()
+		return c.failed(name, err, "cannot write the destination file")
+	}
+	if err := out.Close(); err != nil {
+		return c.failed(name, err, "cannot write the destination file")
+	}
+	// OpenFile keeps an existing file's mode; set the source's.
+	if err := w.root.Chmod(dst, mode); err != nil {
+		return c.failed(name, err, "cannot set the destination file's mode")
+	}
+	return nil
 }
 
 // isTarball reports whether name looks like a gzip-compressed tarball.

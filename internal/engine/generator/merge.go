@@ -24,7 +24,7 @@ func (w *writer) merge(c opContext, srcName, dst string, data []byte, mode fs.Fi
 	}
 	old, err := w.root.ReadFile(dst)
 	if errors.Is(err, fs.ErrNotExist) {
-		return w.write(c, dst, data, mode)
+		return w.write(c, dst, bytes.NewReader(data), mode)
 	}
 	if err != nil {
 		return c.failed(name, err, "cannot read the destination file")
@@ -37,7 +37,7 @@ func (w *writer) merge(c opContext, srcName, dst string, data []byte, mode fs.Fi
 	if err != nil {
 		return c.failed(name, err, "cannot encode the merged YAML")
 	}
-	return w.write(c, dst, out, mode)
+	return w.write(c, dst, bytes.NewReader(out), mode)
 }
 
 // encode writes v as YAML with the two-space indent Kubernetes files use.
