@@ -89,3 +89,43 @@ func TestDigestSeesPathsModesAndEmptyDirs(t *testing.T) {
 		}
 	}
 }
+
+// TestMonorepoSplit mirrors flux2-kustomize-helm-example's artifacts.yaml:
+// a commit under apps/ changes the apps revision only, while both carry the
+// commit as origin revision.
+func TestMonorepoSplit(t *testing.T) {
+	mono := map[string]string{
+		"infrastructure/controllers/cert-manager.yaml": "cm",
+		"infrastructure/configs/cluster-issuers.yaml":  "ci",
+		"apps/base/podinfo/release.yaml":               "release",
+		"apps/staging/kustomization.yaml":              "k",
+		"clusters/staging/apps.yaml":                   "not copied",
+	}
+	spec := Spec{Outputs: []Output{
+		{Name: "infrastructure", OriginRevision: "@monorepo", Copy: []Copy{{From: "@monorepo/infrastructure/", To: "@artifact/"}}},
+		{Name: "apps", OriginRevision: "@monorepo", Copy: []Copy{{From: "@monorepo/apps/", To: "@artifact/"}}},
+	}}
+	before, _, err := run(t, map[string]map[string]string{"monorepo": mono}, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readTree(t, before[1].Dir); len(got) != 2 || got["apps/base/podinfo/release.yaml"] != "release" {
+		t.Errorf("apps tree = %v", got)
+	}
+	mono["apps/base/podinfo/release.yaml"] = "release v2"
+	after, _, err := run(t, map[string]map[string]string{"monorepo": mono}, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after[0].Revision != before[0].Revision {
+		t.Errorf("infrastructure revision changed on an apps commit: %s -> %s", before[0].Revision, after[0].Revision)
+	}
+	if after[1].Revision == before[1].Revision {
+		t.Errorf("apps revision did not change on an apps commit")
+	}
+	for _, r := range after {
+		if r.Metadata[OriginRevisionKey] != "rev-monorepo" {
+			t.Errorf("%s origin revision = %v", r.Name, r.Metadata)
+		}
+	}
+}
