@@ -90,7 +90,7 @@ func TestUninstallKinds(t *testing.T) {
 		!strings.HasPrefix(got, "NetworkPolicy") || !strings.Contains(got, "Deployment") || !strings.Contains(got, "ClusterRole") {
 		t.Errorf("component kinds %s", got)
 	}
-	if crds := installedCRDs(objs); len(crds) != 14 {
-		t.Errorf("%d CRD kinds, want 14: %v", len(crds), crds)
+	if crds := installedCRDs(objs); len(crds) != 15 {
+		t.Errorf("%d CRD kinds, want 15: %v", len(crds), crds)
 	}
 }
