@@ -444,3 +444,36 @@ func TestBucketSuspendAndRetention(t *testing.T) {
 		t.Errorf("latest.tar.gz -> %q (%v), want %s", target, err, currentFile)
 	}
 }
+
+// TestBucketFailureKeepsTheArtifact: once a Bucket has an artifact, a
+// failure (its keys replaced by wrong ones) is Ready=False with a Warning
+// event, and the previous artifact stays recorded and served.
+func TestBucketFailureKeepsTheArtifact(t *testing.T) {
+	ctx := context.Background()
+	ns := env.Namespace(t)
+	s := s3test.Start(t, s3test.Options{})
+	s.MakeBucket(t, "kept")
+	etags := map[string]string{"a.yaml": s.Put(t, "kept", "a.yaml", []byte("a"))}
+	keys := secret(t, ns, "changing-keys", map[string][]byte{"accesskey": []byte(s.AccessKey), "secretkey": []byte(s.SecretKey)})
+	obj := create(t, ns, "kept", sourcev1.BucketSpec{BucketName: "kept", Endpoint: s.Endpoint, Insecure: true, SecretRef: keys})
+	before := waitRevision(t, obj, fluxRevision(etags)).Status.Artifact
+
+	var sec corev1.Secret
+	if err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: "changing-keys"}, &sec); err != nil {
+		t.Fatal(err)
+	}
+	sec.Data["secretkey"] = []byte("no-longer-the-key-5678")
+	if err := kube.Update(ctx, &sec); err != nil {
+		t.Fatal(err)
+	}
+	s.Put(t, "kept", "b.yaml", []byte("b"))
+	requestReconcile(t, obj)
+	got := waitCondition(t, obj, meta.ReadyCondition, metav1.ConditionFalse, sourcev1.AuthenticationFailedReason)
+	controllertest.WaitEvent(t, env.Kube, got, corev1.EventTypeWarning, sourcev1.AuthenticationFailedReason, "SignatureDoesNotMatch")
+	if a := got.Status.Artifact; a == nil || a.Revision != before.Revision || a.Digest != before.Digest {
+		t.Fatalf("artifact after the failure %+v, want the previous one %+v", a, before)
+	}
+	if f := files(t, got.Status.Artifact.URL); len(f) != 1 || f["a.yaml"] != "a" {
+		t.Errorf("served artifact after the failure: %v", f)
+	}
+}
