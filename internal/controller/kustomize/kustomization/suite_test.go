@@ -66,10 +66,12 @@ func startControllers(c *testcluster.Cluster) (func(), error) {
 }
 
 // kustomizeController is the kustomize group with the flags' defaults, but
-// artifact downloads retried twice only, so a refused one fails fast.
+// artifact downloads retried twice only, so a refused one fails fast, and
+// the test producer of ExternalArtifacts in --artifact-servers.
 func kustomizeController() manager.Controller {
 	o := kustomize.DefaultOptions()
 	o.HTTPRetry = 2
+	o.ArtifactServers = []string{producer.URL}
 	return kustomize.New(o)
 }
 
