@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,4 +91,51 @@ func runSucceeded(t *testing.T, r *reconcile.Reconciler[*sourcev1.GitRepository,
 		t.Fatal(err)
 	}
 	return got
+}
+
+// TestStaleReadDoesNotRepeatTheSuccessEvent: a watch may ask again before
+// the cache has seen the pass's own status; the second pass then starts
+// from the object as it was (not Ready). The success it repeats is not
+// news: one event, not two. A failure in between makes the next success
+// news again.
+func TestStaleReadDoesNotRepeatTheSuccessEvent(t *testing.T) {
+	var got []string
+	r := &reconcile.Reconciler[*sourcev1.GitRepository, struct{}]{Events: sinkFunc(func(_ map[string]string, typ, reason, msg string) {
+		got = append(got, typ+" "+msg)
+	})}
+	obj := runSucceeded(t, r, nil)
+	if len(got) != 1 {
+		t.Fatalf("events after the first success: %v", got)
+	}
+	stale := obj.DeepCopy()
+	stale.Status.Conditions = nil // what a cache behind the first pass's write holds
+	if err := r.Client.Status().Update(context.Background(), stale); err != nil {
+		t.Fatal(err)
+	}
+	reconcileOnce(t, r, obj)
+	if len(got) != 1 {
+		t.Errorf("a pass from a stale read repeated the success: %v", got)
+	}
+
+	fail := true
+	r.Kind.Plan = []reconcile.Step[*sourcev1.GitRepository, struct{}]{{Name: "only",
+		Run: func(context.Context, *sourcev1.GitRepository, *reconcile.Pass, *struct{}) error {
+			if fail {
+				return reconcile.Failed("Broken", "upstream broke")
+			}
+			return nil
+		}}}
+	reconcileOnce(t, r, obj)
+	fail = false
+	reconcileOnce(t, r, obj)
+	if len(got) != 3 || !strings.HasPrefix(got[1], "Warning") || !strings.HasPrefix(got[2], "Normal") {
+		t.Errorf("failure then recovery: %v, want a Warning then the success again", got)
+	}
+}
+
+func reconcileOnce(t *testing.T, r *reconcile.Reconciler[*sourcev1.GitRepository, struct{}], obj client.Object) {
+	t.Helper()
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(obj)}); err != nil && !strings.Contains(err.Error(), "upstream broke") {
+		t.Fatal(err)
+	}
 }

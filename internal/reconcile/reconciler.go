@@ -101,6 +101,14 @@ type Reconciler[T meta.Object, S any] struct {
 	// miss the change (--requeue-dependency). 0 means
 	// DefaultRequeueDependency.
 	RequeueDependency time.Duration
+
+	// written is the Ready condition each object's last pass wrote, which
+	// decides whether a success is news. The object a pass starts from
+	// comes from the shared cache, which may not have seen the previous
+	// pass's status yet when a watch asks again at once: reading Ready
+	// there made that second pass announce the same success twice (two
+	// identical events, two notifications).
+	written readyMemory
 }
 
 // DefaultProgressAfter is the default Reconciler.ProgressAfter. Most passes
@@ -131,6 +139,7 @@ func (r *Reconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Request) (res
 		return ctrl.Result{}, r.finalize(ctx, obj)
 	}
 	if r.Kind.Inert != nil && r.Kind.Inert(obj) {
+		r.written.forget(obj)
 		return ctrl.Result{}, r.leaveInert(ctx, obj)
 	}
 	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
@@ -158,6 +167,9 @@ func (r *Reconciler[T, S]) run(ctx context.Context, obj T) (ctrl.Result, error) 
 	if c := Get(obj, meta.ReadyCondition); c != nil {
 		oldMessage, retrying = c.Message, c.Status == "False"
 	}
+	if last, ok := r.written.get(obj); ok {
+		wasReady, oldMessage = last.ready, last.message
+	}
 
 	pass := newPass(obj, func(reason, message string) error {
 		markProgress(obj, reason, message)
@@ -182,6 +194,7 @@ func (r *Reconciler[T, S]) run(ctx context.Context, obj T) (ctrl.Result, error) 
 	if err := st.patch(ctx, obj); err != nil {
 		return ctrl.Result{}, errors.Join(retErr, fmt.Errorf("patch status: %w", err))
 	}
+	r.written.put(obj)
 	r.logOutcome(ctx, obj, failed, stepErr, result, retErr)
 	pass.took = r.now().Sub(began)
 	r.emit(obj, pass, wasReady, oldMessage, stepErr)
@@ -213,6 +226,7 @@ func markProgress(obj meta.Object, reason, message string) {
 
 // finalize runs the kind's clean-up and removes the finalizer.
 func (r *Reconciler[T, S]) finalize(ctx context.Context, obj T) error {
+	r.written.forget(obj)
 	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
 		return nil
 	}
