@@ -46,6 +46,11 @@ type Config struct {
 	// PageSize is the listing page size (0: the server's default, 1000
 	// on S3); tests set it small to prove every page is followed.
 	PageSize int
+	// MaxDownloadSize bounds the bytes one Fetch writes (the controller's
+	// --artifact-max-size). Index checks the sizes the listing reports,
+	// but a server may serve objects larger than it lists them; 0 means
+	// no bound.
+	MaxDownloadSize int64
 }
 
 // STS is the sts block with the provider ldap, resolved from its Secrets.
@@ -75,9 +80,11 @@ type Client struct {
 	bucket   string
 	prefix   string
 	timeout  time.Duration
-	pageSize int
-	insecure bool
-	secrets  []string
+	// maxDownload is Config.MaxDownloadSize.
+	maxDownload int64
+	pageSize    int
+	insecure    bool
+	secrets     []string
 }
 
 // ValidateEndpoint checks that endpoint is host[:port]: a scheme or a path
@@ -156,7 +163,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		endpoint: cfg.Endpoint, bucket: cfg.BucketName, prefix: cfg.Prefix,
-		timeout: cfg.Timeout, pageSize: cfg.PageSize, insecure: cfg.Insecure,
+		timeout: cfg.Timeout, pageSize: cfg.PageSize, maxDownload: cfg.MaxDownloadSize, insecure: cfg.Insecure,
 	}
 	c.secrets = append(c.secrets, cfg.SecretKey)
 	if cfg.Proxy != nil && cfg.Proxy.User != nil {

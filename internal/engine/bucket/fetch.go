@@ -87,6 +87,7 @@ func (c *Client) download(ctx context.Context, root *os.Root, objs []Object, con
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	budget := &byteBudget{left: c.maxDownload, bounded: c.maxDownload > 0}
 	var (
 		mu      sync.Mutex
 		got     []Object
@@ -97,7 +98,7 @@ func (c *Client) download(ctx context.Context, root *os.Root, objs []Object, con
 	for range min(concurrency, max(len(objs), 1)) {
 		wg.Go(func() {
 			for o := range next {
-				fetched, gone, err := c.downloadOne(ctx, root, o)
+				fetched, gone, err := c.downloadOne(ctx, root, o, budget)
 				mu.Lock()
 				switch {
 				case err != nil:
@@ -135,7 +136,7 @@ feed:
 // The object is read before its Stat: minio-go's first read is the GET,
 // whose headers then answer Stat, where a Stat first would cost a HEAD
 // per object.
-func (c *Client) downloadOne(ctx context.Context, root *os.Root, o Object) (Object, bool, error) {
+func (c *Client) downloadOne(ctx context.Context, root *os.Root, o Object, budget *byteBudget) (Object, bool, error) {
 	obj, err := c.s3.GetObject(ctx, c.bucket, o.Key, minio.GetObjectOptions{})
 	if err != nil {
 		return Object{}, false, c.wrap("downloading "+quote(o.Key), err)
@@ -150,13 +151,17 @@ func (c *Client) downloadOne(ctx context.Context, root *os.Root, o Object) (Obje
 	if err != nil {
 		return Object{}, false, fmt.Errorf("writing object %s: %w", quote(o.Key), err)
 	}
-	n, err := io.Copy(f, obj)
+	n, err := io.Copy(f, budget.reader(obj))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	var info minio.ObjectInfo
 	if err == nil {
 		info, err = obj.Stat()
+	}
+	if errors.Is(err, errBudget) {
+		_ = root.Remove(o.Key)
+		return Object{}, false, &LimitError{Endpoint: c.endpoint, Bucket: c.bucket, Size: budget.spent(c.maxDownload), MaxSize: c.maxDownload}
 	}
 	if err != nil {
 		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
@@ -166,4 +171,47 @@ func (c *Client) downloadOne(ctx context.Context, root *os.Root, o Object) (Obje
 		return Object{}, false, c.wrap("downloading "+quote(o.Key), c.ctxErr(ctx, err))
 	}
 	return Object{Key: o.Key, ETag: trimETag(info.ETag), Size: n}, false, nil
+}
+
+// errBudget ends a download that would pass the fetch's byte budget.
+var errBudget = errors.New("download budget spent")
+
+// byteBudget is what one Fetch may still write, shared by its downloads.
+type byteBudget struct {
+	mu      sync.Mutex
+	left    int64
+	bounded bool
+}
+
+// reader reads r and charges each read to the budget, failing with
+// errBudget once it is spent.
+func (b *byteBudget) reader(r io.Reader) io.Reader {
+	if !b.bounded {
+		return r
+	}
+	return budgetReader{r: r, b: b}
+}
+
+// spent is how many bytes were charged of max.
+func (b *byteBudget) spent(max int64) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return max - b.left
+}
+
+type budgetReader struct {
+	r io.Reader
+	b *byteBudget
+}
+
+func (br budgetReader) Read(p []byte) (int, error) {
+	n, err := br.r.Read(p)
+	br.b.mu.Lock()
+	br.b.left -= int64(n)
+	over := br.b.left < 0
+	br.b.mu.Unlock()
+	if over {
+		return n, errBudget
+	}
+	return n, err
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +257,31 @@ func TestSourceIgnoreExcludesEverything(t *testing.T) {
 	}
 	if Revision(got, "sha256") != shaHex("") {
 		t.Errorf("revision %s, want the digest of nothing", Revision(got, "sha256"))
+	}
+}
+
+// TestDownloadsStayWithinTheByteBudget: the listing's sizes are the
+// server's word; a server that serves more than it listed (here, a listing
+// not checked at all) is stopped at MaxDownloadSize, naming the flag, and
+// the object is not left behind.
+func TestDownloadsStayWithinTheByteBudget(t *testing.T) {
+	s := s3test.Start(t, s3test.Options{})
+	s.MakeBucket(t, "bkt")
+	s.Put(t, "bkt", "small.yaml", []byte("a"))
+	s.Put(t, "bkt", "big.bin", make([]byte, 64<<10))
+	cfg := config(s, "bkt")
+	cfg.MaxDownloadSize = 32 << 10
+	c := mustNew(t, cfg)
+	idx, err := c.Index(ctx(t), "", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, _, err = c.Fetch(ctx(t), idx, dir, nil, 1)
+	if !IsLimitExceeded(err) || !strings.Contains(err.Error(), "--artifact-max-size") {
+		t.Fatalf("Fetch past the byte budget = %v, want a limit error naming --artifact-max-size", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "big.bin")); !os.IsNotExist(err) {
+		t.Errorf("the cut object was left in the tree: %v", err)
 	}
 }

@@ -30,6 +30,7 @@ func (r *Reconciler) config(ctx context.Context, obj *sourcev1.Bucket, f *Fetch)
 	cfg := s3.Config{
 		Provider: spec.Provider, BucketName: spec.BucketName, Endpoint: spec.Endpoint,
 		Region: spec.Region, Prefix: spec.Prefix, Insecure: spec.Insecure, Timeout: DefaultTimeout,
+		MaxDownloadSize: r.MaxSize,
 	}
 	if spec.Timeout != nil && spec.Timeout.Duration > 0 {
 		cfg.Timeout = spec.Timeout.Duration
