@@ -58,6 +58,15 @@ func (c *watchCounter) count(path string) int {
 	return c.byPath[path]
 }
 
+// watches waits until the informer on path has sent its watch request (it
+// lists first, so a subscriber or even a finished wait can come before it)
+// and returns how many were sent.
+func (c *watchCounter) watches(t *testing.T, path string) int {
+	t.Helper()
+	eventually(t, "a watch request on "+path, func() (bool, error) { return c.count(path) > 0, nil })
+	return c.count(path)
+}
+
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -31,7 +31,7 @@ func TestOwnedObjectsShareClusterInformers(t *testing.T) {
 		t.Fatalf("wait for owned Deployments: %v", err)
 	}
 	const clusterPath = "/apis/apps/v1/deployments"
-	if c := counter.count(clusterPath); c != 1 {
+	if c := counter.watches(t, clusterPath); c != 1 {
 		t.Errorf("%d watch requests on %s, want 1", c, clusterPath)
 	}
 	for _, ns := range namespaces {
@@ -63,7 +63,7 @@ func TestOwnedObjectsShareClusterInformers(t *testing.T) {
 	if _, err := checker.Wait(ctx, []health.ObjectRef{plain}, health.WaitOptions{Timeout: 2 * time.Minute}); err != nil {
 		t.Fatalf("wait for a plain Deployment: %v", err)
 	}
-	if c := counter.count("/apis/apps/v1/namespaces/" + namespaces[0] + "/deployments"); c != 1 {
+	if c := counter.watches(t, "/apis/apps/v1/namespaces/"+namespaces[0]+"/deployments"); c != 1 {
 		t.Errorf("%d namespaced watch requests for the plain Deployment, want 1", c)
 	}
 	eventually(t, "the idle shared informer stops", func() (bool, error) { return cache.Stats().Informers == 0, nil })

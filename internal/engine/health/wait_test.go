@@ -245,7 +245,7 @@ func TestConcurrentWaitsShareOneInformer(t *testing.T) {
 		t.Errorf("while %d waits run: %+v, want one informer", n, s)
 	}
 	path := "/apis/apps/v1/namespaces/" + ns + "/deployments"
-	if c := counter.count(path); c != 1 {
+	if c := counter.watches(t, path); c != 1 {
 		t.Errorf("%d watch requests on %s, want 1", c, path)
 	}
 
