@@ -6,11 +6,21 @@ package names
 
 // All are Flux's controller groups, in Flux's order, as --controllers
 // spells them.
-var All = []string{"source", "kustomize", "helm", "notification", "image-reflector", "image-automation"}
+var All = []string{"source", "kustomize", "helm", "notification", "image-reflector", "image-automation", "source-watcher"}
 
 // Implemented are the groups driftless-controller runs today, in the order
 // of All; internal/controller.All() registers exactly these.
 var Implemented = []string{"source", "kustomize", "helm", "notification", "image-reflector", "image-automation"}
 
-// Deployment is Flux's name of a group's controller, "source-controller".
-func Deployment(group string) string { return group + "-controller" }
+// Deployment is Flux's name of a group's controller, "source-controller";
+// source-watcher, a later addition, is named without the suffix.
+func Deployment(group string) string {
+	if group == SourceWatcher {
+		return group
+	}
+	return group + "-controller"
+}
+
+// SourceWatcher is the group of ArtifactGenerators, which Flux installs
+// only with --components-extra.
+const SourceWatcher = "source-watcher"
