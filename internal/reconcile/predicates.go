@@ -31,8 +31,23 @@ func (RequestedAtChanged) Update(e event.UpdateEvent) bool {
 	return requestedAt(e.ObjectNew, "") != requestedAt(e.ObjectOld, "")
 }
 
+// SuspendChanged passes updates that suspend or resume an object. For most
+// kinds that is spec.suspend, a new generation anyway; an
+// ArtifactGenerator is suspended by annotation, which is not.
+type SuspendChanged struct {
+	predicate.Funcs
+}
+
+// Update implements predicate.Predicate.
+func (SuspendChanged) Update(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(meta.Object)
+	n, ok2 := e.ObjectNew.(meta.Object)
+	return ok1 && ok2 && o.IsSuspended() != n.IsSuspended()
+}
+
 // ReconcileTriggers passes what should make a Flux object reconcile: a new
-// generation or a new reconcile request (plus creations and deletions).
+// generation, a new reconcile request, a suspension lifted (plus creations
+// and deletions).
 func ReconcileTriggers() predicate.Predicate {
-	return predicate.Or(predicate.GenerationChangedPredicate{}, RequestedAtChanged{})
+	return predicate.Or(predicate.GenerationChangedPredicate{}, RequestedAtChanged{}, SuspendChanged{})
 }

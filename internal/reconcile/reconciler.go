@@ -76,6 +76,18 @@ type Kind[T meta.Object, S any] struct {
 	// release history): a pass must never start from a copy that has not
 	// seen the previous pass's status yet, or it would act twice.
 	ReadFresh bool
+	// Finalizer is the finalizer the skeleton adds and removes;
+	// meta.Finalizer when empty (ArtifactGenerators carry
+	// source.extensions.fluxcd.io/finalizer, as in Flux).
+	Finalizer string
+}
+
+// finalizer is the kind's finalizer name.
+func (k Kind[T, S]) finalizer() string {
+	if k.Finalizer != "" {
+		return k.Finalizer
+	}
+	return meta.Finalizer
 }
 
 // Reconciler runs a Kind's plan with the one skeleton.
@@ -142,9 +154,9 @@ func (r *Reconciler[T, S]) Reconcile(ctx context.Context, req ctrl.Request) (res
 		r.written.forget(obj)
 		return ctrl.Result{}, r.leaveInert(ctx, obj)
 	}
-	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
+	if !controllerutil.ContainsFinalizer(obj, r.Kind.finalizer()) {
 		patch := client.MergeFrom(obj.DeepCopyObject().(T))
-		controllerutil.AddFinalizer(obj, meta.Finalizer)
+		controllerutil.AddFinalizer(obj, r.Kind.finalizer())
 		if err := r.Client.Patch(ctx, obj, patch); err != nil {
 			return ctrl.Result{}, fmt.Errorf("add finalizer: %w", err)
 		}
@@ -227,7 +239,7 @@ func markProgress(obj meta.Object, reason, message string) {
 // finalize runs the kind's clean-up and removes the finalizer.
 func (r *Reconciler[T, S]) finalize(ctx context.Context, obj T) error {
 	r.written.forget(obj)
-	if !controllerutil.ContainsFinalizer(obj, meta.Finalizer) {
+	if !controllerutil.ContainsFinalizer(obj, r.Kind.finalizer()) {
 		return nil
 	}
 	if r.Kind.Finalize != nil {
@@ -242,7 +254,7 @@ func (r *Reconciler[T, S]) finalize(ctx context.Context, obj T) error {
 		}
 	}
 	patch := client.MergeFrom(obj.DeepCopyObject().(T))
-	controllerutil.RemoveFinalizer(obj, meta.Finalizer)
+	controllerutil.RemoveFinalizer(obj, r.Kind.finalizer())
 	if err := r.Client.Patch(ctx, obj, patch); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("remove finalizer: %w", err)
 	}

@@ -1,14 +1,10 @@
 // Package source wires the "source" controller of driftless-controller: the
-// artifact storage, its HTTP server (run by the elected leader only, as in
-// Flux), and the controllers of the source kinds that exist.
+// controllers of the source kinds, on the process's artifact storage and
+// its HTTP server (internal/controller/artifactstore).
 package source
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -17,12 +13,12 @@ import (
 	ctrlmanager "sigs.k8s.io/controller-runtime/pkg/manager"
 
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	"github.com/driftless/driftless/internal/controller/artifactstore"
 	"github.com/driftless/driftless/internal/controller/source/bucket"
 	"github.com/driftless/driftless/internal/controller/source/gitrepository"
 	"github.com/driftless/driftless/internal/controller/source/helmchart"
 	"github.com/driftless/driftless/internal/controller/source/helmrepository"
 	"github.com/driftless/driftless/internal/controller/source/ocirepository"
-	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/chart"
 	"github.com/driftless/driftless/internal/engine/chartrepo"
 	"github.com/driftless/driftless/internal/engine/git"
@@ -111,19 +107,8 @@ func (g *group) helmCache() *chartrepo.Cache {
 }
 
 func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
-	storage, err := artifact.NewStorage(artifact.Options{
-		Root:             deps.Options.Storage.Path,
-		AdvAddr:          deps.Options.Storage.Advertised(),
-		DigestAlgo:       deps.Options.Storage.DigestAlgo,
-		RetentionRecords: deps.Options.Storage.RetentionRecords,
-		RetentionTTL:     deps.Options.Storage.RetentionTTL,
-		MaxArchiveSize:   deps.Options.Storage.MaxSize,
-		MaxArchiveFiles:  deps.Options.Storage.MaxFiles,
-	})
+	storage, err := artifactstore.For(mgr, deps.Options)
 	if err != nil {
-		return fmt.Errorf("artifact storage: %w", err)
-	}
-	if err := mgr.Add(&artifactServer{addr: deps.Options.Storage.Addr, handler: artifact.NewHandler(storage)}); err != nil {
 		return err
 	}
 	gr := &gitrepository.Reconciler{
@@ -180,32 +165,4 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		MaxIndexSize: g.opts.HelmIndexMaxSize,
 	}
 	return reconcile.Start(context.Background(), mgr, hc.Kind(), deps.Runtime(mgr, "source-controller"))
-}
-
-// artifactServer serves the storage over HTTP while this process leads.
-type artifactServer struct {
-	addr    string
-	handler http.Handler
-}
-
-// NeedLeaderElection makes only the leader serve artifacts.
-func (s *artifactServer) NeedLeaderElection() bool { return true }
-
-// Start serves until ctx ends.
-func (s *artifactServer) Start(ctx context.Context) error {
-	srv := &http.Server{Addr: s.addr, Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("artifact server: %w", err)
-	}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("artifact server: %w", err)
-	}
-	return nil
 }

@@ -7,7 +7,7 @@
 //
 //	spec.sources[].alias                  Source.Alias (Dir and Revision come from the fetched artifact)
 //	spec.pathPattern                      Spec.PathPattern
-//	spec.artifacts[].name                 Output.Name ({capture} placeholders with a pathPattern)
+//	spec.artifacts[].name                 Output.Name ({{ .capture }} templates with a pathPattern)
 //	spec.artifacts[].revision             Output.Revision ("@alias" or empty)
 //	spec.artifacts[].originRevision       Output.OriginRevision ("@alias" or empty)
 //	spec.artifacts[].copy[].from          Copy.From ("@alias/path-or-glob")

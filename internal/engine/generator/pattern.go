@@ -29,7 +29,10 @@ func (in instance) lower() map[string]string {
 }
 
 var (
-	captureRe    = regexp.MustCompile(`\{([^{}]*)\}`)
+	captureRe = regexp.MustCompile(`\{([^{}]*)\}`)
+	// templateRe is a capture's use in names and copy paths, Go template
+	// style as Flux writes it: {{ .app }}.
+	templateRe   = regexp.MustCompile(`\{\{ *\.([A-Za-z0-9_.-]*) *\}\}`)
 	captureName  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$`)
 	labelValueRe = regexp.MustCompile(`^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$`)
 )
@@ -153,12 +156,12 @@ func expandPattern(c opContext, roots map[string]*sourceRoot, pattern string) ([
 	return out, nil
 }
 
-// fill replaces {capture} placeholders in s with values; an unknown
-// placeholder is returned as an error.
+// fill replaces {{ .capture }} templates in s with values; an unknown
+// capture is returned as an error.
 func fill(s string, values map[string]string) (string, error) {
 	var bad string
-	out := captureRe.ReplaceAllStringFunc(s, func(m string) string {
-		v, ok := values[m[1:len(m)-1]]
+	out := templateRe.ReplaceAllStringFunc(s, func(m string) string {
+		v, ok := values[templateRe.FindStringSubmatch(m)[1]]
 		if !ok && bad == "" {
 			bad = m
 		}

@@ -12,9 +12,9 @@ func patternSpec() Spec {
 	return Spec{
 		PathPattern: "@mono/apps/{app}/envs/{env}",
 		Outputs: []Output{{
-			Name:           "{app}-{env}",
+			Name:           "{{ .app }}-{{.env}}",
 			OriginRevision: "@mono",
-			Copy:           []Copy{{From: "@mono/apps/{app}/envs/{env}/**", To: "@artifact/{app}/"}},
+			Copy:           []Copy{{From: "@mono/apps/{{ .app }}/envs/{{ .env }}/**", To: "@artifact/{{ .app }}/"}},
 		}},
 	}
 }
@@ -106,7 +106,7 @@ func TestPathPatternBadCaptures(t *testing.T) {
 
 func TestPathPatternNameCollision(t *testing.T) {
 	spec := patternSpec()
-	spec.Outputs[0].Name = "{app}"
+	spec.Outputs[0].Name = "{{ .app }}"
 	_, _, err := run(t, map[string]map[string]string{"mono": {"apps/a/envs/dev/": "", "apps/a/envs/prod/": ""}}, spec)
 	assertError(t, err, ErrValidationFailed, "@mono/apps/a/envs/prod", `two outputs are named "a"`)
 }

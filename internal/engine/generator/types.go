@@ -43,7 +43,8 @@ type Copy struct {
 // Output is one spec.artifacts[] entry.
 type Output struct {
 	// Name names the ExternalArtifact; with a pathPattern it may hold
-	// {capture} placeholders, filled with the lowercased captures.
+	// {{ .capture }} templates, filled with the lowercased captures (copy
+	// paths take them too, in their original case).
 	Name string
 	// Revision is empty (content hash) or "@alias" (that source's revision).
 	Revision string

@@ -16,7 +16,7 @@ func validate(byAlias map[string]Source, spec Spec) error {
 	for _, o := range spec.Outputs {
 		c := opContext{artifact: o.Name}
 		if spec.PathPattern == "" && strings.ContainsAny(o.Name, "{}") {
-			return c.invalid("", "name has a {capture} but the spec has no pathPattern; set pathPattern or use a plain name")
+			return c.invalid("", "name has a {{ .capture }} template but the spec has no pathPattern; set pathPattern or use a plain name")
 		}
 		if seen[o.Name] {
 			return c.invalid("", "duplicate artifact name; give every artifact its own name")

@@ -30,7 +30,7 @@ func TestBadSpecIsValidationFailed(t *testing.T) {
 		{"unknown strategy", one(Copy{From: "@repo/a.yaml", To: "@artifact/", Strategy: "Append"}), "", "unknown strategy"},
 		{"bad exclude glob", one(Copy{From: "@repo/a.yaml", To: "@artifact/", Exclude: []string{"[a"}}), "[a", "not a valid glob"},
 		{"duplicate artifact names", Spec{Outputs: []Output{{Name: "out", Copy: []Copy{{From: "@repo/a.yaml", To: "@artifact/"}}}, {Name: "out", Copy: []Copy{{From: "@repo/a.yaml", To: "@artifact/"}}}}}, "", "duplicate artifact name"},
-		{"placeholder without pathPattern", Spec{Outputs: []Output{{Name: "out-{app}", Copy: []Copy{{From: "@repo/a.yaml", To: "@artifact/"}}}}}, "", "no pathPattern"},
+		{"placeholder without pathPattern", Spec{Outputs: []Output{{Name: "out-{{ .app }}", Copy: []Copy{{From: "@repo/a.yaml", To: "@artifact/"}}}}}, "", "no pathPattern"},
 		{"invalid name", Spec{Outputs: []Output{{Name: "Out_1", Copy: []Copy{{From: "@repo/a.yaml", To: "@artifact/"}}}}}, "", "not a valid object name"},
 	}
 	for _, tt := range tests {
