@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -41,7 +42,7 @@ func (r *Reconciler) validate(_ context.Context, obj *swv1.ArtifactGenerator, _ 
 // resolveSources reads every source. One that is missing or has no
 // artifact yet is waited for (--requeue-dependency, and its watch brings
 // the generator back at once); the previous ExternalArtifacts stay.
-func (r *Reconciler) resolveSources(ctx context.Context, obj *swv1.ArtifactGenerator, _ *reconcile.Pass, st *State) error {
+func (r *Reconciler) resolveSources(ctx context.Context, obj *swv1.ArtifactGenerator, p *reconcile.Pass, st *State) error {
 	for _, ref := range obj.Spec.Sources {
 		ns := obj.SourceNamespace(ref)
 		name := fmt.Sprintf("%s/%s/%s", ref.Kind, ns, ref.Name)
@@ -51,7 +52,11 @@ func (r *Reconciler) resolveSources(ctx context.Context, obj *swv1.ArtifactGener
 		}
 		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, src); err != nil {
 			if apierrors.IsNotFound(err) {
-				return reconcile.Waiting(SourceFetchFailedReason, 0, "source @%s: %s not found", ref.Alias, name)
+				// A missing source is more likely a typo than a wait: say so
+				// in an event too, not only in Ready.
+				err := reconcile.Waiting(SourceFetchFailedReason, 0, "source @%s: %s not found", ref.Alias, name)
+				p.Event(corev1.EventTypeWarning, SourceFetchFailedReason, err.Error())
+				return err
 			}
 			return reconcile.Failed(SourceFetchFailedReason, "source @%s: get %s: %w", ref.Alias, name, err)
 		}

@@ -1,0 +1,132 @@
+package artifactgenerator_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftless/driftless/api/meta"
+	sourcev1 "github.com/driftless/driftless/api/source/v1"
+	swv1 "github.com/driftless/driftless/api/sourceextensions/v1beta1"
+	"github.com/driftless/driftless/internal/testkit/controllertest"
+)
+
+// TestBadInput: every spec or content that cannot build gets Ready=False
+// or Stalled with the reason Flux uses and a message naming the artifact,
+// the operation and the path; an event says it too; what was published
+// before stays as it was.
+func TestBadInput(t *testing.T) {
+	ns := env.Namespace(t)
+	_, _ = gitSource(t, ns, "src", map[string]string{"a/x.yaml": "x: 1\n", "notyaml.txt": "{{{ not yaml\n", "docs/two.yaml": "a: 1\n---\nb: 2\n"})
+	other := env.Namespace(t)
+	hand := &sourcev1.ExternalArtifact{ObjectMeta: metav1.ObjectMeta{Name: "taken", Namespace: ns}}
+	if err := kube.Create(context.Background(), hand); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name      string
+		spec      swv1.ArtifactGeneratorSpec
+		condition string
+		reason    string
+		want      []string
+	}{
+		{"duplicate alias", swv1.ArtifactGeneratorSpec{
+			Sources:         []swv1.SourceReference{git("src", "src"), git("src", "src")},
+			OutputArtifacts: []swv1.OutputArtifact{output("dup", "@src/a/**", "@artifact/")},
+		}, meta.StalledCondition, swv1.ValidationFailedReason, []string{`alias "src" is used twice`}},
+		{"unknown alias in from", swv1.ArtifactGeneratorSpec{
+			Sources:         []swv1.SourceReference{git("src", "src")},
+			OutputArtifacts: []swv1.OutputArtifact{output("unknown", "@nope/a/**", "@artifact/")},
+		}, meta.StalledCondition, swv1.ValidationFailedReason, []string{"artifact unknown", "@nope"}},
+		{"path escaping the root", swv1.ArtifactGeneratorSpec{
+			Sources:         []swv1.SourceReference{git("src", "src")},
+			OutputArtifacts: []swv1.OutputArtifact{output("escape", "@src/a/x.yaml", "@artifact/../../x.yaml")},
+		}, meta.StalledCondition, swv1.ValidationFailedReason, []string{"artifact escape", ".."}},
+		{"from matching nothing", swv1.ArtifactGeneratorSpec{
+			Sources:         []swv1.SourceReference{git("src", "src")},
+			OutputArtifacts: []swv1.OutputArtifact{output("nothing", "@src/missing/*.yaml", "@artifact/")},
+		}, meta.ReadyCondition, "BuildFailed", []string{"artifact nothing", "@src/missing/*.yaml"}},
+		{"merge into a non-YAML file", swv1.ArtifactGeneratorSpec{
+			Sources: []swv1.SourceReference{git("src", "src")},
+			OutputArtifacts: []swv1.OutputArtifact{{Name: "merge", Copy: []swv1.CopyOperation{
+				{From: "@src/notyaml.txt", To: "@artifact/values.yaml"},
+				{From: "@src/a/x.yaml", To: "@artifact/values.yaml", Strategy: swv1.MergeStrategy},
+			}}},
+		}, meta.ReadyCondition, "BuildFailed", []string{"artifact merge", "values.yaml"}},
+		{"extract of a non-tarball", swv1.ArtifactGeneratorSpec{
+			Sources: []swv1.SourceReference{git("src", "src")},
+			OutputArtifacts: []swv1.OutputArtifact{{Name: "extract", Copy: []swv1.CopyOperation{
+				{From: "@src/a/x.yaml", To: "@artifact/", Strategy: swv1.ExtractStrategy},
+			}}},
+		}, meta.ReadyCondition, "BuildFailed", []string{"artifact extract", "x.yaml"}},
+		{"missing source", swv1.ArtifactGeneratorSpec{
+			Sources:         []swv1.SourceReference{git("src", "absent")},
+			OutputArtifacts: []swv1.OutputArtifact{output("absent", "@src/a/**", "@artifact/")},
+		}, meta.ReadyCondition, swv1.SourceFetchFailedReason, []string{"GitRepository/" + ns + "/absent not found"}},
+		{"source in another namespace under lockdown", swv1.ArtifactGeneratorSpec{
+			Sources:         []swv1.SourceReference{{Alias: "src", Kind: swv1.GitRepositoryKind, Name: "src", Namespace: other}},
+			OutputArtifacts: []swv1.OutputArtifact{output("cross", "@src/a/**", "@artifact/")},
+		}, meta.StalledCondition, "AccessDenied", []string{"cross-namespace references have been disabled", other}},
+		{"name held by a hand-made ExternalArtifact", swv1.ArtifactGeneratorSpec{
+			Sources:         []swv1.SourceReference{git("src", "src")},
+			OutputArtifacts: []swv1.OutputArtifact{output("fine", "@src/a/**", "@artifact/"), output("taken", "@src/a/**", "@artifact/")},
+		}, meta.ReadyCondition, "ReconciliationFailed", []string{"ExternalArtifact " + ns + "/taken already exists and is not managed by this generator", "made by hand"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ag := newGenerator(t, ns, "bad-"+string(rune('a'+i)), tt.spec)
+			got := waitReason(t, ag, tt.condition, tt.reason)
+			msg := message(got, tt.condition)
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%s message %q does not contain %q", tt.condition, msg, w)
+				}
+			}
+			controllertest.WaitEvent(t, env.Kube, ag, corev1.EventTypeWarning, "", tt.want[0])
+			if len(got.Status.Inventory) != 0 {
+				t.Errorf("inventory %+v after a failed first pass", got.Status.Inventory)
+			}
+		})
+	}
+
+	// Nothing was written over the hand-made ExternalArtifact, and the
+	// output built before the refusal was not published either.
+	now := externalArtifact(t, ns, "taken")
+	if now.ResourceVersion != hand.ResourceVersion || now.Status.Artifact != nil || len(now.Labels) != 0 {
+		t.Errorf("the hand-made ExternalArtifact was changed: %+v", now)
+	}
+	if externalArtifact(t, ns, "fine") != nil {
+		t.Error("a generator refused for one output published another")
+	}
+}
+
+// TestFailureKeepsPublishedArtifacts: a spec change that cannot build
+// leaves the ExternalArtifacts of the last good pass as they were.
+func TestFailureKeepsPublishedArtifacts(t *testing.T) {
+	ns := env.Namespace(t)
+	_, _ = gitSource(t, ns, "src", map[string]string{"a/x.yaml": "x: 1\n"})
+	ag := controllertest.WaitReady(t, kube, newGenerator(t, ns, "gen", swv1.ArtifactGeneratorSpec{
+		Sources:         []swv1.SourceReference{git("src", "src")},
+		OutputArtifacts: []swv1.OutputArtifact{output("good", "@src/a/**", "@artifact/")},
+	}))
+	before := externalArtifact(t, ns, "good")
+	controllertest.Update(t, kube, ag, func(g *swv1.ArtifactGenerator) {
+		g.Spec.OutputArtifacts = []swv1.OutputArtifact{output("good", "@src/missing/**", "@artifact/")}
+	})
+	got := waitReason(t, ag, meta.ReadyCondition, "BuildFailed")
+	after := externalArtifact(t, ns, "good")
+	if after == nil || after.ResourceVersion != before.ResourceVersion {
+		t.Errorf("the published ExternalArtifact changed on a failed build: %+v", after)
+	}
+	if len(got.Status.Inventory) != 1 || got.Status.Inventory[0].Digest != before.Status.Artifact.Digest {
+		t.Errorf("inventory %+v", got.Status.Inventory)
+	}
+	if err := kube.Get(context.Background(), client.ObjectKeyFromObject(ag), got); err != nil {
+		t.Fatal(err)
+	}
+}
