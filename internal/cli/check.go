@@ -34,13 +34,19 @@ func newCheckCommand(f *Factory, version string) *cobra.Command {
 		Short: "Check the prerequisites and the installed components",
 		Long: `Check verifies that the cluster runs a Kubernetes version Driftless supports and,
 unless --pre is set, that the controller installed in the system namespace is
-ready and every toolkit CRD is established. It waits up to --timeout for a
-controller that is starting, and exits non-zero when a check fails.`,
+ready, that it runs every component --components and --components-extra name
+(source-watcher included: its own Deployment in the split layout, a group in
+driftless-controller's --controllers in the single one), and that every
+toolkit CRD is established. It waits up to --timeout for a controller that is
+starting, and exits non-zero when a check fails.`,
 		Example: `  # Before installing
   flux check --pre
 
   # After installing
-  flux check`,
+  flux check
+
+  # After flux install --components-extra source-watcher
+  flux check --components-extra source-watcher`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Namespace = f.SystemNamespace()
@@ -95,10 +101,9 @@ func runChecks(ctx context.Context, f *Factory, o install.Options, pre bool) (bo
 	fmt.Fprintf(w, "✔ bootstrapped: %t\n", inst.Bootstrapped())
 
 	fmt.Fprintln(w, "► checking controllers")
-	if _, missing, _ := o.Controllers(); len(missing) > 0 {
-		for _, m := range missing {
-			fmt.Fprintf(w, "⚠️ %s: not implemented by Driftless yet, not checked\n", m)
-		}
+	groups, missing, _ := o.Controllers()
+	for _, m := range missing {
+		fmt.Fprintf(w, "⚠️ %s: not implemented by Driftless yet, not checked\n", m)
 	}
 	if err := waitController(ctx, f, o.Namespace, f.Timeout); err != nil {
 		fmt.Fprintf(w, "✗ %v\n", err)
@@ -108,6 +113,9 @@ func runChecks(ctx context.Context, f *Factory, o install.Options, pre bool) (bo
 			fmt.Fprintf(w, "✔ %s: deployment ready\n", d.Name)
 			fmt.Fprintf(w, "► %s\n", image(d))
 		}
+	}
+	if !checkComponents(w, o.Namespace, groups, inst.Deployments, install.Implemented) {
+		ok = false
 	}
 
 	fmt.Fprintln(w, "► checking crds")

@@ -49,7 +49,15 @@ the Secrets they name. --multi-tenant is Flux's multi-tenancy lockdown on top of
 Kustomization applies as a ServiceAccount of its namespace. (A Kustomization that
 must keep cluster-admin, such as flux-system's, sets
 spec.serviceAccountName: kustomize-controller.) Switching layouts deletes the
-other layout's Deployments, ServiceAccounts and RBAC.`,
+other layout's Deployments, ServiceAccounts and RBAC.
+
+--components-extra source-watcher adds the ArtifactGenerator controller, as Flux's:
+in the single layout driftless-controller runs it and serves the ExternalArtifacts
+it writes with every other artifact; with --split it is Flux's source-watcher
+Deployment with its own storage and artifact server (Service source-watcher),
+which kustomize-controller and helm-controller trust through --artifact-servers.
+Their ExternalArtifact feature gate is on by default in Driftless, so, unlike
+Flux, the install adds no --feature-gates for it.`,
 		Example: `  # Install into flux-system
   flux install
 
@@ -60,7 +68,10 @@ other layout's Deployments, ServiceAccounts and RBAC.`,
   flux install --components=source-controller --watch-all-namespaces=false
 
   # Install Flux's layout with the multi-tenancy lockdown
-  flux install --multi-tenant`,
+  flux install --multi-tenant
+
+  # Add the ArtifactGenerator controller
+  flux install --components-extra source-watcher`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Namespace = f.SystemNamespace()

@@ -9,8 +9,9 @@ import (
 )
 
 // customise moves one base object to the install's namespace and applies
-// the options that concern it.
-func customise(obj *unstructured.Unstructured, o Options, controllers []string) error {
+// the options that concern it; controllers are the groups the install runs,
+// implemented every group the controller image runs.
+func customise(obj *unstructured.Unstructured, o Options, controllers, implemented []string) error {
 	labels := obj.GetLabels()
 	if labels == nil {
 		labels = map[string]string{}
@@ -34,7 +35,7 @@ func customise(obj *unstructured.Unstructured, o Options, controllers []string) 
 	case "ClusterRoleBinding", "RoleBinding":
 		return setSubjectsNamespace(obj, o.Namespace)
 	case "Deployment":
-		return customiseDeployment(obj, o, controllers)
+		return customiseDeployment(obj, o, controllers, implemented)
 	}
 	return nil
 }
@@ -57,7 +58,7 @@ func setSubjectsNamespace(obj *unstructured.Unstructured, ns string) error {
 	return unstructured.SetNestedSlice(obj.Object, subjects, "subjects")
 }
 
-func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers []string) error {
+func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers, implemented []string) error {
 	containers, _, err := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
 	if err != nil || len(containers) != 1 {
 		return fmt.Errorf("expected one container: %v", err)
@@ -81,7 +82,7 @@ func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers 
 	if runs == nil {
 		// The single layout's Deployment runs what the options select.
 		runs = controllers
-		if len(controllers) < len(Implemented) {
+		if len(controllers) < len(implemented) {
 			args = append(args, "--controllers="+strings.Join(controllers, ","))
 		}
 	}
@@ -93,6 +94,10 @@ func customiseDeployment(obj *unstructured.Unstructured, o Options, controllers 
 			args = append(args, a)
 		}
 	}
+	for _, a := range sourceWatcherLockdown(o, runs) {
+		args = append(args, a)
+	}
+	args = trustSourceWatcher(args, o, runs, controllers)
 	c["args"] = args
 	if servesWeb(o, runs) {
 		webContainer(c)

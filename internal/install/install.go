@@ -219,7 +219,7 @@ func render(o Options, implemented []string) ([]*unstructured.Unstructured, erro
 		if err := selectWebPods(obj, o); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
-		if err := customise(obj, o, controllers); err != nil {
+		if err := customise(obj, o, controllers, implemented); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
 	}

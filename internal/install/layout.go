@@ -14,9 +14,11 @@ import (
 // with serviceAccountName: kustomize-controller under lockdown) still work.
 var SplitDeployments = splitDeployments()
 
+// splitDeployments maps every group of Flux's, implemented or not, so that
+// a group the image gains (source-watcher) is named as soon as it runs.
 func splitDeployments() map[string]string {
 	m := map[string]string{}
-	for _, g := range Implemented {
+	for _, g := range names.All {
 		m[g] = names.Deployment(g)
 	}
 	return m
@@ -69,23 +71,28 @@ func (o Options) Deployments() ([]string, error) {
 // removes the UI, and an install without --web-auth-proxy-ca-secret
 // revokes the right to impersonate that an earlier one granted.
 func Stale(o Options) ([]*unstructured.Unstructured, error) {
+	return stale(o, Implemented)
+}
+
+// stale is Stale with the list of the groups driftless-controller runs.
+func stale(o Options, implemented []string) ([]*unstructured.Unstructured, error) {
 	all := o
 	all.Components, all.ComponentsExtra = nil, nil
-	for _, c := range Implemented {
+	for _, c := range implemented {
 		all.Components = append(all.Components, names.Deployment(c))
 	}
-	current, err := Render(all)
+	current, err := render(all, implemented)
 	if err != nil {
 		return nil, err
 	}
 	other := all
 	other.Split, other.MultiTenant = !o.IsSplit(), false
 	other = withEveryWebObject(other)
-	previous, err := Render(other)
+	previous, err := render(other, implemented)
 	if err != nil {
 		return nil, err
 	}
-	sameLayout, err := Render(withEveryWebObject(all))
+	sameLayout, err := render(withEveryWebObject(all), implemented)
 	if err != nil {
 		return nil, err
 	}
