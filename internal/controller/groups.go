@@ -1,6 +1,6 @@
 // Package controller is the one list of the controller groups
 // driftless-controller runs; each group (source, kustomize, helm,
-// notification, image-reflector, image-automation) registers its kinds, its
+// notification, image-reflector, image-automation, source-watcher) registers its kinds, its
 // flags and what it serves in its own package beneath.
 package controller
 
@@ -11,6 +11,7 @@ import (
 	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/notification"
 	"github.com/driftless/driftless/internal/controller/source"
+	"github.com/driftless/driftless/internal/controller/sourcewatcher"
 	"github.com/driftless/driftless/internal/manager"
 )
 
@@ -19,5 +20,5 @@ import (
 // command line binds them.
 func All() []manager.Controller {
 	return []manager.Controller{source.Controller(), kustomize.Controller(), helm.Controller(), notification.Controller(), image.Reflector(),
-		imageautomation.Controller()}
+		imageautomation.Controller(), sourcewatcher.Controller()}
 }

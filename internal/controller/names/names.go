@@ -10,7 +10,7 @@ var All = []string{"source", "kustomize", "helm", "notification", "image-reflect
 
 // Implemented are the groups driftless-controller runs today, in the order
 // of All; internal/controller.All() registers exactly these.
-var Implemented = []string{"source", "kustomize", "helm", "notification", "image-reflector", "image-automation"}
+var Implemented = []string{"source", "kustomize", "helm", "notification", "image-reflector", "image-automation", "source-watcher"}
 
 // Deployment is Flux's name of a group's controller, "source-controller";
 // source-watcher, a later addition, is named without the suffix.
