@@ -14,6 +14,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	sourceextv1beta1 "github.com/driftless/driftless/api/sourceextensions/v1beta1"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // The revisions of the generator fixture: the monorepo's commit, and the
@@ -246,6 +247,15 @@ func TestGeneratorCommands(t *testing.T) {
 		}
 	}
 
+	// A generator's source gone: the chain ends there, saying so.
+	if err := kube.Delete(ctx, &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: "monorepo", Namespace: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = mustFlux(t, "", "-n", ns, "trace", "configmap/web")
+	if _, last, _ := strings.Cut(out, "GitRepository:"); !strings.Contains(last, "Alias:") || !strings.Contains(last, "Not found") {
+		t.Errorf("trace with the generator's source deleted:\n%s", out)
+	}
+
 	// Suspended by annotation, as Flux: SUSPENDED reads it.
 	if err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: "monorepo"}, gen); err != nil {
 		t.Fatal(err)
@@ -273,5 +283,47 @@ func TestGeneratorCommandsFluxLacks(t *testing.T) {
 				t.Errorf("flux %s: want unknown command, got %v", strings.Join(args, " "), err)
 			}
 		}
+	}
+}
+
+// TestGetExternalWatch: `flux get sources external -w` prints the table,
+// then a line when the producer writes a new status, and returns without
+// an error when its context ends.
+func TestGetExternalWatch(t *testing.T) {
+	ns := generatorFixture(t)
+	var out syncBuffer
+	f := NewFactory(strings.NewReader(""), &out, &out)
+	f.Getenv = func(string) string { return "" }
+	root := NewRootCommand("v0.0.0-test", f)
+	root.SetArgs([]string{"--kubeconfig", env.Kubeconfig(), "-n", ns, "get", "sources", "external", "apps", "-w"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+
+	testcluster.Eventually(t, 30*time.Second, "the first table", func() (bool, error) {
+		return strings.Contains(out.String(), "NAME"), nil
+	})
+	ea := &sourcev1.ExternalArtifact{}
+	if err := kube.Get(ctx, client.ObjectKey{Namespace: ns, Name: "apps"}, ea); err != nil {
+		t.Fatal(err)
+	}
+	ea.Status.Conditions = []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionFalse, Reason: "BuildFailed",
+		Message: "copy @monorepo/apps/** matched nothing", ObservedGeneration: 1, LastTransitionTime: metav1.Now()}}
+	if err := kube.Status().Update(ctx, ea); err != nil {
+		t.Fatal(err)
+	}
+	testcluster.Eventually(t, 30*time.Second, "a line for the new status", func() (bool, error) {
+		lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+		return len(lines) >= 3 && strings.Contains(lines[len(lines)-1], "matched nothing"), nil
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("watch ended with %v, want no error when its context ends", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("watch did not return after its context ended")
 	}
 }
