@@ -26,6 +26,9 @@ func newDeleteCommand(f *Factory) *cobra.Command {
 	addKindCommands(cmd, func(group string) *cobra.Command {
 		return &cobra.Command{Use: group, Short: "Delete " + group + "s"}
 	}, func(k kinds.Kind) *cobra.Command {
+		if k.ReadOnly {
+			return nil // ExternalArtifact, ArtifactGenerator: Flux has no delete command for them
+		}
 		return newDeleteKindCommand(f, &silent, k)
 	})
 	return cmd

@@ -19,8 +19,24 @@ import (
 	"github.com/driftless/driftless/internal/web/eventsource"
 )
 
-// fluxGroupSuffix is what the API groups of every Flux kind end with.
+// fluxGroupSuffix is what the API groups of Flux's toolkit kinds end with;
+// source-watcher's ArtifactGenerator is in source.extensions.fluxcd.io
+// (see isFluxGroup).
 const fluxGroupSuffix = ".toolkit.fluxcd.io"
+
+// isFluxGroup tells whether group is the API group of a Flux kind: a
+// toolkit group, or one of a kind in the catalogue (source.extensions).
+func isFluxGroup(group string) bool {
+	if strings.HasSuffix(group, fluxGroupSuffix) {
+		return true
+	}
+	for _, k := range kinds.All() {
+		if k.Group == group {
+			return true
+		}
+	}
+	return false
+}
 
 // eventsOptions are the flags of `flux events`, and how it writes ages
 // (pinned by tests).
@@ -83,7 +99,7 @@ func eventObjectKey(kind, namespace, name string) string {
 // isFluxObject tells whether an event is about an object of a Flux kind.
 func isFluxObject(ref corev1.ObjectReference) bool {
 	gv, err := schema.ParseGroupVersion(ref.APIVersion)
-	if err == nil && strings.HasSuffix(gv.Group, fluxGroupSuffix) {
+	if err == nil && isFluxGroup(gv.Group) {
 		return true
 	}
 	_, known := kinds.ByKind(ref.Kind)

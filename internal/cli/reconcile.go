@@ -19,8 +19,8 @@ func newReconcileCommand(f *Factory) *cobra.Command {
 	addKindCommands(cmd, func(group string) *cobra.Command {
 		return &cobra.Command{Use: group, Short: "Reconcile " + group + "s now"}
 	}, func(k kinds.Kind) *cobra.Command {
-		if k.NotReconciled {
-			return nil // Alerts and Providers: Flux has no reconcile command for them
+		if k.NotReconciled || k.ReadOnly {
+			return nil // Alerts, Providers, ExternalArtifacts, ArtifactGenerators: Flux has no reconcile command for them
 		}
 		if k.GroupKind() == kinds.HelmRelease().GroupKind() {
 			return newReconcileHelmReleaseCommand(f, k) // --force, --reset

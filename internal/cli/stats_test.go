@@ -78,6 +78,8 @@ func TestStats(t *testing.T) {
 	writeRow(tw, "Bucket", "0", "0", "0", "-")
 	writeRow(tw, "HelmRepository", "0", "0", "0", "-")
 	writeRow(tw, "HelmChart", "0", "0", "0", "-")
+	writeRow(tw, "ExternalArtifact", "0", "0", "0", "-")
+	writeRow(tw, "ArtifactGenerator", "0", "0", "0", "-")
 	writeRow(tw, "Kustomization", "1", "0", "0", "-")
 	writeRow(tw, "HelmRelease", "0", "0", "0", "-")
 	writeRow(tw, "Provider", "0", "0", "0", "-")

@@ -42,6 +42,9 @@ func newToggleCommand(f *Factory, suspend bool) *cobra.Command {
 	addKindCommands(cmd, func(group string) *cobra.Command {
 		return &cobra.Command{Use: group, Short: strings.Replace(short, "resources", group+"s", 1)}
 	}, func(k kinds.Kind) *cobra.Command {
+		if k.ReadOnly {
+			return nil // no spec.suspend; Flux has no command for them
+		}
 		return newToggleKindCommand(f, o, k, suspend)
 	})
 	return cmd

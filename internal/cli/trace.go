@@ -34,7 +34,8 @@ func newTraceCommand(f *Factory) *cobra.Command {
 		Long: "Trace reads the kustomize.toolkit.fluxcd.io/name and /namespace labels of an object and prints\n" +
 			"the Kustomization that applied it (path, revision, status) and that Kustomization's source; for an\n" +
 			"object a Helm release made (helm.toolkit.fluxcd.io/name and /namespace labels), the HelmRelease,\n" +
-			"the HelmChart its chart comes through and the chart's source.",
+			"the HelmChart its chart comes through and the chart's source. A source that is an ExternalArtifact\n" +
+			"an ArtifactGenerator wrote leads on to that generator and each of its sources.",
 		Example: "  flux trace deployment/podinfo -n apps\n" +
 			"  flux trace podinfo --kind=Deployment --api-version=apps/v1 -n apps\n" +
 			"  flux trace app-config --kind=ConfigMap --api-version=v1 -n apps",
@@ -140,11 +141,11 @@ func trace(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, ke
 			gvk.Kind, key, ksNS, ksName, err)
 	}
 	sections = append(sections, traceLines(kk, ks))
-	src, err := traceSource(ctx, c, kk, ks)
+	src, err := traceSourceChain(ctx, c, kk, ks)
 	if err != nil {
 		return nil, err
 	}
-	return alignedSections(append(sections, src)), nil
+	return alignedSections(append(sections, src...)), nil
 }
 
 // alignedSections writes "Key: value" sections separated by ---, with the
@@ -173,14 +174,18 @@ func alignedSections(sections [][]pair) []byte {
 }
 
 // traceLines are the lines of a Flux object the catalogue knows: kind and
-// name, namespace, its summary, revision and status.
+// name, namespace, its summary, revision (for a kind that has revisions:
+// an ArtifactGenerator has none) and status.
 func traceLines(k kinds.Kind, obj kinds.Object) []pair {
 	pairs := []pair{{k.Kind, obj.GetName()}, {"Namespace", obj.GetNamespace()}}
 	for _, p := range k.Summary(obj) {
 		pairs = append(pairs, pair{p.Key, p.Value})
 	}
+	if k.Revision != nil {
+		pairs = append(pairs, pair{"Revision", k.RevisionOf(obj)})
+	}
 	status, message := traceStatus(kinds.Conditions(obj))
-	return append(pairs, pair{"Revision", k.RevisionOf(obj)}, pair{"Status", status}, pair{"Message", message})
+	return append(pairs, pair{"Status", status}, pair{"Message", message})
 }
 
 // traceSource adds the source of obj (of kind k). A source kind the

@@ -27,11 +27,11 @@ func traceHelmRelease(ctx context.Context, c client.Client, gvk schema.GroupVers
 	sections = append(sections, traceLines(hk, hr))
 	chartRef, ok := kinds.HelmReleaseChart(hr.(*helmv2.HelmRelease))
 	if !ok {
-		src, err := traceSource(ctx, c, hk, hr)
+		src, err := traceSourceChain(ctx, c, hk, hr)
 		if err != nil {
 			return nil, err
 		}
-		return alignedSections(append(sections, src)), nil
+		return alignedSections(append(sections, src...)), nil
 	}
 	ck := kinds.HelmChart()
 	chart := ck.New()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -54,7 +53,7 @@ func newTreeCommand(f *Factory) *cobra.Command {
 		Use:   "tree",
 		Short: "Print the objects a Flux resource manages as a tree",
 	}
-	cmd.AddCommand(newTreeKustomizationCommand(f))
+	cmd.AddCommand(newTreeKustomizationCommand(f), newTreeArtifactCommand(f))
 	return cmd
 }
 
@@ -136,7 +135,7 @@ func (b *treeBuilder) fillIDs(ctx context.Context, node *treeNode, ids []string)
 		if err != nil {
 			return fmt.Errorf("%s: %w", node.Resource, err)
 		}
-		if b.compact && !strings.HasSuffix(obj.GroupKind.Group, fluxGroupSuffix) {
+		if b.compact && !isFluxGroup(obj.GroupKind.Group) {
 			continue
 		}
 		child := &treeNode{Resource: obj}

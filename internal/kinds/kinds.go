@@ -90,7 +90,7 @@ type Kind struct {
 	RevisionColumn *Column
 	// SetSuspend sets spec.suspend and Suspended reads it; Suspended may
 	// be nil for a kind whose objects implement meta.Object (see
-	// Kind.IsSuspended).
+	// Kind.IsSuspended), SetSuspend for a ReadOnly kind.
 	SetSuspend func(Object, bool)
 	Suspended  func(Object) bool
 	// Static returns, for an object no controller reconciles (a
@@ -107,6 +107,12 @@ type Kind struct {
 	// NotReconciled is true for a kind that no controller reconciles at all
 	// (Alert, Provider): `flux reconcile` has no command for it, as Flux.
 	NotReconciled bool
+	// ReadOnly is true for a kind Flux's command line only reads (get,
+	// export, describe, events, trace, tree): no create, delete, reconcile,
+	// suspend or resume command, as for ExternalArtifact (its producer owns
+	// it) and ArtifactGenerator (suspended by annotation, not spec.suspend).
+	// SetSuspend is nil for such a kind.
+	ReadOnly bool
 	// LastReconciled is when the object was last reconciled as its
 	// status.history records it (Flux §2.9: history[0].lastReconciled),
 	// zero when it has none; nil for kinds without such a history.
@@ -233,7 +239,8 @@ func (r Ref) GroupKind() schema.GroupKind {
 
 // All is the catalogue, in the order the command line lists kinds: sources
 // first (in the order of Flux's `get sources all`: OCIRepository,
-// GitRepository, Bucket, HelmRepository, HelmChart), then what reads them, then
+// GitRepository, Bucket, HelmRepository, HelmChart, ExternalArtifact), the
+// ArtifactGenerator that writes ExternalArtifacts, then what reads them, then
 // the notification kinds in the order of Flux's `get all`: alert
 // providers, alerts, receivers; then the image kinds in the order of
 // Flux's `get images all`: repositories, policies, update automations.
@@ -242,7 +249,8 @@ func All() []Kind { return slices.Clone(catalogue()) }
 // catalogue is every kind, made once: the web UI asks for a kind of every
 // object it shows, many times a second while pages are live.
 var catalogue = sync.OnceValue(func() []Kind {
-	return []Kind{OCIRepository(), GitRepository(), Bucket(), HelmRepository(), HelmChart(), Kustomization(), HelmRelease(),
+	return []Kind{OCIRepository(), GitRepository(), Bucket(), HelmRepository(), HelmChart(), ExternalArtifact(), ArtifactGenerator(),
+		Kustomization(), HelmRelease(),
 		Provider(), Alert(), Receiver(), ImageRepository(), ImagePolicy(), ImageUpdateAutomation()}
 })
 

@@ -31,20 +31,27 @@ func TestEntries(t *testing.T) {
 			}
 			seen[k.Kind], seen[k.Command.Path()] = true, true
 			var obj runtime.Object = k.New()
-			if _, ok := obj.(meta.Object); !ok && (k.Derive == nil || k.Suspended == nil) {
-				t.Fatalf("%T does not implement meta.Object, and its entry has no Derive or Suspended", obj)
+			_, conditioned := obj.(meta.Conditioned)
+			producedElsewhere := k.NotReconciled && conditioned // an ExternalArtifact: its producer writes its status
+			if _, ok := obj.(meta.Object); !ok && (k.Derive == nil && !producedElsewhere || k.Suspended == nil) {
+				t.Fatalf("%T does not implement meta.Object, and its entry has no Derive (nor conditions a producer writes) or Suspended", obj)
 			}
 			assertRegistered(t, s, k.New(), k.Kind)
 			assertRegistered(t, s, k.NewList(), k.Kind+"List")
 			if k.Resource == "" || k.Resource != strings.ToLower(k.Resource) {
 				t.Errorf("resource %q of %s is not a lower-case resource name", k.Resource, k.Kind)
 			}
-			if k.Items == nil || (k.Revision == nil) != (k.RevisionVerb == "") || k.SetSuspend == nil ||
+			if (k.SetSuspend == nil) != k.ReadOnly {
+				t.Errorf("entry %s: SetSuspend must be set exactly when the kind is not ReadOnly", k.Kind)
+			}
+			if k.Items == nil || (k.Revision == nil) != (k.RevisionVerb == "") ||
 				k.Sections == nil || k.Summary == nil || k.Command.Name == "" || k.Command.Plural == "" || k.Command.Noun == "" || k.Command.Nouns == "" {
 				t.Fatalf("entry %s misses an accessor or a name: %+v", k.Kind, k)
 			}
-			if (k.Source == nil) != (k.Related == nil) || (k.Source == nil) != (len(k.SourceKinds) == 0) {
-				t.Errorf("entry %s has a Source without Related or SourceKinds, or the other way round", k.Kind)
+			// Related may stand alone (an ArtifactGenerator's sources, an
+			// ExternalArtifact's producer): they are no one Source.
+			if (k.Source != nil && k.Related == nil) || (k.Source == nil) != (len(k.SourceKinds) == 0) {
+				t.Errorf("entry %s has a Source without Related or SourceKinds, or SourceKinds without a Source", k.Kind)
 			}
 			for _, name := range append([]string{k.Kind, k.Resource}, k.Command.Aliases...) {
 				if got, ok := Lookup(strings.ToUpper(name)); !ok || got.Kind != k.Kind {
@@ -75,9 +82,11 @@ func assertRegistered(t *testing.T, s *runtime.Scheme, obj runtime.Object, kind 
 func exercise(t *testing.T, k Kind) {
 	t.Helper()
 	obj := k.New()
-	k.SetSuspend(obj, true)
-	if !k.IsSuspended(obj) {
-		t.Errorf("SetSuspend(true) is not read back by IsSuspended")
+	if k.SetSuspend != nil {
+		k.SetSuspend(obj, true)
+		if !k.IsSuspended(obj) {
+			t.Errorf("SetSuspend(true) is not read back by IsSuspended")
+		}
 	}
 	_ = k.RevisionOf(obj)
 	for _, c := range k.Wide {
@@ -168,7 +177,7 @@ func TestOCIRepositoryEntry(t *testing.T) {
 	for _, k := range All() {
 		order = append(order, k.Kind)
 	}
-	if got := strings.Join(order, ","); got != "OCIRepository,GitRepository,Bucket,HelmRepository,HelmChart,Kustomization,HelmRelease,Provider,Alert,Receiver,ImageRepository,ImagePolicy,ImageUpdateAutomation" {
+	if got := strings.Join(order, ","); got != "OCIRepository,GitRepository,Bucket,HelmRepository,HelmChart,ExternalArtifact,ArtifactGenerator,Kustomization,HelmRelease,Provider,Alert,Receiver,ImageRepository,ImagePolicy,ImageUpdateAutomation" {
 		t.Errorf("catalogue order %s; want sources in the order of Flux's get sources all, then Flux's get all", got)
 	}
 }
