@@ -166,3 +166,33 @@ func TestNoNotificationObjectsUnlessInstalled(t *testing.T) {
 		t.Error("network policies off: allow-webhooks installed or the Services missing")
 	}
 }
+
+// TestSplitNotificationReachesEveryEventSourceKind: in the split layout the
+// notification controller may read (Alerts match labels) and patch
+// (Receivers set requestedAt) every kind the Alert and Receiver enums name,
+// ArtifactGenerators and ExternalArtifacts included.
+func TestSplitNotificationReachesEveryEventSourceKind(t *testing.T) {
+	objs, err := render(notificationOptions(true), withNotification)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, admin := grants(t, objs, baseNamespace, "notification-controller")
+	if admin {
+		t.Fatal("notification-controller is cluster-admin")
+	}
+	for group, resources := range map[string][]string{
+		"source.toolkit.fluxcd.io":    {"gitrepositories", "ocirepositories", "buckets", "helmrepositories", "helmcharts", "externalartifacts"},
+		"source.extensions.fluxcd.io": {"artifactgenerators"},
+		"kustomize.toolkit.fluxcd.io": {"kustomizations"},
+		"helm.toolkit.fluxcd.io":      {"helmreleases"},
+		"image.toolkit.fluxcd.io":     {"imagerepositories", "imagepolicies", "imageupdateautomations"},
+	} {
+		for _, res := range resources {
+			for _, verb := range []string{"list", "watch", "patch"} {
+				if !allows(rules, baseNamespace, verb, group, res) {
+					t.Errorf("notification-controller may not %s %s.%s", verb, res, group)
+				}
+			}
+		}
+	}
+}
