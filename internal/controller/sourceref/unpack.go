@@ -29,7 +29,8 @@ type Unpacker struct {
 }
 
 // Unpack returns a directory holding src's artifact, valid until the plan
-// ends. It first refuses an artifact URL not filed under src. progress is
+// ends. It first refuses an artifact URL not filed under src; a server
+// not allowed stalls (RefusedServer). progress is
 // the message written to the status when the artifact has to be
 // downloaded; tempPattern names a directory of this pass's own (as
 // os.MkdirTemp), when nothing is shared.
@@ -52,7 +53,7 @@ func (u *Unpacker) Unpack(ctx context.Context, p *reconcile.Pass, src Source, pr
 	if u.Unpacked != nil {
 		dir, release, err := u.Unpacked.Acquire(ctx, key, a.URL, a.Digest)
 		if err != nil {
-			return "", reconcile.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
+			return "", RefusedServer(reconcile.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err), src)
 		}
 		p.Defer(release)
 		return dir, nil
@@ -63,7 +64,7 @@ func (u *Unpacker) Unpack(ctx context.Context, p *reconcile.Pass, src Source, pr
 	}
 	p.Defer(func() { _ = os.RemoveAll(dir) })
 	if err := u.Fetcher.Fetch(ctx, a.URL, a.Digest, dir); err != nil {
-		return "", reconcile.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err)
+		return "", RefusedServer(reconcile.Failed(meta.ArtifactFailedReason, "failed to download artifact, error: %w", err), src)
 	}
 	return dir, nil
 }

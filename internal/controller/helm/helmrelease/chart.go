@@ -61,8 +61,8 @@ func (r *Reconciler) reconcileChart(ctx context.Context, obj *helmv2.HelmRelease
 	}
 	p.Defer(func() { _ = os.RemoveAll(dir) })
 	if err := r.Fetcher.Fetch(ctx, a.URL, a.Digest, dir); err != nil {
-		return reconcile.Failed(meta.ArtifactFailedReason, "failed to download the chart artifact of %s '%s/%s' (revision '%s'): %w",
-			sourceref.KindOf(src), src.GetNamespace(), src.GetName(), a.Revision, err)
+		return sourceref.RefusedServer(reconcile.Failed(meta.ArtifactFailedReason, "failed to download the chart artifact of %s '%s/%s' (revision '%s'): %w",
+			sourceref.KindOf(src), src.GetNamespace(), src.GetName(), a.Revision, err), src)
 	}
 	root, err := chartRoot(dir)
 	if err != nil {

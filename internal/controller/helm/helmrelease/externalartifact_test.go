@@ -129,4 +129,16 @@ func TestChartRefExternalArtifact(t *testing.T) {
 	if cm, err := configMap(t, ns, "external-app"); err != nil || cm.Data["chartVersion"] != "2.0.0" {
 		t.Errorf("not upgraded: %+v %v", cm, err)
 	}
+
+	// An artifact on a server not allowed stalls the release, naming the
+	// host and the flag that would allow it.
+	stranger := fileAsExternal(t, ea, v1)
+	stranger.URL = "http://stranger.example:8080/externalartifact/" + ns + "/generated/chart.tgz"
+	publishArtifact(t, ea, stranger)
+	stalled := controllertest.WaitFor(t, kube, client.ObjectKeyFromObject(hr), "Stalled on the stranger's server", func(o *helmv2.HelmRelease) bool {
+		return reconcile.IsTrue(o, meta.StalledCondition)
+	})
+	if c := condition(stalled, meta.ReadyCondition); !strings.Contains(c.Message, "stranger.example:8080") || !strings.Contains(c.Message, "--artifact-servers") {
+		t.Errorf("a refused server gave %q, which does not name the host and --artifact-servers", c.Message)
+	}
 }

@@ -130,7 +130,7 @@ func (r *Reconciler) fetch(ctx context.Context, obj *kustomizev1.Kustomization, 
 		fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", st.revision, obj.GetTimeout()),
 		fmt.Sprintf("kustomization-%s-%s-", obj.Namespace, obj.Name))
 	if err != nil {
-		return refusedServer(err, st.src)
+		return err
 	}
 	st.dir = dir
 	return nil

@@ -130,3 +130,26 @@ func TestFailureKeepsPublishedArtifacts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRefusedArtifactServer: a source whose artifact sits on a server not
+// allowed stalls the generator, naming the host and --artifact-servers.
+func TestRefusedArtifactServer(t *testing.T) {
+	ns := env.Namespace(t)
+	ea := &sourcev1.ExternalArtifact{ObjectMeta: metav1.ObjectMeta{Name: "third-party", Namespace: ns}}
+	if err := kube.Create(context.Background(), ea); err != nil {
+		t.Fatal(err)
+	}
+	ea.Status.Artifact = &meta.Artifact{Path: "x.tar.gz", URL: "http://stranger.example:8080/x.tar.gz", Revision: "v1@sha256:00",
+		Digest: "sha256:0000000000000000000000000000000000000000000000000000000000000000", LastUpdateTime: metav1.Now()}
+	if err := kube.Status().Update(context.Background(), ea); err != nil {
+		t.Fatal(err)
+	}
+	ag := newGenerator(t, ns, "gen", swv1.ArtifactGeneratorSpec{
+		Sources:         []swv1.SourceReference{{Alias: "tp", Kind: swv1.ExternalArtifactKind, Name: "third-party"}},
+		OutputArtifacts: []swv1.OutputArtifact{output("out", "@tp/**", "@artifact/")},
+	})
+	got := waitReason(t, ag, meta.StalledCondition, swv1.SourceFetchFailedReason)
+	if msg := message(got, meta.ReadyCondition); !strings.Contains(msg, "stranger.example:8080") || !strings.Contains(msg, "--artifact-servers") || !strings.Contains(msg, "source @tp") {
+		t.Errorf("Ready message %q does not name the source, the host and --artifact-servers", msg)
+	}
+}
