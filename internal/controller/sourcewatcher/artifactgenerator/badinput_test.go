@@ -13,6 +13,7 @@ import (
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	swv1 "github.com/driftless/driftless/api/sourceextensions/v1beta1"
 	"github.com/driftless/driftless/internal/testkit/controllertest"
+	"github.com/driftless/driftless/internal/testkit/testcluster"
 )
 
 // TestBadInput: every spec or content that cannot build gets Ready=False
@@ -151,5 +152,42 @@ func TestRefusedArtifactServer(t *testing.T) {
 	got := waitReason(t, ag, meta.StalledCondition, swv1.SourceFetchFailedReason)
 	if msg := message(got, meta.ReadyCondition); !strings.Contains(msg, "stranger.example:8080") || !strings.Contains(msg, "--artifact-servers") || !strings.Contains(msg, "source @tp") {
 		t.Errorf("Ready message %q does not name the source, the host and --artifact-servers", msg)
+	}
+}
+
+// TestNameHeldByAnotherGenerator: two generators naming one output; the
+// second is refused naming the first, and the first's ExternalArtifact is
+// left as it made it.
+func TestNameHeldByAnotherGenerator(t *testing.T) {
+	ns := env.Namespace(t)
+	_, _ = gitSource(t, ns, "src", map[string]string{"a/x.yaml": "x: 1\n", "b/y.yaml": "y: 1\n"})
+	first := controllertest.WaitReady(t, kube, newGenerator(t, ns, "first", swv1.ArtifactGeneratorSpec{
+		Sources:         []swv1.SourceReference{git("src", "src")},
+		OutputArtifacts: []swv1.OutputArtifact{output("shared", "@src/a/**", "@artifact/")},
+	}))
+	before := externalArtifact(t, ns, "shared")
+	second := newGenerator(t, ns, "second", swv1.ArtifactGeneratorSpec{
+		Sources:         []swv1.SourceReference{git("src", "src")},
+		OutputArtifacts: []swv1.OutputArtifact{output("shared", "@src/b/**", "@artifact/")},
+	})
+	got := waitReason(t, second, meta.ReadyCondition, "ReconciliationFailed")
+	if msg := message(got, meta.ReadyCondition); !strings.Contains(msg, "it belongs to ArtifactGenerator "+ns+"/first") {
+		t.Errorf("Ready message %q does not name the owner", msg)
+	}
+	after := externalArtifact(t, ns, "shared")
+	if after.ResourceVersion != before.ResourceVersion || after.Labels[swv1.GeneratorLabel] != string(first.UID) {
+		t.Errorf("the first generator's ExternalArtifact was changed: %+v", after.ObjectMeta)
+	}
+	// Deleting the refused generator leaves the first's output alone.
+	if err := kube.Delete(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	controllertest.WaitEvent(t, env.Kube, second, corev1.EventTypeWarning, "", "already exists and is not managed by this generator")
+	testcluster.Eventually(t, controllertest.Timeout, "second generator gone", func() (bool, error) {
+		err := kube.Get(context.Background(), client.ObjectKeyFromObject(second), &swv1.ArtifactGenerator{})
+		return err != nil, client.IgnoreNotFound(err)
+	})
+	if externalArtifact(t, ns, "shared") == nil {
+		t.Error("deleting the refused generator deleted the other's ExternalArtifact")
 	}
 }
