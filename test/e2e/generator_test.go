@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,24 @@ spec:
       copy:
         - from: "@monorepo/apps/**"
           to: "@artifact/"
+`
+
+// bundlesGenerator unpacks the tarballs under bundles/ into one artifact.
+const bundlesGenerator = `apiVersion: source.extensions.fluxcd.io/v1beta1
+kind: ArtifactGenerator
+metadata:
+  name: bundles
+spec:
+  sources:
+    - alias: monorepo
+      kind: GitRepository
+      name: monorepo
+  artifacts:
+    - name: bundles
+      copy:
+        - from: "@monorepo/bundles/*.tgz"
+          to: "@artifact/"
+          strategy: Extract
 `
 
 // exampleKustomization is one of the example's Kustomizations, applying
@@ -84,8 +103,20 @@ func TestArtifactGeneratorFlow(t *testing.T) {
 	mustFlux(t, "install", "-n", sys, "--components-extra", "source-watcher", "--timeout", "3m")
 	startController(t, serviceAccountKubeconfig(t, sys, "driftless-controller"))
 
+	// A tarball as `flux build artifact` makes it, kept in the repository,
+	// for a second generator to Extract.
+	bundleDir := t.TempDir()
+	writeFile(t, bundleDir+"/bundled.yaml", cm("bundled", "from-a-tarball"))
+	bundle := t.TempDir() + "/bundle.tgz"
+	mustFlux(t, "build", "artifact", "--path", bundleDir, "--output", bundle)
+	bundleBytes, err := os.ReadFile(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	repo := gittest.NewRepo(t)
 	commit1 := repo.CommitFiles(gittest.DefaultBranch, map[string]string{
+		"bundles/bundle.tgz":                          string(bundleBytes),
 		"infrastructure/controllers/controllers.yaml": cm("controllers", "one"),
 		"infrastructure/configs/configs.yaml":         cm("configs", "one"),
 		"apps/staging/kustomization.yaml":             "resources:\n- podinfo.yaml\n",
@@ -101,7 +132,8 @@ func TestArtifactGeneratorFlow(t *testing.T) {
 	apply(t, ns, monorepoGenerator,
 		exampleKustomization("infra-controllers", "infrastructure", "./controllers", "", target),
 		exampleKustomization("infra-configs", "infrastructure", "./configs", "infra-controllers", target),
-		exampleKustomization("apps", "apps", "./staging", "infra-configs", target))
+		exampleKustomization("apps", "apps", "./staging", "infra-configs", target),
+		bundlesGenerator, exampleKustomization("bundles", "bundles", "./", "", target))
 
 	origin1 := gittest.DefaultBranch + "@sha1:" + commit1
 	testcluster.Eventually(t, 3*time.Minute, "apps applied from "+origin1, func() (bool, error) {
@@ -110,6 +142,9 @@ func TestArtifactGeneratorFlow(t *testing.T) {
 	if got := configMapNamed(t, target, "podinfo"); got != "hello" {
 		t.Fatalf("podinfo = %q, want hello", got)
 	}
+	testcluster.Eventually(t, 2*time.Minute, "the extracted bundle applied", func() (bool, error) {
+		return configMapNamed(t, target, "bundled") == "from-a-tarball", nil
+	})
 	infraBefore := kustomizationStatus(t, ns, "infra-controllers")
 
 	// What the CLI shows of it.
