@@ -30,12 +30,19 @@ func (r *Reconciler) publish(ctx context.Context, obj *swv1.ArtifactGenerator, p
 	if st.upToDate {
 		return nil
 	}
+	// One uncached list, not a read per output: a pathPattern may make
+	// hundreds, and every write below starts from what the server has.
+	list := &sourcev1.ExternalArtifactList{}
+	if err := r.APIReader.List(ctx, list, client.InNamespace(obj.Namespace)); err != nil {
+		return reconcile.Failed(ReconciliationFailedReason, "list the ExternalArtifacts of namespace %s: %w", obj.Namespace, err)
+	}
+	byName := map[string]*sourcev1.ExternalArtifact{}
+	for i := range list.Items {
+		byName[list.Items[i].Name] = &list.Items[i]
+	}
 	existing := map[string]*sourcev1.ExternalArtifact{}
 	for _, res := range st.results {
-		ea, err := r.readFresh(ctx, obj.Namespace, res.Name)
-		if err != nil {
-			return reconcile.Failed(ReconciliationFailedReason, "artifact %s: read ExternalArtifact %s/%s: %w", res.Name, obj.Namespace, res.Name, err)
-		}
+		ea := byName[res.Name]
 		if ea != nil && ea.Labels[swv1.GeneratorLabel] != string(obj.UID) {
 			return reconcile.Failed(ReconciliationFailedReason,
 				"artifact %s: ExternalArtifact %s/%s already exists and is not managed by this generator (%s); rename the output or delete that ExternalArtifact",
@@ -167,20 +174,10 @@ func desiredMetadata(obj *swv1.ArtifactGenerator, res generator.Result, ea *sour
 	return labels, annotations
 }
 
-// readFresh reads an ExternalArtifact from the API server; nil when there
-// is none.
-func (r *Reconciler) readFresh(ctx context.Context, namespace, name string) (*sourcev1.ExternalArtifact, error) {
-	return getArtifact(ctx, r.APIReader, namespace, name)
-}
-
 // getArtifact reads an ExternalArtifact from the cache; nil when there is none.
 func (r *Reconciler) getArtifact(ctx context.Context, namespace, name string) (*sourcev1.ExternalArtifact, error) {
-	return getArtifact(ctx, r.Client, namespace, name)
-}
-
-func getArtifact(ctx context.Context, c client.Reader, namespace, name string) (*sourcev1.ExternalArtifact, error) {
 	ea := &sourcev1.ExternalArtifact{}
-	if err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, ea); err != nil {
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, ea); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}
