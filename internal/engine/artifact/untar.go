@@ -109,19 +109,24 @@ func readError(err error) error {
 	return fmt.Errorf("reading archive: %w", err)
 }
 
+// ErrUnsafeEntry marks an archive entry whose name would land outside the
+// target directory (absolute, "..") or cannot be a file name at all: the
+// archive itself is at fault, and fetching it again cannot help.
+var ErrUnsafeEntry = errors.New("unsafe archive entry")
+
 // entryName checks an entry name and returns it cleaned.
 func entryName(name string) (string, error) {
 	switch {
 	case name == "":
-		return "", errors.New("archive entry with an empty name")
+		return "", fmt.Errorf("archive entry with an empty name: %w", ErrUnsafeEntry)
 	case strings.ContainsRune(name, 0):
-		return "", fmt.Errorf("archive entry %q: name contains a NUL byte", name)
+		return "", fmt.Errorf("archive entry %q: name contains a NUL byte: %w", name, ErrUnsafeEntry)
 	case strings.HasPrefix(name, "/"):
-		return "", fmt.Errorf("archive entry %q: absolute paths are not allowed", name)
+		return "", fmt.Errorf("archive entry %q: absolute paths are not allowed: %w", name, ErrUnsafeEntry)
 	}
 	clean := path.Clean(name)
 	if clean == ".." || strings.HasPrefix(clean, "../") {
-		return "", fmt.Errorf("archive entry %q: path escapes the target directory", name)
+		return "", fmt.Errorf("archive entry %q: path escapes the target directory: %w", name, ErrUnsafeEntry)
 	}
 	return clean, nil
 }

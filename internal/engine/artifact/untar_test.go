@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -210,6 +211,10 @@ func TestUntarRejects(t *testing.T) {
 			err := Untar(bytes.NewReader(data), dir, tt.opts)
 			if !errContains(err, tt.want) {
 				t.Fatalf("Untar: %v, want an error containing %q", err, tt.want)
+			}
+			unsafeName := strings.Contains(tt.name, "traversal") || tt.name == "absolute path" || tt.name == "empty name"
+			if errors.Is(err, ErrUnsafeEntry) != unsafeName {
+				t.Errorf("errors.Is(%v, ErrUnsafeEntry) = %v, want %v", err, !unsafeName, unsafeName)
 			}
 			assertOnlyOut(t, base)
 		})

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -129,9 +130,9 @@ func (w *writer) extract(c opContext, s *sourceRoot, srcName, src, dir string, s
 	defer f.Close()
 	err = artifact.Untar(f, filepath.Join(w.dir, filepath.FromSlash(dir)), artifact.UntarOptions{MaxSize: w.maxExtract})
 	if err != nil {
-		// artifact.Untar's errors are not typed; an entry leaving the
-		// directory is recognised by its message to stall rather than retry.
-		if strings.Contains(err.Error(), "escapes the target directory") || strings.Contains(err.Error(), "absolute paths") {
+		// An entry leaving the directory is the tarball's fault: stall
+		// rather than retry.
+		if errors.Is(err, artifact.ErrUnsafeEntry) {
 			return &Error{Kind: ErrValidationFailed, Artifact: c.artifact, Op: c.op, Path: srcName,
 				Detail: "the tarball has an entry outside its root; rebuild it without \"../\" or absolute names", Err: err}
 		}
