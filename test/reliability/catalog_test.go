@@ -17,6 +17,7 @@ func catalogue() []existing {
 		helmrepo  = "internal/controller/source/helmrepository"
 		helmchart = "internal/controller/source/helmchart"
 		bucket    = "internal/controller/source/bucket"
+		artgen    = "internal/controller/sourcewatcher/artifactgenerator"
 		s3engine  = "internal/engine/bucket"
 		ks        = "internal/controller/kustomize/kustomization"
 		art       = "internal/engine/artifact"
@@ -177,12 +178,20 @@ func catalogue() []existing {
 			Tests:    []string{"TestDecryptObjectErrors", "TestDecryptFileErrors"},
 			Expected: "error messages carry no plaintext and no key material",
 			Observed: "every error checked against the plaintext and keys: none appears"})},
+		{artgen, none(row{Area: areaBadInput, Case: "ArtifactGenerator specs and content that cannot build: a duplicate or unknown alias, a path escaping the root, a from matching nothing, Merge into non-YAML, Extract of a non-tarball, a missing source, an artifact on a server not allowed",
+			Tests:    []string{"TestBadInput", "TestRefusedArtifactServer", "TestFailureKeepsPublishedArtifacts", "internal/engine/generator#TestTarballEscapingIsRefusedAndNothingLeavesTmp"},
+			Expected: "Stalled ValidationFailed or Ready=False SourceFetchFailed/BuildFailed naming the artifact, the copy operation and the path; a Warning event; the ExternalArtifacts published before unchanged; nothing written outside the temporary directory",
+			Observed: "each case with its reason, message and Warning event, no inventory written; after a failed spec change the published ExternalArtifact keeps its resourceVersion; a tarball with ../ refused with the temporary directory's parent untouched"})},
 		// Tenant isolation: the findings of the security review (docs/security.md).
 		{ks, none(row{Area: areaTenant, Case: "A tenant's kubeconfig names the controller's files (tokenFile, certificate paths) or another identity",
 			Tests: []string{"internal/engine/kubeconfig#TestKubeconfigRefusesControllerFilesAndIdentities", "internal/engine/kubeconfig#TestKubeconfigInlineCredentials",
 				"TestKubeconfigTokenFileIsNeverRead", "internal/controller/helm/helmrelease#TestKubeConfigReadingControllerFilesIsRefused"},
 			Expected: "Stalled naming the field; the tenant's server receives no credentials of the controller",
 			Observed: "every path and impersonation field refused by name; an HTTPS listener recording Authorization headers received none, and the tenant's inline token once it was inline"})},
+		{artgen, none(row{Area: areaTenant, Case: "An ArtifactGenerator names another namespace's source, or an output name an ExternalArtifact it does not own already holds; a generated ExternalArtifact edited or forged",
+			Tests:    []string{"TestBadInput/source_in_another_namespace_under_lockdown", "TestBadInput/name_held_by_a_hand-made_ExternalArtifact", "TestNameHeldByAnotherGenerator", "TestDriftSuspendAndDeletion"},
+			Expected: "Stalled AccessDenied under --no-cross-namespace-refs; the foreign name refused before anything is written, naming the owner; an edited label or a forged artifact URL and digest put back",
+			Observed: "AccessDenied naming the namespace; the hand-made and the other generator's ExternalArtifacts keep their resourceVersion; label, URL and digest restored at once"})},
 		{ks, none(row{Area: areaTenant, Case: "A health check of an object the tenant may not read (a Secret in another namespace)",
 			Tests: []string{"TestHealthCheckReadsAsTheTenant", "TestLockdownRefusesCrossNamespaceHealthChecks",
 				"internal/engine/health#TestForbiddenServiceAccountEndsWait"},
