@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
@@ -51,7 +52,7 @@ func (r *Reconciler) publish(ctx context.Context, obj *swv1.ArtifactGenerator, p
 		existing[res.Name] = ea
 	}
 	for _, res := range st.results {
-		a, err := r.store(obj, res, existing[res.Name])
+		a, err := r.store(ctx, obj, res, existing[res.Name])
 		if err != nil {
 			return err
 		}
@@ -78,7 +79,7 @@ func owner(ea *sourcev1.ExternalArtifact) string {
 
 // store archives one output as externalartifact/<ns>/<name>/<hash>.tar.gz
 // and drops the output's older files.
-func (r *Reconciler) store(obj *swv1.ArtifactGenerator, res generator.Result, old *sourcev1.ExternalArtifact) (*meta.Artifact, error) {
+func (r *Reconciler) store(ctx context.Context, obj *swv1.ArtifactGenerator, res generator.Result, old *sourcev1.ExternalArtifact) (*meta.Artifact, error) {
 	unlock, err := r.Storage.Lock(sourcev1.ExternalArtifactKind, obj.Namespace, res.Name)
 	if err != nil {
 		return nil, sourcekit.StorageFailed(sourcev1.AcquireLockFailedReason, fmt.Errorf("artifact %s: failed to acquire lock: %w", res.Name, err))
@@ -97,7 +98,10 @@ func (r *Reconciler) store(obj *swv1.ArtifactGenerator, res generator.Result, ol
 	if old != nil && old.Status.Artifact != nil && old.Status.Artifact.Digest == a.Digest && old.Status.Artifact.Revision == a.Revision {
 		a.LastUpdateTime = old.Status.Artifact.LastUpdateTime // same content: nothing new for consumers
 	}
-	_, _ = r.Storage.GarbageCollect(sourcev1.ExternalArtifactKind, obj.Namespace, res.Name, a.Path)
+	if _, err := r.Storage.GarbageCollect(sourcev1.ExternalArtifactKind, obj.Namespace, res.Name, a.Path); err != nil {
+		// Older files left over cost disk, not correctness: the next pass tries again.
+		log.FromContext(ctx).Error(err, "garbage collection of older artifacts failed", "artifact", res.Name)
+	}
 	return a, nil
 }
 
@@ -145,7 +149,9 @@ func (r *Reconciler) write(ctx context.Context, obj *swv1.ArtifactGenerator, p *
 	case statusBefore.Artifact == nil || statusBefore.Artifact.Digest != a.Digest || statusBefore.Artifact.Revision != a.Revision:
 		p.Event(corev1.EventTypeNormal, "ExternalArtifactUpdated", fmt.Sprintf("ExternalArtifact %s/%s updated to revision %s", ea.Namespace, ea.Name, a.Revision))
 	case !equality.Semantic.DeepEqual(before.ObjectMeta, ea.ObjectMeta) || !equality.Semantic.DeepEqual(before.Spec, ea.Spec):
-		p.Event(corev1.EventTypeNormal, "ExternalArtifactRestored", fmt.Sprintf("ExternalArtifact %s/%s restored as generated", ea.Namespace, ea.Name))
+		// An edit put back, or commonMetadata changed: either way the
+		// object now carries what the generator says.
+		p.Event(corev1.EventTypeNormal, "ExternalArtifactUpdated", fmt.Sprintf("ExternalArtifact %s/%s labels, annotations and sourceRef set as generated", ea.Namespace, ea.Name))
 	}
 	return ea, nil
 }

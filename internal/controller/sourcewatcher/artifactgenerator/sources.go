@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/driftless/driftless/api/meta"
 	swv1 "github.com/driftless/driftless/api/sourceextensions/v1beta1"
 	"github.com/driftless/driftless/internal/controller/sourceref"
 	"github.com/driftless/driftless/internal/reconcile"
@@ -32,7 +33,7 @@ func (r *Reconciler) validate(_ context.Context, obj *swv1.ArtifactGenerator, _ 
 		}
 		seen[s.Alias] = true
 		if ns := obj.SourceNamespace(s); r.NoCrossNamespaceRefs && ns != obj.Namespace {
-			return reconcile.Stalling("AccessDenied",
+			return reconcile.Stalling(meta.AccessDeniedReason,
 				"cannot access %s/%s/%s (source @%s), cross-namespace references have been disabled", s.Kind, ns, s.Name, s.Alias)
 		}
 	}
