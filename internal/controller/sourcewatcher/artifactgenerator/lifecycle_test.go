@@ -196,9 +196,12 @@ func TestDriftSuspendAndDeletion(t *testing.T) {
 	}
 	controllertest.Update(t, kube, ag, func(g *swv1.ArtifactGenerator) { g.Spec.OutputArtifacts = g.Spec.OutputArtifacts[:1] })
 	waitGone(t, ns, "two")
-	if _, err := os.Stat(twoDir); !os.IsNotExist(err) {
-		t.Errorf("two's storage directory is still there: %v", err)
-	}
+	// The object goes first (consumers stop asking), then its files, in
+	// the same pass.
+	testcluster.Eventually(t, controllertest.Timeout, "two's storage directory removed", func() (bool, error) {
+		_, err := os.Stat(twoDir)
+		return os.IsNotExist(err), nil
+	})
 	ag = controllertest.WaitReady(t, kube, ag)
 	if len(ag.Status.Inventory) != 1 || ag.Status.Inventory[0].Name != "one" {
 		t.Errorf("inventory %+v", ag.Status.Inventory)
@@ -213,6 +216,11 @@ func TestDriftSuspendAndDeletion(t *testing.T) {
 	})
 	controllertest.WaitReady(t, kube, twin)
 	controllertest.Patch(t, kube, ag, `{"metadata":{"annotations":{"source.extensions.fluxcd.io/reconcile":"disabled"}}}`)
+	// A change to the twin made after the suspension, seen by the
+	// controller, shows its cache of generators has the suspension too
+	// (one watch, in order): from here on every pass of gen is suspended.
+	controllertest.Patch(t, kube, twin, `{"spec":{"commonMetadata":{"labels":{"fence":"one"}}}}`)
+	waitArtifact(t, ns, "twin", "the twin's fence label", func(ea *sourcev1.ExternalArtifact) bool { return ea.Labels["fence"] == "one" })
 	digest := ag.Status.ObservedSourcesDigest
 	current := externalArtifact(t, ns, "one")
 	if err := kube.Delete(context.Background(), current); err != nil {
