@@ -67,17 +67,10 @@ func newTreeKustomizationCommand(f *Factory) *cobra.Command {
 		Aliases: []string{"ks", "kustomizations"},
 		Short:   "Print the inventory of a Kustomization as a tree, with the inventories of the Kustomizations it applied",
 		Example: "  flux tree kustomization flux-system\n  flux tree ks apps --compact -o json",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("give the name of one Kustomization (flux get kustomizations lists them)")
-			}
-			return nil
-		},
+		Args:    oneTreeRoot("Kustomization", "flux get kustomizations"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch output {
-			case "", outputJSON, outputYAML:
-			default:
-				return fmt.Errorf("unknown output format %q: use json or yaml, or leave -o out for the tree", output)
+			if err := checkTreeOutput(output); err != nil {
+				return err
 			}
 			c, ns, err := clientAndNamespace(f)
 			if err != nil {
@@ -201,4 +194,24 @@ func printTree(w io.Writer, nodes []*treeNode, prefix string) {
 		fmt.Fprintf(w, "%s%s%s\n", prefix, branch, n.Resource)
 		printTree(w, n.Resources, prefix+indent)
 	}
+}
+
+// oneTreeRoot is the Args check of a tree command: one name, of a kind
+// that list (a command) shows.
+func oneTreeRoot(kind, list string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return fmt.Errorf("give the name of one %s (%s lists them)", kind, list)
+		}
+		return nil
+	}
+}
+
+// checkTreeOutput refuses an -o a tree command cannot print.
+func checkTreeOutput(output string) error {
+	switch output {
+	case "", outputJSON, outputYAML:
+		return nil
+	}
+	return fmt.Errorf("unknown output format %q: use json or yaml, or leave -o out for the tree", output)
 }

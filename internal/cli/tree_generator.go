@@ -33,17 +33,10 @@ func newTreeArtifactGeneratorCommand(f *Factory) *cobra.Command {
 		Short:   "Print the inventory of an ArtifactGenerator: the ExternalArtifacts it generated",
 		Example: "  # Print the ExternalArtifacts managed by an ArtifactGenerator\n" +
 			"  flux tree artifact generator my-generator\n  flux tree artifact generator my-generator -o json",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return fmt.Errorf("give the name of one ArtifactGenerator (flux get artifacts generators lists them)")
-			}
-			return nil
-		},
+		Args: oneTreeRoot("ArtifactGenerator", "flux get artifacts generators"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch output {
-			case "", outputJSON, outputYAML:
-			default:
-				return fmt.Errorf("unknown output format %q: use json or yaml, or leave -o out for the tree", output)
+			if err := checkTreeOutput(output); err != nil {
+				return err
 			}
 			c, ns, err := clientAndNamespace(f)
 			if err != nil {
