@@ -5,7 +5,6 @@ package helm
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -18,6 +17,7 @@ import (
 
 	helmv2 "github.com/driftless/driftless/api/helm/v2"
 	"github.com/driftless/driftless/internal/controller/helm/helmrelease"
+	"github.com/driftless/driftless/internal/controller/sourceref"
 	"github.com/driftless/driftless/internal/engine/artifact"
 	"github.com/driftless/driftless/internal/engine/kubeconfig"
 	"github.com/driftless/driftless/internal/engine/release"
@@ -34,59 +34,20 @@ type Options struct {
 	// --insecure-kubeconfig-tls: the kustomize group's flags when it
 	// registered them first, this group's own otherwise.
 	Kubeconfig kubeconfig.Flags
-	// artifactServers is --artifact-servers: the servers besides the
-	// storage server that chart artifacts (an ExternalArtifact's) may come
-	// from. The kustomize group's flag when it registered it first.
-	artifactServers *pflag.Flag
-	// httpRetry is --http-retry: the retries of a chart artifact download.
-	// The kustomize group's flag when it registered it first.
-	httpRetry *pflag.Flag
+	// FetchFlags are --artifact-servers (the servers besides the storage
+	// server that chart artifacts, an ExternalArtifact's, may come from)
+	// and --http-retry: the kustomize group's flags when it registered
+	// them first.
+	sourceref.FetchFlags
 	// OOMWatch is --oom-watch-*, acting under the OOMWatch gate.
 	OOMWatch manager.OOMWatchOptions
-}
-
-// artifactServersFlag is the flag naming the extra artifact servers.
-const artifactServersFlag = "artifact-servers"
-
-// ArtifactServers are the servers --artifact-servers names.
-func (o *Options) ArtifactServers() []string {
-	if o.artifactServers == nil {
-		return nil
-	}
-	if v, ok := o.artifactServers.Value.(pflag.SliceValue); ok {
-		return v.GetSlice()
-	}
-	return nil
-}
-
-// httpRetryFlag is Flux's flag for the retries of an artifact download.
-const httpRetryFlag = "http-retry"
-
-// HTTPRetry is --http-retry: the retries of a chart artifact download
-// (Flux's default, 9, when the flag is not bound).
-func (o *Options) HTTPRetry() int {
-	if o.httpRetry == nil {
-		return 9
-	}
-	n, err := strconv.Atoi(o.httpRetry.Value.String())
-	if err != nil {
-		return 9
-	}
-	return n
 }
 
 // BindFlags registers the helm controller's own flags on fs with their
 // defaults, Flux's names.
 func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	o.Kubeconfig.Bind(fs)
-	if fs.Lookup(artifactServersFlag) == nil {
-		fs.StringSlice(artifactServersFlag, nil, "servers (host[:port] or URL) artifacts may be downloaded from besides --storage-adv-addr; a source status naming any other is refused")
-	}
-	o.artifactServers = fs.Lookup(artifactServersFlag)
-	if fs.Lookup(httpRetryFlag) == nil {
-		fs.Int(httpRetryFlag, 9, "retries of an artifact download")
-	}
-	o.httpRetry = fs.Lookup(httpRetryFlag)
+	o.FetchFlags.Bind(fs)
 	fs.DurationVar(&o.OOMWatch.Interval, "oom-watch-interval", 500*time.Millisecond, "how often the OOMWatch feature gate reads the memory use")
 	fs.Uint8Var(&o.OOMWatch.Threshold, "oom-watch-memory-threshold", 95, "percentage of the memory limit at which the OOMWatch feature gate shuts the process down gracefully")
 	fs.StringVar(&o.OOMWatch.MaxPath, "oom-watch-max-memory-path", "", "file of the memory limit (default the cgroup v2 memory.max, else cgroup v1's memory.limit_in_bytes)")

@@ -6,10 +6,8 @@ package sourcewatcher
 
 import (
 	"context"
-	"strconv"
 	"time"
 
-	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -29,16 +27,12 @@ var Gates = []features.Gate{
 	{Name: "DirectSourceFetch", Unsupported: "not built in Driftless: sources are read from the shared cache"},
 }
 
-// Flags shared with the kustomize and helm groups, bound by whichever
-// group registers first.
-const (
-	artifactServersFlag = "artifact-servers"
-	httpRetryFlag       = "http-retry"
-)
-
-// group holds the flags the group reads.
+// group holds the flags the group reads: --artifact-servers and
+// --http-retry, shared with the kustomize and helm groups (the servers
+// besides --storage-adv-addr that sources' artifacts may come from:
+// source-controller's, when source-watcher runs in its own Deployment).
 type group struct {
-	artifactServers, httpRetry *pflag.Flag
+	fetch sourceref.FetchFlags
 }
 
 // Controller is the source-watcher group as the manager selects it.
@@ -47,46 +41,10 @@ func Controller() manager.Controller {
 	return manager.Controller{
 		Name:    names.SourceWatcher,
 		Objects: []client.Object{&swv1.ArtifactGenerator{}},
-		Flags:   g.bindFlags,
+		Flags:   g.fetch.Bind,
 		Gates:   Gates,
 		Setup:   g.setup,
 	}
-}
-
-// bindFlags finds (or registers) --artifact-servers and --http-retry: the
-// servers besides --storage-adv-addr that sources' artifacts may be
-// fetched from (source-controller's, when source-watcher runs in its own
-// Deployment), and the retries of a download.
-func (g *group) bindFlags(fs *pflag.FlagSet) {
-	if fs.Lookup(artifactServersFlag) == nil {
-		fs.StringSlice(artifactServersFlag, nil, "servers (host[:port] or URL) artifacts may be downloaded from besides --storage-adv-addr; a source status naming any other is refused")
-	}
-	g.artifactServers = fs.Lookup(artifactServersFlag)
-	if fs.Lookup(httpRetryFlag) == nil {
-		fs.Int(httpRetryFlag, 9, "retries of an artifact download")
-	}
-	g.httpRetry = fs.Lookup(httpRetryFlag)
-}
-
-func (g *group) servers() []string {
-	if g.artifactServers == nil {
-		return nil
-	}
-	if v, ok := g.artifactServers.Value.(pflag.SliceValue); ok {
-		return v.GetSlice()
-	}
-	return nil
-}
-
-func (g *group) retries() int {
-	if g.httpRetry == nil {
-		return 9
-	}
-	n, err := strconv.Atoi(g.httpRetry.Value.String())
-	if err != nil {
-		return 9
-	}
-	return n
 }
 
 func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
@@ -99,10 +57,10 @@ func (g *group) setup(mgr ctrl.Manager, deps manager.Deps) error {
 		maxSize = -1 // the flag's 0 is no limit, the fetcher's is its default
 	}
 	fetcher, err := artifact.NewFetcher(artifact.FetcherOptions{
-		Retries:            g.retries(),
+		Retries:            g.fetch.HTTPRetry(),
 		MaxDownloadSize:    maxSize,
 		MaxUntarSize:       maxSize,
-		AllowedURLPrefixes: append([]string{deps.Options.Storage.Advertised()}, g.servers()...),
+		AllowedURLPrefixes: append([]string{deps.Options.Storage.Advertised()}, g.fetch.ArtifactServers()...),
 	})
 	if err != nil {
 		return err
