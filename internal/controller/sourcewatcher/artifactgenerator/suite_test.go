@@ -11,6 +11,7 @@ import (
 	"github.com/driftless/driftless/api/meta"
 	sourcev1 "github.com/driftless/driftless/api/source/v1"
 	swv1 "github.com/driftless/driftless/api/sourceextensions/v1beta1"
+	"github.com/driftless/driftless/internal/controller/helm"
 	"github.com/driftless/driftless/internal/controller/kustomize"
 	"github.com/driftless/driftless/internal/controller/source"
 	"github.com/driftless/driftless/internal/controller/sourcewatcher"
@@ -30,15 +31,15 @@ func TestMain(m *testing.M) {
 	testcluster.Main(m, testcluster.Options{Setup: startControllers}, &env)
 }
 
-// startControllers runs the source, source-watcher and kustomize groups
-// in one process, as driftless-controller does, under the multi-tenancy
+// startControllers runs the source, source-watcher, kustomize and helm
+// groups in one process, as driftless-controller does, under the multi-tenancy
 // lockdown (every test keeps its objects in one namespace).
 func startControllers(c *testcluster.Cluster) (func(), error) {
 	var err error
 	if kube, err = controllertest.Client(c); err != nil {
 		return nil, err
 	}
-	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), sourcewatcher.Controller(), kustomize.Controller()}, func(o *manager.Options) {
+	return controllertest.StartControllers(c, []manager.Controller{source.Controller(), sourcewatcher.Controller(), kustomize.Controller(), helm.Controller()}, func(o *manager.Options) {
 		o.NoCrossNamespaceRefs = true
 		storageDir = o.Storage.Path
 	})
