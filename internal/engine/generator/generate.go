@@ -8,6 +8,10 @@ import (
 	"regexp"
 )
 
+// MaxOutputs bounds the outputs one Generate builds, pathPattern matches
+// included: the API's own bound on spec.artifacts.
+const MaxOutputs = 1000
+
 // nameRe is a DNS-1123 subdomain, what an ExternalArtifact name must be.
 var nameRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 
@@ -34,6 +38,14 @@ func Generate(ctx context.Context, sources []Source, spec Spec, tmpDir string) (
 		if instances, err = expandPattern(opContext{}, roots, spec.PathPattern); err != nil {
 			return nil, err
 		}
+	}
+	// The tenant's content decides how many directories a pathPattern
+	// matches: without a bound, a repository of many directories would make
+	// the controller build, store and publish as many outputs.
+	if n := len(instances) * len(spec.Outputs); n > MaxOutputs {
+		return nil, opContext{}.failed(orSpec(spec.PathPattern), nil,
+			"%d directories match the pathPattern, %d outputs in all; at most %d are built: narrow the pattern or split the generator",
+			len(instances), n, MaxOutputs)
 	}
 	type job struct {
 		o    Output

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -109,4 +110,16 @@ func TestPathPatternNameCollision(t *testing.T) {
 	spec.Outputs[0].Name = "{{ .app }}"
 	_, _, err := run(t, map[string]map[string]string{"mono": {"apps/a/envs/dev/": "", "apps/a/envs/prod/": ""}}, spec)
 	assertError(t, err, ErrValidationFailed, "@mono/apps/a/envs/prod", `two outputs are named "a"`)
+}
+
+// TestPathPatternOutputsAreBounded: the tenant's directories cannot make
+// more than MaxOutputs outputs; the refusal says how many matched.
+func TestPathPatternOutputsAreBounded(t *testing.T) {
+	tree := map[string]string{}
+	for i := range MaxOutputs/2 + 1 {
+		tree[fmt.Sprintf("apps/app%d/envs/dev/", i)] = ""
+		tree[fmt.Sprintf("apps/app%d/envs/prod/", i)] = ""
+	}
+	_, _, err := run(t, map[string]map[string]string{"mono": tree}, patternSpec())
+	assertError(t, err, ErrBuildFailed, "@mono/apps/{app}/envs/{env}", fmt.Sprintf("%d directories match the pathPattern", MaxOutputs+2))
 }
